@@ -1,0 +1,213 @@
+//! Command-line arguments (clap), shared option groups first.
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// tailwatch: detect, simulate and prevent model collapse.
+#[derive(Debug, Parser)]
+#[command(name = "tailwatch", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Worker threads (default: all cores)
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// Hide progress bars
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Score inputs for collapse: diversity, repetition and distance from a reference
+    Score(ScoreArgs),
+    /// Compare a candidate against a baseline with collapse rules; exit 1 on a breach
+    Compare(CompareArgs),
+    /// Build a mergeable profile (.twp) of inputs
+    Profile(ProfileArgs),
+    /// Merge profiles (.twp) into one
+    Merge(MergeArgs),
+    /// List every metric id with its definition and collapse direction
+    Metrics(MetricsArgs),
+}
+
+/// How inputs are read.
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
+    /// Input format (default: from the file extension; `-` is text)
+    #[arg(long, value_parser = ["text", "jsonl", "json", "csv", "parquet"])]
+    pub format: Option<String>,
+    /// JSON field (dotted path, e.g. `response.text`), CSV or Parquet column [default: text]
+    #[arg(long, visible_alias = "column")]
+    pub field: Option<String>,
+    /// Plain text: `line` = one document per line, `blank` = paragraphs separated by blank lines
+    #[arg(long, value_enum, default_value_t = DocSep::Line)]
+    pub doc_sep: DocSep,
+    /// Skip malformed records (broken JSON, missing or mistyped field, bad UTF-8) and report the count
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Replace invalid UTF-8 with U+FFFD instead of failing
+    #[arg(long)]
+    pub lossy: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DocSep {
+    Line,
+    Blank,
+}
+
+/// How documents are tokenized and profiled.
+#[derive(Debug, Args, Clone)]
+pub struct ProfileOptions {
+    /// `words` (Unicode words), `whitespace`, `python-split` (Python's str.split()), `items`
+    /// (lists of item ids), or a path to a HuggingFace tokenizer.json
+    #[arg(long, default_value = "words")]
+    pub tokenizer: String,
+    /// Lowercase text before tokenizing
+    #[arg(long)]
+    pub lowercase: bool,
+    /// Documents in the bottom-k sample used by self-BLEU, MTLD, compression and self-repetition
+    /// (a number, or `all`)
+    #[arg(long, default_value = "1000")]
+    pub sample: String,
+    /// Seed of the sample's content hash
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Memory budget for exact n-gram counts (e.g. 512MiB, 4GiB); beyond it distinct_2..4 switch
+    /// to HyperLogLog sketches and are listed under `approximate`
+    #[arg(long, default_value = "4GiB")]
+    pub max_memory: String,
+    /// items tokenizer: how many leading items of each list count as exposed (coverage_at_k)
+    #[arg(long, default_value_t = 10)]
+    pub k: u32,
+}
+
+/// Reference options.
+#[derive(Debug, Args, Clone)]
+pub struct ReferenceArgs {
+    /// Reference: an input, a .twp profile, or a word-frequency TSV (`word<TAB>count-or-frequency`)
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+    /// Field of the reference input (default: same as --field)
+    #[arg(long)]
+    pub reference_field: Option<String>,
+    /// The tail: the rarest reference types holding at most this share of its tokens
+    #[arg(long, default_value_t = tailwatch_metrics::reference::DEFAULT_TAIL_MASS)]
+    pub tail_mass: f64,
+    /// KL smoothing: weight of the uniform distribution mixed into the reference
+    #[arg(long, default_value_t = tailwatch_metrics::reference::DEFAULT_SMOOTHING)]
+    pub smoothing: f64,
+    /// items tokenizer: a file with one catalog item id per line (default: the reference's items,
+    /// else every item seen)
+    #[arg(long)]
+    pub catalog: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Compat {
+    /// cshaib/diversity: double-gzip compression ratio, split(' ') n-gram diversity crossing
+    /// documents, self-repetition over all docs, 3-decimal rounding
+    Diversity,
+    /// nltk: self-BLEU of every document against all others (no sampling)
+    Nltk,
+    /// ari-holtzman/degen: hapax "distinct", self-BLEU of 1000 docs drawn by Python's random.seed(0)
+    Degen,
+    /// Texygen: self-BLEU over the first 500 documents
+    Texygen,
+    /// SimCTG: rep-n with its off-by-one, in percent rounded to 2 decimals
+    Simctg,
+    /// lexical_diversity: MTLD with min segment 10 over all tokens in input order
+    LexicalDiversity,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Inputs (`-` for stdin); each is scored separately unless --combine
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub profile: ProfileOptions,
+    #[command(flatten)]
+    pub reference: ReferenceArgs,
+    /// Score all inputs together as one corpus
+    #[arg(long)]
+    pub combine: bool,
+    /// Reproduce an anchor tool's formulas (holds all documents in memory)
+    #[arg(long, value_enum)]
+    pub compat: Option<Compat>,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a self-contained HTML report
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Baseline: an input, a .twp profile, or a saved `score --json` report
+    pub baseline: PathBuf,
+    /// Candidate: an input, a .twp profile, or a saved `score --json` report
+    pub candidate: PathBuf,
+    /// Rules file (TOML); default: the built-in rules (`tailwatch compare --print-rules`)
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Print the built-in rules and exit
+    #[arg(long, exclusive = true)]
+    pub print_rules: bool,
+    /// Field of the baseline input (overrides --field)
+    #[arg(long)]
+    pub baseline_field: Option<String>,
+    /// Field of the candidate input (overrides --field)
+    #[arg(long)]
+    pub candidate_field: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub profile: ProfileOptions,
+    #[command(flatten)]
+    pub reference: ReferenceArgs,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Inputs (`-` for stdin), profiled together
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub profile: ProfileOptions,
+    /// Output profile
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Profiles to merge
+    #[arg(required = true)]
+    pub profiles: Vec<PathBuf>,
+    /// Output profile
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}

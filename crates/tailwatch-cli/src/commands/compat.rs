@@ -1,0 +1,85 @@
+//! `--compat` modes: anchor formulas over all documents in input order (see metrics::compat).
+use anyhow::Result;
+use tailwatch_core::Tokenizer;
+use tailwatch_metrics::MetricValues;
+use tailwatch_metrics::compat::{
+    degen_distinct, diversity_compression, diversity_ngram_diversity, diversity_self_repetition,
+    python_random_sample, self_bleu_means, simctg_repetition,
+};
+use tailwatch_metrics::numeric::py_round;
+use tailwatch_metrics::richness::mtld_lexical_diversity;
+
+use crate::args::Compat;
+
+fn hashes(docs: &[String], tokenizer: &Tokenizer) -> Result<Vec<Vec<u64>>> {
+    docs.iter()
+        .map(|d| {
+            let mut h = Vec::new();
+            tokenizer.tokenize(d, |t| h.push(tailwatch_core::stable_hash(t)))?;
+            Ok(h)
+        })
+        .collect()
+}
+
+fn set_self_bleu(out: &mut MetricValues, docs: &[Vec<u64>], hyps: &[usize]) {
+    for (i, v) in self_bleu_means(docs, hyps).into_iter().enumerate() {
+        out.set(&format!("self_bleu_{}", i + 2), v);
+    }
+}
+
+/// The metric values an anchor computes differently, computed its way.
+pub fn compute(compat: Compat, docs: &[String], tokenizer: &Tokenizer) -> Result<MetricValues> {
+    let mut out = MetricValues::default();
+    match compat {
+        Compat::Diversity => {
+            out.set("compression_ratio", Some(diversity_compression(docs).ratio()));
+            out.set("ngram_diversity", Some(py_round(diversity_ngram_diversity(docs, 4), 3)));
+            out.set("self_repetition", diversity_self_repetition(docs, 4));
+            out.notes.push(
+                "compat diversity: compression_ratio double-gzips all docs, ngram_diversity splits on single spaces across docs (both rounded to 3 decimals), self_repetition over all docs with str.split()".into(),
+            );
+        }
+        Compat::Nltk => {
+            let h = hashes(docs, tokenizer)?;
+            let hyps: Vec<usize> = (0..h.len()).collect();
+            set_self_bleu(&mut out, &h, &hyps);
+            out.notes.push("compat nltk: self-BLEU of every document against all others".into());
+        }
+        Compat::Degen => {
+            let h = hashes(docs, tokenizer)?;
+            for n in 1..=4 {
+                out.set(&format!("distinct_{n}"), degen_distinct(&h, n));
+            }
+            let k = h.len().min(1000);
+            let hyps = python_random_sample(h.len(), k, 0);
+            set_self_bleu(&mut out, &h, &hyps);
+            out.notes.push(format!(
+                "compat degen: distinct_n is the hapax ratio; self-BLEU of {k} docs drawn by Python's random.seed(0) against all others"
+            ));
+        }
+        Compat::Texygen => {
+            let h = hashes(docs, tokenizer)?;
+            let first: Vec<Vec<u64>> = h.into_iter().take(500).collect();
+            let hyps: Vec<usize> = (0..first.len()).collect();
+            set_self_bleu(&mut out, &first, &hyps);
+            out.notes.push("compat texygen: self-BLEU over the first 500 documents, leave-one-out".into());
+        }
+        Compat::Simctg => {
+            let (reps, _diversity) = simctg_repetition(docs);
+            for (i, r) in reps.into_iter().enumerate() {
+                out.set(&format!("rep_{}", i + 2), r);
+            }
+            out.notes.push(
+                "compat simctg: rep_n in percent, rounded to 2 decimals, last n-gram of each text dropped"
+                    .into(),
+            );
+        }
+        Compat::LexicalDiversity => {
+            let h: Vec<u64> = hashes(docs, tokenizer)?.into_iter().flatten().collect();
+            out.set("mtld", (!h.is_empty()).then(|| mtld_lexical_diversity(&h, 10)));
+            out.notes
+                .push("compat lexical-diversity: MTLD over all tokens in input order, min segment 10".into());
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,136 @@
+//! A self-contained HTML report (inline CSS and SVG, no network): one bar chart per metric with
+//! one bar per input, grouped by family, and the full table.
+use std::fmt::Write;
+
+use tailwatch_metrics::catalog::{Family, METRICS};
+use tailwatch_metrics::report::ScoreReport;
+
+use crate::table::format_value;
+
+const COLORS: &[&str] =
+    &["#3b6ea8", "#d0782a", "#4c9a52", "#b04a5a", "#7b61a8", "#8a6d3b", "#2f8f9d", "#666666"];
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn bars(values: &[Option<f64>], names: &[String]) -> String {
+    let bar_h = 18;
+    let label_w = 190;
+    let chart_w = 320;
+    let h = values.len() * (bar_h + 6) + 6;
+    let max = values.iter().flatten().fold(0.0f64, |a, b| a.max(b.abs()));
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{h}" role="img">"#,
+        label_w + chart_w + 90
+    );
+    for (i, (v, name)) in values.iter().zip(names).enumerate() {
+        let y = 6 + i * (bar_h + 6);
+        let color = COLORS[i % COLORS.len()];
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="end" class="l">{}</text>"#,
+            label_w - 8,
+            y + bar_h - 5,
+            escape(name)
+        );
+        if let Some(v) = v {
+            let w = if max > 0.0 { (v.abs() / max * chart_w as f64).max(1.0) } else { 1.0 };
+            let _ = write!(
+                svg,
+                r#"<rect x="{label_w}" y="{y}" width="{w:.1}" height="{bar_h}" fill="{color}"><title>{}</title></rect><text x="{:.1}" y="{}" class="v">{}</text>"#,
+                escape(&format!("{name}: {v}")),
+                label_w as f64 + w + 6.0,
+                y + bar_h - 5,
+                format_value(Some(*v))
+            );
+        } else {
+            let _ = write!(svg, r#"<text x="{label_w}" y="{}" class="v">undefined</text>"#, y + bar_h - 5);
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+pub fn render(reports: &[ScoreReport]) -> String {
+    let names: Vec<String> = reports.iter().map(|r| r.inputs.join(" + ")).collect();
+    let mut html = String::new();
+    html.push_str(r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>tailwatch report</title><style>
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.3rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1rem}
+.card{border:1px solid #e3e3e3;border-radius:6px;padding:.6rem .8rem}.card h3{font-size:.95rem;margin:.1rem 0}
+.card p{font-size:.8rem;color:#555;margin:.2rem 0 .4rem}.l{font-size:12px;fill:#333}.v{font-size:12px;fill:#111}
+table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
+th:first-child,td:first-child{text-align:left}.dir{color:#a33;font-weight:bold}.muted{color:#777;font-size:.85rem}
+</style></head><body>"#);
+    let _ = write!(
+        html,
+        "<h1>tailwatch report</h1><p class=\"muted\">tailwatch {} · ",
+        escape(tailwatch_core::VERSION)
+    );
+    if let Some(r) = reports.first() {
+        let _ = write!(
+            html,
+            "tokenizer <code>{}</code> · sample {} (seed {}) · zlib {}{}</p>",
+            escape(&r.tokenizer),
+            escape(&r.sample.size),
+            r.sample.seed,
+            escape(&r.zlib_version),
+            r.compat.as_deref().map(|c| format!(" · compat <code>{}</code>", escape(c))).unwrap_or_default()
+        );
+    }
+    html.push_str("<table><tr><th>input</th><th>docs</th><th>tokens</th><th>reference</th></tr>");
+    for (r, name) in reports.iter().zip(&names) {
+        let reference = r.reference.as_ref().and_then(|v| v["source"].as_str()).unwrap_or("-");
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(name),
+            r.n_docs,
+            r.n_tokens,
+            escape(reference)
+        );
+    }
+    html.push_str(
+        "</table><p class=\"muted\">↓ lower means collapse · ↑ higher means collapse · ~ approximate</p>",
+    );
+    let mut families: Vec<Family> = METRICS.iter().map(|m| m.family).collect();
+    families.dedup();
+    for family in families {
+        let present: Vec<_> = METRICS
+            .iter()
+            .filter(|m| m.family == family && reports.iter().any(|r| r.metrics.contains_key(m.id)))
+            .collect();
+        if present.is_empty() {
+            continue;
+        }
+        let _ = write!(html, "<h2>{}</h2><div class=\"grid\">", escape(family.title()));
+        for m in present {
+            let values: Vec<Option<f64>> =
+                reports.iter().map(|r| r.metrics.get(m.id).copied().flatten()).collect();
+            let approx = reports.iter().any(|r| r.approximate.iter().any(|a| a == m.id));
+            let _ = write!(
+                html,
+                "<div class=\"card\"><h3><span class=\"dir\">{}</span> {}{}</h3><p>{} · range {}</p>{}</div>",
+                m.collapse.arrow(),
+                m.id,
+                if approx { " ~" } else { "" },
+                escape(m.definition),
+                escape(m.range),
+                bars(&values, &names)
+            );
+        }
+        html.push_str("</div>");
+    }
+    let notes: Vec<&String> = reports.iter().flat_map(|r| &r.notes).collect();
+    if !notes.is_empty() {
+        html.push_str("<h2>Notes</h2><ul>");
+        for n in notes {
+            let _ = write!(html, "<li>{}</li>", escape(n));
+        }
+        html.push_str("</ul>");
+    }
+    html.push_str("</body></html>\n");
+    html
+}

@@ -1,0 +1,50 @@
+//! The `tailwatch` command: measure, compare and profile corpora for model collapse.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod args;
+mod commands;
+mod html;
+mod pipeline;
+mod progress;
+mod table;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// What a command concluded, mapped to the exit code of the CLI contract.
+pub enum Outcome {
+    /// Exit 0.
+    Ok,
+    /// Exit 1: a check failed (collapse rule breached).
+    CheckFailed,
+}
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    if let Some(threads) = cli.global.threads {
+        // Ignore the error when a pool exists already (never the case at startup).
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global();
+    }
+    match commands::run(cli) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::CheckFailed) => ExitCode::from(1),
+        Err(error) => {
+            if is_broken_pipe(&error) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  Caused by: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}

@@ -1,0 +1,141 @@
+//! Terminal tables: metrics grouped by family with an arrow for the collapse direction.
+use std::io::Write;
+
+use anyhow::Result;
+use tailwatch_metrics::catalog::{Family, METRICS};
+use tailwatch_metrics::compare::{Comparison, Direction};
+use tailwatch_metrics::report::ScoreReport;
+
+pub fn format_value(v: Option<f64>) -> String {
+    match v {
+        None => "-".to_string(),
+        Some(x) if x != 0.0 && (x.abs() >= 1e5 || x.abs() < 1e-3) => format!("{x:.3e}"),
+        Some(x) => format!("{x:.4}"),
+    }
+}
+
+fn short(path: &str) -> String {
+    let name =
+        std::path::Path::new(path).file_name().map_or(path.to_string(), |n| n.to_string_lossy().into_owned());
+    if name.chars().count() > 22 { format!("{}…", name.chars().take(21).collect::<String>()) } else { name }
+}
+
+pub fn write_reports(out: &mut impl Write, reports: &[ScoreReport]) -> Result<()> {
+    let width = 14usize;
+    let names: Vec<String> = reports.iter().map(|r| short(&r.inputs.join("+"))).collect();
+    let w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(width);
+    write!(out, "{:<26}", "")?;
+    for n in &names {
+        write!(out, " {n:>w$}")?;
+    }
+    writeln!(out)?;
+    let row = |out: &mut dyn Write, label: &str, cells: Vec<String>| -> std::io::Result<()> {
+        write!(out, "{label:<26}")?;
+        for c in cells {
+            write!(out, " {c:>w$}")?;
+        }
+        writeln!(out)
+    };
+    row(out, "docs", reports.iter().map(|r| r.n_docs.to_string()).collect())?;
+    row(out, "tokens", reports.iter().map(|r| r.n_tokens.to_string()).collect())?;
+    let mut families: Vec<Family> = METRICS.iter().map(|m| m.family).collect();
+    families.dedup();
+    for family in families {
+        let present: Vec<_> = METRICS
+            .iter()
+            .filter(|m| m.family == family && reports.iter().any(|r| r.metrics.contains_key(m.id)))
+            .collect();
+        if present.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{}", family.title())?;
+        for m in present {
+            let cells = reports
+                .iter()
+                .map(|r| {
+                    let v = format_value(r.metrics.get(m.id).copied().flatten());
+                    if r.approximate.iter().any(|a| a == m.id) { format!("~{v}") } else { v }
+                })
+                .collect();
+            row(out, &format!("  {} {}", m.collapse.arrow(), m.id), cells)?;
+        }
+    }
+    writeln!(out, "\n↓ lower means collapse, ↑ higher means collapse, ~ approximate")?;
+    for (name, r) in names.iter().zip(reports) {
+        if let Some(reference) = &r.reference {
+            writeln!(
+                out,
+                "{name}: reference {} ({} types, tail = {} rarest types holding {} of its mass)",
+                reference["source"].as_str().unwrap_or("?"),
+                reference["types"],
+                reference["tail_types"],
+                reference["tail_mass"]
+            )?;
+        }
+        for note in &r.notes {
+            writeln!(out, "{name}: note: {note}")?;
+        }
+    }
+    Ok(())
+}
+
+pub fn write_comparison(
+    out: &mut impl Write,
+    comparison: &Comparison,
+    baseline: &ScoreReport,
+    candidate: &ScoreReport,
+) -> Result<()> {
+    writeln!(
+        out,
+        "baseline:  {} ({} docs, {} tokens)",
+        baseline.inputs.join(", "),
+        baseline.n_docs,
+        baseline.n_tokens
+    )?;
+    writeln!(
+        out,
+        "candidate: {} ({} docs, {} tokens)\n",
+        candidate.inputs.join(", "),
+        candidate.n_docs,
+        candidate.n_tokens
+    )?;
+    writeln!(
+        out,
+        "{:<20} {:>12} {:>12} {:>10}  {:<22} result",
+        "metric", "baseline", "candidate", "change", "rule"
+    )?;
+    for c in &comparison.checks {
+        let change = match (c.relative_change, c.change, c.threshold_kind) {
+            (Some(r), _, "relative") => format!("{:+.1}%", r * 100.0),
+            (_, Some(d), _) => format!("{d:+.4}"),
+            _ => "-".into(),
+        };
+        let arrow = if c.direction == Direction::Decrease { "drop" } else { "rise" };
+        let rule = if c.threshold_kind == "relative" {
+            format!("{arrow} > {:.0}%", c.threshold * 100.0)
+        } else {
+            format!("{arrow} > {}", c.threshold)
+        };
+        let result = if c.baseline.is_none() || c.candidate.is_none() {
+            "skipped"
+        } else if c.breached {
+            "BREACH"
+        } else if c.worse {
+            "worse, within rule"
+        } else {
+            "ok"
+        };
+        writeln!(
+            out,
+            "{:<20} {:>12} {:>12} {:>10}  {:<22} {}",
+            c.metric,
+            format_value(c.baseline),
+            format_value(c.candidate),
+            change,
+            rule,
+            result
+        )?;
+    }
+    writeln!(out, "\nverdict: {}", comparison.verdict)?;
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! Tokenizers: how a document becomes a sequence of tokens.
+use serde::{Deserialize, Serialize};
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::{Error, Result};
+
+/// The family of a tokenizer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenizerKind {
+    /// Unicode (UAX #29) words; punctuation-only segments are dropped. The default.
+    Words,
+    /// Split on Rust's `char::is_whitespace`.
+    Whitespace,
+    /// Exactly Python's `str.split()`: Rust whitespace plus U+001C..U+001F.
+    PythonSplit,
+    /// Python's `str.split(' ')`: single spaces only, empty tokens kept (the `diversity` package).
+    SingleSpace,
+    /// Each document is a list of item ids separated by whitespace (recommendation outputs).
+    Items,
+    /// A HuggingFace `tokenizer.json`; tokens are the model's own token strings.
+    HuggingFace,
+}
+
+/// Serializable description of a tokenizer, stored in profiles and reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenizerSpec {
+    /// Which tokenizer.
+    pub kind: TokenizerKind,
+    /// Lowercase the text (Unicode full lowercase) before splitting.
+    pub lowercase: bool,
+    /// For HuggingFace tokenizers: the file it was loaded from (informational).
+    pub source: Option<String>,
+    /// For HuggingFace tokenizers: xxh3-64 of the `tokenizer.json` bytes, so profiles made with
+    /// different tokenizers are never merged.
+    pub fingerprint: Option<u64>,
+}
+
+impl TokenizerSpec {
+    /// A built-in tokenizer.
+    pub fn builtin(kind: TokenizerKind, lowercase: bool) -> Self {
+        Self { kind, lowercase, source: None, fingerprint: None }
+    }
+
+    /// The default tokenizer: Unicode words, case kept.
+    pub fn words() -> Self {
+        Self::builtin(TokenizerKind::Words, false)
+    }
+
+    /// Python's `str.split()`.
+    pub fn python_split() -> Self {
+        Self::builtin(TokenizerKind::PythonSplit, false)
+    }
+
+    /// Parse a built-in tokenizer name. Returns `None` for anything else (a path, presumably).
+    pub fn parse_builtin(name: &str, lowercase: bool) -> Option<Self> {
+        let kind = match name {
+            "words" => TokenizerKind::Words,
+            "whitespace" => TokenizerKind::Whitespace,
+            "python-split" => TokenizerKind::PythonSplit,
+            "single-space" => TokenizerKind::SingleSpace,
+            "items" => TokenizerKind::Items,
+            _ => return None,
+        };
+        Some(Self::builtin(kind, lowercase))
+    }
+
+    /// A short human name, e.g. `words+lowercase` or `hf:tokenizer.json`.
+    pub fn name(&self) -> String {
+        let base = match self.kind {
+            TokenizerKind::Words => "words".to_string(),
+            TokenizerKind::Whitespace => "whitespace".to_string(),
+            TokenizerKind::PythonSplit => "python-split".to_string(),
+            TokenizerKind::SingleSpace => "single-space".to_string(),
+            TokenizerKind::Items => "items".to_string(),
+            TokenizerKind::HuggingFace => {
+                format!("hf:{}", self.source.as_deref().unwrap_or("tokenizer.json"))
+            }
+        };
+        if self.lowercase { format!("{base}+lowercase") } else { base }
+    }
+
+    /// Whether two specs produce the same tokens (the HF source path may differ).
+    pub fn same_tokens_as(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.lowercase == other.lowercase && self.fingerprint == other.fingerprint
+    }
+}
+
+/// Python's `str.isspace()` for `str.split()`: Rust's whitespace plus U+001C..U+001F.
+pub fn is_python_whitespace(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// A ready-to-use tokenizer.
+#[derive(Clone)]
+pub struct Tokenizer {
+    spec: TokenizerSpec,
+    huggingface: Option<Box<tokenizers::Tokenizer>>,
+}
+
+impl std::fmt::Debug for Tokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokenizer").field("spec", &self.spec).finish_non_exhaustive()
+    }
+}
+
+impl Tokenizer {
+    /// Build a built-in tokenizer from its spec. HuggingFace specs need [`Tokenizer::huggingface`].
+    pub fn from_spec(spec: &TokenizerSpec) -> Result<Self> {
+        if spec.kind == TokenizerKind::HuggingFace {
+            return Err(Error::UnknownTokenizer { name: spec.name() });
+        }
+        Ok(Self { spec: spec.clone(), huggingface: None })
+    }
+
+    /// Load a HuggingFace tokenizer from the bytes of its `tokenizer.json`.
+    pub fn huggingface(json: &[u8], source: &str, lowercase: bool) -> Result<Self> {
+        let tokenizer = tokenizers::Tokenizer::from_bytes(json)
+            .map_err(|e| Error::HuggingFace { path: source.into(), message: e.to_string() })?;
+        let spec = TokenizerSpec {
+            kind: TokenizerKind::HuggingFace,
+            lowercase,
+            source: Some(source.to_string()),
+            fingerprint: Some(xxhash_rust::xxh3::xxh3_64(json)),
+        };
+        Ok(Self { spec, huggingface: Some(Box::new(tokenizer)) })
+    }
+
+    /// The description of this tokenizer.
+    pub fn spec(&self) -> &TokenizerSpec {
+        &self.spec
+    }
+
+    /// Call `f` with every token of `doc`, in order.
+    pub fn tokenize(&self, doc: &str, mut f: impl FnMut(&str)) -> Result<()> {
+        let lowered;
+        let text = if self.spec.lowercase {
+            lowered = doc.to_lowercase();
+            lowered.as_str()
+        } else {
+            doc
+        };
+        match self.spec.kind {
+            TokenizerKind::Words => text.unicode_words().for_each(f),
+            TokenizerKind::Whitespace | TokenizerKind::Items => text.split_whitespace().for_each(f),
+            TokenizerKind::PythonSplit => {
+                text.split(is_python_whitespace).filter(|t| !t.is_empty()).for_each(f);
+            }
+            TokenizerKind::SingleSpace => text.split(' ').for_each(f),
+            TokenizerKind::HuggingFace => {
+                let tokenizer = self
+                    .huggingface
+                    .as_ref()
+                    .ok_or_else(|| Error::UnknownTokenizer { name: self.spec.name() })?;
+                let encoding =
+                    tokenizer.encode(text, false).map_err(|e| Error::Encode { message: e.to_string() })?;
+                encoding.get_tokens().iter().for_each(|t| f(t));
+            }
+        }
+        Ok(())
+    }
+
+    /// Convenience: the tokens of `doc` as owned strings.
+    pub fn tokens(&self, doc: &str) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        self.tokenize(doc, |t| out.push(t.to_string()))?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(kind: TokenizerKind, lowercase: bool, text: &str) -> Vec<String> {
+        Tokenizer::from_spec(&TokenizerSpec::builtin(kind, lowercase)).unwrap().tokens(text).unwrap()
+    }
+
+    #[test]
+    fn table() {
+        use TokenizerKind::*;
+        let cases: &[(TokenizerKind, bool, &str, &[&str])] = &[
+            (Words, false, "Hello, world! Don't stop.", &["Hello", "world", "Don't", "stop"]),
+            (Words, true, "Straße CAFÉ", &["straße", "café"]),
+            (Whitespace, false, "a\u{1c}b  c\td", &["a\u{1c}b", "c", "d"]),
+            (
+                PythonSplit,
+                false,
+                "a\u{1c}b\u{1d}c\u{1e}d\u{1f}e  f\u{3000}g",
+                &["a", "b", "c", "d", "e", "f", "g"],
+            ),
+            (PythonSplit, false, "  ", &[]),
+            (SingleSpace, false, "a  b", &["a", "", "b"]),
+            (Items, false, "i1 i2\ti3", &["i1", "i2", "i3"]),
+        ];
+        for (kind, lower, text, want) in cases {
+            assert_eq!(toks(*kind, *lower, text), *want, "{kind:?} {text:?}");
+        }
+    }
+
+    #[test]
+    fn python_whitespace_set() {
+        // Python: ''.join(chr(c) for c in range(0x110000) if chr(c).isspace())
+        let python: Vec<u32> = vec![
+            0x9, 0xa, 0xb, 0xc, 0xd, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001,
+            0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f,
+            0x205f, 0x3000,
+        ];
+        let ours: Vec<u32> = (0..0x11_0000u32)
+            .filter_map(char::from_u32)
+            .filter(|c| is_python_whitespace(*c))
+            .map(u32::from)
+            .collect();
+        assert_eq!(ours, python);
+    }
+}

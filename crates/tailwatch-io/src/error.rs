@@ -1,0 +1,153 @@
+//! Errors of the readers: each names the file and, where it applies, the line and field.
+use std::fmt;
+use std::path::PathBuf;
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Where in a file something went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// A 1-based line number.
+    Line(u64),
+    /// A 1-based record number (elements of a JSON array, Parquet rows).
+    Record(u64),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Line(n) => write!(f, "line {n}"),
+            Location::Record(n) => write!(f, "record {n}"),
+        }
+    }
+}
+
+/// What can go wrong while reading documents.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input could not be opened.
+    #[error("cannot open `{path}`: {source}")]
+    Open {
+        /// The input.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Reading failed part-way; for compressed inputs this is usually a truncated file.
+    #[error("cannot read `{path}` (after {location}): {source}")]
+    Read {
+        /// The input.
+        path: PathBuf,
+        /// The last good position.
+        location: Location,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A line or document is not valid JSON.
+    #[error("{path}:{location}: invalid JSON: {message}")]
+    Json {
+        /// The input.
+        path: PathBuf,
+        /// Where.
+        location: Location,
+        /// What serde_json said.
+        message: String,
+    },
+    /// The requested field is absent.
+    #[error("{path}:{location}: missing field `{field}`")]
+    MissingField {
+        /// The input.
+        path: PathBuf,
+        /// Where.
+        location: Location,
+        /// The dotted field path.
+        field: String,
+    },
+    /// The field holds something other than a string or an array of strings.
+    #[error("{path}:{location}: field `{field}` holds {found}, expected a string or an array of strings")]
+    FieldType {
+        /// The input.
+        path: PathBuf,
+        /// Where.
+        location: Location,
+        /// The dotted field path.
+        field: String,
+        /// What it holds instead.
+        found: String,
+    },
+    /// A line is not valid UTF-8 (use `--lossy` to replace bad bytes).
+    #[error("{path}:{location}: invalid UTF-8 at byte {offset} of the line")]
+    Utf8 {
+        /// The input.
+        path: PathBuf,
+        /// Where.
+        location: Location,
+        /// Offset of the first bad byte within the line.
+        offset: usize,
+    },
+    /// A CSV record could not be parsed.
+    #[error("{path}:{location}: invalid CSV: {message}")]
+    Csv {
+        /// The input.
+        path: PathBuf,
+        /// Where.
+        location: Location,
+        /// What the csv crate said.
+        message: String,
+    },
+    /// The CSV or Parquet column does not exist.
+    #[error("`{path}` has no column `{column}` (columns: {available})")]
+    MissingColumn {
+        /// The input.
+        path: PathBuf,
+        /// The requested column.
+        column: String,
+        /// The columns that exist, comma separated.
+        available: String,
+    },
+    /// A Parquet file could not be read.
+    #[error("`{path}`: invalid Parquet: {message}")]
+    Parquet {
+        /// The input.
+        path: PathBuf,
+        /// What the parquet crate said.
+        message: String,
+    },
+    /// This format cannot be read from stdin or through a compressor.
+    #[error("`{path}`: {format} input must be a plain (uncompressed) file, not stdin or compressed")]
+    NeedsPlainFile {
+        /// The input.
+        path: PathBuf,
+        /// The format.
+        format: &'static str,
+    },
+}
+
+impl Error {
+    /// The 1-based line or record where the error happened, if it is tied to one.
+    pub fn location(&self) -> Option<Location> {
+        match self {
+            Error::Read { location, .. }
+            | Error::Json { location, .. }
+            | Error::MissingField { location, .. }
+            | Error::FieldType { location, .. }
+            | Error::Utf8 { location, .. }
+            | Error::Csv { location, .. } => Some(*location),
+            _ => None,
+        }
+    }
+
+    /// Whether `--skip-invalid` may skip this record and go on.
+    pub fn is_skippable(&self) -> bool {
+        matches!(
+            self,
+            Error::Json { .. }
+                | Error::MissingField { .. }
+                | Error::FieldType { .. }
+                | Error::Utf8 { .. }
+                | Error::Csv { .. }
+        )
+    }
+}

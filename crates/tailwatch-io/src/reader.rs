@@ -1,0 +1,591 @@
+//! [`DocReader`]: streams documents out of any supported input in bounded batches.
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arrow_array::{Array, LargeStringArray, StringArray, StringViewArray};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use serde_json::Value;
+
+use crate::{Compression, DocSeparator, Error, Format, Location, Result};
+
+/// How to read an input.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Force a format instead of guessing it from the file name.
+    pub format: Option<Format>,
+    /// JSON: dotted field path (`a.b`, array indexes as numbers); CSV and Parquet: the column.
+    /// Default `text`.
+    pub field: Option<String>,
+    /// How plain text is cut into documents.
+    pub doc_separator: DocSeparator,
+    /// Skip malformed records (broken JSON, missing or mistyped fields, bad UTF-8) and count them.
+    pub skip_invalid: bool,
+    /// Replace invalid UTF-8 with U+FFFD instead of failing.
+    pub lossy: bool,
+    /// A JSON array field is one document (a list of item ids joined by spaces) rather than one
+    /// document per element. Used by the `items` tokenizer.
+    pub array_is_one_doc: bool,
+    /// Target size of a batch in bytes of text.
+    pub batch_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            format: None,
+            field: None,
+            doc_separator: DocSeparator::Line,
+            skip_invalid: false,
+            lossy: false,
+            array_is_one_doc: false,
+            batch_bytes: 1 << 20,
+        }
+    }
+}
+
+impl ReadOptions {
+    fn field_name(&self) -> &str {
+        self.field.as_deref().unwrap_or("text")
+    }
+}
+
+/// A batch of documents, in input order.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    /// The documents.
+    pub docs: Vec<String>,
+}
+
+/// Counters of what a reader saw.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Records (lines, JSON values, CSV rows, Parquet rows) read.
+    pub records: u64,
+    /// Documents produced.
+    pub docs: u64,
+    /// Records skipped by `skip_invalid`.
+    pub skipped: u64,
+    /// The first skipped record's error, for the report.
+    pub first_skipped: Option<String>,
+}
+
+/// Streams documents from one input. See the crate docs.
+pub struct DocReader {
+    path: PathBuf,
+    options: ReadOptions,
+    source: Source,
+    stats: ReadStats,
+    position: Arc<AtomicU64>,
+    total_bytes: Option<u64>,
+}
+
+enum Source {
+    Lines { reader: Box<dyn BufRead + Send>, line: u64, json: bool, paragraph: String },
+    Buffered(VecDeque<String>),
+    Csv { reader: csv::Reader<Box<dyn Read + Send>>, column: usize },
+    Parquet { reader: ParquetRecordBatchReader, row: u64 },
+    Done,
+}
+
+struct CountingReader<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl DocReader {
+    /// Open `path` (`-` is stdin).
+    pub fn open(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let position = Arc::new(AtomicU64::new(0));
+        let is_stdin = path.as_os_str() == "-";
+        let format = options.format.unwrap_or_else(|| Format::from_path(&path));
+        let open_err = |source| Error::Open { path: path.clone(), source };
+        let (raw, total_bytes): (Box<dyn Read + Send>, Option<u64>) = if is_stdin {
+            (Box::new(io::stdin()), None)
+        } else {
+            let file = File::open(&path).map_err(open_err)?;
+            let meta = file.metadata().map_err(open_err)?;
+            if meta.is_dir() {
+                return Err(open_err(io::Error::other("is a directory")));
+            }
+            if format == Format::Parquet {
+                let reader = open_parquet(&path, file, options.field_name())?;
+                return Ok(Self {
+                    path,
+                    options: options.clone(),
+                    source: Source::Parquet { reader, row: 0 },
+                    stats: ReadStats::default(),
+                    position,
+                    total_bytes: Some(meta.len()),
+                });
+            }
+            (Box::new(file), Some(meta.len()))
+        };
+        let mut buffered =
+            BufReader::with_capacity(1 << 16, CountingReader { inner: raw, count: position.clone() });
+        let head = buffered.fill_buf().map_err(open_err)?;
+        let compression = Compression::sniff(head);
+        let decoded: Box<dyn BufRead + Send> = match compression {
+            Compression::None => Box::new(buffered),
+            Compression::Gzip => {
+                Box::new(BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(buffered)))
+            }
+            Compression::Zstd => {
+                let decoder = zstd::stream::read::Decoder::with_buffer(buffered).map_err(open_err)?;
+                Box::new(BufReader::with_capacity(1 << 16, decoder))
+            }
+        };
+        let mut json_document = None;
+        let source = match format {
+            Format::Parquet => return Err(Error::NeedsPlainFile { path, format: "Parquet" }),
+            Format::Text | Format::Jsonl => Source::Lines {
+                reader: decoded,
+                line: 0,
+                json: format == Format::Jsonl,
+                paragraph: String::new(),
+            },
+            Format::Json => {
+                json_document = Some(decoded);
+                Source::Done
+            }
+            Format::Csv => {
+                let mut reader = csv::ReaderBuilder::new()
+                    .has_headers(true)
+                    .from_reader(Box::new(decoded) as Box<dyn Read + Send>);
+                let headers = reader.headers().map_err(|e| csv_error(&path, &e))?.clone();
+                let name = options.field_name();
+                let column = headers.iter().position(|h| h == name).ok_or_else(|| Error::MissingColumn {
+                    path: path.clone(),
+                    column: name.to_string(),
+                    available: headers.iter().collect::<Vec<_>>().join(", "),
+                })?;
+                Source::Csv { reader, column }
+            }
+        };
+        let mut reader = Self {
+            path,
+            options: options.clone(),
+            source,
+            stats: ReadStats::default(),
+            position,
+            total_bytes,
+        };
+        if let Some(document) = json_document {
+            reader.load_json_document(document)?;
+        }
+        Ok(reader)
+    }
+
+    /// The input's path as given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What has been read so far.
+    pub fn stats(&self) -> &ReadStats {
+        &self.stats
+    }
+
+    /// Size of the input file in bytes, when known (not for stdin).
+    pub fn total_bytes(&self) -> Option<u64> {
+        self.total_bytes
+    }
+
+    /// Bytes of the input file consumed so far (compressed bytes for compressed files).
+    pub fn bytes_read(&self) -> u64 {
+        self.position.load(Ordering::Relaxed)
+    }
+
+    /// The next batch of documents, or `None` at the end of the input.
+    pub fn next_batch(&mut self) -> Result<Option<Batch>> {
+        let mut batch = Batch::default();
+        let mut bytes = 0usize;
+        while bytes < self.options.batch_bytes {
+            match self.next_doc_group(&mut batch.docs)? {
+                Some(n) => bytes += n,
+                None => break,
+            }
+        }
+        self.stats.docs += batch.docs.len() as u64;
+        if batch.docs.is_empty() && matches!(self.source, Source::Done) { Ok(None) } else { Ok(Some(batch)) }
+    }
+
+    /// Reads one record (which may hold several documents). Returns the bytes added or `None`
+    /// at the end.
+    fn next_doc_group(&mut self, out: &mut Vec<String>) -> Result<Option<usize>> {
+        loop {
+            let attempt = match &mut self.source {
+                Source::Done => return Ok(None),
+                Source::Buffered(queue) => match queue.pop_front() {
+                    Some(doc) => {
+                        let n = doc.len() + 1;
+                        out.push(doc);
+                        return Ok(Some(n));
+                    }
+                    None => {
+                        self.source = Source::Done;
+                        return Ok(None);
+                    }
+                },
+                Source::Lines { .. } => self.next_line_record(out),
+                Source::Csv { .. } => self.next_csv_record(out),
+                Source::Parquet { .. } => self.next_parquet_batch(out),
+            };
+            match attempt {
+                Ok(r) => return Ok(r),
+                Err(e) if self.options.skip_invalid && e.is_skippable() => {
+                    self.stats.skipped += 1;
+                    if self.stats.first_skipped.is_none() {
+                        self.stats.first_skipped = Some(e.to_string());
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn next_line_record(&mut self, out: &mut Vec<String>) -> Result<Option<usize>> {
+        let Source::Lines { reader, line, json, paragraph } = &mut self.source else { unreachable!() };
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf).map_err(|source| Error::Read {
+                path: self.path.clone(),
+                location: Location::Line(*line),
+                source,
+            })?;
+            if n == 0 {
+                let last = std::mem::take(paragraph);
+                self.source = Source::Done;
+                if !last.is_empty() {
+                    let len = last.len();
+                    out.push(last);
+                    return Ok(Some(len));
+                }
+                return Ok(None);
+            }
+            *line += 1;
+            self.stats.records += 1;
+            let location = Location::Line(*line);
+            while matches!(buf.last(), Some(b'\n' | b'\r')) {
+                buf.pop();
+            }
+            let text = decode_utf8(&self.path, location, &buf, self.options.lossy)?;
+            if *json {
+                if text.trim().is_empty() {
+                    continue;
+                }
+                let value: Value = serde_json::from_str(&text).map_err(|e| Error::Json {
+                    path: self.path.clone(),
+                    location,
+                    message: e.to_string(),
+                })?;
+                let before = out.len();
+                extract_docs(&self.path, location, &value, &self.options, out)?;
+                return Ok(Some(out[before..].iter().map(|d| d.len() + 1).sum::<usize>().max(1)));
+            }
+            let blank = text.trim().is_empty();
+            match self.options.doc_separator {
+                DocSeparator::Line => {
+                    if blank {
+                        continue;
+                    }
+                    let len = text.len();
+                    out.push(text);
+                    return Ok(Some(len + 1));
+                }
+                DocSeparator::Blank => {
+                    if blank {
+                        if paragraph.is_empty() {
+                            continue;
+                        }
+                        let doc = std::mem::take(paragraph);
+                        let len = doc.len();
+                        out.push(doc);
+                        return Ok(Some(len + 1));
+                    }
+                    if !paragraph.is_empty() {
+                        paragraph.push('\n');
+                    }
+                    paragraph.push_str(&text);
+                }
+            }
+        }
+    }
+
+    fn next_csv_record(&mut self, out: &mut Vec<String>) -> Result<Option<usize>> {
+        let Source::Csv { reader, column } = &mut self.source else { unreachable!() };
+        let mut record = csv::ByteRecord::new();
+        let more = reader.read_byte_record(&mut record).map_err(|e| csv_error(&self.path, &e))?;
+        if !more {
+            self.source = Source::Done;
+            return Ok(None);
+        }
+        self.stats.records += 1;
+        let location = Location::Line(record.position().map_or(0, |p| p.line()));
+        let Some(cell) = record.get(*column) else {
+            return Err(Error::MissingField {
+                path: self.path.clone(),
+                location,
+                field: self.options.field_name().to_string(),
+            });
+        };
+        let text = decode_utf8(&self.path, location, cell, self.options.lossy)?;
+        let len = text.len();
+        out.push(text);
+        Ok(Some(len + 1))
+    }
+
+    fn next_parquet_batch(&mut self, out: &mut Vec<String>) -> Result<Option<usize>> {
+        let Source::Parquet { reader, row } = &mut self.source else { unreachable!() };
+        let Some(batch) = reader.next() else {
+            self.source = Source::Done;
+            return Ok(None);
+        };
+        let batch = batch.map_err(|e| Error::Parquet { path: self.path.clone(), message: e.to_string() })?;
+        let column = batch.column(0);
+        let field = self.options.field_name().to_string();
+        let mut bytes = 0;
+        let mut push = |i: usize, value: Option<&str>, row: u64| -> Result<()> {
+            match value {
+                Some(s) => {
+                    bytes += s.len() + 1;
+                    out.push(s.to_string());
+                    Ok(())
+                }
+                None => {
+                    let error = Error::MissingField {
+                        path: self.path.clone(),
+                        location: Location::Record(row + i as u64 + 1),
+                        field: field.clone(),
+                    };
+                    if self.options.skip_invalid {
+                        self.stats.skipped += 1;
+                        self.stats.first_skipped.get_or_insert_with(|| error.to_string());
+                        Ok(())
+                    } else {
+                        Err(error)
+                    }
+                }
+            }
+        };
+        let base = *row;
+        if let Some(a) = column.as_any().downcast_ref::<StringArray>() {
+            for i in 0..a.len() {
+                push(i, a.is_valid(i).then(|| a.value(i)), base)?;
+            }
+        } else if let Some(a) = column.as_any().downcast_ref::<LargeStringArray>() {
+            for i in 0..a.len() {
+                push(i, a.is_valid(i).then(|| a.value(i)), base)?;
+            }
+        } else if let Some(a) = column.as_any().downcast_ref::<StringViewArray>() {
+            for i in 0..a.len() {
+                push(i, a.is_valid(i).then(|| a.value(i)), base)?;
+            }
+        } else {
+            return Err(Error::FieldType {
+                path: self.path.clone(),
+                location: Location::Record(base + 1),
+                field,
+                found: format!("Parquet type {}", column.data_type()),
+            });
+        }
+        *row += batch.num_rows() as u64;
+        self.stats.records += batch.num_rows() as u64;
+        Ok(Some(bytes.max(1)))
+    }
+
+    fn load_json_document(&mut self, mut reader: Box<dyn BufRead + Send>) -> Result<()> {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).map_err(|source| Error::Read {
+            path: self.path.clone(),
+            location: Location::Record(0),
+            source,
+        })?;
+        let text = decode_utf8(&self.path, Location::Line(1), &bytes, self.options.lossy)?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| Error::Json {
+            path: self.path.clone(),
+            location: Location::Line(e.line() as u64),
+            message: e.to_string(),
+        })?;
+        let mut docs = Vec::new();
+        let records: Vec<&Value> = match &value {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        for (i, record) in records.into_iter().enumerate() {
+            self.stats.records += 1;
+            let location = Location::Record(i as u64 + 1);
+            match extract_docs(&self.path, location, record, &self.options, &mut docs) {
+                Ok(()) => {}
+                Err(e) if self.options.skip_invalid => {
+                    self.stats.skipped += 1;
+                    self.stats.first_skipped.get_or_insert_with(|| e.to_string());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.source = Source::Buffered(docs.into());
+        Ok(())
+    }
+}
+
+/// Read every document of `path` into memory (tests, small inputs, `--compat` modes).
+pub fn read_all(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Vec<String>> {
+    let mut reader = DocReader::open(path, options)?;
+    let mut docs = Vec::new();
+    while let Some(batch) = reader.next_batch()? {
+        docs.extend(batch.docs);
+    }
+    Ok(docs)
+}
+
+fn decode_utf8(path: &Path, location: Location, bytes: &[u8], lossy: bool) -> Result<String> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(_) if lossy => Ok(String::from_utf8_lossy(bytes).into_owned()),
+        Err(e) => Err(Error::Utf8 { path: path.to_path_buf(), location, offset: e.valid_up_to() }),
+    }
+}
+
+fn csv_error(path: &Path, e: &csv::Error) -> Error {
+    let location = Location::Line(e.position().map_or(0, |p| p.line()));
+    match e.kind() {
+        csv::ErrorKind::Io(io) => Error::Read {
+            path: path.to_path_buf(),
+            location,
+            source: io::Error::new(io.kind(), io.to_string()),
+        },
+        csv::ErrorKind::Utf8 { .. } => Error::Utf8 { path: path.to_path_buf(), location, offset: 0 },
+        _ => Error::Csv { path: path.to_path_buf(), location, message: e.to_string() },
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Resolve a dotted path (`a.b.0.c`) in a JSON value.
+fn resolve<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut current = value;
+    for part in path.split('.') {
+        current = match current {
+            Value::Object(map) => map.get(part)?,
+            Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
+fn extract_docs(
+    path: &Path,
+    location: Location,
+    record: &Value,
+    options: &ReadOptions,
+    out: &mut Vec<String>,
+) -> Result<()> {
+    let field = options.field_name();
+    // A bare string record (a JSONL line holding just "text") is a document when no field is asked for.
+    let value = match (record, &options.field) {
+        (Value::String(_), None) => record,
+        _ => resolve(record, field).ok_or_else(|| Error::MissingField {
+            path: path.to_path_buf(),
+            location,
+            field: field.to_string(),
+        })?,
+    };
+    let type_error = |found: String| Error::FieldType {
+        path: path.to_path_buf(),
+        location,
+        field: field.to_string(),
+        found,
+    };
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) if options.array_is_one_doc => {
+            let mut doc = String::new();
+            for (i, item) in items.iter().enumerate() {
+                let part = match item {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    other => return Err(type_error(format!("{} at index {i}", json_kind(other)))),
+                };
+                if i > 0 {
+                    doc.push(' ');
+                }
+                doc.push_str(&part);
+            }
+            out.push(doc);
+        }
+        Value::Number(n) if options.array_is_one_doc => out.push(n.to_string()),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Value::String(s) => out.push(s.clone()),
+                    other => return Err(type_error(format!("{} at index {i}", json_kind(other)))),
+                }
+            }
+        }
+        other => return Err(type_error(json_kind(other).to_string())),
+    }
+    Ok(())
+}
+
+fn open_parquet(path: &Path, file: File, column: &str) -> Result<ParquetRecordBatchReader> {
+    let err = |e: parquet::errors::ParquetError| Error::Parquet {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(err)?;
+    let schema = builder.schema().clone();
+    let index =
+        schema.fields().iter().position(|f| f.name() == column).ok_or_else(|| Error::MissingColumn {
+            path: path.to_path_buf(),
+            column: column.to_string(),
+            available: schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", "),
+        })?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), [index]);
+    builder.with_projection(mask).with_batch_size(4096).build().map_err(err)
+}
+
+/// Open a file (or `-` for stdin) as a buffered line source, transparently decompressing gzip
+/// and zstd. Used for side files such as word-frequency tables.
+pub fn open_text(path: impl AsRef<Path>) -> Result<Box<dyn BufRead + Send>> {
+    let path = path.as_ref();
+    let open_err = |source| Error::Open { path: path.to_path_buf(), source };
+    let raw: Box<dyn Read + Send> = if path.as_os_str() == "-" {
+        Box::new(io::stdin())
+    } else {
+        Box::new(File::open(path).map_err(open_err)?)
+    };
+    let mut buffered = BufReader::with_capacity(1 << 16, raw);
+    let head = buffered.fill_buf().map_err(open_err)?;
+    Ok(match Compression::sniff(head) {
+        Compression::None => Box::new(buffered),
+        Compression::Gzip => Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(buffered))),
+        Compression::Zstd => {
+            Box::new(BufReader::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(open_err)?))
+        }
+    })
+}

@@ -1,0 +1,229 @@
+//! The catalog of metric ids: family, the direction that means collapse, range and definition.
+use serde::Serialize;
+
+/// Which way a metric moves when outputs collapse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Collapse {
+    /// Collapse lowers the value (diversity, coverage).
+    Lower,
+    /// Collapse raises the value (repetition, divergence).
+    Higher,
+    /// Descriptive only.
+    Neither,
+}
+
+impl Collapse {
+    /// An arrow for tables: the direction of collapse.
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Collapse::Lower => "↓",
+            Collapse::Higher => "↑",
+            Collapse::Neither => "·",
+        }
+    }
+}
+
+/// Metric families, in display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// Vocabulary and n-gram diversity.
+    Diversity,
+    /// Repetition and self-similarity.
+    Repetition,
+    /// Distance from a reference corpus.
+    Reference,
+    /// Recommendation lists.
+    Recommendation,
+    /// Size descriptors.
+    Size,
+}
+
+impl Family {
+    /// Human title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Family::Diversity => "Diversity",
+            Family::Repetition => "Repetition",
+            Family::Reference => "Against the reference",
+            Family::Recommendation => "Recommendation lists",
+            Family::Size => "Size",
+        }
+    }
+}
+
+/// Documentation of one metric id.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct MetricInfo {
+    /// Stable snake_case id, identical in CLI, JSON and HTTP.
+    pub id: &'static str,
+    /// Family.
+    pub family: Family,
+    /// Direction meaning collapse.
+    pub collapse: Collapse,
+    /// Range of values.
+    pub range: &'static str,
+    /// One-line definition.
+    pub definition: &'static str,
+}
+
+macro_rules! m {
+    ($id:expr, $fam:ident, $dir:ident, $range:expr, $def:expr) => {
+        MetricInfo {
+            id: $id,
+            family: Family::$fam,
+            collapse: Collapse::$dir,
+            range: $range,
+            definition: $def,
+        }
+    };
+}
+
+/// Every metric id tailwatch computes, in display order.
+pub const METRICS: &[MetricInfo] = &[
+    m!(
+        "distinct_1",
+        Diversity,
+        Lower,
+        "[0,1]",
+        "unique unigrams / unigrams, pooled over the corpus (Li et al. 2016)"
+    ),
+    m!("distinct_2", Diversity, Lower, "[0,1]", "unique bigrams / bigrams, n-grams inside documents"),
+    m!("distinct_3", Diversity, Lower, "[0,1]", "unique trigrams / trigrams"),
+    m!("distinct_4", Diversity, Lower, "[0,1]", "unique 4-grams / 4-grams"),
+    m!("ngram_diversity", Diversity, Lower, "[0,4]", "sum of distinct_1..distinct_4 (Shaib et al. 2024)"),
+    m!("entropy_1", Diversity, Lower, "[0,log2 V]", "Shannon entropy of the unigram distribution, bits"),
+    m!(
+        "effective_vocab",
+        Diversity,
+        Lower,
+        "[1,V]",
+        "2^entropy_1: the number of equally likely types with the same entropy"
+    ),
+    m!(
+        "zipf_coefficient",
+        Diversity,
+        Higher,
+        "(0,inf)",
+        "-slope of log frequency on log rank, top 5000 types (Holtzman et al. 2019)"
+    ),
+    m!(
+        "mtld",
+        Diversity,
+        Lower,
+        "[1,inf)",
+        "measure of textual lexical diversity over the sample, threshold 0.72 (McCarthy & Jarvis 2010)"
+    ),
+    m!(
+        "hdd",
+        Diversity,
+        Lower,
+        "[0,1]",
+        "HD-D: expected type share of a 42-token draw (McCarthy & Jarvis 2007)"
+    ),
+    m!(
+        "self_bleu_2",
+        Repetition,
+        Higher,
+        "[0,1]",
+        "mean BLEU-2 of each sampled doc against all others (nltk, method1)"
+    ),
+    m!("self_bleu_3", Repetition, Higher, "[0,1]", "mean BLEU-3 of each sampled doc against all others"),
+    m!(
+        "self_bleu_4",
+        Repetition,
+        Higher,
+        "[0,1]",
+        "mean BLEU-4 of each sampled doc against all others (Zhu et al. 2018)"
+    ),
+    m!("self_bleu_5", Repetition, Higher, "[0,1]", "mean BLEU-5 of each sampled doc against all others"),
+    m!(
+        "compression_ratio",
+        Repetition,
+        Higher,
+        "[~0.9,inf)",
+        "raw bytes / gzip-9 bytes of the sample joined by spaces"
+    ),
+    m!(
+        "self_repetition",
+        Repetition,
+        Higher,
+        "[0,inf)",
+        "mean over sampled docs of ln(1 + occurrences of its 4-grams in other docs) (Salkar et al.)"
+    ),
+    m!(
+        "rep_2",
+        Repetition,
+        Higher,
+        "[0,1]",
+        "1 - sum of per-doc unique bigrams / bigrams (within-document repetition)"
+    ),
+    m!("rep_3", Repetition, Higher, "[0,1]", "1 - sum of per-doc unique trigrams / trigrams"),
+    m!(
+        "rep_4",
+        Repetition,
+        Higher,
+        "[0,1]",
+        "1 - sum of per-doc unique 4-grams / 4-grams (Welleck et al. 2019)"
+    ),
+    m!("duplicate_rate", Repetition, Higher, "[0,1]", "share of docs whose exact text occurs more than once"),
+    m!("top_output_share", Repetition, Higher, "(0,1]", "share of docs equal to the most frequent doc"),
+    m!(
+        "kl_to_reference",
+        Reference,
+        Higher,
+        "[0,inf)",
+        "KL(candidate || reference) over unigrams, bits; reference mixed with uniform (eps)"
+    ),
+    m!(
+        "js_to_reference",
+        Reference,
+        Higher,
+        "[0,1]",
+        "Jensen-Shannon divergence of unigram distributions, bits"
+    ),
+    m!("vocab_coverage", Reference, Lower, "[0,1]", "share of reference types that occur"),
+    m!(
+        "tail_coverage",
+        Reference,
+        Lower,
+        "[0,1]",
+        "share of the reference's tail types (rarest, holding tail-mass of its tokens) that occur"
+    ),
+    m!(
+        "tail_mass_coverage",
+        Reference,
+        Lower,
+        "[0,1]",
+        "reference probability mass of the tail types that occur / tail mass"
+    ),
+    m!(
+        "psi_doc_length",
+        Reference,
+        Higher,
+        "[0,inf)",
+        "population stability index of doc length on reference decile bins"
+    ),
+    m!(
+        "wasserstein_doc_length",
+        Reference,
+        Higher,
+        "[0,inf)",
+        "Wasserstein-1 distance between doc-length distributions, tokens"
+    ),
+    m!("coverage_at_k", Recommendation, Lower, "[0,1]", "share of the catalog appearing in any top-k list"),
+    m!(
+        "exposure_gini",
+        Recommendation,
+        Higher,
+        "[0,1]",
+        "Gini coefficient of top-k exposure over catalog items"
+    ),
+    m!("mean_doc_tokens", Size, Neither, "[0,inf)", "tokens per document"),
+];
+
+/// Look up a metric id.
+pub fn metric_info(id: &str) -> Option<&'static MetricInfo> {
+    METRICS.iter().find(|m| m.id == id)
+}

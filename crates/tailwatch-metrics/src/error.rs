@@ -1,0 +1,69 @@
+//! Errors of the metrics crate.
+use std::path::PathBuf;
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// What can go wrong while profiling, merging, loading or comparing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Tokenizing failed.
+    #[error(transparent)]
+    Tokenizer(#[from] tailwatch_core::Error),
+    /// Two profiles cannot be merged or compared.
+    #[error("profiles are incompatible: {what}")]
+    Incompatible {
+        /// What differs.
+        what: String,
+    },
+    /// A file is not a tailwatch profile.
+    #[error("`{path}` is not a tailwatch profile (.twp): {reason}")]
+    NotAProfile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A profile was written by a different format version.
+    #[error(
+        "`{path}` is a tailwatch profile of format version {found}; this tailwatch reads version {supported} (upgrade tailwatch or re-create the profile)"
+    )]
+    UnsupportedVersion {
+        /// The file.
+        path: PathBuf,
+        /// Version in the file.
+        found: u32,
+        /// Version this build reads.
+        supported: u32,
+    },
+    /// A reference file could not be parsed.
+    #[error("{path}:{line}: {message}")]
+    Reference {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A rules file could not be parsed.
+    #[error("rules `{path}`: {message}")]
+    Rules {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// I/O on a named file.
+    #[error("cannot access `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// An invalid parameter.
+    #[error("{0}")]
+    Invalid(String),
+}

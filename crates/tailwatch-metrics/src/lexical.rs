@@ -1,0 +1,189 @@
+//! Metrics that need no reference, computed from a [`Profile`] (and its document sample).
+//!
+//! Each id's formula, range, collapse direction and source is in [`crate::catalog::METRICS`];
+//! the exact computation and its cost is documented on the function that computes it here.
+use std::collections::BTreeMap;
+
+use tailwatch_core::Tokenizer;
+
+use crate::Result;
+use crate::ngram::{MAX_ORDER, extend_key, for_each_run};
+use crate::numeric::fsum;
+use crate::profile::Profile;
+use crate::richness::{MTLD_THRESHOLD, hdd, mtld, zipf_coefficient};
+use crate::selfbleu::{bleu_counts, mean};
+
+/// Metric values with their status.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricValues {
+    /// Value per metric id; `None` when undefined for this input (e.g. self-BLEU of one doc).
+    pub values: BTreeMap<String, Option<f64>>,
+    /// Ids whose values are estimates (sketches).
+    pub approximate: Vec<String>,
+    /// Notes for the reader (why something is undefined or approximate).
+    pub notes: Vec<String>,
+}
+
+impl MetricValues {
+    /// Set a value.
+    pub fn set(&mut self, id: &str, value: Option<f64>) {
+        self.values.insert(id.to_string(), value.filter(|v| v.is_finite()));
+    }
+    /// Read a value.
+    pub fn get(&self, id: &str) -> Option<f64> {
+        self.values.get(id).copied().flatten()
+    }
+    /// Add everything of `other`.
+    pub fn extend(&mut self, other: MetricValues) {
+        self.values.extend(other.values);
+        self.approximate.extend(other.approximate);
+        self.notes.extend(other.notes);
+    }
+}
+
+fn ratio(num: f64, den: f64) -> Option<f64> {
+    (den > 0.0).then(|| num / den)
+}
+
+/// The sampled documents as token-hash sequences, in sample (content-hash) order.
+pub fn sample_token_hashes(profile: &Profile, tokenizer: &Tokenizer) -> Result<Vec<Vec<u64>>> {
+    profile
+        .sample()
+        .texts()
+        .map(|text| {
+            let mut hashes = Vec::new();
+            tokenizer.tokenize(text, |t| hashes.push(tailwatch_core::stable_hash(t)))?;
+            Ok(hashes)
+        })
+        .collect()
+}
+
+/// Every metric that needs no reference.
+///
+/// Costs: distinct-n, entropy, Zipf, HD-D, rep-n, duplicates: O(types + distinct n-grams) from the
+/// profile; self-BLEU, MTLD, compression ratio, self-repetition: O(sample tokens) on the sample.
+pub fn lexical_metrics(profile: &Profile, tokenizer: &Tokenizer) -> Result<MetricValues> {
+    let mut out = MetricValues::default();
+    let n_tokens = profile.n_tokens() as f64;
+    let n_docs = profile.n_docs() as f64;
+
+    // distinct-n and ngram_diversity
+    let mut diversity = Some(0.0);
+    for n in 1..=MAX_ORDER {
+        let unique = if n == 1 { profile.n_types() as f64 } else { profile.ngram_table(n).distinct() };
+        let d = ratio(unique, profile.ngram_total(n) as f64);
+        out.set(&format!("distinct_{n}"), d);
+        diversity = diversity.zip(d).map(|(a, b)| a + b);
+    }
+    out.set("ngram_diversity", diversity);
+    if profile.is_sketched() {
+        for id in ["distinct_2", "distinct_3", "distinct_4", "ngram_diversity"] {
+            out.approximate.push(id.to_string());
+        }
+        out.notes.push(format!(
+            "distinct n-gram counts for n >= 2 are HyperLogLog estimates (relative standard error {:.1} %) because the exact tables exceeded the memory budget",
+            104.0 / f64::from(1u32 << crate::ngram::HLL_LG_K).sqrt()
+        ));
+    }
+
+    // unigram distribution
+    let counts: Vec<u64> = profile.token_stats().map(|(_, s)| s.count).collect();
+    let entropy = (n_tokens > 0.0).then(|| {
+        -fsum(counts.iter().map(|&c| {
+            let p = c as f64 / n_tokens;
+            p * p.log2()
+        }))
+    });
+    out.set("entropy_1", entropy.map(|h| h + 0.0));
+    out.set("effective_vocab", entropy.map(f64::exp2));
+    out.set("zipf_coefficient", zipf_coefficient(counts.clone(), 5000).map(|(s, _)| s));
+    out.set("hdd", hdd(counts.iter().copied(), profile.n_tokens(), 42));
+
+    // within-document repetition
+    for n in 2..=MAX_ORDER {
+        let total = profile.ngram_total(n) as f64;
+        out.set(&format!("rep_{n}"), ratio(profile.unique_in_docs(n) as f64, total).map(|u| 1.0 - u));
+    }
+
+    // exact duplicates
+    let (mut duplicated, mut top) = (0u64, 0u64);
+    for m in profile.doc_multiplicities() {
+        if m > 1 {
+            duplicated += m;
+        }
+        top = top.max(m);
+    }
+    out.set("duplicate_rate", ratio(duplicated as f64, n_docs));
+    out.set("top_output_share", ratio(top as f64, n_docs));
+    out.set("mean_doc_tokens", ratio(n_tokens, n_docs));
+
+    // sample-based metrics
+    let sample = sample_token_hashes(profile, tokenizer)?;
+    let hyps: Vec<usize> = (0..sample.len()).collect();
+    let counts = bleu_counts(&sample, &hyps);
+    for n in 2..=5 {
+        let value = counts.as_ref().and_then(|c| mean(&c.iter().map(|b| b.bleu(n)).collect::<Vec<_>>()));
+        out.set(&format!("self_bleu_{n}"), value);
+    }
+    if counts.is_none() {
+        out.notes.push("self-BLEU needs at least 2 documents in the sample".into());
+    }
+    let stream: Vec<u64> = sample.iter().flatten().copied().collect();
+    out.set("mtld", mtld(&stream, MTLD_THRESHOLD));
+    let joined = profile.sample().texts().collect::<Vec<_>>().join(" ");
+    out.set("compression_ratio", crate::compression::gzip_ratio(joined.as_bytes()));
+    match profile.ngram_table(4).exact() {
+        Some(table) => {
+            let scores: Vec<f64> = sample
+                .iter()
+                .map(|doc| {
+                    let mut keys: Vec<u64> = doc
+                        .windows(4)
+                        .map(|w| extend_key(extend_key(extend_key(w[0], w[1]), w[2]), w[3]))
+                        .collect();
+                    let mut others = 0u64;
+                    for_each_run(&mut keys, |k, _| {
+                        others += table.get(&k).map_or(1, |s| u64::from(s.docs)) - 1;
+                    });
+                    (others as f64 + 1.0).ln()
+                })
+                .collect();
+            out.set("self_repetition", mean(&scores));
+        }
+        None => {
+            out.set("self_repetition", None);
+            out.notes
+                .push("self_repetition needs exact 4-gram document frequencies; raise --max-memory".into());
+        }
+    }
+    Ok(out)
+}
+
+/// `coverage_at_k` and `exposure_gini` for recommendation lists (`items` tokenizer).
+///
+/// coverage_at_k = |catalog items in any top-k list| / |catalog|; exposure_gini = Gini of the
+/// top-k exposure counts over the catalog (unexposed items count as 0). The catalog is the given
+/// item list, else every item seen at any position. Cost: O(catalog log catalog). Source:
+/// Ge et al. 2010 (coverage), Abdollahpouri et al. 2019 (exposure Gini).
+pub fn item_metrics(profile: &Profile, catalog: Option<&[String]>) -> MetricValues {
+    let mut out = MetricValues::default();
+    let mut exposures: Vec<u64> = match catalog {
+        Some(items) => {
+            let unique: std::collections::BTreeSet<&str> = items.iter().map(String::as_str).collect();
+            unique.into_iter().map(|item| profile.token(item).map_or(0, |s| s.exposure)).collect()
+        }
+        None => profile.token_stats().map(|(_, s)| s.exposure).collect(),
+    };
+    let covered = exposures.iter().filter(|&&e| e > 0).count();
+    out.set("coverage_at_k", ratio(covered as f64, exposures.len() as f64));
+    exposures.sort_unstable();
+    let total: u64 = exposures.iter().sum();
+    let n = exposures.len() as f64;
+    let gini = (total > 0).then(|| {
+        let weighted =
+            fsum(exposures.iter().enumerate().map(|(i, &x)| (2.0 * (i as f64 + 1.0) - n - 1.0) * x as f64));
+        weighted / (n * total as f64)
+    });
+    out.set("exposure_gini", gini);
+    out
+}

@@ -1,0 +1,24 @@
+//! The mergeable [`Profile`] of tailwatch and every collapse metric as a pure function of it.
+#![deny(missing_docs)]
+
+mod error;
+pub mod ngram;
+pub mod numeric;
+pub mod profile;
+pub mod richness;
+pub mod sample;
+pub mod selfbleu;
+
+pub use error::{Error, Result};
+pub use profile::{Profile, ProfileConfig};
+pub use sample::SampleSize;
+pub mod catalog;
+pub mod compression;
+pub mod lexical;
+pub mod reference;
+
+pub use lexical::{MetricValues, item_metrics, lexical_metrics};
+pub use reference::{Reference, ReferenceInfo, ReferenceOptions};
+pub mod compare;
+pub mod compat;
+pub mod report;

@@ -1,0 +1,391 @@
+//! The [`Profile`]: one streaming pass over a corpus into mergeable counts, and its `.twp` file.
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use tailwatch_core::{
+    DocHash, Tokenizer, TokenizerKind, TokenizerSpec, content_hash, sample_key, stable_hash,
+};
+
+use crate::ngram::{MAX_ORDER, NgramTable, NgramWire, for_each_run};
+use crate::sample::{BottomK, SampleSize};
+use crate::{Error, Result};
+
+/// Magic bytes that open every `.twp` file.
+pub const PROFILE_MAGIC: &[u8; 8] = b"TWPROF\x00\x01";
+/// The `.twp` format version this build writes and reads.
+pub const PROFILE_FORMAT_VERSION: u32 = 1;
+
+type StrMap<V> = hashbrown::HashMap<Box<str>, V, foldhash::fast::FixedState>;
+type DocMap = hashbrown::HashMap<DocHash, u64, foldhash::fast::FixedState>;
+
+/// Settings fixed for the life of a profile; profiles merge only when these agree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileConfig {
+    /// How documents were tokenized.
+    pub tokenizer: TokenizerSpec,
+    /// Size of the bottom-k document sample.
+    pub sample: SampleSize,
+    /// Seed of the sample's content hash.
+    pub seed: u64,
+    /// For `items`: how many leading items of each list count as exposed (top-k).
+    pub items_k: u32,
+}
+
+impl ProfileConfig {
+    /// Defaults: sample 1000, seed 0, top-10 exposure.
+    pub fn new(tokenizer: TokenizerSpec) -> Self {
+        Self { tokenizer, sample: SampleSize::Docs(1000), seed: 0, items_k: 10 }
+    }
+}
+
+/// Counts of one token type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenStat {
+    /// Stable hash of the token string.
+    pub hash: u64,
+    /// Occurrences.
+    pub count: u64,
+    /// Documents containing it.
+    pub docs: u64,
+    /// Occurrences within the first `items_k` positions of a document (items tokenizer only).
+    pub exposure: u64,
+}
+
+/// Everything the metrics need from one pass over a corpus. See the crate docs.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    config: ProfileConfig,
+    n_docs: u64,
+    n_tokens: u64,
+    n_bytes: u64,
+    vocab: StrMap<u32>,
+    tokens: Vec<TokenStat>,
+    vocab_bytes: usize,
+    ngrams: [NgramTable; MAX_ORDER - 1],
+    totals: [u64; MAX_ORDER],
+    unique_in_docs: [u64; MAX_ORDER],
+    doc_counts: DocMap,
+    doc_lengths: BTreeMap<u64, u64>,
+    sample: BottomK,
+    scratch_ids: Vec<u32>,
+    scratch_keys: Vec<Vec<u64>>,
+}
+
+impl Profile {
+    /// An empty profile (the identity of [`Profile::merge`]).
+    pub fn new(config: ProfileConfig) -> Self {
+        let sample = BottomK::new(config.sample);
+        Self {
+            config,
+            n_docs: 0,
+            n_tokens: 0,
+            n_bytes: 0,
+            vocab: StrMap::default(),
+            tokens: Vec::new(),
+            vocab_bytes: 0,
+            ngrams: Default::default(),
+            totals: [0; MAX_ORDER],
+            unique_in_docs: [0; MAX_ORDER],
+            doc_counts: DocMap::default(),
+            doc_lengths: BTreeMap::new(),
+            sample,
+            scratch_ids: Vec::new(),
+            scratch_keys: vec![Vec::new(); MAX_ORDER],
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ProfileConfig {
+        &self.config
+    }
+    /// Documents seen.
+    pub fn n_docs(&self) -> u64 {
+        self.n_docs
+    }
+    /// Tokens seen.
+    pub fn n_tokens(&self) -> u64 {
+        self.n_tokens
+    }
+    /// Bytes of document text seen.
+    pub fn n_bytes(&self) -> u64 {
+        self.n_bytes
+    }
+    /// Whether distinct n-gram counts for n ≥ 2 are sketched (approximate).
+    pub fn is_sketched(&self) -> bool {
+        self.ngrams.iter().any(|t| !t.is_exact())
+    }
+    /// Every token type with its counts.
+    pub fn token_stats(&self) -> impl Iterator<Item = (&str, &TokenStat)> {
+        self.vocab.iter().map(|(t, &i)| (&**t, &self.tokens[i as usize]))
+    }
+    /// Counts of one token type.
+    pub fn token(&self, token: &str) -> Option<&TokenStat> {
+        self.vocab.get(token).map(|&i| &self.tokens[i as usize])
+    }
+    /// Number of token types.
+    pub fn n_types(&self) -> usize {
+        self.tokens.len()
+    }
+    /// The n-gram table of order `n` (2..=4).
+    pub fn ngram_table(&self, n: usize) -> &NgramTable {
+        &self.ngrams[n - 2]
+    }
+    /// Total n-grams of order `n` (1..=4), counted inside documents.
+    pub fn ngram_total(&self, n: usize) -> u64 {
+        self.totals[n - 1]
+    }
+    /// Σ over documents of the distinct n-grams of order `n` within the document.
+    pub fn unique_in_docs(&self, n: usize) -> u64 {
+        self.unique_in_docs[n - 1]
+    }
+    /// How many times each distinct document text occurs.
+    pub fn doc_multiplicities(&self) -> impl Iterator<Item = u64> + '_ {
+        self.doc_counts.values().copied()
+    }
+    /// Histogram of document lengths in tokens.
+    pub fn doc_lengths(&self) -> &BTreeMap<u64, u64> {
+        &self.doc_lengths
+    }
+    /// The bottom-k document sample.
+    pub fn sample(&self) -> &BottomK {
+        &self.sample
+    }
+
+    fn intern(&mut self, token: &str) -> u32 {
+        if let Some(&id) = self.vocab.get(token) {
+            return id;
+        }
+        let id = self.tokens.len() as u32;
+        self.vocab.insert(token.into(), id);
+        self.vocab_bytes += token.len();
+        self.tokens.push(TokenStat { hash: stable_hash(token), ..TokenStat::default() });
+        id
+    }
+
+    /// Add one document.
+    pub fn observe(&mut self, tokenizer: &Tokenizer, doc: &str) -> Result<()> {
+        let mut ids = std::mem::take(&mut self.scratch_ids);
+        ids.clear();
+        let outcome = tokenizer.tokenize(doc, |t| ids.push(self.intern(t)));
+        if let Err(e) = outcome {
+            self.scratch_ids = ids;
+            return Err(e.into());
+        }
+        let len = ids.len();
+        self.n_docs += 1;
+        self.n_tokens += len as u64;
+        self.n_bytes += doc.len() as u64;
+        *self.doc_lengths.entry(len as u64).or_default() += 1;
+        *self.doc_counts.entry(content_hash(doc)).or_default() += 1;
+        self.sample.offer(sample_key(doc, self.config.seed), doc);
+
+        if self.config.tokenizer.kind == TokenizerKind::Items {
+            for &id in ids.iter().take(self.config.items_k as usize) {
+                self.tokens[id as usize].exposure += 1;
+            }
+        }
+        // n-gram keys of orders 2..=4, chained from the token hashes.
+        let mut keys = std::mem::take(&mut self.scratch_keys);
+        for k in keys.iter_mut() {
+            k.clear();
+        }
+        for start in 0..len {
+            let mut key = self.tokens[ids[start] as usize].hash;
+            for order in 2..=MAX_ORDER.min(len - start) {
+                key = crate::ngram::extend_key(key, self.tokens[ids[start + order - 1] as usize].hash);
+                keys[order - 1].push(key);
+            }
+        }
+        // Unigrams: counts and document frequencies, from the sorted ids.
+        self.totals[0] += len as u64;
+        let mut sorted: Vec<u64> = ids.iter().map(|&i| u64::from(i)).collect();
+        let tokens = &mut self.tokens;
+        let mut runs = 0;
+        for_each_run(&mut sorted, |id, count| {
+            let stat = &mut tokens[id as usize];
+            stat.count += u64::from(count);
+            stat.docs += 1;
+            runs += 1;
+        });
+        self.unique_in_docs[0] += runs;
+        for order in 2..=MAX_ORDER {
+            let list = &mut keys[order - 1];
+            self.totals[order - 1] += list.len() as u64;
+            let table = &mut self.ngrams[order - 2];
+            let mut runs = 0;
+            for_each_run(list, |key, count| {
+                table.add(key, count);
+                runs += 1;
+            });
+            self.unique_in_docs[order - 1] += runs;
+        }
+        self.scratch_keys = keys;
+        self.scratch_ids = ids;
+        Ok(())
+    }
+
+    /// Approximate heap bytes held.
+    pub fn memory_bytes(&self) -> usize {
+        let vocab = self.vocab.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1)
+            + self.vocab_bytes
+            + self.tokens.capacity() * std::mem::size_of::<TokenStat>();
+        let ngrams: usize = self.ngrams.iter().map(NgramTable::memory_bytes).sum();
+        let docs = self.doc_counts.capacity() * (std::mem::size_of::<(DocHash, u64)>() + 1);
+        vocab + ngrams + docs + self.sample.memory_bytes()
+    }
+
+    /// Switch the n-gram tables (n ≥ 2) to HLL sketches; distinct_2..4 become approximate.
+    pub fn sketch_ngrams(&mut self) {
+        for table in self.ngrams.iter_mut() {
+            *table = std::mem::take(table).into_sketch();
+        }
+    }
+
+    /// Merge `other` into `self`: the result is the profile of both corpora together.
+    pub fn merge(&mut self, other: Profile) -> Result<()> {
+        let (a, b) = (&self.config, &other.config);
+        if !a.tokenizer.same_tokens_as(&b.tokenizer) {
+            return Err(Error::Incompatible {
+                what: format!("tokenizer `{}` vs `{}`", a.tokenizer.name(), b.tokenizer.name()),
+            });
+        }
+        if a.sample != b.sample || a.seed != b.seed {
+            return Err(Error::Incompatible {
+                what: format!("sample {} seed {} vs sample {} seed {}", a.sample, a.seed, b.sample, b.seed),
+            });
+        }
+        if a.items_k != b.items_k {
+            return Err(Error::Incompatible { what: format!("items top-k {} vs {}", a.items_k, b.items_k) });
+        }
+        self.n_docs += other.n_docs;
+        self.n_tokens += other.n_tokens;
+        self.n_bytes += other.n_bytes;
+        for (token, id) in &other.vocab {
+            let theirs = other.tokens[*id as usize];
+            let mine = self.intern(token);
+            let stat = &mut self.tokens[mine as usize];
+            stat.count += theirs.count;
+            stat.docs += theirs.docs;
+            stat.exposure += theirs.exposure;
+        }
+        for (mine, theirs) in self.ngrams.iter_mut().zip(other.ngrams) {
+            mine.merge(theirs);
+        }
+        for n in 0..MAX_ORDER {
+            self.totals[n] += other.totals[n];
+            self.unique_in_docs[n] += other.unique_in_docs[n];
+        }
+        for (h, c) in other.doc_counts {
+            *self.doc_counts.entry(h).or_default() += c;
+        }
+        for (l, c) in other.doc_lengths {
+            *self.doc_lengths.entry(l).or_default() += c;
+        }
+        self.sample.merge(other.sample);
+        Ok(())
+    }
+
+    /// Serialize to `.twp` bytes: magic, format version (u32 LE), zstd-compressed postcard body.
+    /// The body is canonical (sorted), so equal profiles give equal bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut tokens: Vec<(String, u64, u64, u64)> =
+            self.token_stats().map(|(t, s)| (t.to_string(), s.count, s.docs, s.exposure)).collect();
+        tokens.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut doc_counts: Vec<(u128, u64)> = self.doc_counts.iter().map(|(h, c)| (h.0, *c)).collect();
+        doc_counts.sort_unstable();
+        let wire = ProfileWire {
+            tailwatch_version: tailwatch_core::VERSION.to_string(),
+            config: self.config.clone(),
+            n_docs: self.n_docs,
+            n_tokens: self.n_tokens,
+            n_bytes: self.n_bytes,
+            tokens,
+            ngrams: self.ngrams.iter().map(NgramTable::to_wire).collect(),
+            totals: self.totals,
+            unique_in_docs: self.unique_in_docs,
+            doc_counts,
+            doc_lengths: self.doc_lengths.iter().map(|(l, c)| (*l, *c)).collect(),
+            sample: self.sample.clone(),
+        };
+        let body =
+            postcard::to_stdvec(&wire).map_err(|e| Error::Invalid(format!("cannot encode profile: {e}")))?;
+        let mut out = Vec::with_capacity(body.len() / 3 + 16);
+        out.extend_from_slice(PROFILE_MAGIC);
+        out.extend_from_slice(&PROFILE_FORMAT_VERSION.to_le_bytes());
+        let mut encoder = zstd::Encoder::new(out, 3).map_err(|e| Error::Invalid(e.to_string()))?;
+        encoder.write_all(&body).map_err(|e| Error::Invalid(e.to_string()))?;
+        encoder.finish().map_err(|e| Error::Invalid(e.to_string()))
+    }
+
+    /// Parse `.twp` bytes; `path` is only used in error messages.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self> {
+        let not_profile = |reason: String| Error::NotAProfile { path: path.to_path_buf(), reason };
+        if bytes.len() < 12 || &bytes[..6] != &PROFILE_MAGIC[..6] {
+            return Err(not_profile("missing the `TWPROF` magic header".into()));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != PROFILE_FORMAT_VERSION || bytes[..8] != PROFILE_MAGIC[..] {
+            return Err(Error::UnsupportedVersion {
+                path: path.to_path_buf(),
+                found: version,
+                supported: PROFILE_FORMAT_VERSION,
+            });
+        }
+        let body = zstd::decode_all(&bytes[12..]).map_err(|e| not_profile(format!("corrupt body: {e}")))?;
+        let wire: ProfileWire =
+            postcard::from_bytes(&body).map_err(|e| not_profile(format!("corrupt body: {e}")))?;
+        let mut profile = Profile::new(wire.config);
+        profile.n_docs = wire.n_docs;
+        profile.n_tokens = wire.n_tokens;
+        profile.n_bytes = wire.n_bytes;
+        for (token, count, docs, exposure) in wire.tokens {
+            let id = profile.intern(&token);
+            let stat = &mut profile.tokens[id as usize];
+            stat.count = count;
+            stat.docs = docs;
+            stat.exposure = exposure;
+        }
+        if wire.ngrams.len() != MAX_ORDER - 1 {
+            return Err(not_profile(format!(
+                "expected {} n-gram tables, found {}",
+                MAX_ORDER - 1,
+                wire.ngrams.len()
+            )));
+        }
+        for (slot, table) in profile.ngrams.iter_mut().zip(wire.ngrams) {
+            *slot = NgramTable::from_wire(table).map_err(|e| not_profile(format!("corrupt sketch: {e}")))?;
+        }
+        profile.totals = wire.totals;
+        profile.unique_in_docs = wire.unique_in_docs;
+        profile.doc_counts = wire.doc_counts.into_iter().map(|(h, c)| (DocHash(h), c)).collect();
+        profile.doc_lengths = wire.doc_lengths.into_iter().collect();
+        if wire.sample.size() != profile.config.sample {
+            return Err(not_profile("sample size does not match the header".into()));
+        }
+        profile.sample = wire.sample;
+        Ok(profile)
+    }
+
+    /// Content equality of everything that metrics read (for tests).
+    pub fn same_content(&self, other: &Profile) -> bool {
+        self.to_bytes().ok() == other.to_bytes().ok()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ProfileWire {
+    tailwatch_version: String,
+    config: ProfileConfig,
+    n_docs: u64,
+    n_tokens: u64,
+    n_bytes: u64,
+    tokens: Vec<(String, u64, u64, u64)>,
+    ngrams: Vec<NgramWire>,
+    totals: [u64; MAX_ORDER],
+    unique_in_docs: [u64; MAX_ORDER],
+    doc_counts: Vec<(u128, u64)>,
+    doc_lengths: Vec<(u64, u64)>,
+    sample: BottomK,
+}

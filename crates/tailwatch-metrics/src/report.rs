@@ -1,0 +1,54 @@
+//! The score report: the JSON document `tailwatch score --json` prints and `compare` reads back.
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Sample description in a report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SampleInfo {
+    /// Configured size (`1000`, `all`).
+    pub size: String,
+    /// Documents actually in the sample.
+    pub docs: u64,
+    /// Seed of the content hash.
+    pub seed: u64,
+}
+
+/// One scored input (or several inputs scored together).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScoreReport {
+    /// Version of tailwatch that wrote it.
+    pub tailwatch_version: String,
+    /// The inputs.
+    pub inputs: Vec<String>,
+    /// Documents.
+    pub n_docs: u64,
+    /// Tokens.
+    pub n_tokens: u64,
+    /// Value per metric id (`null` when undefined).
+    pub metrics: BTreeMap<String, Option<f64>>,
+    /// Ids whose values are estimates.
+    #[serde(default)]
+    pub approximate: Vec<String>,
+    /// The reference and its tail, when one was given.
+    #[serde(default)]
+    pub reference: Option<serde_json::Value>,
+    /// Tokenizer name.
+    #[serde(default)]
+    pub tokenizer: String,
+    /// The document sample used by pairwise metrics.
+    #[serde(default)]
+    pub sample: SampleInfo,
+    /// `--compat` mode, if any.
+    #[serde(default)]
+    pub compat: Option<String>,
+    /// Records skipped by `--skip-invalid`.
+    #[serde(default)]
+    pub skipped_records: u64,
+    /// zlib version used for compression_ratio.
+    #[serde(default)]
+    pub zlib_version: String,
+    /// Notes on undefined or approximate values.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}

@@ -155,14 +155,16 @@ pub struct ScoreArgs {
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     /// Baseline: an input, a .twp profile, or a saved `score --json` report
-    pub baseline: PathBuf,
+    #[arg(required_unless_present = "print_rules")]
+    pub baseline: Option<PathBuf>,
     /// Candidate: an input, a .twp profile, or a saved `score --json` report
-    pub candidate: PathBuf,
+    #[arg(required_unless_present = "print_rules")]
+    pub candidate: Option<PathBuf>,
     /// Rules file (TOML); default: the built-in rules (`tailwatch compare --print-rules`)
     #[arg(long)]
     pub rules: Option<PathBuf>,
     /// Print the built-in rules and exit
-    #[arg(long, exclusive = true)]
+    #[arg(long)]
     pub print_rules: bool,
     /// Field of the baseline input (overrides --field)
     #[arg(long)]

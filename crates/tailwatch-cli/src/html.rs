@@ -20,10 +20,7 @@ fn bars(values: &[Option<f64>], names: &[String]) -> String {
     let chart_w = 320;
     let h = values.len() * (bar_h + 6) + 6;
     let max = values.iter().flatten().fold(0.0f64, |a, b| a.max(b.abs()));
-    let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{h}" role="img">"#,
-        label_w + chart_w + 90
-    );
+    let mut svg = format!(r#"<svg width="{}" height="{h}" role="img">"#, label_w + chart_w + 90);
     for (i, (v, name)) in values.iter().zip(names).enumerate() {
         let y = 6 + i * (bar_h + 6);
         let color = COLORS[i % COLORS.len()];

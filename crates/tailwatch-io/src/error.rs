@@ -46,7 +46,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A line or document is not valid JSON.
-    #[error("{path}:{location}: invalid JSON: {message}")]
+    #[error("{path}: {location}: invalid JSON: {message}")]
     Json {
         /// The input.
         path: PathBuf,
@@ -56,7 +56,7 @@ pub enum Error {
         message: String,
     },
     /// The requested field is absent.
-    #[error("{path}:{location}: missing field `{field}`")]
+    #[error("{path}: {location}: missing field `{field}`")]
     MissingField {
         /// The input.
         path: PathBuf,
@@ -66,7 +66,7 @@ pub enum Error {
         field: String,
     },
     /// The field holds something other than a string or an array of strings.
-    #[error("{path}:{location}: field `{field}` holds {found}, expected a string or an array of strings")]
+    #[error("{path}: {location}: field `{field}` holds {found}, expected a string or an array of strings")]
     FieldType {
         /// The input.
         path: PathBuf,
@@ -78,7 +78,7 @@ pub enum Error {
         found: String,
     },
     /// A line is not valid UTF-8 (use `--lossy` to replace bad bytes).
-    #[error("{path}:{location}: invalid UTF-8 at byte {offset} of the line")]
+    #[error("{path}: {location}: invalid UTF-8 at byte {offset} of the line")]
     Utf8 {
         /// The input.
         path: PathBuf,
@@ -88,7 +88,7 @@ pub enum Error {
         offset: usize,
     },
     /// A CSV record could not be parsed.
-    #[error("{path}:{location}: invalid CSV: {message}")]
+    #[error("{path}: {location}: invalid CSV: {message}")]
     Csv {
         /// The input.
         path: PathBuf,

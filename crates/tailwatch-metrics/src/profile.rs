@@ -322,7 +322,7 @@ impl Profile {
     /// Parse `.twp` bytes; `path` is only used in error messages.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self> {
         let not_profile = |reason: String| Error::NotAProfile { path: path.to_path_buf(), reason };
-        if bytes.len() < 12 || &bytes[..6] != &PROFILE_MAGIC[..6] {
+        if bytes.len() < 12 || bytes[..6] != PROFILE_MAGIC[..6] {
             return Err(not_profile("missing the `TWPROF` magic header".into()));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));

@@ -225,10 +225,10 @@ mod tests {
         fn fast_equals_naive(docs in proptest::collection::vec(proptest::collection::vec(0u64..6, 0..9), 2..12)) {
             let hyps: Vec<usize> = (0..docs.len()).collect();
             let fast = bleu_counts(&docs, &hyps).unwrap();
-            for i in 0..docs.len() {
-                prop_assert_eq!(fast[i], naive_counts(&docs, i));
+            for (i, counts) in fast.iter().enumerate() {
+                prop_assert_eq!(*counts, naive_counts(&docs, i));
                 for n in 2..=5 {
-                    let b = fast[i].bleu(n);
+                    let b = counts.bleu(n);
                     prop_assert!((0.0..=1.0).contains(&b), "bleu {} out of range", b);
                 }
             }

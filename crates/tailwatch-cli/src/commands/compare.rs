@@ -13,7 +13,7 @@ use crate::pipeline::read_options;
 
 /// A saved `score --json` report, if `path` is one.
 fn saved_report(path: &Path) -> Option<ScoreReport> {
-    if !path.extension().is_some_and(|e| e == "json") {
+    if path.extension().is_none_or(|e| e != "json") {
         return None;
     }
     let text = std::fs::read_to_string(path).ok()?;
@@ -49,8 +49,11 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> Result<Outcome> {
             .score(&[path.to_path_buf()], &read)
             .with_context(|| format!("cannot score `{}`", path.display()))
     };
-    let baseline = side(&args.baseline, args.baseline_field.as_deref())?;
-    let candidate = side(&args.candidate, args.candidate_field.as_deref())?;
+    let (Some(baseline), Some(candidate)) = (&args.baseline, &args.candidate) else {
+        anyhow::bail!("compare needs a baseline and a candidate");
+    };
+    let baseline = side(baseline, args.baseline_field.as_deref())?;
+    let candidate = side(candidate, args.candidate_field.as_deref())?;
     let comparison = compare(&baseline.metrics, &candidate.metrics, &rules);
     let mut notes = Vec::new();
     let (a, b) = (baseline.n_tokens.max(1) as f64, candidate.n_tokens.max(1) as f64);

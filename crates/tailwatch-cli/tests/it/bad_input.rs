@@ -1,0 +1,106 @@
+//! Bad input: a clear error naming file, line and field; exit 2; never a panic.
+use std::io::Write;
+
+use crate::{tailwatch, tailwatch_stdin, write};
+
+#[test]
+fn each_bad_input_exits_2_with_a_located_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"hello world\nfoo bar baz\nmore text here\n").unwrap();
+    let gz = gz.finish().unwrap();
+    let cases: Vec<(String, Vec<&str>, Vec<&str>)> = vec![
+        (
+            write(d, "broken.jsonl", b"{\"text\":\"a b\"}\n{\"text\": broken\n"),
+            vec![],
+            vec!["broken.jsonl", "line 2", "invalid JSON"],
+        ),
+        (
+            write(d, "missing.jsonl", b"{\"text\":\"a\"}\n{\"other\":\"x\"}\n"),
+            vec![],
+            vec!["missing.jsonl", "line 2", "missing field `text`"],
+        ),
+        (
+            write(d, "type.jsonl", b"{\"text\":\"a\"}\n{\"text\":5}\n"),
+            vec![],
+            vec!["type.jsonl", "line 2", "`text`", "a number"],
+        ),
+        (
+            write(d, "arr.jsonl", b"{\"t\":[\"a\", 3]}\n"),
+            vec!["--field", "t"],
+            vec!["arr.jsonl", "line 1", "`t`", "index 1"],
+        ),
+        (write(d, "nan.jsonl", b"{\"text\": NaN}\n"), vec![], vec!["nan.jsonl", "line 1", "invalid JSON"]),
+        (write(d, "bad.txt", b"fine\n\xff\xfe nope\n"), vec![], vec!["bad.txt", "line 2", "UTF-8"]),
+        (write(d, "empty.txt", b""), vec![], vec!["empty.txt", "no documents"]),
+        (write(d, "blank.txt", b"\n  \n\n"), vec![], vec!["no documents"]),
+        (write(d, "trunc.txt.gz", &gz[..gz.len() / 2]), vec![], vec!["trunc.txt.gz", "cannot read"]),
+        (
+            write(d, "future.twp", b"TWPROF\x00\x01\x09\x00\x00\x00junk"),
+            vec![],
+            vec!["future.twp", "version 9"],
+        ),
+        (write(d, "junk.twp", b"not a profile at all"), vec![], vec!["junk.twp", "not a tailwatch profile"]),
+        (write(d, "col.csv", b"a,b\n1,2\n"), vec![], vec!["col.csv", "no column `text`", "a, b"]),
+        (write(d, "bad.parquet", b"PAR1 definitely not parquet"), vec![], vec!["bad.parquet", "Parquet"]),
+        (d.join("absent.txt").to_str().unwrap().to_string(), vec![], vec!["absent.txt", "cannot open"]),
+    ];
+    for (path, extra, expected) in cases {
+        let mut args = vec!["score", path.as_str(), "-q"];
+        args.extend(extra);
+        let run = tailwatch(&args);
+        assert_eq!(run.code, 2, "{path}: expected exit 2, got {}\nstderr: {}", run.code, run.stderr);
+        assert!(run.stderr.starts_with("error: "), "{path}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{path}: {}", run.stderr);
+        for needle in expected {
+            assert!(run.stderr.contains(needle), "{path}: stderr lacks `{needle}`:\n{}", run.stderr);
+        }
+    }
+}
+
+#[test]
+fn skip_invalid_reports_the_count_and_lossy_replaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "mixed.jsonl",
+        b"{\"text\":\"a b c\"}\n{\"text\": broken\n{\"nope\":1}\n{\"text\":\"d e f\"}\n{\"text\":[1]}\n",
+    );
+    let run = tailwatch(&["score", &p, "--skip-invalid", "--json", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["skipped_records"], 3);
+    assert_eq!(run.json()["n_docs"], 2);
+    assert!(run.stderr.contains("skipped 3 invalid record(s)"), "{}", run.stderr);
+
+    let p = write(dir.path(), "bad.txt", b"good words here\n\xff bad\n");
+    let run = tailwatch(&["score", &p, "--lossy", "--json", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["n_docs"], 2);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec!["score"],
+        vec!["score", "-", "--sample", "lots"],
+        vec!["score", "-", "--tokenizer", "nonsense"],
+        vec!["score", "-", "--max-memory", "12 parsecs"],
+        vec!["score", "-", "--tail-mass", "1.5"],
+        vec!["bogus-command"],
+    ] {
+        let run = tailwatch_stdin(&args, Some(b"a b c\n"));
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn a_bad_rules_file_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "a.txt", b"one two three\nfour five six\n");
+    let rules = write(dir.path(), "rules.toml", b"[[rule]]\nmetric = \"distinct_9\"\nrelative = 0.1\n");
+    let run = tailwatch(&["compare", &data, &data, "--rules", &rules, "-q"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("rules.toml") && run.stderr.contains("distinct_9"), "{}", run.stderr);
+}

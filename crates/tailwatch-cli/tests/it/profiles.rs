@@ -1,0 +1,109 @@
+//! Profiles: merge equals profiling the union; thread count and document order change nothing.
+use crate::{tailwatch, write};
+
+fn corpus(seed: u64, n: usize) -> String {
+    let words =
+        ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu"];
+    let mut x = seed;
+    let mut out = String::new();
+    for i in 0..n {
+        let len = 3 + (i % 9);
+        for j in 0..len {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            if j > 0 {
+                out.push(' ');
+            }
+            out.push_str(words[((x >> 33) as usize % words.len()).min((x >> 40) as usize % words.len())]);
+        }
+        out.push('\n');
+        if i % 17 == 0 {
+            out.push_str("the same line again\n");
+        }
+    }
+    out
+}
+
+fn metrics(args: &[&str]) -> serde_json::Value {
+    let run = tailwatch(args);
+    assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+    run.json()["metrics"].clone()
+}
+
+#[test]
+fn merge_of_profiles_equals_profile_of_union() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = write(d, "a.txt", corpus(1, 400).as_bytes());
+    let b = write(d, "b.txt", corpus(2, 300).as_bytes());
+    let pa = d.join("a.twp");
+    let pb = d.join("b.twp");
+    let pab = d.join("ab.twp");
+    let merged = d.join("merged.twp");
+    for (input, out) in [(&a, &pa), (&b, &pb)] {
+        let run = tailwatch(&["profile", input, "-o", out.to_str().unwrap(), "-q", "--sample", "100"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let run = tailwatch(&["profile", &a, &b, "-o", pab.to_str().unwrap(), "-q", "--sample", "100"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run =
+        tailwatch(&["merge", pb.to_str().unwrap(), pa.to_str().unwrap(), "-o", merged.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read(&merged).unwrap(), std::fs::read(&pab).unwrap(), "byte-identical profiles");
+    let from_profile = metrics(&["score", merged.to_str().unwrap(), "--json", "-q"]);
+    let from_text = metrics(&["score", &a, &b, "--combine", "--sample", "100", "--json", "-q"]);
+    assert_eq!(from_profile, from_text);
+
+    let mismatch = d.join("other.twp");
+    let run =
+        tailwatch(&["profile", &a, "-o", mismatch.to_str().unwrap(), "-q", "--tokenizer", "whitespace"]);
+    assert_eq!(run.code, 0);
+    let run = tailwatch(&[
+        "merge",
+        pa.to_str().unwrap(),
+        mismatch.to_str().unwrap(),
+        "-o",
+        d.join("x.twp").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("incompatible"), "{}", run.stderr);
+    assert!(!d.join("x.twp").exists(), "no output written on failure");
+}
+
+#[test]
+fn metrics_do_not_depend_on_threads_or_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = corpus(7, 3000);
+    let mut reversed: Vec<&str> = text.lines().collect();
+    reversed.reverse();
+    let a = write(dir.path(), "a.txt", text.as_bytes());
+    let r = write(dir.path(), "r.txt", (reversed.join("\n") + "\n").as_bytes());
+    let one = metrics(&["score", &a, "--json", "-q", "--threads", "1", "--sample", "300"]);
+    let two = metrics(&["score", &a, "--json", "-q", "--threads", "2", "--sample", "300"]);
+    let rev = metrics(&["score", &r, "--json", "-q", "--threads", "2", "--sample", "300"]);
+    assert_eq!(one, two);
+    assert_eq!(one, rev);
+    for n in 2..=5 {
+        let v = one[format!("self_bleu_{n}")].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&v));
+    }
+}
+
+#[test]
+fn memory_budget_switches_to_sketches_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.txt", corpus(3, 2000).as_bytes());
+    let exact = tailwatch(&["score", &a, "--json", "-q"]).json();
+    let run = tailwatch(&["score", &a, "--json", "-q", "--max-memory", "1KiB"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let approx = run.json();
+    let listed: Vec<&str> =
+        approx["approximate"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(listed.contains(&"distinct_4"), "{listed:?}");
+    for n in 2..=4 {
+        let id = format!("distinct_{n}");
+        let (e, s) = (exact["metrics"][&id].as_f64().unwrap(), approx["metrics"][&id].as_f64().unwrap());
+        assert!((e - s).abs() / e < 0.05, "{id}: exact {e} vs sketch {s}");
+    }
+    assert_eq!(exact["metrics"]["distinct_1"], approx["metrics"]["distinct_1"]);
+    assert_eq!(exact["metrics"]["self_bleu_4"], approx["metrics"]["self_bleu_4"]);
+}

@@ -101,44 +101,61 @@ pub fn degen_distinct(docs: &[Vec<u64>], n: usize) -> Option<f64> {
     (total > 0).then(|| counts.values().filter(|&&c| c == 1).count() as f64 / total as f64)
 }
 
-/// CPython's `random.seed(seed); random.sample(range(n), k)` (MT19937, `_randbelow` by
-/// rejection on `getrandbits`), so degen's hypothesis subset is reproduced without Python.
-pub fn python_random_sample(n: usize, k: usize, seed: u32) -> Vec<usize> {
-    assert!(k <= n, "sample larger than population");
-    let mut mt = Mt::new_with_key(std::iter::once(seed));
-    let mut randbelow = |bound: usize| -> usize {
+/// CPython's `random` module, enough of it for `random.sample(range(n), k)`: MT19937 seeded
+/// like `random.seed(int)`, `_randbelow` by rejection on `getrandbits`.
+pub struct PyRandom {
+    mt: Mt,
+}
+
+impl PyRandom {
+    /// `random.seed(seed)` for a seed below 2^32.
+    pub fn new(seed: u32) -> Self {
+        Self { mt: Mt::new_with_key(std::iter::once(seed)) }
+    }
+
+    fn randbelow(&mut self, bound: usize) -> usize {
         let bits = usize::BITS - bound.leading_zeros();
         loop {
-            let r = getrandbits(&mut mt, bits);
+            let r = getrandbits(&mut self.mt, bits);
             if r < bound as u64 {
                 return r as usize;
             }
         }
-    };
-    let mut setsize = 21usize;
-    if k > 5 {
-        setsize += 4usize.pow(((k * 3) as f64).log(4.0).ceil() as u32);
     }
-    let mut result = Vec::with_capacity(k);
-    if n <= setsize {
-        let mut pool: Vec<usize> = (0..n).collect();
-        for i in 0..k {
-            let j = randbelow(n - i);
-            result.push(pool[j]);
-            pool[j] = pool[n - i - 1];
+
+    /// `random.sample(range(n), k)`.
+    pub fn sample(&mut self, n: usize, k: usize) -> Vec<usize> {
+        assert!(k <= n, "sample larger than population");
+        let mut setsize = 21usize;
+        if k > 5 {
+            setsize += 4usize.pow(((k * 3) as f64).log(4.0).ceil() as u32);
         }
-    } else {
-        let mut selected = HashSet::new();
-        for _ in 0..k {
-            let mut j = randbelow(n);
-            while selected.contains(&j) {
-                j = randbelow(n);
+        let mut result = Vec::with_capacity(k);
+        if n <= setsize {
+            let mut pool: Vec<usize> = (0..n).collect();
+            for i in 0..k {
+                let j = self.randbelow(n - i);
+                result.push(pool[j]);
+                pool[j] = pool[n - i - 1];
             }
-            selected.insert(j);
-            result.push(j);
+        } else {
+            let mut selected = HashSet::new();
+            for _ in 0..k {
+                let mut j = self.randbelow(n);
+                while selected.contains(&j) {
+                    j = self.randbelow(n);
+                }
+                selected.insert(j);
+                result.push(j);
+            }
         }
+        result
     }
-    result
+}
+
+/// `random.seed(seed); random.sample(range(n), k)`.
+pub fn python_random_sample(n: usize, k: usize, seed: u32) -> Vec<usize> {
+    PyRandom::new(seed).sample(n, k)
 }
 
 /// CPython's `getrandbits(k)` for k ≤ 64.

@@ -3,11 +3,12 @@ use anyhow::Result;
 use tailwatch_core::Tokenizer;
 use tailwatch_metrics::MetricValues;
 use tailwatch_metrics::compat::{
-    degen_distinct, diversity_compression, diversity_ngram_diversity, diversity_self_repetition,
-    python_random_sample, self_bleu_means, simctg_repetition,
+    PyRandom, degen_distinct, diversity_compression, diversity_ngram_diversity, diversity_self_repetition,
+    self_bleu_means, simctg_repetition,
 };
 use tailwatch_metrics::numeric::py_round;
 use tailwatch_metrics::richness::mtld_lexical_diversity;
+use tailwatch_metrics::selfbleu::{bleu_counts, mean};
 
 use crate::args::Compat;
 
@@ -50,11 +51,19 @@ pub fn compute(compat: Compat, docs: &[String], tokenizer: &Tokenizer) -> Result
             for n in 1..=4 {
                 out.set(&format!("distinct_{n}"), degen_distinct(&h, n));
             }
+            // degen seeds once, then draws a fresh sample for each BLEU order 1..5 in turn.
             let k = h.len().min(1000);
-            let hyps = python_random_sample(h.len(), k, 0);
-            set_self_bleu(&mut out, &h, &hyps);
+            let mut rng = PyRandom::new(0);
+            for n in 1..=5 {
+                let hyps = rng.sample(h.len(), k);
+                if n >= 2 {
+                    let value = bleu_counts(&h, &hyps)
+                        .and_then(|c| mean(&c.iter().map(|b| b.bleu(n)).collect::<Vec<_>>()));
+                    out.set(&format!("self_bleu_{n}"), value);
+                }
+            }
             out.notes.push(format!(
-                "compat degen: distinct_n is the hapax ratio; self-BLEU of {k} docs drawn by Python's random.seed(0) against all others"
+                "compat degen: distinct_n is the hapax ratio; self-BLEU-n of {k} docs drawn by Python's random.seed(0) (one draw per order, as degen) against all others"
             ));
         }
         Compat::Texygen => {

@@ -106,7 +106,7 @@ pub fn profile_inputs(
                             profile.sketch_ngrams();
                         }
                     }
-                    Ok(profile)
+                    Ok(profile.sealed())
                 })
             })
             .collect();

@@ -70,8 +70,11 @@ pub fn lexical_metrics(profile: &Profile, tokenizer: &Tokenizer) -> Result<Metri
     // distinct-n and ngram_diversity
     let mut diversity = Some(0.0);
     for n in 1..=MAX_ORDER {
-        let unique = if n == 1 { profile.n_types() as f64 } else { profile.ngram_table(n).distinct() };
-        let d = ratio(unique, profile.ngram_total(n) as f64);
+        let total = profile.ngram_total(n) as f64;
+        // a sketch's estimate can overshoot; no more distinct n-grams than n-grams exist
+        let unique =
+            if n == 1 { profile.n_types() as f64 } else { profile.ngram_table(n).distinct().min(total) };
+        let d = ratio(unique, total);
         out.set(&format!("distinct_{n}"), d);
         diversity = diversity.zip(d).map(|(a, b)| a + b);
     }
@@ -143,7 +146,7 @@ pub fn lexical_metrics(profile: &Profile, tokenizer: &Tokenizer) -> Result<Metri
                         .collect();
                     let mut others = 0u64;
                     for_each_run(&mut keys, |k, _| {
-                        others += table.get(&k).map_or(1, |s| u64::from(s.docs)) - 1;
+                        others += table.get(k).map_or(1, |s| u64::from(s.docs)) - 1;
                     });
                     (others as f64 + 1.0).ln()
                 })

@@ -65,18 +65,159 @@ pub struct NgramStat {
     pub docs: u32,
 }
 
+/// Exact n-gram statistics as a key-sorted array, fed through an unsorted append buffer.
+///
+/// Adding is a push; when the buffer reaches the size of the sorted part (at least 2^20
+/// entries) it is sorted, collapsed and merged into the sorted part in place. This keeps
+/// inserts sequential in memory (a hash table of tens of millions of n-grams misses the cache
+/// on every insert), costs 16 bytes per distinct n-gram, and makes merging two tables one
+/// linear pass. Reads need a [`ExactTable::compact`]ed table ([`crate::Profile::seal`]).
+#[derive(Debug, Clone, Default)]
+pub struct ExactTable {
+    sorted: Vec<(u64, NgramStat)>,
+    pending: Vec<(u64, NgramStat)>,
+}
+
+const MIN_PENDING: usize = 1 << 20;
+
+fn combine(a: NgramStat, b: NgramStat) -> NgramStat {
+    NgramStat { count: a.count.saturating_add(b.count), docs: a.docs.saturating_add(b.docs) }
+}
+
+impl ExactTable {
+    #[inline]
+    fn add(&mut self, key: u64, count: u32) {
+        self.pending.push((key, NgramStat { count, docs: 1 }));
+        if self.pending.len() >= self.sorted.len().max(MIN_PENDING) {
+            self.compact();
+        }
+    }
+
+    /// Sort the buffered entries and merge them into the sorted part.
+    pub fn compact(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_unstable_by_key(|e| e.0);
+        let mut write = 0;
+        for read in 1..pending.len() {
+            if pending[read].0 == pending[write].0 {
+                pending[write].1 = combine(pending[write].1, pending[read].1);
+            } else {
+                write += 1;
+                pending[write] = pending[read];
+            }
+        }
+        pending.truncate(write + 1);
+        merge_sorted_into(&mut self.sorted, &pending);
+        pending.clear();
+        self.pending = pending;
+    }
+
+    fn assert_compacted(&self) {
+        assert!(self.pending.is_empty(), "n-gram table read before Profile::seal()");
+    }
+
+    /// Distinct n-grams.
+    pub fn len(&self) -> usize {
+        self.assert_compacted();
+        self.sorted.len()
+    }
+
+    /// Whether no n-gram was seen.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The statistics of one n-gram key (binary search).
+    pub fn get(&self, key: u64) -> Option<NgramStat> {
+        self.assert_compacted();
+        self.sorted.binary_search_by_key(&key, |e| e.0).ok().map(|i| self.sorted[i].1)
+    }
+
+    /// Every `(key, stat)` in key order.
+    pub fn entries(&self) -> &[(u64, NgramStat)] {
+        self.assert_compacted();
+        &self.sorted
+    }
+
+    fn keys(&self) -> impl Iterator<Item = u64> + '_ {
+        self.sorted.iter().chain(&self.pending).map(|e| e.0)
+    }
+
+    fn memory_bytes(&self) -> usize {
+        (self.sorted.capacity() + self.pending.capacity()) * std::mem::size_of::<(u64, NgramStat)>()
+    }
+
+    fn merge(&mut self, mut other: ExactTable) {
+        self.compact();
+        other.compact();
+        if self.sorted.len() < other.sorted.len() {
+            std::mem::swap(self, &mut other);
+        }
+        merge_sorted_into(&mut self.sorted, &other.sorted);
+    }
+
+    fn from_sorted(entries: Vec<(u64, NgramStat)>) -> Result<Self, String> {
+        if let Some(w) = entries.windows(2).find(|w| w[0].0 >= w[1].0) {
+            return Err(format!("n-gram keys out of order ({:#x} then {:#x})", w[0].0, w[1].0));
+        }
+        Ok(Self { sorted: entries, pending: Vec::new() })
+    }
+}
+
+/// Merge the key-sorted, duplicate-free `add` into the key-sorted, duplicate-free `sorted`,
+/// in place: count the shared keys, grow once, then merge from the back.
+fn merge_sorted_into(sorted: &mut Vec<(u64, NgramStat)>, add: &[(u64, NgramStat)]) {
+    if add.is_empty() {
+        return;
+    }
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < sorted.len() && j < add.len() {
+        match sorted[i].0.cmp(&add[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let old = sorted.len();
+    let new_len = old + add.len() - shared;
+    sorted.resize(new_len, (0, NgramStat::default()));
+    let (mut i, mut j, mut w) = (old, add.len(), new_len);
+    while j > 0 {
+        w -= 1;
+        if i > 0 && sorted[i - 1].0 > add[j - 1].0 {
+            sorted[w] = sorted[i - 1];
+            i -= 1;
+        } else if i > 0 && sorted[i - 1].0 == add[j - 1].0 {
+            sorted[w] = (add[j - 1].0, combine(sorted[i - 1].1, add[j - 1].1));
+            i -= 1;
+            j -= 1;
+        } else {
+            sorted[w] = add[j - 1];
+            j -= 1;
+        }
+    }
+    debug_assert_eq!(w, i);
+}
+
 /// The distinct n-grams of one order.
 #[derive(Debug, Clone)]
 pub enum NgramTable {
     /// Exact counts per n-gram key.
-    Exact(KeyMap<NgramStat>),
+    Exact(ExactTable),
     /// Distinct count only, estimated by an HLL sketch (after the memory budget was exceeded).
     Sketch(Box<HllSketch>),
 }
 
 impl Default for NgramTable {
     fn default() -> Self {
-        NgramTable::Exact(KeyMap::default())
+        NgramTable::Exact(ExactTable::default())
     }
 }
 
@@ -89,19 +230,22 @@ impl NgramTable {
     #[inline]
     pub fn add(&mut self, key: u64, count: u32) {
         match self {
-            NgramTable::Exact(map) => {
-                let stat = map.entry(key).or_default();
-                stat.count = stat.count.saturating_add(count);
-                stat.docs = stat.docs.saturating_add(1);
-            }
+            NgramTable::Exact(table) => table.add(key, count),
             NgramTable::Sketch(sketch) => sketch.update(key),
+        }
+    }
+
+    /// Make an exact table readable (sort and merge its buffer); a no-op for sketches.
+    pub fn compact(&mut self) {
+        if let NgramTable::Exact(table) = self {
+            table.compact();
         }
     }
 
     /// Number of distinct n-grams (estimated for sketches).
     pub fn distinct(&self) -> f64 {
         match self {
-            NgramTable::Exact(map) => map.len() as f64,
+            NgramTable::Exact(table) => table.len() as f64,
             NgramTable::Sketch(sketch) => sketch.estimate(),
         }
     }
@@ -111,10 +255,10 @@ impl NgramTable {
         matches!(self, NgramTable::Exact(_))
     }
 
-    /// The exact map, if exact.
-    pub fn exact(&self) -> Option<&KeyMap<NgramStat>> {
+    /// The exact table, if exact.
+    pub fn exact(&self) -> Option<&ExactTable> {
         match self {
-            NgramTable::Exact(map) => Some(map),
+            NgramTable::Exact(table) => Some(table),
             NgramTable::Sketch(_) => None,
         }
     }
@@ -122,7 +266,7 @@ impl NgramTable {
     /// Approximate heap bytes used.
     pub fn memory_bytes(&self) -> usize {
         match self {
-            NgramTable::Exact(map) => map.capacity() * (std::mem::size_of::<(u64, NgramStat)>() + 1),
+            NgramTable::Exact(table) => table.memory_bytes(),
             NgramTable::Sketch(sketch) => sketch.estimated_size(),
         }
     }
@@ -130,10 +274,10 @@ impl NgramTable {
     /// Switch to a sketch, keeping the distinct count (approximately) and dropping the counts.
     pub fn into_sketch(self) -> Self {
         match self {
-            NgramTable::Exact(map) => {
+            NgramTable::Exact(table) => {
                 let mut sketch = new_sketch();
-                for key in map.keys() {
-                    sketch.update(*key);
+                for key in table.keys() {
+                    sketch.update(key);
                 }
                 NgramTable::Sketch(Box::new(sketch))
             }
@@ -144,14 +288,7 @@ impl NgramTable {
     /// Merge `other` into `self`. Exact + exact stays exact; anything else becomes a sketch.
     pub fn merge(&mut self, other: NgramTable) {
         match (&mut *self, other) {
-            (NgramTable::Exact(a), NgramTable::Exact(b)) => {
-                if a.len() < b.len() {
-                    let small = std::mem::replace(a, b);
-                    merge_maps(a, small);
-                } else {
-                    merge_maps(a, b);
-                }
-            }
+            (NgramTable::Exact(a), NgramTable::Exact(b)) => a.merge(b),
             (_, other) => {
                 let mine = std::mem::take(self).into_sketch();
                 let theirs = other.into_sketch();
@@ -167,38 +304,23 @@ impl NgramTable {
     /// Serialize: exact tables as key-sorted triples, sketches as DataSketches bytes.
     pub fn to_wire(&self) -> NgramWire {
         match self {
-            NgramTable::Exact(map) => {
-                let mut entries: Vec<(u64, u32, u32)> =
-                    map.iter().map(|(k, s)| (*k, s.count, s.docs)).collect();
-                entries.sort_unstable_by_key(|e| e.0);
-                NgramWire::Exact(entries)
+            NgramTable::Exact(table) => {
+                NgramWire::Exact(table.entries().iter().map(|(k, s)| (*k, s.count, s.docs)).collect())
             }
             NgramTable::Sketch(sketch) => NgramWire::Sketch(sketch.serialize()),
         }
     }
 
-    /// Deserialize what [`NgramTable::to_wire`] wrote.
+    /// Deserialize what [`NgramTable::to_wire`] wrote (exact keys must be strictly increasing).
     pub fn from_wire(wire: NgramWire) -> Result<Self, String> {
         Ok(match wire {
-            NgramWire::Exact(entries) => {
-                let mut map = KeyMap::with_capacity_and_hasher(entries.len(), Default::default());
-                for (k, count, docs) in entries {
-                    map.insert(k, NgramStat { count, docs });
-                }
-                NgramTable::Exact(map)
-            }
+            NgramWire::Exact(entries) => NgramTable::Exact(ExactTable::from_sorted(
+                entries.into_iter().map(|(k, count, docs)| (k, NgramStat { count, docs })).collect(),
+            )?),
             NgramWire::Sketch(bytes) => {
                 NgramTable::Sketch(Box::new(HllSketch::deserialize(&bytes).map_err(|e| e.to_string())?))
             }
         })
-    }
-}
-
-fn merge_maps(into: &mut KeyMap<NgramStat>, from: KeyMap<NgramStat>) {
-    for (key, stat) in from {
-        let entry = into.entry(key).or_default();
-        entry.count = entry.count.saturating_add(stat.count);
-        entry.docs = entry.docs.saturating_add(stat.docs);
     }
 }
 
@@ -237,6 +359,32 @@ mod tests {
     }
 
     #[test]
+    fn exact_table_counts_and_merges() {
+        let mut a = ExactTable::default();
+        let mut b = ExactTable::default();
+        let mut want: std::collections::BTreeMap<u64, NgramStat> = Default::default();
+        // more than MIN_PENDING adds so that compaction runs mid-stream
+        for i in 0..(3 * MIN_PENDING as u64) {
+            let key = extend_key(i % 1_500_000, 7);
+            let count = (i % 3) as u32 + 1;
+            if i % 2 == 0 {
+                a.add(key, count)
+            } else {
+                b.add(key, count)
+            }
+            let e = want.entry(key).or_default();
+            *e = combine(*e, NgramStat { count, docs: 1 });
+        }
+        a.merge(b);
+        a.compact();
+        let got: Vec<(u64, NgramStat)> = a.entries().to_vec();
+        let want: Vec<(u64, NgramStat)> = want.into_iter().collect();
+        assert_eq!(got, want);
+        assert_eq!(a.get(want[17].0), Some(want[17].1));
+        assert_eq!(a.get(want[17].0 ^ 1), None);
+    }
+
+    #[test]
     fn sketch_merge_estimates_union() {
         let mut a = NgramTable::default();
         let mut b = NgramTable::default();
@@ -246,6 +394,7 @@ mod tests {
         }
         let mut exact = a.clone();
         exact.merge(b.clone());
+        exact.compact();
         assert_eq!(exact.distinct(), 30_000.0);
         let mut sketched = a.into_sketch();
         sketched.merge(b);

@@ -8,7 +8,7 @@ use tailwatch_core::{
     DocHash, Tokenizer, TokenizerKind, TokenizerSpec, content_hash, sample_key, stable_hash,
 };
 
-use crate::ngram::{MAX_ORDER, NgramTable, NgramWire, for_each_run};
+use crate::ngram::{KeyMap, MAX_ORDER, NgramTable, NgramWire, for_each_run};
 use crate::sample::{BottomK, SampleSize};
 use crate::{Error, Result};
 
@@ -17,7 +17,6 @@ pub const PROFILE_MAGIC: &[u8; 8] = b"TWPROF\x00\x01";
 /// The `.twp` format version this build writes and reads.
 pub const PROFILE_FORMAT_VERSION: u32 = 1;
 
-type StrMap<V> = hashbrown::HashMap<Box<str>, V, foldhash::fast::FixedState>;
 type DocMap = hashbrown::HashMap<DocHash, u64, foldhash::fast::FixedState>;
 
 /// Settings fixed for the life of a profile; profiles merge only when these agree.
@@ -60,9 +59,13 @@ pub struct Profile {
     n_docs: u64,
     n_tokens: u64,
     n_bytes: u64,
-    vocab: StrMap<u32>,
+    /// Token type id by the token's stable hash (types are identified by their 64-bit hash,
+    /// like n-grams; two distinct types collide with probability about V^2 / 2^65).
+    vocab: KeyMap<u32>,
+    /// The text of each type, concatenated; type `i` is `type_text[type_ends[i-1]..type_ends[i]]`.
+    type_text: String,
+    type_ends: Vec<usize>,
     tokens: Vec<TokenStat>,
-    vocab_bytes: usize,
     ngrams: [NgramTable; MAX_ORDER - 1],
     totals: [u64; MAX_ORDER],
     unique_in_docs: [u64; MAX_ORDER],
@@ -70,6 +73,7 @@ pub struct Profile {
     doc_lengths: BTreeMap<u64, u64>,
     sample: BottomK,
     scratch_ids: Vec<u32>,
+    scratch_hashes: Vec<u64>,
     scratch_keys: Vec<Vec<u64>>,
 }
 
@@ -82,9 +86,10 @@ impl Profile {
             n_docs: 0,
             n_tokens: 0,
             n_bytes: 0,
-            vocab: StrMap::default(),
+            vocab: KeyMap::default(),
+            type_text: String::new(),
+            type_ends: Vec::new(),
             tokens: Vec::new(),
-            vocab_bytes: 0,
             ngrams: Default::default(),
             totals: [0; MAX_ORDER],
             unique_in_docs: [0; MAX_ORDER],
@@ -92,6 +97,7 @@ impl Profile {
             doc_lengths: BTreeMap::new(),
             sample,
             scratch_ids: Vec::new(),
+            scratch_hashes: Vec::new(),
             scratch_keys: vec![Vec::new(); MAX_ORDER],
         }
     }
@@ -118,17 +124,23 @@ impl Profile {
     }
     /// Every token type with its counts.
     pub fn token_stats(&self) -> impl Iterator<Item = (&str, &TokenStat)> {
-        self.vocab.iter().map(|(t, &i)| (&**t, &self.tokens[i as usize]))
+        self.tokens.iter().enumerate().map(|(i, stat)| (self.type_str(i), stat))
     }
     /// Counts of one token type.
     pub fn token(&self, token: &str) -> Option<&TokenStat> {
-        self.vocab.get(token).map(|&i| &self.tokens[i as usize])
+        let &id = self.vocab.get(&stable_hash(token))?;
+        (self.type_str(id as usize) == token).then(|| &self.tokens[id as usize])
+    }
+
+    fn type_str(&self, id: usize) -> &str {
+        let start = if id == 0 { 0 } else { self.type_ends[id - 1] };
+        &self.type_text[start..self.type_ends[id]]
     }
     /// Number of token types.
     pub fn n_types(&self) -> usize {
         self.tokens.len()
     }
-    /// The n-gram table of order `n` (2..=4).
+    /// The n-gram table of order `n` (2..=4); exact tables are readable once sealed.
     pub fn ngram_table(&self, n: usize) -> &NgramTable {
         &self.ngrams[n - 2]
     }
@@ -153,24 +165,33 @@ impl Profile {
         &self.sample
     }
 
-    fn intern(&mut self, token: &str) -> u32 {
-        if let Some(&id) = self.vocab.get(token) {
-            return id;
+    #[inline]
+    fn intern(&mut self, token: &str) -> (u32, u64) {
+        let hash = stable_hash(token);
+        let next = self.tokens.len() as u32;
+        let id = *self.vocab.entry(hash).or_insert(next);
+        if id == next {
+            self.type_text.push_str(token);
+            self.type_ends.push(self.type_text.len());
+            self.tokens.push(TokenStat { hash, ..TokenStat::default() });
         }
-        let id = self.tokens.len() as u32;
-        self.vocab.insert(token.into(), id);
-        self.vocab_bytes += token.len();
-        self.tokens.push(TokenStat { hash: stable_hash(token), ..TokenStat::default() });
-        id
+        (id, hash)
     }
 
     /// Add one document.
     pub fn observe(&mut self, tokenizer: &Tokenizer, doc: &str) -> Result<()> {
         let mut ids = std::mem::take(&mut self.scratch_ids);
         ids.clear();
-        let outcome = tokenizer.tokenize(doc, |t| ids.push(self.intern(t)));
+        let mut hashes = std::mem::take(&mut self.scratch_hashes);
+        hashes.clear();
+        let outcome = tokenizer.tokenize(doc, |t| {
+            let (id, hash) = self.intern(t);
+            ids.push(id);
+            hashes.push(hash);
+        });
         if let Err(e) = outcome {
             self.scratch_ids = ids;
+            self.scratch_hashes = hashes;
             return Err(e.into());
         }
         let len = ids.len();
@@ -192,9 +213,9 @@ impl Profile {
             k.clear();
         }
         for start in 0..len {
-            let mut key = self.tokens[ids[start] as usize].hash;
+            let mut key = hashes[start];
             for order in 2..=MAX_ORDER.min(len - start) {
-                key = crate::ngram::extend_key(key, self.tokens[ids[start + order - 1] as usize].hash);
+                key = crate::ngram::extend_key(key, hashes[start + order - 1]);
                 keys[order - 1].push(key);
             }
         }
@@ -223,13 +244,32 @@ impl Profile {
         }
         self.scratch_keys = keys;
         self.scratch_ids = ids;
+        self.scratch_hashes = hashes;
         Ok(())
+    }
+
+    /// Make the n-gram tables readable: sort and merge what [`Profile::observe`] buffered.
+    ///
+    /// Metrics, [`Profile::to_bytes`] and the n-gram accessors need a sealed profile;
+    /// [`Profile::merge`] and [`Profile::from_bytes`] return sealed profiles. Observing more
+    /// documents afterwards is fine (seal again before reading).
+    pub fn seal(&mut self) {
+        for table in self.ngrams.iter_mut() {
+            table.compact();
+        }
+    }
+
+    /// [`Profile::seal`], by value.
+    pub fn sealed(mut self) -> Self {
+        self.seal();
+        self
     }
 
     /// Approximate heap bytes held.
     pub fn memory_bytes(&self) -> usize {
-        let vocab = self.vocab.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1)
-            + self.vocab_bytes
+        let vocab = self.vocab.capacity() * (std::mem::size_of::<(u64, u32)>() + 1)
+            + self.type_text.capacity()
+            + self.type_ends.capacity() * std::mem::size_of::<usize>()
             + self.tokens.capacity() * std::mem::size_of::<TokenStat>();
         let ngrams: usize = self.ngrams.iter().map(NgramTable::memory_bytes).sum();
         let docs = self.doc_counts.capacity() * (std::mem::size_of::<(DocHash, u64)>() + 1);
@@ -262,9 +302,9 @@ impl Profile {
         self.n_docs += other.n_docs;
         self.n_tokens += other.n_tokens;
         self.n_bytes += other.n_bytes;
-        for (token, id) in &other.vocab {
-            let theirs = other.tokens[*id as usize];
-            let mine = self.intern(token);
+        for (id, &theirs) in other.tokens.iter().enumerate() {
+            let token = other.type_str(id);
+            let (mine, _) = self.intern(token);
             let stat = &mut self.tokens[mine as usize];
             stat.count += theirs.count;
             stat.docs += theirs.docs;
@@ -284,11 +324,12 @@ impl Profile {
             *self.doc_lengths.entry(l).or_default() += c;
         }
         self.sample.merge(other.sample);
+        self.seal();
         Ok(())
     }
 
     /// Serialize to `.twp` bytes: magic, format version (u32 LE), zstd-compressed postcard body.
-    /// The body is canonical (sorted), so equal profiles give equal bytes.
+    /// The body is canonical (sorted), so equal profiles give equal bytes. Needs a sealed profile.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let mut tokens: Vec<(String, u64, u64, u64)> =
             self.token_stats().map(|(t, s)| (t.to_string(), s.count, s.docs, s.exposure)).collect();
@@ -341,7 +382,7 @@ impl Profile {
         profile.n_tokens = wire.n_tokens;
         profile.n_bytes = wire.n_bytes;
         for (token, count, docs, exposure) in wire.tokens {
-            let id = profile.intern(&token);
+            let (id, _) = profile.intern(&token);
             let stat = &mut profile.tokens[id as usize];
             stat.count = count;
             stat.docs = docs;

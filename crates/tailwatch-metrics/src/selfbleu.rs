@@ -12,6 +12,7 @@
 //! it is the second maximum; the closest reference length comes from a sorted length array.
 use crate::ngram::{KeyMap, extend_key, for_each_run};
 use crate::numeric::fsum;
+use rayon::prelude::*;
 
 /// Highest BLEU order computed.
 pub const MAX_BLEU_ORDER: usize = 5;
@@ -80,31 +81,107 @@ fn order_keys(doc: &[u64], order: usize, out: &mut Vec<u64>) {
     }
 }
 
+/// The n-gram keys of every document for one order, flattened: document `d` owns
+/// `keys[offsets[d]..offsets[d + 1]]`.
+struct OrderKeys {
+    keys: Vec<u64>,
+    offsets: Vec<usize>,
+}
+
+impl OrderKeys {
+    fn doc(&self, d: usize) -> &[u64] {
+        &self.keys[self.offsets[d]..self.offsets[d + 1]]
+    }
+
+    /// Order 1: the token hashes.
+    fn unigrams(docs: &[Vec<u64>]) -> Self {
+        let mut offsets = Vec::with_capacity(docs.len() + 1);
+        offsets.push(0);
+        let mut keys = Vec::with_capacity(docs.iter().map(Vec::len).sum());
+        for doc in docs {
+            keys.extend_from_slice(doc);
+            offsets.push(keys.len());
+        }
+        Self { keys, offsets }
+    }
+
+    /// Order k + 1 from order k: each key extended by the token that follows its n-gram
+    /// (one hash per key, the same keys as [`order_keys`]).
+    fn extend(&self, docs: &[Vec<u64>], order: usize) -> Self {
+        let mut offsets = Vec::with_capacity(docs.len() + 1);
+        offsets.push(0);
+        let mut keys = Vec::with_capacity(self.keys.len().saturating_sub(docs.len()));
+        for (d, doc) in docs.iter().enumerate() {
+            let prev = self.doc(d);
+            if doc.len() >= order {
+                keys.extend((0..=doc.len() - order).map(|s| extend_key(prev[s], doc[s + order - 1])));
+            }
+            offsets.push(keys.len());
+        }
+        Self { keys, offsets }
+    }
+}
+
+/// Leave-one-out clipped matches of each hypothesis for one order: a table of the maximum,
+/// its number of holders and the second maximum per n-gram over all documents, then one
+/// lookup per distinct hypothesis n-gram.
+fn clipped_matches(order: &OrderKeys, n_docs: usize, hyps: &[usize]) -> Vec<u64> {
+    let mut table: KeyMap<MaxStat> = KeyMap::default();
+    table.reserve(order.keys.len() / 2);
+    let mut scratch = Vec::new();
+    for d in 0..n_docs {
+        scratch.clear();
+        scratch.extend_from_slice(order.doc(d));
+        for_each_run(&mut scratch, |key, count| {
+            let s = table.entry(key).or_default();
+            if count > s.max {
+                s.second = s.max;
+                s.max = count;
+                s.holders = 1;
+            } else if count == s.max {
+                s.holders += 1;
+            } else if count > s.second {
+                s.second = count;
+            }
+        });
+    }
+    hyps.iter()
+        .map(|&i| {
+            scratch.clear();
+            scratch.extend_from_slice(order.doc(i));
+            let mut matched = 0u64;
+            for_each_run(&mut scratch, |key, count| {
+                let s = table[&key];
+                let reference = if count == s.max && s.holders == 1 { s.second } else { s.max };
+                matched += u64::from(count.min(reference));
+            });
+            matched
+        })
+        .collect()
+}
+
 /// Clipped counts of each hypothesis `hyps[i]` (an index into `docs`) against every other
-/// document of `docs`. Documents are token-hash sequences. Returns `None` for fewer than 2 docs.
+/// document of `docs`, for BLEU orders 1..=5. Documents are token-hash sequences. Returns
+/// `None` for fewer than 2 docs.
 pub fn bleu_counts(docs: &[Vec<u64>], hyps: &[usize]) -> Option<Vec<BleuCounts>> {
+    bleu_counts_up_to(docs, hyps, MAX_BLEU_ORDER)
+}
+
+/// [`bleu_counts`] for orders 1..=`max_order` only (higher orders keep numerator 0 and
+/// denominator 1, so only `bleu(n)` with `n <= max_order` is meaningful). The orders are
+/// counted in parallel; the result does not depend on the thread count.
+pub fn bleu_counts_up_to(docs: &[Vec<u64>], hyps: &[usize], max_order: usize) -> Option<Vec<BleuCounts>> {
+    assert!((1..=MAX_BLEU_ORDER).contains(&max_order), "BLEU order {max_order} out of range");
     if docs.len() < 2 {
         return None;
     }
-    let mut tables: Vec<KeyMap<MaxStat>> = (0..MAX_BLEU_ORDER).map(|_| KeyMap::default()).collect();
-    let mut keys = Vec::new();
-    for doc in docs {
-        for (order, table) in tables.iter_mut().enumerate() {
-            order_keys(doc, order + 1, &mut keys);
-            for_each_run(&mut keys, |key, count| {
-                let s = table.entry(key).or_default();
-                if count > s.max {
-                    s.second = s.max;
-                    s.max = count;
-                    s.holders = 1;
-                } else if count == s.max {
-                    s.holders += 1;
-                } else if count > s.second {
-                    s.second = count;
-                }
-            });
-        }
+    let mut orders = vec![OrderKeys::unigrams(docs)];
+    for order in 2..=max_order {
+        let next = orders[order - 2].extend(docs, order);
+        orders.push(next);
     }
+    let matches: Vec<Vec<u64>> =
+        orders.par_iter().map(|keys| clipped_matches(keys, docs.len(), hyps)).collect();
     // Distinct lengths with multiplicities, sorted, for the closest-reference-length search.
     let mut lengths: Vec<u64> = docs.iter().map(|d| d.len() as u64).collect();
     lengths.sort_unstable();
@@ -134,35 +211,31 @@ pub fn bleu_counts(docs: &[Vec<u64>], hyps: &[usize]) -> Option<Vec<BleuCounts>>
             (None, None) => unreachable!("at least two documents"),
         }
     };
-    let mut out = Vec::with_capacity(hyps.len());
-    for &i in hyps {
-        let doc = &docs[i];
-        let mut counts = BleuCounts {
-            numerators: [0; MAX_BLEU_ORDER],
-            denominators: [1; MAX_BLEU_ORDER],
-            hyp_len: doc.len() as u64,
-            ref_len: closest(doc.len() as u64),
-        };
-        for (order, table) in tables.iter().enumerate() {
-            order_keys(doc, order + 1, &mut keys);
-            counts.denominators[order] = (keys.len() as u64).max(1);
-            let mut matched = 0u64;
-            for_each_run(&mut keys, |key, count| {
-                let s = table[&key];
-                let reference = if count == s.max && s.holders == 1 { s.second } else { s.max };
-                matched += u64::from(count.min(reference));
-            });
-            counts.numerators[order] = matched;
-        }
-        out.push(counts);
-    }
+    let out = hyps
+        .iter()
+        .enumerate()
+        .map(|(h, &i)| {
+            let len = docs[i].len() as u64;
+            let mut counts = BleuCounts {
+                numerators: [0; MAX_BLEU_ORDER],
+                denominators: [1; MAX_BLEU_ORDER],
+                hyp_len: len,
+                ref_len: closest(len),
+            };
+            for (order, matched) in matches.iter().enumerate() {
+                counts.numerators[order] = matched[h];
+                counts.denominators[order] = (orders[order].doc(i).len() as u64).max(1);
+            }
+            counts
+        })
+        .collect();
     Some(out)
 }
 
 /// Self-BLEU-n per document (every document against all others). `None` for fewer than 2 docs.
 pub fn self_bleu_per_doc(docs: &[Vec<u64>], n: usize) -> Option<Vec<f64>> {
     let hyps: Vec<usize> = (0..docs.len()).collect();
-    bleu_counts(docs, &hyps).map(|c| c.iter().map(|b| b.bleu(n)).collect())
+    bleu_counts_up_to(docs, &hyps, n).map(|c| c.iter().map(|b| b.bleu(n)).collect())
 }
 
 /// The mean of per-document scores.
@@ -225,6 +298,14 @@ mod tests {
         fn fast_equals_naive(docs in proptest::collection::vec(proptest::collection::vec(0u64..6, 0..9), 2..12)) {
             let hyps: Vec<usize> = (0..docs.len()).collect();
             let fast = bleu_counts(&docs, &hyps).unwrap();
+            for max_order in 1..MAX_BLEU_ORDER {
+                let partial = bleu_counts_up_to(&docs, &hyps, max_order).unwrap();
+                for (p, f) in partial.iter().zip(&fast) {
+                    prop_assert_eq!(&p.numerators[..max_order], &f.numerators[..max_order]);
+                    prop_assert_eq!(&p.denominators[..max_order], &f.denominators[..max_order]);
+                    prop_assert_eq!((p.hyp_len, p.ref_len), (f.hyp_len, f.ref_len));
+                }
+            }
             for (i, counts) in fast.iter().enumerate() {
                 prop_assert_eq!(*counts, naive_counts(&docs, i));
                 for n in 2..=5 {

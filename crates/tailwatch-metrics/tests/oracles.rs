@@ -55,7 +55,7 @@ fn profile(docs: &[String]) -> Profile {
     for d in docs {
         p.observe(&tok, d).unwrap();
     }
-    p
+    p.sealed()
 }
 
 fn close(ours: f64, theirs: f64, rel: f64, what: &str) {

@@ -13,7 +13,7 @@ fn profile_of(docs: &[String], sample: SampleSize) -> Profile {
     for d in docs {
         p.observe(&tok, d).unwrap();
     }
-    p
+    p.sealed()
 }
 
 fn docs_strategy() -> impl Strategy<Value = Vec<String>> {

@@ -39,7 +39,10 @@ pub fn tailwatch_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
     let mut child = cmd.spawn().expect("spawn tailwatch");
     if let Some(bytes) = stdin {
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(bytes).unwrap();
+        // a run that fails early (usage error) may exit before reading its stdin
+        if let Err(e) = child.stdin.take().unwrap().write_all(bytes) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing stdin: {e}");
+        }
     }
     let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
     Run {

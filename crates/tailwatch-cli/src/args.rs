@@ -35,6 +35,10 @@ pub enum Command {
     Merge(MergeArgs),
     /// List every metric id with its definition and collapse direction
     Metrics(MetricsArgs),
+    /// Simulate recursive training: how fast tails vanish, which data policy prevents it
+    Simulate(Box<SimulateArgs>),
+    /// Run the built-in demo (simulations on data tailwatch generates itself) and write a report
+    Demo(DemoArgs),
 }
 
 /// How inputs are read.
@@ -210,6 +214,118 @@ pub struct MergeArgs {
 #[derive(Debug, Args)]
 pub struct MetricsArgs {
     /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tailwatch simulate`. Model-specific options are rejected for models that do not use them.
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct SimulateArgs {
+    /// Model: gaussian, mvgaussian, gmm, categorical, poisson, zipf, mean, regression, ngram
+    pub model: String,
+    /// Data policies, comma-separated or repeated: replace, accumulate, accumulate-subsample,
+    /// fresh:<share of real data>, weighted:<weight on real data>
+    #[arg(long, default_value = "replace")]
+    pub strategy: Vec<String>,
+    /// Generations after generation 0 [default: 100; ngram 10]
+    #[arg(long)]
+    pub generations: Option<usize>,
+    /// Samples per generation (documents for ngram) [default: the model's reference setting]
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// Independent replicates per strategy [default: 2000; mvgaussian, regression 1000; zipf 200;
+    /// gmm 4; ngram 1]
+    #[arg(long)]
+    pub replicates: Option<usize>,
+    /// Base seed (replicate r uses its own stream derived from it)
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// gaussian, mvgaussian: variance estimator, `mle` (divide by M) or `unbiased` (M − 1)
+    #[arg(long)]
+    pub estimator: Option<String>,
+    /// mvgaussian, gmm, regression: dimension
+    #[arg(long)]
+    pub dim: Option<usize>,
+    /// gmm: mixture components
+    #[arg(long)]
+    pub components: Option<usize>,
+    /// categorical, zipf: number of categories (symbols)
+    #[arg(long)]
+    pub categories: Option<usize>,
+    /// zipf: exponent β of p_i ∝ i^(−β)
+    #[arg(long)]
+    pub exponent: Option<f64>,
+    /// poisson: initial rate λ0
+    #[arg(long)]
+    pub lambda: Option<f64>,
+    /// gaussian: true mean
+    #[arg(long)]
+    pub mean: Option<f64>,
+    /// gaussian, mean: true standard deviation
+    #[arg(long)]
+    pub std: Option<f64>,
+    /// regression: noise variance σ²
+    #[arg(long)]
+    pub noise_variance: Option<f64>,
+    /// gmm: EM tolerance on the mean log-likelihood
+    #[arg(long)]
+    pub tolerance: Option<f64>,
+    /// gmm: EM iteration cap
+    #[arg(long)]
+    pub max_iterations: Option<usize>,
+    #[command(flatten)]
+    pub ngram: NgramArgs,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a self-contained HTML report (one chart per metric)
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+}
+
+/// Options of the `ngram` model.
+#[derive(Debug, Args, Clone)]
+pub struct NgramArgs {
+    /// ngram: the human corpus (any input format; default for `demo`: generated text)
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// ngram: order n of the Kneser-Ney model
+    #[arg(long)]
+    pub order: Option<usize>,
+    /// ngram: share of the corpus held out for perplexity
+    #[arg(long)]
+    pub heldout: Option<f64>,
+    /// ngram: longest generated document, in tokens
+    #[arg(long)]
+    pub max_doc_tokens: Option<usize>,
+    /// ngram: drop exact duplicate documents from each generation's training data
+    #[arg(long)]
+    pub dedup: bool,
+    /// ngram: always keep the human documents holding tail types in the training data
+    #[arg(long)]
+    pub tail_preserve: bool,
+    /// ngram: the tail is the rarest reference types holding at most this share of its tokens
+    #[arg(long)]
+    pub tail_mass: Option<f64>,
+    /// ngram: lowercase the corpus before tokenizing
+    #[arg(long)]
+    pub lowercase: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory for the HTML report and JSON results
+    #[arg(long, default_value = "tailwatch-demo")]
+    pub out: PathBuf,
+    /// Run the text simulation on this corpus instead of generated text
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Print the summary as JSON on stdout
     #[arg(long)]
     pub json: bool,
 }

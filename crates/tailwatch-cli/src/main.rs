@@ -6,6 +6,7 @@ mod commands;
 mod html;
 mod pipeline;
 mod progress;
+mod sim_html;
 mod table;
 
 use std::process::ExitCode;

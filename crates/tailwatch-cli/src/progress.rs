@@ -7,6 +7,8 @@ use tailwatch_core::Reporter;
 /// A byte-progress bar implementing the library's [`Reporter`].
 pub struct Progress {
     bar: ProgressBar,
+    /// `None`: bytes; `Some(unit)`: a count of `unit`s (replicates, generations).
+    unit: Option<&'static str>,
 }
 
 impl Progress {
@@ -17,7 +19,12 @@ impl Progress {
         if visible {
             bar.set_draw_target(ProgressDrawTarget::stderr());
         }
-        Self { bar }
+        Self { bar, unit: None }
+    }
+
+    /// A bar that counts `unit`s instead of bytes.
+    pub fn counting(quiet: bool, unit: &'static str) -> Self {
+        Self { unit: Some(unit), ..Self::new(quiet) }
     }
 }
 
@@ -27,12 +34,14 @@ impl Reporter for Progress {
         match total {
             Some(total) => {
                 self.bar.set_length(total);
+                let template = match self.unit {
+                    None => {
+                        "{msg:>12} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}".to_string()
+                    }
+                    Some(unit) => format!("{{msg:>12}} [{{bar:30}}] {{pos}}/{{len}} {unit} eta {{eta}}"),
+                };
                 self.bar.set_style(
-                    ProgressStyle::with_template(
-                        "{msg:>12} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-                    )
-                    .expect("valid template")
-                    .progress_chars("=> "),
+                    ProgressStyle::with_template(&template).expect("valid template").progress_chars("=> "),
                 );
             }
             None => {

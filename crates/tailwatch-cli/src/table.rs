@@ -7,7 +7,8 @@ use tailwatch_metrics::compare::{Comparison, Direction};
 use tailwatch_metrics::report::ScoreReport;
 
 pub fn format_value(v: Option<f64>) -> String {
-    match v {
+    // -0.0 prints as 0
+    match v.map(|x| if x == 0.0 { 0.0 } else { x }) {
         None => "-".to_string(),
         Some(x) if x != 0.0 && (x.abs() >= 1e5 || x.abs() < 1e-3) => format!("{x:.3e}"),
         Some(x) => format!("{x:.4}"),
@@ -137,5 +138,90 @@ pub fn write_comparison(
         )?;
     }
     writeln!(out, "\nverdict: {}", comparison.verdict)?;
+    Ok(())
+}
+
+/// Like [`format_value`], but whole numbers (counts) print without decimals.
+pub fn format_number(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.fract() == 0.0 && x.abs() < 1e12 => format!("{x:.0}"),
+        _ => format_value(v),
+    }
+}
+
+/// The generations a table shows: 0, 1, 2, 5, 10, 20, 50, ... up to and including the last.
+pub fn shown_generations(last: usize) -> Vec<usize> {
+    let mut out = vec![0];
+    let mut base = 1;
+    while base <= last {
+        for step in [1, 2, 5] {
+            let g = base * step;
+            if g <= last && g > *out.last().expect("non-empty") {
+                out.push(g);
+            }
+        }
+        base *= 10;
+    }
+    if *out.last().expect("non-empty") != last {
+        out.push(last);
+    }
+    out
+}
+
+/// A simulation: per metric, the replicate mean per strategy at selected generations, with the
+/// closed-form expectation in parentheses where one exists.
+pub fn write_simulation(out: &mut impl Write, report: &tailwatch_sim::SimReport) -> Result<()> {
+    let samples = report.parameters.samples().map_or_else(|| "corpus-sized".to_string(), |s| s.to_string());
+    writeln!(
+        out,
+        "{} · {} samples/generation · {} generations · {} replicate{} · seed {} · {:.1} s",
+        report.model,
+        samples,
+        report.generations,
+        report.replicates,
+        if report.replicates == 1 { "" } else { "s" },
+        report.seed,
+        report.elapsed_s
+    )?;
+    let names: Vec<String> = report.strategies.iter().map(|s| s.strategy.to_string()).collect();
+    let w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(22);
+    let mut has_expected = false;
+    for info in &report.metrics {
+        writeln!(out, "\n{} {}  ({})", info.collapse.arrow(), info.id, info.description)?;
+        write!(out, "  {:>6}", "gen")?;
+        for n in &names {
+            write!(out, " {n:>w$}")?;
+        }
+        writeln!(out)?;
+        for g in shown_generations(report.generations) {
+            write!(out, "  {g:>6}")?;
+            for s in &report.strategies {
+                let series = &s.metrics[info.id];
+                let mean = series.mean.get(g).copied().flatten();
+                let expected = series
+                    .expected
+                    .iter()
+                    .find(|e| e.statistic == tailwatch_sim::summary::Statistic::Mean)
+                    .and_then(|e| e.values.get(g).copied().flatten());
+                let cell = match expected {
+                    Some(e) => {
+                        has_expected = true;
+                        format!("{} ({})", format_number(mean), format_number(Some(e)))
+                    }
+                    None => format_number(mean),
+                };
+                write!(out, " {cell:>w$}")?;
+            }
+            writeln!(out)?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "values: mean over replicates; ↓ lower means collapse, ↑ higher means collapse")?;
+    if has_expected {
+        writeln!(out, "(in parentheses: the closed-form expectation; --json has SE, quantiles and sources)")?;
+    }
+    for note in &report.notes {
+        writeln!(out, "note: {note}")?;
+    }
     Ok(())
 }

@@ -1,9 +1,11 @@
 //! One module per subcommand; `run` dispatches.
 mod compare;
 mod compat;
+mod demo;
 mod metrics;
 mod profile;
 mod score;
+mod simulate;
 
 use anyhow::Result;
 
@@ -17,5 +19,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Profile(args) => profile::run_profile(&args, &cli.global),
         Command::Merge(args) => profile::run_merge(&args),
         Command::Metrics(args) => metrics::run(&args),
+        Command::Simulate(args) => simulate::run(&args, &cli.global),
+        Command::Demo(args) => demo::run(&args, &cli.global),
     }
 }

@@ -6,6 +6,7 @@ mod compare;
 mod formats;
 mod profiles;
 mod real_data;
+mod simulate;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

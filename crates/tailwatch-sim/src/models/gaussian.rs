@@ -1,0 +1,364 @@
+//! One-dimensional Gaussian models: `gaussian` (mean and variance refitted) and `mean`
+//! (known-σ mean estimation), with their closed forms (Shumailov et al. 2024; Gerstgrasser
+//! et al. 2024; Dey & Donoho 2024; Alemohammad et al. 2024; He et al. 2025).
+use rand::RngExt;
+use rand_distr::StandardNormal;
+
+use crate::Strategy;
+use crate::closed_form::{c4, expected_log_chi2, h2};
+use crate::family::{Family, fresh_real};
+use crate::rng::SimRng;
+use crate::spec::{Estimator, GaussianSpec, MeanSpec};
+use crate::summary::{Collapse, Expectation, MetricInfo, Statistic};
+
+/// Running moments (Welford/Chan), plus the raw values when a strategy needs to subsample.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Moments {
+    n: f64,
+    mean: f64,
+    m2: f64,
+    raw: Option<Vec<f64>>,
+}
+
+impl Moments {
+    fn new(keep_raw: bool) -> Self {
+        Moments { raw: keep_raw.then(Vec::new), ..Moments::default() }
+    }
+
+    fn push(&mut self, x: f64) {
+        self.n += 1.0;
+        let delta = x - self.mean;
+        self.mean += delta / self.n;
+        self.m2 += delta * (x - self.mean);
+        if let Some(raw) = &mut self.raw {
+            raw.push(x);
+        }
+    }
+
+    fn combine(&mut self, other: Moments) {
+        if other.n == 0.0 {
+            return;
+        }
+        let n = self.n + other.n;
+        let delta = other.mean - self.mean;
+        self.mean += delta * other.n / n;
+        self.m2 += other.m2 + delta * delta * self.n * other.n / n;
+        self.n = n;
+        if let (Some(mine), Some(theirs)) = (&mut self.raw, other.raw) {
+            mine.extend(theirs);
+        }
+    }
+
+    fn subsample(&self, n: usize, rng: &mut SimRng) -> Moments {
+        let raw = self.raw.as_ref().expect("subsampling needs raw samples");
+        let mut out = Moments::new(false);
+        for i in rand::seq::index::sample(rng, raw.len(), n.min(raw.len())) {
+            out.push(raw[i]);
+        }
+        out
+    }
+}
+
+/// (mean, variance) of a normal distribution.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Normal {
+    mean: f64,
+    variance: f64,
+}
+
+fn draw(p: &Normal, n: usize, data: &mut Moments, rng: &mut SimRng) {
+    let sd = p.variance.max(0.0).sqrt();
+    for _ in 0..n {
+        let z: f64 = rng.sample(StandardNormal);
+        data.push(p.mean + sd * z);
+    }
+}
+
+/// Weighted mean and MLE variance of two groups with total weights w and 1 − w, and the sum of
+/// squared normalized per-sample weights (for the reliability-weights unbiased correction).
+fn weighted_moments(real: &Moments, synthetic: &Moments, w: f64) -> (f64, f64, f64) {
+    let (wr, ws) = if synthetic.n == 0.0 {
+        (1.0, 0.0)
+    } else if real.n == 0.0 {
+        (0.0, 1.0)
+    } else {
+        (w, 1.0 - w)
+    };
+    let mean = wr * real.mean + ws * synthetic.mean;
+    let group_var = |m: &Moments| if m.n > 0.0 { m.m2 / m.n } else { 0.0 };
+    let var = wr * (group_var(real) + (real.mean - mean).powi(2))
+        + ws * (group_var(synthetic) + (synthetic.mean - mean).powi(2));
+    let sum_sq_weights = if real.n > 0.0 { wr * wr / real.n } else { 0.0 }
+        + if synthetic.n > 0.0 { ws * ws / synthetic.n } else { 0.0 };
+    (mean, var, sum_sq_weights)
+}
+
+/// The `gaussian` model: 1-D N(μ, σ²), refitting mean and variance (MLE or unbiased).
+pub(crate) struct Gaussian {
+    pub spec: GaussianSpec,
+}
+
+const GAUSSIAN_METRICS: &[MetricInfo] = &[
+    MetricInfo { id: "variance", description: "fitted variance σ²_k", collapse: Collapse::Down },
+    MetricInfo { id: "std", description: "fitted standard deviation σ_k", collapse: Collapse::Down },
+    MetricInfo {
+        id: "log_variance_ratio",
+        description: "ln(σ²_k / σ²_0): heavy-tail-free view of the shrinkage",
+        collapse: Collapse::Down,
+    },
+    MetricInfo { id: "mean_drift_sq", description: "(μ_k − μ_0)²", collapse: Collapse::Up },
+    MetricInfo {
+        id: "w2_sq",
+        description: "squared 2-Wasserstein distance to generation 0: (μ_k − μ_0)² + (σ_k − σ_0)²",
+        collapse: Collapse::Up,
+    },
+];
+
+impl Family for Gaussian {
+    type Params = Normal;
+    type Data = Moments;
+
+    fn metrics(&self) -> &'static [MetricInfo] {
+        GAUSSIAN_METRICS
+    }
+    fn truth(&self, _rng: &mut SimRng) -> Normal {
+        Normal { mean: self.spec.mean, variance: self.spec.std * self.spec.std }
+    }
+    fn empty(&self, keep_raw: bool) -> Moments {
+        Moments::new(keep_raw)
+    }
+    fn draw_into(&self, p: &Normal, n: usize, _slot: usize, data: &mut Moments, rng: &mut SimRng) {
+        draw(p, n, data, rng);
+    }
+    fn append(&self, into: &mut Moments, from: Moments) {
+        into.combine(from);
+    }
+    fn subsample(&self, pool: &Moments, n: usize, rng: &mut SimRng) -> Moments {
+        pool.subsample(n, rng)
+    }
+    fn fit(&self, data: &Moments, _previous: &Normal, _rng: &mut SimRng) -> Normal {
+        let divisor = match self.spec.estimator {
+            Estimator::Mle => data.n,
+            Estimator::Unbiased => data.n - 1.0,
+        };
+        Normal { mean: data.mean, variance: data.m2 / divisor }
+    }
+    fn fit_weighted(
+        &self,
+        real: &Moments,
+        synthetic: &Moments,
+        w: f64,
+        _: &Normal,
+        _: &mut SimRng,
+    ) -> Normal {
+        let (mean, var, sum_sq) = weighted_moments(real, synthetic, w);
+        let variance = match self.spec.estimator {
+            Estimator::Mle => var,
+            Estimator::Unbiased => var / (1.0 - sum_sq),
+        };
+        Normal { mean, variance }
+    }
+    fn measure(&self, p: &Normal, truth: &Normal, out: &mut [f64]) {
+        let drift = (p.mean - truth.mean).powi(2);
+        let sd = p.variance.sqrt();
+        out[0] = p.variance;
+        out[1] = sd;
+        out[2] = (p.variance / truth.variance).ln();
+        out[3] = drift;
+        out[4] = drift + (sd - truth.variance.sqrt()).powi(2);
+    }
+    fn expectations(&self, strategy: Strategy, generations: usize) -> Vec<(&'static str, Expectation)> {
+        self.closed_forms(strategy, generations)
+    }
+}
+
+fn curve(generations: usize, f: impl Fn(f64) -> f64) -> Vec<Option<f64>> {
+    (0..=generations).map(|n| Some(f(n as f64))).collect()
+}
+
+impl Gaussian {
+    /// Closed forms under `replace` (science.md §1.3, targets 1 and 2).
+    fn closed_forms(&self, strategy: Strategy, generations: usize) -> Vec<(&'static str, Expectation)> {
+        if strategy != Strategy::Replace {
+            return Vec::new();
+        }
+        let m = self.spec.samples as f64;
+        let s2 = self.spec.std * self.spec.std;
+        let a = (m - 1.0) / m;
+        let (divisor, std_factor, name) = match self.spec.estimator {
+            Estimator::Mle => (m, c4(self.spec.samples) * a.sqrt(), "MLE"),
+            Estimator::Unbiased => (m - 1.0, c4(self.spec.samples), "unbiased"),
+        };
+        let log_step = expected_log_chi2(m - 1.0, divisor);
+        let exact =
+            |statistic, source: String, values| Expectation { statistic, exact: true, source, values };
+        let mut out = vec![
+            (
+                "log_variance_ratio",
+                exact(
+                    Statistic::Mean,
+                    format!(
+                        "n·(ψ((M−1)/2) + ln 2 − ln {}) ({name} refit; Shumailov et al. 2024)",
+                        if divisor == m { "M" } else { "(M−1)" }
+                    ),
+                    curve(generations, |n| n * log_step),
+                ),
+            ),
+            (
+                "variance",
+                Expectation {
+                    statistic: Statistic::Median,
+                    exact: false,
+                    source: "median ≈ σ0²·exp(E[ln σ²_n/σ0²]) (log-normal approximation)".into(),
+                    values: curve(generations, |n| s2 * (n * log_step).exp()),
+                },
+            ),
+            (
+                "std",
+                exact(
+                    Statistic::Mean,
+                    format!("σ0·({})^n", if divisor == m { "c4(M)·sqrt((M−1)/M)" } else { "c4(M)" }),
+                    curve(generations, |n| self.spec.std * std_factor.powf(n)),
+                ),
+            ),
+        ];
+        match self.spec.estimator {
+            Estimator::Mle => {
+                out.push((
+                    "variance",
+                    exact(Statistic::Mean, "σ0²·((M−1)/M)^n".into(), curve(generations, |n| s2 * a.powf(n))),
+                ));
+                out.push((
+                    "mean_drift_sq",
+                    exact(
+                        Statistic::Mean,
+                        "σ0²·(1 − ((M−1)/M)^n)".into(),
+                        curve(generations, |n| s2 * (1.0 - a.powf(n))),
+                    ),
+                ));
+                out.push((
+                    "w2_sq",
+                    exact(
+                        Statistic::Mean,
+                        "2σ0²·(1 − (c4(M)·sqrt((M−1)/M))^n)".into(),
+                        curve(generations, |n| 2.0 * s2 * (1.0 - std_factor.powf(n))),
+                    ),
+                ));
+            }
+            Estimator::Unbiased => {
+                out.push((
+                    "variance",
+                    exact(Statistic::Mean, "σ0² (martingale)".into(), curve(generations, |_| s2)),
+                ));
+                out.push((
+                    "mean_drift_sq",
+                    exact(Statistic::Mean, "σ0²·n/M".into(), curve(generations, |n| s2 * n / m)),
+                ));
+                out.push((
+                    "w2_sq",
+                    exact(
+                        Statistic::Mean,
+                        "σ0²·(n/M + 2 − 2·c4(M)^n)".into(),
+                        curve(generations, |n| s2 * (n / m + 2.0 - 2.0 * std_factor.powf(n))),
+                    ),
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// The `mean` model: estimate the mean of N(μ0, σ²) with σ known.
+pub(crate) struct MeanEstimation {
+    pub spec: MeanSpec,
+}
+
+const MEAN_METRICS: &[MetricInfo] = &[
+    MetricInfo {
+        id: "sq_error", description: "(μ_k − μ_0)²; its mean is Var(μ_k)", collapse: Collapse::Up
+    },
+    MetricInfo { id: "mean", description: "fitted mean μ_k", collapse: Collapse::Neither },
+];
+
+impl Family for MeanEstimation {
+    type Params = Normal;
+    type Data = Moments;
+
+    fn metrics(&self) -> &'static [MetricInfo] {
+        MEAN_METRICS
+    }
+    fn truth(&self, _rng: &mut SimRng) -> Normal {
+        Normal { mean: 0.0, variance: self.spec.sigma * self.spec.sigma }
+    }
+    fn empty(&self, keep_raw: bool) -> Moments {
+        Moments::new(keep_raw)
+    }
+    fn draw_into(&self, p: &Normal, n: usize, _slot: usize, data: &mut Moments, rng: &mut SimRng) {
+        draw(p, n, data, rng);
+    }
+    fn append(&self, into: &mut Moments, from: Moments) {
+        into.combine(from);
+    }
+    fn subsample(&self, pool: &Moments, n: usize, rng: &mut SimRng) -> Moments {
+        pool.subsample(n, rng)
+    }
+    fn fit(&self, data: &Moments, previous: &Normal, _rng: &mut SimRng) -> Normal {
+        Normal { mean: data.mean, variance: previous.variance }
+    }
+    fn fit_weighted(
+        &self,
+        real: &Moments,
+        synthetic: &Moments,
+        w: f64,
+        previous: &Normal,
+        _: &mut SimRng,
+    ) -> Normal {
+        Normal { mean: weighted_moments(real, synthetic, w).0, variance: previous.variance }
+    }
+    fn measure(&self, p: &Normal, truth: &Normal, out: &mut [f64]) {
+        out[0] = (p.mean - truth.mean).powi(2);
+        out[1] = p.mean;
+    }
+    fn expectations(&self, strategy: Strategy, generations: usize) -> Vec<(&'static str, Expectation)> {
+        self.closed_forms(strategy, generations)
+    }
+}
+
+impl MeanEstimation {
+    /// Closed forms of Var(μ_n) (science.md targets 4a and 9).
+    fn closed_forms(&self, strategy: Strategy, generations: usize) -> Vec<(&'static str, Expectation)> {
+        let m = self.spec.samples as f64;
+        let unit = self.spec.sigma * self.spec.sigma / m;
+        // Var_n = step · Σ_{i<n} ρ^{2i} for the AR(1) error recursion e_n = ρ e_{n−1} + noise.
+        let ar1 = |rho: f64, step: f64| {
+            curve(generations, move |n| step * (0..n as usize).map(|i| rho.powi(2 * i as i32)).sum::<f64>())
+        };
+        let (source, values) = match strategy {
+            Strategy::Replace => (
+                "σ²·n/M (linear growth; Gerstgrasser et al. 2024)".to_string(),
+                curve(generations, |n| unit * n),
+            ),
+            Strategy::Accumulate => (
+                "σ²/M·H2(n), H2(n) = Σ 1/i² → π²/6 (Gerstgrasser et al.; Dey & Donoho 2024)".to_string(),
+                curve(generations, |n| unit * h2(n as usize)),
+            ),
+            Strategy::Fresh(share) => {
+                let real = fresh_real(share, self.spec.samples) as f64;
+                let rho = (m - real) / m;
+                (
+                    format!(
+                        "σ²/N·Σ_{{i<n}} ρ^(2i), ρ = {rho} synthetic share (fresh-data loop; stationary σ²/(N(1−ρ²)))"
+                    ),
+                    ar1(rho, unit),
+                )
+            }
+            Strategy::Weighted(w) => (
+                "σ²/M·(w² + (1−w)²)·Σ_{i<n} (1−w)^(2i) (stationary minimum at w = 0.618; He et al. 2025)"
+                    .to_string(),
+                ar1(1.0 - w, unit * (w * w + (1.0 - w) * (1.0 - w))),
+            ),
+            Strategy::AccumulateSubsample => return Vec::new(),
+        };
+        vec![("sq_error", Expectation { statistic: Statistic::Mean, exact: true, source, values })]
+    }
+}

@@ -1,0 +1,8 @@
+//! The simulated model families.
+pub(crate) mod discrete;
+pub(crate) mod gaussian;
+pub(crate) mod gmm;
+pub(crate) mod mvgaussian;
+pub(crate) mod ngram;
+pub(crate) mod poisson;
+pub(crate) mod regression;

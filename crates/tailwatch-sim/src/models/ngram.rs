@@ -1,0 +1,369 @@
+//! `ngram`: an interpolated Kneser-Ney language model trained on its own text, generation after
+//! generation, measured with the same metrics as `tailwatch score`.
+//!
+//! Setup. The corpus (one document per record) is tokenized into words and split, with a
+//! seeded shuffle, into a human training set and a held-out human set (`heldout`). The
+//! vocabulary is the training set's types (held-out words outside it count as `<unk>`).
+//! Generation 0's model is trained on the human training set; each generation's model writes N
+//! documents (N = `samples`, default: as many as the training set has), which are
+//! - measured: distinct-n, entropy, self-BLEU, and, against the human training set as the
+//!   reference (generation 0), tail coverage, vocabulary coverage and Jensen-Shannon divergence;
+//! - the synthetic data of the next generation's training set, assembled by the strategy:
+//!   `replace` (the N documents only), `accumulate` (the human set plus every generation's
+//!   documents), `accumulate-subsample` (N documents drawn from that pool), `fresh:s`
+//!   (round(s·N) documents drawn anew from the human set each generation, the rest
+//!   synthetic), `weighted:w` (the model is the mixture w·P_human + (1 − w)·P_synthetic of a
+//!   model of the human set and a model of the last generation's documents).
+//!
+//! Prevention policies: `dedup` drops exact duplicate documents from each generation's
+//! training data (from the synthetic part for `weighted`); `tail_preserve` always adds the
+//! human training documents that contain a tail type of the human reference (its rarest types
+//! holding `tail_mass` of its tokens), so rare words stay in the training data. The held-out
+//! perplexity of each generation's model measures what the recursion did to its knowledge of
+//! human text.
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use rand::seq::index::sample as sample_indices;
+use rayon::prelude::*;
+use tailwatch_core::{Reporter, Tokenizer, TokenizerKind, TokenizerSpec};
+use tailwatch_metrics::reference::DEFAULT_SMOOTHING;
+use tailwatch_metrics::{Profile, ProfileConfig, Reference, ReferenceOptions, lexical_metrics};
+
+use crate::family::fresh_real;
+use crate::kneser_ney::{EOS, KneserNey, UNK, Vocabulary};
+use crate::rng::{SimRng, replicate_rng};
+use crate::spec::{NgramSpec, SimSpec};
+use crate::summary::{Collapse, MetricInfo, StrategyResult, Trajectories};
+use crate::{Error, Result, Strategy};
+
+const METRICS: &[MetricInfo] = &[
+    MetricInfo {
+        id: "perplexity",
+        description: "perplexity of the generation-k model on held-out human text",
+        collapse: Collapse::Up,
+    },
+    MetricInfo {
+        id: "distinct_1",
+        description: "unique words / words of the generated text",
+        collapse: Collapse::Down,
+    },
+    MetricInfo {
+        id: "distinct_2",
+        description: "unique bigrams / bigrams of the generated text",
+        collapse: Collapse::Down,
+    },
+    MetricInfo {
+        id: "entropy_1",
+        description: "unigram entropy of the generated text (bits)",
+        collapse: Collapse::Down,
+    },
+    MetricInfo {
+        id: "self_bleu_4",
+        description: "self-BLEU-4 of a 1000-document sample",
+        collapse: Collapse::Up,
+    },
+    MetricInfo {
+        id: "tail_coverage",
+        description: "share of the human corpus's tail types that still occur",
+        collapse: Collapse::Down,
+    },
+    MetricInfo {
+        id: "vocab_coverage",
+        description: "share of the human corpus's types that still occur",
+        collapse: Collapse::Down,
+    },
+    MetricInfo {
+        id: "js_to_reference",
+        description: "Jensen-Shannon divergence (bits) of the word distribution from the human corpus",
+        collapse: Collapse::Up,
+    },
+];
+
+/// The tokenized corpus, its split and its reference.
+struct Corpus {
+    vocab: Vocabulary,
+    train: Vec<Vec<u32>>,
+    heldout: Vec<Vec<u32>>,
+    reference: Reference,
+    tail_docs: Vec<usize>,
+    tail_types: usize,
+}
+
+fn corpus_error(spec: &NgramSpec, reason: String) -> Error {
+    let path = if spec.corpus.is_empty() { "<corpus>".to_string() } else { spec.corpus.clone() };
+    Error::Corpus { path: path.into(), reason }
+}
+
+fn text(vocab: &Vocabulary, doc: &[u32]) -> String {
+    doc.iter().map(|&id| vocab.token(id)).collect::<Vec<_>>().join(" ")
+}
+
+fn profile_of(vocab: &Vocabulary, docs: &[Vec<u32>]) -> Result<Profile> {
+    let tokenizer = Tokenizer::from_spec(&TokenizerSpec::builtin(TokenizerKind::Whitespace, false))
+        .map_err(tailwatch_metrics::Error::from)?;
+    let mut profile = Profile::new(ProfileConfig::new(tokenizer.spec().clone()));
+    for doc in docs {
+        profile.observe(&tokenizer, &text(vocab, doc))?;
+    }
+    Ok(profile.sealed())
+}
+
+impl Corpus {
+    fn build(spec: &NgramSpec, documents: &[String], seed: u64) -> Result<Self> {
+        let tokenizer = Tokenizer::from_spec(&TokenizerSpec::builtin(TokenizerKind::Words, spec.lowercase))
+            .map_err(tailwatch_metrics::Error::from)?;
+        let mut tokenized: Vec<Vec<String>> = Vec::new();
+        for doc in documents {
+            let tokens = tokenizer.tokens(doc).map_err(tailwatch_metrics::Error::from)?;
+            if !tokens.is_empty() {
+                tokenized.push(tokens);
+            }
+        }
+        if tokenized.len() < 2 {
+            return Err(corpus_error(
+                spec,
+                format!(
+                    "needs at least 2 documents with words to train and hold out, found {}",
+                    tokenized.len()
+                ),
+            ));
+        }
+        let distinct: HashSet<&str> = tokenized.iter().flatten().map(String::as_str).collect();
+        if distinct.len() < 2 {
+            return Err(corpus_error(
+                spec,
+                format!("needs at least 2 distinct words, found {}", distinct.len()),
+            ));
+        }
+        let n = tokenized.len();
+        let n_heldout = ((spec.heldout * n as f64).round() as usize).clamp(1, n - 1);
+        let mut rng = replicate_rng(seed, u64::MAX);
+        let heldout_set: HashSet<usize> = sample_indices(&mut rng, n, n_heldout).into_iter().collect();
+        let mut vocab = Vocabulary::new();
+        let mut train = Vec::new();
+        let mut heldout_tokens = Vec::new();
+        for (i, doc) in tokenized.into_iter().enumerate() {
+            if heldout_set.contains(&i) {
+                heldout_tokens.push(doc);
+            } else {
+                train.push(doc.iter().map(|t| vocab.intern(t)).collect::<Vec<u32>>());
+            }
+        }
+        let heldout = heldout_tokens.iter().map(|doc| doc.iter().map(|t| vocab.id(t)).collect()).collect();
+        let profile = profile_of(&vocab, &train)?;
+        let reference = Reference::from_profile(&profile, &spec.corpus, "corpus");
+        let tail: HashSet<u32> = reference.tail(spec.tail_mass).iter().map(|(t, _)| vocab.id(t)).collect();
+        let tail_docs = train
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.iter().any(|t| tail.contains(t)))
+            .map(|(i, _)| i)
+            .collect();
+        Ok(Corpus { vocab, train, heldout, reference, tail_docs, tail_types: tail.len() })
+    }
+}
+
+/// A generation's language model: one Kneser-Ney model, or the weighted mixture of a model of
+/// human text and a model of synthetic text.
+enum LanguageModel {
+    Single(KneserNey),
+    Mixture { human: Arc<KneserNey>, synthetic: KneserNey, weight: f64 },
+}
+
+impl LanguageModel {
+    fn prob(&self, context: &[u32], token: u32) -> f64 {
+        match self {
+            LanguageModel::Single(m) => m.prob(context, token),
+            LanguageModel::Mixture { human, synthetic, weight } => {
+                weight * human.prob(context, token) + (1.0 - weight) * synthetic.prob(context, token)
+            }
+        }
+    }
+
+    fn perplexity(&self, docs: &[Vec<u32>]) -> f64 {
+        if let LanguageModel::Single(m) = self {
+            return m.perplexity(docs);
+        }
+        let (mut log_sum, mut count) = (0.0, 0usize);
+        for doc in docs {
+            for i in 0..=doc.len() {
+                let token = if i == doc.len() { EOS } else { doc[i] };
+                log_sum += self.prob(&doc[..i], token).ln();
+                count += 1;
+            }
+        }
+        (-log_sum / count as f64).exp()
+    }
+
+    fn sample_doc(&self, rng: &mut SimRng, max_len: usize) -> Vec<u32> {
+        match self {
+            LanguageModel::Single(m) => m.sample_doc(rng, max_len),
+            LanguageModel::Mixture { human, synthetic, weight } => {
+                let mut doc = Vec::new();
+                while doc.len() < max_len {
+                    let source =
+                        if rand::RngExt::random::<f64>(rng) < *weight { &**human } else { synthetic };
+                    let token = source.sample_next(&doc, rng);
+                    if token == EOS {
+                        break;
+                    }
+                    doc.push(token);
+                }
+                doc
+            }
+        }
+    }
+}
+
+fn dedup(docs: Vec<Vec<u32>>) -> Vec<Vec<u32>> {
+    let mut seen = HashSet::new();
+    docs.into_iter().filter(|d| seen.insert(d.clone())).collect()
+}
+
+struct Run<'a> {
+    spec: &'a NgramSpec,
+    corpus: &'a Corpus,
+    human_model: Arc<KneserNey>,
+    samples: usize,
+    generations: usize,
+    options: ReferenceOptions,
+}
+
+impl Run<'_> {
+    fn train(&self, docs: &[Vec<u32>]) -> KneserNey {
+        KneserNey::train(docs, self.corpus.vocab.len(), self.spec.order)
+    }
+
+    fn measure(&self, model: &LanguageModel, outputs: &[Vec<u32>], out: &mut [f64]) -> Result<()> {
+        out[0] = model.perplexity(&self.corpus.heldout);
+        let profile = profile_of(&self.corpus.vocab, outputs)?;
+        let tokenizer = Tokenizer::from_spec(&TokenizerSpec::builtin(TokenizerKind::Whitespace, false))
+            .map_err(tailwatch_metrics::Error::from)?;
+        let mut values = lexical_metrics(&profile, &tokenizer)?;
+        values.extend(self.corpus.reference.metrics(&profile, self.options).0);
+        for (slot, info) in out.iter_mut().zip(METRICS).skip(1) {
+            *slot = values.get(info.id).unwrap_or(f64::NAN);
+        }
+        Ok(())
+    }
+
+    fn finish_training_set(&self, strategy: Strategy, mut docs: Vec<Vec<u32>>) -> Vec<Vec<u32>> {
+        if self.spec.tail_preserve && strategy != Strategy::Accumulate {
+            docs.extend(self.corpus.tail_docs.iter().map(|&i| self.corpus.train[i].clone()));
+        }
+        if self.spec.dedup { dedup(docs) } else { docs }
+    }
+
+    fn replicate(&self, strategy: Strategy, rng: &mut SimRng, reporter: &dyn Reporter) -> Result<Vec<f64>> {
+        let n_metrics = METRICS.len();
+        let mut out = vec![f64::NAN; (self.generations + 1) * n_metrics];
+        let mut model = LanguageModel::Single(self.train(&self.corpus.train));
+        let mut pool: Vec<Vec<u32>> = self.corpus.train.clone();
+        for k in 0..=self.generations {
+            if k > 0 {
+                // the previous generation's outputs are this generation's synthetic data
+                let synthetic: Vec<Vec<u32>> =
+                    (0..self.samples).map(|_| model.sample_doc(rng, self.spec.max_doc_tokens)).collect();
+                model = match strategy {
+                    Strategy::Replace => {
+                        LanguageModel::Single(self.train(&self.finish_training_set(strategy, synthetic)))
+                    }
+                    Strategy::Accumulate => {
+                        pool.extend(synthetic);
+                        let data = self.finish_training_set(strategy, std::mem::take(&mut pool));
+                        let trained = self.train(&data);
+                        pool = data;
+                        LanguageModel::Single(trained)
+                    }
+                    Strategy::AccumulateSubsample => {
+                        pool.extend(synthetic);
+                        let picked = sample_indices(rng, pool.len(), self.samples.min(pool.len()));
+                        let data = picked.iter().map(|i| pool[i].clone()).collect();
+                        LanguageModel::Single(self.train(&self.finish_training_set(strategy, data)))
+                    }
+                    Strategy::Fresh(share) => {
+                        let real = fresh_real(share, self.samples).min(self.corpus.train.len());
+                        let mut data: Vec<Vec<u32>> = sample_indices(rng, self.corpus.train.len(), real)
+                            .iter()
+                            .map(|i| self.corpus.train[i].clone())
+                            .collect();
+                        data.extend(synthetic.into_iter().take(self.samples - real));
+                        LanguageModel::Single(self.train(&self.finish_training_set(strategy, data)))
+                    }
+                    Strategy::Weighted(weight) => LanguageModel::Mixture {
+                        human: self.human_model.clone(),
+                        synthetic: self.train(&self.finish_training_set(strategy, synthetic)),
+                        weight,
+                    },
+                };
+            }
+            let outputs: Vec<Vec<u32>> =
+                (0..self.samples).map(|_| model.sample_doc(rng, self.spec.max_doc_tokens)).collect();
+            self.measure(&model, &outputs, &mut out[k * n_metrics..(k + 1) * n_metrics])?;
+            reporter.advance(1);
+        }
+        Ok(out)
+    }
+}
+
+/// Run every strategy of `sim` on `documents`; `notes` receives a description of the corpus.
+pub(crate) fn simulate(
+    spec: &NgramSpec,
+    sim: &SimSpec,
+    documents: &[String],
+    reporter: &dyn Reporter,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<MetricInfo>, Vec<StrategyResult>)> {
+    let corpus = Corpus::build(spec, documents, sim.seed)?;
+    let samples = spec.samples.unwrap_or(corpus.train.len());
+    let human_model = Arc::new(KneserNey::train(&corpus.train, corpus.vocab.len(), spec.order));
+    let options = ReferenceOptions { tail_mass: spec.tail_mass, smoothing: DEFAULT_SMOOTHING };
+    let run = Run { spec, corpus: &corpus, human_model, samples, generations: sim.generations, options };
+    let human_profile = profile_of(&corpus.vocab, &corpus.train)?;
+    let tokens: u64 = human_profile.n_tokens();
+    notes.push(format!(
+        "human corpus: {} training documents ({} tokens, {} types, {} tail types in {} documents), {} held-out documents; {} documents generated per generation; order-{} Kneser-Ney",
+        corpus.train.len(),
+        tokens,
+        corpus.vocab.len() - 3,
+        corpus.tail_types,
+        corpus.tail_docs.len(),
+        corpus.heldout.len(),
+        samples,
+        spec.order
+    ));
+    let unk_share = {
+        let (unk, all) = corpus
+            .heldout
+            .iter()
+            .flatten()
+            .fold((0usize, 0usize), |(u, a), &t| (u + usize::from(t == UNK), a + 1));
+        unk as f64 / all.max(1) as f64
+    };
+    notes.push(format!(
+        "{:.1} % of held-out tokens are outside the training vocabulary (<unk>)",
+        100.0 * unk_share
+    ));
+    // every (strategy, replicate) pair is independent: run them all in parallel
+    let pairs: Vec<(usize, usize)> =
+        (0..sim.strategies.len()).flat_map(|s| (0..sim.replicates).map(move |r| (s, r))).collect();
+    let total = (pairs.len() * (sim.generations + 1)) as u64;
+    reporter.start("ngram", Some(total));
+    let rows: Result<Vec<Vec<f64>>> = pairs
+        .par_iter()
+        .map(|&(s, r)| {
+            let mut rng = replicate_rng(sim.seed, r as u64);
+            run.replicate(sim.strategies[s], &mut rng, reporter)
+        })
+        .collect();
+    reporter.finish();
+    let mut rows = rows?.into_iter();
+    let mut results = Vec::new();
+    for &strategy in &sim.strategies {
+        let values = rows.by_ref().take(sim.replicates).collect();
+        let raw = Trajectories { n_metrics: METRICS.len(), n_generations: sim.generations + 1, values };
+        results.push(StrategyResult { strategy, metrics: raw.summarize(METRICS) });
+    }
+    Ok((METRICS.to_vec(), results))
+}

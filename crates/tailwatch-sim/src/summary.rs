@@ -1,0 +1,230 @@
+//! Per-generation statistics over replicates (mean, standard error, quantiles) and the report.
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::Strategy;
+use crate::spec::ModelSpec;
+
+/// Which way a metric moves when the model collapses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Collapse {
+    /// Higher means collapse.
+    Up,
+    /// Lower means collapse.
+    Down,
+    /// Neither (for example a parameter that only drifts).
+    Neither,
+}
+
+impl Collapse {
+    /// The arrow used in tables: ↑, ↓ or ·.
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Collapse::Up => "↑",
+            Collapse::Down => "↓",
+            Collapse::Neither => "·",
+        }
+    }
+}
+
+/// What a model reports per generation.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct MetricInfo {
+    /// Metric id (snake_case).
+    pub id: &'static str,
+    /// Definition in one line.
+    pub description: &'static str,
+    /// The collapse direction.
+    pub collapse: Collapse,
+}
+
+/// Which statistic of the replicates a closed form predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Statistic {
+    /// The expectation (compare with `mean`, within a few `se`).
+    Mean,
+    /// The median (compare with `median`).
+    Median,
+}
+
+/// A closed-form expectation for one metric and strategy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Expectation {
+    /// The statistic it predicts.
+    pub statistic: Statistic,
+    /// Exact, or an approximation (see `source`).
+    pub exact: bool,
+    /// Formula and paper.
+    pub source: String,
+    /// One value per generation 0..=N (`null` where undefined).
+    pub values: Vec<Option<f64>>,
+}
+
+/// One metric over generations, summarised over replicates. Every vector has one entry per
+/// generation 0..=N; `null` where no replicate produced a finite value.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Series {
+    /// Mean over replicates.
+    pub mean: Vec<Option<f64>>,
+    /// Standard error of the mean (sample standard deviation / sqrt(R)).
+    pub se: Vec<Option<f64>>,
+    /// 5 % quantile.
+    pub q05: Vec<Option<f64>>,
+    /// 25 % quantile.
+    pub q25: Vec<Option<f64>>,
+    /// Median.
+    pub median: Vec<Option<f64>>,
+    /// 75 % quantile.
+    pub q75: Vec<Option<f64>>,
+    /// 95 % quantile.
+    pub q95: Vec<Option<f64>>,
+    /// Closed forms, where known.
+    pub expected: Vec<Expectation>,
+}
+
+/// Everything one strategy produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct StrategyResult {
+    /// The strategy.
+    pub strategy: Strategy,
+    /// Per metric id.
+    pub metrics: BTreeMap<String, Series>,
+}
+
+/// The result of `tailwatch simulate` (its `--json` document).
+#[derive(Debug, Clone, Serialize)]
+pub struct SimReport {
+    /// Version of tailwatch that produced it.
+    pub tailwatch_version: String,
+    /// Model name (`gaussian`, `zipf`, `ngram`, ...).
+    pub model: String,
+    /// The model's parameters.
+    pub parameters: ModelSpec,
+    /// Generations after generation 0 (the truth, or the human corpus).
+    pub generations: usize,
+    /// Independent replicates per strategy.
+    pub replicates: usize,
+    /// Base seed; replicate r uses its own stream derived from (seed, r).
+    pub seed: u64,
+    /// The metrics, in display order.
+    pub metrics: Vec<MetricInfo>,
+    /// One entry per strategy, in the order given.
+    pub strategies: Vec<StrategyResult>,
+    /// Wall time of the simulation in seconds.
+    pub elapsed_s: f64,
+    /// Remarks (approximations, skipped closed forms).
+    pub notes: Vec<String>,
+}
+
+impl SimReport {
+    /// The series of `metric` under the strategy at `index`.
+    pub fn series(&self, index: usize, metric: &str) -> Option<&Series> {
+        self.strategies.get(index)?.metrics.get(metric)
+    }
+}
+
+/// Raw replicate values: `values[replicate][generation * n_metrics + metric]`.
+#[derive(Debug, Clone)]
+pub struct Trajectories {
+    /// Metrics per generation.
+    pub n_metrics: usize,
+    /// Generations including generation 0.
+    pub n_generations: usize,
+    /// One flat row per replicate.
+    pub values: Vec<Vec<f64>>,
+}
+
+impl Trajectories {
+    /// The finite values of one metric at one generation, across replicates.
+    pub fn column(&self, generation: usize, metric: usize) -> Vec<f64> {
+        self.values
+            .iter()
+            .map(|row| row[generation * self.n_metrics + metric])
+            .filter(|v| v.is_finite())
+            .collect()
+    }
+
+    /// Summarise every metric into a [`Series`].
+    pub fn summarize(&self, metrics: &[MetricInfo]) -> BTreeMap<String, Series> {
+        let mut out = BTreeMap::new();
+        for (m, info) in metrics.iter().enumerate() {
+            let mut series = Series::default();
+            for g in 0..self.n_generations {
+                let mut column = self.column(g, m);
+                let stats = describe(&mut column);
+                series.mean.push(stats.mean);
+                series.se.push(stats.se);
+                series.q05.push(stats.quantiles[0]);
+                series.q25.push(stats.quantiles[1]);
+                series.median.push(stats.quantiles[2]);
+                series.q75.push(stats.quantiles[3]);
+                series.q95.push(stats.quantiles[4]);
+            }
+            out.insert(info.id.to_string(), series);
+        }
+        out
+    }
+}
+
+struct Described {
+    mean: Option<f64>,
+    se: Option<f64>,
+    quantiles: [Option<f64>; 5],
+}
+
+/// Linear-interpolation quantile of sorted values (numpy's default, type 7).
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let pos = q * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
+}
+
+fn describe(values: &mut [f64]) -> Described {
+    let n = values.len();
+    if n == 0 {
+        return Described { mean: None, se: None, quantiles: [None; 5] };
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let se = (n > 1).then(|| {
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        (var / n as f64).sqrt()
+    });
+    values.sort_unstable_by(f64::total_cmp);
+    let quantiles = [0.05, 0.25, 0.5, 0.75, 0.95].map(|q| quantile_sorted(values, q));
+    Described { mean: Some(mean), se, quantiles }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_match_numpy() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile_sorted(&v, 0.5), Some(2.5));
+        assert_eq!(quantile_sorted(&v, 0.05), Some(1.15));
+        assert_eq!(quantile_sorted(&[7.0], 0.95), Some(7.0));
+        assert_eq!(quantile_sorted(&[], 0.5), None);
+    }
+
+    #[test]
+    fn summary_skips_non_finite_values() {
+        let t = Trajectories {
+            n_metrics: 1,
+            n_generations: 1,
+            values: vec![vec![1.0], vec![3.0], vec![f64::NAN], vec![f64::NEG_INFINITY]],
+        };
+        let info = [MetricInfo { id: "x", description: "", collapse: Collapse::Up }];
+        let s = &t.summarize(&info)["x"];
+        assert_eq!(s.mean[0], Some(2.0));
+        assert_eq!(s.se[0], Some(1.0));
+        assert_eq!(s.median[0], Some(2.0));
+    }
+}

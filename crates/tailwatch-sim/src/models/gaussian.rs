@@ -66,12 +66,18 @@ pub(crate) struct Normal {
     variance: f64,
 }
 
+/// n draws, summarised as a batch (two-pass mean and squared deviations) and combined into
+/// `data`: no division per sample.
 fn draw(p: &Normal, n: usize, data: &mut Moments, rng: &mut SimRng) {
-    let sd = p.variance.max(0.0).sqrt();
-    for _ in 0..n {
-        let z: f64 = rng.sample(StandardNormal);
-        data.push(p.mean + sd * z);
+    if n == 0 {
+        return;
     }
+    let sd = p.variance.max(0.0).sqrt();
+    let values: Vec<f64> = (0..n).map(|_| p.mean + sd * rng.sample::<f64, _>(StandardNormal)).collect();
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let m2 = values.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>();
+    let raw = data.raw.is_some().then_some(values);
+    data.combine(Moments { n: n as f64, mean, m2, raw });
 }
 
 /// Weighted mean and MLE variance of two groups with total weights w and 1 − w, and the sum of

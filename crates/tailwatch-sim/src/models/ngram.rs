@@ -78,6 +78,11 @@ const METRICS: &[MetricInfo] = &[
         description: "Jensen-Shannon divergence (bits) of the word distribution from the human corpus",
         collapse: Collapse::Up,
     },
+    MetricInfo {
+        id: "mean_doc_tokens",
+        description: "mean length of the generated documents (words)",
+        collapse: Collapse::Neither,
+    },
 ];
 
 /// The tokenized corpus, its split and its reference.

@@ -34,11 +34,11 @@ macro_rules! with_family {
     ($model:expr, $f:ident => $body:expr, ngram($n:ident) => $ngram:expr) => {
         match $model {
             ModelSpec::Gaussian(s) => {
-                let $f = models::gaussian::Gaussian { spec: s.clone() };
+                let $f = models::gaussian::Normal1d(models::gaussian::Gaussian { spec: s.clone() });
                 $body
             }
             ModelSpec::Mean(s) => {
-                let $f = models::gaussian::MeanEstimation { spec: s.clone() };
+                let $f = models::gaussian::Normal1d(models::gaussian::MeanEstimation { spec: s.clone() });
                 $body
             }
             ModelSpec::MvGaussian(s) => {

@@ -99,6 +99,70 @@ fn weighted_moments(real: &Moments, synthetic: &Moments, w: f64) -> (f64, f64, f
     (mean, var, sum_sq_weights)
 }
 
+/// What distinguishes the 1-D normal models; the shared [`Family`] plumbing is [`Normal1d`].
+pub(crate) trait NormalModel: Sync {
+    /// The metrics, in order.
+    fn metrics(&self) -> &'static [MetricInfo];
+    /// Generation 0.
+    fn truth(&self) -> Normal;
+    /// The refitted variance, given the (weighted) MLE variance of the training data and the
+    /// sum of its squared normalized sample weights (1/n when unweighted).
+    fn variance(&self, mle: f64, sum_sq_weights: f64, previous: &Normal) -> f64;
+    /// Write the metrics of `p`.
+    fn measure(&self, p: &Normal, truth: &Normal, out: &mut [f64]);
+    /// Closed forms, by metric id.
+    fn closed_forms(&self, _strategy: Strategy, _generations: usize) -> Vec<(&'static str, Expectation)> {
+        Vec::new()
+    }
+}
+
+/// A [`NormalModel`] as a simulator [`Family`]: normal draws summarised as running moments.
+pub(crate) struct Normal1d<M>(pub M);
+
+impl<M: NormalModel> Family for Normal1d<M> {
+    type Params = Normal;
+    type Data = Moments;
+
+    fn metrics(&self) -> &'static [MetricInfo] {
+        self.0.metrics()
+    }
+    fn truth(&self, _rng: &mut SimRng) -> Normal {
+        self.0.truth()
+    }
+    fn empty(&self, keep_raw: bool) -> Moments {
+        Moments::new(keep_raw)
+    }
+    fn draw_into(&self, p: &Normal, n: usize, _slot: usize, data: &mut Moments, rng: &mut SimRng) {
+        draw(p, n, data, rng);
+    }
+    fn append(&self, into: &mut Moments, from: Moments) {
+        into.combine(from);
+    }
+    fn subsample(&self, pool: &Moments, n: usize, rng: &mut SimRng) -> Moments {
+        pool.subsample(n, rng)
+    }
+    fn fit(&self, data: &Moments, previous: &Normal, _rng: &mut SimRng) -> Normal {
+        Normal { mean: data.mean, variance: self.0.variance(data.m2 / data.n, 1.0 / data.n, previous) }
+    }
+    fn fit_weighted(
+        &self,
+        real: &Moments,
+        synthetic: &Moments,
+        w: f64,
+        previous: &Normal,
+        _: &mut SimRng,
+    ) -> Normal {
+        let (mean, mle, sum_sq) = weighted_moments(real, synthetic, w);
+        Normal { mean, variance: self.0.variance(mle, sum_sq, previous) }
+    }
+    fn measure(&self, p: &Normal, truth: &Normal, out: &mut [f64]) {
+        self.0.measure(p, truth, out);
+    }
+    fn expectations(&self, strategy: Strategy, generations: usize) -> Vec<(&'static str, Expectation)> {
+        self.0.closed_forms(strategy, generations)
+    }
+}
+
 /// The `gaussian` model: 1-D N(μ, σ²), refitting mean and variance (MLE or unbiased).
 pub(crate) struct Gaussian {
     pub spec: GaussianSpec,
@@ -120,49 +184,18 @@ const GAUSSIAN_METRICS: &[MetricInfo] = &[
     },
 ];
 
-impl Family for Gaussian {
-    type Params = Normal;
-    type Data = Moments;
-
+impl NormalModel for Gaussian {
     fn metrics(&self) -> &'static [MetricInfo] {
         GAUSSIAN_METRICS
     }
-    fn truth(&self, _rng: &mut SimRng) -> Normal {
+    fn truth(&self) -> Normal {
         Normal { mean: self.spec.mean, variance: self.spec.std * self.spec.std }
     }
-    fn empty(&self, keep_raw: bool) -> Moments {
-        Moments::new(keep_raw)
-    }
-    fn draw_into(&self, p: &Normal, n: usize, _slot: usize, data: &mut Moments, rng: &mut SimRng) {
-        draw(p, n, data, rng);
-    }
-    fn append(&self, into: &mut Moments, from: Moments) {
-        into.combine(from);
-    }
-    fn subsample(&self, pool: &Moments, n: usize, rng: &mut SimRng) -> Moments {
-        pool.subsample(n, rng)
-    }
-    fn fit(&self, data: &Moments, _previous: &Normal, _rng: &mut SimRng) -> Normal {
-        let divisor = match self.spec.estimator {
-            Estimator::Mle => data.n,
-            Estimator::Unbiased => data.n - 1.0,
-        };
-        Normal { mean: data.mean, variance: data.m2 / divisor }
-    }
-    fn fit_weighted(
-        &self,
-        real: &Moments,
-        synthetic: &Moments,
-        w: f64,
-        _: &Normal,
-        _: &mut SimRng,
-    ) -> Normal {
-        let (mean, var, sum_sq) = weighted_moments(real, synthetic, w);
-        let variance = match self.spec.estimator {
-            Estimator::Mle => var,
-            Estimator::Unbiased => var / (1.0 - sum_sq),
-        };
-        Normal { mean, variance }
+    fn variance(&self, mle: f64, sum_sq_weights: f64, _previous: &Normal) -> f64 {
+        match self.spec.estimator {
+            Estimator::Mle => mle,
+            Estimator::Unbiased => mle / (1.0 - sum_sq_weights),
+        }
     }
     fn measure(&self, p: &Normal, truth: &Normal, out: &mut [f64]) {
         let drift = (p.mean - truth.mean).powi(2);
@@ -173,8 +206,8 @@ impl Family for Gaussian {
         out[3] = drift;
         out[4] = drift + (sd - truth.variance.sqrt()).powi(2);
     }
-    fn expectations(&self, strategy: Strategy, generations: usize) -> Vec<(&'static str, Expectation)> {
-        self.closed_forms(strategy, generations)
+    fn closed_forms(&self, strategy: Strategy, generations: usize) -> Vec<(&'static str, Expectation)> {
+        self.replace_closed_forms(strategy, generations)
     }
 }
 
@@ -184,7 +217,11 @@ fn curve(generations: usize, f: impl Fn(f64) -> f64) -> Vec<Option<f64>> {
 
 impl Gaussian {
     /// Closed forms under `replace` (science.md §1.3, targets 1 and 2).
-    fn closed_forms(&self, strategy: Strategy, generations: usize) -> Vec<(&'static str, Expectation)> {
+    fn replace_closed_forms(
+        &self,
+        strategy: Strategy,
+        generations: usize,
+    ) -> Vec<(&'static str, Expectation)> {
         if strategy != Strategy::Replace {
             return Vec::new();
         }
@@ -286,53 +323,28 @@ const MEAN_METRICS: &[MetricInfo] = &[
     MetricInfo { id: "mean", description: "fitted mean μ_k", collapse: Collapse::Neither },
 ];
 
-impl Family for MeanEstimation {
-    type Params = Normal;
-    type Data = Moments;
-
+impl NormalModel for MeanEstimation {
     fn metrics(&self) -> &'static [MetricInfo] {
         MEAN_METRICS
     }
-    fn truth(&self, _rng: &mut SimRng) -> Normal {
+    fn truth(&self) -> Normal {
         Normal { mean: 0.0, variance: self.spec.sigma * self.spec.sigma }
     }
-    fn empty(&self, keep_raw: bool) -> Moments {
-        Moments::new(keep_raw)
-    }
-    fn draw_into(&self, p: &Normal, n: usize, _slot: usize, data: &mut Moments, rng: &mut SimRng) {
-        draw(p, n, data, rng);
-    }
-    fn append(&self, into: &mut Moments, from: Moments) {
-        into.combine(from);
-    }
-    fn subsample(&self, pool: &Moments, n: usize, rng: &mut SimRng) -> Moments {
-        pool.subsample(n, rng)
-    }
-    fn fit(&self, data: &Moments, previous: &Normal, _rng: &mut SimRng) -> Normal {
-        Normal { mean: data.mean, variance: previous.variance }
-    }
-    fn fit_weighted(
-        &self,
-        real: &Moments,
-        synthetic: &Moments,
-        w: f64,
-        previous: &Normal,
-        _: &mut SimRng,
-    ) -> Normal {
-        Normal { mean: weighted_moments(real, synthetic, w).0, variance: previous.variance }
+    fn variance(&self, _mle: f64, _sum_sq_weights: f64, previous: &Normal) -> f64 {
+        previous.variance
     }
     fn measure(&self, p: &Normal, truth: &Normal, out: &mut [f64]) {
         out[0] = (p.mean - truth.mean).powi(2);
         out[1] = p.mean;
     }
-    fn expectations(&self, strategy: Strategy, generations: usize) -> Vec<(&'static str, Expectation)> {
-        self.closed_forms(strategy, generations)
+    fn closed_forms(&self, strategy: Strategy, generations: usize) -> Vec<(&'static str, Expectation)> {
+        self.var_closed_forms(strategy, generations)
     }
 }
 
 impl MeanEstimation {
     /// Closed forms of Var(μ_n) (science.md targets 4a and 9).
-    fn closed_forms(&self, strategy: Strategy, generations: usize) -> Vec<(&'static str, Expectation)> {
+    fn var_closed_forms(&self, strategy: Strategy, generations: usize) -> Vec<(&'static str, Expectation)> {
         let m = self.spec.samples as f64;
         let unit = self.spec.sigma * self.spec.sigma / m;
         // Var_n = step · Σ_{i<n} ρ^{2i} for the AR(1) error recursion e_n = ρ e_{n−1} + noise.

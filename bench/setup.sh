@@ -12,4 +12,4 @@ PY="${PYTHON:-python3}"
 if [ ! -x /usr/bin/time ]; then
     echo "GNU time is missing: apt-get update && apt-get install -y time" >&2
 fi
-"$BENCH_DIR/.venv/bin/pip" list 2>/dev/null | grep -Ei '^(fast-bleu|nltk|diversity|numpy|tqdm) '
+"$BENCH_DIR/.venv/bin/pip" list 2>/dev/null | grep -Ei '^(fast-bleu|nltk|diversity|numpy|tqdm|datasketch|rensa|setsimilaritysearch|scipy) '

@@ -39,6 +39,8 @@ pub enum Command {
     Simulate(Box<SimulateArgs>),
     /// Run the built-in demo (simulations on data tailwatch generates itself) and write a report
     Demo(DemoArgs),
+    /// Remove exact and near-duplicate records (MinHash + LSH, verified by exact Jaccard)
+    Dedup(Box<DedupArgs>),
 }
 
 /// How inputs are read.
@@ -326,6 +328,101 @@ pub struct DemoArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Print the summary as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum SignatureArg {
+    /// One-permutation hashing with optimal densification (fast; the default)
+    Oph,
+    /// Fast Similarity Sketching (lower variance, about half as fast)
+    Fss,
+    /// k independent hash permutations
+    Classic,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DedupCompat {
+    /// datasketch 2.x's MinHash bit for bit (default scheme affine32): sha1_hash32 shingles,
+    /// numpy-seeded permutations
+    Datasketch,
+    /// datasketch's MinHash(scheme="legacy") bit for bit (the 1.x scheme)
+    DatasketchLegacy,
+}
+
+/// `tailwatch dedup`.
+#[derive(Debug, Args)]
+pub struct DedupArgs {
+    /// Inputs (`-` for stdin), deduplicated together
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Jaccard similarity of word shingles at or above which records are near duplicates
+    #[arg(long, default_value_t = 0.8)]
+    pub threshold: f64,
+    /// Only exact duplicates (same normalized text)
+    #[arg(long)]
+    pub exact_only: bool,
+    /// Find near duplicates with an exact all-pairs Jaccard join instead of LSH (small corpora)
+    #[arg(long)]
+    pub exact_pairs: bool,
+    /// Words per shingle
+    #[arg(long, default_value_t = 5)]
+    pub shingle: usize,
+    /// Signature slots (hash functions or bins)
+    #[arg(long, default_value_t = 128)]
+    pub num_perm: usize,
+    /// Signature scheme
+    #[arg(long, value_enum, default_value_t = SignatureArg::Oph)]
+    pub mode: SignatureArg,
+    /// Reproduce an anchor's signatures exactly (implies classic permutations)
+    #[arg(long, value_enum)]
+    pub compat: Option<DedupCompat>,
+    /// Seed of the hash functions (datasketch's default is 1)
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Target probability that a pair exactly at the threshold becomes a candidate; bands ×
+    /// rows are chosen from it
+    #[arg(long, default_value_t = 0.99)]
+    pub recall: f64,
+    /// LSH bands (with --rows; overrides --recall)
+    #[arg(long, requires = "rows")]
+    pub bands: Option<usize>,
+    /// LSH rows per band (with --bands)
+    #[arg(long, requires = "bands")]
+    pub rows: Option<usize>,
+    /// Accept candidates by their estimated Jaccard instead of the exact one (less memory)
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Which record of a cluster to keep: first, longest, or prefer:FIELD=VALUE (e.g.
+    /// prefer:origin=human)
+    #[arg(long, default_value = "first")]
+    pub keep: String,
+    /// Warn about clusters with more members than this
+    #[arg(long, default_value_t = 1000)]
+    pub max_cluster_size: usize,
+    /// Skip Unicode NFKC normalization
+    #[arg(long)]
+    pub no_nfkc: bool,
+    /// Keep letter case
+    #[arg(long)]
+    pub keep_case: bool,
+    /// Keep punctuation and symbols
+    #[arg(long)]
+    pub keep_punctuation: bool,
+    /// Write the kept records here, in the input's format (a folder when there are several
+    /// inputs); `.gz`/`.zst` compress
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Write the clusters here (JSONL: cluster id, members, similarities)
+    #[arg(long)]
+    pub clusters: Option<PathBuf>,
+    /// Write every verified near-duplicate pair here (JSONL: a, b, jaccard)
+    #[arg(long)]
+    pub pairs: Option<PathBuf>,
+    /// Print the summary as one JSON document
     #[arg(long)]
     pub json: bool,
 }

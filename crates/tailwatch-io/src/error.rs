@@ -115,6 +115,24 @@ pub enum Error {
         /// What the parquet crate said.
         message: String,
     },
+    /// Plain text has no fields, yet a field was asked for.
+    #[error(
+        "`{path}` is plain text: it has no fields, so {what} cannot be read (use JSONL, JSON, CSV or Parquet)"
+    )]
+    NoFields {
+        /// The input.
+        path: PathBuf,
+        /// What was asked for.
+        what: &'static str,
+    },
+    /// Writing an output failed.
+    #[error("cannot write `{path}`: {message}")]
+    Write {
+        /// The output.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// This format cannot be read from stdin or through a compressor.
     #[error("`{path}`: {format} input must be a plain (uncompressed) file, not stdin or compressed")]
     NeedsPlainFile {

@@ -18,9 +18,11 @@
 #![deny(missing_docs)]
 
 mod error;
+mod filter;
 mod format;
 mod reader;
 
 pub use error::{Error, Location, Result};
+pub use filter::write_records;
 pub use format::{Compression, DocSeparator, Format};
 pub use reader::{Batch, DocReader, ReadOptions, ReadStats, open_text, read_all};

@@ -32,6 +32,10 @@ pub struct ReadOptions {
     pub array_is_one_doc: bool,
     /// Target size of a batch in bytes of text.
     pub batch_bytes: usize,
+    /// Also extract this field (JSON dotted path, CSV or Parquet column) of every record as a
+    /// string, into [`Batch::extras`] (for example `origin`, for a keep policy). Scalars are
+    /// converted to text; a missing field or JSON null gives `None`.
+    pub extra_field: Option<String>,
 }
 
 impl Default for ReadOptions {
@@ -44,6 +48,7 @@ impl Default for ReadOptions {
             lossy: false,
             array_is_one_doc: false,
             batch_bytes: 1 << 20,
+            extra_field: None,
         }
     }
 }
@@ -59,6 +64,24 @@ impl ReadOptions {
 pub struct Batch {
     /// The documents.
     pub docs: Vec<String>,
+    /// The record each document came from (parallel to `docs`): the line number for text and
+    /// JSONL (for paragraphs, the paragraph's first line), the 1-based row for CSV and Parquet,
+    /// the 1-based element for a JSON array. A record holding an array field gives several
+    /// documents with the same number. [`crate::write_records`] counts records the same way.
+    pub records: Vec<u64>,
+    /// With [`ReadOptions::extra_field`]: that field of each document's record (parallel to
+    /// `docs`); empty otherwise.
+    pub extras: Vec<Option<String>>,
+}
+
+impl Batch {
+    fn push(&mut self, doc: String, record: u64, extra: Option<&Option<String>>) {
+        self.docs.push(doc);
+        self.records.push(record);
+        if let Some(extra) = extra {
+            self.extras.push(extra.clone());
+        }
+    }
 }
 
 /// Counters of what a reader saw.
@@ -84,10 +107,13 @@ pub struct DocReader {
     total_bytes: Option<u64>,
 }
 
+/// A buffered document: text, record number, extra field.
+type BufferedDoc = (String, u64, Option<String>);
+
 enum Source {
-    Lines { reader: Box<dyn BufRead + Send>, line: u64, json: bool, paragraph: String },
-    Buffered(VecDeque<String>),
-    Csv { reader: csv::Reader<Box<dyn Read + Send>>, column: usize },
+    Lines { reader: Box<dyn BufRead + Send>, line: u64, json: bool, paragraph: String, paragraph_start: u64 },
+    Buffered(VecDeque<BufferedDoc>),
+    Csv { reader: csv::Reader<Box<dyn Read + Send>>, column: usize, extra_column: Option<usize> },
     Parquet { reader: ParquetRecordBatchReader, row: u64 },
     Done,
 }
@@ -122,7 +148,7 @@ impl DocReader {
                 return Err(open_err(io::Error::other("is a directory")));
             }
             if format == Format::Parquet {
-                let reader = open_parquet(&path, file, options.field_name())?;
+                let reader = open_parquet(&path, file, options.field_name(), options.extra_field.as_deref())?;
                 return Ok(Self {
                     path,
                     options: options.clone(),
@@ -151,12 +177,18 @@ impl DocReader {
         let mut json_document = None;
         let source = match format {
             Format::Parquet => return Err(Error::NeedsPlainFile { path, format: "Parquet" }),
-            Format::Text | Format::Jsonl => Source::Lines {
-                reader: decoded,
-                line: 0,
-                json: format == Format::Jsonl,
-                paragraph: String::new(),
-            },
+            Format::Text | Format::Jsonl => {
+                if format == Format::Text && options.extra_field.is_some() {
+                    return Err(Error::NoFields { path, what: "an extra field" });
+                }
+                Source::Lines {
+                    reader: decoded,
+                    line: 0,
+                    json: format == Format::Jsonl,
+                    paragraph: String::new(),
+                    paragraph_start: 0,
+                }
+            }
             Format::Json => {
                 json_document = Some(decoded);
                 Source::Done
@@ -166,13 +198,16 @@ impl DocReader {
                     .has_headers(true)
                     .from_reader(Box::new(decoded) as Box<dyn Read + Send>);
                 let headers = reader.headers().map_err(|e| csv_error(&path, &e))?.clone();
-                let name = options.field_name();
-                let column = headers.iter().position(|h| h == name).ok_or_else(|| Error::MissingColumn {
-                    path: path.clone(),
-                    column: name.to_string(),
-                    available: headers.iter().collect::<Vec<_>>().join(", "),
-                })?;
-                Source::Csv { reader, column }
+                let find = |name: &str| {
+                    headers.iter().position(|h| h == name).ok_or_else(|| Error::MissingColumn {
+                        path: path.clone(),
+                        column: name.to_string(),
+                        available: headers.iter().collect::<Vec<_>>().join(", "),
+                    })
+                };
+                let column = find(options.field_name())?;
+                let extra_column = options.extra_field.as_deref().map(find).transpose()?;
+                Source::Csv { reader, column, extra_column }
             }
         };
         let mut reader = Self {
@@ -214,7 +249,7 @@ impl DocReader {
         let mut batch = Batch::default();
         let mut bytes = 0usize;
         while bytes < self.options.batch_bytes {
-            match self.next_doc_group(&mut batch.docs)? {
+            match self.next_doc_group(&mut batch)? {
                 Some(n) => bytes += n,
                 None => break,
             }
@@ -225,14 +260,15 @@ impl DocReader {
 
     /// Reads one record (which may hold several documents). Returns the bytes added or `None`
     /// at the end.
-    fn next_doc_group(&mut self, out: &mut Vec<String>) -> Result<Option<usize>> {
+    fn next_doc_group(&mut self, out: &mut Batch) -> Result<Option<usize>> {
+        let with_extra = self.options.extra_field.is_some();
         loop {
             let attempt = match &mut self.source {
                 Source::Done => return Ok(None),
                 Source::Buffered(queue) => match queue.pop_front() {
-                    Some(doc) => {
+                    Some((doc, record, extra)) => {
                         let n = doc.len() + 1;
-                        out.push(doc);
+                        out.push(doc, record, with_extra.then_some(&extra));
                         return Ok(Some(n));
                     }
                     None => {
@@ -257,8 +293,10 @@ impl DocReader {
         }
     }
 
-    fn next_line_record(&mut self, out: &mut Vec<String>) -> Result<Option<usize>> {
-        let Source::Lines { reader, line, json, paragraph } = &mut self.source else { unreachable!() };
+    fn next_line_record(&mut self, out: &mut Batch) -> Result<Option<usize>> {
+        let Source::Lines { reader, line, json, paragraph, paragraph_start } = &mut self.source else {
+            unreachable!()
+        };
         let mut buf = Vec::new();
         loop {
             buf.clear();
@@ -269,10 +307,11 @@ impl DocReader {
             })?;
             if n == 0 {
                 let last = std::mem::take(paragraph);
+                let start = *paragraph_start;
                 self.source = Source::Done;
                 if !last.is_empty() {
                     let len = last.len();
-                    out.push(last);
+                    out.push(last, start, None);
                     return Ok(Some(len));
                 }
                 return Ok(None);
@@ -293,9 +332,14 @@ impl DocReader {
                     location,
                     message: e.to_string(),
                 })?;
-                let before = out.len();
-                extract_docs(&self.path, location, &value, &self.options, out)?;
-                return Ok(Some(out[before..].iter().map(|d| d.len() + 1).sum::<usize>().max(1)));
+                let mut docs = Vec::new();
+                extract_docs(&self.path, location, &value, &self.options, &mut docs)?;
+                let extra = self.options.extra_field.as_deref().map(|f| extra_value(&value, f));
+                let bytes = docs.iter().map(|d| d.len() + 1).sum::<usize>().max(1);
+                for doc in docs {
+                    out.push(doc, *line, extra.as_ref());
+                }
+                return Ok(Some(bytes));
             }
             let blank = text.trim().is_empty();
             match self.options.doc_separator {
@@ -304,7 +348,7 @@ impl DocReader {
                         continue;
                     }
                     let len = text.len();
-                    out.push(text);
+                    out.push(text, *line, None);
                     return Ok(Some(len + 1));
                 }
                 DocSeparator::Blank => {
@@ -314,10 +358,12 @@ impl DocReader {
                         }
                         let doc = std::mem::take(paragraph);
                         let len = doc.len();
-                        out.push(doc);
+                        out.push(doc, *paragraph_start, None);
                         return Ok(Some(len + 1));
                     }
-                    if !paragraph.is_empty() {
+                    if paragraph.is_empty() {
+                        *paragraph_start = *line;
+                    } else {
                         paragraph.push('\n');
                     }
                     paragraph.push_str(&text);
@@ -326,8 +372,8 @@ impl DocReader {
         }
     }
 
-    fn next_csv_record(&mut self, out: &mut Vec<String>) -> Result<Option<usize>> {
-        let Source::Csv { reader, column } = &mut self.source else { unreachable!() };
+    fn next_csv_record(&mut self, out: &mut Batch) -> Result<Option<usize>> {
+        let Source::Csv { reader, column, extra_column } = &mut self.source else { unreachable!() };
         let mut record = csv::ByteRecord::new();
         let more = reader.read_byte_record(&mut record).map_err(|e| csv_error(&self.path, &e))?;
         if !more {
@@ -344,64 +390,72 @@ impl DocReader {
             });
         };
         let text = decode_utf8(&self.path, location, cell, self.options.lossy)?;
+        let extra = match extra_column {
+            Some(c) => Some(match record.get(*c) {
+                Some(bytes) => Some(decode_utf8(&self.path, location, bytes, self.options.lossy)?),
+                None => None,
+            }),
+            None => None,
+        };
         let len = text.len();
-        out.push(text);
+        out.push(text, self.stats.records, extra.as_ref());
         Ok(Some(len + 1))
     }
 
-    fn next_parquet_batch(&mut self, out: &mut Vec<String>) -> Result<Option<usize>> {
+    fn next_parquet_batch(&mut self, out: &mut Batch) -> Result<Option<usize>> {
         let Source::Parquet { reader, row } = &mut self.source else { unreachable!() };
         let Some(batch) = reader.next() else {
             self.source = Source::Done;
             return Ok(None);
         };
         let batch = batch.map_err(|e| Error::Parquet { path: self.path.clone(), message: e.to_string() })?;
-        let column = batch.column(0);
         let field = self.options.field_name().to_string();
+        let base = *row;
+        let schema = batch.schema();
+        let text_index = schema.index_of(&field).unwrap_or(0);
+        let column = batch.column(text_index);
+        let extras = match self.options.extra_field.as_deref() {
+            Some(name) => {
+                let index = schema
+                    .index_of(name)
+                    .map_err(|e| Error::Parquet { path: self.path.clone(), message: e.to_string() })?;
+                Some(parquet_strings(batch.column(index)).map_err(|found| Error::FieldType {
+                    path: self.path.clone(),
+                    location: Location::Record(base + 1),
+                    field: name.to_string(),
+                    found,
+                })?)
+            }
+            None => None,
+        };
+        let texts = string_values(column).ok_or_else(|| Error::FieldType {
+            path: self.path.clone(),
+            location: Location::Record(base + 1),
+            field: field.clone(),
+            found: format!("Parquet type {}", column.data_type()),
+        })?;
         let mut bytes = 0;
-        let mut push = |i: usize, value: Option<&str>, row: u64| -> Result<()> {
+        for (i, value) in texts.into_iter().enumerate() {
+            let record = base + i as u64 + 1;
             match value {
                 Some(s) => {
                     bytes += s.len() + 1;
-                    out.push(s.to_string());
-                    Ok(())
+                    out.push(s.to_string(), record, extras.as_ref().map(|e| &e[i]));
                 }
                 None => {
                     let error = Error::MissingField {
                         path: self.path.clone(),
-                        location: Location::Record(row + i as u64 + 1),
+                        location: Location::Record(record),
                         field: field.clone(),
                     };
                     if self.options.skip_invalid {
                         self.stats.skipped += 1;
                         self.stats.first_skipped.get_or_insert_with(|| error.to_string());
-                        Ok(())
                     } else {
-                        Err(error)
+                        return Err(error);
                     }
                 }
             }
-        };
-        let base = *row;
-        if let Some(a) = column.as_any().downcast_ref::<StringArray>() {
-            for i in 0..a.len() {
-                push(i, a.is_valid(i).then(|| a.value(i)), base)?;
-            }
-        } else if let Some(a) = column.as_any().downcast_ref::<LargeStringArray>() {
-            for i in 0..a.len() {
-                push(i, a.is_valid(i).then(|| a.value(i)), base)?;
-            }
-        } else if let Some(a) = column.as_any().downcast_ref::<StringViewArray>() {
-            for i in 0..a.len() {
-                push(i, a.is_valid(i).then(|| a.value(i)), base)?;
-            }
-        } else {
-            return Err(Error::FieldType {
-                path: self.path.clone(),
-                location: Location::Record(base + 1),
-                field,
-                found: format!("Parquet type {}", column.data_type()),
-            });
         }
         *row += batch.num_rows() as u64;
         self.stats.records += batch.num_rows() as u64;
@@ -421,7 +475,7 @@ impl DocReader {
             location: Location::Line(e.line() as u64),
             message: e.to_string(),
         })?;
-        let mut docs = Vec::new();
+        let mut docs: VecDeque<BufferedDoc> = VecDeque::new();
         let records: Vec<&Value> = match &value {
             Value::Array(items) => items.iter().collect(),
             other => vec![other],
@@ -429,8 +483,12 @@ impl DocReader {
         for (i, record) in records.into_iter().enumerate() {
             self.stats.records += 1;
             let location = Location::Record(i as u64 + 1);
-            match extract_docs(&self.path, location, record, &self.options, &mut docs) {
-                Ok(()) => {}
+            let mut texts = Vec::new();
+            match extract_docs(&self.path, location, record, &self.options, &mut texts) {
+                Ok(()) => {
+                    let extra = self.options.extra_field.as_deref().and_then(|f| extra_value(record, f));
+                    docs.extend(texts.into_iter().map(|t| (t, i as u64 + 1, extra.clone())));
+                }
                 Err(e) if self.options.skip_invalid => {
                     self.stats.skipped += 1;
                     self.stats.first_skipped.get_or_insert_with(|| e.to_string());
@@ -438,7 +496,7 @@ impl DocReader {
                 Err(e) => return Err(e),
             }
         }
-        self.source = Source::Buffered(docs.into());
+        self.source = Source::Buffered(docs);
         Ok(())
     }
 }
@@ -552,20 +610,65 @@ fn extract_docs(
     Ok(())
 }
 
-fn open_parquet(path: &Path, file: File, column: &str) -> Result<ParquetRecordBatchReader> {
+/// A record's extra field as text: strings as they are, other scalars printed, missing or
+/// null as `None`, arrays and objects as JSON.
+fn extra_value(record: &Value, field: &str) -> Option<String> {
+    match resolve(record, field)? {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// The values of a Parquet string column (`None` for nulls), or `None` for another type.
+fn string_values(column: &dyn Array) -> Option<Vec<Option<&str>>> {
+    let any = column.as_any();
+    if let Some(a) = any.downcast_ref::<StringArray>() {
+        return Some((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect());
+    }
+    if let Some(a) = any.downcast_ref::<LargeStringArray>() {
+        return Some((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect());
+    }
+    if let Some(a) = any.downcast_ref::<StringViewArray>() {
+        return Some((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect());
+    }
+    None
+}
+
+/// Any scalar Parquet column as text (`None` for nulls), via Arrow's display formatting.
+fn parquet_strings(column: &dyn Array) -> std::result::Result<Vec<Option<String>>, String> {
+    if let Some(strings) = string_values(column) {
+        return Ok(strings.into_iter().map(|s| s.map(str::to_string)).collect());
+    }
+    let formatter = arrow_cast::display::ArrayFormatter::try_new(column, &Default::default())
+        .map_err(|_| format!("Parquet type {}", column.data_type()))?;
+    Ok((0..column.len()).map(|i| column.is_valid(i).then(|| formatter.value(i).to_string())).collect())
+}
+
+fn open_parquet(
+    path: &Path,
+    file: File,
+    column: &str,
+    extra: Option<&str>,
+) -> Result<ParquetRecordBatchReader> {
     let err = |e: parquet::errors::ParquetError| Error::Parquet {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(err)?;
     let schema = builder.schema().clone();
-    let index =
-        schema.fields().iter().position(|f| f.name() == column).ok_or_else(|| Error::MissingColumn {
+    let find = |name: &str| {
+        schema.fields().iter().position(|f| f.name() == name).ok_or_else(|| Error::MissingColumn {
             path: path.to_path_buf(),
-            column: column.to_string(),
+            column: name.to_string(),
             available: schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", "),
-        })?;
-    let mask = ProjectionMask::roots(builder.parquet_schema(), [index]);
+        })
+    };
+    let mut indices = vec![find(column)?];
+    if let Some(extra) = extra {
+        indices.push(find(extra)?);
+    }
+    let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
     builder.with_projection(mask).with_batch_size(4096).build().map_err(err)
 }
 

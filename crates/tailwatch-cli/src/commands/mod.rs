@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches.
 mod compare;
 mod compat;
+mod dedup;
 mod demo;
 mod metrics;
 mod profile;
@@ -21,5 +22,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Metrics(args) => metrics::run(&args),
         Command::Simulate(args) => simulate::run(&args, &cli.global),
         Command::Demo(args) => demo::run(&args, &cli.global),
+        Command::Dedup(args) => dedup::run(&args, &cli.global),
     }
 }

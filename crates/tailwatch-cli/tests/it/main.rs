@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod compare;
+mod dedup;
 mod formats;
 mod profiles;
 mod real_data;

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Dedup benchmark: tailwatch vs datasketch and rensa on the same shingle sets and the same
+# bands × rows, 1 and 2 threads, with recall/precision against the exact join; then end to end
+# on >= 500 MB of text.
+#
+#   bench/dedup.sh                     # DEDUP_BIG_BASE=75000 originals (~514 MB) for the big run
+#
+# Corpus: the planted-duplicate corpus of crates/tailwatch-sketch/examples/planted.rs (2,000
+# originals of 200-400 Zipf words, 0-4 copies each at edit rates 0.5-15 %, seed 2024), already
+# normalized, so every engine sees exactly tailwatch's word 5-gram shingle sets.
+# Same LSH in every engine: 126 slots = 21 bands × 6 rows (rensa needs bands | num_perm; 21 × 6
+# is what tailwatch picks for 99 % recall at J = 0.8 with 128 slots), threshold 0.8.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+check_prereqs
+PLANTED="${PLANTED:-$REPO_DIR/target/release/examples/planted}"
+[ -x "$PLANTED" ] || die "missing $PLANTED (cargo build --release -p tailwatch-sketch --example planted)"
+"$BENCH_PY" -c "import datasketch, rensa, SetSimilaritySearch" 2>/dev/null || die "bench venv lacks datasketch/rensa/SetSimilaritySearch: run bench/setup.sh"
+
+OUT="$BENCH_DIR/out/dedup"
+mkdir -p "$OUT" && rm -f "$OUT"/*.out "$OUT"/*.err "$OUT"/*.time "$OUT"/timings.tsv "$OUT"/*.json
+CORPUS="$OUT/planted.txt"
+BIG="$OUT/planted_big.txt"
+BIG_BASE=${DEDUP_BIG_BASE:-75000}
+B=21 R=6 K=126
+
+echo "== dedup benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
+print_versions
+"$BENCH_PY" -c "from importlib.metadata import version as v; print('datasketch: ', v('datasketch')); print('rensa:      ', v('rensa')); print('SetSimilaritySearch:', v('SetSimilaritySearch'))"
+[ -s "$CORPUS" ] || "$PLANTED" "$CORPUS" 2000 2024
+echo "corpus:      $CORPUS ($(stat -c %s "$CORPUS") bytes, $(wc -l <"$CORPUS") docs)"
+cat "$CORPUS" >/dev/null
+
+TW=("$TAILWATCH" dedup "$CORPUS" --num-perm $K --bands $B --rows $R --json -q)
+run_timed tw_oph_t1 "${TW[@]}" --threads 1 --pairs "$OUT/tw_oph_t1.pairs"
+run_timed tw_oph_t2 "${TW[@]}" --threads 2 --pairs "$OUT/tw_oph_t2.pairs"
+run_timed tw_classic_t1 "${TW[@]}" --mode classic --threads 1 --pairs "$OUT/tw_classic_t1.pairs"
+run_timed tw_datasketch_t1 "${TW[@]}" --compat datasketch --threads 1 --pairs "$OUT/tw_datasketch_t1.pairs"
+run_timed tw_exact_join "$TAILWATCH" dedup "$CORPUS" --exact-pairs --json -q --pairs "$OUT/tw_exact_join.pairs"
+A=("$BENCH_PY" "$BENCH_DIR/dedup_anchor.py" "$CORPUS")
+run_timed rensa_t1 env RAYON_NUM_THREADS=1 "${A[@]}" rensa --bands $B --rows $R --out "$OUT/rensa_t1.pairs.json"
+run_timed rensa_t2 env RAYON_NUM_THREADS=2 "${A[@]}" rensa --bands $B --rows $R --out "$OUT/rensa_t2.pairs.json"
+run_timed datasketch "${A[@]}" datasketch --bands $B --rows $R --out "$OUT/datasketch.pairs.json"
+run_timed truth "${A[@]}" truth --bands $B --rows $R --out "$OUT/truth.pairs.json"
+
+if [ ! -s "$BIG" ]; then
+    echo "-- generating $BIG ($BIG_BASE originals)"
+    "$PLANTED" "$BIG" "$BIG_BASE" 2025
+fi
+cat "$BIG" >/dev/null
+run_timed tw_big_t2 "$TAILWATCH" dedup "$BIG" --json -q --threads 2 -o "$OUT/planted_big.kept.txt"
+rm -f "$OUT/planted_big.kept.txt"
+
+echo
+"$BENCH_PY" - "$OUT" "$CORPUS" "$BIG" <<'PYEOF'
+import json, os, sys
+out, corpus, big = sys.argv[1:4]
+rows = {}
+for line in open(f"{out}/timings.tsv"):
+    name, wall, rss, rc = line.rstrip("\n").split("\t")
+    rows[name] = (float(wall), int(rss) if rss.isdigit() else None, int(rc))
+def mib(kb):
+    return f"{kb / 1024:.0f} MiB" if kb else "NA"
+truth = {tuple(p[:2]) for p in json.load(open(f"{out}/truth.pairs.json"))["verified"]}
+def tw_pairs(name):
+    pairs = set()
+    for line in open(f"{out}/{name}.pairs"):
+        p = json.loads(line)
+        a, b = p["a"]["record"] - 1, p["b"]["record"] - 1
+        pairs.add((min(a, b), max(a, b)))
+    return pairs
+def score(found):
+    tp = len(found & truth)
+    return tp / len(truth), (tp / len(found) if found else 1.0)
+exact = tw_pairs("tw_exact_join")
+print(f"ground truth: {len(truth)} pairs with exact Jaccard >= 0.8 (SetSimilaritySearch); tailwatch --exact-pairs finds {len(exact)}, "
+      f"{'identical' if exact == truth else 'DIFFERENT'}")
+docs = sum(1 for _ in open(corpus))
+print(f"{'engine':<26} {'wall s':>7} {'compute s':>9} {'docs/s':>9} {'sig Mshingles/s':>15} {'RSS':>8} {'cand.':>6} {'recall':>7} {'precision':>9}")
+results = {}
+for name in ("tw_oph_t1", "tw_oph_t2", "tw_classic_t1", "tw_datasketch_t1", "rensa_t1", "rensa_t2", "datasketch"):
+    wall, rss, rc = rows[name]
+    j = json.load(open(f"{out}/{name}.out"))
+    if name.startswith("tw_"):
+        sec = j["seconds"]; compute = sum(sec.values()); sig = sec["hashing"]
+        shingles = None
+        cand = j["candidate_pairs"]; found = tw_pairs(name)
+    else:
+        sec = j["seconds"]; compute = j["compute_s"]; sig = sec["signatures"]; shingles = j["shingles"]
+        cand = j["candidates"]; p = json.load(open(f"{out}/{name}.pairs.json"))
+        found = {tuple(x) for x in p["verified"]}
+        results[name + "_cand_recall"] = len({tuple(x) for x in p["candidates"]} & truth) / len(truth)
+    r, pr = score(found)
+    results[name] = (wall, compute)
+    rate = f"{1771485 / sig / 1e6:.1f}" if sig else "-"
+    print(f"{name:<26} {wall:7.2f} {compute:9.3f} {docs / wall:9.0f} {rate:>15} {mib(rss):>8} {cand:>6} {r:7.4f} {pr:9.4f}")
+print("(tailwatch's 'sig' column is its whole hashing stage: normalization + shingling + signatures + band keys;"
+      " the anchors' is the signature call alone on pre-built shingle sets)")
+for k in ("rensa_t1", "datasketch", "rensa_t2"):
+    print(f"{k} candidate recall at J >= 0.8: {results[k + '_cand_recall']:.4f}")
+ratio_rensa = results["rensa_t1"][0] / results["tw_oph_t1"][0]
+ratio_ds = results["datasketch"][0] / results["tw_oph_t1"][0]
+print(f"end to end, 1 thread, process wall: rensa / tailwatch = {ratio_rensa:.1f}x (target >= 3x: {'MET' if ratio_rensa >= 3 else 'MISSED'}); "
+      f"datasketch / tailwatch = {ratio_ds:.1f}x (target >= 100x: {'MET' if ratio_ds >= 100 else 'MISSED'})")
+print(f"compute only, 1 thread: rensa / tailwatch = {results['rensa_t1'][1] / results['tw_oph_t1'][1]:.1f}x; "
+      f"datasketch / tailwatch = {results['datasketch'][1] / results['tw_oph_t1'][1]:.1f}x")
+wall, rss, rc = rows["tw_big_t2"]
+j = json.load(open(f"{out}/tw_big_t2.out"))
+size = os.path.getsize(big)
+print(f"end to end on {size / 1e6:.0f} MB ({j['docs']} docs), 2 threads, writing kept records: {wall:.1f} s = {size / 1e6 / wall:.1f} MB/s, "
+      f"peak RSS {mib(rss)}; removed {j['exact_duplicates']} exact + {j['near_duplicates']} near, "
+      f"largest cluster {j['largest_cluster']}; stages {j['seconds']}")
+PYEOF

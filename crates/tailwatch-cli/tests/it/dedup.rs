@@ -1,0 +1,145 @@
+//! `dedup` end to end: outputs in the input's format, clusters, keep policies, bad input.
+use crate::{tailwatch, tailwatch_stdin, write};
+
+const BASE: &str =
+    "the quick brown fox jumps over the lazy dog while the cat sleeps on the warm mat in the sun";
+
+fn variant(i: usize) -> String {
+    // one substituted word near the end: Jaccard of word 5-grams ≈ 0.85
+    format!("{BASE} and then {i}")
+}
+
+#[test]
+fn jsonl_dedup_keeps_preferred_records_bytes_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = [
+        format!("{{\"text\": \"{BASE}\", \"origin\": \"synthetic\", \"id\": 1}}"),
+        format!("{{\"id\": 2, \"origin\": \"human\", \"text\": \"{}\"}}", BASE.to_uppercase()),
+        format!("{{\"text\": \"{}\", \"origin\": \"synthetic\", \"id\": 3}}", variant(1)),
+        "{\"text\": \"something else entirely, unrelated to foxes and dogs and cats\", \"origin\": \"synthetic\", \"id\": 4}".to_string(),
+        String::new(),
+        format!("{{\"text\": \"{}\", \"origin\": \"human\", \"id\": 5}}", variant(2)),
+    ];
+    let input = write(dir.path(), "in.jsonl", (lines.join("\n") + "\n").as_bytes());
+    let kept = dir.path().join("kept.jsonl");
+    let clusters = dir.path().join("clusters.jsonl");
+    let run = tailwatch(&[
+        "dedup",
+        &input,
+        "--keep",
+        "prefer:origin=human",
+        "-o",
+        kept.to_str().unwrap(),
+        "--clusters",
+        clusters.to_str().unwrap(),
+        "--json",
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let j = run.json();
+    assert_eq!(j["docs"], 5);
+    assert_eq!(j["exact_duplicates"], 1, "{j}");
+    assert_eq!(j["near_duplicates"], 2, "{j}");
+    assert_eq!(j["kept"], 2);
+    assert_eq!(j["clusters"], 1);
+    assert_eq!(j["largest_cluster"], 4);
+    assert!(j["banding"]["bands"].as_u64().unwrap() * j["banding"]["rows"].as_u64().unwrap() <= 128);
+    assert!(j["s_curve"].as_array().unwrap().len() == 20);
+    // the human record is kept, byte for byte, plus the unrelated one
+    let out = std::fs::read_to_string(&kept).unwrap();
+    assert_eq!(out, format!("{}\n{}\n", lines[1], lines[3]));
+    let cluster: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&clusters).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(cluster["size"], 4);
+    assert_eq!(cluster["kept"]["record"], 2);
+    let relations: Vec<&str> =
+        cluster["members"].as_array().unwrap().iter().map(|m| m["relation"].as_str().unwrap()).collect();
+    assert_eq!(relations, ["exact", "kept", "near", "near"]);
+    for m in cluster["members"].as_array().unwrap() {
+        let s = m["similarity"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&s));
+    }
+}
+
+#[test]
+fn text_csv_and_several_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(
+        dir.path(),
+        "a.txt",
+        format!("{BASE}\nunique line one two three four five six\n{}\n", variant(3)).as_bytes(),
+    );
+    let b = write(
+        dir.path(),
+        "b.csv",
+        format!("id,text\n1,\"{BASE}\"\n2,another unique row of words here for testing\n").as_bytes(),
+    );
+    let out = dir.path().join("out");
+    let run = tailwatch(&["dedup", &a, &b, "-o", out.to_str().unwrap(), "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("records                 5"), "{}", run.stdout);
+    assert!(run.stdout.contains("bands ×"), "{}", run.stdout);
+    assert_eq!(
+        std::fs::read_to_string(out.join("a.txt")).unwrap(),
+        format!("{BASE}\nunique line one two three four five six\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("b.csv")).unwrap(),
+        "id,text\n2,another unique row of words here for testing\n"
+    );
+    // exact-only: the variant survives
+    let run = tailwatch(&["dedup", &a, "--exact-only", "--json", "-q"]);
+    assert_eq!(run.json()["kept"], 3);
+    // the exact join finds the same near duplicate
+    let run = tailwatch(&["dedup", &a, "--exact-pairs", "--json", "-q"]);
+    assert_eq!(run.json()["near_duplicates"], 1);
+    // every signature scheme finds it
+    for mode in [
+        ["--mode", "classic"],
+        ["--mode", "fss"],
+        ["--compat", "datasketch"],
+        ["--compat", "datasketch-legacy"],
+    ] {
+        let run = tailwatch(&["dedup", &a, mode[0], mode[1], "--json", "-q"]);
+        assert_eq!(run.json()["near_duplicates"], 1, "{mode:?}");
+    }
+    // stdin with an output
+    let kept = dir.path().join("stdin_kept.txt");
+    let run = tailwatch_stdin(
+        &["dedup", "-", "-o", kept.to_str().unwrap(), "-q"],
+        Some(format!("{BASE}\n{BASE}\nx y z\n").as_bytes()),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), format!("{BASE}\nx y z\n"));
+}
+
+#[test]
+fn bad_dedup_input_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = write(dir.path(), "ok.txt", b"a b c d e f\n");
+    let broken = write(dir.path(), "broken.jsonl", b"{\"text\":\"a\"}\n{\"text\": oops}\n");
+    let text = write(dir.path(), "plain.txt", b"hello\n");
+    let empty = write(dir.path(), "empty.txt", b"");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["dedup", &broken], "broken.jsonl: line 2"),
+        (vec!["dedup", &empty], "no documents"),
+        (vec!["dedup", &ok, "--threshold", "0"], "--threshold must be in (0, 1]"),
+        (vec!["dedup", &ok, "--threshold", "1.5"], "--threshold must be in (0, 1]"),
+        (vec!["dedup", &ok, "--shingle", "0"], "--shingle must be at least 1"),
+        (vec!["dedup", &ok, "--bands", "20", "--rows", "10"], "--bands × --rows"),
+        (vec!["dedup", &ok, "--keep", "random"], "--keep must be"),
+        (vec!["dedup", &text, "--keep", "prefer:origin=human"], "plain text"),
+        (vec!["dedup", &ok, "--recall", "1"], "--recall must be in (0, 1)"),
+        (vec!["dedup", &ok, "-o", &ok], "would overwrite its input"),
+    ];
+    for (args, needle) in cases {
+        let run = tailwatch(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(needle), "{args:?}: stderr lacks `{needle}`: {}", run.stderr);
+    }
+    // --skip-invalid skips the broken line and says so
+    let run = tailwatch(&["dedup", &broken, "--skip-invalid", "--json", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["skipped_records"], 1);
+    assert!(run.stderr.contains("skipped 1 invalid record"));
+}

@@ -1,0 +1,496 @@
+//! The dedup pipeline: exact groups by BLAKE3 of normalized text, then near duplicates by
+//! MinHash + LSH (or an exact join), verified, clustered by union-find, one record kept per
+//! cluster.
+use std::collections::HashMap;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::allpairs::all_pairs;
+use crate::lsh::{Banding, band_keys, candidate_pairs};
+use crate::minhash::{
+    Affine32Permutations, Permutations, affine32_signature, classic_signature, estimate_jaccard,
+    fss_signature, oph_signature,
+};
+use crate::normalize::{NormalizeOptions, normalize};
+use crate::shingle::{jaccard, shingle_set, shingle_set_sha1};
+use crate::unionfind::UnionFind;
+
+/// How signatures are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureMode {
+    /// One-permutation hashing with optimal densification over xxh3 shingle hashes (fast).
+    Oph,
+    /// Fast Similarity Sketching (Dahlgaard, Knudsen & Thorup 2017) over xxh3 shingle hashes:
+    /// lower variance than classic and OPH, about half OPH's speed.
+    Fss,
+    /// k independent permutations ((a·h + b) mod 2^61 − 1) over 32-bit xxh3 shingle hashes.
+    Classic,
+    /// Exactly datasketch 2.x's default `MinHash(num_perm, seed)` (scheme `affine32`) over
+    /// `sha1_hash32` shingle hashes.
+    Datasketch,
+    /// Exactly datasketch's `MinHash(num_perm, seed, scheme="legacy")` (the 1.x scheme).
+    DatasketchLegacy,
+}
+
+/// How candidate pairs are confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verify {
+    /// Exact Jaccard of the shingle sets (precision 1 at the threshold).
+    Exact,
+    /// The signatures' estimated Jaccard (no shingle sets kept: less memory).
+    Estimate,
+}
+
+/// Which member of a cluster is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeepPolicy {
+    /// The first in input order.
+    First,
+    /// The longest (bytes of the original text); ties: the first.
+    Longest,
+    /// The first whose extra field equals this value (for example `human`); else the first.
+    Prefer(String),
+}
+
+/// Everything `dedup` can be told.
+#[derive(Debug, Clone, Serialize)]
+pub struct DedupOptions {
+    /// Normalization before hashing.
+    pub normalize: NormalizeOptions,
+    /// Words per shingle.
+    pub shingle_size: usize,
+    /// Jaccard similarity at or above which two records are near duplicates.
+    pub threshold: f64,
+    /// Signature slots (hash functions or bins).
+    pub num_perm: usize,
+    /// Signature scheme.
+    pub signature: SignatureMode,
+    /// Seed of the hash functions.
+    pub seed: u64,
+    /// Target candidate recall at the threshold, used to choose bands × rows.
+    pub recall: f64,
+    /// Bands × rows chosen by the user instead.
+    pub banding: Option<Banding>,
+    /// How candidates are verified.
+    pub verify: Verify,
+    /// Exact duplicates only (no near-duplicate stage).
+    pub exact_only: bool,
+    /// Find near duplicates with the exact all-pairs join instead of LSH (small corpora).
+    pub exact_pairs: bool,
+    /// Which member of a cluster is kept.
+    pub keep: KeepPolicy,
+    /// Warn about clusters larger than this.
+    pub max_cluster_size: usize,
+}
+
+impl Default for DedupOptions {
+    fn default() -> Self {
+        Self {
+            normalize: NormalizeOptions::default(),
+            shingle_size: 5,
+            threshold: 0.8,
+            num_perm: 128,
+            signature: SignatureMode::Oph,
+            seed: 1,
+            recall: 0.99,
+            banding: None,
+            verify: Verify::Exact,
+            exact_only: false,
+            exact_pairs: false,
+            keep: KeepPolicy::First,
+            max_cluster_size: 1000,
+        }
+    }
+}
+
+impl DedupOptions {
+    /// The bands × rows in use: the user's, or the one for the recall target.
+    pub fn banding(&self) -> Banding {
+        self.banding.unwrap_or_else(|| Banding::for_recall(self.num_perm, self.threshold, self.recall))
+    }
+}
+
+/// Why a member belongs to its cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relation {
+    /// The record kept for the cluster.
+    Kept,
+    /// Same normalized text as another member.
+    Exact,
+    /// Near duplicate (Jaccard ≥ threshold to some member).
+    Near,
+}
+
+/// One member of a cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    /// Document index (input order).
+    pub doc: u32,
+    /// How it relates to the kept record.
+    pub relation: Relation,
+    /// Jaccard similarity of its shingles to the kept record's (estimated with `Verify::Estimate`).
+    pub similarity: f64,
+}
+
+/// A group of duplicates (two or more documents).
+#[derive(Debug, Clone, Serialize)]
+pub struct Cluster {
+    /// Cluster id (0-based, by first member).
+    pub id: usize,
+    /// The kept document.
+    pub kept: u32,
+    /// Every member, the kept one included, in input order.
+    pub members: Vec<Member>,
+}
+
+/// Counts and parameters of a run (the `--json` summary).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct DedupSummary {
+    /// Documents read.
+    pub docs: u64,
+    /// Documents removed as exact duplicates (same normalized text as a kept one).
+    pub exact_duplicates: u64,
+    /// Documents removed as near duplicates.
+    pub near_duplicates: u64,
+    /// Documents kept.
+    pub kept: u64,
+    /// Clusters with at least two members.
+    pub clusters: u64,
+    /// Members of the largest cluster.
+    pub largest_cluster: u64,
+    /// Removed / docs.
+    pub removal_rate: f64,
+    /// Distinct normalized texts (documents entering the near-duplicate stage).
+    pub unique_texts: u64,
+    /// Documents whose normalized text is empty (they are exact duplicates of each other).
+    pub empty_docs: u64,
+    /// Candidate pairs from LSH (or the exact join).
+    pub candidate_pairs: u64,
+    /// Candidate pairs at or above the threshold.
+    pub verified_pairs: u64,
+    /// LSH buckets larger than the pairwise limit (linked to their first member).
+    pub large_buckets: u64,
+    /// Bytes held by shingle sets, signatures and band keys at the end.
+    pub memory_bytes: u64,
+    /// Seconds per stage: hashing (normalize, shingles, signatures), candidates, verify, cluster.
+    pub seconds: StageSeconds,
+}
+
+/// Wall time per stage.
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct StageSeconds {
+    /// Normalization, shingling, signatures, band keys (parallel).
+    pub hashing: f64,
+    /// Candidate generation (LSH buckets or the exact join).
+    pub candidates: f64,
+    /// Verification of candidates.
+    pub verify: f64,
+    /// Union-find, keep policy, similarities.
+    pub cluster: f64,
+}
+
+/// The result: which documents to keep, the clusters and the summary.
+#[derive(Debug, Clone)]
+pub struct DedupResult {
+    /// Per document: kept?
+    pub keep: Vec<bool>,
+    /// Clusters of two or more members.
+    pub clusters: Vec<Cluster>,
+    /// Verified near-duplicate pairs (a < b, documents of distinct normalized texts) with
+    /// their Jaccard similarity (exact, or estimated with `Verify::Estimate`).
+    pub pairs: Vec<(u32, u32, f64)>,
+    /// Counts.
+    pub summary: DedupSummary,
+    /// Warnings for the user (giant clusters, large buckets).
+    pub warnings: Vec<String>,
+}
+
+/// Per-document state kept between batches.
+struct Hashed {
+    digest: [u8; 32],
+    empty: bool,
+    shingles: Vec<u64>,
+    signature: Vec<u32>,
+    keys: Vec<u64>,
+}
+
+/// Streaming dedup: feed batches with [`Deduper::add`], then [`Deduper::finish`]. Memory:
+/// per distinct text its shingle set (8 bytes per shingle, unless `Verify::Estimate`), its band
+/// keys (8 bytes per band) and, with `Verify::Estimate`, its signature (4 bytes per slot); per
+/// document 24 bytes.
+pub struct Deduper {
+    options: DedupOptions,
+    banding: Banding,
+    permutations: Option<Permutations>,
+    affine: Option<Affine32Permutations>,
+    exact: HashMap<[u8; 32], u32>,
+    /// Per document: the first document with the same normalized text (itself if first).
+    representative: Vec<u32>,
+    lengths: Vec<u64>,
+    extras: Vec<Option<String>>,
+    empty: u64,
+    /// Per distinct text, in order of first appearance: (document, shingles, signature, keys).
+    unique: Vec<u32>,
+    shingles: Vec<Vec<u64>>,
+    signatures: Vec<Vec<u32>>,
+    keys: Vec<Vec<u64>>,
+    hashing_seconds: f64,
+}
+
+impl Deduper {
+    /// A deduper with `options` (validated by the caller: threshold in (0, 1], sizes ≥ 1).
+    pub fn new(options: DedupOptions) -> Self {
+        let banding = options.banding();
+        let permutations =
+            matches!(options.signature, SignatureMode::Classic | SignatureMode::DatasketchLegacy)
+                .then(|| Permutations::datasketch(options.num_perm, options.seed as u32));
+        let affine = (options.signature == SignatureMode::Datasketch)
+            .then(|| Affine32Permutations::datasketch(options.num_perm, options.seed as u32));
+        Self {
+            options,
+            banding,
+            permutations,
+            affine,
+            exact: HashMap::new(),
+            representative: Vec::new(),
+            lengths: Vec::new(),
+            extras: Vec::new(),
+            empty: 0,
+            unique: Vec::new(),
+            shingles: Vec::new(),
+            signatures: Vec::new(),
+            keys: Vec::new(),
+            hashing_seconds: 0.0,
+        }
+    }
+
+    /// The bands × rows in use.
+    pub fn banding(&self) -> Banding {
+        self.banding
+    }
+
+    fn hash_one(&self, text: &str) -> Hashed {
+        let normalized = normalize(text, self.options.normalize);
+        let digest = *blake3::hash(normalized.as_bytes()).as_bytes();
+        let empty = normalized.is_empty();
+        if self.options.exact_only {
+            return Hashed { digest, empty, shingles: Vec::new(), signature: Vec::new(), keys: Vec::new() };
+        }
+        let n = self.options.shingle_size;
+        let mut signature = vec![0u32; self.options.num_perm];
+        let shingles = match self.options.signature {
+            SignatureMode::Oph => {
+                let set = shingle_set(&normalized, n);
+                oph_signature(&set, self.options.num_perm, self.options.seed, &mut signature);
+                set
+            }
+            SignatureMode::Fss => {
+                let set = shingle_set(&normalized, n);
+                fss_signature(&set, self.options.num_perm, self.options.seed, &mut signature);
+                set
+            }
+            SignatureMode::Classic => {
+                let set = shingle_set(&normalized, n);
+                let h32: Vec<u32> = set.iter().map(|h| (h >> 32) as u32 ^ *h as u32).collect();
+                classic_signature(self.permutations.as_ref().expect("permutations"), &h32, &mut signature);
+                set
+            }
+            SignatureMode::Datasketch => {
+                let set = shingle_set_sha1(&normalized, n);
+                affine32_signature(self.affine.as_ref().expect("permutations"), &set, &mut signature);
+                set.into_iter().map(u64::from).collect()
+            }
+            SignatureMode::DatasketchLegacy => {
+                let set = shingle_set_sha1(&normalized, n);
+                classic_signature(self.permutations.as_ref().expect("permutations"), &set, &mut signature);
+                set.into_iter().map(u64::from).collect()
+            }
+        };
+        let mut keys = Vec::new();
+        if !shingles.is_empty() {
+            band_keys(&signature, self.banding, &mut keys);
+        }
+        Hashed { digest, empty, shingles, signature, keys }
+    }
+
+    /// Add documents (in input order); `extras` (same length) feed `KeepPolicy::Prefer`.
+    pub fn add(&mut self, texts: &[String], extras: Option<&[Option<String>]>) {
+        let start = Instant::now();
+        let hashed: Vec<Hashed> = texts.par_iter().map(|t| self.hash_one(t)).collect();
+        for (i, (text, h)) in texts.iter().zip(hashed).enumerate() {
+            let doc = self.representative.len() as u32;
+            self.lengths.push(text.len() as u64);
+            self.extras.push(extras.and_then(|e| e.get(i).cloned().flatten()));
+            if h.empty {
+                self.empty += 1;
+            }
+            match self.exact.get(&h.digest) {
+                Some(&first) => self.representative.push(first),
+                None => {
+                    self.exact.insert(h.digest, doc);
+                    self.representative.push(doc);
+                    self.unique.push(doc);
+                    let keep_shingles = self.options.verify == Verify::Exact || self.options.exact_pairs;
+                    self.shingles.push(if keep_shingles { h.shingles } else { Vec::new() });
+                    self.signatures.push(if self.options.verify == Verify::Estimate {
+                        h.signature
+                    } else {
+                        Vec::new()
+                    });
+                    self.keys.push(h.keys);
+                }
+            }
+        }
+        self.hashing_seconds += start.elapsed().as_secs_f64();
+    }
+
+    fn similarity(&self, a: usize, b: usize) -> f64 {
+        match self.options.verify {
+            Verify::Exact => jaccard(&self.shingles[a], &self.shingles[b]),
+            Verify::Estimate => estimate_jaccard(&self.signatures[a], &self.signatures[b]),
+        }
+    }
+
+    fn chosen(&self, members: &[u32]) -> u32 {
+        match &self.options.keep {
+            KeepPolicy::First => members[0],
+            KeepPolicy::Longest => *members
+                .iter()
+                .max_by(|a, b| self.lengths[**a as usize].cmp(&self.lengths[**b as usize]).then(b.cmp(a)))
+                .expect("non-empty"),
+            KeepPolicy::Prefer(value) => members
+                .iter()
+                .copied()
+                .find(|&d| self.extras[d as usize].as_deref() == Some(value.as_str()))
+                .unwrap_or(members[0]),
+        }
+    }
+
+    /// Cluster everything added and decide what to keep.
+    pub fn finish(self) -> DedupResult {
+        let n = self.representative.len();
+        let mut summary = DedupSummary {
+            docs: n as u64,
+            unique_texts: self.unique.len() as u64,
+            empty_docs: self.empty,
+            ..DedupSummary::default()
+        };
+        summary.seconds.hashing = self.hashing_seconds;
+        let mut warnings = Vec::new();
+        // near-duplicate pairs among distinct texts (indices into `unique`)
+        let mut near: Vec<(u32, u32, f64)> = Vec::new();
+        if !self.options.exact_only {
+            let start = Instant::now();
+            let with_shingles: Vec<usize> =
+                (0..self.unique.len()).filter(|&u| !self.keys[u].is_empty()).collect();
+            let candidates: Vec<(u32, u32, f64)> = if self.options.exact_pairs {
+                let sets: Vec<Vec<u64>> = with_shingles.iter().map(|&u| self.shingles[u].clone()).collect();
+                all_pairs(&sets, self.options.threshold)
+                    .into_iter()
+                    .map(|(a, b, j)| (with_shingles[a as usize] as u32, with_shingles[b as usize] as u32, j))
+                    .collect()
+            } else {
+                let keys: Vec<Vec<u64>> = with_shingles.iter().map(|&u| self.keys[u].clone()).collect();
+                let (pairs, large) = candidate_pairs(&keys);
+                summary.large_buckets = large as u64;
+                if large > 0 {
+                    warnings.push(format!(
+                        "{large} LSH bucket(s) held more than {} documents; their members were compared with the bucket's first document only",
+                        crate::lsh::MAX_PAIRWISE_BUCKET
+                    ));
+                }
+                pairs
+                    .into_iter()
+                    .map(|(a, b)| {
+                        (with_shingles[a as usize] as u32, with_shingles[b as usize] as u32, f64::NAN)
+                    })
+                    .collect()
+            };
+            summary.candidate_pairs = candidates.len() as u64;
+            summary.seconds.candidates = start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            near = if self.options.exact_pairs {
+                candidates
+            } else {
+                candidates
+                    .into_par_iter()
+                    .filter_map(|(a, b, _)| {
+                        let j = self.similarity(a as usize, b as usize);
+                        (j >= self.options.threshold).then_some((a, b, j))
+                    })
+                    .collect()
+            };
+            summary.verified_pairs = near.len() as u64;
+            summary.seconds.verify = start.elapsed().as_secs_f64();
+        }
+        let start = Instant::now();
+        let mut uf = UnionFind::new(n);
+        for (doc, &rep) in self.representative.iter().enumerate() {
+            uf.union(doc as u32, rep);
+        }
+        for &(a, b, _) in &near {
+            uf.union(self.unique[a as usize], self.unique[b as usize]);
+        }
+        let pairs =
+            near.iter().map(|&(a, b, j)| (self.unique[a as usize], self.unique[b as usize], j)).collect();
+        let unique_index: HashMap<u32, usize> =
+            self.unique.iter().enumerate().map(|(i, &d)| (d, i)).collect();
+        let mut keep = vec![true; n];
+        let mut clusters = Vec::new();
+        for (id, members) in uf.groups(2).into_iter().enumerate() {
+            let kept = self.chosen(&members);
+            let kept_rep = unique_index[&self.representative[kept as usize]];
+            let mut out = Vec::with_capacity(members.len());
+            for &doc in &members {
+                let rep = self.representative[doc as usize];
+                let relation = if doc == kept {
+                    Relation::Kept
+                } else if rep == self.representative[kept as usize] {
+                    Relation::Exact
+                } else {
+                    Relation::Near
+                };
+                let similarity = if relation == Relation::Near {
+                    self.similarity(unique_index[&rep], kept_rep)
+                } else {
+                    1.0
+                };
+                if doc != kept {
+                    keep[doc as usize] = false;
+                    if relation == Relation::Exact {
+                        summary.exact_duplicates += 1;
+                    } else {
+                        summary.near_duplicates += 1;
+                    }
+                }
+                out.push(Member { doc, relation, similarity });
+            }
+            summary.largest_cluster = summary.largest_cluster.max(members.len() as u64);
+            if members.len() > self.options.max_cluster_size {
+                let least = out.iter().map(|m| m.similarity).fold(1.0f64, f64::min);
+                warnings.push(format!(
+                    "cluster {id} has {} members (more than --max-cluster-size {}): near-duplicate links chain transitively (A~B and B~C put A, B, C together), and its least similar member has Jaccard {least:.3} to the kept record; check it, or raise --threshold or --shingle",
+                    members.len(),
+                    self.options.max_cluster_size
+                ));
+            }
+            clusters.push(Cluster { id, kept, members: out });
+        }
+        summary.clusters = clusters.len() as u64;
+        summary.kept = keep.iter().filter(|&&k| k).count() as u64;
+        summary.removal_rate = if n == 0 { 0.0 } else { (n as u64 - summary.kept) as f64 / n as f64 };
+        summary.memory_bytes = (self.shingles.iter().map(|s| s.capacity() * 8).sum::<usize>()
+            + self.signatures.iter().map(|s| s.capacity() * 4).sum::<usize>()
+            + self.keys.iter().map(|k| k.capacity() * 8).sum::<usize>()
+            + n * 24
+            + self.exact.capacity() * 40) as u64;
+        summary.seconds.cluster = start.elapsed().as_secs_f64();
+        DedupResult { keep, clusters, pairs, summary, warnings }
+    }
+}

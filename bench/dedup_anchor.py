@@ -107,7 +107,7 @@ def main():
     else:
         from SetSimilaritySearch import all_pairs
         t0 = time.perf_counter()
-        verified = [(min(a, b), max(a, b), j) for a, b, j in
+        verified = [(int(min(a, b)), int(max(a, b)), float(j)) for a, b, j in
                     all_pairs(docs, similarity_func_name="jaccard", similarity_threshold=args.threshold)]
         t["join"] = time.perf_counter() - t0
         impl = "SetSimilaritySearch " + version("SetSimilaritySearch")

@@ -182,11 +182,15 @@ pub struct DedupSummary {
     pub seconds: StageSeconds,
 }
 
-/// Wall time per stage.
+/// Wall time per stage (and CPU time of the hashing stage's two halves, summed over threads).
 #[derive(Debug, Clone, Copy, Serialize, Default)]
 pub struct StageSeconds {
     /// Normalization, shingling, signatures, band keys (parallel).
     pub hashing: f64,
+    /// CPU seconds of normalization and the BLAKE3 exact-duplicate hash.
+    pub normalize_cpu: f64,
+    /// CPU seconds of shingle hashing, signatures and band keys (what MinHash libraries time).
+    pub signature_cpu: f64,
     /// Candidate generation (LSH buckets or the exact join).
     pub candidates: f64,
     /// Verification of candidates.
@@ -241,6 +245,8 @@ pub struct Deduper {
     signatures: Vec<Vec<u32>>,
     keys: Vec<Vec<u64>>,
     hashing_seconds: f64,
+    normalize_nanos: std::sync::atomic::AtomicU64,
+    signature_nanos: std::sync::atomic::AtomicU64,
 }
 
 impl Deduper {
@@ -267,6 +273,8 @@ impl Deduper {
             signatures: Vec::new(),
             keys: Vec::new(),
             hashing_seconds: 0.0,
+            normalize_nanos: Default::default(),
+            signature_nanos: Default::default(),
         }
     }
 
@@ -276,9 +284,13 @@ impl Deduper {
     }
 
     fn hash_one(&self, text: &str) -> Hashed {
+        use std::sync::atomic::Ordering::Relaxed;
+        let start = Instant::now();
         let normalized = normalize(text, self.options.normalize);
         let digest = *blake3::hash(normalized.as_bytes()).as_bytes();
         let empty = normalized.is_empty();
+        let middle = Instant::now();
+        self.normalize_nanos.fetch_add((middle - start).as_nanos() as u64, Relaxed);
         if self.options.exact_only {
             return Hashed { digest, empty, shingles: Vec::new(), signature: Vec::new(), keys: Vec::new() };
         }
@@ -316,6 +328,7 @@ impl Deduper {
         if !shingles.is_empty() {
             band_keys(&signature, self.banding, &mut keys);
         }
+        self.signature_nanos.fetch_add(middle.elapsed().as_nanos() as u64, Relaxed);
         Hashed { digest, empty, shingles, signature, keys }
     }
 
@@ -382,6 +395,10 @@ impl Deduper {
             ..DedupSummary::default()
         };
         summary.seconds.hashing = self.hashing_seconds;
+        summary.seconds.normalize_cpu =
+            self.normalize_nanos.load(std::sync::atomic::Ordering::Relaxed) as f64 * 1e-9;
+        summary.seconds.signature_cpu =
+            self.signature_nanos.load(std::sync::atomic::Ordering::Relaxed) as f64 * 1e-9;
         let mut warnings = Vec::new();
         // near-duplicate pairs among distinct texts (indices into `unique`)
         let mut near: Vec<(u32, u32, f64)> = Vec::new();

@@ -36,9 +36,50 @@ fn unicode_mark(c: char) -> bool {
     unicode_normalization::char::is_combining_mark(c)
 }
 
+/// Per ASCII byte: 0 = keep, 1 = whitespace, 2 = punctuation.
+const ASCII_CLASS: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
+            1
+        } else if c.is_ascii_punctuation() {
+            2
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+
+/// The ASCII fast path of [`normalize`] (NFKC is the identity on ASCII): one table lookup
+/// per byte.
+fn normalize_ascii(text: &str, options: NormalizeOptions) -> String {
+    let mut out = Vec::with_capacity(text.len());
+    let mut pending_space = false;
+    for &b in text.as_bytes() {
+        let class = ASCII_CLASS[b as usize];
+        if class == 1 || (class == 2 && options.strip_punctuation) {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(b' ');
+            pending_space = false;
+        }
+        out.push(if options.lowercase { b.to_ascii_lowercase() } else { b });
+    }
+    String::from_utf8(out).expect("ASCII in, ASCII out")
+}
+
 /// Normalize `text`: optional NFKC, lowercase and punctuation stripping, then whitespace runs
-/// to single spaces, trimmed. O(bytes).
+/// to single spaces, trimmed. O(bytes); ASCII text takes a byte-level fast path.
 pub fn normalize(text: &str, options: NormalizeOptions) -> String {
+    if text.is_ascii() {
+        return normalize_ascii(text, options);
+    }
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     let mut push = |c: char, out: &mut String| {
@@ -61,7 +102,11 @@ pub fn normalize(text: &str, options: NormalizeOptions) -> String {
             out.push(c);
         }
     };
-    if options.nfkc {
+    let already_nfkc = matches!(
+        unicode_normalization::is_nfkc_quick(text.chars()),
+        unicode_normalization::IsNormalized::Yes
+    );
+    if options.nfkc && !already_nfkc {
         for c in text.nfkc() {
             push(c, &mut out);
         }
@@ -76,6 +121,23 @@ pub fn normalize(text: &str, options: NormalizeOptions) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The general path, forced (for comparing with the fast path).
+    fn general(text: &str, options: NormalizeOptions) -> String {
+        let mut with_marker = String::from(text);
+        with_marker.push('é');
+        let out = normalize(&with_marker, options);
+        out.trim_end_matches(['é', 'É']).trim_end().to_string()
+    }
+
+    proptest! {
+        #[test]
+        fn ascii_fast_path_equals_the_general_path(text in "[\\x00-\\x7f]{0,40}", lower: bool, punct: bool) {
+            let options = NormalizeOptions { nfkc: true, lowercase: lower, strip_punctuation: punct };
+            prop_assert_eq!(normalize(&text, options), general(&text, options));
+        }
+    }
 
     #[test]
     fn folds_case_width_punctuation_and_whitespace() {

@@ -22,8 +22,9 @@ pub fn shingle_spans(normalized: &str, n: usize) -> Vec<(usize, usize)> {
     if normalized.is_empty() {
         return Vec::new();
     }
-    let mut starts = vec![0];
-    starts.extend(normalized.match_indices(' ').map(|(i, _)| i + 1));
+    let mut starts = Vec::with_capacity(normalized.len() / 5 + 1);
+    starts.push(0);
+    starts.extend(memchr::memchr_iter(b' ', normalized.as_bytes()).map(|i| i + 1));
     let words = starts.len();
     if words < n {
         return vec![(0, normalized.len())];

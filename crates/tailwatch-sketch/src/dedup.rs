@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::allpairs::all_pairs;
 use crate::lsh::{Banding, band_keys, candidate_pairs};
 use crate::minhash::{
-    Affine32Permutations, Permutations, affine32_signature, classic_signature, estimate_jaccard,
-    fss_signature, oph_signature,
+    Affine32Permutations, OphSketcher, Permutations, affine32_signature, classic_signature, estimate_jaccard,
+    fss_signature,
 };
 use crate::normalize::{NormalizeOptions, normalize};
 use crate::shingle::{jaccard, shingle_set, shingle_set_sha1};
@@ -233,6 +233,7 @@ pub struct Deduper {
     banding: Banding,
     permutations: Option<Permutations>,
     affine: Option<Affine32Permutations>,
+    oph: Option<OphSketcher>,
     exact: HashMap<[u8; 32], u32>,
     /// Per document: the first document with the same normalized text (itself if first).
     representative: Vec<u32>,
@@ -256,6 +257,8 @@ impl Deduper {
         let permutations =
             matches!(options.signature, SignatureMode::Classic | SignatureMode::DatasketchLegacy)
                 .then(|| Permutations::datasketch(options.num_perm, options.seed as u32));
+        let oph = (options.signature == SignatureMode::Oph)
+            .then(|| OphSketcher::new(options.num_perm, options.seed));
         let affine = (options.signature == SignatureMode::Datasketch)
             .then(|| Affine32Permutations::datasketch(options.num_perm, options.seed as u32));
         Self {
@@ -263,6 +266,7 @@ impl Deduper {
             banding,
             permutations,
             affine,
+            oph,
             exact: HashMap::new(),
             representative: Vec::new(),
             lengths: Vec::new(),
@@ -299,7 +303,7 @@ impl Deduper {
         let shingles = match self.options.signature {
             SignatureMode::Oph => {
                 let set = shingle_set(&normalized, n);
-                oph_signature(&set, self.options.num_perm, self.options.seed, &mut signature);
+                self.oph.as_ref().expect("sketcher").signature(&set, &mut signature);
                 set
             }
             SignatureMode::Fss => {
@@ -491,11 +495,20 @@ impl Deduper {
             summary.largest_cluster = summary.largest_cluster.max(members.len() as u64);
             if members.len() > self.options.max_cluster_size {
                 let least = out.iter().map(|m| m.similarity).fold(1.0f64, f64::min);
-                warnings.push(format!(
-                    "cluster {id} has {} members (more than --max-cluster-size {}): near-duplicate links chain transitively (A~B and B~C put A, B, C together), and its least similar member has Jaccard {least:.3} to the kept record; check it, or raise --threshold or --shingle",
+                let exact = out.iter().filter(|m| m.relation != Relation::Near).count();
+                if exact == members.len() {
+                    warnings.push(format!(
+                        "cluster {id} has {} members, all the same normalized text: the corpus repeats one record {} times (a collapsed mode)",
+                        members.len(),
+                        members.len()
+                    ));
+                } else {
+                    warnings.push(format!(
+                    "cluster {id} has {} members ({exact} exact duplicates; more than --max-cluster-size {}): near-duplicate links chain transitively (A~B and B~C put A, B, C together), and its least similar member has Jaccard {least:.3} to the kept record; check it, or raise --threshold or --shingle",
                     members.len(),
                     self.options.max_cluster_size
                 ));
+                }
             }
             clusters.push(Cluster { id, kept, members: out });
         }

@@ -14,7 +14,7 @@ use crate::minhash::{
     fss_signature,
 };
 use crate::normalize::{NormalizeOptions, normalize};
-use crate::shingle::{jaccard, shingle_set, shingle_set_sha1};
+use crate::shingle::{into_set, jaccard, shingle_hashes, shingle_set_sha1};
 use crate::unionfind::UnionFind;
 
 /// How signatures are computed.
@@ -301,21 +301,23 @@ impl Deduper {
         let n = self.options.shingle_size;
         let mut signature = vec![0u32; self.options.num_perm];
         let shingles = match self.options.signature {
+            // unsorted hashes (duplicates kept): MinHash ignores duplicates, and only the texts
+            // that become candidates are sorted into sets, in `finish`
             SignatureMode::Oph => {
-                let set = shingle_set(&normalized, n);
-                self.oph.as_ref().expect("sketcher").signature(&set, &mut signature);
-                set
+                let hashes = shingle_hashes(&normalized, n);
+                self.oph.as_ref().expect("sketcher").signature(&hashes, &mut signature);
+                hashes
             }
             SignatureMode::Fss => {
-                let set = shingle_set(&normalized, n);
-                fss_signature(&set, self.options.num_perm, self.options.seed, &mut signature);
-                set
+                let hashes = shingle_hashes(&normalized, n);
+                fss_signature(&hashes, self.options.num_perm, self.options.seed, &mut signature);
+                hashes
             }
             SignatureMode::Classic => {
-                let set = shingle_set(&normalized, n);
-                let h32: Vec<u32> = set.iter().map(|h| (h >> 32) as u32 ^ *h as u32).collect();
+                let hashes = shingle_hashes(&normalized, n);
+                let h32: Vec<u32> = hashes.iter().map(|h| (h >> 32) as u32 ^ *h as u32).collect();
                 classic_signature(self.permutations.as_ref().expect("permutations"), &h32, &mut signature);
-                set
+                hashes
             }
             SignatureMode::Datasketch => {
                 let set = shingle_set_sha1(&normalized, n);
@@ -367,6 +369,17 @@ impl Deduper {
         self.hashing_seconds += start.elapsed().as_secs_f64();
     }
 
+    /// Turn the stored shingle hashes of these distinct texts into sorted sets (in parallel).
+    fn sort_sets(&mut self, which: impl Iterator<Item = usize>) {
+        let mut chosen = vec![false; self.shingles.len()];
+        for u in which {
+            chosen[u] = true;
+        }
+        self.shingles.par_iter_mut().zip(chosen.par_iter()).filter(|(_, c)| **c).for_each(|(set, _)| {
+            *set = into_set(std::mem::take(set));
+        });
+    }
+
     fn similarity(&self, a: usize, b: usize) -> f64 {
         match self.options.verify {
             Verify::Exact => jaccard(&self.shingles[a], &self.shingles[b]),
@@ -390,7 +403,7 @@ impl Deduper {
     }
 
     /// Cluster everything added and decide what to keep.
-    pub fn finish(self) -> DedupResult {
+    pub fn finish(mut self) -> DedupResult {
         let n = self.representative.len();
         let mut summary = DedupSummary {
             docs: n as u64,
@@ -411,6 +424,7 @@ impl Deduper {
             let with_shingles: Vec<usize> =
                 (0..self.unique.len()).filter(|&u| !self.keys[u].is_empty()).collect();
             let candidates: Vec<(u32, u32, f64)> = if self.options.exact_pairs {
+                self.sort_sets(with_shingles.iter().copied());
                 let sets: Vec<Vec<u64>> = with_shingles.iter().map(|&u| self.shingles[u].clone()).collect();
                 all_pairs(&sets, self.options.threshold)
                     .into_iter()
@@ -434,6 +448,13 @@ impl Deduper {
                     .collect()
             };
             summary.candidate_pairs = candidates.len() as u64;
+            if self.options.verify == Verify::Exact && !self.options.exact_pairs {
+                let mut involved: Vec<usize> =
+                    candidates.iter().flat_map(|&(a, b, _)| [a as usize, b as usize]).collect();
+                involved.sort_unstable();
+                involved.dedup();
+                self.sort_sets(involved.into_iter());
+            }
             summary.seconds.candidates = start.elapsed().as_secs_f64();
             let start = Instant::now();
             near = if self.options.exact_pairs {

@@ -54,22 +54,36 @@ const ASCII_CLASS: [u8; 128] = {
     table
 };
 
-/// The ASCII fast path of [`normalize`] (NFKC is the identity on ASCII): one table lookup
-/// per byte.
+/// The ASCII fast path of [`normalize`] (NFKC is the identity on ASCII): separator runs are
+/// found with one table lookup per byte, word runs are copied (lowercased) in bulk.
 fn normalize_ascii(text: &str, options: NormalizeOptions) -> String {
-    let mut out = Vec::with_capacity(text.len());
-    let mut pending_space = false;
-    for &b in text.as_bytes() {
+    let bytes = text.as_bytes();
+    let is_separator = |b: u8| {
         let class = ASCII_CLASS[b as usize];
-        if class == 1 || (class == 2 && options.strip_punctuation) {
-            pending_space = !out.is_empty();
-            continue;
+        class == 1 || (class == 2 && options.strip_punctuation)
+    };
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && is_separator(bytes[i]) {
+            i += 1;
         }
-        if pending_space {
+        let start = i;
+        while i < bytes.len() && !is_separator(bytes[i]) {
+            i += 1;
+        }
+        if start == i {
+            break;
+        }
+        if !out.is_empty() {
             out.push(b' ');
-            pending_space = false;
         }
-        out.push(if options.lowercase { b.to_ascii_lowercase() } else { b });
+        let word = &bytes[start..i];
+        if options.lowercase {
+            out.extend(word.iter().map(u8::to_ascii_lowercase));
+        } else {
+            out.extend_from_slice(word);
+        }
     }
     String::from_utf8(out).expect("ASCII in, ASCII out")
 }

@@ -48,6 +48,54 @@ pub fn shingle_set(normalized: &str, n: usize) -> Vec<u64> {
     hashes
 }
 
+/// 64-bit hashes of the word n-grams of `normalized`, in text order (duplicates kept): each word
+/// is hashed once with xxh3, and each n-gram's hash mixes its n word hashes by position
+/// (h ← (h ⊕ w)·K, rotated, then the murmur3 finalizer), so the n-grams cost O(n) multiplies
+/// each instead of rehashing their bytes. Same shingle boundaries as [`shingle_spans`]; two
+/// distinct n-grams collide with probability about 2^−64. A non-empty text shorter than n words
+/// is one shingle.
+pub fn shingle_hashes(normalized: &str, n: usize) -> Vec<u64> {
+    assert!(n >= 1, "shingle size must be at least 1");
+    let bytes = normalized.as_bytes();
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    let mut words: Vec<u64> = Vec::with_capacity(bytes.len() / 5 + 1);
+    let mut start = 0;
+    for space in memchr::memchr_iter(b' ', bytes) {
+        words.push(xxh3_64(&bytes[start..space]));
+        start = space + 1;
+    }
+    words.push(xxh3_64(&bytes[start..]));
+    let n = n.min(words.len());
+    words
+        .windows(n)
+        .map(|window| {
+            let mut h = 0x243F_6A88_85A3_08D3u64 ^ n as u64;
+            for &w in window {
+                h = (h ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+            }
+            fmix64(h)
+        })
+        .collect()
+}
+
+/// MurmurHash3's 64-bit finalizer.
+fn fmix64(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// Sort and deduplicate shingle hashes into a set.
+pub fn into_set(mut hashes: Vec<u64>) -> Vec<u64> {
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
 /// The distinct 32-bit `sha1_hash32` values of the shingles (datasketch's hashing), sorted.
 pub fn shingle_set_sha1(normalized: &str, n: usize) -> Vec<u32> {
     let mut hashes: Vec<u32> = shingle_spans(normalized, n)
@@ -100,5 +148,15 @@ mod tests {
         assert_eq!(jaccard::<u64>(&[], &[]), 1.0);
         assert_eq!(jaccard(&[1], &[2]), 0.0);
         assert_eq!(shingle_set("x y z x y z", 3).len(), 3);
+        // the word-hash mixing sees the same shingles as the byte spans
+        for text in ["a bb ccc d ee", "one two", "x", "x y z x y z", "p q r s t u v"] {
+            for n in 1..=6 {
+                let spans = shingle_spans(text, n).len();
+                let hashes = shingle_hashes(text, n);
+                assert_eq!(hashes.len(), spans, "{text} {n}");
+                assert_eq!(into_set(hashes).len(), shingle_set(text, n).len(), "{text} {n}");
+            }
+        }
+        assert_ne!(shingle_hashes("a b", 2), shingle_hashes("b a", 2));
     }
 }

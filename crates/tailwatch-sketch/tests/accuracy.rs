@@ -93,15 +93,18 @@ fn check_detection(docs: &[String], what: &str) -> Measured {
         .enumerate()
         .map(|(i, d)| *first.entry(normalize(d, NormalizeOptions::default())).or_insert(i as u32))
         .collect();
+    // (the pipeline hashes shingles its own way, so its candidates are an independent draw)
     let expected: std::collections::BTreeSet<(u32, u32)> = truth
         .iter()
-        .filter(|p| p.2 >= THRESHOLD && candidate_set.contains(&(p.0, p.1)))
+        .filter(|p| p.2 >= THRESHOLD)
         .map(|p| (rep[p.0 as usize], rep[p.1 as usize]))
         .filter(|(a, b)| a != b)
         .map(|(a, b)| (a.min(b), a.max(b)))
         .collect();
     let verified: std::collections::BTreeSet<(u32, u32)> = result.pairs.iter().map(|p| (p.0, p.1)).collect();
-    assert_eq!(verified, expected, "{what}: verified pairs differ from the true pairs among the candidates");
+    assert!(verified.is_subset(&expected), "{what}: a verified pair is not a true pair");
+    let pipeline_recall = verified.len() as f64 / expected.len() as f64;
+    assert!(pipeline_recall >= 0.99, "{what}: pipeline pair recall {pipeline_recall}");
     assert!(result.pairs.iter().all(|p| p.2 >= THRESHOLD), "{what}: precision");
     for cluster in &result.clusters {
         for m in &cluster.members {

@@ -32,10 +32,11 @@ pub struct ReadOptions {
     pub array_is_one_doc: bool,
     /// Target size of a batch in bytes of text.
     pub batch_bytes: usize,
-    /// Also extract this field (JSON dotted path, CSV or Parquet column) of every record as a
-    /// string, into [`Batch::extras`] (for example `origin`, for a keep policy). Scalars are
-    /// converted to text; a missing field or JSON null gives `None`.
-    pub extra_field: Option<String>,
+    /// Also extract these fields (JSON dotted paths, CSV or Parquet columns) of every record as
+    /// strings, into [`Batch::extras`] (for example `origin`, for a keep policy). Scalars are
+    /// converted to text, arrays and objects to JSON; a missing field or JSON null gives `None`.
+    /// A CSV or Parquet column that does not exist is an error.
+    pub extra_fields: Vec<String>,
 }
 
 impl Default for ReadOptions {
@@ -48,7 +49,7 @@ impl Default for ReadOptions {
             lossy: false,
             array_is_one_doc: false,
             batch_bytes: 1 << 20,
-            extra_field: None,
+            extra_fields: Vec::new(),
         }
     }
 }
@@ -69,13 +70,13 @@ pub struct Batch {
     /// the 1-based element for a JSON array. A record holding an array field gives several
     /// documents with the same number. [`crate::write_records`] counts records the same way.
     pub records: Vec<u64>,
-    /// With [`ReadOptions::extra_field`]: that field of each document's record (parallel to
-    /// `docs`); empty otherwise.
-    pub extras: Vec<Option<String>>,
+    /// With [`ReadOptions::extra_fields`]: those fields of each document's record, in order
+    /// (parallel to `docs`); empty otherwise.
+    pub extras: Vec<Vec<Option<String>>>,
 }
 
 impl Batch {
-    fn push(&mut self, doc: String, record: u64, extra: Option<&Option<String>>) {
+    fn push(&mut self, doc: String, record: u64, extra: Option<&Vec<Option<String>>>) {
         self.docs.push(doc);
         self.records.push(record);
         if let Some(extra) = extra {
@@ -107,13 +108,13 @@ pub struct DocReader {
     total_bytes: Option<u64>,
 }
 
-/// A buffered document: text, record number, extra field.
-type BufferedDoc = (String, u64, Option<String>);
+/// A buffered document: text, record number, extra fields.
+type BufferedDoc = (String, u64, Vec<Option<String>>);
 
 enum Source {
     Lines { reader: Box<dyn BufRead + Send>, line: u64, json: bool, paragraph: String, paragraph_start: u64 },
     Buffered(VecDeque<BufferedDoc>),
-    Csv { reader: csv::Reader<Box<dyn Read + Send>>, column: usize, extra_column: Option<usize> },
+    Csv { reader: csv::Reader<Box<dyn Read + Send>>, column: usize, extra_columns: Vec<usize> },
     Parquet { reader: ParquetRecordBatchReader, row: u64 },
     Done,
 }
@@ -148,7 +149,7 @@ impl DocReader {
                 return Err(open_err(io::Error::other("is a directory")));
             }
             if format == Format::Parquet {
-                let reader = open_parquet(&path, file, options.field_name(), options.extra_field.as_deref())?;
+                let reader = open_parquet(&path, file, options.field_name(), &options.extra_fields)?;
                 return Ok(Self {
                     path,
                     options: options.clone(),
@@ -178,7 +179,7 @@ impl DocReader {
         let source = match format {
             Format::Parquet => return Err(Error::NeedsPlainFile { path, format: "Parquet" }),
             Format::Text | Format::Jsonl => {
-                if format == Format::Text && options.extra_field.is_some() {
+                if format == Format::Text && !options.extra_fields.is_empty() {
                     return Err(Error::NoFields { path, what: "an extra field" });
                 }
                 Source::Lines {
@@ -206,8 +207,8 @@ impl DocReader {
                     })
                 };
                 let column = find(options.field_name())?;
-                let extra_column = options.extra_field.as_deref().map(find).transpose()?;
-                Source::Csv { reader, column, extra_column }
+                let extra_columns = options.extra_fields.iter().map(|f| find(f)).collect::<Result<Vec<_>>>()?;
+                Source::Csv { reader, column, extra_columns }
             }
         };
         let mut reader = Self {
@@ -261,7 +262,7 @@ impl DocReader {
     /// Reads one record (which may hold several documents). Returns the bytes added or `None`
     /// at the end.
     fn next_doc_group(&mut self, out: &mut Batch) -> Result<Option<usize>> {
-        let with_extra = self.options.extra_field.is_some();
+        let with_extra = !self.options.extra_fields.is_empty();
         loop {
             let attempt = match &mut self.source {
                 Source::Done => return Ok(None),
@@ -334,7 +335,8 @@ impl DocReader {
                 })?;
                 let mut docs = Vec::new();
                 extract_docs(&self.path, location, &value, &self.options, &mut docs)?;
-                let extra = self.options.extra_field.as_deref().map(|f| extra_value(&value, f));
+                let extra: Option<Vec<Option<String>>> = (!self.options.extra_fields.is_empty())
+                    .then(|| self.options.extra_fields.iter().map(|f| extra_value(&value, f)).collect());
                 let bytes = docs.iter().map(|d| d.len() + 1).sum::<usize>().max(1);
                 for doc in docs {
                     out.push(doc, *line, extra.as_ref());
@@ -373,7 +375,7 @@ impl DocReader {
     }
 
     fn next_csv_record(&mut self, out: &mut Batch) -> Result<Option<usize>> {
-        let Source::Csv { reader, column, extra_column } = &mut self.source else { unreachable!() };
+        let Source::Csv { reader, column, extra_columns } = &mut self.source else { unreachable!() };
         let mut record = csv::ByteRecord::new();
         let more = reader.read_byte_record(&mut record).map_err(|e| csv_error(&self.path, &e))?;
         if !more {
@@ -390,13 +392,14 @@ impl DocReader {
             });
         };
         let text = decode_utf8(&self.path, location, cell, self.options.lossy)?;
-        let extra = match extra_column {
-            Some(c) => Some(match record.get(*c) {
+        let mut extra = Vec::with_capacity(extra_columns.len());
+        for &c in extra_columns.iter() {
+            extra.push(match record.get(c) {
                 Some(bytes) => Some(decode_utf8(&self.path, location, bytes, self.options.lossy)?),
                 None => None,
-            }),
-            None => None,
-        };
+            });
+        }
+        let extra = (!extra_columns.is_empty()).then_some(extra);
         let len = text.len();
         out.push(text, self.stats.records, extra.as_ref());
         Ok(Some(len + 1))
@@ -414,20 +417,19 @@ impl DocReader {
         let schema = batch.schema();
         let text_index = schema.index_of(&field).unwrap_or(0);
         let column = batch.column(text_index);
-        let extras = match self.options.extra_field.as_deref() {
-            Some(name) => {
-                let index = schema
-                    .index_of(name)
-                    .map_err(|e| Error::Parquet { path: self.path.clone(), message: e.to_string() })?;
-                Some(parquet_strings(batch.column(index)).map_err(|found| Error::FieldType {
-                    path: self.path.clone(),
-                    location: Location::Record(base + 1),
-                    field: name.to_string(),
-                    found,
-                })?)
-            }
-            None => None,
-        };
+        let mut columns: Vec<Vec<Option<String>>> = Vec::new();
+        for name in &self.options.extra_fields {
+            let index =
+                schema.index_of(name).map_err(|e| Error::Parquet { path: self.path.clone(), message: e.to_string() })?;
+            columns.push(parquet_strings(batch.column(index)).map_err(|found| Error::FieldType {
+                path: self.path.clone(),
+                location: Location::Record(base + 1),
+                field: name.to_string(),
+                found,
+            })?);
+        }
+        let extras: Option<Vec<Vec<Option<String>>>> = (!columns.is_empty())
+            .then(|| (0..batch.num_rows()).map(|row| columns.iter().map(|c| c[row].clone()).collect()).collect());
         let texts = string_values(column).ok_or_else(|| Error::FieldType {
             path: self.path.clone(),
             location: Location::Record(base + 1),
@@ -486,7 +488,8 @@ impl DocReader {
             let mut texts = Vec::new();
             match extract_docs(&self.path, location, record, &self.options, &mut texts) {
                 Ok(()) => {
-                    let extra = self.options.extra_field.as_deref().and_then(|f| extra_value(record, f));
+                    let extra: Vec<Option<String>> =
+                        self.options.extra_fields.iter().map(|f| extra_value(record, f)).collect();
                     docs.extend(texts.into_iter().map(|t| (t, i as u64 + 1, extra.clone())));
                 }
                 Err(e) if self.options.skip_invalid => {
@@ -645,12 +648,7 @@ fn parquet_strings(column: &dyn Array) -> std::result::Result<Vec<Option<String>
     Ok((0..column.len()).map(|i| column.is_valid(i).then(|| formatter.value(i).to_string())).collect())
 }
 
-fn open_parquet(
-    path: &Path,
-    file: File,
-    column: &str,
-    extra: Option<&str>,
-) -> Result<ParquetRecordBatchReader> {
+fn open_parquet(path: &Path, file: File, column: &str, extras: &[String]) -> Result<ParquetRecordBatchReader> {
     let err = |e: parquet::errors::ParquetError| Error::Parquet {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -665,8 +663,11 @@ fn open_parquet(
         })
     };
     let mut indices = vec![find(column)?];
-    if let Some(extra) = extra {
-        indices.push(find(extra)?);
+    for extra in extras {
+        let index = find(extra)?;
+        if !indices.contains(&index) {
+            indices.push(index);
+        }
     }
     let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
     builder.with_projection(mask).with_batch_size(4096).build().map_err(err)

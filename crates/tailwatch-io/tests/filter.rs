@@ -12,7 +12,7 @@ fn read(path: &Path, options: &ReadOptions) -> (Vec<String>, Vec<u64>, Vec<Optio
     while let Some(batch) = reader.next_batch().unwrap() {
         docs.extend(batch.docs);
         records.extend(batch.records);
-        extras.extend(batch.extras);
+        extras.extend(batch.extras.into_iter().map(|e| e.into_iter().next().flatten()));
     }
     (docs, records, extras)
 }
@@ -50,7 +50,7 @@ fn text_and_jsonl_keep_raw_lines() {
 
     let jsonl = dir.path().join("in.jsonl");
     std::fs::write(&jsonl, "{\"text\":\"a b\",\"origin\":\"human\",\"n\":1}\n\n{\"text\":[\"x\",\"y\"],\"origin\":null}\n{ \"text\" : \"c\" , \"origin\": 5 }\n").unwrap();
-    let options = ReadOptions { extra_field: Some("origin".into()), ..ReadOptions::default() };
+    let options = ReadOptions { extra_fields: vec!["origin".into()], ..ReadOptions::default() };
     let (docs, records, extras) = read(&jsonl, &options);
     assert_eq!(docs, vec!["a b", "x", "y", "c"]);
     assert_eq!(records, vec![1, 3, 3, 4]);
@@ -79,7 +79,7 @@ fn paragraphs_csv_json_and_compressed_outputs() {
         "id,text,origin\n1,hello world,human\n2,\"quoted, text\",synthetic\n3,third,human\n",
     )
     .unwrap();
-    let options = ReadOptions { extra_field: Some("origin".into()), ..ReadOptions::default() };
+    let options = ReadOptions { extra_fields: vec!["origin".into()], ..ReadOptions::default() };
     let (_, records, extras) = read(&csv, &options);
     assert_eq!(records, vec![1, 2, 3]);
     assert_eq!(extras[1].as_deref(), Some("synthetic"));
@@ -113,7 +113,7 @@ fn parquet_rows_are_filtered_with_their_schema() {
     let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
     writer.write(&batch).unwrap();
     writer.close().unwrap();
-    let options = ReadOptions { extra_field: Some("score".into()), ..ReadOptions::default() };
+    let options = ReadOptions { extra_fields: vec!["score".into()], ..ReadOptions::default() };
     let (_, records, extras) = read(&path, &options);
     assert_eq!(records, vec![1, 2, 3, 4, 5]);
     assert_eq!(extras[3].as_deref(), Some("40"));
@@ -127,7 +127,18 @@ fn extra_field_on_plain_text_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let text = dir.path().join("in.txt");
     std::fs::write(&text, "a\n").unwrap();
-    let options = ReadOptions { extra_field: Some("origin".into()), ..ReadOptions::default() };
+    let options = ReadOptions { extra_fields: vec!["origin".into()], ..ReadOptions::default() };
     let err = DocReader::open(&text, &options).err().unwrap().to_string();
     assert!(err.contains("plain text") && err.contains("in.txt"), "{err}");
+}
+
+#[test]
+fn several_extra_fields_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("in.jsonl");
+    std::fs::write(&jsonl, "{\"text\":\"a\",\"m\":{\"g\":2},\"o\":\"human\"}\n").unwrap();
+    let options = ReadOptions { extra_fields: vec!["o".into(), "m.g".into(), "missing".into()], ..ReadOptions::default() };
+    let mut reader = DocReader::open(&jsonl, &options).unwrap();
+    let batch = reader.next_batch().unwrap().unwrap();
+    assert_eq!(batch.extras, vec![vec![Some("human".to_string()), Some("2".to_string()), None]]);
 }

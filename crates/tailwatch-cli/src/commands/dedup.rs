@@ -144,7 +144,7 @@ pub fn run(args: &DedupArgs, global: &GlobalArgs) -> Result<Outcome> {
         }
     }
     let mut read = read_options(&args.input, None, false)?;
-    read.extra_field.clone_from(&keep_field);
+    read.extra_fields = keep_field.iter().cloned().collect();
     let banding = (!options.exact_only && !options.exact_pairs).then(|| options.banding());
     let progress = Progress::new(global.quiet);
     let mut deduper = Deduper::new(options.clone());
@@ -170,7 +170,7 @@ pub fn run(args: &DedupArgs, global: &GlobalArgs) -> Result<Outcome> {
                         refs.push(RecordRef { input: index as u32, record });
                         texts.push(doc);
                         if keep_field.is_some() {
-                            extras.push(batch.extras.get(i).cloned().flatten());
+                            extras.push(batch.extras.get(i).and_then(|e| e.first().cloned().flatten()));
                         }
                     }
                 }

@@ -207,7 +207,8 @@ impl DocReader {
                     })
                 };
                 let column = find(options.field_name())?;
-                let extra_columns = options.extra_fields.iter().map(|f| find(f)).collect::<Result<Vec<_>>>()?;
+                let extra_columns =
+                    options.extra_fields.iter().map(|f| find(f)).collect::<Result<Vec<_>>>()?;
                 Source::Csv { reader, column, extra_columns }
             }
         };
@@ -419,8 +420,9 @@ impl DocReader {
         let column = batch.column(text_index);
         let mut columns: Vec<Vec<Option<String>>> = Vec::new();
         for name in &self.options.extra_fields {
-            let index =
-                schema.index_of(name).map_err(|e| Error::Parquet { path: self.path.clone(), message: e.to_string() })?;
+            let index = schema
+                .index_of(name)
+                .map_err(|e| Error::Parquet { path: self.path.clone(), message: e.to_string() })?;
             columns.push(parquet_strings(batch.column(index)).map_err(|found| Error::FieldType {
                 path: self.path.clone(),
                 location: Location::Record(base + 1),
@@ -428,8 +430,9 @@ impl DocReader {
                 found,
             })?);
         }
-        let extras: Option<Vec<Vec<Option<String>>>> = (!columns.is_empty())
-            .then(|| (0..batch.num_rows()).map(|row| columns.iter().map(|c| c[row].clone()).collect()).collect());
+        let extras: Option<Vec<Vec<Option<String>>>> = (!columns.is_empty()).then(|| {
+            (0..batch.num_rows()).map(|row| columns.iter().map(|c| c[row].clone()).collect()).collect()
+        });
         let texts = string_values(column).ok_or_else(|| Error::FieldType {
             path: self.path.clone(),
             location: Location::Record(base + 1),
@@ -648,7 +651,12 @@ fn parquet_strings(column: &dyn Array) -> std::result::Result<Vec<Option<String>
     Ok((0..column.len()).map(|i| column.is_valid(i).then(|| formatter.value(i).to_string())).collect())
 }
 
-fn open_parquet(path: &Path, file: File, column: &str, extras: &[String]) -> Result<ParquetRecordBatchReader> {
+fn open_parquet(
+    path: &Path,
+    file: File,
+    column: &str,
+    extras: &[String],
+) -> Result<ParquetRecordBatchReader> {
     let err = |e: parquet::errors::ParquetError| Error::Parquet {
         path: path.to_path_buf(),
         message: e.to_string(),

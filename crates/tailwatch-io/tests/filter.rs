@@ -137,7 +137,10 @@ fn several_extra_fields_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let jsonl = dir.path().join("in.jsonl");
     std::fs::write(&jsonl, "{\"text\":\"a\",\"m\":{\"g\":2},\"o\":\"human\"}\n").unwrap();
-    let options = ReadOptions { extra_fields: vec!["o".into(), "m.g".into(), "missing".into()], ..ReadOptions::default() };
+    let options = ReadOptions {
+        extra_fields: vec!["o".into(), "m.g".into(), "missing".into()],
+        ..ReadOptions::default()
+    };
     let mut reader = DocReader::open(&jsonl, &options).unwrap();
     let batch = reader.next_batch().unwrap().unwrap();
     assert_eq!(batch.extras, vec![vec![Some("human".to_string()), Some("2".to_string()), None]]);

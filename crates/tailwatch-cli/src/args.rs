@@ -41,6 +41,12 @@ pub enum Command {
     Demo(DemoArgs),
     /// Remove exact and near-duplicate records (MinHash + LSH, verified by exact Jaccard)
     Dedup(Box<DedupArgs>),
+    /// The provenance ledger: ingest records with their origin, stats, lineage, export, review
+    Ledger(LedgerArgs),
+    /// Build a training mix from the ledger that honors synthetic-share caps
+    Mix(Box<MixArgs>),
+    /// Machine-text detection: train a detector, score records, evaluate, test watermarks
+    Detect(DetectArgs),
 }
 
 /// How inputs are read.
@@ -425,4 +431,311 @@ pub struct DedupArgs {
     /// Print the summary as one JSON document
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    #[command(subcommand)]
+    pub command: LedgerCommand,
+}
+
+/// The ledger file, shared by every ledger command.
+#[derive(Debug, Args, Clone)]
+pub struct DbArg {
+    /// The ledger (an SQLite file)
+    #[arg(long)]
+    pub db: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Create a ledger (or check an existing one)
+    Init {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Add records with their provenance; re-ingesting the same text adds nothing
+    Ingest(Box<IngestArgs>),
+    /// Record and token counts and shares by origin, generator, generation and source
+    Stats {
+        #[command(flatten)]
+        db: DbArg,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ancestors and descendants of a record (by key, or content id or a prefix of ≥ 8 hex digits)
+    Lineage {
+        /// The record
+        id: String,
+        #[command(flatten)]
+        db: DbArg,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every record as JSONL with its provenance, plus a Croissant-style JSON-LD manifest
+    Export {
+        #[command(flatten)]
+        db: DbArg,
+        /// Output JSONL
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Manifest (default: OUTPUT with `.croissant.json`)
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// Dataset name in the manifest
+        #[arg(long, default_value = "tailwatch-export")]
+        name: String,
+    },
+    /// Human review of synthetic records: sample, record verdicts, report acceptance
+    Review(ReviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Inputs (any format `score` reads)
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub db: DbArg,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Origin of every record (unless --field-map gives it per record)
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// Model that generated the records
+    #[arg(long)]
+    pub generator: Option<String>,
+    /// Generation (recursion depth) of the records: a non-negative integer
+    #[arg(long)]
+    pub generation: Option<String>,
+    /// Source or dataset name
+    #[arg(long)]
+    pub source: Option<String>,
+    /// License
+    #[arg(long)]
+    pub license: Option<String>,
+    /// Field holding the parent reference(s): a key or content id, or an array of them
+    #[arg(long)]
+    pub parent_field: Option<String>,
+    /// Field holding the record's own unique key (parents may refer to it)
+    #[arg(long)]
+    pub key_field: Option<String>,
+    /// Per-record provenance fields, e.g. `origin=meta.origin,generator=model,generation=gen`
+    /// (names: origin, generator, generation, source, license)
+    #[arg(long)]
+    pub field_map: Option<String>,
+    /// Score records of unknown origin with this detector model (from `detect train`)
+    #[arg(long)]
+    pub detect: Option<PathBuf>,
+    /// Records per transaction
+    #[arg(long, default_value_t = 10_000)]
+    pub batch_size: usize,
+    /// Print the summary as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    #[command(subcommand)]
+    pub command: ReviewCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Draw a reproducible sample of records for people to judge (JSONL with a `verdict` to fill)
+    Sample {
+        #[command(flatten)]
+        db: DbArg,
+        /// How many records
+        #[arg(long, default_value_t = 50)]
+        n: usize,
+        /// Seed (the same seed gives the same sample)
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Origins to sample (comma-separated)
+        #[arg(long, default_value = "synthetic,unknown")]
+        origin: String,
+        /// Only this generator
+        #[arg(long)]
+        generator: Option<String>,
+        /// Output JSONL
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Record verdicts from JSONL lines `{"id": ..., "verdict": "accept"|"reject", "reviewer": ..., "note": ...}`
+    Record {
+        /// The verdicts file
+        verdicts: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Acceptance rate per generator, with a 95 % interval
+    Report {
+        #[command(flatten)]
+        db: DbArg,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `tailwatch mix`.
+#[derive(Debug, Args)]
+pub struct MixArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Output JSONL of the mix
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Manifest (default: OUTPUT with `.manifest.json`)
+    #[arg(long)]
+    pub manifest: Option<PathBuf>,
+    /// Target size (records or tokens, per --unit); default: all human data plus as much
+    /// synthetic data as the cap allows
+    #[arg(long)]
+    pub size: Option<u64>,
+    /// What sizes and caps count
+    #[arg(long, value_parser = ["records", "tokens"], default_value = "records")]
+    pub unit: String,
+    /// Largest share of synthetic (and unknown-origin) data
+    #[arg(long, default_value_t = 0.3)]
+    pub max_synthetic: f64,
+    /// Least human data: a count (records or tokens) or a share like 0.5 or 50%
+    #[arg(long)]
+    pub min_human: Option<String>,
+    /// Keep every human record of the ledger's earlier mixes
+    #[arg(long)]
+    pub accumulate: bool,
+    /// Remove exact and near duplicates (Jaccard ≥ 0.8 of word 5-grams), keeping human records
+    #[arg(long)]
+    pub dedup: bool,
+    /// Keep first the human records holding rare word types (the rarest types holding this
+    /// share of human tokens)
+    #[arg(long, num_args = 0..=1, default_missing_value = "0.1")]
+    pub tail_preserve: Option<f64>,
+    /// Only synthetic records of these generators (repeat)
+    #[arg(long)]
+    pub generator: Vec<String>,
+    /// Only records up to this generation
+    #[arg(long)]
+    pub max_generation: Option<i64>,
+    /// Only records of these sources (repeat)
+    #[arg(long)]
+    pub source: Vec<String>,
+    /// Seed of every random choice
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Name of the mix in the ledger
+    #[arg(long, default_value = "mix")]
+    pub name: String,
+    /// Print the manifest as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    #[command(subcommand)]
+    pub command: DetectCommand,
+}
+
+/// Labelled texts: human and machine inputs, or one labelled input.
+#[derive(Debug, Args, Clone)]
+pub struct LabelledArgs {
+    /// Inputs of human-written text
+    #[arg(long)]
+    pub human: Vec<PathBuf>,
+    /// Inputs of machine-generated text
+    #[arg(long)]
+    pub machine: Vec<PathBuf>,
+    /// Inputs whose records carry a label (see --label-field and --human-label)
+    #[arg(long)]
+    pub labelled: Vec<PathBuf>,
+    /// Label field of --labelled inputs
+    #[arg(long, default_value = "label")]
+    pub label_field: String,
+    /// Label value meaning human text (every other value is machine text)
+    #[arg(long, default_value = "human")]
+    pub human_label: String,
+    /// Field of --human inputs (default: --field)
+    #[arg(long)]
+    pub human_field: Option<String>,
+    /// Field of --machine inputs (default: --field)
+    #[arg(long)]
+    pub machine_field: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DetectCommand {
+    /// Train a detector (logistic regression on stylometric features) on labelled text
+    Train {
+        #[command(flatten)]
+        data: LabelledArgs,
+        /// Human reference text for the language-model features (any input; adds lm_* features)
+        #[arg(long)]
+        reference: Vec<PathBuf>,
+        /// Classifier: `logistic` (default) or `stumps` (gradient-boosted stumps)
+        #[arg(long, value_parser = ["logistic", "stumps"], default_value = "logistic")]
+        kind: String,
+        /// Output model (JSON)
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Print the training summary as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a machine-probability field to every record (JSONL in, JSONL out)
+    Score {
+        /// Input
+        input: PathBuf,
+        /// The model (from `detect train`)
+        #[arg(long)]
+        model: PathBuf,
+        /// Output JSONL (default: stdout)
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Name of the added field
+        #[arg(long, default_value = "machine_probability")]
+        score_field: String,
+        #[command(flatten)]
+        input_args: InputArgs,
+    },
+    /// AUROC and TPR at 1 % and 5 % FPR of a model on labelled text
+    Eval {
+        #[command(flatten)]
+        data: LabelledArgs,
+        /// The model (from `detect train`)
+        #[arg(long)]
+        model: PathBuf,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Kirchenbauer green-list z-test per document (tokens from a HuggingFace tokenizer.json)
+    Watermark {
+        /// Input
+        input: PathBuf,
+        /// tokenizer.json of the generator
+        #[arg(long)]
+        tokenizer: PathBuf,
+        /// Watermark key
+        #[arg(long, default_value_t = 15_485_863)]
+        key: u64,
+        /// Green-list share γ
+        #[arg(long, default_value_t = 0.25)]
+        gamma: f64,
+        /// z above which a document is flagged
+        #[arg(long, default_value_t = 4.0)]
+        z_threshold: f64,
+        #[command(flatten)]
+        input_args: InputArgs,
+        /// Print JSON lines
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -3,6 +3,8 @@ mod compare;
 mod compat;
 mod dedup;
 mod demo;
+pub mod detect;
+mod ledger;
 mod metrics;
 mod profile;
 mod score;
@@ -23,5 +25,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Simulate(args) => simulate::run(&args, &cli.global),
         Command::Demo(args) => demo::run(&args, &cli.global),
         Command::Dedup(args) => dedup::run(&args, &cli.global),
+        Command::Ledger(args) => ledger::run(&args, &cli.global),
+        Command::Mix(args) => ledger::run_mix(&args),
+        Command::Detect(args) => detect::run(&args, &cli.global),
     }
 }

@@ -4,7 +4,9 @@
 mod bad_input;
 mod compare;
 mod dedup;
+mod detect;
 mod formats;
+mod ledger;
 mod profiles;
 mod real_data;
 mod simulate;

@@ -1,0 +1,10 @@
+//! tailwatch-ledger: provenance of every training record, capped mixes, machine-text detection.
+pub mod detect;
+mod error;
+pub mod export;
+pub mod mix;
+pub mod review;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use store::{DetectorStats, Ledger, NewRecord, Origin};

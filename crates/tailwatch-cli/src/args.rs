@@ -47,6 +47,67 @@ pub enum Command {
     Mix(Box<MixArgs>),
     /// Machine-text detection: train a detector, score records, evaluate, test watermarks
     Detect(DetectArgs),
+    /// Run the watch server: HTTP API, history, alert rules, webhooks and a dashboard
+    Serve(ServeArgs),
+    /// Profile outputs locally and push the profile to a watch server
+    Push(Box<PushArgs>),
+}
+
+/// `tailwatch serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Database file (SQLite; created with its schema on first start)
+    #[arg(long, default_value = "tailwatch.db")]
+    pub db: PathBuf,
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub addr: String,
+    /// Require the token for reads too (API and dashboard)
+    #[arg(long)]
+    pub private_reads: bool,
+    /// Largest request body (e.g. 64MiB)
+    #[arg(long, default_value = "64MiB")]
+    pub max_body: String,
+    /// Forget the stored token and create a new one (printed once)
+    #[arg(long)]
+    pub reset_token: bool,
+}
+
+/// `tailwatch push` (its `--version` is the model version, so it has no version flag).
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct PushArgs {
+    /// Inputs profiled together (or one .twp profile, pushed as is)
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub profile: ProfileOptions,
+    /// Server URL (default: $TAILWATCH_SERVER, else http://127.0.0.1:8787)
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Model name
+    #[arg(long)]
+    pub model: String,
+    /// Model version
+    #[arg(long = "version", id = "model_version")]
+    pub model_version: String,
+    /// User cohort
+    #[arg(long, default_value = "default")]
+    pub cohort: String,
+    /// Time window label [default: today's UTC date]
+    #[arg(long)]
+    pub window: Option<String>,
+    /// Idempotency key [default: BLAKE3 of model, version, cohort, window and the profile]
+    #[arg(long)]
+    pub idempotency_key: Option<String>,
+    /// Exit 1 when the push opens an alert (a CI gate)
+    #[arg(long)]
+    pub fail_on_alert: bool,
+    /// Print the server's answer as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// How inputs are read.

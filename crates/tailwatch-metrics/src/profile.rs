@@ -362,6 +362,12 @@ impl Profile {
 
     /// Parse `.twp` bytes; `path` is only used in error messages.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self> {
+        Self::from_bytes_limited(bytes, path, usize::MAX)
+    }
+
+    /// [`Profile::from_bytes`], refusing bodies that decompress to more than `max_decoded` bytes
+    /// (for untrusted input such as a server's request bodies).
+    pub fn from_bytes_limited(bytes: &[u8], path: &Path, max_decoded: usize) -> Result<Self> {
         let not_profile = |reason: String| Error::NotAProfile { path: path.to_path_buf(), reason };
         if bytes.len() < 12 || bytes[..6] != PROFILE_MAGIC[..6] {
             return Err(not_profile("missing the `TWPROF` magic header".into()));
@@ -374,7 +380,19 @@ impl Profile {
                 supported: PROFILE_FORMAT_VERSION,
             });
         }
-        let body = zstd::decode_all(&bytes[12..]).map_err(|e| not_profile(format!("corrupt body: {e}")))?;
+        let mut body = Vec::new();
+        {
+            use std::io::Read;
+            let decoder =
+                zstd::Decoder::new(&bytes[12..]).map_err(|e| not_profile(format!("corrupt body: {e}")))?;
+            decoder
+                .take(max_decoded as u64 + 1)
+                .read_to_end(&mut body)
+                .map_err(|e| not_profile(format!("corrupt body: {e}")))?;
+        }
+        if body.len() > max_decoded {
+            return Err(not_profile(format!("the body decompresses to more than {max_decoded} bytes")));
+        }
         let wire: ProfileWire =
             postcard::from_bytes(&body).map_err(|e| not_profile(format!("corrupt body: {e}")))?;
         let mut profile = Profile::new(wire.config);

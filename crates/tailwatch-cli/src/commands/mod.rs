@@ -9,6 +9,7 @@ mod metrics;
 mod profile;
 mod score;
 mod simulate;
+mod watch;
 
 use anyhow::Result;
 
@@ -28,5 +29,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Ledger(args) => ledger::run(&args, &cli.global),
         Command::Mix(args) => ledger::run_mix(&args),
         Command::Detect(args) => detect::run(&args, &cli.global),
+        Command::Serve(args) => watch::run_serve(&args, &cli.global),
+        Command::Push(args) => watch::run_push(&args, &cli.global),
     }
 }

@@ -1,0 +1,197 @@
+//! `tailwatch serve` (the watch server) and `tailwatch push` (profile locally, upload).
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use tailwatch_server::{AppState, ServerConfig, SqliteStore, Store, TokenCheck, TokenSource};
+
+use crate::Outcome;
+use crate::args::{GlobalArgs, PushArgs, ServeArgs};
+use crate::pipeline::{
+    is_profile_path, load_profile, parse_bytes, profile_inputs, read_options, tokenizer_and_config,
+};
+use crate::progress::Progress;
+
+/// The token from the environment, if set.
+fn env_token() -> Option<String> {
+    std::env::var("TAILWATCH_TOKEN").ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+pub fn run_serve(args: &ServeArgs, global: &GlobalArgs) -> Result<Outcome> {
+    let max_body = usize::try_from(parse_bytes(&args.max_body)?).context("--max-body")?;
+    let store = SqliteStore::open(&args.db)
+        .with_context(|| format!("cannot open the server database `{}`", args.db.display()))?
+        .with_max_decoded(1 << 30);
+    if args.reset_token {
+        store.set_setting("token_blake3", "").context("cannot reset the token")?;
+    }
+    let (token, source) = TokenCheck::load_or_create(&store, env_token().as_deref())?;
+    let addr: std::net::SocketAddr =
+        args.addr.parse().with_context(|| format!("--addr must be HOST:PORT, found `{}`", args.addr))?;
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = global.threads {
+        runtime.worker_threads(threads.max(1));
+    }
+    let runtime = runtime.enable_all().build().context("cannot start the async runtime")?;
+    let state = Arc::new(AppState {
+        store: Arc::new(store),
+        token,
+        config: ServerConfig { private_reads: args.private_reads, max_body, ..ServerConfig::default() },
+    });
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        let bound = listener.local_addr()?;
+        let mut err = std::io::stderr().lock();
+        writeln!(err, "tailwatch serve: http://{bound}/ (database {})", args.db.display())?;
+        match &source {
+            TokenSource::Created(t) => writeln!(
+                err,
+                "write token (shown once; set TAILWATCH_TOKEN to choose your own, --reset-token for a new one):\n  {t}"
+            )?,
+            TokenSource::Given => writeln!(err, "write token: from TAILWATCH_TOKEN")?,
+            TokenSource::Stored => writeln!(err, "write token: the one created at first start")?,
+        }
+        drop(err);
+        tailwatch_server::serve(listener, state, shutdown_signal()).await.context("the server failed")
+    })?;
+    Ok(Outcome::Ok)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Percent-encode one path segment or query value.
+fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub fn run_push(args: &PushArgs, global: &GlobalArgs) -> Result<Outcome> {
+    let server = args
+        .server
+        .clone()
+        .or_else(|| std::env::var("TAILWATCH_SERVER").ok())
+        .unwrap_or_else(|| "http://127.0.0.1:8787".into());
+    let server = server.trim_end_matches('/').to_string();
+    if !(server.starts_with("http://") || server.starts_with("https://")) {
+        bail!("--server must be an http:// or https:// URL, found `{server}`");
+    }
+    let token = env_token().context("pushing needs the server's token in TAILWATCH_TOKEN")?;
+    let window = args.window.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y-%m-%d").to_string());
+    let profile = if args.inputs.len() == 1 && is_profile_path(&args.inputs[0]) {
+        load_profile(&args.inputs[0])?
+    } else {
+        let items = args.profile.tokenizer == "items";
+        let read = read_options(&args.input, None, items)?;
+        let (tokenizer, config) = tokenizer_and_config(&args.profile)?;
+        let progress = Progress::new(global.quiet);
+        let max_memory = parse_bytes(&args.profile.max_memory)?;
+        profile_inputs(&args.inputs, &read, &tokenizer, &config, max_memory, &progress)?.0
+    };
+    if profile.n_docs() == 0 {
+        bail!(
+            "no documents to push in {}",
+            args.inputs.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(", ")
+        );
+    }
+    let bytes = profile.to_bytes()?;
+    let key = args.idempotency_key.clone().unwrap_or_else(|| {
+        let mut hasher = blake3::Hasher::new();
+        for part in [&args.model, &args.model_version, &args.cohort, &window] {
+            hasher.update(part.as_bytes());
+            hasher.update(&[0]);
+        }
+        hasher.update(&bytes);
+        hasher.finalize().to_hex().to_string()
+    });
+    let url = format!(
+        "{server}/api/v1/models/{}/versions/{}/profiles?cohort={}&window={}",
+        encode(&args.model),
+        encode(&args.model_version),
+        encode(&args.cohort),
+        encode(&window)
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(300)))
+        .build()
+        .into();
+    let mut response = agent
+        .post(&url)
+        .header("authorization", &format!("Bearer {token}"))
+        .header("idempotency-key", &key)
+        .header("content-type", "application/octet-stream")
+        .send(&bytes[..])
+        .with_context(|| format!("cannot reach the server at {server}"))?;
+    let status = response.status();
+    let text = response.body_mut().read_to_string().context("cannot read the server's answer")?;
+    let answer: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!("the server answered HTTP {status} with something that is not JSON: {text:.200}")
+    })?;
+    if !status.is_success() {
+        bail!(
+            "the server refused the push (HTTP {}): {}",
+            status.as_u16(),
+            answer["error"]["message"].as_str().unwrap_or(&text)
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    let opened = answer["alerts_opened"].as_array().cloned().unwrap_or_default();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &answer)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{} {} docs to {}/{} (cohort {}, window {}): the version now holds {} docs from {} pushes",
+            if answer["duplicate"] == true { "already pushed:" } else { "pushed" },
+            answer["n_docs"],
+            args.model,
+            args.model_version,
+            args.cohort,
+            window,
+            answer["version_docs"],
+            answer["version_pushes"]
+        )?;
+        for alert in &opened {
+            writeln!(
+                out,
+                "ALERT #{}: {} = {:.4} is {} the threshold {:.4}",
+                alert["id"],
+                alert["metric"].as_str().unwrap_or("?"),
+                alert["value"].as_f64().unwrap_or(f64::NAN),
+                alert["direction"].as_str().unwrap_or("past"),
+                alert["threshold"].as_f64().unwrap_or(f64::NAN)
+            )?;
+        }
+        for alert in answer["alerts_resolved"].as_array().into_iter().flatten() {
+            writeln!(out, "resolved alert #{} ({})", alert["id"], alert["metric"].as_str().unwrap_or("?"))?;
+        }
+    }
+    Ok(if args.fail_on_alert && !opened.is_empty() { Outcome::CheckFailed } else { Outcome::Ok })
+}

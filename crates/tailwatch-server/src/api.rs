@@ -1,0 +1,653 @@
+//! The JSON API under `/api/v1`: handlers, request validation, and the authorization layer.
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tailwatch_metrics::compare::{compare, default_rules};
+
+use crate::error::ApiError;
+use crate::profiles::{self, RawOptions};
+use crate::rules::{self, check_name};
+use crate::store::{AlertFilter, Store};
+use crate::types::{ALL_COHORTS, AlertState, PushKey, RuleSpec, today};
+use crate::{AppState, openapi};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Run a store call on the blocking pool; a panic becomes a 500 and stores nothing.
+pub async fn blocking<T, F>(state: &AppState, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&dyn Store) -> Result<T, crate::error::StoreError> + Send + 'static,
+{
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || f(store.as_ref())).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(_) => Err(ApiError::internal("the request failed inside the server; nothing was stored")),
+    }
+}
+
+/// The body, or 413 / 400.
+pub fn body(bytes: Result<Bytes, BytesRejection>, limit: usize) -> ApiResult<Bytes> {
+    bytes.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(limit)
+        } else {
+            ApiError::bad_request(format!("cannot read the body: {}", e.body_text()))
+        }
+    })
+}
+
+/// Parse a JSON body into `T`, naming the field that is wrong.
+pub fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("the body is empty; a JSON object is expected"));
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    q.map(|Query(v)| v).map_err(|e| ApiError::bad_request(format!("invalid query: {}", e.body_text())))
+}
+
+fn path<T>(p: Result<Path<T>, PathRejection>) -> ApiResult<T> {
+    p.map(|Path(v)| v).map_err(|e| ApiError::bad_request(format!("invalid path: {}", e.body_text())))
+}
+
+/// Bearer token of a request (header), or the dashboard's cookie when `cookie` is allowed.
+pub fn presented_token(headers: &HeaderMap, cookie: bool) -> Option<String> {
+    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(token) = value.strip_prefix("Bearer ")
+    {
+        return Some(token.trim().to_string());
+    }
+    if cookie {
+        for value in headers.get_all(header::COOKIE) {
+            for part in value.to_str().unwrap_or("").split(';') {
+                if let Some(token) = part.trim().strip_prefix(crate::dashboard::COOKIE_NAME) {
+                    return token.strip_prefix('=').map(str::to_string);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Writes need the token; reads too with `--private-reads`. Health and the OpenAPI document are public.
+pub async fn authorize(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let public = matches!(request.uri().path(), "/api/v1/health" | "/api/v1/openapi.json");
+    let write = !matches!(*request.method(), Method::GET | Method::HEAD);
+    if !public && (write || state.config.private_reads) {
+        match presented_token(request.headers(), false) {
+            None => {
+                return ApiError::unauthorized(
+                    "this request needs the server's token: send `Authorization: Bearer <token>`",
+                )
+                .into_response();
+            }
+            Some(token) if !state.token.accepts(&token) => {
+                return ApiError::unauthorized("the token is not valid").into_response();
+            }
+            Some(_) => {}
+        }
+    }
+    next.run(request).await
+}
+
+pub async fn health(State(state): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let totals = blocking(&state, |s| s.totals()).await?;
+    Ok(Json(json!({"status": "ok", "version": tailwatch_core::VERSION, "totals": totals})))
+}
+
+pub async fn openapi_document() -> Json<Value> {
+    Json(openapi::document())
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint (see /api/v1/openapi.json)")
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushQuery {
+    cohort: Option<String>,
+    window: Option<String>,
+    field: Option<String>,
+    tokenizer: Option<String>,
+    lowercase: Option<bool>,
+}
+
+fn push_key(model: String, version: String, q: &PushQuery) -> ApiResult<PushKey> {
+    let key = PushKey {
+        model,
+        version,
+        cohort: q.cohort.clone().unwrap_or_else(|| "default".into()),
+        window: q.window.clone().unwrap_or_else(today),
+    };
+    check_name("model", &key.model)?;
+    check_name("version", &key.version)?;
+    check_name("cohort", &key.cohort)?;
+    check_name("window", &key.window)?;
+    Ok(key)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let k =
+                v.to_str().map_err(|_| ApiError::bad_request("header `Idempotency-Key` must be ASCII"))?;
+            if k.is_empty() || k.len() > 200 {
+                return Err(ApiError::bad_request("header `Idempotency-Key` must be 1-200 characters"));
+            }
+            Ok(Some(k.to_string()))
+        }
+    }
+}
+
+async fn store_push(
+    state: &AppState,
+    key: PushKey,
+    idempotency: Option<String>,
+    profile: tailwatch_metrics::Profile,
+) -> ApiResult<Response> {
+    if profile.n_docs() == 0 {
+        return Err(ApiError::bad_request("the profile holds no documents"));
+    }
+    let outcome = blocking(state, move |s| s.push(&key, idempotency.as_deref(), profile)).await?;
+    let status = if outcome.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(outcome)).into_response())
+}
+
+pub async fn push_profile(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<(String, String)>, PathRejection>,
+    q: Result<Query<PushQuery>, QueryRejection>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let (model, version) = path(p)?;
+    let q = query(q)?;
+    if q.field.is_some() || q.tokenizer.is_some() || q.lowercase.is_some() {
+        return Err(ApiError::bad_request(
+            "`field`, `tokenizer` and `lowercase` apply to raw outputs (POST .../outputs), not to profiles",
+        ));
+    }
+    let key = push_key(model, version, &q)?;
+    let idempotency = idempotency_key(&headers)?;
+    let bytes = body(bytes, state.config.max_body)?;
+    let max_decoded = state.config.max_decoded;
+    let profile = tokio::task::spawn_blocking(move || profiles::decode(&bytes, max_decoded))
+        .await
+        .map_err(|_| ApiError::unprocessable("the profile could not be decoded"))??;
+    store_push(&state, key, idempotency, profile).await
+}
+
+pub async fn push_outputs(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<(String, String)>, PathRejection>,
+    q: Result<Query<PushQuery>, QueryRejection>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let (model, version) = path(p)?;
+    let q = query(q)?;
+    let key = push_key(model, version, &q)?;
+    let idempotency = idempotency_key(&headers)?;
+    let bytes = body(bytes, state.config.max_body)?;
+    let options = RawOptions {
+        field: q.field.clone().unwrap_or_else(|| "text".into()),
+        tokenizer: q.tokenizer.clone().unwrap_or_else(|| "words".into()),
+        lowercase: q.lowercase.unwrap_or(false),
+    };
+    let profile = tokio::task::spawn_blocking(move || profiles::profile_jsonl(&bytes, &options))
+        .await
+        .map_err(|_| ApiError::unprocessable("the outputs could not be profiled"))??;
+    store_push(&state, key, idempotency, profile).await
+}
+
+pub async fn push_by_key(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<String>, PathRejection>,
+) -> ApiResult<Json<Value>> {
+    let key = path(p)?;
+    let record = blocking(&state, move |s| s.push_by_key(&key)).await?;
+    match record {
+        Some(r) => Ok(Json(serde_json::to_value(r).map_err(|e| ApiError::internal(e.to_string()))?)),
+        None => Err(ApiError::not_found("no push with this idempotency key")),
+    }
+}
+
+pub async fn models(State(state): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let models = blocking(&state, |s| s.models()).await?;
+    Ok(Json(json!({"models": models})))
+}
+
+pub async fn model(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<String>, PathRejection>,
+) -> ApiResult<Json<Value>> {
+    let model = path(p)?;
+    let (versions, baseline, alerts) = blocking(&state, move |s| {
+        let versions = s.versions(&model)?;
+        let baseline = s.baseline(&model)?;
+        let alerts = s.alerts(&AlertFilter { state: None, model: Some(model.clone()) })?;
+        Ok((versions, baseline, alerts))
+    })
+    .await?;
+    let active: Vec<_> = alerts.into_iter().filter(|a| a.state != AlertState::Resolved).collect();
+    let versions: Vec<Value> = versions
+        .into_iter()
+        .map(|v| json!({"version": v.version, "seq": v.seq, "n_docs": v.n_docs, "pushes": v.pushes, "first_seen": v.first_seen, "last_seen": v.last_seen}))
+        .collect();
+    Ok(Json(json!({"versions": versions, "baseline": baseline, "active_alerts": active})))
+}
+
+pub async fn versions(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<String>, PathRejection>,
+) -> ApiResult<Json<Value>> {
+    let model = path(p)?;
+    let versions = blocking(&state, move |s| s.versions(&model)).await?;
+    Ok(Json(json!({"versions": versions})))
+}
+
+pub async fn version(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<(String, String)>, PathRejection>,
+) -> ApiResult<Json<Value>> {
+    let (model, version) = path(p)?;
+    let detail = blocking(&state, move |s| s.version(&model, &version)).await?;
+    Ok(Json(serde_json::to_value(detail).map_err(|e| ApiError::internal(e.to_string()))?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CohortQuery {
+    cohort: Option<String>,
+}
+
+pub async fn version_profile(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<(String, String)>, PathRejection>,
+    q: Result<Query<CohortQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let (model, version) = path(p)?;
+    let cohort = query(q)?.cohort.unwrap_or_else(|| ALL_COHORTS.into());
+    let profile = blocking(&state, move |s| s.version_profile(&model, &version, &cohort)).await?;
+    let bytes = profile.to_bytes().map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesQuery {
+    metric: Option<String>,
+    cohort: Option<String>,
+    by: Option<String>,
+}
+
+impl SeriesQuery {
+    /// The by-version, all-cohorts series of one metric.
+    pub fn for_metric(metric: &str) -> Self {
+        Self { metric: Some(metric.to_string()), cohort: None, by: None }
+    }
+}
+
+/// A series with its baseline band and the rules on the metric.
+pub async fn series_value(state: &AppState, model: String, q: SeriesQuery) -> ApiResult<Value> {
+    let metric = q.metric.ok_or_else(|| ApiError::bad_request("parameter `metric` is required"))?;
+    if tailwatch_metrics::catalog::metric_info(&metric).is_none() {
+        return Err(ApiError::bad_request(format!("parameter `metric`: unknown metric id `{metric}`")));
+    }
+    let by_window = match q.by.as_deref() {
+        None | Some("version") => false,
+        Some("window") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "parameter `by` must be `version` or `window`, found `{other}`"
+            )));
+        }
+    };
+    let cohort = q.cohort.unwrap_or_else(|| ALL_COHORTS.into());
+    let (points, baseline, rules) = {
+        let (model, metric, cohort) = (model.clone(), metric.clone(), cohort.clone());
+        blocking(state, move |s| {
+            let points = s.series(&model, &metric, &cohort, by_window)?;
+            let baseline = s.baseline_values(&model, &metric)?;
+            let rules: Vec<_> = s
+                .rules()?
+                .into_iter()
+                .filter(|r| r.metric == metric && r.model.as_ref().is_none_or(|m| *m == model))
+                .filter(|r| r.cohort.as_deref().unwrap_or(ALL_COHORTS) == cohort)
+                .collect();
+            Ok((points, baseline, rules))
+        })
+        .await?
+    };
+    let band = baseline.as_ref().and_then(|b| rules::mean_sd(&b.chunks));
+    let rules: Vec<Value> = rules
+        .iter()
+        .map(|r| {
+            let threshold = rules::threshold(r, baseline.as_ref());
+            json!({"rule": r, "threshold": threshold.as_ref().ok(), "not_evaluable": threshold.err()})
+        })
+        .collect();
+    Ok(json!({
+        "model": model, "metric": metric, "cohort": cohort, "by": if by_window { "window" } else { "version" },
+        "points": points,
+        "baseline": baseline.map(|b| json!({"value": b.value, "chunks": b.chunks.len(), "mean": band.map(|x| x.0), "sd": band.map(|x| x.1)})),
+        "rules": rules,
+    }))
+}
+
+pub async fn series(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<String>, PathRejection>,
+    q: Result<Query<SeriesQuery>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let model = path(p)?;
+    let q = query(q)?;
+    Ok(Json(series_value(&state, model, q).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompareQuery {
+    baseline: Option<String>,
+    candidate: Option<String>,
+    cohort: Option<String>,
+}
+
+/// Compare two versions under the default collapse rules (what `tailwatch compare A.twp B.twp` says).
+pub async fn compare_value(state: &AppState, model: String, q: CompareQuery) -> ApiResult<Value> {
+    let base =
+        q.baseline.ok_or_else(|| ApiError::bad_request("parameter `baseline` (a version) is required"))?;
+    let cand =
+        q.candidate.ok_or_else(|| ApiError::bad_request("parameter `candidate` (a version) is required"))?;
+    let cohort = q.cohort.unwrap_or_else(|| ALL_COHORTS.into());
+    let (b, c) = (base.clone(), cand.clone());
+    let (bp, cp) = blocking(state, move |s| {
+        Ok((s.version_profile(&model, &b, &cohort)?, s.version_profile(&model, &c, &cohort)?))
+    })
+    .await?;
+    let (bm, cm, sizes) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+        let sizes = [(bp.n_docs(), bp.n_tokens()), (cp.n_docs(), cp.n_tokens())];
+        Ok((profiles::lexical(&bp)?, profiles::lexical(&cp)?, sizes))
+    })
+    .await
+    .map_err(|_| ApiError::internal("comparison failed"))??;
+    let comparison = compare(&bm, &cm, &default_rules());
+    let mut notes = Vec::new();
+    let (a, bt) = (sizes[0].1.max(1) as f64, sizes[1].1.max(1) as f64);
+    if a / bt > 2.0 || bt / a > 2.0 {
+        notes.push(format!(
+            "the sides differ in size ({} vs {} tokens); corpus-level distinct-n falls as corpora grow, so compare at matched sizes",
+            sizes[0].1, sizes[1].1
+        ));
+    }
+    Ok(json!({
+        "verdict": comparison.verdict,
+        "checks": comparison.checks,
+        "baseline": {"version": base, "n_docs": sizes[0].0, "n_tokens": sizes[0].1},
+        "candidate": {"version": cand, "n_docs": sizes[1].0, "n_tokens": sizes[1].1},
+        "notes": notes,
+    }))
+}
+
+pub async fn compare_versions(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<String>, PathRejection>,
+    q: Result<Query<CompareQuery>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let model = path(p)?;
+    Ok(Json(compare_value(&state, model, query(q)?).await?))
+}
+
+pub async fn get_baseline(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<String>, PathRejection>,
+) -> ApiResult<Json<Value>> {
+    let model = path(p)?;
+    let baseline = blocking(&state, move |s| s.baseline(&model)).await?;
+    Ok(Json(json!({"baseline": baseline})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BaselineRequest {
+    version: String,
+    #[serde(default)]
+    freeze: bool,
+}
+
+pub async fn put_baseline(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<String>, PathRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let model = path(p)?;
+    let request: BaselineRequest = json_body(&body(bytes, state.config.max_body)?)?;
+    let baseline =
+        blocking(&state, move |s| s.set_baseline_version(&model, &request.version, request.freeze)).await?;
+    Ok(Json(json!({"baseline": baseline})))
+}
+
+pub async fn freeze_baseline(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<String>, PathRejection>,
+) -> ApiResult<Json<Value>> {
+    let model = path(p)?;
+    let baseline = blocking(&state, move |s| s.freeze_baseline(&model)).await?;
+    Ok(Json(json!({"baseline": baseline})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceQuery {
+    field: Option<String>,
+    tokenizer: Option<String>,
+    lowercase: Option<bool>,
+    chunks: Option<usize>,
+}
+
+/// A reference corpus as the baseline: a `.twp` profile, or JSONL texts (split into chunks for
+/// adaptive thresholds).
+pub async fn put_reference(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<String>, PathRejection>,
+    q: Result<Query<ReferenceQuery>, QueryRejection>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let model = path(p)?;
+    check_name("model", &model)?;
+    let q = query(q)?;
+    let bytes = body(bytes, state.config.max_body)?;
+    let is_profile = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/octet-stream"));
+    let chunks = q.chunks.unwrap_or(10);
+    if !(2..=1000).contains(&chunks) {
+        return Err(ApiError::bad_request("parameter `chunks` must be in 2..=1000"));
+    }
+    let max_decoded = state.config.max_decoded;
+    let (profile, chunk_metrics) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+        if is_profile {
+            return Ok((profiles::decode(&bytes, max_decoded)?, Vec::new()));
+        }
+        let options = RawOptions {
+            field: q.field.unwrap_or_else(|| "text".into()),
+            tokenizer: q.tokenizer.unwrap_or_else(|| "words".into()),
+            lowercase: q.lowercase.unwrap_or(false),
+        };
+        let whole = profiles::profile_jsonl(&bytes, &options)?;
+        let docs: Vec<String> =
+            profiles::jsonl_texts(&bytes, &options.field)?.into_iter().map(|(_, d)| d).collect();
+        let parts = profiles::chunk_profiles(&docs, &whole.config().tokenizer, chunks)?;
+        let metrics =
+            parts.iter().map(|p| profiles::metrics(p, Some(&whole))).collect::<ApiResult<Vec<_>>>()?;
+        Ok((whole, metrics))
+    })
+    .await
+    .map_err(|_| ApiError::unprocessable("the reference could not be profiled"))??;
+    let baseline =
+        blocking(&state, move |s| s.set_baseline_reference(&model, profile, chunk_metrics)).await?;
+    Ok(Json(json!({"baseline": baseline})))
+}
+
+pub async fn list_rules(State(state): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let rules = blocking(&state, |s| s.rules()).await?;
+    Ok(Json(json!({"rules": rules})))
+}
+
+pub async fn create_rule(
+    State(state): State<Arc<AppState>>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let spec: RuleSpec = json_body(&body(bytes, state.config.max_body)?)?;
+    let rule = blocking(&state, move |s| s.create_rule(&spec)).await?;
+    Ok((StatusCode::CREATED, Json(rule)).into_response())
+}
+
+pub async fn get_rule(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<i64>, PathRejection>,
+) -> ApiResult<Json<Value>> {
+    let id = path(p)?;
+    let rule = blocking(&state, move |s| s.rule(id)).await?;
+    Ok(Json(serde_json::to_value(rule).map_err(|e| ApiError::internal(e.to_string()))?))
+}
+
+pub async fn update_rule(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<i64>, PathRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let id = path(p)?;
+    let spec: RuleSpec = json_body(&body(bytes, state.config.max_body)?)?;
+    let rule = blocking(&state, move |s| s.update_rule(id, &spec)).await?;
+    Ok(Json(serde_json::to_value(rule).map_err(|e| ApiError::internal(e.to_string()))?))
+}
+
+pub async fn delete_rule(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<i64>, PathRejection>,
+) -> ApiResult<StatusCode> {
+    let id = path(p)?;
+    blocking(&state, move |s| s.delete_rule(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertQuery {
+    state: Option<String>,
+    model: Option<String>,
+}
+
+pub async fn list_alerts(
+    State(state): State<Arc<AppState>>,
+    q: Result<Query<AlertQuery>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let q = query(q)?;
+    let wanted = match q.state.as_deref() {
+        None => None,
+        Some(s) => Some(AlertState::parse(s).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "parameter `state` must be open, acknowledged or resolved, found `{s}`"
+            ))
+        })?),
+    };
+    let filter = AlertFilter { state: wanted, model: q.model };
+    let alerts = blocking(&state, move |s| s.alerts(&filter)).await?;
+    Ok(Json(json!({"alerts": alerts})))
+}
+
+pub async fn get_alert(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<i64>, PathRejection>,
+) -> ApiResult<Json<Value>> {
+    let id = path(p)?;
+    let alert = blocking(&state, move |s| s.alert(id)).await?;
+    Ok(Json(serde_json::to_value(alert).map_err(|e| ApiError::internal(e.to_string()))?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckRequest {
+    by: Option<String>,
+}
+
+pub async fn acknowledge(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<i64>, PathRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
+    let id = path(p)?;
+    let bytes = body(bytes, state.config.max_body)?;
+    let request: AckRequest =
+        if bytes.iter().all(u8::is_ascii_whitespace) { AckRequest::default() } else { json_body(&bytes)? };
+    let by = request.by.unwrap_or_else(|| "api".into());
+    if by.len() > 200 {
+        return Err(ApiError::bad_request("field `by` must be at most 200 bytes"));
+    }
+    let alert = blocking(&state, move |s| s.acknowledge(id, &by)).await?;
+    Ok(Json(serde_json::to_value(alert).map_err(|e| ApiError::internal(e.to_string()))?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookRequest {
+    url: String,
+    secret: Option<String>,
+}
+
+pub async fn list_webhooks(State(state): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let hooks = blocking(&state, |s| s.webhooks()).await?;
+    Ok(Json(json!({"webhooks": hooks})))
+}
+
+pub async fn create_webhook(
+    State(state): State<Arc<AppState>>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let request: WebhookRequest = json_body(&body(bytes, state.config.max_body)?)?;
+    let url = request.url.trim().to_string();
+    if !(url.starts_with("http://") || url.starts_with("https://"))
+        || url.len() > 2000
+        || url.contains(char::is_whitespace)
+    {
+        return Err(ApiError::bad_request(format!(
+            "field `url` must be an http:// or https:// URL, found `{url}`"
+        )));
+    }
+    let hook = blocking(&state, move |s| s.create_webhook(&url, request.secret.as_deref())).await?;
+    Ok((StatusCode::CREATED, Json(hook)).into_response())
+}
+
+pub async fn delete_webhook(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<i64>, PathRejection>,
+) -> ApiResult<StatusCode> {
+    let id = path(p)?;
+    blocking(&state, move |s| s.delete_webhook(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn deliveries(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<i64>, PathRejection>,
+) -> ApiResult<Json<Value>> {
+    let id = path(p)?;
+    let list = blocking(&state, move |s| s.deliveries(id)).await?;
+    Ok(Json(json!({"deliveries": list})))
+}

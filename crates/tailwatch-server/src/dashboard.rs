@@ -1,0 +1,538 @@
+//! The dashboard: server-rendered HTML with inline SVG charts (no scripts, no external requests).
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::Value;
+use tailwatch_metrics::catalog::metric_info;
+
+use crate::AppState;
+use crate::api::{self, CompareQuery, SeriesQuery, blocking, presented_token};
+use crate::error::ApiError;
+use crate::store::AlertFilter;
+use crate::types::{ALL_COHORTS, Alert, AlertState};
+
+/// Cookie that carries the token for the dashboard's forms.
+pub const COOKIE_NAME: &str = "tailwatch_token";
+
+/// Metrics charted for every model (those it has), before the metrics its rules watch.
+const CHARTED: &[&str] =
+    &["distinct_2", "entropy_1", "self_bleu_4", "js_to_reference", "tail_coverage", "rep_4"];
+
+const STYLE: &str = "
+body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
+header{background:#1d2330;color:#fff;padding:10px 24px;display:flex;gap:24px;align-items:center}
+header a{color:#cfe1ff;text-decoration:none}header strong{font-size:16px}
+main{padding:20px 24px;max-width:1200px}
+table{border-collapse:collapse;background:#fff;margin:8px 0 20px}
+th,td{padding:6px 12px;border-bottom:1px solid #e3e6ea;text-align:left}th{background:#eef1f5}
+.status{padding:2px 8px;border-radius:10px;font-weight:600;font-size:12px}
+.status-ok{background:#dcf5e3;color:#176b34}.status-alerting{background:#fde2e1;color:#a11d16}
+.status-acknowledged{background:#fff1d6;color:#8a5a00}.status-resolved{background:#e8eaee;color:#4b5360}
+.charts{display:flex;flex-wrap:wrap;gap:16px}.chart{background:#fff;border:1px solid #e3e6ea;padding:8px}
+.chart h3{margin:0 0 4px;font-size:14px}.muted{color:#6b7280}
+button{background:#2456c7;color:#fff;border:0;border-radius:4px;padding:4px 10px;cursor:pointer}
+.collapse{color:#a11d16;font-weight:700}.ok{color:#176b34;font-weight:700}
+";
+
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encode a path segment or query value.
+fn enc(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn fmt(value: Option<f64>) -> String {
+    match value {
+        None => "–".into(),
+        Some(v) if v != 0.0 && (v.abs() >= 1e5 || v.abs() < 1e-3) => format!("{v:.3e}"),
+        Some(v) => format!("{v:.4}"),
+    }
+}
+
+fn page(title: &str, body: &str, signed_in: bool) -> Html<String> {
+    let login = if signed_in {
+        "<span class=muted>signed in</span>".to_string()
+    } else {
+        "<a href=\"/login\">sign in</a>".to_string()
+    };
+    Html(format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width\">\
+         <title>{} · tailwatch</title><style>{STYLE}</style></head><body>\
+         <header><strong>tailwatch</strong><a href=\"/\">Models</a><a href=\"/alerts\">Alerts</a><span style=\"flex:1\"></span>{login}</header>\
+         <main>{body}</main></body></html>",
+        esc(title)
+    ))
+}
+
+fn signed_in(state: &AppState, headers: &HeaderMap) -> bool {
+    presented_token(headers, true).is_some_and(|t| state.token.accepts(&t))
+}
+
+fn error_page(error: ApiError, signed: bool) -> Response {
+    let body = format!("<h1>{}</h1><p>{}</p>", error.status.as_u16(), esc(&error.message));
+    (error.status, page("error", &body, signed)).into_response()
+}
+
+/// With `--private-reads`, pages need the cookie too (the login page excepted).
+pub async fn authorize(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let login = path == "/login";
+    let write = request.method() == Method::POST && !login;
+    if (write || (state.config.private_reads && !login)) && !signed_in(&state, request.headers()) {
+        let next_page = if write { "/alerts".to_string() } else { path.to_string() };
+        return Redirect::to(&format!("/login?next={}", enc(&next_page))).into_response();
+    }
+    next.run(request).await
+}
+
+pub async fn overview(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let signed = signed_in(&state, &headers);
+    let models = match blocking(&state, |s| s.models()).await {
+        Ok(m) => m,
+        Err(e) => return error_page(e, signed),
+    };
+    let mut body = String::from("<h1>Models</h1>");
+    if models.is_empty() {
+        body.push_str("<p class=muted>No model has pushed anything yet: <code>tailwatch push outputs.jsonl --server URL --model M --version V</code>.</p>");
+    } else {
+        body.push_str("<table id=models><tr><th>model</th><th>status</th><th>versions</th><th>latest version</th><th>last push</th><th>active alerts</th><th>baseline</th></tr>");
+        for m in &models {
+            let _ = write!(
+                body,
+                "<tr data-model=\"{}\"><td><a href=\"/models/{}\">{}</a></td><td><span class=\"status status-{}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&m.model),
+                enc(&m.model),
+                esc(&m.model),
+                esc(&m.status),
+                esc(&m.status),
+                m.versions,
+                esc(m.latest_version.as_deref().unwrap_or("–")),
+                esc(m.last_seen.as_deref().unwrap_or("–")),
+                m.active_alerts,
+                if m.has_baseline { "set" } else { "none" }
+            );
+        }
+        body.push_str("</table>");
+    }
+    page("Models", &body, signed).into_response()
+}
+
+/// One trend chart: the metric over versions, the baseline band (mean ± 3σ of its chunks) and
+/// value, rule thresholds, and alert markers.
+fn chart(series: &Value, metric: &str) -> String {
+    let points = series["points"].as_array().cloned().unwrap_or_default();
+    let values: Vec<Option<f64>> = points.iter().map(|p| p["value"].as_f64()).collect();
+    let (w, h, left, right, top, bottom) = (520.0, 220.0, 56.0, 12.0, 12.0, 40.0);
+    let baseline = &series["baseline"];
+    let band = match (baseline["mean"].as_f64(), baseline["sd"].as_f64()) {
+        (Some(m), Some(sd)) => Some((m - 3.0 * sd, m + 3.0 * sd)),
+        _ => None,
+    };
+    let thresholds: Vec<f64> = series["rules"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|x| x["threshold"].as_f64()).collect())
+        .unwrap_or_default();
+    let mut all: Vec<f64> = values.iter().flatten().copied().collect();
+    all.extend(band.iter().flat_map(|b| [b.0, b.1]));
+    all.extend(baseline["value"].as_f64());
+    all.extend(&thresholds);
+    let info = metric_info(metric);
+    let title = format!("{} {}", info.map(|i| i.collapse.arrow()).unwrap_or(""), metric);
+    let mut svg = format!(
+        "<div class=chart data-metric=\"{}\"><h3>{}</h3><svg class=trend width={w} height={h} viewBox=\"0 0 {w} {h}\" role=img aria-label=\"{} by version\">",
+        esc(metric),
+        esc(&title),
+        esc(metric)
+    );
+    if all.is_empty() {
+        svg.push_str("<text x=20 y=100 class=muted>no values yet</text></svg></div>");
+        return svg;
+    }
+    let (mut lo, mut hi) =
+        all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    if hi - lo < 1e-12 {
+        lo -= 0.5 * lo.abs().max(1e-3);
+        hi += 0.5 * hi.abs().max(1e-3);
+    }
+    let pad = 0.08 * (hi - lo);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let n = points.len().max(1);
+    let x = |i: usize| left + (w - left - right) * if n == 1 { 0.5 } else { i as f64 / (n - 1) as f64 };
+    let y = |v: f64| top + (h - top - bottom) * (1.0 - (v - lo) / (hi - lo));
+    let _ = write!(
+        svg,
+        "<line x1={left} y1={} x2={} y2={} stroke=#9aa3af /><line x1={left} y1={top} x2={left} y2={} stroke=#9aa3af />",
+        h - bottom,
+        w - right,
+        h - bottom,
+        h - bottom
+    );
+    for v in [lo + pad, (lo + hi) / 2.0, hi - pad] {
+        let _ = write!(
+            svg,
+            "<text x=4 y={:.1} font-size=10 fill=#6b7280>{}</text>",
+            y(v) + 3.0,
+            esc(&fmt(Some(v)))
+        );
+    }
+    if let Some((b0, b1)) = band {
+        let _ = write!(
+            svg,
+            "<rect class=baseline-band x={left} y={:.1} width={} height={:.1} fill=#2456c7 fill-opacity=0.12><title>baseline mean ± 3σ of {} chunks</title></rect>",
+            y(b1),
+            w - left - right,
+            (y(b0) - y(b1)).max(1.0),
+            baseline["chunks"]
+        );
+    }
+    if let Some(b) = baseline["value"].as_f64() {
+        let _ = write!(
+            svg,
+            "<line class=baseline-value x1={left} x2={} y1={:.1} y2={:.1} stroke=#2456c7 stroke-dasharray=\"5 4\"><title>baseline {}</title></line>",
+            w - right,
+            y(b),
+            y(b),
+            esc(&fmt(Some(b)))
+        );
+    }
+    for t in &thresholds {
+        let _ = write!(
+            svg,
+            "<line class=threshold x1={left} x2={} y1={:.1} y2={:.1} stroke=#a11d16 stroke-dasharray=\"2 3\"><title>rule threshold {}</title></line>",
+            w - right,
+            y(*t),
+            y(*t),
+            esc(&fmt(Some(*t)))
+        );
+    }
+    let path: Vec<String> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", x(i), y(v))))
+        .collect();
+    if path.len() > 1 {
+        let _ =
+            write!(svg, "<polyline fill=none stroke=#1d2330 stroke-width=2 points=\"{}\" />", path.join(" "));
+    }
+    for (i, (point, value)) in points.iter().zip(&values).enumerate() {
+        let version = point["version"].as_str().unwrap_or("");
+        let alerted = point["alerts"].as_array().is_some_and(|a| !a.is_empty());
+        if let Some(v) = value {
+            let _ = write!(
+                svg,
+                "<circle class=\"point{}\" cx={:.1} cy={:.1} r={} fill={}><title>{} = {} ({} docs){}</title></circle>",
+                if alerted { " alert-marker" } else { "" },
+                x(i),
+                y(*v),
+                if alerted { 6.0 } else { 3.5 },
+                if alerted { "#d62d20" } else { "#1d2330" },
+                esc(version),
+                esc(&fmt(Some(*v))),
+                point["n_docs"],
+                if alerted { " · alert" } else { "" }
+            );
+        }
+        let label: String = version.chars().take(12).collect();
+        let _ = write!(
+            svg,
+            "<text x={:.1} y={} font-size=10 text-anchor=middle fill=#4b5360>{}</text>",
+            x(i),
+            h - bottom + 14.0,
+            esc(&label)
+        );
+    }
+    svg.push_str("</svg></div>");
+    svg
+}
+
+pub async fn model_page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    p: Result<Path<String>, PathRejection>,
+) -> Response {
+    let signed = signed_in(&state, &headers);
+    let Ok(Path(model)) = p else { return error_page(ApiError::bad_request("bad model name"), signed) };
+    let m = model.clone();
+    let loaded = blocking(&state, move |s| Ok((s.versions(&m)?, s.baseline(&m)?, s.rules()?))).await;
+    let (versions, baseline, rules) = match loaded {
+        Ok(x) => x,
+        Err(e) => return error_page(e, signed),
+    };
+    let mut metrics: Vec<String> = Vec::new();
+    let has = |id: &str| versions.iter().any(|v| v.metrics.get(id).copied().flatten().is_some());
+    for id in CHARTED {
+        if has(id) {
+            metrics.push(id.to_string());
+        }
+    }
+    for r in rules.iter().filter(|r| r.model.as_ref().is_none_or(|x| *x == model) && r.cohort.is_none()) {
+        if !metrics.contains(&r.metric) {
+            metrics.push(r.metric.clone());
+        }
+    }
+    let mut body = format!("<h1>{}</h1>", esc(&model));
+    match &baseline {
+        Some(b) => {
+            let _ = write!(
+                body,
+                "<p>Baseline: {} {}{} · {} docs · {} chunks</p>",
+                esc(&b.kind),
+                esc(b.version.as_deref().unwrap_or("corpus")),
+                if b.frozen { " (frozen)" } else { " (live)" },
+                b.n_docs,
+                b.chunks
+            );
+        }
+        None => body.push_str("<p class=muted>No baseline: relative and adaptive rules wait for one (PUT /api/v1/models/{model}/baseline).</p>"),
+    }
+    body.push_str("<div class=charts>");
+    for metric in &metrics {
+        let q = SeriesQuery::for_metric(metric);
+        match api::series_value(&state, model.clone(), q).await {
+            Ok(series) => body.push_str(&chart(&series, metric)),
+            Err(e) => {
+                let _ = write!(body, "<p>{}: {}</p>", esc(metric), esc(&e.message));
+            }
+        }
+    }
+    body.push_str("</div><h2>Versions</h2><table id=versions><tr><th>#</th><th>version</th><th>docs</th><th>pushes</th><th>first push</th>");
+    for metric in &metrics {
+        let _ = write!(body, "<th>{}</th>", esc(metric));
+    }
+    body.push_str("</tr>");
+    for v in &versions {
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            v.seq,
+            esc(&v.version),
+            v.n_docs,
+            v.pushes,
+            esc(&v.first_seen)
+        );
+        for metric in &metrics {
+            let _ = write!(body, "<td>{}</td>", fmt(v.metrics.get(metric).copied().flatten()));
+        }
+        body.push_str("</tr>");
+    }
+    body.push_str("</table>");
+    if versions.len() >= 2 {
+        let options = |selected: usize| -> String {
+            versions
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    format!(
+                        "<option value=\"{}\"{}>{}</option>",
+                        esc(&v.version),
+                        if i == selected { " selected" } else { "" },
+                        esc(&v.version)
+                    )
+                })
+                .collect()
+        };
+        let _ = write!(
+            body,
+            "<h2>Compare versions</h2><form id=compare method=get action=\"/models/{}/compare\">baseline <select name=baseline>{}</select> candidate <select name=candidate>{}</select> <button type=submit>Compare</button></form>",
+            enc(&model),
+            options(0),
+            options(versions.len() - 1)
+        );
+    }
+    page(&model, &body, signed).into_response()
+}
+
+pub async fn compare_page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    p: Result<Path<String>, PathRejection>,
+    q: Result<Query<CompareQuery>, QueryRejection>,
+) -> Response {
+    let signed = signed_in(&state, &headers);
+    let (Ok(Path(model)), Ok(Query(q))) = (p, q) else {
+        return error_page(ApiError::bad_request("bad model or query"), signed);
+    };
+    let result = match api::compare_value(&state, model.clone(), q).await {
+        Ok(r) => r,
+        Err(e) => return error_page(e, signed),
+    };
+    let verdict = result["verdict"].as_str().unwrap_or("?");
+    let mut body = format!(
+        "<h1><a href=\"/models/{}\">{}</a>: {} → {}</h1><p>verdict: <span id=verdict class={}>{}</span></p>",
+        enc(&model),
+        esc(&model),
+        esc(result["baseline"]["version"].as_str().unwrap_or("")),
+        esc(result["candidate"]["version"].as_str().unwrap_or("")),
+        if verdict == "collapse" { "collapse" } else { "ok" },
+        esc(verdict)
+    );
+    body.push_str("<table><tr><th>metric</th><th>baseline</th><th>candidate</th><th>change</th><th>threshold</th><th>breached</th></tr>");
+    for c in result["checks"].as_array().into_iter().flatten() {
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td></tr>",
+            esc(c["metric"].as_str().unwrap_or("")),
+            fmt(c["baseline"].as_f64()),
+            fmt(c["candidate"].as_f64()),
+            c["relative_change"].as_f64().map_or("–".into(), |r| format!("{:+.1} %", 100.0 * r)),
+            esc(&c["threshold"].to_string()),
+            esc(c["threshold_kind"].as_str().unwrap_or("")),
+            if c["breached"].as_bool() == Some(true) { "<span class=collapse>yes</span>" } else { "no" }
+        );
+    }
+    body.push_str("</table>");
+    for note in result["notes"].as_array().into_iter().flatten() {
+        let _ = write!(body, "<p class=muted>note: {}</p>", esc(note.as_str().unwrap_or("")));
+    }
+    page("compare", &body, signed).into_response()
+}
+
+fn alert_row(a: &Alert, signed: bool) -> String {
+    let action = if a.state == AlertState::Open {
+        if signed {
+            format!(
+                "<form method=post action=\"/alerts/{}/acknowledge\"><button type=submit>Acknowledge</button></form>",
+                a.id
+            )
+        } else {
+            "<a href=\"/login?next=%2Falerts\">sign in to acknowledge</a>".into()
+        }
+    } else {
+        a.acknowledged_by.as_deref().map(|b| format!("by {}", esc(b))).unwrap_or_default()
+    };
+    format!(
+        "<tr class=alert data-alert=\"{}\" data-state=\"{}\"><td>{}</td><td><a href=\"/models/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{} {} {}</td><td><span class=\"status status-{}\">{}</span></td><td>{}</td><td>{}</td></tr>",
+        a.id,
+        a.state.as_str(),
+        a.id,
+        enc(&a.model),
+        esc(&a.model),
+        esc(if a.cohort == ALL_COHORTS { "all" } else { &a.cohort }),
+        esc(&a.metric),
+        esc(&a.version),
+        fmt(Some(a.value)),
+        if matches!(a.direction, crate::types::RuleDirection::Above) { "&gt;" } else { "&lt;" },
+        fmt(Some(a.threshold)),
+        match a.state {
+            AlertState::Open => "alerting",
+            AlertState::Acknowledged => "acknowledged",
+            AlertState::Resolved => "resolved",
+        },
+        a.state.as_str(),
+        esc(&a.opened_at),
+        action
+    )
+}
+
+pub async fn alerts_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let signed = signed_in(&state, &headers);
+    let alerts = match blocking(&state, |s| s.alerts(&AlertFilter::default())).await {
+        Ok(a) => a,
+        Err(e) => return error_page(e, signed),
+    };
+    let mut body = String::from("<h1>Alerts</h1>");
+    if alerts.is_empty() {
+        body.push_str("<p class=muted>No alerts.</p>");
+    } else {
+        body.push_str("<table id=alerts><tr><th>#</th><th>model</th><th>cohort</th><th>metric</th><th>version</th><th>value vs threshold</th><th>state</th><th>opened</th><th></th></tr>");
+        for a in &alerts {
+            body.push_str(&alert_row(a, signed));
+        }
+        body.push_str("</table>");
+    }
+    page("Alerts", &body, signed).into_response()
+}
+
+pub async fn acknowledge_form(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    p: Result<Path<i64>, PathRejection>,
+) -> Response {
+    let signed = signed_in(&state, &headers);
+    let Ok(Path(id)) = p else { return error_page(ApiError::bad_request("bad alert id"), signed) };
+    match blocking(&state, move |s| s.acknowledge(id, "dashboard")).await {
+        Ok(_) => Redirect::to("/alerts").into_response(),
+        Err(e) => error_page(e, signed),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    token: String,
+    next: Option<String>,
+}
+
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        // Only local paths: never redirect to another site.
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+pub async fn login_page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    q: Result<Query<LoginQuery>, QueryRejection>,
+) -> Response {
+    let next = q.ok().and_then(|Query(q)| q.next);
+    let body = format!(
+        "<h1>Sign in</h1><p>Paste the server's token (printed at its first start, or <code>TAILWATCH_TOKEN</code>).</p>\
+         <form id=login method=post action=\"/login\"><input type=password name=token size=50 autocomplete=off>\
+         <input type=hidden name=next value=\"{}\"> <button type=submit>Sign in</button></form>",
+        esc(&safe_next(next.as_deref()))
+    );
+    page("Sign in", &body, signed_in(&state, &headers)).into_response()
+}
+
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return error_page(ApiError::bad_request("the form needs a `token` field"), false);
+    };
+    if !state.token.accepts(form.token.trim()) {
+        let body = "<h1>Sign in</h1><p class=collapse>That token is not valid.</p><p><a href=\"/login\">Try again</a></p>";
+        return (StatusCode::UNAUTHORIZED, page("Sign in", body, false)).into_response();
+    }
+    let cookie = format!("{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Strict", form.token.trim());
+    let mut response = Redirect::to(&safe_next(form.next.as_deref())).into_response();
+    if let Ok(value) = cookie.parse() {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}

@@ -1,0 +1,126 @@
+//! The tailwatch watch server: profiles per model version over time, baselines, alert rules,
+//! webhooks and a dashboard, over an HTTP API (axum) backed by SQLite.
+#![deny(missing_docs)]
+#![allow(missing_docs)] // handler functions are documented by the OpenAPI document instead
+
+pub mod api;
+pub mod auth;
+pub mod dashboard;
+pub mod error;
+pub mod openapi;
+pub mod profiles;
+pub mod rules;
+pub mod store;
+pub mod types;
+pub mod webhooks;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+pub use auth::{TokenCheck, TokenSource};
+pub use error::{ApiError, StoreError};
+pub use store::{SqliteStore, Store};
+pub use webhooks::RetryPolicy;
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Require the token for reads too (API and dashboard).
+    pub private_reads: bool,
+    /// Largest request body, in bytes.
+    pub max_body: usize,
+    /// Largest decompressed profile, in bytes.
+    pub max_decoded: usize,
+    /// Webhook retries.
+    pub retry: RetryPolicy,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { private_reads: false, max_body: 64 << 20, max_decoded: 1 << 30, retry: RetryPolicy::default() }
+    }
+}
+
+/// What every handler sees.
+pub struct AppState {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// The write token.
+    pub token: TokenCheck,
+    /// Settings.
+    pub config: ServerConfig,
+}
+
+/// The whole application: API, dashboard, limits and panic handling.
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/health", get(api::health))
+        .route("/openapi.json", get(api::openapi_document))
+        .route("/models", get(api::models))
+        .route("/models/{model}", get(api::model))
+        .route("/models/{model}/versions", get(api::versions))
+        .route("/models/{model}/versions/{version}", get(api::version))
+        .route("/models/{model}/versions/{version}/profiles", post(api::push_profile))
+        .route("/models/{model}/versions/{version}/outputs", post(api::push_outputs))
+        .route("/models/{model}/versions/{version}/profile", get(api::version_profile))
+        .route("/models/{model}/series", get(api::series))
+        .route("/models/{model}/compare", get(api::compare_versions))
+        .route("/models/{model}/baseline", get(api::get_baseline).put(api::put_baseline))
+        .route("/models/{model}/baseline/freeze", post(api::freeze_baseline))
+        .route("/models/{model}/baseline/reference", axum::routing::put(api::put_reference))
+        .route("/pushes/{key}", get(api::push_by_key))
+        .route("/rules", get(api::list_rules).post(api::create_rule))
+        .route("/rules/{id}", get(api::get_rule).put(api::update_rule).delete(api::delete_rule))
+        .route("/alerts", get(api::list_alerts))
+        .route("/alerts/{id}", get(api::get_alert))
+        .route("/alerts/{id}/acknowledge", post(api::acknowledge))
+        .route("/webhooks", get(api::list_webhooks).post(api::create_webhook))
+        .route("/webhooks/{id}", axum::routing::delete(api::delete_webhook))
+        .route("/webhooks/{id}/deliveries", get(api::deliveries))
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), api::authorize));
+    let pages = Router::new()
+        .route("/", get(dashboard::overview))
+        .route("/models/{model}", get(dashboard::model_page))
+        .route("/models/{model}/compare", get(dashboard::compare_page))
+        .route("/alerts", get(dashboard::alerts_page))
+        .route("/alerts/{id}/acknowledge", post(dashboard::acknowledge_form))
+        .route("/login", get(dashboard::login_page).post(dashboard::login))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), dashboard::authorize));
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(pages)
+        .layer(DefaultBodyLimit::max(state.config.max_body))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::internal(
+                "the server failed on this request",
+            ))
+        }))
+        .with_state(state)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError {
+        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: "this endpoint does not take that method (see /api/v1/openapi.json)".into(),
+    }
+}
+
+/// Serve until `shutdown` resolves; webhook deliveries run alongside.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let deliveries = tokio::spawn(webhooks::run(state.store.clone(), state.config.retry));
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    deliveries.abort();
+    result
+}

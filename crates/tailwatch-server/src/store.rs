@@ -1,0 +1,1210 @@
+//! Storage: the `Store` trait the API uses, and its SQLite implementation (one file, WAL).
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use tailwatch_metrics::Profile;
+
+use crate::error::{ApiError, StoreError, StoreResult};
+use crate::profiles;
+use crate::rules::{self, BaselineValues, Hysteresis, Transition};
+use crate::types::{
+    ALL_COHORTS, Alert, AlertState, Baseline, Delivery, Metrics, ModelSummary, PushKey, PushOutcome, Rule,
+    RuleDirection, RuleSpec, SeriesPoint, VersionSummary, Webhook, now,
+};
+
+/// `PRAGMA application_id` of a server database: "TWSV".
+pub const APPLICATION_ID: i64 = 0x5457_5356;
+/// Newest schema this build reads and writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA_V1: &str = "
+CREATE TABLE models (name TEXT PRIMARY KEY, created_at TEXT NOT NULL);
+CREATE TABLE versions (
+    model TEXT NOT NULL, version TEXT NOT NULL, cohort TEXT NOT NULL, seq INTEGER NOT NULL,
+    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, n_docs INTEGER NOT NULL, n_tokens INTEGER NOT NULL,
+    pushes INTEGER NOT NULL, profile BLOB NOT NULL, metrics TEXT NOT NULL,
+    PRIMARY KEY (model, version, cohort));
+CREATE TABLE windows (
+    model TEXT NOT NULL, version TEXT NOT NULL, cohort TEXT NOT NULL, window TEXT NOT NULL,
+    n_docs INTEGER NOT NULL, pushes INTEGER NOT NULL, profile BLOB NOT NULL, metrics TEXT NOT NULL,
+    updated_at TEXT NOT NULL, PRIMARY KEY (model, version, cohort, window));
+CREATE TABLE pushes (
+    id INTEGER PRIMARY KEY, idempotency_key TEXT UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
+    cohort TEXT NOT NULL, window TEXT NOT NULL, n_docs INTEGER NOT NULL, n_tokens INTEGER NOT NULL,
+    metrics TEXT NOT NULL, received_at TEXT NOT NULL);
+CREATE INDEX pushes_by_version ON pushes (model, version);
+CREATE TABLE baselines (
+    model TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('version', 'reference')), version TEXT,
+    frozen INTEGER NOT NULL, profile BLOB, metrics TEXT, chunk_metrics TEXT, created_at TEXT NOT NULL);
+CREATE TABLE rules (id INTEGER PRIMARY KEY, spec TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE rule_state (
+    rule_id INTEGER NOT NULL, model TEXT NOT NULL, cohort TEXT NOT NULL, breaches INTEGER NOT NULL,
+    clears INTEGER NOT NULL, PRIMARY KEY (rule_id, model, cohort));
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY, rule_id INTEGER NOT NULL, model TEXT NOT NULL, cohort TEXT NOT NULL,
+    version TEXT NOT NULL, last_version TEXT NOT NULL, metric TEXT NOT NULL, direction TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+    value REAL NOT NULL, threshold REAL NOT NULL, last_value REAL NOT NULL, opened_at TEXT NOT NULL,
+    acknowledged_at TEXT, acknowledged_by TEXT, resolved_at TEXT);
+CREATE INDEX alerts_by_scope ON alerts (rule_id, model, cohort, state);
+CREATE TABLE webhooks (id INTEGER PRIMARY KEY, url TEXT NOT NULL, secret TEXT, created_at TEXT NOT NULL);
+CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY, webhook_id INTEGER NOT NULL, alert_id INTEGER NOT NULL, event TEXT NOT NULL,
+    payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+    next_attempt_ms INTEGER NOT NULL, last_error TEXT, delivered_at TEXT);
+CREATE INDEX deliveries_due ON deliveries (state, next_attempt_ms);
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+";
+
+/// Migrations: entry i takes a database from version i to i + 1.
+const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+
+/// Filters of the alert list.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    /// Only this state.
+    pub state: Option<AlertState>,
+    /// Only this model.
+    pub model: Option<String>,
+}
+
+/// A delivery that is due, with what is needed to send it.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    /// Delivery id.
+    pub id: i64,
+    /// Target URL.
+    pub url: String,
+    /// Signing secret.
+    pub secret: Option<String>,
+    /// The JSON body.
+    pub payload: String,
+    /// Attempts so far.
+    pub attempts: u32,
+}
+
+/// A stored push, found by its idempotency key.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PushRecord {
+    /// Push id.
+    pub push_id: i64,
+    /// Idempotency key.
+    pub idempotency_key: Option<String>,
+    /// Where it went.
+    #[serde(flatten)]
+    pub key: PushKey,
+    /// Documents.
+    pub n_docs: u64,
+    /// Arrival time.
+    pub received_at: String,
+}
+
+/// Per-cohort and per-window breakdown of one version.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VersionDetail {
+    /// The all-cohorts summary.
+    #[serde(flatten)]
+    pub summary: VersionSummary,
+    /// One summary per cohort.
+    pub cohorts: Vec<serde_json::Value>,
+    /// One entry per (cohort, window).
+    pub windows: Vec<serde_json::Value>,
+}
+
+/// Totals for health checks and load tests.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Totals {
+    /// Models.
+    pub models: u64,
+    /// Accepted (non-duplicate) pushes.
+    pub pushes: u64,
+    /// Documents over all versions (all-cohorts aggregates).
+    pub docs: u64,
+    /// Alerts in any state.
+    pub alerts: u64,
+}
+
+/// Everything the API needs from storage. SQLite implements it; a Postgres backend can follow.
+pub trait Store: Send + Sync + 'static {
+    /// Store a push: merge it into its window, cohort and version aggregates, evaluate the rules.
+    /// A repeated idempotency key adds nothing and returns the first push.
+    fn push(
+        &self,
+        key: &PushKey,
+        idempotency_key: Option<&str>,
+        profile: Profile,
+    ) -> StoreResult<PushOutcome>;
+    /// A push by idempotency key.
+    fn push_by_key(&self, idempotency_key: &str) -> StoreResult<Option<PushRecord>>;
+    /// All models with status.
+    fn models(&self) -> StoreResult<Vec<ModelSummary>>;
+    /// The versions of a model in arrival order (all-cohorts aggregates).
+    fn versions(&self, model: &str) -> StoreResult<Vec<VersionSummary>>;
+    /// One version with its cohorts and windows.
+    fn version(&self, model: &str, version: &str) -> StoreResult<VersionDetail>;
+    /// The merged profile of a version (cohort `*` for all).
+    fn version_profile(&self, model: &str, version: &str, cohort: &str) -> StoreResult<Profile>;
+    /// A metric over versions (`by_window` false) or over the windows of each version.
+    fn series(
+        &self,
+        model: &str,
+        metric: &str,
+        cohort: &str,
+        by_window: bool,
+    ) -> StoreResult<Vec<SeriesPoint>>;
+    /// Make a version the model's baseline; `freeze` snapshots it now.
+    fn set_baseline_version(&self, model: &str, version: &str, freeze: bool) -> StoreResult<Baseline>;
+    /// Make a reference corpus profile the model's baseline (always frozen).
+    fn set_baseline_reference(
+        &self,
+        model: &str,
+        profile: Profile,
+        chunks: Vec<Metrics>,
+    ) -> StoreResult<Baseline>;
+    /// Freeze a live version baseline.
+    fn freeze_baseline(&self, model: &str) -> StoreResult<Baseline>;
+    /// The model's baseline.
+    fn baseline(&self, model: &str) -> StoreResult<Option<Baseline>>;
+    /// The baseline's value and chunk values of one metric (what rules and charts use).
+    fn baseline_values(&self, model: &str, metric: &str) -> StoreResult<Option<BaselineValues>>;
+    /// Create a rule.
+    fn create_rule(&self, spec: &RuleSpec) -> StoreResult<Rule>;
+    /// All rules.
+    fn rules(&self) -> StoreResult<Vec<Rule>>;
+    /// One rule.
+    fn rule(&self, id: i64) -> StoreResult<Rule>;
+    /// Replace a rule.
+    fn update_rule(&self, id: i64, spec: &RuleSpec) -> StoreResult<Rule>;
+    /// Delete a rule (its alerts stay, resolved).
+    fn delete_rule(&self, id: i64) -> StoreResult<()>;
+    /// Alerts, newest first.
+    fn alerts(&self, filter: &AlertFilter) -> StoreResult<Vec<Alert>>;
+    /// One alert.
+    fn alert(&self, id: i64) -> StoreResult<Alert>;
+    /// Acknowledge an open alert.
+    fn acknowledge(&self, id: i64, by: &str) -> StoreResult<Alert>;
+    /// Subscribe a webhook.
+    fn create_webhook(&self, url: &str, secret: Option<&str>) -> StoreResult<Webhook>;
+    /// All webhooks.
+    fn webhooks(&self) -> StoreResult<Vec<Webhook>>;
+    /// Delete a webhook and its pending deliveries.
+    fn delete_webhook(&self, id: i64) -> StoreResult<()>;
+    /// Deliveries of a webhook, newest first.
+    fn deliveries(&self, webhook_id: i64) -> StoreResult<Vec<Delivery>>;
+    /// Deliveries due at `now_ms`.
+    fn due_deliveries(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<DueDelivery>>;
+    /// Record an attempt: delivered, or retry at `retry_at_ms` (`None`: give up).
+    fn record_attempt(&self, id: i64, error: Option<&str>, retry_at_ms: Option<i64>) -> StoreResult<()>;
+    /// A server setting.
+    fn setting(&self, key: &str) -> StoreResult<Option<String>>;
+    /// Set a server setting.
+    fn set_setting(&self, key: &str, value: &str) -> StoreResult<()>;
+    /// Totals.
+    fn totals(&self) -> StoreResult<Totals>;
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    max_decoded: usize,
+}
+
+impl SqliteStore {
+    /// Open (or create) a database file, migrating it to the current schema.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let conn = Connection::open(path)?;
+        Self::prepare(conn, &path.display().to_string())
+    }
+
+    /// An in-memory database (tests).
+    pub fn in_memory() -> StoreResult<Self> {
+        Self::prepare(Connection::open_in_memory()?, ":memory:")
+    }
+
+    fn prepare(mut conn: Connection, name: &str) -> StoreResult<Self> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        if app != APPLICATION_ID && (app != 0 || tables > 0) {
+            return Err(StoreError::NotOurs { path: name.to_string(), found: app });
+        }
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: name.to_string(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // WAL + NORMAL: a committed push survives a killed process (it is in the WAL); only a power
+        // loss can lose the last commits.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        if version < SCHEMA_VERSION {
+            let tx = conn.transaction()?;
+            for migration in &MIGRATIONS[version as usize..] {
+                tx.execute_batch(migration)?;
+            }
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            tx.commit()?;
+        }
+        Ok(Self { conn: Mutex::new(conn), max_decoded: usize::MAX })
+    }
+
+    /// Refuse stored profiles that decompress past this size (defaults to no limit).
+    pub fn with_max_decoded(mut self, bytes: usize) -> Self {
+        self.max_decoded = bytes;
+        self
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock rolls its transaction back on drop; the connection is fine.
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn decode(&self, bytes: &[u8]) -> StoreResult<Profile> {
+        Profile::from_bytes_limited(bytes, Path::new("<stored profile>"), self.max_decoded)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+}
+
+fn encode(profile: &Profile) -> StoreResult<Vec<u8>> {
+    profile.to_bytes().map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn unknown_model(model: &str) -> StoreError {
+    ApiError::not_found(format!("no model `{model}` (push to it first)")).into()
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+const ALERT_COLUMNS: &str = "id, rule_id, model, cohort, version, last_version, metric, direction, state, value, threshold, last_value, opened_at, acknowledged_at, acknowledged_by, resolved_at";
+
+fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
+    let direction: String = r.get(7)?;
+    let state: String = r.get(8)?;
+    Ok(Alert {
+        id: r.get(0)?,
+        rule_id: r.get(1)?,
+        model: r.get(2)?,
+        cohort: r.get(3)?,
+        version: r.get(4)?,
+        last_version: r.get(5)?,
+        metric: r.get(6)?,
+        direction: if direction == "above" { RuleDirection::Above } else { RuleDirection::Below },
+        state: AlertState::parse(&state).unwrap_or(AlertState::Open),
+        value: r.get(9)?,
+        threshold: r.get(10)?,
+        last_value: r.get(11)?,
+        opened_at: r.get(12)?,
+        acknowledged_at: r.get(13)?,
+        acknowledged_by: r.get(14)?,
+        resolved_at: r.get(15)?,
+    })
+}
+
+fn rule_from(id: i64, spec: &str, created_at: String) -> StoreResult<Rule> {
+    let spec: RuleSpec = from_json(spec)?;
+    Ok(Rule {
+        id,
+        name: spec.name,
+        model: spec.model,
+        cohort: spec.cohort,
+        metric: spec.metric,
+        direction: spec.direction.unwrap_or(RuleDirection::Above),
+        kind: spec.kind,
+        threshold: spec.threshold,
+        k: spec.k.unwrap_or(3.0),
+        min_docs: spec.min_docs.unwrap_or(1),
+        open_after: spec.open_after.unwrap_or(1),
+        resolve_after: spec.resolve_after.unwrap_or(1),
+        enabled: spec.enabled.unwrap_or(true),
+        created_at,
+    })
+}
+
+/// The stored baseline row.
+struct BaselineRow {
+    kind: String,
+    version: Option<String>,
+    frozen: bool,
+    profile: Option<Vec<u8>>,
+    metrics: Option<String>,
+    chunk_metrics: Option<String>,
+    created_at: String,
+}
+
+fn baseline_row(tx: &Connection, model: &str) -> StoreResult<Option<BaselineRow>> {
+    Ok(tx
+        .query_row(
+            "SELECT kind, version, frozen, profile, metrics, chunk_metrics, created_at FROM baselines WHERE model = ?1",
+            [model],
+            |r| {
+                Ok(BaselineRow {
+                    kind: r.get(0)?,
+                    version: r.get(1)?,
+                    frozen: r.get::<_, i64>(2)? != 0,
+                    profile: r.get(3)?,
+                    metrics: r.get(4)?,
+                    chunk_metrics: r.get(5)?,
+                    created_at: r.get(6)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Metrics of every push of a version (the chunks of a version baseline).
+fn push_metrics(tx: &Connection, model: &str, version: &str) -> StoreResult<Vec<Metrics>> {
+    let mut stmt =
+        tx.prepare_cached("SELECT metrics FROM pushes WHERE model = ?1 AND version = ?2 ORDER BY id")?;
+    let rows = stmt.query_map([model, version], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(from_json(&row?)?);
+    }
+    Ok(out)
+}
+
+impl SqliteStore {
+    /// The baseline profile, metrics and chunks of a model, as they are now.
+    fn resolved_baseline(
+        &self,
+        tx: &Connection,
+        model: &str,
+    ) -> StoreResult<Option<(Profile, Metrics, Vec<Metrics>)>> {
+        let Some(row) = baseline_row(tx, model)? else { return Ok(None) };
+        if row.frozen || row.kind == "reference" {
+            let profile = match &row.profile {
+                Some(bytes) => self.decode(bytes)?,
+                None => return Ok(None),
+            };
+            let metrics = row.metrics.as_deref().map(from_json).transpose()?.unwrap_or_default();
+            let chunks = row.chunk_metrics.as_deref().map(from_json).transpose()?.unwrap_or_default();
+            return Ok(Some((profile, metrics, chunks)));
+        }
+        let version = row.version.unwrap_or_default();
+        let stored: Option<(Vec<u8>, String)> = tx
+            .query_row(
+                "SELECT profile, metrics FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+                params![model, version, ALL_COHORTS],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((bytes, metrics)) = stored else { return Ok(None) };
+        Ok(Some((self.decode(&bytes)?, from_json(&metrics)?, push_metrics(tx, model, &version)?)))
+    }
+
+    /// Merge `profile` into one aggregate row and recompute its metrics.
+    #[allow(clippy::too_many_arguments)]
+    fn merge_into(
+        &self,
+        tx: &Transaction<'_>,
+        key: &PushKey,
+        cohort: &str,
+        window: Option<&str>,
+        profile: &Profile,
+        baseline: Option<&Profile>,
+        at: &str,
+    ) -> StoreResult<(Profile, Metrics)> {
+        let stored: Option<Vec<u8>> = match window {
+            Some(w) => tx
+                .query_row(
+                    "SELECT profile FROM windows WHERE model = ?1 AND version = ?2 AND cohort = ?3 AND window = ?4",
+                    params![key.model, key.version, cohort, w],
+                    |r| r.get(0),
+                )
+                .optional()?,
+            None => tx
+                .query_row(
+                    "SELECT profile FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+                    params![key.model, key.version, cohort],
+                    |r| r.get(0),
+                )
+                .optional()?,
+        };
+        let stored = stored.map(|b| self.decode(&b)).transpose()?;
+        let merged = profiles::merge(stored, profile.clone())?;
+        let metrics = profiles::metrics(&merged, baseline)?;
+        let bytes = encode(&merged)?;
+        let metrics_json = to_json(&metrics)?;
+        let (n_docs, n_tokens) = (merged.n_docs() as i64, merged.n_tokens() as i64);
+        match window {
+            Some(w) => {
+                tx.execute(
+                    "INSERT INTO windows (model, version, cohort, window, n_docs, pushes, profile, metrics, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8)
+                     ON CONFLICT (model, version, cohort, window) DO UPDATE SET
+                       n_docs = excluded.n_docs, pushes = pushes + 1, profile = excluded.profile,
+                       metrics = excluded.metrics, updated_at = excluded.updated_at",
+                    params![key.model, key.version, cohort, w, n_docs, bytes, metrics_json, at],
+                )?;
+            }
+            None => {
+                let seq: i64 = tx.query_row(
+                    "SELECT coalesce((SELECT seq FROM versions WHERE model = ?1 AND version = ?2 LIMIT 1),
+                                     (SELECT coalesce(max(seq), 0) + 1 FROM versions WHERE model = ?1))",
+                    params![key.model, key.version],
+                    |r| r.get(0),
+                )?;
+                tx.execute(
+                    "INSERT INTO versions (model, version, cohort, seq, first_seen, last_seen, n_docs, n_tokens, pushes, profile, metrics)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, 1, ?8, ?9)
+                     ON CONFLICT (model, version, cohort) DO UPDATE SET
+                       last_seen = excluded.last_seen, n_docs = excluded.n_docs, n_tokens = excluded.n_tokens,
+                       pushes = pushes + 1, profile = excluded.profile, metrics = excluded.metrics",
+                    params![key.model, key.version, cohort, seq, at, n_docs, n_tokens, bytes, metrics_json],
+                )?;
+            }
+        }
+        Ok((merged, metrics))
+    }
+
+    /// Evaluate every matching rule on the version's aggregates; open and resolve alerts.
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_rules(
+        &self,
+        tx: &Transaction<'_>,
+        key: &PushKey,
+        all: (&Profile, &Metrics),
+        cohort: (&Profile, &Metrics),
+        baseline: Option<&(Profile, Metrics, Vec<Metrics>)>,
+        at: &str,
+        outcome: &mut PushOutcome,
+    ) -> StoreResult<()> {
+        let rules = rules_in(tx)?;
+        for rule in rules.iter().filter(|r| r.enabled) {
+            if rule.model.as_ref().is_some_and(|m| *m != key.model) {
+                continue;
+            }
+            let (scope, (profile, metrics)) = match &rule.cohort {
+                None => (ALL_COHORTS, all),
+                Some(c) if *c == key.cohort => (c.as_str(), cohort),
+                Some(_) => continue,
+            };
+            if profile.n_docs() < rule.min_docs {
+                continue;
+            }
+            let Some(value) = metrics.get(&rule.metric).copied().flatten() else { continue };
+            let baseline_values = baseline.map(|(_, m, chunks)| BaselineValues {
+                value: m.get(&rule.metric).copied().flatten(),
+                chunks: chunks.iter().filter_map(|c| c.get(&rule.metric).copied().flatten()).collect(),
+            });
+            let Ok(threshold) = rules::threshold(rule, baseline_values.as_ref()) else { continue };
+            let breached = rules::breaches(rule.direction, value, threshold);
+            let state: Hysteresis = tx
+                .query_row(
+                    "SELECT breaches, clears FROM rule_state WHERE rule_id = ?1 AND model = ?2 AND cohort = ?3",
+                    params![rule.id, key.model, scope],
+                    |r| Ok(Hysteresis { breaches: r.get(0)?, clears: r.get(1)? }),
+                )
+                .optional()?
+                .unwrap_or_default();
+            let active: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM alerts WHERE rule_id = ?1 AND model = ?2 AND cohort = ?3 AND state != 'resolved'",
+                    params![rule.id, key.model, scope],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let (next, transition) = rules::step(state, breached, active.is_some(), rule);
+            tx.execute(
+                "INSERT INTO rule_state (rule_id, model, cohort, breaches, clears) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (rule_id, model, cohort) DO UPDATE SET breaches = excluded.breaches, clears = excluded.clears",
+                params![rule.id, key.model, scope, next.breaches, next.clears],
+            )?;
+            match (transition, active) {
+                (Transition::Open, _) => {
+                    let direction = if rule.direction == RuleDirection::Above { "above" } else { "below" };
+                    tx.execute(
+                        "INSERT INTO alerts (rule_id, model, cohort, version, last_version, metric, direction, state, value, threshold, last_value, opened_at)
+                         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, 'open', ?7, ?8, ?7, ?9)",
+                        params![rule.id, key.model, scope, key.version, rule.metric, direction, value, threshold, at],
+                    )?;
+                    let alert = alert_in(tx, tx.last_insert_rowid())?;
+                    enqueue(tx, &alert, "alert.opened")?;
+                    outcome.alerts_opened.push(alert);
+                }
+                (Transition::Resolve, Some(id)) => {
+                    tx.execute(
+                        "UPDATE alerts SET state = 'resolved', resolved_at = ?2, last_value = ?3, last_version = ?4 WHERE id = ?1",
+                        params![id, at, value, key.version],
+                    )?;
+                    let alert = alert_in(tx, id)?;
+                    enqueue(tx, &alert, "alert.resolved")?;
+                    outcome.alerts_resolved.push(alert);
+                }
+                (_, Some(id)) => {
+                    tx.execute(
+                        "UPDATE alerts SET last_value = ?2, last_version = ?3 WHERE id = ?1",
+                        params![id, value, key.version],
+                    )?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn rules_in(tx: &Connection) -> StoreResult<Vec<Rule>> {
+    let mut stmt = tx.prepare_cached("SELECT id, spec, created_at FROM rules ORDER BY id")?;
+    let rows =
+        stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, spec, created_at) = row?;
+        out.push(rule_from(id, &spec, created_at)?);
+    }
+    Ok(out)
+}
+
+fn alert_in(tx: &Connection, id: i64) -> StoreResult<Alert> {
+    tx.query_row(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1"), [id], alert_row)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(format!("no alert {id}")).into())
+}
+
+/// Queue one delivery of `event` per webhook (in the caller's transaction: an outbox).
+fn enqueue(tx: &Connection, alert: &Alert, event: &str) -> StoreResult<()> {
+    let payload = to_json(&serde_json::json!({"event": event, "alert": alert, "sent_by": "tailwatch"}))?;
+    tx.execute(
+        "INSERT INTO deliveries (webhook_id, alert_id, event, payload, next_attempt_ms)
+         SELECT id, ?1, ?2, ?3, ?4 FROM webhooks",
+        params![alert.id, event, payload, now_ms()],
+    )?;
+    Ok(())
+}
+
+fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(VersionSummary, String)> {
+    Ok((
+        VersionSummary {
+            version: r.get(0)?,
+            seq: r.get(1)?,
+            n_docs: r.get::<_, i64>(2)? as u64,
+            n_tokens: r.get::<_, i64>(3)? as u64,
+            pushes: r.get::<_, i64>(4)? as u64,
+            first_seen: r.get(5)?,
+            last_seen: r.get(6)?,
+            metrics: Metrics::new(),
+        },
+        r.get(7)?,
+    ))
+}
+
+fn model_exists(tx: &Connection, model: &str) -> StoreResult<()> {
+    let found: Option<i64> =
+        tx.query_row("SELECT 1 FROM models WHERE name = ?1", [model], |r| r.get(0)).optional()?;
+    found.map(|_| ()).ok_or_else(|| unknown_model(model))
+}
+
+impl Store for SqliteStore {
+    fn push(
+        &self,
+        key: &PushKey,
+        idempotency_key: Option<&str>,
+        profile: Profile,
+    ) -> StoreResult<PushOutcome> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let at = now();
+        let version_totals = |tx: &Transaction<'_>| -> StoreResult<(u64, u64)> {
+            Ok(tx
+                .query_row(
+                    "SELECT n_docs, pushes FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+                    params![key.model, key.version, ALL_COHORTS],
+                    |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+                )
+                .optional()?
+                .unwrap_or((0, 0)))
+        };
+        if let Some(k) = idempotency_key {
+            let seen: Option<(i64, PushKey, i64)> = tx
+                .query_row(
+                    "SELECT id, model, version, cohort, window, n_docs FROM pushes WHERE idempotency_key = ?1",
+                    [k],
+                    |r| {
+                        Ok((
+                            r.get(0)?,
+                            PushKey { model: r.get(1)?, version: r.get(2)?, cohort: r.get(3)?, window: r.get(4)? },
+                            r.get(5)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            if let Some((push_id, seen_key, n_docs)) = seen {
+                if seen_key != *key {
+                    return Err(ApiError::conflict(format!(
+                        "idempotency key `{k}` was used for {}/{} (cohort {}, window {})",
+                        seen_key.model, seen_key.version, seen_key.cohort, seen_key.window
+                    ))
+                    .into());
+                }
+                let (version_docs, version_pushes) = version_totals(&tx)?;
+                return Ok(PushOutcome {
+                    push_id,
+                    duplicate: true,
+                    key: key.clone(),
+                    n_docs: n_docs as u64,
+                    version_docs,
+                    version_pushes,
+                    alerts_opened: Vec::new(),
+                    alerts_resolved: Vec::new(),
+                });
+            }
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO models (name, created_at) VALUES (?1, ?2)",
+            params![key.model, at],
+        )?;
+        // The baseline as it was before this push (a live baseline version sees itself after it).
+        let mut baseline = self.resolved_baseline(&tx, &key.model)?;
+        let own_metrics = profiles::metrics(&profile, baseline.as_ref().map(|b| &b.0))?;
+        tx.execute(
+            "INSERT INTO pushes (idempotency_key, model, version, cohort, window, n_docs, n_tokens, metrics, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                idempotency_key,
+                key.model,
+                key.version,
+                key.cohort,
+                key.window,
+                profile.n_docs() as i64,
+                profile.n_tokens() as i64,
+                to_json(&own_metrics)?,
+                at
+            ],
+        )?;
+        let push_id = tx.last_insert_rowid();
+        let base_profile = baseline.as_ref().map(|b| b.0.clone());
+        let base = base_profile.as_ref();
+        self.merge_into(&tx, key, &key.cohort, Some(&key.window), &profile, base, &at)?;
+        self.merge_into(&tx, key, ALL_COHORTS, Some(&key.window), &profile, base, &at)?;
+        let cohort = self.merge_into(&tx, key, &key.cohort, None, &profile, base, &at)?;
+        let all = self.merge_into(&tx, key, ALL_COHORTS, None, &profile, base, &at)?;
+        if let Some(row) = baseline_row(&tx, &key.model)?
+            && !row.frozen
+            && row.version.as_deref() == Some(key.version.as_str())
+        {
+            baseline = self.resolved_baseline(&tx, &key.model)?;
+        }
+        let (version_docs, version_pushes) = version_totals(&tx)?;
+        let mut outcome = PushOutcome {
+            push_id,
+            duplicate: false,
+            key: key.clone(),
+            n_docs: profile.n_docs(),
+            version_docs,
+            version_pushes,
+            alerts_opened: Vec::new(),
+            alerts_resolved: Vec::new(),
+        };
+        self.evaluate_rules(
+            &tx,
+            key,
+            (&all.0, &all.1),
+            (&cohort.0, &cohort.1),
+            baseline.as_ref(),
+            &at,
+            &mut outcome,
+        )?;
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    fn push_by_key(&self, idempotency_key: &str) -> StoreResult<Option<PushRecord>> {
+        let conn = self.lock();
+        Ok(conn
+            .query_row(
+                "SELECT id, idempotency_key, model, version, cohort, window, n_docs, received_at FROM pushes WHERE idempotency_key = ?1",
+                [idempotency_key],
+                |r| {
+                    Ok(PushRecord {
+                        push_id: r.get(0)?,
+                        idempotency_key: r.get(1)?,
+                        key: PushKey { model: r.get(2)?, version: r.get(3)?, cohort: r.get(4)?, window: r.get(5)? },
+                        n_docs: r.get::<_, i64>(6)? as u64,
+                        received_at: r.get(7)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn models(&self) -> StoreResult<Vec<ModelSummary>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT m.name,
+                    (SELECT count(*) FROM versions v WHERE v.model = m.name AND v.cohort = '*'),
+                    (SELECT version FROM versions v WHERE v.model = m.name AND v.cohort = '*' ORDER BY seq DESC LIMIT 1),
+                    (SELECT max(last_seen) FROM versions v WHERE v.model = m.name AND v.cohort = '*'),
+                    (SELECT count(*) FROM alerts a WHERE a.model = m.name AND a.state = 'open'),
+                    (SELECT count(*) FROM alerts a WHERE a.model = m.name AND a.state = 'acknowledged'),
+                    EXISTS (SELECT 1 FROM baselines b WHERE b.model = m.name)
+             FROM models m ORDER BY m.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let open: i64 = r.get(4)?;
+            let acknowledged: i64 = r.get(5)?;
+            Ok(ModelSummary {
+                model: r.get(0)?,
+                versions: r.get::<_, i64>(1)? as u64,
+                latest_version: r.get(2)?,
+                last_seen: r.get(3)?,
+                active_alerts: (open + acknowledged) as u64,
+                status: if open > 0 {
+                    "alerting"
+                } else if acknowledged > 0 {
+                    "acknowledged"
+                } else {
+                    "ok"
+                }
+                .to_string(),
+                has_baseline: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn versions(&self, model: &str) -> StoreResult<Vec<VersionSummary>> {
+        let conn = self.lock();
+        model_exists(&conn, model)?;
+        let mut stmt = conn.prepare(
+            "SELECT version, seq, n_docs, n_tokens, pushes, first_seen, last_seen, metrics FROM versions
+             WHERE model = ?1 AND cohort = '*' ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([model], summary_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut summary, metrics) = row?;
+            summary.metrics = from_json(&metrics)?;
+            out.push(summary);
+        }
+        Ok(out)
+    }
+
+    fn version(&self, model: &str, version: &str) -> StoreResult<VersionDetail> {
+        let conn = self.lock();
+        model_exists(&conn, model)?;
+        let mut stmt = conn.prepare(
+            "SELECT version, seq, n_docs, n_tokens, pushes, first_seen, last_seen, metrics, cohort FROM versions
+             WHERE model = ?1 AND version = ?2 ORDER BY cohort",
+        )?;
+        let rows = stmt.query_map([model, version], |r| Ok((summary_row(r)?, r.get::<_, String>(8)?)))?;
+        let mut summary = None;
+        let mut cohorts = Vec::new();
+        for row in rows {
+            let ((mut s, metrics), cohort) = row?;
+            s.metrics = from_json(&metrics)?;
+            if cohort == ALL_COHORTS {
+                summary = Some(s);
+            } else {
+                cohorts.push(serde_json::json!({"cohort": cohort, "n_docs": s.n_docs, "pushes": s.pushes, "metrics": s.metrics}));
+            }
+        }
+        let summary = summary
+            .ok_or_else(|| ApiError::not_found(format!("model `{model}` has no version `{version}`")))?;
+        let mut stmt = conn.prepare(
+            "SELECT cohort, window, n_docs, pushes, metrics FROM windows WHERE model = ?1 AND version = ?2 ORDER BY window, cohort",
+        )?;
+        let rows = stmt.query_map([model, version], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut windows = Vec::new();
+        for row in rows {
+            let (cohort, window, n_docs, pushes, metrics) = row?;
+            let metrics: Metrics = from_json(&metrics)?;
+            windows.push(serde_json::json!({"cohort": cohort, "window": window, "n_docs": n_docs, "pushes": pushes, "metrics": metrics}));
+        }
+        Ok(VersionDetail { summary, cohorts, windows })
+    }
+
+    fn version_profile(&self, model: &str, version: &str, cohort: &str) -> StoreResult<Profile> {
+        let conn = self.lock();
+        model_exists(&conn, model)?;
+        let bytes: Option<Vec<u8>> = conn
+            .query_row(
+                "SELECT profile FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+                params![model, version, cohort],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let bytes = bytes.ok_or_else(|| {
+            ApiError::not_found(format!("model `{model}` has no version `{version}` (cohort `{cohort}`)"))
+        })?;
+        self.decode(&bytes)
+    }
+
+    fn series(
+        &self,
+        model: &str,
+        metric: &str,
+        cohort: &str,
+        by_window: bool,
+    ) -> StoreResult<Vec<SeriesPoint>> {
+        let conn = self.lock();
+        model_exists(&conn, model)?;
+        let sql = if by_window {
+            "SELECT w.version, w.window, w.n_docs, w.metrics FROM windows w
+             JOIN versions v ON v.model = w.model AND v.version = w.version AND v.cohort = '*'
+             WHERE w.model = ?1 AND w.cohort = ?2 ORDER BY w.window, v.seq"
+        } else {
+            "SELECT version, NULL, n_docs, metrics FROM versions WHERE model = ?1 AND cohort = ?2 ORDER BY seq"
+        };
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt.query_map([model, cohort], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut alerts_of = conn.prepare_cached(
+            "SELECT id FROM alerts WHERE model = ?1 AND cohort = ?2 AND metric = ?3 AND version = ?4 ORDER BY id",
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (version, window, n_docs, metrics) = row?;
+            let metrics: Metrics = from_json(&metrics)?;
+            let alerts = if by_window {
+                Vec::new()
+            } else {
+                alerts_of
+                    .query_map(params![model, cohort, metric, version], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            out.push(SeriesPoint {
+                version,
+                window,
+                n_docs: n_docs as u64,
+                value: metrics.get(metric).copied().flatten(),
+                alerts,
+            });
+        }
+        Ok(out)
+    }
+
+    fn set_baseline_version(&self, model: &str, version: &str, freeze: bool) -> StoreResult<Baseline> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        model_exists(&tx, model)?;
+        let stored: Option<(Vec<u8>, String)> = tx
+            .query_row(
+                "SELECT profile, metrics FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+                params![model, version, ALL_COHORTS],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((profile, metrics)) = stored else {
+            return Err(ApiError::not_found(format!("model `{model}` has no version `{version}`")).into());
+        };
+        let (profile, metrics, chunks) = if freeze {
+            (Some(profile), Some(metrics), Some(to_json(&push_metrics(&tx, model, version)?)?))
+        } else {
+            (None, None, None)
+        };
+        tx.execute(
+            "INSERT OR REPLACE INTO baselines (model, kind, version, frozen, profile, metrics, chunk_metrics, created_at)
+             VALUES (?1, 'version', ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![model, version, freeze as i64, profile, metrics, chunks, now()],
+        )?;
+        tx.commit()?;
+        drop(conn);
+        self.baseline(model)?.ok_or_else(|| StoreError::Corrupt("baseline vanished".into()))
+    }
+
+    fn set_baseline_reference(
+        &self,
+        model: &str,
+        profile: Profile,
+        chunks: Vec<Metrics>,
+    ) -> StoreResult<Baseline> {
+        let metrics = profiles::metrics(&profile, None)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute("INSERT OR IGNORE INTO models (name, created_at) VALUES (?1, ?2)", params![model, now()])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO baselines (model, kind, version, frozen, profile, metrics, chunk_metrics, created_at)
+             VALUES (?1, 'reference', NULL, 1, ?2, ?3, ?4, ?5)",
+            params![model, encode(&profile)?, to_json(&metrics)?, to_json(&chunks)?, now()],
+        )?;
+        tx.commit()?;
+        drop(conn);
+        self.baseline(model)?.ok_or_else(|| StoreError::Corrupt("baseline vanished".into()))
+    }
+
+    fn freeze_baseline(&self, model: &str) -> StoreResult<Baseline> {
+        let version = {
+            let conn = self.lock();
+            model_exists(&conn, model)?;
+            let row = baseline_row(&conn, model)?
+                .ok_or_else(|| ApiError::not_found(format!("model `{model}` has no baseline")))?;
+            if row.frozen {
+                return Err(ApiError::conflict(format!("the baseline of `{model}` is already frozen")).into());
+            }
+            row.version.unwrap_or_default()
+        };
+        self.set_baseline_version(model, &version, true)
+    }
+
+    fn baseline(&self, model: &str) -> StoreResult<Option<Baseline>> {
+        let conn = self.lock();
+        model_exists(&conn, model)?;
+        let Some(row) = baseline_row(&conn, model)? else { return Ok(None) };
+        let Some((profile, metrics, chunks)) = self.resolved_baseline(&conn, model)? else {
+            return Err(StoreError::Corrupt(format!("the baseline of `{model}` names a missing version")));
+        };
+        Ok(Some(Baseline {
+            model: model.to_string(),
+            kind: row.kind,
+            version: row.version,
+            frozen: row.frozen,
+            n_docs: profile.n_docs(),
+            chunks: chunks.len(),
+            metrics,
+            created_at: row.created_at,
+        }))
+    }
+
+    fn baseline_values(&self, model: &str, metric: &str) -> StoreResult<Option<BaselineValues>> {
+        let conn = self.lock();
+        Ok(self.resolved_baseline(&conn, model)?.map(|(_, metrics, chunks)| BaselineValues {
+            value: metrics.get(metric).copied().flatten(),
+            chunks: chunks.iter().filter_map(|c| c.get(metric).copied().flatten()).collect(),
+        }))
+    }
+
+    fn create_rule(&self, spec: &RuleSpec) -> StoreResult<Rule> {
+        let spec = rules::validate(spec)?;
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO rules (spec, created_at) VALUES (?1, ?2)",
+            params![to_json(&spec)?, now()],
+        )?;
+        let id = conn.last_insert_rowid();
+        drop(conn);
+        self.rule(id)
+    }
+
+    fn rules(&self) -> StoreResult<Vec<Rule>> {
+        rules_in(&self.lock())
+    }
+
+    fn rule(&self, id: i64) -> StoreResult<Rule> {
+        let conn = self.lock();
+        let row: Option<(String, String)> = conn
+            .query_row("SELECT spec, created_at FROM rules WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let (spec, created_at) = row.ok_or_else(|| ApiError::not_found(format!("no rule {id}")))?;
+        rule_from(id, &spec, created_at)
+    }
+
+    fn update_rule(&self, id: i64, spec: &RuleSpec) -> StoreResult<Rule> {
+        let spec = rules::validate(spec)?;
+        let conn = self.lock();
+        let changed =
+            conn.execute("UPDATE rules SET spec = ?2 WHERE id = ?1", params![id, to_json(&spec)?])?;
+        if changed == 0 {
+            return Err(ApiError::not_found(format!("no rule {id}")).into());
+        }
+        conn.execute("DELETE FROM rule_state WHERE rule_id = ?1", [id])?;
+        drop(conn);
+        self.rule(id)
+    }
+
+    fn delete_rule(&self, id: i64) -> StoreResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        if tx.execute("DELETE FROM rules WHERE id = ?1", [id])? == 0 {
+            return Err(ApiError::not_found(format!("no rule {id}")).into());
+        }
+        tx.execute("DELETE FROM rule_state WHERE rule_id = ?1", [id])?;
+        tx.execute(
+            "UPDATE alerts SET state = 'resolved', resolved_at = ?2 WHERE rule_id = ?1 AND state != 'resolved'",
+            params![id, now()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn alerts(&self, filter: &AlertFilter) -> StoreResult<Vec<Alert>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR model = ?2) ORDER BY id DESC"
+        ))?;
+        let rows = stmt.query_map(params![filter.state.map(AlertState::as_str), filter.model], alert_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn alert(&self, id: i64) -> StoreResult<Alert> {
+        alert_in(&self.lock(), id)
+    }
+
+    fn acknowledge(&self, id: i64, by: &str) -> StoreResult<Alert> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let alert = alert_in(&tx, id)?;
+        match alert.state {
+            AlertState::Open => {}
+            AlertState::Acknowledged => return Ok(alert),
+            AlertState::Resolved => {
+                return Err(
+                    ApiError::conflict(format!("alert {id} is resolved; nothing to acknowledge")).into()
+                );
+            }
+        }
+        tx.execute(
+            "UPDATE alerts SET state = 'acknowledged', acknowledged_at = ?2, acknowledged_by = ?3 WHERE id = ?1",
+            params![id, now(), by],
+        )?;
+        let alert = alert_in(&tx, id)?;
+        enqueue(&tx, &alert, "alert.acknowledged")?;
+        tx.commit()?;
+        Ok(alert)
+    }
+
+    fn create_webhook(&self, url: &str, secret: Option<&str>) -> StoreResult<Webhook> {
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO webhooks (url, secret, created_at) VALUES (?1, ?2, ?3)",
+            params![url, secret, now()],
+        )?;
+        let id = conn.last_insert_rowid();
+        Ok(Webhook { id, url: url.to_string(), signed: secret.is_some(), created_at: now() })
+    }
+
+    fn webhooks(&self) -> StoreResult<Vec<Webhook>> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare("SELECT id, url, secret IS NOT NULL, created_at FROM webhooks ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Webhook { id: r.get(0)?, url: r.get(1)?, signed: r.get(2)?, created_at: r.get(3)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn delete_webhook(&self, id: i64) -> StoreResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        if tx.execute("DELETE FROM webhooks WHERE id = ?1", [id])? == 0 {
+            return Err(ApiError::not_found(format!("no webhook {id}")).into());
+        }
+        tx.execute("DELETE FROM deliveries WHERE webhook_id = ?1 AND state = 'pending'", [id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn deliveries(&self, webhook_id: i64) -> StoreResult<Vec<Delivery>> {
+        let conn = self.lock();
+        let exists: Option<i64> =
+            conn.query_row("SELECT 1 FROM webhooks WHERE id = ?1", [webhook_id], |r| r.get(0)).optional()?;
+        if exists.is_none() {
+            return Err(ApiError::not_found(format!("no webhook {webhook_id}")).into());
+        }
+        let mut stmt = conn.prepare(
+            "SELECT id, webhook_id, event, alert_id, state, attempts, last_error, delivered_at FROM deliveries
+             WHERE webhook_id = ?1 ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map([webhook_id], |r| {
+            Ok(Delivery {
+                id: r.get(0)?,
+                webhook_id: r.get(1)?,
+                event: r.get(2)?,
+                alert_id: r.get(3)?,
+                state: r.get(4)?,
+                attempts: r.get(5)?,
+                last_error: r.get(6)?,
+                delivered_at: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn due_deliveries(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<DueDelivery>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, w.url, w.secret, d.payload, d.attempts FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+             WHERE d.state = 'pending' AND d.next_attempt_ms <= ?1 ORDER BY d.next_attempt_ms, d.id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now_ms, limit as i64], |r| {
+            Ok(DueDelivery {
+                id: r.get(0)?,
+                url: r.get(1)?,
+                secret: r.get(2)?,
+                payload: r.get(3)?,
+                attempts: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn record_attempt(&self, id: i64, error: Option<&str>, retry_at_ms: Option<i64>) -> StoreResult<()> {
+        let conn = self.lock();
+        match (error, retry_at_ms) {
+            (None, _) => conn.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, state = 'delivered', delivered_at = ?2, last_error = NULL WHERE id = ?1",
+                params![id, now()],
+            )?,
+            (Some(e), Some(at)) => conn.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2, next_attempt_ms = ?3 WHERE id = ?1",
+                params![id, e, at],
+            )?,
+            (Some(e), None) => conn.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2, state = 'failed' WHERE id = ?1",
+                params![id, e],
+            )?,
+        };
+        Ok(())
+    }
+
+    fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+        let conn = self.lock();
+        Ok(conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    fn set_setting(&self, key: &str, value: &str) -> StoreResult<()> {
+        let conn = self.lock();
+        conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)", params![key, value])?;
+        Ok(())
+    }
+
+    fn totals(&self) -> StoreResult<Totals> {
+        let conn = self.lock();
+        Ok(conn.query_row(
+            "SELECT (SELECT count(*) FROM models), (SELECT count(*) FROM pushes),
+                    (SELECT coalesce(sum(n_docs), 0) FROM versions WHERE cohort = '*'), (SELECT count(*) FROM alerts)",
+            [],
+            |r| {
+                Ok(Totals {
+                    models: r.get::<_, i64>(0)? as u64,
+                    pushes: r.get::<_, i64>(1)? as u64,
+                    docs: r.get::<_, i64>(2)? as u64,
+                    alerts: r.get::<_, i64>(3)? as u64,
+                })
+            },
+        )?)
+    }
+}

@@ -1,0 +1,329 @@
+//! The server's records: pushes, rules, alerts, baselines, webhooks (their JSON shapes in the API).
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Metric id → value (`null` when undefined), as in `tailwatch score --json`.
+pub type Metrics = BTreeMap<String, Option<f64>>;
+
+/// The aggregate over every cohort of a version is stored under this cohort name.
+pub const ALL_COHORTS: &str = "*";
+
+/// Where a pushed profile belongs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushKey {
+    /// Model name.
+    pub model: String,
+    /// Model version.
+    pub version: String,
+    /// User cohort (`default` when not given).
+    pub cohort: String,
+    /// Time window label (the UTC date of arrival when not given).
+    pub window: String,
+}
+
+/// What one accepted push did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushOutcome {
+    /// Id of the push.
+    pub push_id: i64,
+    /// True when the idempotency key was seen before: nothing was added.
+    pub duplicate: bool,
+    /// Where it went.
+    #[serde(flatten)]
+    pub key: PushKey,
+    /// Documents in this push.
+    pub n_docs: u64,
+    /// Documents of the version (all cohorts) after the push.
+    pub version_docs: u64,
+    /// Pushes of the version (all cohorts) after the push.
+    pub version_pushes: u64,
+    /// Alerts this push opened.
+    pub alerts_opened: Vec<Alert>,
+    /// Alerts this push resolved.
+    pub alerts_resolved: Vec<Alert>,
+}
+
+/// How a rule's threshold is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThresholdKind {
+    /// `threshold` in the metric's units.
+    Fixed,
+    /// The baseline's value moved by `threshold` × |baseline| in the rule's direction.
+    Relative,
+    /// mean ± `k`·σ of the metric over the baseline's chunks (its pushes; NannyML-style).
+    Adaptive,
+}
+
+/// Which move of the metric breaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleDirection {
+    /// Breach when the value rises past the threshold.
+    Above,
+    /// Breach when the value falls past the threshold.
+    Below,
+}
+
+/// An alert rule as sent by a client (POST / PUT).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// A name for people.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Only this model (all models when absent).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Only this cohort (the all-cohorts aggregate when absent).
+    #[serde(default)]
+    pub cohort: Option<String>,
+    /// Metric id (see `tailwatch metrics`).
+    pub metric: String,
+    /// `above` or `below`; defaults to the metric's collapse direction.
+    #[serde(default)]
+    pub direction: Option<RuleDirection>,
+    /// `fixed`, `relative` or `adaptive`.
+    pub kind: ThresholdKind,
+    /// Fixed: the limit; relative: the share of |baseline| (0.1 = 10 %). Unused for adaptive.
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    /// Adaptive: how many standard deviations (default 3).
+    #[serde(default)]
+    pub k: Option<f64>,
+    /// Do not evaluate until the version holds this many documents (default 1).
+    #[serde(default)]
+    pub min_docs: Option<u64>,
+    /// Consecutive breaching evaluations that open an alert (default 1).
+    #[serde(default)]
+    pub open_after: Option<u32>,
+    /// Consecutive clean evaluations that resolve it (default 1).
+    #[serde(default)]
+    pub resolve_after: Option<u32>,
+    /// Whether the rule is evaluated (default true).
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// A stored rule, defaults filled in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: Option<String>,
+    /// Model filter.
+    pub model: Option<String>,
+    /// Cohort filter.
+    pub cohort: Option<String>,
+    /// Metric id.
+    pub metric: String,
+    /// Breach direction.
+    pub direction: RuleDirection,
+    /// Threshold kind.
+    pub kind: ThresholdKind,
+    /// Fixed limit or relative share.
+    pub threshold: Option<f64>,
+    /// Adaptive: σ multiple.
+    pub k: f64,
+    /// Minimum documents.
+    pub min_docs: u64,
+    /// Breaches to open.
+    pub open_after: u32,
+    /// Clean evaluations to resolve.
+    pub resolve_after: u32,
+    /// Evaluated?
+    pub enabled: bool,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+}
+
+/// State of an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertState {
+    /// Breaching, nobody has looked.
+    Open,
+    /// A person acknowledged it; still breaching.
+    Acknowledged,
+    /// The metric came back within the threshold.
+    Resolved,
+}
+
+impl AlertState {
+    /// Its name in the database and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Open => "open",
+            AlertState::Acknowledged => "acknowledged",
+            AlertState::Resolved => "resolved",
+        }
+    }
+    /// Parse a stored or requested state.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "open" => Some(AlertState::Open),
+            "acknowledged" => Some(AlertState::Acknowledged),
+            "resolved" => Some(AlertState::Resolved),
+            _ => None,
+        }
+    }
+}
+
+/// An alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Id.
+    pub id: i64,
+    /// The rule that opened it.
+    pub rule_id: i64,
+    /// Model.
+    pub model: String,
+    /// Cohort scope (`*` for all cohorts).
+    pub cohort: String,
+    /// The version whose value opened it.
+    pub version: String,
+    /// The latest version evaluated while it was open.
+    pub last_version: String,
+    /// Metric id.
+    pub metric: String,
+    /// State.
+    pub state: AlertState,
+    /// The value that opened it.
+    pub value: f64,
+    /// The threshold it crossed.
+    pub threshold: f64,
+    /// The latest evaluated value.
+    pub last_value: f64,
+    /// Breach direction.
+    pub direction: RuleDirection,
+    /// When it opened (RFC 3339).
+    pub opened_at: String,
+    /// When it was acknowledged.
+    pub acknowledged_at: Option<String>,
+    /// Who acknowledged it.
+    pub acknowledged_by: Option<String>,
+    /// When it resolved.
+    pub resolved_at: Option<String>,
+}
+
+/// A model's baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// Model.
+    pub model: String,
+    /// `version` or `reference`.
+    pub kind: String,
+    /// The version, for `version` baselines.
+    pub version: Option<String>,
+    /// Frozen: a snapshot that later pushes do not change.
+    pub frozen: bool,
+    /// Documents in the baseline profile.
+    pub n_docs: u64,
+    /// Chunks (pushes, or slices of a reference corpus) behind adaptive thresholds.
+    pub chunks: usize,
+    /// The baseline's metrics.
+    pub metrics: Metrics,
+    /// When it was set (RFC 3339).
+    pub created_at: String,
+}
+
+/// A webhook subscription.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Webhook {
+    /// Id.
+    pub id: i64,
+    /// Where to POST.
+    pub url: String,
+    /// Whether payloads are signed (the secret itself is never returned).
+    pub signed: bool,
+    /// Creation time.
+    pub created_at: String,
+}
+
+/// One delivery of an event to a webhook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// Id.
+    pub id: i64,
+    /// Webhook.
+    pub webhook_id: i64,
+    /// `alert.opened`, `alert.acknowledged`, `alert.resolved`.
+    pub event: String,
+    /// The alert.
+    pub alert_id: i64,
+    /// `pending`, `delivered` or `failed` (gave up).
+    pub state: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Last error, if any.
+    pub last_error: Option<String>,
+    /// When it was delivered.
+    pub delivered_at: Option<String>,
+}
+
+/// A version of a model, with its all-cohorts metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionSummary {
+    /// Version name.
+    pub version: String,
+    /// Arrival order within the model (1 = first).
+    pub seq: i64,
+    /// Documents.
+    pub n_docs: u64,
+    /// Tokens.
+    pub n_tokens: u64,
+    /// Pushes.
+    pub pushes: u64,
+    /// First push (RFC 3339).
+    pub first_seen: String,
+    /// Latest push.
+    pub last_seen: String,
+    /// Metrics of the all-cohorts aggregate.
+    pub metrics: Metrics,
+}
+
+/// A model in the overview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    /// Name.
+    pub model: String,
+    /// Versions.
+    pub versions: u64,
+    /// The latest version to arrive.
+    pub latest_version: Option<String>,
+    /// Latest push.
+    pub last_seen: Option<String>,
+    /// Alerts open or acknowledged.
+    pub active_alerts: u64,
+    /// `ok`, `alerting` (an open alert) or `acknowledged` (only acknowledged ones).
+    pub status: String,
+    /// Whether a baseline is set.
+    pub has_baseline: bool,
+}
+
+/// One point of a metric series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesPoint {
+    /// Version.
+    pub version: String,
+    /// Window (for window series), else absent.
+    pub window: Option<String>,
+    /// Documents behind the point.
+    pub n_docs: u64,
+    /// The value.
+    pub value: Option<f64>,
+    /// Ids of alerts opened at this point.
+    pub alerts: Vec<i64>,
+}
+
+/// Current time as RFC 3339 (UTC, milliseconds).
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Today's UTC date, the default window.
+pub fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}

@@ -386,7 +386,7 @@ impl Profile {
             let decoder =
                 zstd::Decoder::new(&bytes[12..]).map_err(|e| not_profile(format!("corrupt body: {e}")))?;
             decoder
-                .take(max_decoded as u64 + 1)
+                .take((max_decoded as u64).saturating_add(1))
                 .read_to_end(&mut body)
                 .map_err(|e| not_profile(format!("corrupt body: {e}")))?;
         }

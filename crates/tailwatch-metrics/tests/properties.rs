@@ -85,6 +85,10 @@ proptest! {
         let bytes = p.to_bytes().unwrap();
         let back = Profile::from_bytes(&bytes, std::path::Path::new("p.twp")).unwrap();
         prop_assert!(back.same_content(&p));
+        // a decompression limit refuses larger bodies and admits smaller ones
+        let path = std::path::Path::new("p.twp");
+        prop_assert!(Profile::from_bytes_limited(&bytes, path, 16).is_err());
+        prop_assert!(Profile::from_bytes_limited(&bytes, path, 1 << 30).unwrap().same_content(&p));
         // any truncation is an error, never a panic
         for cut in [0, 5, 11, 12, bytes.len() / 2, bytes.len().saturating_sub(1)] {
             prop_assert!(Profile::from_bytes(&bytes[..cut], std::path::Path::new("p.twp")).is_err());

@@ -82,7 +82,9 @@ pub fn presented_token(headers: &HeaderMap, cookie: bool) -> Option<String> {
 
 /// Writes need the token; reads too with `--private-reads`. Health and the OpenAPI document are public.
 pub async fn authorize(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let public = matches!(request.uri().path(), "/api/v1/health" | "/api/v1/openapi.json");
+    // (inside the nested router the path has lost its `/api/v1` prefix)
+    let path = request.uri().path().trim_start_matches("/api/v1");
+    let public = matches!(path, "/health" | "/openapi.json");
     let write = !matches!(*request.method(), Method::GET | Method::HEAD);
     if !public && (write || state.config.private_reads) {
         match presented_token(request.headers(), false) {

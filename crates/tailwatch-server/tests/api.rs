@@ -13,3 +13,576 @@ fn health_and_openapi_are_public() {
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/v1/models/{model}/versions/{version}/profiles"]["post"].is_object());
 }
+
+fn docs_json(docs: &[String]) -> String {
+    docs.iter().map(|d| serde_json::json!({"text": d}).to_string() + "\n").collect()
+}
+
+#[test]
+fn every_documented_route_is_served() {
+    let server = start();
+    server.push("m", "v1", "", &diverse_docs(20, 1), None);
+    for (method, path, _) in tailwatch_server::openapi::ROUTES {
+        let concrete = path
+            .replace("{model}", "m")
+            .replace("{version}", "v1")
+            .replace("{id}", "1")
+            .replace("{key}", "k");
+        let reply =
+            call(&method.to_uppercase(), &format!("{}{concrete}", server.base), Some(b"{}"), true, &[]);
+        assert_ne!(reply.status, 405, "{method} {path}: {}", reply.body);
+        if reply.status == 404 {
+            assert!(!reply.message().contains("no such endpoint"), "{method} {path} is not routed");
+        }
+    }
+    let unknown = server.get("/api/v1/nothing-here");
+    assert_eq!((unknown.status, unknown.json()["error"]["code"].as_str()), (404, Some("not_found")));
+    let wrong_method = call("PATCH", &format!("{}/api/v1/models", server.base), None, true, &[]);
+    assert_eq!(wrong_method.status, 405);
+    assert_eq!(wrong_method.json()["error"]["code"], "method_not_allowed");
+}
+
+#[test]
+fn pushes_merge_on_arrival_and_idempotency_keys_prevent_double_counting() {
+    let server = start();
+    let a = diverse_docs(30, 1);
+    let first = server.push("chat", "v1", "?cohort=eu&window=w1", &a, Some("k1"));
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.json()["duplicate"], false);
+    let again = server.push("chat", "v1", "?cohort=eu&window=w1", &a, Some("k1"));
+    assert_eq!(again.status, 200);
+    let j = again.json();
+    assert_eq!((j["duplicate"].as_bool(), j["version_docs"].as_u64()), (Some(true), Some(30)));
+    // the same key for another destination is a conflict, not a silent duplicate
+    let clash = server.push("chat", "v2", "?cohort=eu&window=w1", &a, Some("k1"));
+    assert_eq!(clash.status, 409, "{}", clash.body);
+    // same window, new key: merged into the window, the cohort and the version
+    let b = diverse_docs(20, 2);
+    assert_eq!(server.push("chat", "v1", "?cohort=eu&window=w1", &b, Some("k2")).status, 201);
+    assert_eq!(server.push("chat", "v1", "?cohort=us&window=w2", &b, None).status, 201);
+    let version = server.get("/api/v1/models/chat/versions/v1").json();
+    assert_eq!((version["n_docs"].as_u64(), version["pushes"].as_u64()), (Some(70), Some(3)));
+    let cohorts = version["cohorts"].as_array().unwrap();
+    assert_eq!(cohorts.len(), 2);
+    assert_eq!(cohorts[0]["cohort"], "eu");
+    assert_eq!(cohorts[0]["n_docs"], 50);
+    let w1_all = version["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["cohort"] == "*" && w["window"] == "w1")
+        .unwrap();
+    assert_eq!((w1_all["n_docs"].as_u64(), w1_all["pushes"].as_u64()), (Some(50), Some(2)));
+    // the merged profile equals one profile of all the documents
+    let merged =
+        call("GET", &format!("{}/api/v1/models/chat/versions/v1/profile", server.base), None, false, &[]);
+    assert_eq!(merged.status, 200);
+    let stored = server.get("/api/v1/pushes/k1").json();
+    assert_eq!((stored["model"].as_str(), stored["n_docs"].as_u64()), (Some("chat"), Some(30)));
+    assert_eq!(server.get("/api/v1/pushes/nope").status, 404);
+    assert_eq!(server.get("/api/v1/health").json()["totals"]["pushes"], 3);
+    let listed = server.get("/api/v1/models").json();
+    assert_eq!(listed["models"][0]["model"], "chat");
+    assert_eq!(listed["models"][0]["status"], "ok");
+    let model = server.get("/api/v1/models/chat").json();
+    assert_eq!(model["versions"][0]["version"], "v1");
+    assert_eq!(server.get("/api/v1/models/chat/versions").json()["versions"][0]["n_docs"], 70);
+}
+
+#[test]
+fn raw_outputs_are_profiled_and_bad_lines_are_named() {
+    let server = start();
+    let url = |q: &str| format!("{}/api/v1/models/m/versions/v1/outputs{q}", server.base);
+    let post = |q: &str, body: &[u8]| call("POST", &url(q), Some(body), true, &[]);
+    let ok = post("", docs_json(&diverse_docs(10, 3)).as_bytes());
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    assert_eq!(ok.json()["n_docs"], 10);
+    let nested = post("?field=out.texts", b"{\"out\": {\"texts\": [\"a b c\", \"d e f\"]}}\n");
+    assert_eq!((nested.status, nested.json()["n_docs"].as_u64()), (201, Some(2)));
+    let cases: Vec<(&str, &[u8], &str)> = vec![
+        ("", b"{\"text\": \"fine\"}\n{broken\n", "line 2: invalid JSON"),
+        ("", b"{\"other\": \"x\"}\n", "line 1: missing field `text`"),
+        (
+            "",
+            b"{\"text\": 5}\n",
+            "line 1: field `text` must be a string or an array of strings, found a number",
+        ),
+        ("", b"{\"text\": [\"a\", 1]}\n", "line 1: field `text` must hold strings"),
+        ("", b"{\"text\": \"ok\"}\n\xff\xfe\n", "line 2: invalid UTF-8"),
+        ("", b"", "no records"),
+        ("?tokenizer=klingon", b"{\"text\": \"a\"}\n", "parameter `tokenizer`"),
+        ("?colour=red", b"{\"text\": \"a\"}\n", "invalid query"),
+        ("?lowercase=maybe", b"{\"text\": \"a\"}\n", "invalid query"),
+    ];
+    for (q, body, needle) in cases {
+        let reply = post(q, body);
+        assert_eq!(reply.status, 400, "{q} {:?}: {}", String::from_utf8_lossy(body), reply.body);
+        assert!(reply.message().contains(needle), "expected `{needle}` in {}", reply.body);
+    }
+    // names: not `*`, no control characters, at most 200 bytes
+    let star = call(
+        "POST",
+        &format!("{}/api/v1/models/m/versions/v1/outputs?cohort=*", server.base),
+        Some(b"{\"text\":\"a\"}"),
+        true,
+        &[],
+    );
+    assert_eq!(star.status, 400);
+    assert!(star.message().contains("field `cohort`"), "{}", star.body);
+    let long = "x".repeat(201);
+    let too_long = call(
+        "POST",
+        &format!("{}/api/v1/models/{long}/versions/v1/outputs", server.base),
+        Some(b"{\"text\":\"a\"}"),
+        true,
+        &[],
+    );
+    assert_eq!(too_long.status, 400);
+    let bad_key = call("POST", &url(""), Some(b"{\"text\":\"a\"}"), true, &[("idempotency-key", "")]);
+    assert_eq!(bad_key.status, 400);
+    // nothing bad was stored
+    assert_eq!(server.get("/api/v1/models/m/versions/v1").json()["n_docs"], 12);
+}
+
+#[test]
+fn profiles_that_are_not_profiles_are_refused() {
+    let server = start();
+    let post = |body: &[u8]| {
+        call("POST", &format!("{}/api/v1/models/m/versions/v1/profiles", server.base), Some(body), true, &[])
+    };
+    let garbage = post(b"not a profile at all");
+    assert_eq!(garbage.status, 400);
+    assert!(garbage.message().contains("not a tailwatch profile"), "{}", garbage.body);
+    let mut truncated = profile_bytes(&diverse_docs(10, 4));
+    truncated.truncate(truncated.len() / 2);
+    assert_eq!(post(&truncated).status, 400);
+    let empty = profile_bytes(&[]);
+    let reply = post(&empty);
+    assert_eq!(reply.status, 400);
+    assert!(reply.message().contains("no documents"), "{}", reply.body);
+    let wrong_options = call(
+        "POST",
+        &format!("{}/api/v1/models/m/versions/v1/profiles?tokenizer=words", server.base),
+        Some(&profile_bytes(&diverse_docs(3, 1))),
+        true,
+        &[],
+    );
+    assert_eq!(wrong_options.status, 400);
+    assert_eq!(server.get("/api/v1/models").json()["models"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn oversized_bodies_get_413_and_decompression_bombs_are_refused() {
+    let server = start_with(tailwatch_server::ServerConfig {
+        max_body: 64 * 1024,
+        max_decoded: 2048,
+        ..tailwatch_server::ServerConfig::default()
+    });
+    let big = vec![b'{'; 100_000];
+    let reply = call("POST", &format!("{}/api/v1/rules", server.base), Some(&big), true, &[]);
+    assert_eq!(reply.status, 413, "{}", reply.body);
+    assert_eq!(reply.json()["error"]["code"], "payload_too_large");
+    // a body under the limit that decompresses past the decoded limit
+    let bytes = profile_bytes(&diverse_docs(20, 1));
+    assert!(bytes.len() < 64 * 1024);
+    let reply = call(
+        "POST",
+        &format!("{}/api/v1/models/m/versions/v/profiles", server.base),
+        Some(&bytes),
+        true,
+        &[],
+    );
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(reply.message().contains("decompresses to more than 2048 bytes"), "{}", reply.body);
+}
+
+#[test]
+fn writes_need_the_token_and_private_reads_need_it_for_reads() {
+    let server = start();
+    let body = docs_json(&diverse_docs(3, 1));
+    let url = format!("{}/api/v1/models/m/versions/v1/outputs", server.base);
+    let none = call("POST", &url, Some(body.as_bytes()), false, &[]);
+    assert_eq!(none.status, 401);
+    assert!(none.message().contains("Authorization: Bearer"), "{}", none.body);
+    let wrong = call("POST", &url, Some(body.as_bytes()), false, &[("authorization", "Bearer nope")]);
+    assert_eq!((wrong.status, wrong.message().as_str()), (401, "the token is not valid"));
+    for (method, path) in [
+        ("POST", "/api/v1/rules"),
+        ("PUT", "/api/v1/models/m/baseline"),
+        ("DELETE", "/api/v1/rules/1"),
+        ("POST", "/api/v1/webhooks"),
+        ("POST", "/api/v1/alerts/1/acknowledge"),
+    ] {
+        assert_eq!(
+            call(method, &format!("{}{path}", server.base), Some(b"{}"), false, &[]).status,
+            401,
+            "{method} {path}"
+        );
+    }
+    assert_eq!(server.get("/api/v1/models").status, 200);
+    // the dashboard's form needs the cookie: without it, a redirect to the login page
+    let form = call("POST", &format!("{}/alerts/1/acknowledge", server.base), None, false, &[]);
+    assert!(form.body.contains("Sign in") || form.status == 303, "{} {}", form.status, form.body);
+
+    let private = start_with(tailwatch_server::ServerConfig { private_reads: true, ..Default::default() });
+    assert_eq!(private.get("/api/v1/models").status, 401);
+    assert_eq!(private.get("/api/v1/health").status, 200);
+    assert_eq!(call("GET", &format!("{}/api/v1/models", private.base), None, true, &[]).status, 200);
+    let page = private.get("/");
+    assert!(page.body.contains("form id=login"), "{}", page.body);
+}
+
+#[test]
+fn unknown_models_versions_and_ids_are_404() {
+    let server = start();
+    server.push("m", "v1", "", &diverse_docs(10, 1), None);
+    for path in [
+        "/api/v1/models/nope",
+        "/api/v1/models/nope/versions",
+        "/api/v1/models/m/versions/v9",
+        "/api/v1/models/m/versions/v9/profile",
+        "/api/v1/models/nope/series?metric=distinct_2",
+        "/api/v1/models/nope/baseline",
+        "/api/v1/models/m/compare?baseline=v1&candidate=v9",
+        "/api/v1/rules/42",
+        "/api/v1/alerts/42",
+        "/api/v1/webhooks/42/deliveries",
+    ] {
+        let reply = server.get(path);
+        assert_eq!(reply.status, 404, "{path}: {}", reply.body);
+        assert_eq!(reply.json()["error"]["code"], "not_found", "{path}");
+    }
+    assert_eq!(server.get("/api/v1/rules/abc").status, 400);
+    assert_eq!(server.send("PUT", "/api/v1/models/m/baseline", r#"{"version": "v9"}"#).status, 404);
+    assert_eq!(server.send("DELETE", "/api/v1/rules/42", "").status, 404);
+    assert_eq!(server.send("DELETE", "/api/v1/webhooks/42", "").status, 404);
+    assert_eq!(server.send("POST", "/api/v1/alerts/42/acknowledge", "").status, 404);
+    assert_eq!(server.send("POST", "/api/v1/models/m/baseline/freeze", "").status, 404);
+}
+
+#[test]
+fn series_and_compare() {
+    let server = start();
+    server.push("m", "v1", "?window=d1", &diverse_docs(200, 1), None);
+    server.push("m", "v1", "?window=d2", &diverse_docs(200, 2), None);
+    server.push("m", "v2", "?window=d3", &collapsed_docs(200), None);
+    let series = server.get("/api/v1/models/m/series?metric=distinct_2").json();
+    let points = series["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    assert!(points[0]["value"].as_f64().unwrap() > points[1]["value"].as_f64().unwrap());
+    let by_window = server.get("/api/v1/models/m/series?metric=distinct_2&by=window").json();
+    assert_eq!(by_window["points"].as_array().unwrap().len(), 3);
+    assert_eq!(by_window["points"][0]["window"], "d1");
+    for (q, needle) in [
+        ("", "parameter `metric` is required"),
+        ("?metric=nope", "unknown metric id `nope`"),
+        ("?metric=distinct_2&by=day", "parameter `by`"),
+    ] {
+        let reply = server.get(&format!("/api/v1/models/m/series{q}"));
+        assert_eq!(reply.status, 400);
+        assert!(reply.message().contains(needle), "{}", reply.body);
+    }
+    let compare = server.get("/api/v1/models/m/compare?baseline=v1&candidate=v2").json();
+    assert_eq!(compare["verdict"], "collapse");
+    assert_eq!(server.get("/api/v1/models/m/compare?baseline=v1&candidate=v1").json()["verdict"], "ok");
+    assert_eq!(server.get("/api/v1/models/m/compare?baseline=v1").status, 400);
+}
+
+#[test]
+fn baselines_of_versions_and_reference_corpora() {
+    let server = start();
+    server.push("m", "v1", "", &diverse_docs(50, 1), None);
+    server.push("m", "v1", "", &diverse_docs(50, 2), None);
+    assert_eq!(server.get("/api/v1/models/m/baseline").json()["baseline"], serde_json::Value::Null);
+    let live = server.send("PUT", "/api/v1/models/m/baseline", r#"{"version": "v1"}"#).json();
+    assert_eq!(
+        (live["baseline"]["frozen"].as_bool(), live["baseline"]["chunks"].as_u64()),
+        (Some(false), Some(2))
+    );
+    server.push("m", "v1", "", &diverse_docs(50, 3), None);
+    assert_eq!(server.get("/api/v1/models/m/baseline").json()["baseline"]["n_docs"], 150);
+    let frozen = server.send("POST", "/api/v1/models/m/baseline/freeze", "").json();
+    assert_eq!(
+        (frozen["baseline"]["frozen"].as_bool(), frozen["baseline"]["chunks"].as_u64()),
+        (Some(true), Some(3))
+    );
+    server.push("m", "v1", "", &diverse_docs(50, 4), None);
+    assert_eq!(server.get("/api/v1/models/m/baseline").json()["baseline"]["n_docs"], 150, "frozen");
+    assert_eq!(server.send("POST", "/api/v1/models/m/baseline/freeze", "").status, 409);
+    for (body, needle) in [
+        ("", "body is empty"),
+        ("{\"version\": 3}", "invalid type"),
+        ("{\"versoin\": \"v1\"}", "unknown field `versoin`"),
+        ("[1,2]", "invalid type"),
+    ] {
+        let reply = server.send("PUT", "/api/v1/models/m/baseline", body);
+        assert_eq!(reply.status, 400, "{body}");
+        assert!(reply.message().contains(needle), "{}", reply.body);
+    }
+    // a reference corpus, split into chunks for adaptive thresholds
+    let reference = docs_json(&diverse_docs(100, 9));
+    let reply = call(
+        "PUT",
+        &format!("{}/api/v1/models/fresh/baseline/reference?chunks=5", server.base),
+        Some(reference.as_bytes()),
+        true,
+        &[],
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let b = &reply.json()["baseline"];
+    assert_eq!(
+        (b["kind"].as_str(), b["chunks"].as_u64(), b["n_docs"].as_u64()),
+        (Some("reference"), Some(5), Some(100))
+    );
+    let as_profile = call(
+        "PUT",
+        &format!("{}/api/v1/models/fresh/baseline/reference", server.base),
+        Some(&profile_bytes(&diverse_docs(30, 1))),
+        true,
+        &[("content-type", "application/octet-stream")],
+    );
+    assert_eq!(as_profile.status, 200, "{}", as_profile.body);
+    assert_eq!(as_profile.json()["baseline"]["chunks"], 0);
+    let bad_chunks = call(
+        "PUT",
+        &format!("{}/api/v1/models/fresh/baseline/reference?chunks=1", server.base),
+        Some(reference.as_bytes()),
+        true,
+        &[],
+    );
+    assert_eq!(bad_chunks.status, 400);
+}
+
+#[test]
+fn rules_crud_and_validation() {
+    let server = start();
+    let created = server.send(
+        "POST",
+        "/api/v1/rules",
+        r#"{"name": "diversity", "metric": "distinct_2", "kind": "fixed", "threshold": 0.5}"#,
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let rule = created.json();
+    assert_eq!((rule["direction"].as_str(), rule["open_after"].as_u64()), (Some("below"), Some(1)));
+    let id = rule["id"].as_i64().unwrap();
+    assert_eq!(server.get("/api/v1/rules").json()["rules"].as_array().unwrap().len(), 1);
+    assert_eq!(server.get(&format!("/api/v1/rules/{id}")).json()["name"], "diversity");
+    let updated = server.send(
+        "PUT",
+        &format!("/api/v1/rules/{id}"),
+        r#"{"metric": "self_bleu_4", "kind": "adaptive", "k": 2}"#,
+    );
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(
+        (updated.json()["direction"].as_str(), updated.json()["k"].as_f64()),
+        (Some("above"), Some(2.0))
+    );
+    for (body, needle) in [
+        (r#"{"metric": "nope", "kind": "fixed", "threshold": 1}"#, "field `metric`"),
+        (r#"{"metric": "distinct_2", "kind": "fixed"}"#, "field `threshold` is required"),
+        (r#"{"metric": "distinct_2", "kind": "sometimes", "threshold": 1}"#, "unknown variant `sometimes`"),
+        (r#"{"metric": "distinct_2", "kind": "fixed", "threshold": "high"}"#, "invalid type"),
+        (r#"{"metric": "distinct_2", "kind": "adaptive", "k": -1}"#, "field `k` must be > 0"),
+        (
+            r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 1, "open_after": 0}"#,
+            "field `open_after`",
+        ),
+        (
+            r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 1, "colour": "red"}"#,
+            "unknown field `colour`",
+        ),
+        (r#"{"kind": "fixed", "threshold": 1}"#, "missing field `metric`"),
+        (r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 1e999}"#, "invalid JSON"),
+        (r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 1, "model": "*"}"#, "field `model`"),
+    ] {
+        let reply = server.send("POST", "/api/v1/rules", body);
+        assert_eq!(reply.status, 400, "{body}: {}", reply.body);
+        assert!(reply.message().contains(needle), "expected `{needle}`: {}", reply.body);
+    }
+    assert_eq!(server.send("DELETE", &format!("/api/v1/rules/{id}"), "").status, 204);
+    assert_eq!(server.get(&format!("/api/v1/rules/{id}")).status, 404);
+}
+
+#[test]
+fn alerts_open_on_collapse_are_acknowledged_and_resolve_with_hysteresis() {
+    let server = start();
+    server.push("m", "v1", "", &diverse_docs(300, 1), None);
+    server.push("m", "v1", "", &diverse_docs(300, 2), None);
+    server.send("PUT", "/api/v1/models/m/baseline", r#"{"version": "v1", "freeze": true}"#);
+    let rule = server
+        .send("POST", "/api/v1/rules", r#"{"model": "m", "metric": "distinct_2", "kind": "relative", "threshold": 0.2, "min_docs": 100, "resolve_after": 2}"#)
+        .json();
+    // too few documents: not evaluated
+    let small = server.push("m", "v2", "", &collapsed_docs(50), None).json();
+    assert!(small["alerts_opened"].as_array().unwrap().is_empty());
+    let big = server.push("m", "v2", "", &collapsed_docs(200), None).json();
+    let opened = big["alerts_opened"].as_array().unwrap();
+    assert_eq!(opened.len(), 1, "{big}");
+    let alert = &opened[0];
+    assert_eq!((alert["rule_id"].as_i64(), alert["state"].as_str()), (rule["id"].as_i64(), Some("open")));
+    assert!(alert["value"].as_f64().unwrap() < alert["threshold"].as_f64().unwrap());
+    let id = alert["id"].as_i64().unwrap();
+    assert_eq!(server.get("/api/v1/models").json()["models"][0]["status"], "alerting");
+    assert_eq!(server.get("/api/v1/alerts?state=open").json()["alerts"].as_array().unwrap().len(), 1);
+    assert_eq!(server.get("/api/v1/alerts?state=resolved").json()["alerts"].as_array().unwrap().len(), 0);
+    assert_eq!(server.get("/api/v1/alerts?state=sleeping").status, 400);
+    let series = server.get("/api/v1/models/m/series?metric=distinct_2").json();
+    assert_eq!(series["points"][1]["alerts"][0].as_i64(), Some(id));
+    // still breaching: no second alert
+    let more = server.push("m", "v3", "", &collapsed_docs(150), None).json();
+    assert!(more["alerts_opened"].as_array().unwrap().is_empty());
+    let acked = server.send("POST", &format!("/api/v1/alerts/{id}/acknowledge"), r#"{"by": "ana"}"#);
+    assert_eq!(acked.status, 200, "{}", acked.body);
+    assert_eq!(
+        (acked.json()["state"].as_str(), acked.json()["acknowledged_by"].as_str()),
+        (Some("acknowledged"), Some("ana"))
+    );
+    assert_eq!(
+        server.send("POST", &format!("/api/v1/alerts/{id}/acknowledge"), "").status,
+        200,
+        "idempotent"
+    );
+    assert_eq!(server.send("POST", &format!("/api/v1/alerts/{id}/acknowledge"), r#"{"by": 7}"#).status, 400);
+    assert_eq!(server.get("/api/v1/models").json()["models"][0]["status"], "acknowledged");
+    // recovery: two clean evaluations resolve it (resolve_after = 2)
+    let first = server.push("m", "v4", "", &diverse_docs(300, 5), None).json();
+    assert!(first["alerts_resolved"].as_array().unwrap().is_empty());
+    let second = server.push("m", "v4", "", &diverse_docs(300, 6), None).json();
+    assert_eq!(second["alerts_resolved"][0]["id"].as_i64(), Some(id), "{second}");
+    assert_eq!(server.get(&format!("/api/v1/alerts/{id}")).json()["state"], "resolved");
+    assert_eq!(server.send("POST", &format!("/api/v1/alerts/{id}/acknowledge"), "").status, 409);
+    assert_eq!(server.get("/api/v1/models").json()["models"][0]["status"], "ok");
+}
+
+#[test]
+fn adaptive_rules_use_the_baseline_chunks_and_wait_without_a_baseline() {
+    let server = start();
+    server.send("POST", "/api/v1/rules", r#"{"metric": "self_bleu_4", "kind": "adaptive", "k": 3}"#);
+    // no baseline yet: not evaluable, no alert, and the series says why
+    let reply = server.push("m", "v0", "", &collapsed_docs(100), None).json();
+    assert!(reply["alerts_opened"].as_array().unwrap().is_empty());
+    let series = server.get("/api/v1/models/m/series?metric=self_bleu_4").json();
+    assert!(series["rules"][0]["not_evaluable"].as_str().unwrap().contains("≥ 2 chunks"), "{series}");
+    let reference = docs_json(&diverse_docs(500, 11));
+    call(
+        "PUT",
+        &format!("{}/api/v1/models/m/baseline/reference?chunks=5", server.base),
+        Some(reference.as_bytes()),
+        true,
+        &[],
+    );
+    let healthy = server.push("m", "v1", "", &diverse_docs(100, 12), None).json();
+    assert!(healthy["alerts_opened"].as_array().unwrap().is_empty(), "{healthy}");
+    let collapsed = server.push("m", "v2", "", &collapsed_docs(100), None).json();
+    assert_eq!(collapsed["alerts_opened"].as_array().unwrap().len(), 1, "{collapsed}");
+    let series = server.get("/api/v1/models/m/series?metric=self_bleu_4").json();
+    assert_eq!(series["baseline"]["chunks"], 5);
+    assert!(series["rules"][0]["threshold"].as_f64().is_some());
+}
+
+/// A webhook receiver on a loopback port: fails the first `failures` requests with 500, then
+/// answers 200; records every (signature header, body) it got.
+fn receiver(failures: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let (mut length, mut signature) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("x-tailwatch-signature:") {
+                    signature = line.split_once(':').unwrap().1.trim().to_string();
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            log.lock().unwrap().push((signature, String::from_utf8_lossy(&body).into_owned()));
+            let status = if n < failures { "500 Internal Server Error" } else { "200 OK" };
+            let _ = write!(stream, "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn webhooks_are_retried_until_delivered_and_signed() {
+    let server = start();
+    let (url, seen) = receiver(2);
+    for (body, needle) in [
+        (r#"{"url": "ftp://x"}"#.to_string(), "field `url`"),
+        (r#"{"secret": "s"}"#.to_string(), "missing field `url`"),
+    ] {
+        let reply = server.send("POST", "/api/v1/webhooks", &body);
+        assert_eq!(reply.status, 400);
+        assert!(reply.message().contains(needle), "{}", reply.body);
+    }
+    let hook = server.send("POST", "/api/v1/webhooks", &format!(r#"{{"url": "{url}", "secret": "s3cret"}}"#));
+    assert_eq!(hook.status, 201, "{}", hook.body);
+    let hook = hook.json();
+    assert_eq!(hook["signed"], true);
+    assert!(hook.get("secret").is_none(), "the secret is never returned");
+    let id = hook["id"].as_i64().unwrap();
+    assert_eq!(server.get("/api/v1/webhooks").json()["webhooks"].as_array().unwrap().len(), 1);
+    server.send("POST", "/api/v1/rules", r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 0.5}"#);
+    let pushed = server.push("m", "v1", "", &collapsed_docs(100), None).json();
+    assert_eq!(pushed["alerts_opened"].as_array().unwrap().len(), 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let deliveries = loop {
+        let d = server.get(&format!("/api/v1/webhooks/{id}/deliveries")).json();
+        if d["deliveries"][0]["state"] == "delivered" || std::time::Instant::now() > deadline {
+            break d;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let d = &deliveries["deliveries"][0];
+    assert_eq!(
+        (d["state"].as_str(), d["attempts"].as_u64(), d["event"].as_str()),
+        (Some("delivered"), Some(3), Some("alert.opened")),
+        "{deliveries}"
+    );
+    let got = seen.lock().unwrap().clone();
+    assert_eq!(got.len(), 3);
+    let (signature, body) = &got[2];
+    assert_eq!(*signature, tailwatch_server::webhooks::signature("s3cret", body.as_bytes()));
+    let payload: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        (payload["event"].as_str(), payload["alert"]["metric"].as_str()),
+        (Some("alert.opened"), Some("distinct_2"))
+    );
+    assert_eq!(server.send("DELETE", &format!("/api/v1/webhooks/{id}"), "").status, 204);
+    assert_eq!(server.get(&format!("/api/v1/webhooks/{id}/deliveries")).status, 404);
+}
+
+#[test]
+fn a_webhook_that_never_answers_is_marked_failed_after_the_last_attempt() {
+    let server = start();
+    let (url, seen) = receiver(usize::MAX);
+    let hook = server.send("POST", "/api/v1/webhooks", &format!(r#"{{"url": "{url}"}}"#)).json();
+    let id = hook["id"].as_i64().unwrap();
+    server.send("POST", "/api/v1/rules", r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 0.5}"#);
+    server.push("m", "v1", "", &collapsed_docs(100), None);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let d = loop {
+        let d = server.get(&format!("/api/v1/webhooks/{id}/deliveries")).json();
+        if d["deliveries"][0]["state"] != "pending" || std::time::Instant::now() > deadline {
+            break d;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let d = &d["deliveries"][0];
+    assert_eq!((d["state"].as_str(), d["attempts"].as_u64()), (Some("failed"), Some(4)), "{d}");
+    assert_eq!(d["last_error"], "HTTP 500 Internal Server Error");
+    assert_eq!(seen.lock().unwrap().len(), 4);
+}

@@ -1,0 +1,84 @@
+//! The dashboard pages over HTTP: content, escaping, sign-in and acknowledging from a form.
+mod common;
+
+use common::*;
+
+#[test]
+fn pages_show_models_trends_alerts_and_escape_names() {
+    let server = start();
+    let hostile = "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E";
+    assert_eq!(server.push(hostile, "v1", "", &diverse_docs(50, 1), None).status, 201);
+    server.push("chat", "v1", "", &diverse_docs(200, 1), None);
+    server.push("chat", "v1", "", &diverse_docs(200, 2), None);
+    server.send("PUT", "/api/v1/models/chat/baseline", r#"{"version": "v1"}"#);
+    server.send(
+        "POST",
+        "/api/v1/rules",
+        r#"{"model": "chat", "metric": "distinct_2", "kind": "relative", "threshold": 0.2}"#,
+    );
+    server.push("chat", "v2", "", &diverse_docs(200, 3), None);
+    let overview = server.get("/");
+    assert_eq!(overview.status, 200);
+    assert!(overview.body.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(!overview.body.contains("<img"), "names are escaped");
+    assert!(overview.body.contains("data-model=\"chat\""));
+    assert!(overview.body.contains("status-ok"));
+    let page = server.get("/models/chat");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("data-metric=\"distinct_2\""));
+    assert_eq!(page.body.matches("class=\"point\"").count() >= 2, true);
+    assert!(page.body.contains("class=baseline-band"), "two baseline pushes give a band");
+    assert!(page.body.contains("class=threshold"));
+    assert!(page.body.contains("form id=compare"));
+    // collapse: the overview turns red and the chart marks the point
+    let pushed = server.push("chat", "v3", "", &collapsed_docs(200), None).json();
+    let alert_id = pushed["alerts_opened"][0]["id"].as_i64().expect("an alert opened");
+    assert!(server.get("/").body.contains("status-alerting"));
+    assert!(server.get("/models/chat").body.contains("alert-marker"));
+    let compare = server.get("/models/chat/compare?baseline=v1&candidate=v3");
+    assert!(compare.body.contains("<span id=verdict class=collapse>collapse</span>"), "{}", compare.body);
+    // the alerts page: without the cookie, a sign-in link; with it, an Acknowledge button
+    let alerts = server.get("/alerts");
+    assert!(alerts.body.contains(&format!("data-alert=\"{alert_id}\" data-state=\"open\"")));
+    assert!(alerts.body.contains("sign in to acknowledge"));
+    let cookie = format!("tailwatch_token={TOKEN}");
+    let signed = call("GET", &format!("{}/alerts", server.base), None, false, &[("cookie", &cookie)]);
+    assert!(signed.body.contains("Acknowledge</button>"));
+    // a wrong token is refused at the login form
+    let refused = call(
+        "POST",
+        &format!("{}/login", server.base),
+        Some(b"token=wrong&next=%2Falerts"),
+        false,
+        &[("content-type", "application/x-www-form-urlencoded")],
+    );
+    assert_eq!(refused.status, 401);
+    // acknowledging from the form
+    let acked = call(
+        "POST",
+        &format!("{}/alerts/{alert_id}/acknowledge", server.base),
+        None,
+        false,
+        &[("cookie", &cookie)],
+    );
+    assert_eq!(acked.status, 200, "{}", acked.body);
+    assert_eq!(server.get(&format!("/api/v1/alerts/{alert_id}")).json()["state"], "acknowledged");
+    assert_eq!(server.get(&format!("/api/v1/alerts/{alert_id}")).json()["acknowledged_by"], "dashboard");
+    // unknown pages and models
+    assert_eq!(server.get("/models/nope").status, 404);
+}
+
+#[test]
+fn login_redirects_only_to_local_pages() {
+    let server = start();
+    let reply = call(
+        "POST",
+        &format!("{}/login", server.base),
+        Some(format!("token={TOKEN}&next=https%3A%2F%2Fevil.example").as_bytes()),
+        false,
+        &[("content-type", "application/x-www-form-urlencoded")],
+    );
+    // followed to `/`, not to the other site
+    assert_eq!(reply.status, 200);
+    assert!(reply.body.contains("<h1>Models</h1>"), "{}", reply.body);
+}

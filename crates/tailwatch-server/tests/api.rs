@@ -482,7 +482,10 @@ fn adaptive_rules_use_the_baseline_chunks_and_wait_without_a_baseline() {
 
 /// A webhook receiver on a loopback port: fails the first `failures` requests with 500, then
 /// answers 200; records every (signature header, body) it got.
-fn receiver(failures: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+/// What a receiver got: (signature header, body) per request.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+fn receiver(failures: usize) -> (String, Received) {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());

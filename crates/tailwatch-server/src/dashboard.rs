@@ -179,11 +179,16 @@ fn chart(series: &Value, metric: &str) -> String {
     let (mut lo, mut hi) =
         all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     if hi - lo < 1e-12 {
-        lo -= 0.5 * lo.abs().max(1e-3);
-        hi += 0.5 * hi.abs().max(1e-3);
+        let spread = (0.05 * lo.abs()).max(0.01);
+        lo -= spread;
+        hi += spread;
     }
     let pad = 0.08 * (hi - lo);
-    let (lo, hi) = (lo - pad, hi + pad);
+    let (mut lo, hi) = (lo - pad, hi + pad);
+    if all.iter().all(|v| *v >= 0.0) {
+        // non-negative metrics keep a non-negative axis
+        lo = lo.max(0.0);
+    }
     let n = points.len().max(1);
     let x = |i: usize| left + (w - left - right) * if n == 1 { 0.5 } else { i as f64 / (n - 1) as f64 };
     let y = |v: f64| top + (h - top - bottom) * (1.0 - (v - lo) / (hi - lo));
@@ -248,8 +253,9 @@ fn chart(series: &Value, metric: &str) -> String {
         if let Some(v) = value {
             let _ = write!(
                 svg,
-                "<circle class=\"point{}\" cx={:.1} cy={:.1} r={} fill={}><title>{} = {} ({} docs){}</title></circle>",
+                "<circle class=\"point{}\" data-version=\"{}\" cx={:.1} cy={:.1} r={} fill={}><title>{} = {} ({} docs){}</title></circle>",
                 if alerted { " alert-marker" } else { "" },
+                esc(version),
                 x(i),
                 y(*v),
                 if alerted { 6.0 } else { 3.5 },
@@ -303,12 +309,14 @@ pub async fn model_page(
         Some(b) => {
             let _ = write!(
                 body,
-                "<p>Baseline: {} {}{} · {} docs · {} chunks</p>",
+                "<p>Baseline: {} {}{} · {} docs · {} chunk{}{}</p>",
                 esc(&b.kind),
                 esc(b.version.as_deref().unwrap_or("corpus")),
                 if b.frozen { " (frozen)" } else { " (live)" },
                 b.n_docs,
-                b.chunks
+                b.chunks,
+                if b.chunks == 1 { "" } else { "s" },
+                if b.chunks < 2 { " (the band and adaptive rules need ≥ 2: push the baseline version in several pushes)" } else { "" }
             );
         }
         None => body.push_str("<p class=muted>No baseline: relative and adaptive rules wait for one (PUT /api/v1/models/{model}/baseline).</p>"),
@@ -520,6 +528,7 @@ pub async fn login_page(
 
 pub async fn login(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
@@ -529,7 +538,13 @@ pub async fn login(
         let body = "<h1>Sign in</h1><p class=collapse>That token is not valid.</p><p><a href=\"/login\">Try again</a></p>";
         return (StatusCode::UNAUTHORIZED, page("Sign in", body, false)).into_response();
     }
-    let cookie = format!("{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Strict", form.token.trim());
+    // Behind a TLS-terminating proxy the cookie is also `Secure`.
+    let https = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
+    let cookie = format!(
+        "{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Strict{}",
+        form.token.trim(),
+        if https { "; Secure" } else { "" }
+    );
     let mut response = Redirect::to(&safe_next(form.next.as_deref())).into_response();
     if let Ok(value) = cookie.parse() {
         response.headers_mut().insert(header::SET_COOKIE, value);

@@ -409,6 +409,27 @@ impl SqliteStore {
         Ok(Some((self.decode(&bytes)?, from_json(&metrics)?, push_metrics(tx, model, &version)?)))
     }
 
+    /// Recompute the metrics of every stored aggregate of `model` against its new baseline, so
+    /// versions pushed before the baseline get their reference metrics too.
+    fn recompute_metrics(&self, tx: &Transaction<'_>, model: &str) -> StoreResult<()> {
+        let Some((baseline, _, _)) = self.resolved_baseline(tx, model)? else { return Ok(()) };
+        for table in ["versions", "windows"] {
+            let rows: Vec<(i64, Vec<u8>)> = {
+                let mut stmt = tx.prepare(&format!("SELECT rowid, profile FROM {table} WHERE model = ?1"))?;
+                let rows = stmt.query_map([model], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            for (rowid, bytes) in rows {
+                let metrics = profiles::metrics(&self.decode(&bytes)?, Some(&baseline))?;
+                tx.execute(
+                    &format!("UPDATE {table} SET metrics = ?2 WHERE rowid = ?1"),
+                    params![rowid, to_json(&metrics)?],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
     /// Merge `profile` into one aggregate row and recompute its metrics.
     #[allow(clippy::too_many_arguments)]
     fn merge_into(
@@ -929,6 +950,7 @@ impl Store for SqliteStore {
              VALUES (?1, 'version', ?2, ?3, ?4, ?5, ?6, ?7)",
             params![model, version, freeze as i64, profile, metrics, chunks, now()],
         )?;
+        self.recompute_metrics(&tx, model)?;
         tx.commit()?;
         drop(conn);
         self.baseline(model)?.ok_or_else(|| StoreError::Corrupt("baseline vanished".into()))
@@ -949,6 +971,7 @@ impl Store for SqliteStore {
              VALUES (?1, 'reference', NULL, 1, ?2, ?3, ?4, ?5)",
             params![model, encode(&profile)?, to_json(&metrics)?, to_json(&chunks)?, now()],
         )?;
+        self.recompute_metrics(&tx, model)?;
         tx.commit()?;
         drop(conn);
         self.baseline(model)?.ok_or_else(|| StoreError::Corrupt("baseline vanished".into()))

@@ -294,11 +294,16 @@ fn baselines_of_versions_and_reference_corpora() {
     server.push("m", "v1", "", &diverse_docs(50, 1), None);
     server.push("m", "v1", "", &diverse_docs(50, 2), None);
     assert_eq!(server.get("/api/v1/models/m/baseline").json()["baseline"], serde_json::Value::Null);
+    let before = server.get("/api/v1/models/m/versions").json();
+    assert!(before["versions"][0]["metrics"].get("js_to_reference").is_none());
     let live = server.send("PUT", "/api/v1/models/m/baseline", r#"{"version": "v1"}"#).json();
     assert_eq!(
         (live["baseline"]["frozen"].as_bool(), live["baseline"]["chunks"].as_u64()),
         (Some(false), Some(2))
     );
+    // setting a baseline gives the versions pushed before it their reference metrics
+    let after = server.get("/api/v1/models/m/versions").json();
+    assert!(after["versions"][0]["metrics"]["js_to_reference"].as_f64().unwrap().abs() < 1e-12);
     server.push("m", "v1", "", &diverse_docs(50, 3), None);
     assert_eq!(server.get("/api/v1/models/m/baseline").json()["baseline"]["n_docs"], 150);
     let frozen = server.send("POST", "/api/v1/models/m/baseline/freeze", "").json();

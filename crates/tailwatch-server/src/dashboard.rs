@@ -178,6 +178,7 @@ fn chart(series: &Value, metric: &str) -> String {
     }
     let (mut lo, mut hi) =
         all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let (data_lo, data_hi) = (lo, hi);
     if hi - lo < 1e-12 {
         let spread = (0.05 * lo.abs()).max(0.01);
         lo -= spread;
@@ -200,7 +201,12 @@ fn chart(series: &Value, metric: &str) -> String {
         h - bottom,
         h - bottom
     );
-    for v in [lo + pad, (lo + hi) / 2.0, hi - pad] {
+    let ticks = if data_hi - data_lo < 1e-12 {
+        vec![data_lo]
+    } else {
+        vec![data_lo, (data_lo + data_hi) / 2.0, data_hi]
+    };
+    for v in ticks {
         let _ = write!(
             svg,
             "<text x=4 y={:.1} font-size=10 fill=#6b7280>{}</text>",

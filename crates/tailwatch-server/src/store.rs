@@ -23,16 +23,16 @@ CREATE TABLE models (name TEXT PRIMARY KEY, created_at TEXT NOT NULL);
 CREATE TABLE versions (
     model TEXT NOT NULL, version TEXT NOT NULL, cohort TEXT NOT NULL, seq INTEGER NOT NULL,
     first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, n_docs INTEGER NOT NULL, n_tokens INTEGER NOT NULL,
-    pushes INTEGER NOT NULL, profile BLOB NOT NULL, metrics TEXT NOT NULL,
+    pushes INTEGER NOT NULL, profile BLOB NOT NULL, metrics TEXT,
     PRIMARY KEY (model, version, cohort));
 CREATE TABLE windows (
     model TEXT NOT NULL, version TEXT NOT NULL, cohort TEXT NOT NULL, window TEXT NOT NULL,
-    n_docs INTEGER NOT NULL, pushes INTEGER NOT NULL, profile BLOB NOT NULL, metrics TEXT NOT NULL,
+    n_docs INTEGER NOT NULL, pushes INTEGER NOT NULL, profile BLOB NOT NULL, metrics TEXT,
     updated_at TEXT NOT NULL, PRIMARY KEY (model, version, cohort, window));
 CREATE TABLE pushes (
     id INTEGER PRIMARY KEY, idempotency_key TEXT UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
     cohort TEXT NOT NULL, window TEXT NOT NULL, n_docs INTEGER NOT NULL, n_tokens INTEGER NOT NULL,
-    metrics TEXT NOT NULL, received_at TEXT NOT NULL);
+    profile BLOB NOT NULL, metrics TEXT, received_at TEXT NOT NULL);
 CREATE INDEX pushes_by_version ON pushes (model, version);
 CREATE TABLE baselines (
     model TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('version', 'reference')), version TEXT,
@@ -368,19 +368,82 @@ fn baseline_row(tx: &Connection, model: &str) -> StoreResult<Option<BaselineRow>
         .optional()?)
 }
 
-/// Metrics of every push of a version (the chunks of a version baseline).
-fn push_metrics(tx: &Connection, model: &str, version: &str) -> StoreResult<Vec<Metrics>> {
-    let mut stmt =
-        tx.prepare_cached("SELECT metrics FROM pushes WHERE model = ?1 AND version = ?2 ORDER BY id")?;
-    let rows = stmt.query_map([model, version], |r| r.get::<_, String>(0))?;
-    let mut out = Vec::new();
-    for row in rows {
-        out.push(from_json(&row?)?);
+/// The baseline profile of a model, loaded at most once per store call.
+struct BaselineCache {
+    loaded: Option<Option<Profile>>,
+}
+
+impl BaselineCache {
+    fn new() -> Self {
+        Self { loaded: None }
     }
-    Ok(out)
+
+    fn get(&mut self, store: &SqliteStore, tx: &Connection, model: &str) -> StoreResult<Option<&Profile>> {
+        if self.loaded.is_none() {
+            self.loaded = Some(store.baseline_profile(tx, model)?);
+        }
+        Ok(self.loaded.as_ref().and_then(Option::as_ref))
+    }
 }
 
 impl SqliteStore {
+    /// The profile of a model's baseline (a frozen snapshot, a reference, or a live version).
+    fn baseline_profile(&self, tx: &Connection, model: &str) -> StoreResult<Option<Profile>> {
+        let Some(row) = baseline_row(tx, model)? else { return Ok(None) };
+        if row.frozen || row.kind == "reference" {
+            return row.profile.as_deref().map(|b| self.decode(b)).transpose();
+        }
+        let bytes: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT profile FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+                params![model, row.version, ALL_COHORTS],
+                |r| r.get(0),
+            )
+            .optional()?;
+        bytes.map(|b| self.decode(&b)).transpose()
+    }
+
+    /// The metrics of one row of `versions`, `windows` or `pushes`: cached, or computed now (and
+    /// cached) when a push or a new baseline made them stale.
+    fn row_metrics(
+        &self,
+        tx: &Connection,
+        table: &str,
+        rowid: i64,
+        baseline: Option<&Profile>,
+    ) -> StoreResult<Metrics> {
+        let (cached, bytes): (Option<String>, Vec<u8>) =
+            tx.query_row(&format!("SELECT metrics, profile FROM {table} WHERE rowid = ?1"), [rowid], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        if let Some(text) = cached {
+            return from_json(&text);
+        }
+        let metrics = profiles::metrics(&self.decode(&bytes)?, baseline)?;
+        tx.execute(
+            &format!("UPDATE {table} SET metrics = ?2 WHERE rowid = ?1"),
+            params![rowid, to_json(&metrics)?],
+        )?;
+        Ok(metrics)
+    }
+
+    /// The metrics of every push of a version (the chunks of a version baseline), in order.
+    fn push_metrics(
+        &self,
+        tx: &Connection,
+        model: &str,
+        version: &str,
+        baseline: Option<&Profile>,
+    ) -> StoreResult<Vec<Metrics>> {
+        let ids: Vec<i64> = {
+            let mut stmt =
+                tx.prepare_cached("SELECT id FROM pushes WHERE model = ?1 AND version = ?2 ORDER BY id")?;
+            let rows = stmt.query_map([model, version], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        ids.into_iter().map(|id| self.row_metrics(tx, "pushes", id, baseline)).collect()
+    }
+
     /// The baseline profile, metrics and chunks of a model, as they are now.
     fn resolved_baseline(
         &self,
@@ -398,40 +461,29 @@ impl SqliteStore {
             return Ok(Some((profile, metrics, chunks)));
         }
         let version = row.version.unwrap_or_default();
-        let stored: Option<(Vec<u8>, String)> = tx
+        let stored: Option<(i64, Vec<u8>)> = tx
             .query_row(
-                "SELECT profile, metrics FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+                "SELECT rowid, profile FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
                 params![model, version, ALL_COHORTS],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let Some((bytes, metrics)) = stored else { return Ok(None) };
-        Ok(Some((self.decode(&bytes)?, from_json(&metrics)?, push_metrics(tx, model, &version)?)))
+        let Some((rowid, bytes)) = stored else { return Ok(None) };
+        let profile = self.decode(&bytes)?;
+        let metrics = self.row_metrics(tx, "versions", rowid, Some(&profile))?;
+        let chunks = self.push_metrics(tx, model, &version, Some(&profile))?;
+        Ok(Some((profile, metrics, chunks)))
     }
 
-    /// Recompute the metrics of every stored aggregate of `model` against its new baseline, so
-    /// versions pushed before the baseline get their reference metrics too.
-    fn recompute_metrics(&self, tx: &Transaction<'_>, model: &str) -> StoreResult<()> {
-        let Some((baseline, _, _)) = self.resolved_baseline(tx, model)? else { return Ok(()) };
-        for table in ["versions", "windows"] {
-            let rows: Vec<(i64, Vec<u8>)> = {
-                let mut stmt = tx.prepare(&format!("SELECT rowid, profile FROM {table} WHERE model = ?1"))?;
-                let rows = stmt.query_map([model], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
-            for (rowid, bytes) in rows {
-                let metrics = profiles::metrics(&self.decode(&bytes)?, Some(&baseline))?;
-                tx.execute(
-                    &format!("UPDATE {table} SET metrics = ?2 WHERE rowid = ?1"),
-                    params![rowid, to_json(&metrics)?],
-                )?;
-            }
+    /// Mark every cached metric of `model` stale (its baseline changed).
+    fn invalidate_metrics(&self, tx: &Connection, model: &str) -> StoreResult<()> {
+        for table in ["versions", "windows", "pushes"] {
+            tx.execute(&format!("UPDATE {table} SET metrics = NULL WHERE model = ?1"), [model])?;
         }
         Ok(())
     }
 
-    /// Merge `profile` into one aggregate row and recompute its metrics.
-    #[allow(clippy::too_many_arguments)]
+    /// Merge `profile` into one aggregate row (its metrics become stale); the row id and the merge.
     fn merge_into(
         &self,
         tx: &Transaction<'_>,
@@ -439,9 +491,8 @@ impl SqliteStore {
         cohort: &str,
         window: Option<&str>,
         profile: &Profile,
-        baseline: Option<&Profile>,
         at: &str,
-    ) -> StoreResult<(Profile, Metrics)> {
+    ) -> StoreResult<(i64, Profile)> {
         let stored: Option<Vec<u8>> = match window {
             Some(w) => tx
                 .query_row(
@@ -460,21 +511,19 @@ impl SqliteStore {
         };
         let stored = stored.map(|b| self.decode(&b)).transpose()?;
         let merged = profiles::merge(stored, profile.clone())?;
-        let metrics = profiles::metrics(&merged, baseline)?;
         let bytes = encode(&merged)?;
-        let metrics_json = to_json(&metrics)?;
         let (n_docs, n_tokens) = (merged.n_docs() as i64, merged.n_tokens() as i64);
-        match window {
-            Some(w) => {
-                tx.execute(
-                    "INSERT INTO windows (model, version, cohort, window, n_docs, pushes, profile, metrics, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8)
-                     ON CONFLICT (model, version, cohort, window) DO UPDATE SET
-                       n_docs = excluded.n_docs, pushes = pushes + 1, profile = excluded.profile,
-                       metrics = excluded.metrics, updated_at = excluded.updated_at",
-                    params![key.model, key.version, cohort, w, n_docs, bytes, metrics_json, at],
-                )?;
-            }
+        let rowid = match window {
+            Some(w) => tx.query_row(
+                "INSERT INTO windows (model, version, cohort, window, n_docs, pushes, profile, metrics, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, NULL, ?7)
+                 ON CONFLICT (model, version, cohort, window) DO UPDATE SET
+                   n_docs = excluded.n_docs, pushes = pushes + 1, profile = excluded.profile,
+                   metrics = NULL, updated_at = excluded.updated_at
+                 RETURNING rowid",
+                params![key.model, key.version, cohort, w, n_docs, bytes, at],
+                |r| r.get(0),
+            )?,
             None => {
                 let seq: i64 = tx.query_row(
                     "SELECT coalesce((SELECT seq FROM versions WHERE model = ?1 AND version = ?2 LIMIT 1),
@@ -482,46 +531,58 @@ impl SqliteStore {
                     params![key.model, key.version],
                     |r| r.get(0),
                 )?;
-                tx.execute(
+                tx.query_row(
                     "INSERT INTO versions (model, version, cohort, seq, first_seen, last_seen, n_docs, n_tokens, pushes, profile, metrics)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, 1, ?8, ?9)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, 1, ?8, NULL)
                      ON CONFLICT (model, version, cohort) DO UPDATE SET
                        last_seen = excluded.last_seen, n_docs = excluded.n_docs, n_tokens = excluded.n_tokens,
-                       pushes = pushes + 1, profile = excluded.profile, metrics = excluded.metrics",
-                    params![key.model, key.version, cohort, seq, at, n_docs, n_tokens, bytes, metrics_json],
-                )?;
+                       pushes = pushes + 1, profile = excluded.profile, metrics = NULL
+                     RETURNING rowid",
+                    params![key.model, key.version, cohort, seq, at, n_docs, n_tokens, bytes],
+                    |r| r.get(0),
+                )?
             }
-        }
-        Ok((merged, metrics))
+        };
+        Ok((rowid, merged))
     }
 
     /// Evaluate every matching rule on the version's aggregates; open and resolve alerts.
-    #[allow(clippy::too_many_arguments)]
+    /// `all` and `cohort` are the (row id, profile) of the all-cohorts and the pushed cohort's
+    /// version aggregates.
     fn evaluate_rules(
         &self,
         tx: &Transaction<'_>,
         key: &PushKey,
-        all: (&Profile, &Metrics),
-        cohort: (&Profile, &Metrics),
-        baseline: Option<&(Profile, Metrics, Vec<Metrics>)>,
+        all: &(i64, Profile),
+        cohort: &(i64, Profile),
         at: &str,
         outcome: &mut PushOutcome,
     ) -> StoreResult<()> {
-        let rules = rules_in(tx)?;
-        for rule in rules.iter().filter(|r| r.enabled) {
-            if rule.model.as_ref().is_some_and(|m| *m != key.model) {
-                continue;
-            }
-            let (scope, (profile, metrics)) = match &rule.cohort {
+        let rules: Vec<Rule> = rules_in(tx)?
+            .into_iter()
+            .filter(|r| r.enabled && r.model.as_ref().is_none_or(|m| *m == key.model))
+            .filter(|r| r.cohort.as_ref().is_none_or(|c| *c == key.cohort))
+            .collect();
+        if rules.is_empty() {
+            return Ok(());
+        }
+        let baseline = self.resolved_baseline(tx, &key.model)?;
+        let base_profile = baseline.as_ref().map(|b| &b.0);
+        let mut metrics_of: std::collections::HashMap<i64, Metrics> = std::collections::HashMap::new();
+        for rule in &rules {
+            let (scope, (rowid, profile)) = match &rule.cohort {
                 None => (ALL_COHORTS, all),
-                Some(c) if *c == key.cohort => (c.as_str(), cohort),
-                Some(_) => continue,
+                Some(c) => (c.as_str(), cohort),
             };
             if profile.n_docs() < rule.min_docs {
                 continue;
             }
-            let Some(value) = metrics.get(&rule.metric).copied().flatten() else { continue };
-            let baseline_values = baseline.map(|(_, m, chunks)| BaselineValues {
+            if !metrics_of.contains_key(rowid) {
+                let computed = self.row_metrics(tx, "versions", *rowid, base_profile)?;
+                metrics_of.insert(*rowid, computed);
+            }
+            let Some(value) = metrics_of[rowid].get(&rule.metric).copied().flatten() else { continue };
+            let baseline_values = baseline.as_ref().map(|(_, m, chunks)| BaselineValues {
                 value: m.get(&rule.metric).copied().flatten(),
                 chunks: chunks.iter().filter_map(|c| c.get(&rule.metric).copied().flatten()).collect(),
             });
@@ -611,7 +672,8 @@ fn enqueue(tx: &Connection, alert: &Alert, event: &str) -> StoreResult<()> {
     Ok(())
 }
 
-fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(VersionSummary, String)> {
+/// A version row and its rowid (column 7), for [`SqliteStore::row_metrics`].
+fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(VersionSummary, i64)> {
     Ok((
         VersionSummary {
             version: r.get(0)?,
@@ -692,12 +754,10 @@ impl Store for SqliteStore {
             "INSERT OR IGNORE INTO models (name, created_at) VALUES (?1, ?2)",
             params![key.model, at],
         )?;
-        // The baseline as it was before this push (a live baseline version sees itself after it).
-        let mut baseline = self.resolved_baseline(&tx, &key.model)?;
-        let own_metrics = profiles::metrics(&profile, baseline.as_ref().map(|b| &b.0))?;
+        // the push itself is kept (its metrics, the chunks of a baseline, are computed on demand)
         tx.execute(
-            "INSERT INTO pushes (idempotency_key, model, version, cohort, window, n_docs, n_tokens, metrics, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO pushes (idempotency_key, model, version, cohort, window, n_docs, n_tokens, profile, metrics, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, ?9)",
             params![
                 idempotency_key,
                 key.model,
@@ -706,22 +766,22 @@ impl Store for SqliteStore {
                 key.window,
                 profile.n_docs() as i64,
                 profile.n_tokens() as i64,
-                to_json(&own_metrics)?,
+                encode(&profile)?,
                 at
             ],
         )?;
         let push_id = tx.last_insert_rowid();
-        let base_profile = baseline.as_ref().map(|b| b.0.clone());
-        let base = base_profile.as_ref();
-        self.merge_into(&tx, key, &key.cohort, Some(&key.window), &profile, base, &at)?;
-        self.merge_into(&tx, key, ALL_COHORTS, Some(&key.window), &profile, base, &at)?;
-        let cohort = self.merge_into(&tx, key, &key.cohort, None, &profile, base, &at)?;
-        let all = self.merge_into(&tx, key, ALL_COHORTS, None, &profile, base, &at)?;
+        self.merge_into(&tx, key, &key.cohort, Some(&key.window), &profile, &at)?;
+        self.merge_into(&tx, key, ALL_COHORTS, Some(&key.window), &profile, &at)?;
+        let cohort = self.merge_into(&tx, key, &key.cohort, None, &profile, &at)?;
+        let all = self.merge_into(&tx, key, ALL_COHORTS, None, &profile, &at)?;
+        // a push to a live baseline version moves the reference of every other aggregate
         if let Some(row) = baseline_row(&tx, &key.model)?
             && !row.frozen
+            && row.kind == "version"
             && row.version.as_deref() == Some(key.version.as_str())
         {
-            baseline = self.resolved_baseline(&tx, &key.model)?;
+            self.invalidate_metrics(&tx, &key.model)?;
         }
         let (version_docs, version_pushes) = version_totals(&tx)?;
         let mut outcome = PushOutcome {
@@ -734,15 +794,7 @@ impl Store for SqliteStore {
             alerts_opened: Vec::new(),
             alerts_resolved: Vec::new(),
         };
-        self.evaluate_rules(
-            &tx,
-            key,
-            (&all.0, &all.1),
-            (&cohort.0, &cohort.1),
-            baseline.as_ref(),
-            &at,
-            &mut outcome,
-        )?;
+        self.evaluate_rules(&tx, key, &all, &cohort, &at, &mut outcome)?;
         tx.commit()?;
         Ok(outcome)
     }
@@ -804,15 +856,19 @@ impl Store for SqliteStore {
     fn versions(&self, model: &str) -> StoreResult<Vec<VersionSummary>> {
         let conn = self.lock();
         model_exists(&conn, model)?;
-        let mut stmt = conn.prepare(
-            "SELECT version, seq, n_docs, n_tokens, pushes, first_seen, last_seen, metrics FROM versions
-             WHERE model = ?1 AND cohort = '*' ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([model], summary_row)?;
+        let rows: Vec<(VersionSummary, i64)> = {
+            let mut stmt = conn.prepare(
+                "SELECT version, seq, n_docs, n_tokens, pushes, first_seen, last_seen, rowid FROM versions
+                 WHERE model = ?1 AND cohort = '*' ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([model], summary_row)?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut baseline = BaselineCache::new();
         let mut out = Vec::new();
-        for row in rows {
-            let (mut summary, metrics) = row?;
-            summary.metrics = from_json(&metrics)?;
+        for (mut summary, rowid) in rows {
+            summary.metrics =
+                self.row_metrics(&conn, "versions", rowid, baseline.get(self, &conn, model)?)?;
             out.push(summary);
         }
         Ok(out)
@@ -821,16 +877,19 @@ impl Store for SqliteStore {
     fn version(&self, model: &str, version: &str) -> StoreResult<VersionDetail> {
         let conn = self.lock();
         model_exists(&conn, model)?;
-        let mut stmt = conn.prepare(
-            "SELECT version, seq, n_docs, n_tokens, pushes, first_seen, last_seen, metrics, cohort FROM versions
-             WHERE model = ?1 AND version = ?2 ORDER BY cohort",
-        )?;
-        let rows = stmt.query_map([model, version], |r| Ok((summary_row(r)?, r.get::<_, String>(8)?)))?;
+        let rows: Vec<((VersionSummary, i64), String)> = {
+            let mut stmt = conn.prepare(
+                "SELECT version, seq, n_docs, n_tokens, pushes, first_seen, last_seen, rowid, cohort FROM versions
+                 WHERE model = ?1 AND version = ?2 ORDER BY cohort",
+            )?;
+            let rows = stmt.query_map([model, version], |r| Ok((summary_row(r)?, r.get::<_, String>(8)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut baseline = BaselineCache::new();
         let mut summary = None;
         let mut cohorts = Vec::new();
-        for row in rows {
-            let ((mut s, metrics), cohort) = row?;
-            s.metrics = from_json(&metrics)?;
+        for ((mut s, rowid), cohort) in rows {
+            s.metrics = self.row_metrics(&conn, "versions", rowid, baseline.get(self, &conn, model)?)?;
             if cohort == ALL_COHORTS {
                 summary = Some(s);
             } else {
@@ -839,22 +898,18 @@ impl Store for SqliteStore {
         }
         let summary = summary
             .ok_or_else(|| ApiError::not_found(format!("model `{model}` has no version `{version}`")))?;
-        let mut stmt = conn.prepare(
-            "SELECT cohort, window, n_docs, pushes, metrics FROM windows WHERE model = ?1 AND version = ?2 ORDER BY window, cohort",
-        )?;
-        let rows = stmt.query_map([model, version], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, String>(4)?,
-            ))
-        })?;
+        let rows: Vec<(String, String, i64, i64, i64)> = {
+            let mut stmt = conn.prepare(
+                "SELECT cohort, window, n_docs, pushes, rowid FROM windows WHERE model = ?1 AND version = ?2 ORDER BY window, cohort",
+            )?;
+            let rows = stmt.query_map([model, version], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
         let mut windows = Vec::new();
-        for row in rows {
-            let (cohort, window, n_docs, pushes, metrics) = row?;
-            let metrics: Metrics = from_json(&metrics)?;
+        for (cohort, window, n_docs, pushes, rowid) in rows {
+            let metrics = self.row_metrics(&conn, "windows", rowid, baseline.get(self, &conn, model)?)?;
             windows.push(serde_json::json!({"cohort": cohort, "window": window, "n_docs": n_docs, "pushes": pushes, "metrics": metrics}));
         }
         Ok(VersionDetail { summary, cohorts, windows })
@@ -886,28 +941,26 @@ impl Store for SqliteStore {
         let conn = self.lock();
         model_exists(&conn, model)?;
         let sql = if by_window {
-            "SELECT w.version, w.window, w.n_docs, w.metrics FROM windows w
+            "SELECT w.version, w.window, w.n_docs, w.rowid FROM windows w
              JOIN versions v ON v.model = w.model AND v.version = w.version AND v.cohort = '*'
              WHERE w.model = ?1 AND w.cohort = ?2 ORDER BY w.window, v.seq"
         } else {
-            "SELECT version, NULL, n_docs, metrics FROM versions WHERE model = ?1 AND cohort = ?2 ORDER BY seq"
+            "SELECT version, NULL, n_docs, rowid FROM versions WHERE model = ?1 AND cohort = ?2 ORDER BY seq"
         };
-        let mut stmt = conn.prepare(sql)?;
-        let rows = stmt.query_map([model, cohort], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?;
+        let rows: Vec<(String, Option<String>, i64, i64)> = {
+            let mut stmt = conn.prepare(sql)?;
+            let rows =
+                stmt.query_map([model, cohort], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let table = if by_window { "windows" } else { "versions" };
+        let mut baseline = BaselineCache::new();
         let mut alerts_of = conn.prepare_cached(
             "SELECT id FROM alerts WHERE model = ?1 AND cohort = ?2 AND metric = ?3 AND version = ?4 ORDER BY id",
         )?;
         let mut out = Vec::new();
-        for row in rows {
-            let (version, window, n_docs, metrics) = row?;
-            let metrics: Metrics = from_json(&metrics)?;
+        for (version, window, n_docs, rowid) in rows {
+            let metrics = self.row_metrics(&conn, table, rowid, baseline.get(self, &conn, model)?)?;
             let alerts = if by_window {
                 Vec::new()
             } else {
@@ -930,18 +983,23 @@ impl Store for SqliteStore {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         model_exists(&tx, model)?;
-        let stored: Option<(Vec<u8>, String)> = tx
+        let stored: Option<Vec<u8>> = tx
             .query_row(
-                "SELECT profile, metrics FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+                "SELECT profile FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
                 params![model, version, ALL_COHORTS],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| r.get(0),
             )
             .optional()?;
-        let Some((profile, metrics)) = stored else {
+        let Some(bytes) = stored else {
             return Err(ApiError::not_found(format!("model `{model}` has no version `{version}`")).into());
         };
+        self.invalidate_metrics(&tx, model)?;
         let (profile, metrics, chunks) = if freeze {
-            (Some(profile), Some(metrics), Some(to_json(&push_metrics(&tx, model, version)?)?))
+            // a snapshot: the version's profile, its metrics and its pushes' metrics against it
+            let base = self.decode(&bytes)?;
+            let metrics = profiles::metrics(&base, Some(&base))?;
+            let chunks = self.push_metrics(&tx, model, version, Some(&base))?;
+            (Some(bytes), Some(to_json(&metrics)?), Some(to_json(&chunks)?))
         } else {
             (None, None, None)
         };
@@ -950,7 +1008,6 @@ impl Store for SqliteStore {
              VALUES (?1, 'version', ?2, ?3, ?4, ?5, ?6, ?7)",
             params![model, version, freeze as i64, profile, metrics, chunks, now()],
         )?;
-        self.recompute_metrics(&tx, model)?;
         tx.commit()?;
         drop(conn);
         self.baseline(model)?.ok_or_else(|| StoreError::Corrupt("baseline vanished".into()))
@@ -962,16 +1019,16 @@ impl Store for SqliteStore {
         profile: Profile,
         chunks: Vec<Metrics>,
     ) -> StoreResult<Baseline> {
-        let metrics = profiles::metrics(&profile, None)?;
+        let metrics = profiles::metrics(&profile, Some(&profile))?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         tx.execute("INSERT OR IGNORE INTO models (name, created_at) VALUES (?1, ?2)", params![model, now()])?;
+        self.invalidate_metrics(&tx, model)?;
         tx.execute(
             "INSERT OR REPLACE INTO baselines (model, kind, version, frozen, profile, metrics, chunk_metrics, created_at)
              VALUES (?1, 'reference', NULL, 1, ?2, ?3, ?4, ?5)",
             params![model, encode(&profile)?, to_json(&metrics)?, to_json(&chunks)?, now()],
         )?;
-        self.recompute_metrics(&tx, model)?;
         tx.commit()?;
         drop(conn);
         self.baseline(model)?.ok_or_else(|| StoreError::Corrupt("baseline vanished".into()))

@@ -23,17 +23,17 @@ CREATE TABLE models (name TEXT PRIMARY KEY, created_at TEXT NOT NULL);
 CREATE TABLE versions (
     model TEXT NOT NULL, version TEXT NOT NULL, cohort TEXT NOT NULL, seq INTEGER NOT NULL,
     first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, n_docs INTEGER NOT NULL, n_tokens INTEGER NOT NULL,
-    pushes INTEGER NOT NULL, profile BLOB NOT NULL, metrics TEXT,
-    PRIMARY KEY (model, version, cohort));
+    pushes INTEGER NOT NULL, config TEXT NOT NULL, profile BLOB, merged_through INTEGER NOT NULL DEFAULT 0,
+    metrics TEXT, PRIMARY KEY (model, version, cohort));
 CREATE TABLE windows (
     model TEXT NOT NULL, version TEXT NOT NULL, cohort TEXT NOT NULL, window TEXT NOT NULL,
-    n_docs INTEGER NOT NULL, pushes INTEGER NOT NULL, profile BLOB NOT NULL, metrics TEXT,
-    updated_at TEXT NOT NULL, PRIMARY KEY (model, version, cohort, window));
+    n_docs INTEGER NOT NULL, pushes INTEGER NOT NULL, profile BLOB, merged_through INTEGER NOT NULL DEFAULT 0,
+    metrics TEXT, updated_at TEXT NOT NULL, PRIMARY KEY (model, version, cohort, window));
 CREATE TABLE pushes (
-    id INTEGER PRIMARY KEY, idempotency_key TEXT UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, idempotency_key TEXT UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
     cohort TEXT NOT NULL, window TEXT NOT NULL, n_docs INTEGER NOT NULL, n_tokens INTEGER NOT NULL,
     profile BLOB NOT NULL, metrics TEXT, received_at TEXT NOT NULL);
-CREATE INDEX pushes_by_version ON pushes (model, version);
+CREATE INDEX pushes_by_version ON pushes (model, version, id);
 CREATE TABLE baselines (
     model TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('version', 'reference')), version TEXT,
     frozen INTEGER NOT NULL, profile BLOB, metrics TEXT, chunk_metrics TEXT, created_at TEXT NOT NULL);
@@ -206,9 +206,56 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// The SQLite store.
+///
+/// Aggregates (a version, a cohort, a window) are merged lazily: a push stores its own profile and
+/// bumps the aggregates' counters; an aggregate's profile is brought up to date (the pushes after
+/// its `merged_through` merged in) when something needs it, kept decoded in a small in-memory
+/// cache, and written back every [`PERSIST_EVERY`] merged pushes. The pushes are the source of
+/// truth, so nothing is lost if the process dies with unwritten aggregates.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    cache: Mutex<AggregateCache>,
     max_decoded: usize,
+}
+
+/// An aggregate's profile is written back after this many pushes were merged into it.
+pub const PERSIST_EVERY: u64 = 64;
+/// Decoded aggregates kept in memory.
+const CACHED_AGGREGATES: usize = 32;
+
+/// One decoded aggregate.
+struct CachedAggregate {
+    profile: Option<Profile>,
+    merged_through: i64,
+    persisted_through: i64,
+    merged_since_persist: u64,
+    last_used: u64,
+}
+
+/// Decoded aggregates by (table, rowid), least recently used evicted.
+#[derive(Default)]
+struct AggregateCache {
+    entries: std::collections::HashMap<(&'static str, i64), CachedAggregate>,
+    clock: u64,
+}
+
+impl AggregateCache {
+    fn take(&mut self, key: (&'static str, i64)) -> Option<CachedAggregate> {
+        self.entries.remove(&key)
+    }
+
+    fn put(&mut self, key: (&'static str, i64), mut entry: CachedAggregate) {
+        self.clock += 1;
+        entry.last_used = self.clock;
+        self.entries.insert(key, entry);
+        while self.entries.len() > CACHED_AGGREGATES {
+            let oldest = self.entries.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| *k);
+            match oldest {
+                Some(k) => self.entries.remove(&k),
+                None => break,
+            };
+        }
+    }
 }
 
 impl SqliteStore {
@@ -252,7 +299,11 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             tx.commit()?;
         }
-        Ok(Self { conn: Mutex::new(conn), max_decoded: usize::MAX })
+        Ok(Self {
+            conn: Mutex::new(conn),
+            cache: Mutex::new(AggregateCache::default()),
+            max_decoded: usize::MAX,
+        })
     }
 
     /// Refuse stored profiles that decompress past this size (defaults to no limit).
@@ -262,8 +313,22 @@ impl SqliteStore {
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock rolls its transaction back on drop; the connection is fine.
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        // A panic while holding the lock rolls its transaction back on drop; the connection is
+        // fine, but the aggregate cache may hold merges of the rolled-back push: drop it.
+        self.conn.lock().unwrap_or_else(|poisoned| {
+            self.clear_cache();
+            poisoned.into_inner()
+        })
+    }
+
+    fn cache(&self) -> MutexGuard<'_, AggregateCache> {
+        self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Forget every decoded aggregate (after a failed transaction).
+    fn clear_cache(&self) {
+        let mut cache = self.cache();
+        cache.entries.clear();
     }
 
     fn decode(&self, bytes: &[u8]) -> StoreResult<Profile> {
@@ -337,6 +402,9 @@ fn rule_from(id: i64, spec: &str, created_at: String) -> StoreResult<Rule> {
     })
 }
 
+/// (model, version, cohort, window, profile, merged_through) of an aggregate row.
+type AggregateRow = (String, String, String, Option<String>, Option<Vec<u8>>, i64);
+
 /// The stored baseline row.
 struct BaselineRow {
     kind: String,
@@ -387,39 +455,114 @@ impl BaselineCache {
 }
 
 impl SqliteStore {
+    /// Run `f` in a transaction; on failure the aggregate cache is dropped (it may hold merges
+    /// of pushes the rollback removed).
+    fn in_transaction<R>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<R>) -> StoreResult<R> {
+        let mut conn = self.lock();
+        let result = (|| {
+            let tx = conn.transaction()?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        if result.is_err() {
+            self.clear_cache();
+        }
+        result
+    }
+
+    /// Bring an aggregate (a row of `versions` or `windows`) up to date with its pushes and run
+    /// `f` on its profile.
+    fn with_aggregate<R>(
+        &self,
+        tx: &Connection,
+        table: &'static str,
+        rowid: i64,
+        f: impl FnOnce(&Profile) -> StoreResult<R>,
+    ) -> StoreResult<R> {
+        let window_column = if table == "windows" { "window" } else { "NULL" };
+        let (model, version, cohort, window, blob, stored_through): AggregateRow = tx.query_row(
+            &format!("SELECT model, version, cohort, {window_column}, profile, merged_through FROM {table} WHERE rowid = ?1"),
+            [rowid],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )?;
+        let cached = self.cache().take((table, rowid));
+        let mut entry = match cached {
+            Some(e) if e.merged_through >= stored_through => e,
+            _ => CachedAggregate {
+                profile: blob.map(|b| self.decode(&b)).transpose()?,
+                merged_through: stored_through,
+                persisted_through: stored_through,
+                merged_since_persist: 0,
+                last_used: 0,
+            },
+        };
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, profile FROM pushes WHERE model = ?1 AND version = ?2 AND (?3 = '*' OR cohort = ?3)
+                 AND (?4 IS NULL OR window = ?4) AND id > ?5 ORDER BY id",
+            )?;
+            let rows = stmt
+                .query_map(params![model, version, cohort, window, entry.merged_through], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+                })?;
+            for row in rows {
+                let (id, bytes) = row?;
+                let push = self.decode(&bytes)?;
+                entry.profile = Some(profiles::merge(entry.profile.take(), push)?);
+                entry.merged_through = id;
+                entry.merged_since_persist += 1;
+            }
+        }
+        if entry.merged_since_persist >= PERSIST_EVERY
+            && let Some(profile) = &entry.profile
+        {
+            tx.execute(
+                &format!("UPDATE {table} SET profile = ?2, merged_through = ?3 WHERE rowid = ?1"),
+                params![rowid, encode(profile)?, entry.merged_through],
+            )?;
+            entry.persisted_through = entry.merged_through;
+            entry.merged_since_persist = 0;
+        }
+        let result = match &entry.profile {
+            Some(profile) => f(profile),
+            None => Err(StoreError::Corrupt(format!("{table} row {rowid} has no pushes"))),
+        };
+        self.cache().put((table, rowid), entry);
+        result
+    }
+
     /// The profile of a model's baseline (a frozen snapshot, a reference, or a live version).
     fn baseline_profile(&self, tx: &Connection, model: &str) -> StoreResult<Option<Profile>> {
         let Some(row) = baseline_row(tx, model)? else { return Ok(None) };
         if row.frozen || row.kind == "reference" {
             return row.profile.as_deref().map(|b| self.decode(b)).transpose();
         }
-        let bytes: Option<Vec<u8>> = tx
+        let rowid: Option<i64> = tx
             .query_row(
-                "SELECT profile FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+                "SELECT rowid FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
                 params![model, row.version, ALL_COHORTS],
                 |r| r.get(0),
             )
             .optional()?;
-        bytes.map(|b| self.decode(&b)).transpose()
+        rowid.map(|id| self.with_aggregate(tx, "versions", id, |p| Ok(p.clone()))).transpose()
     }
 
-    /// The metrics of one row of `versions`, `windows` or `pushes`: cached, or computed now (and
-    /// cached) when a push or a new baseline made them stale.
+    /// The metrics of one aggregate: cached, or computed now (and cached) when a push or a new
+    /// baseline made them stale.
     fn row_metrics(
         &self,
         tx: &Connection,
-        table: &str,
+        table: &'static str,
         rowid: i64,
         baseline: Option<&Profile>,
     ) -> StoreResult<Metrics> {
-        let (cached, bytes): (Option<String>, Vec<u8>) =
-            tx.query_row(&format!("SELECT metrics, profile FROM {table} WHERE rowid = ?1"), [rowid], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+        let cached: Option<String> =
+            tx.query_row(&format!("SELECT metrics FROM {table} WHERE rowid = ?1"), [rowid], |r| r.get(0))?;
         if let Some(text) = cached {
             return from_json(&text);
         }
-        let metrics = profiles::metrics(&self.decode(&bytes)?, baseline)?;
+        let metrics = self.with_aggregate(tx, table, rowid, |p| Ok(profiles::metrics(p, baseline)?))?;
         tx.execute(
             &format!("UPDATE {table} SET metrics = ?2 WHERE rowid = ?1"),
             params![rowid, to_json(&metrics)?],
@@ -435,13 +578,26 @@ impl SqliteStore {
         version: &str,
         baseline: Option<&Profile>,
     ) -> StoreResult<Vec<Metrics>> {
-        let ids: Vec<i64> = {
-            let mut stmt =
-                tx.prepare_cached("SELECT id FROM pushes WHERE model = ?1 AND version = ?2 ORDER BY id")?;
-            let rows = stmt.query_map([model, version], |r| r.get(0))?;
+        let rows: Vec<(i64, Option<String>)> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, metrics FROM pushes WHERE model = ?1 AND version = ?2 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([model, version], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        ids.into_iter().map(|id| self.row_metrics(tx, "pushes", id, baseline)).collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, cached) in rows {
+            if let Some(text) = cached {
+                out.push(from_json(&text)?);
+                continue;
+            }
+            let bytes: Vec<u8> =
+                tx.query_row("SELECT profile FROM pushes WHERE id = ?1", [id], |r| r.get(0))?;
+            let metrics = profiles::metrics(&self.decode(&bytes)?, baseline)?;
+            tx.execute("UPDATE pushes SET metrics = ?2 WHERE id = ?1", params![id, to_json(&metrics)?])?;
+            out.push(metrics);
+        }
+        Ok(out)
     }
 
     /// The baseline profile, metrics and chunks of a model, as they are now.
@@ -461,15 +617,15 @@ impl SqliteStore {
             return Ok(Some((profile, metrics, chunks)));
         }
         let version = row.version.unwrap_or_default();
-        let stored: Option<(i64, Vec<u8>)> = tx
+        let rowid: Option<i64> = tx
             .query_row(
-                "SELECT rowid, profile FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+                "SELECT rowid FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
                 params![model, version, ALL_COHORTS],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| r.get(0),
             )
             .optional()?;
-        let Some((rowid, bytes)) = stored else { return Ok(None) };
-        let profile = self.decode(&bytes)?;
+        let Some(rowid) = rowid else { return Ok(None) };
+        let profile = self.with_aggregate(tx, "versions", rowid, |p| Ok(p.clone()))?;
         let metrics = self.row_metrics(tx, "versions", rowid, Some(&profile))?;
         let chunks = self.push_metrics(tx, model, &version, Some(&profile))?;
         Ok(Some((profile, metrics, chunks)))
@@ -483,45 +639,27 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Merge `profile` into one aggregate row (its metrics become stale); the row id and the merge.
-    fn merge_into(
+    /// Count a push into one aggregate row (its profile is merged later, on demand); the row id.
+    #[allow(clippy::too_many_arguments)]
+    fn bump(
         &self,
         tx: &Transaction<'_>,
         key: &PushKey,
         cohort: &str,
         window: Option<&str>,
         profile: &Profile,
+        config: &str,
         at: &str,
-    ) -> StoreResult<(i64, Profile)> {
-        let stored: Option<Vec<u8>> = match window {
-            Some(w) => tx
-                .query_row(
-                    "SELECT profile FROM windows WHERE model = ?1 AND version = ?2 AND cohort = ?3 AND window = ?4",
-                    params![key.model, key.version, cohort, w],
-                    |r| r.get(0),
-                )
-                .optional()?,
-            None => tx
-                .query_row(
-                    "SELECT profile FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
-                    params![key.model, key.version, cohort],
-                    |r| r.get(0),
-                )
-                .optional()?,
-        };
-        let stored = stored.map(|b| self.decode(&b)).transpose()?;
-        let merged = profiles::merge(stored, profile.clone())?;
-        let bytes = encode(&merged)?;
-        let (n_docs, n_tokens) = (merged.n_docs() as i64, merged.n_tokens() as i64);
-        let rowid = match window {
+    ) -> StoreResult<i64> {
+        let (n_docs, n_tokens) = (profile.n_docs() as i64, profile.n_tokens() as i64);
+        Ok(match window {
             Some(w) => tx.query_row(
                 "INSERT INTO windows (model, version, cohort, window, n_docs, pushes, profile, metrics, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, NULL, ?7)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1, NULL, NULL, ?6)
                  ON CONFLICT (model, version, cohort, window) DO UPDATE SET
-                   n_docs = excluded.n_docs, pushes = pushes + 1, profile = excluded.profile,
-                   metrics = NULL, updated_at = excluded.updated_at
+                   n_docs = n_docs + excluded.n_docs, pushes = pushes + 1, metrics = NULL, updated_at = excluded.updated_at
                  RETURNING rowid",
-                params![key.model, key.version, cohort, w, n_docs, bytes, at],
+                params![key.model, key.version, cohort, w, n_docs, at],
                 |r| r.get(0),
             )?,
             None => {
@@ -532,29 +670,53 @@ impl SqliteStore {
                     |r| r.get(0),
                 )?;
                 tx.query_row(
-                    "INSERT INTO versions (model, version, cohort, seq, first_seen, last_seen, n_docs, n_tokens, pushes, profile, metrics)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, 1, ?8, NULL)
+                    "INSERT INTO versions (model, version, cohort, seq, first_seen, last_seen, n_docs, n_tokens, pushes, config, profile, metrics)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, 1, ?8, NULL, NULL)
                      ON CONFLICT (model, version, cohort) DO UPDATE SET
-                       last_seen = excluded.last_seen, n_docs = excluded.n_docs, n_tokens = excluded.n_tokens,
-                       pushes = pushes + 1, profile = excluded.profile, metrics = NULL
+                       last_seen = excluded.last_seen, n_docs = n_docs + excluded.n_docs,
+                       n_tokens = n_tokens + excluded.n_tokens, pushes = pushes + 1, metrics = NULL
                      RETURNING rowid",
-                    params![key.model, key.version, cohort, seq, at, n_docs, n_tokens, bytes],
+                    params![key.model, key.version, cohort, seq, at, n_docs, n_tokens, config],
                     |r| r.get(0),
                 )?
             }
-        };
-        Ok((rowid, merged))
+        })
+    }
+
+    /// Refuse a push whose profile cannot merge with what its version already holds.
+    fn check_mergeable(&self, tx: &Connection, key: &PushKey, profile: &Profile) -> StoreResult<String> {
+        let config = to_json(profile.config())?;
+        let stored: Option<String> = tx
+            .query_row(
+                "SELECT config FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+                params![key.model, key.version, ALL_COHORTS],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(stored) = stored
+            && stored != config
+        {
+            let theirs: tailwatch_metrics::ProfileConfig = from_json(&stored)?;
+            let mut trial = Profile::new(theirs);
+            trial.merge(Profile::new(profile.config().clone())).map_err(|e| {
+                ApiError::conflict(format!(
+                    "the profile cannot be merged with what {}/{} already holds: {e} (push with the same tokenizer and sample settings)",
+                    key.model, key.version
+                ))
+            })?;
+        }
+        Ok(config)
     }
 
     /// Evaluate every matching rule on the version's aggregates; open and resolve alerts.
-    /// `all` and `cohort` are the (row id, profile) of the all-cohorts and the pushed cohort's
+    /// `all` and `cohort` are the (row id, documents) of the all-cohorts and the pushed cohort's
     /// version aggregates.
     fn evaluate_rules(
         &self,
         tx: &Transaction<'_>,
         key: &PushKey,
-        all: &(i64, Profile),
-        cohort: &(i64, Profile),
+        all: (i64, u64),
+        cohort: (i64, u64),
         at: &str,
         outcome: &mut PushOutcome,
     ) -> StoreResult<()> {
@@ -570,18 +732,17 @@ impl SqliteStore {
         let base_profile = baseline.as_ref().map(|b| &b.0);
         let mut metrics_of: std::collections::HashMap<i64, Metrics> = std::collections::HashMap::new();
         for rule in &rules {
-            let (scope, (rowid, profile)) = match &rule.cohort {
+            let (scope, (rowid, n_docs)) = match &rule.cohort {
                 None => (ALL_COHORTS, all),
                 Some(c) => (c.as_str(), cohort),
             };
-            if profile.n_docs() < rule.min_docs {
+            if n_docs < rule.min_docs {
                 continue;
             }
-            if !metrics_of.contains_key(rowid) {
-                let computed = self.row_metrics(tx, "versions", *rowid, base_profile)?;
-                metrics_of.insert(*rowid, computed);
+            if let std::collections::hash_map::Entry::Vacant(slot) = metrics_of.entry(rowid) {
+                slot.insert(self.row_metrics(tx, "versions", rowid, base_profile)?);
             }
-            let Some(value) = metrics_of[rowid].get(&rule.metric).copied().flatten() else { continue };
+            let Some(value) = metrics_of[&rowid].get(&rule.metric).copied().flatten() else { continue };
             let baseline_values = baseline.as_ref().map(|(_, m, chunks)| BaselineValues {
                 value: m.get(&rule.metric).copied().flatten(),
                 chunks: chunks.iter().filter_map(|c| c.get(&rule.metric).copied().flatten()).collect(),
@@ -702,8 +863,7 @@ impl Store for SqliteStore {
         idempotency_key: Option<&str>,
         profile: Profile,
     ) -> StoreResult<PushOutcome> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        self.in_transaction(|tx| {
         let at = now();
         let version_totals = |tx: &Transaction<'_>| -> StoreResult<(u64, u64)> {
             Ok(tx
@@ -737,7 +897,7 @@ impl Store for SqliteStore {
                     ))
                     .into());
                 }
-                let (version_docs, version_pushes) = version_totals(&tx)?;
+                let (version_docs, version_pushes) = version_totals(tx)?;
                 return Ok(PushOutcome {
                     push_id,
                     duplicate: true,
@@ -750,6 +910,7 @@ impl Store for SqliteStore {
                 });
             }
         }
+        let config = self.check_mergeable(tx, key, &profile)?;
         tx.execute(
             "INSERT OR IGNORE INTO models (name, created_at) VALUES (?1, ?2)",
             params![key.model, at],
@@ -771,19 +932,23 @@ impl Store for SqliteStore {
             ],
         )?;
         let push_id = tx.last_insert_rowid();
-        self.merge_into(&tx, key, &key.cohort, Some(&key.window), &profile, &at)?;
-        self.merge_into(&tx, key, ALL_COHORTS, Some(&key.window), &profile, &at)?;
-        let cohort = self.merge_into(&tx, key, &key.cohort, None, &profile, &at)?;
-        let all = self.merge_into(&tx, key, ALL_COHORTS, None, &profile, &at)?;
+        self.bump(tx, key, &key.cohort, Some(&key.window), &profile, &config, &at)?;
+        self.bump(tx, key, ALL_COHORTS, Some(&key.window), &profile, &config, &at)?;
+        let cohort_row = self.bump(tx, key, &key.cohort, None, &profile, &config, &at)?;
+        let all_row = self.bump(tx, key, ALL_COHORTS, None, &profile, &config, &at)?;
+        let docs_of = |rowid: i64| -> StoreResult<u64> {
+            Ok(tx.query_row("SELECT n_docs FROM versions WHERE rowid = ?1", [rowid], |r| r.get::<_, i64>(0))? as u64)
+        };
+        let (cohort, all) = ((cohort_row, docs_of(cohort_row)?), (all_row, docs_of(all_row)?));
         // a push to a live baseline version moves the reference of every other aggregate
-        if let Some(row) = baseline_row(&tx, &key.model)?
+        if let Some(row) = baseline_row(tx, &key.model)?
             && !row.frozen
             && row.kind == "version"
             && row.version.as_deref() == Some(key.version.as_str())
         {
-            self.invalidate_metrics(&tx, &key.model)?;
+            self.invalidate_metrics(tx, &key.model)?;
         }
-        let (version_docs, version_pushes) = version_totals(&tx)?;
+        let (version_docs, version_pushes) = version_totals(tx)?;
         let mut outcome = PushOutcome {
             push_id,
             duplicate: false,
@@ -794,9 +959,9 @@ impl Store for SqliteStore {
             alerts_opened: Vec::new(),
             alerts_resolved: Vec::new(),
         };
-        self.evaluate_rules(&tx, key, &all, &cohort, &at, &mut outcome)?;
-        tx.commit()?;
+        self.evaluate_rules(tx, key, all, cohort, &at, &mut outcome)?;
         Ok(outcome)
+        })
     }
 
     fn push_by_key(&self, idempotency_key: &str) -> StoreResult<Option<PushRecord>> {
@@ -918,17 +1083,17 @@ impl Store for SqliteStore {
     fn version_profile(&self, model: &str, version: &str, cohort: &str) -> StoreResult<Profile> {
         let conn = self.lock();
         model_exists(&conn, model)?;
-        let bytes: Option<Vec<u8>> = conn
+        let rowid: Option<i64> = conn
             .query_row(
-                "SELECT profile FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+                "SELECT rowid FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
                 params![model, version, cohort],
                 |r| r.get(0),
             )
             .optional()?;
-        let bytes = bytes.ok_or_else(|| {
+        let rowid = rowid.ok_or_else(|| {
             ApiError::not_found(format!("model `{model}` has no version `{version}` (cohort `{cohort}`)"))
         })?;
-        self.decode(&bytes)
+        self.with_aggregate(&conn, "versions", rowid, |p| Ok(p.clone()))
     }
 
     fn series(
@@ -980,36 +1145,35 @@ impl Store for SqliteStore {
     }
 
     fn set_baseline_version(&self, model: &str, version: &str, freeze: bool) -> StoreResult<Baseline> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        model_exists(&tx, model)?;
-        let stored: Option<Vec<u8>> = tx
-            .query_row(
-                "SELECT profile FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
-                params![model, version, ALL_COHORTS],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(bytes) = stored else {
-            return Err(ApiError::not_found(format!("model `{model}` has no version `{version}`")).into());
-        };
-        self.invalidate_metrics(&tx, model)?;
-        let (profile, metrics, chunks) = if freeze {
-            // a snapshot: the version's profile, its metrics and its pushes' metrics against it
-            let base = self.decode(&bytes)?;
-            let metrics = profiles::metrics(&base, Some(&base))?;
-            let chunks = self.push_metrics(&tx, model, version, Some(&base))?;
-            (Some(bytes), Some(to_json(&metrics)?), Some(to_json(&chunks)?))
-        } else {
-            (None, None, None)
-        };
-        tx.execute(
-            "INSERT OR REPLACE INTO baselines (model, kind, version, frozen, profile, metrics, chunk_metrics, created_at)
-             VALUES (?1, 'version', ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![model, version, freeze as i64, profile, metrics, chunks, now()],
-        )?;
-        tx.commit()?;
-        drop(conn);
+        self.in_transaction(|tx| {
+            model_exists(tx, model)?;
+            let rowid: Option<i64> = tx
+                .query_row(
+                    "SELECT rowid FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+                    params![model, version, ALL_COHORTS],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(rowid) = rowid else {
+                return Err(ApiError::not_found(format!("model `{model}` has no version `{version}`")).into());
+            };
+            self.invalidate_metrics(tx, model)?;
+            let (profile, metrics, chunks) = if freeze {
+                // a snapshot: the version's profile, its metrics and its pushes' metrics against it
+                let base = self.with_aggregate(tx, "versions", rowid, |p| Ok(p.clone()))?;
+                let metrics = profiles::metrics(&base, Some(&base))?;
+                let chunks = self.push_metrics(tx, model, version, Some(&base))?;
+                (Some(encode(&base)?), Some(to_json(&metrics)?), Some(to_json(&chunks)?))
+            } else {
+                (None, None, None)
+            };
+            tx.execute(
+                "INSERT OR REPLACE INTO baselines (model, kind, version, frozen, profile, metrics, chunk_metrics, created_at)
+                 VALUES (?1, 'version', ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![model, version, freeze as i64, profile, metrics, chunks, now()],
+            )?;
+            Ok(())
+        })?;
         self.baseline(model)?.ok_or_else(|| StoreError::Corrupt("baseline vanished".into()))
     }
 

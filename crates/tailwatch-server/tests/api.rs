@@ -594,3 +594,81 @@ fn a_webhook_that_never_answers_is_marked_failed_after_the_last_attempt() {
     assert_eq!(d["last_error"], "HTTP 500 Internal Server Error");
     assert_eq!(seen.lock().unwrap().len(), 4);
 }
+
+#[test]
+fn incompatible_profiles_are_refused_before_anything_is_stored() {
+    use tailwatch_core::{Tokenizer, TokenizerSpec};
+    use tailwatch_metrics::{Profile, ProfileConfig};
+    let server = start();
+    assert_eq!(server.push("m", "v1", "", &diverse_docs(5, 1), None).status, 201);
+    let spec = TokenizerSpec::python_split();
+    let tokenizer = Tokenizer::from_spec(&spec).unwrap();
+    let mut other = Profile::new(ProfileConfig::new(spec));
+    other.observe(&tokenizer, "a b c").unwrap();
+    let bytes = other.sealed().to_bytes().unwrap();
+    let reply = call(
+        "POST",
+        &format!("{}/api/v1/models/m/versions/v1/profiles", server.base),
+        Some(&bytes),
+        true,
+        &[],
+    );
+    assert_eq!(reply.status, 409, "{}", reply.body);
+    assert!(reply.message().contains("cannot be merged"), "{}", reply.body);
+    // another version may use another tokenizer
+    let reply = call(
+        "POST",
+        &format!("{}/api/v1/models/m/versions/v2/profiles", server.base),
+        Some(&bytes),
+        true,
+        &[],
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(server.get("/api/v1/health").json()["totals"]["pushes"], 2);
+}
+
+#[test]
+fn aggregates_merged_lazily_survive_a_restart_exactly() {
+    use tailwatch_server::store::PERSIST_EVERY;
+    use tailwatch_server::types::PushKey;
+    use tailwatch_server::{SqliteStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    let n = PERSIST_EVERY as usize + 10;
+    let mut all_docs = Vec::new();
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        for i in 0..n {
+            let docs = diverse_docs(3, i as u64);
+            let profile =
+                tailwatch_metrics::Profile::from_bytes(&profile_bytes(&docs), std::path::Path::new("p"))
+                    .unwrap();
+            let key = PushKey {
+                model: "m".into(),
+                version: "v".into(),
+                cohort: "c".into(),
+                window: format!("w{}", i % 2),
+            };
+            store.push(&key, Some(&format!("k{i}")), profile).unwrap();
+            all_docs.extend(docs);
+            if i == 5 {
+                // read in between: the aggregate is merged and cached, then pushes continue
+                assert_eq!(store.version_profile("m", "v", "*").unwrap().n_docs(), 18);
+            }
+        }
+        // the cached aggregate (written back after PERSIST_EVERY merges, the rest in memory)
+        let cached = store.version_profile("m", "v", "*").unwrap();
+        assert_eq!(cached.n_docs(), 3 * n as u64);
+    }
+    // a new process: the stored aggregate plus the pushes after it
+    let store = SqliteStore::open(&path).unwrap();
+    let reopened = store.version_profile("m", "v", "*").unwrap();
+    let direct =
+        tailwatch_metrics::Profile::from_bytes(&profile_bytes(&all_docs), std::path::Path::new("p")).unwrap();
+    assert!(reopened.same_content(&direct), "merging pushes lazily equals profiling everything at once");
+    assert_eq!(store.version_profile("m", "v", "c").unwrap().n_docs(), 3 * n as u64);
+    let detail = store.version("m", "v").unwrap();
+    let windows: u64 =
+        detail.windows.iter().filter(|w| w["cohort"] == "*").map(|w| w["n_docs"].as_u64().unwrap()).sum();
+    assert_eq!(windows, 3 * n as u64);
+}

@@ -119,8 +119,22 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let deliveries = tokio::spawn(webhooks::run(state.store.clone(), state.config.retry));
+    let upkeep = tokio::spawn(compact_loop(state.store.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     deliveries.abort();
+    upkeep.abort();
     result
+}
+
+/// Five times a second, merge a few pending pushes into their aggregates (off the request path).
+async fn compact_loop(store: Arc<dyn Store>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let store = store.clone();
+        // a few pushes at a time, so pushes waiting for the store's lock are not held up long
+        let _ = tokio::task::spawn_blocking(move || store.compact(16)).await;
+    }
 }

@@ -203,6 +203,9 @@ pub trait Store: Send + Sync + 'static {
     fn set_setting(&self, key: &str, value: &str) -> StoreResult<()>;
     /// Totals.
     fn totals(&self) -> StoreResult<Totals>;
+    /// Background upkeep: merge at most `max_pushes` pending pushes into lagging aggregates and
+    /// store them, so reads stay fast. Returns how many pushes it merged.
+    fn compact(&self, max_pushes: usize) -> StoreResult<usize>;
 }
 
 /// The SQLite store.
@@ -480,6 +483,20 @@ impl SqliteStore {
         rowid: i64,
         f: impl FnOnce(&Profile) -> StoreResult<R>,
     ) -> StoreResult<R> {
+        self.merge_aggregate(tx, table, rowid, false, usize::MAX, f).map(|(r, _)| r)
+    }
+
+    /// [`Self::with_aggregate`], merging at most `max_pushes` pending pushes; `write_back` stores
+    /// the merged profile even before [`PERSIST_EVERY`] merges. Also returns how many it merged.
+    fn merge_aggregate<R>(
+        &self,
+        tx: &Connection,
+        table: &'static str,
+        rowid: i64,
+        write_back: bool,
+        max_pushes: usize,
+        f: impl FnOnce(&Profile) -> StoreResult<R>,
+    ) -> StoreResult<(R, usize)> {
         let window_column = if table == "windows" { "window" } else { "NULL" };
         let (model, version, cohort, window, blob, stored_through): AggregateRow = tx.query_row(
             &format!("SELECT model, version, cohort, {window_column}, profile, merged_through FROM {table} WHERE rowid = ?1"),
@@ -487,6 +504,7 @@ impl SqliteStore {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
         )?;
         let cached = self.cache().take((table, rowid));
+        let mut merged = 0usize;
         let mut entry = match cached {
             Some(e) if e.merged_through >= stored_through => e,
             _ => CachedAggregate {
@@ -500,21 +518,23 @@ impl SqliteStore {
         {
             let mut stmt = tx.prepare_cached(
                 "SELECT id, profile FROM pushes WHERE model = ?1 AND version = ?2 AND (?3 = '*' OR cohort = ?3)
-                 AND (?4 IS NULL OR window = ?4) AND id > ?5 ORDER BY id",
+                 AND (?4 IS NULL OR window = ?4) AND id > ?5 ORDER BY id LIMIT ?6",
             )?;
+            let limit = i64::try_from(max_pushes).unwrap_or(i64::MAX);
             let rows = stmt
-                .query_map(params![model, version, cohort, window, entry.merged_through], |r| {
+                .query_map(params![model, version, cohort, window, entry.merged_through, limit], |r| {
                     Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
                 })?;
             for row in rows {
                 let (id, bytes) = row?;
+                merged += 1;
                 let push = self.decode(&bytes)?;
                 entry.profile = Some(profiles::merge(entry.profile.take(), push)?);
                 entry.merged_through = id;
                 entry.merged_since_persist += 1;
             }
         }
-        if entry.merged_since_persist >= PERSIST_EVERY
+        if (entry.merged_since_persist >= PERSIST_EVERY || (write_back && entry.merged_since_persist > 0))
             && let Some(profile) = &entry.profile
         {
             tx.execute(
@@ -529,7 +549,7 @@ impl SqliteStore {
             None => Err(StoreError::Corrupt(format!("{table} row {rowid} has no pushes"))),
         };
         self.cache().put((table, rowid), entry);
-        result
+        result.map(|r| (r, merged))
     }
 
     /// The profile of a model's baseline (a frozen snapshot, a reference, or a live version).
@@ -1450,5 +1470,54 @@ impl Store for SqliteStore {
                 })
             },
         )?)
+    }
+
+    fn compact(&self, max_pushes: usize) -> StoreResult<usize> {
+        let limit = 16;
+        let conn = self.lock();
+        // aggregates whose stored profile lags their pushes (version rows first: rules and charts
+        // read them)
+        let lagging: Vec<(&'static str, i64)> = {
+            let mut out = Vec::new();
+            for (table, sql) in [
+                (
+                    "versions",
+                    "SELECT rowid FROM versions v WHERE v.merged_through < (SELECT coalesce(max(id), 0) FROM pushes p
+                     WHERE p.model = v.model AND p.version = v.version AND (v.cohort = '*' OR p.cohort = v.cohort))
+                     LIMIT ?1",
+                ),
+                (
+                    "windows",
+                    "SELECT rowid FROM windows w WHERE w.merged_through < (SELECT coalesce(max(id), 0) FROM pushes p
+                     WHERE p.model = w.model AND p.version = w.version AND p.window = w.window
+                     AND (w.cohort = '*' OR p.cohort = w.cohort)) LIMIT ?1",
+                ),
+            ] {
+                let mut stmt = conn.prepare_cached(sql)?;
+                let rows = stmt.query_map([limit as i64], |r| r.get::<_, i64>(0))?;
+                for rowid in rows {
+                    out.push((table, rowid?));
+                }
+            }
+            out.truncate(limit);
+            out
+        };
+        // at most `max_pushes`, and for at most ~40 ms: pushes wait for this lock
+        let started = std::time::Instant::now();
+        let mut budget = max_pushes;
+        'rows: for &(table, rowid) in &lagging {
+            loop {
+                if budget == 0 || started.elapsed() > std::time::Duration::from_millis(40) {
+                    break 'rows;
+                }
+                let ((), merged) =
+                    self.merge_aggregate(&conn, table, rowid, true, budget.min(4), |_| Ok(()))?;
+                budget = budget.saturating_sub(merged);
+                if merged == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(max_pushes - budget)
     }
 }

@@ -672,3 +672,32 @@ fn aggregates_merged_lazily_survive_a_restart_exactly() {
         detail.windows.iter().filter(|w| w["cohort"] == "*").map(|w| w["n_docs"].as_u64().unwrap()).sum();
     assert_eq!(windows, 3 * n as u64);
 }
+
+#[test]
+fn background_compaction_brings_aggregates_up_to_date() {
+    use tailwatch_server::types::PushKey;
+    use tailwatch_server::{SqliteStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("w.db")).unwrap();
+    for i in 0..10 {
+        let profile = tailwatch_metrics::Profile::from_bytes(
+            &profile_bytes(&diverse_docs(2, i)),
+            std::path::Path::new("p"),
+        )
+        .unwrap();
+        let key = PushKey { model: "m".into(), version: "v".into(), cohort: "c".into(), window: "w".into() };
+        store.push(&key, None, profile).unwrap();
+    }
+    // 10 pushes × 4 aggregates (version, cohort, and their window) = 40 merges, 16 at a time
+    let mut total = 0;
+    loop {
+        let merged = store.compact(16).unwrap();
+        assert!(merged <= 16);
+        if merged == 0 {
+            break;
+        }
+        total += merged;
+    }
+    assert_eq!(total, 40);
+    assert_eq!(store.version_profile("m", "v", "*").unwrap().n_docs(), 20);
+}

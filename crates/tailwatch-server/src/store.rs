@@ -1,5 +1,6 @@
 //! Storage: the `Store` trait the API uses, and its SQLite implementation (one file, WAL).
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -24,10 +25,12 @@ CREATE TABLE versions (
     model TEXT NOT NULL, version TEXT NOT NULL, cohort TEXT NOT NULL, seq INTEGER NOT NULL,
     first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, n_docs INTEGER NOT NULL, n_tokens INTEGER NOT NULL,
     pushes INTEGER NOT NULL, config TEXT NOT NULL, profile BLOB, merged_through INTEGER NOT NULL DEFAULT 0,
+    last_push INTEGER NOT NULL DEFAULT 0,
     metrics TEXT, PRIMARY KEY (model, version, cohort));
 CREATE TABLE windows (
     model TEXT NOT NULL, version TEXT NOT NULL, cohort TEXT NOT NULL, window TEXT NOT NULL,
     n_docs INTEGER NOT NULL, pushes INTEGER NOT NULL, profile BLOB, merged_through INTEGER NOT NULL DEFAULT 0,
+    last_push INTEGER NOT NULL DEFAULT 0,
     metrics TEXT, updated_at TEXT NOT NULL, PRIMARY KEY (model, version, cohort, window));
 CREATE TABLE pushes (
     id INTEGER PRIMARY KEY AUTOINCREMENT, idempotency_key TEXT UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
@@ -219,6 +222,8 @@ pub struct SqliteStore {
     conn: Mutex<Connection>,
     cache: Mutex<AggregateCache>,
     max_decoded: usize,
+    /// When the latest push arrived (Unix ms): background compaction waits for quiet.
+    last_push_ms: AtomicI64,
 }
 
 /// An aggregate's profile is written back after this many pushes were merged into it.
@@ -306,6 +311,7 @@ impl SqliteStore {
             conn: Mutex::new(conn),
             cache: Mutex::new(AggregateCache::default()),
             max_decoded: usize::MAX,
+            last_push_ms: AtomicI64::new(0),
         })
     }
 
@@ -620,11 +626,13 @@ impl SqliteStore {
         Ok(out)
     }
 
-    /// The baseline profile, metrics and chunks of a model, as they are now.
+    /// The baseline profile, metrics and (with `with_chunks`; they cost one scoring per push of a
+    /// live baseline version) chunks of a model, as they are now.
     fn resolved_baseline(
         &self,
         tx: &Connection,
         model: &str,
+        with_chunks: bool,
     ) -> StoreResult<Option<(Profile, Metrics, Vec<Metrics>)>> {
         let Some(row) = baseline_row(tx, model)? else { return Ok(None) };
         if row.frozen || row.kind == "reference" {
@@ -647,7 +655,8 @@ impl SqliteStore {
         let Some(rowid) = rowid else { return Ok(None) };
         let profile = self.with_aggregate(tx, "versions", rowid, |p| Ok(p.clone()))?;
         let metrics = self.row_metrics(tx, "versions", rowid, Some(&profile))?;
-        let chunks = self.push_metrics(tx, model, &version, Some(&profile))?;
+        let chunks =
+            if with_chunks { self.push_metrics(tx, model, &version, Some(&profile))? } else { Vec::new() };
         Ok(Some((profile, metrics, chunks)))
     }
 
@@ -670,16 +679,18 @@ impl SqliteStore {
         profile: &Profile,
         config: &str,
         at: &str,
+        push_id: i64,
     ) -> StoreResult<i64> {
         let (n_docs, n_tokens) = (profile.n_docs() as i64, profile.n_tokens() as i64);
         Ok(match window {
             Some(w) => tx.query_row(
-                "INSERT INTO windows (model, version, cohort, window, n_docs, pushes, profile, metrics, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 1, NULL, NULL, ?6)
+                "INSERT INTO windows (model, version, cohort, window, n_docs, pushes, profile, metrics, updated_at, last_push)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1, NULL, NULL, ?6, ?7)
                  ON CONFLICT (model, version, cohort, window) DO UPDATE SET
-                   n_docs = n_docs + excluded.n_docs, pushes = pushes + 1, metrics = NULL, updated_at = excluded.updated_at
+                   n_docs = n_docs + excluded.n_docs, pushes = pushes + 1, metrics = NULL,
+                   updated_at = excluded.updated_at, last_push = excluded.last_push
                  RETURNING rowid",
-                params![key.model, key.version, cohort, w, n_docs, at],
+                params![key.model, key.version, cohort, w, n_docs, at, push_id],
                 |r| r.get(0),
             )?,
             None => {
@@ -690,13 +701,14 @@ impl SqliteStore {
                     |r| r.get(0),
                 )?;
                 tx.query_row(
-                    "INSERT INTO versions (model, version, cohort, seq, first_seen, last_seen, n_docs, n_tokens, pushes, config, profile, metrics)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, 1, ?8, NULL, NULL)
+                    "INSERT INTO versions (model, version, cohort, seq, first_seen, last_seen, n_docs, n_tokens, pushes, config, profile, metrics, last_push)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, 1, ?8, NULL, NULL, ?9)
                      ON CONFLICT (model, version, cohort) DO UPDATE SET
                        last_seen = excluded.last_seen, n_docs = n_docs + excluded.n_docs,
-                       n_tokens = n_tokens + excluded.n_tokens, pushes = pushes + 1, metrics = NULL
+                       n_tokens = n_tokens + excluded.n_tokens, pushes = pushes + 1, metrics = NULL,
+                       last_push = excluded.last_push
                      RETURNING rowid",
-                    params![key.model, key.version, cohort, seq, at, n_docs, n_tokens, config],
+                    params![key.model, key.version, cohort, seq, at, n_docs, n_tokens, config, push_id],
                     |r| r.get(0),
                 )?
             }
@@ -748,7 +760,8 @@ impl SqliteStore {
         if rules.is_empty() {
             return Ok(());
         }
-        let baseline = self.resolved_baseline(tx, &key.model)?;
+        let adaptive = rules.iter().any(|r| r.kind == crate::types::ThresholdKind::Adaptive);
+        let baseline = self.resolved_baseline(tx, &key.model, adaptive)?;
         let base_profile = baseline.as_ref().map(|b| &b.0);
         let mut metrics_of: std::collections::HashMap<i64, Metrics> = std::collections::HashMap::new();
         for rule in &rules {
@@ -883,6 +896,7 @@ impl Store for SqliteStore {
         idempotency_key: Option<&str>,
         profile: Profile,
     ) -> StoreResult<PushOutcome> {
+        self.last_push_ms.store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
         self.in_transaction(|tx| {
         let at = now();
         let version_totals = |tx: &Transaction<'_>| -> StoreResult<(u64, u64)> {
@@ -952,10 +966,10 @@ impl Store for SqliteStore {
             ],
         )?;
         let push_id = tx.last_insert_rowid();
-        self.bump(tx, key, &key.cohort, Some(&key.window), &profile, &config, &at)?;
-        self.bump(tx, key, ALL_COHORTS, Some(&key.window), &profile, &config, &at)?;
-        let cohort_row = self.bump(tx, key, &key.cohort, None, &profile, &config, &at)?;
-        let all_row = self.bump(tx, key, ALL_COHORTS, None, &profile, &config, &at)?;
+        self.bump(tx, key, &key.cohort, Some(&key.window), &profile, &config, &at, push_id)?;
+        self.bump(tx, key, ALL_COHORTS, Some(&key.window), &profile, &config, &at, push_id)?;
+        let cohort_row = self.bump(tx, key, &key.cohort, None, &profile, &config, &at, push_id)?;
+        let all_row = self.bump(tx, key, ALL_COHORTS, None, &profile, &config, &at, push_id)?;
         let docs_of = |rowid: i64| -> StoreResult<u64> {
             Ok(tx.query_row("SELECT n_docs FROM versions WHERE rowid = ?1", [rowid], |r| r.get::<_, i64>(0))? as u64)
         };
@@ -1236,8 +1250,17 @@ impl Store for SqliteStore {
         let conn = self.lock();
         model_exists(&conn, model)?;
         let Some(row) = baseline_row(&conn, model)? else { return Ok(None) };
-        let Some((profile, metrics, chunks)) = self.resolved_baseline(&conn, model)? else {
+        let Some((profile, metrics, chunks)) = self.resolved_baseline(&conn, model, false)? else {
             return Err(StoreError::Corrupt(format!("the baseline of `{model}` names a missing version")));
+        };
+        let chunks = if row.frozen || row.kind == "reference" {
+            chunks.len()
+        } else {
+            conn.query_row(
+                "SELECT count(*) FROM pushes WHERE model = ?1 AND version = ?2",
+                params![model, row.version],
+                |r| r.get::<_, i64>(0),
+            )? as usize
         };
         Ok(Some(Baseline {
             model: model.to_string(),
@@ -1245,7 +1268,7 @@ impl Store for SqliteStore {
             version: row.version,
             frozen: row.frozen,
             n_docs: profile.n_docs(),
-            chunks: chunks.len(),
+            chunks,
             metrics,
             created_at: row.created_at,
         }))
@@ -1253,7 +1276,7 @@ impl Store for SqliteStore {
 
     fn baseline_values(&self, model: &str, metric: &str) -> StoreResult<Option<BaselineValues>> {
         let conn = self.lock();
-        Ok(self.resolved_baseline(&conn, model)?.map(|(_, metrics, chunks)| BaselineValues {
+        Ok(self.resolved_baseline(&conn, model, true)?.map(|(_, metrics, chunks)| BaselineValues {
             value: metrics.get(metric).copied().flatten(),
             chunks: chunks.iter().filter_map(|c| c.get(metric).copied().flatten()).collect(),
         }))
@@ -1473,36 +1496,27 @@ impl Store for SqliteStore {
     }
 
     fn compact(&self, max_pushes: usize) -> StoreResult<usize> {
-        let limit = 16;
+        // only when idle: under load, merging would compete with pushes for the lock
+        let since_push = chrono::Utc::now().timestamp_millis() - self.last_push_ms.load(Ordering::Relaxed);
+        if since_push < 1000 {
+            return Ok(0);
+        }
         let conn = self.lock();
-        // aggregates whose stored profile lags their pushes (version rows first: rules and charts
-        // read them)
+        // aggregates whose profile lags their pushes, versions first (rules and charts read them)
         let lagging: Vec<(&'static str, i64)> = {
             let mut out = Vec::new();
-            for (table, sql) in [
-                (
-                    "versions",
-                    "SELECT rowid FROM versions v WHERE v.merged_through < (SELECT coalesce(max(id), 0) FROM pushes p
-                     WHERE p.model = v.model AND p.version = v.version AND (v.cohort = '*' OR p.cohort = v.cohort))
-                     LIMIT ?1",
-                ),
-                (
-                    "windows",
-                    "SELECT rowid FROM windows w WHERE w.merged_through < (SELECT coalesce(max(id), 0) FROM pushes p
-                     WHERE p.model = w.model AND p.version = w.version AND p.window = w.window
-                     AND (w.cohort = '*' OR p.cohort = w.cohort)) LIMIT ?1",
-                ),
-            ] {
-                let mut stmt = conn.prepare_cached(sql)?;
-                let rows = stmt.query_map([limit as i64], |r| r.get::<_, i64>(0))?;
+            for table in ["versions", "windows"] {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT rowid FROM {table} WHERE merged_through < last_push ORDER BY cohort != '*' LIMIT 16"
+                ))?;
+                let rows = stmt.query_map([], |r| r.get::<_, i64>(0))?;
                 for rowid in rows {
                     out.push((table, rowid?));
                 }
             }
-            out.truncate(limit);
             out
         };
-        // at most `max_pushes`, and for at most ~40 ms: pushes wait for this lock
+        // at most `max_pushes` and ~40 ms per call; a caught-up aggregate is written back
         let started = std::time::Instant::now();
         let mut budget = max_pushes;
         'rows: for &(table, rowid) in &lagging {
@@ -1510,10 +1524,11 @@ impl Store for SqliteStore {
                 if budget == 0 || started.elapsed() > std::time::Duration::from_millis(40) {
                     break 'rows;
                 }
-                let ((), merged) =
-                    self.merge_aggregate(&conn, table, rowid, true, budget.min(4), |_| Ok(()))?;
-                budget = budget.saturating_sub(merged);
-                if merged == 0 {
+                let step = budget.min(4);
+                let ((), merged) = self.merge_aggregate(&conn, table, rowid, false, step, |_| Ok(()))?;
+                budget -= merged;
+                if merged < step {
+                    self.merge_aggregate(&conn, table, rowid, true, 0, |_| Ok(()))?;
                     break;
                 }
             }

@@ -688,6 +688,9 @@ fn background_compaction_brings_aggregates_up_to_date() {
         let key = PushKey { model: "m".into(), version: "v".into(), cohort: "c".into(), window: "w".into() };
         store.push(&key, None, profile).unwrap();
     }
+    // busy: compaction waits for a quiet second
+    assert_eq!(store.compact(16).unwrap(), 0);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     // 10 pushes × 4 aggregates (version, cohort, and their window) = 40 merges, 16 at a time
     let mut total = 0;
     loop {

@@ -2,6 +2,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
 mod bad_input;
+mod browser;
 mod compare;
 mod dedup;
 mod detect;
@@ -10,6 +11,8 @@ mod ledger;
 mod profiles;
 mod real_data;
 mod simulate;
+mod watch;
+mod watch_crash;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

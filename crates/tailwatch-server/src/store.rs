@@ -228,8 +228,10 @@ pub struct SqliteStore {
 
 /// An aggregate's profile is written back after this many pushes were merged into it.
 pub const PERSIST_EVERY: u64 = 64;
-/// Decoded aggregates kept in memory.
+/// Decoded aggregates kept in memory: at most this many...
 const CACHED_AGGREGATES: usize = 32;
+/// ...and at most this many bytes (by `Profile::memory_bytes`), the newest always kept.
+const CACHE_BYTES: usize = 512 << 20;
 
 /// One decoded aggregate.
 struct CachedAggregate {
@@ -256,7 +258,11 @@ impl AggregateCache {
         self.clock += 1;
         entry.last_used = self.clock;
         self.entries.insert(key, entry);
-        while self.entries.len() > CACHED_AGGREGATES {
+        let size = |e: &CachedAggregate| e.profile.as_ref().map_or(0, Profile::memory_bytes);
+        while self.entries.len() > 1
+            && (self.entries.len() > CACHED_AGGREGATES
+                || self.entries.values().map(size).sum::<usize>() > CACHE_BYTES)
+        {
             let oldest = self.entries.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| *k);
             match oldest {
                 Some(k) => self.entries.remove(&k),

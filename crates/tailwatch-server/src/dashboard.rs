@@ -12,11 +12,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use tailwatch_metrics::catalog::metric_info;
 
-use crate::AppState;
 use crate::api::{self, CompareQuery, SeriesQuery, blocking, presented_token};
 use crate::error::ApiError;
 use crate::store::AlertFilter;
 use crate::types::{ALL_COHORTS, Alert, AlertState};
+use crate::{AppState, percent_encode};
 
 /// Cookie that carries the token for the dashboard's forms.
 pub const COOKIE_NAME: &str = "tailwatch_token";
@@ -51,19 +51,6 @@ fn esc(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Percent-encode a path segment or query value.
-fn enc(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -108,7 +95,7 @@ pub async fn authorize(State(state): State<Arc<AppState>>, request: Request, nex
     let write = request.method() == Method::POST && !login;
     if (write || (state.config.private_reads && !login)) && !signed_in(&state, request.headers()) {
         let next_page = if write { "/alerts".to_string() } else { path.to_string() };
-        return Redirect::to(&format!("/login?next={}", enc(&next_page))).into_response();
+        return Redirect::to(&format!("/login?next={}", percent_encode(&next_page))).into_response();
     }
     next.run(request).await
 }
@@ -129,7 +116,7 @@ pub async fn overview(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
                 body,
                 "<tr data-model=\"{}\"><td><a href=\"/models/{}\">{}</a></td><td><span class=\"status status-{}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&m.model),
-                enc(&m.model),
+                percent_encode(&m.model),
                 esc(&m.model),
                 esc(&m.status),
                 esc(&m.status),
@@ -376,7 +363,7 @@ pub async fn model_page(
         let _ = write!(
             body,
             "<h2>Compare versions</h2><form id=compare method=get action=\"/models/{}/compare\">baseline <select name=baseline>{}</select> candidate <select name=candidate>{}</select> <button type=submit>Compare</button></form>",
-            enc(&model),
+            percent_encode(&model),
             options(0),
             options(versions.len() - 1)
         );
@@ -401,7 +388,7 @@ pub async fn compare_page(
     let verdict = result["verdict"].as_str().unwrap_or("?");
     let mut body = format!(
         "<h1><a href=\"/models/{}\">{}</a>: {} → {}</h1><p>verdict: <span id=verdict class={}>{}</span></p>",
-        enc(&model),
+        percent_encode(&model),
         esc(&model),
         esc(result["baseline"]["version"].as_str().unwrap_or("")),
         esc(result["candidate"]["version"].as_str().unwrap_or("")),
@@ -447,7 +434,7 @@ fn alert_row(a: &Alert, signed: bool) -> String {
         a.id,
         a.state.as_str(),
         a.id,
-        enc(&a.model),
+        percent_encode(&a.model),
         esc(&a.model),
         esc(if a.cohort == ALL_COHORTS { "all" } else { &a.cohort }),
         esc(&a.metric),

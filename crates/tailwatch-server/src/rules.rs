@@ -4,6 +4,13 @@ use tailwatch_metrics::catalog::{Collapse, metric_info};
 use crate::error::ApiError;
 use crate::types::{Rule, RuleDirection, RuleSpec, ThresholdKind};
 
+/// Defaults of a rule's optional settings (applied when a rule is created and when one is read).
+pub const DEFAULT_K: f64 = 3.0;
+/// Default `min_docs`.
+pub const DEFAULT_MIN_DOCS: u64 = 1;
+/// Default `open_after` and `resolve_after`.
+pub const DEFAULT_HYSTERESIS: u32 = 1;
+
 /// Check a client's rule and fill in the defaults.
 pub fn validate(spec: &RuleSpec) -> Result<RuleSpec, ApiError> {
     let info = metric_info(&spec.metric).ok_or_else(|| {
@@ -60,10 +67,10 @@ pub fn validate(spec: &RuleSpec) -> Result<RuleSpec, ApiError> {
     }
     Ok(RuleSpec {
         direction: Some(direction),
-        k: Some(spec.k.unwrap_or(3.0)),
-        min_docs: Some(spec.min_docs.unwrap_or(1)),
-        open_after: Some(spec.open_after.unwrap_or(1)),
-        resolve_after: Some(spec.resolve_after.unwrap_or(1)),
+        k: Some(spec.k.unwrap_or(DEFAULT_K)),
+        min_docs: Some(spec.min_docs.unwrap_or(DEFAULT_MIN_DOCS)),
+        open_after: Some(spec.open_after.unwrap_or(DEFAULT_HYSTERESIS)),
+        resolve_after: Some(spec.resolve_after.unwrap_or(DEFAULT_HYSTERESIS)),
         enabled: Some(spec.enabled.unwrap_or(true)),
         ..spec.clone()
     })

@@ -408,10 +408,10 @@ fn rule_from(id: i64, spec: &str, created_at: String) -> StoreResult<Rule> {
         direction: spec.direction.unwrap_or(RuleDirection::Above),
         kind: spec.kind,
         threshold: spec.threshold,
-        k: spec.k.unwrap_or(3.0),
-        min_docs: spec.min_docs.unwrap_or(1),
-        open_after: spec.open_after.unwrap_or(1),
-        resolve_after: spec.resolve_after.unwrap_or(1),
+        k: spec.k.unwrap_or(rules::DEFAULT_K),
+        min_docs: spec.min_docs.unwrap_or(rules::DEFAULT_MIN_DOCS),
+        open_after: spec.open_after.unwrap_or(rules::DEFAULT_HYSTERESIS),
+        resolve_after: spec.resolve_after.unwrap_or(rules::DEFAULT_HYSTERESIS),
         enabled: spec.enabled.unwrap_or(true),
         created_at,
     })
@@ -570,13 +570,7 @@ impl SqliteStore {
         if row.frozen || row.kind == "reference" {
             return row.profile.as_deref().map(|b| self.decode(b)).transpose();
         }
-        let rowid: Option<i64> = tx
-            .query_row(
-                "SELECT rowid FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
-                params![model, row.version, ALL_COHORTS],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let rowid = version_rowid(tx, model, row.version.as_deref().unwrap_or_default(), ALL_COHORTS)?;
         rowid.map(|id| self.with_aggregate(tx, "versions", id, |p| Ok(p.clone()))).transpose()
     }
 
@@ -651,13 +645,7 @@ impl SqliteStore {
             return Ok(Some((profile, metrics, chunks)));
         }
         let version = row.version.unwrap_or_default();
-        let rowid: Option<i64> = tx
-            .query_row(
-                "SELECT rowid FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
-                params![model, version, ALL_COHORTS],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let rowid = version_rowid(tx, model, &version, ALL_COHORTS)?;
         let Some(rowid) = rowid else { return Ok(None) };
         let profile = self.with_aggregate(tx, "versions", rowid, |p| Ok(p.clone()))?;
         let metrics = self.row_metrics(tx, "versions", rowid, Some(&profile))?;
@@ -889,6 +877,17 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(VersionSummary, i64)>
     ))
 }
 
+/// The row id of a version aggregate (`cohort` `*` for all cohorts).
+fn version_rowid(tx: &Connection, model: &str, version: &str, cohort: &str) -> StoreResult<Option<i64>> {
+    Ok(tx
+        .query_row(
+            "SELECT rowid FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+            params![model, version, cohort],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 fn model_exists(tx: &Connection, model: &str) -> StoreResult<()> {
     let found: Option<i64> =
         tx.query_row("SELECT 1 FROM models WHERE name = ?1", [model], |r| r.get(0)).optional()?;
@@ -903,6 +902,8 @@ impl Store for SqliteStore {
         profile: Profile,
     ) -> StoreResult<PushOutcome> {
         self.last_push_ms.store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+        // compress before taking the store's lock: pushes are serialized, encoding need not be
+        let encoded = encode(&profile)?;
         self.in_transaction(|tx| {
         let at = now();
         let version_totals = |tx: &Transaction<'_>| -> StoreResult<(u64, u64)> {
@@ -967,7 +968,7 @@ impl Store for SqliteStore {
                 key.window,
                 profile.n_docs() as i64,
                 profile.n_tokens() as i64,
-                encode(&profile)?,
+                encoded,
                 at
             ],
         )?;
@@ -1123,13 +1124,7 @@ impl Store for SqliteStore {
     fn version_profile(&self, model: &str, version: &str, cohort: &str) -> StoreResult<Profile> {
         let conn = self.lock();
         model_exists(&conn, model)?;
-        let rowid: Option<i64> = conn
-            .query_row(
-                "SELECT rowid FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
-                params![model, version, cohort],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let rowid = version_rowid(&conn, model, version, cohort)?;
         let rowid = rowid.ok_or_else(|| {
             ApiError::not_found(format!("model `{model}` has no version `{version}` (cohort `{cohort}`)"))
         })?;
@@ -1187,13 +1182,7 @@ impl Store for SqliteStore {
     fn set_baseline_version(&self, model: &str, version: &str, freeze: bool) -> StoreResult<Baseline> {
         self.in_transaction(|tx| {
             model_exists(tx, model)?;
-            let rowid: Option<i64> = tx
-                .query_row(
-                    "SELECT rowid FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
-                    params![model, version, ALL_COHORTS],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let rowid = version_rowid(tx, model, version, ALL_COHORTS)?;
             let Some(rowid) = rowid else {
                 return Err(ApiError::not_found(format!("model `{model}` has no version `{version}`")).into());
             };

@@ -3,7 +3,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use tailwatch_server::{AppState, ServerConfig, SqliteStore, Store, TokenCheck, TokenSource};
+use tailwatch_server::{AppState, ServerConfig, SqliteStore, Store, TokenCheck, TokenSource, percent_encode};
 
 use crate::Outcome;
 use crate::args::{GlobalArgs, PushArgs, ServeArgs};
@@ -78,19 +78,6 @@ async fn shutdown_signal() {
     }
 }
 
-/// Percent-encode one path segment or query value.
-fn encode(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 pub fn run_push(args: &PushArgs, global: &GlobalArgs) -> Result<Outcome> {
     let server = args
         .server
@@ -131,10 +118,10 @@ pub fn run_push(args: &PushArgs, global: &GlobalArgs) -> Result<Outcome> {
     });
     let url = format!(
         "{server}/api/v1/models/{}/versions/{}/profiles?cohort={}&window={}",
-        encode(&args.model),
-        encode(&args.model_version),
-        encode(&args.cohort),
-        encode(&window)
+        percent_encode(&args.model),
+        percent_encode(&args.model_version),
+        percent_encode(&args.cohort),
+        percent_encode(&window)
     );
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

@@ -106,7 +106,8 @@ pub fn profile_inputs(
                             profile.sketch_ngrams();
                         }
                     }
-                    Ok(profile.sealed())
+                    // sealed by the merge below, where both halves of each sort run in parallel
+                    Ok(profile)
                 })
             })
             .collect();
@@ -142,10 +143,16 @@ pub fn profile_inputs(
         (profiles, read_result)
     });
     read_result?;
-    let mut merged = Profile::new(config.clone());
+    let mut profiles = profiles.into_iter();
+    // merge into the first worker's profile: the largest tables stay where they are
+    let mut merged = match profiles.next() {
+        Some(first) => first?,
+        None => Profile::new(config.clone()),
+    };
     for profile in profiles {
         merged.merge(profile?)?;
     }
+    merged.seal();
     if !merged.is_sketched() && merged.memory_bytes() > max_memory as usize {
         merged.sketch_ngrams();
     }

@@ -65,23 +65,124 @@ pub struct NgramStat {
     pub docs: u32,
 }
 
+type Entry = (u64, NgramStat);
+
+/// Smallest append buffer before it is sorted and merged (16 MiB of entries).
+const MIN_PENDING: usize = 1 << 20;
+
 /// Exact n-gram statistics as a key-sorted array, fed through an unsorted append buffer.
 ///
 /// Adding is a push; when the buffer reaches the size of the sorted part (at least 2^20
-/// entries) it is sorted, collapsed and merged into the sorted part in place. This keeps
-/// inserts sequential in memory (a hash table of tens of millions of n-grams misses the cache
-/// on every insert), costs 16 bytes per distinct n-gram, and makes merging two tables one
-/// linear pass. Reads need a [`ExactTable::compact`]ed table ([`crate::Profile::seal`]).
+/// entries) it is radix-sorted in place, collapsed and merged into the sorted part in place
+/// with a branch-free merge. Inserts stay sequential in memory (a hash table of tens of
+/// millions of n-grams misses the cache on every insert), keys are uniform hashes so two
+/// radix passes leave in-cache buckets of a few hundred entries, distinct n-grams cost 16
+/// bytes each, and merging two tables is one linear pass. Reads need a
+/// [`ExactTable::compact`]ed table ([`crate::Profile::seal`]).
 #[derive(Debug, Clone, Default)]
 pub struct ExactTable {
-    sorted: Vec<(u64, NgramStat)>,
-    pending: Vec<(u64, NgramStat)>,
+    sorted: Vec<Entry>,
+    pending: Vec<Entry>,
 }
 
-const MIN_PENDING: usize = 1 << 20;
-
+#[inline]
 fn combine(a: NgramStat, b: NgramStat) -> NgramStat {
     NgramStat { count: a.count.saturating_add(b.count), docs: a.docs.saturating_add(b.docs) }
+}
+
+/// Sort entries by key in place: an in-place MSD radix sort (American flag sort) on the top
+/// byte, then on the next byte, then comparison sorts of the small buckets. Keys are uniform
+/// hashes, so the buckets are even and, two levels down, fit in L1.
+fn radix_sort(entries: &mut [Entry], shift: u32) {
+    if entries.len() <= 512 || shift < 48 {
+        entries.sort_unstable_by_key(|e| e.0);
+        return;
+    }
+    let bucket = |key: u64| ((key >> shift) & 0xff) as usize;
+    let mut ends = [0usize; 256];
+    for e in entries.iter() {
+        ends[bucket(e.0)] += 1;
+    }
+    let mut starts = [0usize; 256];
+    let mut sum = 0;
+    for b in 0..256 {
+        starts[b] = sum;
+        sum += ends[b];
+        ends[b] = sum;
+    }
+    let mut next = starts;
+    for b in 0..256 {
+        while next[b] < ends[b] {
+            let mut e = entries[next[b]];
+            loop {
+                let target = bucket(e.0);
+                if target == b {
+                    break;
+                }
+                std::mem::swap(&mut e, &mut entries[next[target]]);
+                next[target] += 1;
+            }
+            entries[next[b]] = e;
+            next[b] += 1;
+        }
+    }
+    for b in 0..256 {
+        radix_sort(&mut entries[starts[b]..ends[b]], shift - 8);
+    }
+}
+
+/// Collapse runs of equal keys in a key-sorted vector, in place.
+fn collapse_runs(entries: &mut Vec<Entry>) {
+    if entries.is_empty() {
+        return;
+    }
+    let mut write = 0;
+    for read in 1..entries.len() {
+        if entries[read].0 == entries[write].0 {
+            entries[write].1 = combine(entries[write].1, entries[read].1);
+        } else {
+            write += 1;
+            entries[write] = entries[read];
+        }
+    }
+    entries.truncate(write + 1);
+}
+
+/// Merge the key-sorted, duplicate-free run `add` into the key-sorted, duplicate-free
+/// `sorted`, in place: grow `sorted` by `add.len()`, merge from the back, then close the gap
+/// that combined (shared) keys left at the front. The loop has no data-dependent branch (keys
+/// are random, so a branchy merge mispredicts half the time), and nothing is allocated but
+/// the growth of `sorted` itself.
+fn merge_sorted_into(sorted: &mut Vec<Entry>, add: &[Entry]) {
+    if add.is_empty() {
+        return;
+    }
+    let old = sorted.len();
+    // exact growth: a large vector grows by remapping its pages, without copying
+    sorted.reserve_exact(add.len());
+    sorted.resize(old + add.len(), (0, NgramStat::default()));
+    let (mut i, mut j, mut w) = (old, add.len(), old + add.len());
+    while i > 0 && j > 0 {
+        let (x, y) = (sorted[i - 1], add[j - 1]);
+        let take_x = x.0 >= y.0;
+        let take_y = y.0 >= x.0;
+        let (first, second) = if take_x { (x, y.1) } else { (y, x.1) };
+        let extra = if take_x && take_y { second } else { NgramStat::default() };
+        w -= 1;
+        sorted[w] = (first.0, combine(first.1, extra));
+        i -= usize::from(take_x);
+        j -= usize::from(take_y);
+    }
+    // the result is sorted[..i] ++ add[..j] ++ sorted[w..] (one of i, j is zero)
+    if j > 0 {
+        w -= j;
+        sorted[w..w + j].copy_from_slice(&add[..j]);
+    }
+    if w > i {
+        let gap = w - i;
+        sorted.copy_within(w.., i);
+        sorted.truncate(sorted.len() - gap);
+    }
 }
 
 impl ExactTable {
@@ -98,21 +199,10 @@ impl ExactTable {
         if self.pending.is_empty() {
             return;
         }
-        let mut pending = std::mem::take(&mut self.pending);
-        pending.sort_unstable_by_key(|e| e.0);
-        let mut write = 0;
-        for read in 1..pending.len() {
-            if pending[read].0 == pending[write].0 {
-                pending[write].1 = combine(pending[write].1, pending[read].1);
-            } else {
-                write += 1;
-                pending[write] = pending[read];
-            }
-        }
-        pending.truncate(write + 1);
-        merge_sorted_into(&mut self.sorted, &pending);
-        pending.clear();
-        self.pending = pending;
+        radix_sort(&mut self.pending, 56);
+        collapse_runs(&mut self.pending);
+        merge_sorted_into(&mut self.sorted, &self.pending);
+        self.pending.clear();
     }
 
     fn assert_compacted(&self) {
@@ -147,16 +237,15 @@ impl ExactTable {
     }
 
     fn memory_bytes(&self) -> usize {
-        (self.sorted.capacity() + self.pending.capacity()) * std::mem::size_of::<(u64, NgramStat)>()
+        (self.sorted.capacity() + self.pending.capacity()) * std::mem::size_of::<Entry>()
     }
 
     fn merge(&mut self, mut other: ExactTable) {
-        self.compact();
-        other.compact();
+        rayon::join(|| self.compact(), || other.compact());
         if self.sorted.len() < other.sorted.len() {
             std::mem::swap(self, &mut other);
         }
-        merge_sorted_into(&mut self.sorted, &other.sorted);
+        merge_sorted_into_parallel(&mut self.sorted, &other.sorted);
     }
 
     fn from_sorted(entries: Vec<(u64, NgramStat)>) -> Result<Self, String> {
@@ -167,43 +256,72 @@ impl ExactTable {
     }
 }
 
-/// Merge the key-sorted, duplicate-free `add` into the key-sorted, duplicate-free `sorted`,
-/// in place: count the shared keys, grow once, then merge from the back.
-fn merge_sorted_into(sorted: &mut Vec<(u64, NgramStat)>, add: &[(u64, NgramStat)]) {
-    if add.is_empty() {
+/// Key ranges (by the top 6 bits) of [`merge_sorted_into_parallel`].
+const MERGE_RANGES: usize = 64;
+
+/// [`merge_sorted_into`] on all threads: `sorted` grows by `add.len()`; each key range of
+/// `sorted` is moved (last range first) to the tail of its output region, the ranges are
+/// merged forward in place in parallel, then the regions are closed up. Same result.
+fn merge_sorted_into_parallel(sorted: &mut Vec<Entry>, add: &[Entry]) {
+    use rayon::prelude::*;
+    if add.len() < MIN_PENDING || sorted.len() < MIN_PENDING {
+        merge_sorted_into(sorted, add);
         return;
     }
-    let (mut i, mut j, mut shared) = (0, 0, 0);
-    while i < sorted.len() && j < add.len() {
-        match sorted[i].0.cmp(&add[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                shared += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
+    let range_of = |key: u64| (key >> 58) as usize;
+    let bounds = |entries: &[Entry]| -> Vec<usize> {
+        (0..=MERGE_RANGES).map(|r| entries.partition_point(|e| range_of(e.0) < r)).collect()
+    };
     let old = sorted.len();
-    let new_len = old + add.len() - shared;
-    sorted.resize(new_len, (0, NgramStat::default()));
-    let (mut i, mut j, mut w) = (old, add.len(), new_len);
-    while j > 0 {
-        w -= 1;
-        if i > 0 && sorted[i - 1].0 > add[j - 1].0 {
-            sorted[w] = sorted[i - 1];
-            i -= 1;
-        } else if i > 0 && sorted[i - 1].0 == add[j - 1].0 {
-            sorted[w] = (add[j - 1].0, combine(sorted[i - 1].1, add[j - 1].1));
-            i -= 1;
-            j -= 1;
-        } else {
-            sorted[w] = add[j - 1];
-            j -= 1;
-        }
+    let a = bounds(sorted);
+    let b = bounds(add);
+    sorted.reserve_exact(add.len());
+    sorted.resize(old + add.len(), (0, NgramStat::default()));
+    for r in (0..MERGE_RANGES).rev() {
+        let a_len = a[r + 1] - a[r];
+        sorted.copy_within(a[r]..a[r + 1], a[r + 1] + b[r + 1] - a_len);
     }
-    debug_assert_eq!(w, i);
+    let mut regions = Vec::with_capacity(MERGE_RANGES);
+    let mut rest = sorted.as_mut_slice();
+    for r in 0..MERGE_RANGES {
+        let len = (a[r + 1] - a[r]) + (b[r + 1] - b[r]);
+        let (region, tail) = rest.split_at_mut(len);
+        regions.push((region, &add[b[r]..b[r + 1]]));
+        rest = tail;
+    }
+    let written: Vec<usize> =
+        regions.into_par_iter().map(|(region, add)| merge_forward_in_place(region, add)).collect();
+    let mut write = 0;
+    for r in 0..MERGE_RANGES {
+        let start = a[r] + b[r];
+        sorted.copy_within(start..start + written[r], write);
+        write += written[r];
+    }
+    sorted.truncate(write);
+}
+
+/// Merge `add` with the sorted run at the tail of `region` (its last `region.len() -
+/// add.len()` entries) into the front of `region`; returns the entries written. Writes never
+/// overtake the unread tail: before each step, written + unread of `add` ≤ read position.
+fn merge_forward_in_place(region: &mut [Entry], add: &[Entry]) -> usize {
+    let (mut i, mut j, mut w) = (add.len(), 0, 0);
+    while i < region.len() && j < add.len() {
+        let (x, y) = (region[i], add[j]);
+        let take_x = x.0 <= y.0;
+        let take_y = y.0 <= x.0;
+        let (first, second) = if take_x { (x, y.1) } else { (y, x.1) };
+        let extra = if take_x && take_y { second } else { NgramStat::default() };
+        region[w] = (first.0, combine(first.1, extra));
+        w += 1;
+        i += usize::from(take_x);
+        j += usize::from(take_y);
+    }
+    let rest = add.len() - j;
+    region[w..w + rest].copy_from_slice(&add[j..]);
+    w += rest;
+    let rest = region.len() - i;
+    region.copy_within(i.., w);
+    w + rest
 }
 
 /// The distinct n-grams of one order.
@@ -382,6 +500,64 @@ mod tests {
         assert_eq!(got, want);
         assert_eq!(a.get(want[17].0), Some(want[17].1));
         assert_eq!(a.get(want[17].0 ^ 1), None);
+    }
+
+    #[test]
+    fn in_place_merge_combines_shared_keys() {
+        let stat = |count| NgramStat { count, docs: 1 };
+        for (a, b) in [
+            (vec![1u64, 3, 5], vec![2u64, 3, 6]),
+            (vec![4, 5, 6], vec![1, 2, 3]),
+            (vec![1, 2, 3], vec![4, 5, 6]),
+            (vec![1, 2, 3], vec![1, 2, 3]),
+            (vec![2, 9], vec![1, 2, 3, 4, 5, 9, 10]),
+            (vec![], vec![7]),
+            (vec![7], vec![]),
+        ] {
+            let mut sorted: Vec<Entry> = a.iter().map(|&k| (k, stat(1))).collect();
+            let add: Vec<Entry> = b.iter().map(|&k| (k, stat(2))).collect();
+            merge_sorted_into(&mut sorted, &add);
+            let mut want: std::collections::BTreeMap<u64, NgramStat> = Default::default();
+            for (k, s) in a.iter().map(|&k| (k, stat(1))).chain(add.iter().copied()) {
+                let e = want.entry(k).or_default();
+                *e = combine(*e, s);
+            }
+            assert_eq!(sorted, want.into_iter().collect::<Vec<_>>(), "{a:?} + {b:?}");
+        }
+    }
+
+    #[test]
+    fn parallel_merge_equals_serial_merge() {
+        let stat = |count| NgramStat { count, docs: 1 };
+        // every third key shared, some ranges empty on one side
+        let a: Vec<Entry> = (0..3 * MIN_PENDING as u64)
+            .map(|i| (extend_key(i, 1), stat(1)))
+            .filter(|e| e.0 >> 62 != 1)
+            .collect();
+        let b: Vec<Entry> = (0..2 * MIN_PENDING as u64)
+            .map(|i| if i % 3 == 0 { (extend_key(i, 1), stat(2)) } else { (extend_key(i, 2), stat(2)) })
+            .filter(|e| e.0 >> 62 != 2)
+            .collect();
+        let (mut a, mut b) = (a, b);
+        a.sort_unstable_by_key(|e| e.0);
+        b.sort_unstable_by_key(|e| e.0);
+        let mut serial = a.clone();
+        merge_sorted_into(&mut serial, &b);
+        let mut parallel = a.clone();
+        merge_sorted_into_parallel(&mut parallel, &b);
+        assert!(serial.len() < a.len() + b.len(), "some keys are shared");
+        assert_eq!(parallel, serial);
+    }
+
+    #[test]
+    fn radix_sort_sorts() {
+        let mut entries: Vec<Entry> = (0..200_000u64)
+            .map(|i| (extend_key(i % 150_000, 3) & !0xff00_0000_0000, NgramStat::default()))
+            .collect();
+        let mut want = entries.clone();
+        want.sort_by_key(|e| e.0);
+        radix_sort(&mut entries, 56);
+        assert_eq!(entries, want);
     }
 
     #[test]

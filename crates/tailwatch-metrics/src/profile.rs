@@ -75,7 +75,14 @@ pub struct Profile {
     scratch_ids: Vec<u32>,
     scratch_hashes: Vec<u64>,
     scratch_keys: Vec<Vec<u64>>,
+    /// Direct-mapped cache in front of `vocab`: `(token hash, id + 1)`, 0 = empty slot.
+    /// Allocated once the vocabulary outgrows the CPU caches.
+    vocab_cache: Vec<(u64, u32)>,
 }
+
+/// Slots of [`Profile`]'s vocabulary cache (256 KiB: fits in L2); by Zipf's law the most
+/// frequent few thousand types cover most tokens.
+const VOCAB_CACHE_BITS: u32 = 14;
 
 impl Profile {
     /// An empty profile (the identity of [`Profile::merge`]).
@@ -99,6 +106,7 @@ impl Profile {
             scratch_ids: Vec::new(),
             scratch_hashes: Vec::new(),
             scratch_keys: vec![Vec::new(); MAX_ORDER],
+            vocab_cache: Vec::new(),
         }
     }
 
@@ -168,6 +176,24 @@ impl Profile {
     #[inline]
     fn intern(&mut self, token: &str) -> (u32, u64) {
         let hash = stable_hash(token);
+        if self.vocab_cache.is_empty() {
+            if self.tokens.len() < 1 << VOCAB_CACHE_BITS {
+                return self.intern_uncached(token, hash);
+            }
+            self.vocab_cache = vec![(0, 0); 1 << VOCAB_CACHE_BITS];
+        }
+        let slot = (hash >> (64 - VOCAB_CACHE_BITS)) as usize;
+        let (cached_hash, cached_id) = self.vocab_cache[slot];
+        if cached_hash == hash && cached_id != 0 {
+            return (cached_id - 1, hash);
+        }
+        let (id, hash) = self.intern_uncached(token, hash);
+        self.vocab_cache[slot] = (hash, id + 1);
+        (id, hash)
+    }
+
+    /// Look `token` (with its `hash`) up in the vocabulary, adding it if new.
+    fn intern_uncached(&mut self, token: &str, hash: u64) -> (u32, u64) {
         let next = self.tokens.len() as u32;
         let id = *self.vocab.entry(hash).or_insert(next);
         if id == next {
@@ -273,7 +299,8 @@ impl Profile {
             + self.tokens.capacity() * std::mem::size_of::<TokenStat>();
         let ngrams: usize = self.ngrams.iter().map(NgramTable::memory_bytes).sum();
         let docs = self.doc_counts.capacity() * (std::mem::size_of::<(DocHash, u64)>() + 1);
-        vocab + ngrams + docs + self.sample.memory_bytes()
+        let cache = self.vocab_cache.capacity() * std::mem::size_of::<(u64, u32)>();
+        vocab + cache + ngrams + docs + self.sample.memory_bytes()
     }
 
     /// Switch the n-gram tables (n ≥ 2) to HLL sketches; distinct_2..4 become approximate.

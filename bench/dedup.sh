@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Dedup benchmark: tailwatch vs datasketch and rensa on the same shingle sets and the same
-# bands × rows, 1 and 2 threads, with recall/precision against the exact join; then end to end
+# bands × rows, 1 and 2 threads, with recall/precision against the exact join; then the same
+# engines at corpus scale (the first DEDUP_SCALE_MB=100 MB of the big corpus); then end to end
 # on >= 500 MB of text.
 #
 #   bench/dedup.sh                     # DEDUP_BIG_BASE=75000 originals (~514 MB) for the big run
@@ -50,6 +51,19 @@ fi
 cat "$BIG" >/dev/null
 run_timed tw_big_t2 "$TAILWATCH" dedup "$BIG" --json -q --threads 2 -o "$OUT/planted_big.kept.txt"
 rm -f "$OUT/planted_big.kept.txt"
+
+# Corpus scale: the first SCALE_MB of the big corpus (whole lines), where process start-up and
+# fixed costs no longer dominate; same engines, same 21 x 6 banding.
+SCALE="$OUT/planted_scale.txt"
+SCALE_MB=${DEDUP_SCALE_MB:-100}
+head -c "$((SCALE_MB * 1000000))" "$BIG" | sed '$d' >"$SCALE"
+cat "$SCALE" >/dev/null
+TWS=("$TAILWATCH" dedup "$SCALE" --num-perm $K --bands $B --rows $R --json -q)
+run_timed scale_tw_t1 "${TWS[@]}" --threads 1
+run_timed scale_tw_t2 "${TWS[@]}" --threads 2
+AS=("$BENCH_PY" "$BENCH_DIR/dedup_anchor.py" "$SCALE")
+run_timed scale_rensa_t1 env RAYON_NUM_THREADS=1 "${AS[@]}" rensa --bands $B --rows $R --out "$OUT/scale_rensa_t1.pairs.json"
+run_timed scale_datasketch "${AS[@]}" datasketch --bands $B --rows $R --out "$OUT/scale_datasketch.pairs.json"
 
 echo
 "$BENCH_PY" - "$OUT" "$CORPUS" "$BIG" <<'PYEOF'
@@ -118,6 +132,26 @@ tw_sig = json.load(open(f"{out}/tw_oph_t1.out"))["seconds"]["signature_cpu"]
 for k in ("datasketch", "rensa_t1"):
     a = json.load(open(f"{out}/{k}.out"))["seconds"]["signatures"]
     print(f"signatures (shingles -> MinHash), 1 thread: {k} {a:.3f} s / tailwatch OPH {tw_sig:.3f} s = {a / tw_sig:.0f}x")
+print()
+scale = os.path.getsize(f"{out}/planted_scale.txt")
+print(f"corpus scale: first {scale / 1e6:.0f} MB of {os.path.basename(big)}, same banding")
+print(f"{'engine':<22} {'wall s':>7} {'compute s':>9} {'docs/s':>9} {'RSS':>9} {'near pairs':>10}")
+for name in ("scale_tw_t1", "scale_tw_t2", "scale_rensa_t1", "scale_datasketch"):
+    wall, rss, rc = rows[name]
+    j = json.load(open(f"{out}/{name}.out"))
+    if name.startswith("scale_tw"):
+        sec = j["seconds"]; compute = sec["hashing"] + sec["candidates"] + sec["verify"] + sec["cluster"]
+        pairs = j["verified_pairs"]
+    else:
+        compute = j["compute_s"]; pairs = j["verified"]
+    results[name] = (wall, compute)
+    print(f"{name:<22} {wall:7.2f} {compute:9.3f} {j['docs'] / wall:9.0f} {mib(rss):>9} {pairs:>10}")
+for t in ("t1", "t2"):
+    r = results["scale_datasketch"][0] / results[f"scale_tw_{t}"][0]
+    c = results["scale_datasketch"][1] / results[f"scale_tw_{t}"][1]
+    print(f"corpus scale, tailwatch {t}: datasketch / tailwatch = {r:.1f}x process wall, {c:.1f}x compute "
+          f"(target >= 100x: {'MET' if r >= 100 else 'MISSED'}); rensa(1 thread) / tailwatch = "
+          f"{results['scale_rensa_t1'][0] / results[f'scale_tw_{t}'][0]:.1f}x")
 wall, rss, rc = rows["tw_big_t2"]
 j = json.load(open(f"{out}/tw_big_t2.out"))
 size = os.path.getsize(big)

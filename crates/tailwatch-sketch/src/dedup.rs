@@ -13,8 +13,8 @@ use crate::minhash::{
     Affine32Permutations, OphSketcher, Permutations, affine32_signature, classic_signature, estimate_jaccard,
     fss_signature,
 };
-use crate::normalize::{NormalizeOptions, normalize};
-use crate::shingle::{into_set, jaccard, shingle_hashes, shingle_set_sha1};
+use crate::normalize::{NormalizeOptions, normalize_with_word_hashes};
+use crate::shingle::{into_set, jaccard, shingle_set_sha1, shingles_from_words};
 use crate::unionfind::UnionFind;
 
 /// How signatures are computed.
@@ -215,6 +215,14 @@ pub struct DedupResult {
     pub warnings: Vec<String>,
 }
 
+/// Buffers reused from one document to the next by a hashing thread.
+#[derive(Default)]
+struct Scratch {
+    normalized: String,
+    words: Vec<u64>,
+    signature: Vec<u32>,
+}
+
 /// Per-document state kept between batches.
 struct Hashed {
     digest: [u8; 32],
@@ -287,10 +295,11 @@ impl Deduper {
         self.banding
     }
 
-    fn hash_one(&self, text: &str) -> Hashed {
+    fn hash_one(&self, text: &str, scratch: &mut Scratch) -> Hashed {
         use std::sync::atomic::Ordering::Relaxed;
         let start = Instant::now();
-        let normalized = normalize(text, self.options.normalize);
+        let Scratch { normalized, words, signature } = scratch;
+        normalize_with_word_hashes(text, self.options.normalize, normalized, words);
         let digest = *blake3::hash(normalized.as_bytes()).as_bytes();
         let empty = normalized.is_empty();
         let middle = Instant::now();
@@ -299,41 +308,48 @@ impl Deduper {
             return Hashed { digest, empty, shingles: Vec::new(), signature: Vec::new(), keys: Vec::new() };
         }
         let n = self.options.shingle_size;
-        let mut signature = vec![0u32; self.options.num_perm];
+        signature.clear();
+        signature.resize(self.options.num_perm, 0);
+        let from_words = || {
+            let mut hashes = Vec::with_capacity(words.len());
+            shingles_from_words(words, n, &mut hashes);
+            hashes
+        };
         let shingles = match self.options.signature {
             // unsorted hashes (duplicates kept): MinHash ignores duplicates, and only the texts
             // that become candidates are sorted into sets, in `finish`
             SignatureMode::Oph => {
-                let hashes = shingle_hashes(&normalized, n);
-                self.oph.as_ref().expect("sketcher").signature(&hashes, &mut signature);
+                let hashes = from_words();
+                self.oph.as_ref().expect("sketcher").signature(&hashes, signature);
                 hashes
             }
             SignatureMode::Fss => {
-                let hashes = shingle_hashes(&normalized, n);
-                fss_signature(&hashes, self.options.num_perm, self.options.seed, &mut signature);
+                let hashes = from_words();
+                fss_signature(&hashes, self.options.num_perm, self.options.seed, signature);
                 hashes
             }
             SignatureMode::Classic => {
-                let hashes = shingle_hashes(&normalized, n);
+                let hashes = from_words();
                 let h32: Vec<u32> = hashes.iter().map(|h| (h >> 32) as u32 ^ *h as u32).collect();
-                classic_signature(self.permutations.as_ref().expect("permutations"), &h32, &mut signature);
+                classic_signature(self.permutations.as_ref().expect("permutations"), &h32, signature);
                 hashes
             }
             SignatureMode::Datasketch => {
-                let set = shingle_set_sha1(&normalized, n);
-                affine32_signature(self.affine.as_ref().expect("permutations"), &set, &mut signature);
+                let set = shingle_set_sha1(normalized, n);
+                affine32_signature(self.affine.as_ref().expect("permutations"), &set, signature);
                 set.into_iter().map(u64::from).collect()
             }
             SignatureMode::DatasketchLegacy => {
-                let set = shingle_set_sha1(&normalized, n);
-                classic_signature(self.permutations.as_ref().expect("permutations"), &set, &mut signature);
+                let set = shingle_set_sha1(normalized, n);
+                classic_signature(self.permutations.as_ref().expect("permutations"), &set, signature);
                 set.into_iter().map(u64::from).collect()
             }
         };
         let mut keys = Vec::new();
         if !shingles.is_empty() {
-            band_keys(&signature, self.banding, &mut keys);
+            band_keys(signature, self.banding, &mut keys);
         }
+        let signature = if self.options.verify == Verify::Estimate { signature.clone() } else { Vec::new() };
         self.signature_nanos.fetch_add(middle.elapsed().as_nanos() as u64, Relaxed);
         Hashed { digest, empty, shingles, signature, keys }
     }
@@ -341,7 +357,8 @@ impl Deduper {
     /// Add documents (in input order); `extras` (same length) feed `KeepPolicy::Prefer`.
     pub fn add(&mut self, texts: &[String], extras: Option<&[Option<String>]>) {
         let start = Instant::now();
-        let hashed: Vec<Hashed> = texts.par_iter().map(|t| self.hash_one(t)).collect();
+        let hashed: Vec<Hashed> =
+            texts.par_iter().map_init(Scratch::default, |scratch, t| self.hash_one(t, scratch)).collect();
         for (i, (text, h)) in texts.iter().zip(hashed).enumerate() {
             let doc = self.representative.len() as u32;
             self.lengths.push(text.len() as u64);

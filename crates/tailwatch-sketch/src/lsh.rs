@@ -1,4 +1,5 @@
 //! LSH banding: choosing bands × rows for a target recall, the S-curve, and candidate pairs.
+use rayon::slice::ParallelSliceMut;
 use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -88,7 +89,7 @@ pub fn candidate_pairs(keys: &[Vec<u64>]) -> (Vec<(u32, u32)>, usize) {
             entries.push((k[band] ^ (band as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15), doc as u32));
         }
     }
-    entries.sort_unstable();
+    entries.par_sort_unstable();
     let mut pairs = Vec::new();
     let mut large = 0;
     let mut i = 0;
@@ -112,7 +113,7 @@ pub fn candidate_pairs(keys: &[Vec<u64>]) -> (Vec<(u32, u32)>, usize) {
         }
         i = j;
     }
-    pairs.sort_unstable();
+    pairs.par_sort_unstable();
     pairs.dedup();
     pairs.retain(|(a, b)| a != b);
     (pairs, large)

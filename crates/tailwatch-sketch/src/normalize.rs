@@ -36,63 +36,101 @@ fn unicode_mark(c: char) -> bool {
     unicode_normalization::char::is_combining_mark(c)
 }
 
-/// Per ASCII byte: 0 = keep, 1 = whitespace, 2 = punctuation.
-const ASCII_CLASS: [u8; 128] = {
-    let mut table = [0u8; 128];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        table[b] = if matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r') {
-            1
-        } else if c.is_ascii_punctuation() {
-            2
-        } else {
-            0
-        };
-        b += 1;
+/// Per ASCII byte and `(lowercase, strip_punctuation)`: the output byte, or [`SEPARATOR`].
+/// Marks a separator in [`ASCII_MAPS`] (never an ASCII output byte).
+const SEPARATOR: u8 = 0x80;
+
+const ASCII_MAPS: [[u8; 128]; 4] = {
+    let mut maps = [[0u8; 128]; 4];
+    let mut variant = 0;
+    while variant < 4 {
+        let (lowercase, strip) = (variant & 1 == 1, variant & 2 == 2);
+        let mut b = 0;
+        while b < 128 {
+            let c = b as u8;
+            let whitespace = matches!(c, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
+            maps[variant][b] = if whitespace || (strip && c.is_ascii_punctuation()) {
+                SEPARATOR
+            } else if lowercase {
+                c.to_ascii_lowercase()
+            } else {
+                c
+            };
+            b += 1;
+        }
+        variant += 1;
     }
-    table
+    maps
 };
 
-/// The ASCII fast path of [`normalize`] (NFKC is the identity on ASCII): separator runs are
-/// found with one table lookup per byte, word runs are copied (lowercased) in bulk.
-fn normalize_ascii(text: &str, options: NormalizeOptions) -> String {
+/// The ASCII fast path of [`normalize`] (NFKC is the identity on ASCII), without branches
+/// on the data: each byte is mapped by table to its output byte or to a space, and the write
+/// position advances unless a space follows a space (or starts the text); a trailing space is
+/// dropped at the end. Then calls `word` with each word of `out`.
+fn normalize_ascii_into(
+    text: &str,
+    options: NormalizeOptions,
+    out: &mut Vec<u8>,
+    mut word: impl FnMut(&[u8]),
+) {
+    let map = &ASCII_MAPS[usize::from(options.lowercase) | usize::from(options.strip_punctuation) << 1];
     let bytes = text.as_bytes();
-    let is_separator = |b: u8| {
-        let class = ASCII_CLASS[b as usize];
-        class == 1 || (class == 2 && options.strip_punctuation)
-    };
-    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        while i < bytes.len() && is_separator(bytes[i]) {
-            i += 1;
-        }
-        let start = i;
-        while i < bytes.len() && !is_separator(bytes[i]) {
-            i += 1;
-        }
-        if start == i {
-            break;
-        }
-        if !out.is_empty() {
-            out.push(b' ');
-        }
-        let word = &bytes[start..i];
-        if options.lowercase {
-            out.extend(word.iter().map(u8::to_ascii_lowercase));
-        } else {
-            out.extend_from_slice(word);
-        }
+    out.clear();
+    out.resize(bytes.len(), 0);
+    let mut write = 0;
+    let mut after_space = 1usize;
+    for &b in bytes {
+        let mapped = map[usize::from(b & 0x7f)];
+        let space = usize::from(mapped >> 7);
+        // SEPARATOR ^ (SEPARATOR ^ b' ') = b' '
+        out[write] = mapped ^ (space as u8 * (SEPARATOR ^ b' '));
+        write += 1 - (space & after_space);
+        after_space = space;
     }
-    String::from_utf8(out).expect("ASCII in, ASCII out")
+    if write > 0 && out[write - 1] == b' ' {
+        write -= 1;
+    }
+    out.truncate(write);
+    if write > 0 {
+        let mut start = 0;
+        for space in memchr::memchr_iter(b' ', out) {
+            word(&out[start..space]);
+            start = space + 1;
+        }
+        word(&out[start..]);
+    }
+}
+
+/// [`normalize`] into a reused buffer, also returning the xxh3-64 hash of each word of the
+/// result (words are separated by single spaces) in `word_hashes`: the input of
+/// [`crate::shingle::shingles_from_words`]. ASCII text is normalized and hashed in one pass.
+pub fn normalize_with_word_hashes(
+    text: &str,
+    options: NormalizeOptions,
+    out: &mut String,
+    word_hashes: &mut Vec<u64>,
+) {
+    use xxhash_rust::xxh3::xxh3_64;
+    word_hashes.clear();
+    if text.is_ascii() {
+        let mut bytes = std::mem::take(out).into_bytes();
+        normalize_ascii_into(text, options, &mut bytes, |w| word_hashes.push(xxh3_64(w)));
+        *out = String::from_utf8(bytes).expect("ASCII in, ASCII out");
+        return;
+    }
+    *out = normalize(text, options);
+    if !out.is_empty() {
+        word_hashes.extend(out.split(' ').map(|w| xxh3_64(w.as_bytes())));
+    }
 }
 
 /// Normalize `text`: optional NFKC, lowercase and punctuation stripping, then whitespace runs
 /// to single spaces, trimmed. O(bytes); ASCII text takes a byte-level fast path.
 pub fn normalize(text: &str, options: NormalizeOptions) -> String {
     if text.is_ascii() {
-        return normalize_ascii(text, options);
+        let mut out = Vec::new();
+        normalize_ascii_into(text, options, &mut out, |_| {});
+        return String::from_utf8(out).expect("ASCII in, ASCII out");
     }
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
@@ -150,6 +188,22 @@ mod tests {
         fn ascii_fast_path_equals_the_general_path(text in "[\\x00-\\x7f]{0,40}", lower: bool, punct: bool) {
             let options = NormalizeOptions { nfkc: true, lowercase: lower, strip_punctuation: punct };
             prop_assert_eq!(normalize(&text, options), general(&text, options));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn word_hashes_are_the_words_of_the_normalized_text(text in "[a-zA-Z ,.!é\t]{0,40}", lower: bool, punct: bool) {
+            let options = NormalizeOptions { nfkc: true, lowercase: lower, strip_punctuation: punct };
+            let (mut out, mut words) = (String::from("stale"), vec![7]);
+            normalize_with_word_hashes(&text, options, &mut out, &mut words);
+            prop_assert_eq!(&out, &normalize(&text, options));
+            let want: Vec<u64> = if out.is_empty() {
+                Vec::new()
+            } else {
+                out.split(' ').map(|w| xxhash_rust::xxh3::xxh3_64(w.as_bytes())).collect()
+            };
+            prop_assert_eq!(words, want);
         }
     }
 

@@ -67,17 +67,27 @@ pub fn shingle_hashes(normalized: &str, n: usize) -> Vec<u64> {
         start = space + 1;
     }
     words.push(xxh3_64(&bytes[start..]));
+    let mut out = Vec::new();
+    shingles_from_words(&words, n, &mut out);
+    out
+}
+
+/// [`shingle_hashes`] from the xxh3-64 hashes of the words (as
+/// [`crate::normalize::normalize_with_word_hashes`] gives them), into `out` (cleared first).
+pub fn shingles_from_words(words: &[u64], n: usize, out: &mut Vec<u64>) {
+    assert!(n >= 1, "shingle size must be at least 1");
+    out.clear();
+    if words.is_empty() {
+        return;
+    }
     let n = n.min(words.len());
-    words
-        .windows(n)
-        .map(|window| {
-            let mut h = 0x243F_6A88_85A3_08D3u64 ^ n as u64;
-            for &w in window {
-                h = (h ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
-            }
-            fmix64(h)
-        })
-        .collect()
+    out.extend(words.windows(n).map(|window| {
+        let mut h = 0x243F_6A88_85A3_08D3u64 ^ n as u64;
+        for &w in window {
+            h = (h ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+        }
+        fmix64(h)
+    }));
 }
 
 /// MurmurHash3's 64-bit finalizer.

@@ -121,6 +121,63 @@ struct Report<'a> {
     outputs: Vec<String>,
 }
 
+/// One batch of dedup units: a record holding an array field is one unit, its documents joined.
+struct Unit {
+    texts: Vec<String>,
+    extras: Vec<Option<String>>,
+}
+
+/// Read every input in order and send its units in batches; returns each unit's record and
+/// the read statistics. Stops early (without error) when the receiver hangs up.
+fn read_units(
+    inputs: &[PathBuf],
+    names: &[PathBuf],
+    read: &tailwatch_io::ReadOptions,
+    with_extras: bool,
+    progress: &Progress,
+    sender: std::sync::mpsc::SyncSender<Unit>,
+) -> Result<(Vec<RecordRef>, ReadStats)> {
+    let mut refs: Vec<RecordRef> = Vec::new();
+    let mut stats = ReadStats::default();
+    for (index, input) in inputs.iter().enumerate() {
+        let mut reader = DocReader::open(input, read)?;
+        progress.start(&short(&names[index]), reader.total_bytes());
+        let mut last = 0;
+        while let Some(batch) = reader.next_batch()? {
+            let mut texts: Vec<String> = Vec::with_capacity(batch.docs.len());
+            let mut extras: Vec<Option<String>> = Vec::new();
+            for (i, doc) in batch.docs.into_iter().enumerate() {
+                let record = batch.records[i];
+                match refs.last() {
+                    Some(r) if r.input == index as u32 && r.record == record && !texts.is_empty() => {
+                        let text = texts.last_mut().expect("non-empty");
+                        text.push('\n');
+                        text.push_str(&doc);
+                    }
+                    _ => {
+                        refs.push(RecordRef { input: index as u32, record });
+                        texts.push(doc);
+                        if with_extras {
+                            extras.push(batch.extras.get(i).and_then(|e| e.first().cloned().flatten()));
+                        }
+                    }
+                }
+            }
+            if sender.send(Unit { texts, extras }).is_err() {
+                return Ok((refs, stats));
+            }
+            let now = reader.bytes_read();
+            progress.advance(now - last);
+            last = now;
+        }
+        progress.finish();
+        let s = reader.stats();
+        stats.records += s.records;
+        stats.skipped += s.skipped;
+    }
+    Ok((refs, stats))
+}
+
 pub fn run(args: &DedupArgs, global: &GlobalArgs) -> Result<Outcome> {
     let (options, keep_field) = options(args)?;
     if let Some(out) = &args.output
@@ -148,43 +205,16 @@ pub fn run(args: &DedupArgs, global: &GlobalArgs) -> Result<Outcome> {
     let banding = (!options.exact_only && !options.exact_pairs).then(|| options.banding());
     let progress = Progress::new(global.quiet);
     let mut deduper = Deduper::new(options.clone());
-    let mut refs: Vec<RecordRef> = Vec::new();
-    let mut stats = ReadStats::default();
-    for (index, input) in inputs.iter().enumerate() {
-        let mut reader = DocReader::open(input, &read)?;
-        progress.start(&short(&args.inputs[index]), reader.total_bytes());
-        let mut last = 0;
-        while let Some(batch) = reader.next_batch()? {
-            // one unit per record: a record holding an array field is its documents joined
-            let mut texts: Vec<String> = Vec::with_capacity(batch.docs.len());
-            let mut extras: Vec<Option<String>> = Vec::new();
-            for (i, doc) in batch.docs.into_iter().enumerate() {
-                let record = batch.records[i];
-                match refs.last() {
-                    Some(r) if r.input == index as u32 && r.record == record && !texts.is_empty() => {
-                        let text = texts.last_mut().expect("non-empty");
-                        text.push('\n');
-                        text.push_str(&doc);
-                    }
-                    _ => {
-                        refs.push(RecordRef { input: index as u32, record });
-                        texts.push(doc);
-                        if keep_field.is_some() {
-                            extras.push(batch.extras.get(i).and_then(|e| e.first().cloned().flatten()));
-                        }
-                    }
-                }
-            }
-            deduper.add(&texts, keep_field.is_some().then_some(extras.as_slice()));
-            let now = reader.bytes_read();
-            progress.advance(now - last);
-            last = now;
+    // a reader thread parses the next batch while this one hashes the current one
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Unit>(2);
+    let (refs, stats) = std::thread::scope(|scope| -> Result<(Vec<RecordRef>, ReadStats)> {
+        let reader =
+            scope.spawn(|| read_units(&inputs, &args.inputs, &read, keep_field.is_some(), &progress, sender));
+        for unit in receiver {
+            deduper.add(&unit.texts, keep_field.is_some().then_some(unit.extras.as_slice()));
         }
-        progress.finish();
-        let s = reader.stats();
-        stats.records += s.records;
-        stats.skipped += s.skipped;
-    }
+        reader.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the reader thread panicked")))
+    })?;
     if refs.is_empty() {
         bail!(
             "no documents to deduplicate in {}",

@@ -36,10 +36,10 @@ fn unicode_mark(c: char) -> bool {
     unicode_normalization::char::is_combining_mark(c)
 }
 
-/// Per ASCII byte and `(lowercase, strip_punctuation)`: the output byte, or [`SEPARATOR`].
 /// Marks a separator in [`ASCII_MAPS`] (never an ASCII output byte).
 const SEPARATOR: u8 = 0x80;
 
+/// Per ASCII byte and `(lowercase, strip_punctuation)`: the output byte, or [`SEPARATOR`].
 const ASCII_MAPS: [[u8; 128]; 4] = {
     let mut maps = [[0u8; 128]; 4];
     let mut variant = 0;
@@ -103,7 +103,7 @@ fn normalize_ascii_into(
 
 /// [`normalize`] into a reused buffer, also returning the xxh3-64 hash of each word of the
 /// result (words are separated by single spaces) in `word_hashes`: the input of
-/// [`crate::shingle::shingles_from_words`]. ASCII text is normalized and hashed in one pass.
+/// [`crate::shingle::shingles_from_words`]. ASCII text takes the branch-free fast path.
 pub fn normalize_with_word_hashes(
     text: &str,
     options: NormalizeOptions,

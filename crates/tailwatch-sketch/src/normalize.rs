@@ -67,12 +67,7 @@ const ASCII_MAPS: [[u8; 128]; 4] = {
 /// on the data: each byte is mapped by table to its output byte or to a space, and the write
 /// position advances unless a space follows a space (or starts the text); a trailing space is
 /// dropped at the end. Then calls `word` with each word of `out`.
-fn normalize_ascii_into(
-    text: &str,
-    options: NormalizeOptions,
-    out: &mut Vec<u8>,
-    mut word: impl FnMut(&[u8]),
-) {
+fn normalize_ascii_into(text: &str, options: NormalizeOptions, out: &mut Vec<u8>, word: impl FnMut(&[u8])) {
     let map = &ASCII_MAPS[usize::from(options.lowercase) | usize::from(options.strip_punctuation) << 1];
     let bytes = text.as_bytes();
     out.clear();
@@ -91,14 +86,40 @@ fn normalize_ascii_into(
         write -= 1;
     }
     out.truncate(write);
-    if write > 0 {
-        let mut start = 0;
-        for space in memchr::memchr_iter(b' ', out) {
-            word(&out[start..space]);
-            start = space + 1;
-        }
-        word(&out[start..]);
+    for_each_word(out, word);
+}
+
+/// Call `word` with each space-separated word of `text` (single spaces, none at the ends),
+/// finding the spaces eight bytes at a time: words are short, and a search call per word
+/// (memchr) costs more than the word's hash.
+fn for_each_word(text: &[u8], mut word: impl FnMut(&[u8])) {
+    if text.is_empty() {
+        return;
     }
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let mut start = 0;
+    let mut chunks = text.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ (ONES * u64::from(b' '));
+        // high bit set in exactly the bytes of x that are zero (the spaces)
+        let mut spaces = !(((x & LOW7) + LOW7) | x | LOW7);
+        while spaces != 0 {
+            let at = base + (spaces.trailing_zeros() / 8) as usize;
+            word(&text[start..at]);
+            start = at + 1;
+            spaces &= spaces - 1;
+        }
+        base += 8;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b == b' ' {
+            word(&text[start..base + i]);
+            start = base + i + 1;
+        }
+    }
+    word(&text[start..]);
 }
 
 /// [`normalize`] into a reused buffer, also returning the xxh3-64 hash of each word of the
@@ -120,7 +141,7 @@ pub fn normalize_with_word_hashes(
     }
     *out = normalize(text, options);
     if !out.is_empty() {
-        word_hashes.extend(out.split(' ').map(|w| xxh3_64(w.as_bytes())));
+        for_each_word(out.as_bytes(), |w| word_hashes.push(xxh3_64(w)));
     }
 }
 
@@ -204,6 +225,16 @@ mod tests {
                 out.split(' ').map(|w| xxhash_rust::xxh3::xxh3_64(w.as_bytes())).collect()
             };
             prop_assert_eq!(words, want);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn words_are_split_at_every_space(words in proptest::collection::vec("[a-zé]{1,12}", 1..30)) {
+            let text = words.join(" ");
+            let mut seen: Vec<String> = Vec::new();
+            for_each_word(text.as_bytes(), |w| seen.push(String::from_utf8(w.to_vec()).unwrap()));
+            prop_assert_eq!(seen, words);
         }
     }
 

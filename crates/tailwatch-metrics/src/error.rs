@@ -27,7 +27,7 @@ pub enum Error {
     },
     /// A profile was written by a different format version.
     #[error(
-        "`{path}` is a tailwatch profile of format version {found}; this tailwatch reads version {supported} (upgrade tailwatch or re-create the profile)"
+        "`{path}` is a tailwatch profile of format version {found}; this tailwatch reads versions 1 to {supported} (upgrade tailwatch or re-create the profile)"
     )]
     UnsupportedVersion {
         /// The file.

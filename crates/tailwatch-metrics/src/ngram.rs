@@ -65,7 +65,48 @@ pub struct NgramStat {
     pub docs: u32,
 }
 
-type Entry = (u64, NgramStat);
+/// What an [`ExactTable`] stores per distinct key: the key alone (a set) or the key with its
+/// [`NgramStat`].
+pub trait TableEntry: Copy + Default + Send + Sync + std::fmt::Debug {
+    /// The 64-bit n-gram key.
+    fn key(&self) -> u64;
+    /// `self` with the statistics of `other` (same key) added when `both`; else `self`.
+    /// Branch-free in the merge loops.
+    fn absorb(self, other: Self, both: bool) -> Self;
+    /// A new entry for one document holding `key` `count` times.
+    fn new(key: u64, count: u32) -> Self;
+}
+
+impl TableEntry for (u64, NgramStat) {
+    #[inline]
+    fn key(&self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn absorb(self, other: Self, both: bool) -> Self {
+        let extra = if both { other.1 } else { NgramStat::default() };
+        (self.0, combine(self.1, extra))
+    }
+    #[inline]
+    fn new(key: u64, count: u32) -> Self {
+        (key, NgramStat { count, docs: 1 })
+    }
+}
+
+impl TableEntry for u64 {
+    #[inline]
+    fn key(&self) -> u64 {
+        *self
+    }
+    #[inline]
+    fn absorb(self, _: Self, _: bool) -> Self {
+        self
+    }
+    #[inline]
+    fn new(key: u64, _: u32) -> Self {
+        key
+    }
+}
 
 /// Smallest append buffer before it is sorted and merged (16 MiB of entries).
 const MIN_PENDING: usize = 1 << 20;
@@ -79,11 +120,21 @@ const MIN_PENDING: usize = 1 << 20;
 /// radix passes leave in-cache buckets of a few hundred entries, distinct n-grams cost 16
 /// bytes each, and merging two tables is one linear pass. Reads need a
 /// [`ExactTable::compact`]ed table ([`crate::Profile::seal`]).
-#[derive(Debug, Clone, Default)]
-pub struct ExactTable {
-    sorted: Vec<Entry>,
-    pending: Vec<Entry>,
+/// Orders whose statistics no metric reads keep keys only ([`KeySet`]): 8 bytes per key.
+#[derive(Debug, Clone)]
+pub struct ExactTable<E: TableEntry = (u64, NgramStat)> {
+    sorted: Vec<E>,
+    pending: Vec<E>,
 }
+
+impl<E: TableEntry> Default for ExactTable<E> {
+    fn default() -> Self {
+        Self { sorted: Vec::new(), pending: Vec::new() }
+    }
+}
+
+/// The distinct keys of one order, without statistics.
+pub type KeySet = ExactTable<u64>;
 
 #[inline]
 fn combine(a: NgramStat, b: NgramStat) -> NgramStat {
@@ -93,15 +144,15 @@ fn combine(a: NgramStat, b: NgramStat) -> NgramStat {
 /// Sort entries by key in place: an in-place MSD radix sort (American flag sort) on the top
 /// byte, then on the next byte, then comparison sorts of the small buckets. Keys are uniform
 /// hashes, so the buckets are even and, two levels down, fit in L1.
-fn radix_sort(entries: &mut [Entry], shift: u32) {
+fn radix_sort<E: TableEntry>(entries: &mut [E], shift: u32) {
     if entries.len() <= 512 || shift < 48 {
-        entries.sort_unstable_by_key(|e| e.0);
+        entries.sort_unstable_by_key(TableEntry::key);
         return;
     }
     let bucket = |key: u64| ((key >> shift) & 0xff) as usize;
     let mut ends = [0usize; 256];
     for e in entries.iter() {
-        ends[bucket(e.0)] += 1;
+        ends[bucket(e.key())] += 1;
     }
     let mut starts = [0usize; 256];
     let mut sum = 0;
@@ -115,7 +166,7 @@ fn radix_sort(entries: &mut [Entry], shift: u32) {
         while next[b] < ends[b] {
             let mut e = entries[next[b]];
             loop {
-                let target = bucket(e.0);
+                let target = bucket(e.key());
                 if target == b {
                     break;
                 }
@@ -132,14 +183,14 @@ fn radix_sort(entries: &mut [Entry], shift: u32) {
 }
 
 /// Collapse runs of equal keys in a key-sorted vector, in place.
-fn collapse_runs(entries: &mut Vec<Entry>) {
+fn collapse_runs<E: TableEntry>(entries: &mut Vec<E>) {
     if entries.is_empty() {
         return;
     }
     let mut write = 0;
     for read in 1..entries.len() {
-        if entries[read].0 == entries[write].0 {
-            entries[write].1 = combine(entries[write].1, entries[read].1);
+        if entries[read].key() == entries[write].key() {
+            entries[write] = entries[write].absorb(entries[read], true);
         } else {
             write += 1;
             entries[write] = entries[read];
@@ -153,23 +204,22 @@ fn collapse_runs(entries: &mut Vec<Entry>) {
 /// that combined (shared) keys left at the front. The loop has no data-dependent branch (keys
 /// are random, so a branchy merge mispredicts half the time), and nothing is allocated but
 /// the growth of `sorted` itself.
-fn merge_sorted_into(sorted: &mut Vec<Entry>, add: &[Entry]) {
+fn merge_sorted_into<E: TableEntry>(sorted: &mut Vec<E>, add: &[E]) {
     if add.is_empty() {
         return;
     }
     let old = sorted.len();
     // exact growth: a large vector grows by remapping its pages, without copying
     sorted.reserve_exact(add.len());
-    sorted.resize(old + add.len(), (0, NgramStat::default()));
+    sorted.resize(old + add.len(), E::default());
     let (mut i, mut j, mut w) = (old, add.len(), old + add.len());
     while i > 0 && j > 0 {
         let (x, y) = (sorted[i - 1], add[j - 1]);
-        let take_x = x.0 >= y.0;
-        let take_y = y.0 >= x.0;
-        let (first, second) = if take_x { (x, y.1) } else { (y, x.1) };
-        let extra = if take_x && take_y { second } else { NgramStat::default() };
+        let take_x = x.key() >= y.key();
+        let take_y = y.key() >= x.key();
+        let (first, second) = if take_x { (x, y) } else { (y, x) };
         w -= 1;
-        sorted[w] = (first.0, combine(first.1, extra));
+        sorted[w] = first.absorb(second, take_x && take_y);
         i -= usize::from(take_x);
         j -= usize::from(take_y);
     }
@@ -185,10 +235,10 @@ fn merge_sorted_into(sorted: &mut Vec<Entry>, add: &[Entry]) {
     }
 }
 
-impl ExactTable {
+impl<E: TableEntry> ExactTable<E> {
     #[inline]
     fn add(&mut self, key: u64, count: u32) {
-        self.pending.push((key, NgramStat { count, docs: 1 }));
+        self.pending.push(E::new(key, count));
         if self.pending.len() >= self.sorted.len().max(MIN_PENDING) {
             self.compact();
         }
@@ -220,27 +270,21 @@ impl ExactTable {
         self.len() == 0
     }
 
-    /// The statistics of one n-gram key (binary search).
-    pub fn get(&self, key: u64) -> Option<NgramStat> {
-        self.assert_compacted();
-        self.sorted.binary_search_by_key(&key, |e| e.0).ok().map(|i| self.sorted[i].1)
-    }
-
-    /// Every `(key, stat)` in key order.
-    pub fn entries(&self) -> &[(u64, NgramStat)] {
+    /// Every entry in key order.
+    pub fn entries(&self) -> &[E] {
         self.assert_compacted();
         &self.sorted
     }
 
     fn keys(&self) -> impl Iterator<Item = u64> + '_ {
-        self.sorted.iter().chain(&self.pending).map(|e| e.0)
+        self.sorted.iter().chain(&self.pending).map(TableEntry::key)
     }
 
     fn memory_bytes(&self) -> usize {
-        (self.sorted.capacity() + self.pending.capacity()) * std::mem::size_of::<Entry>()
+        (self.sorted.capacity() + self.pending.capacity()) * std::mem::size_of::<E>()
     }
 
-    fn merge(&mut self, mut other: ExactTable) {
+    fn merge(&mut self, mut other: ExactTable<E>) {
         rayon::join(|| self.compact(), || other.compact());
         if self.sorted.len() < other.sorted.len() {
             std::mem::swap(self, &mut other);
@@ -248,11 +292,26 @@ impl ExactTable {
         merge_sorted_into_parallel(&mut self.sorted, &other.sorted);
     }
 
-    fn from_sorted(entries: Vec<(u64, NgramStat)>) -> Result<Self, String> {
-        if let Some(w) = entries.windows(2).find(|w| w[0].0 >= w[1].0) {
-            return Err(format!("n-gram keys out of order ({:#x} then {:#x})", w[0].0, w[1].0));
+    fn from_sorted(entries: Vec<E>) -> Result<Self, String> {
+        if let Some(w) = entries.windows(2).find(|w| w[0].key() >= w[1].key()) {
+            return Err(format!("n-gram keys out of order ({:#x} then {:#x})", w[0].key(), w[1].key()));
         }
         Ok(Self { sorted: entries, pending: Vec::new() })
+    }
+}
+
+impl ExactTable<(u64, NgramStat)> {
+    /// The statistics of one n-gram key (binary search).
+    pub fn get(&self, key: u64) -> Option<NgramStat> {
+        self.assert_compacted();
+        self.sorted.binary_search_by_key(&key, |e| e.0).ok().map(|i| self.sorted[i].1)
+    }
+
+    /// The same keys without their statistics.
+    fn into_keys(self) -> KeySet {
+        let mut table = self;
+        table.compact();
+        KeySet { sorted: table.sorted.into_iter().map(|e| e.0).collect(), pending: Vec::new() }
     }
 }
 
@@ -262,21 +321,21 @@ const MERGE_RANGES: usize = 64;
 /// [`merge_sorted_into`] on all threads: `sorted` grows by `add.len()`; each key range of
 /// `sorted` is moved (last range first) to the tail of its output region, the ranges are
 /// merged forward in place in parallel, then the regions are closed up. Same result.
-fn merge_sorted_into_parallel(sorted: &mut Vec<Entry>, add: &[Entry]) {
+fn merge_sorted_into_parallel<E: TableEntry>(sorted: &mut Vec<E>, add: &[E]) {
     use rayon::prelude::*;
     if add.len() < MIN_PENDING || sorted.len() < MIN_PENDING {
         merge_sorted_into(sorted, add);
         return;
     }
     let range_of = |key: u64| (key >> 58) as usize;
-    let bounds = |entries: &[Entry]| -> Vec<usize> {
-        (0..=MERGE_RANGES).map(|r| entries.partition_point(|e| range_of(e.0) < r)).collect()
+    let bounds = |entries: &[E]| -> Vec<usize> {
+        (0..=MERGE_RANGES).map(|r| entries.partition_point(|e| range_of(e.key()) < r)).collect()
     };
     let old = sorted.len();
     let a = bounds(sorted);
     let b = bounds(add);
     sorted.reserve_exact(add.len());
-    sorted.resize(old + add.len(), (0, NgramStat::default()));
+    sorted.resize(old + add.len(), E::default());
     for r in (0..MERGE_RANGES).rev() {
         let a_len = a[r + 1] - a[r];
         sorted.copy_within(a[r]..a[r + 1], a[r + 1] + b[r + 1] - a_len);
@@ -303,15 +362,14 @@ fn merge_sorted_into_parallel(sorted: &mut Vec<Entry>, add: &[Entry]) {
 /// Merge `add` with the sorted run at the tail of `region` (its last `region.len() -
 /// add.len()` entries) into the front of `region`; returns the entries written. Writes never
 /// overtake the unread tail: before each step, written + unread of `add` ≤ read position.
-fn merge_forward_in_place(region: &mut [Entry], add: &[Entry]) -> usize {
+fn merge_forward_in_place<E: TableEntry>(region: &mut [E], add: &[E]) -> usize {
     let (mut i, mut j, mut w) = (add.len(), 0, 0);
     while i < region.len() && j < add.len() {
         let (x, y) = (region[i], add[j]);
-        let take_x = x.0 <= y.0;
-        let take_y = y.0 <= x.0;
-        let (first, second) = if take_x { (x, y.1) } else { (y, x.1) };
-        let extra = if take_x && take_y { second } else { NgramStat::default() };
-        region[w] = (first.0, combine(first.1, extra));
+        let take_x = x.key() <= y.key();
+        let take_y = y.key() <= x.key();
+        let (first, second) = if take_x { (x, y) } else { (y, x) };
+        region[w] = first.absorb(second, take_x && take_y);
         w += 1;
         i += usize::from(take_x);
         j += usize::from(take_y);
@@ -327,8 +385,10 @@ fn merge_forward_in_place(region: &mut [Entry], add: &[Entry]) -> usize {
 /// The distinct n-grams of one order.
 #[derive(Debug, Clone)]
 pub enum NgramTable {
-    /// Exact counts per n-gram key.
+    /// Exact counts and document frequencies per n-gram key.
     Exact(ExactTable),
+    /// Exact distinct keys only (orders whose statistics no metric reads).
+    Keys(KeySet),
     /// Distinct count only, estimated by an HLL sketch (after the memory budget was exceeded).
     Sketch(Box<HllSketch>),
 }
@@ -344,19 +404,27 @@ fn new_sketch() -> HllSketch {
 }
 
 impl NgramTable {
+    /// An empty exact table of keys only.
+    pub fn keys_only() -> Self {
+        NgramTable::Keys(KeySet::default())
+    }
+
     /// Record `count` occurrences of `key` in one document.
     #[inline]
     pub fn add(&mut self, key: u64, count: u32) {
         match self {
             NgramTable::Exact(table) => table.add(key, count),
+            NgramTable::Keys(table) => table.add(key, count),
             NgramTable::Sketch(sketch) => sketch.update(key),
         }
     }
 
     /// Make an exact table readable (sort and merge its buffer); a no-op for sketches.
     pub fn compact(&mut self) {
-        if let NgramTable::Exact(table) = self {
-            table.compact();
+        match self {
+            NgramTable::Exact(table) => table.compact(),
+            NgramTable::Keys(table) => table.compact(),
+            NgramTable::Sketch(_) => {}
         }
     }
 
@@ -364,20 +432,21 @@ impl NgramTable {
     pub fn distinct(&self) -> f64 {
         match self {
             NgramTable::Exact(table) => table.len() as f64,
+            NgramTable::Keys(table) => table.len() as f64,
             NgramTable::Sketch(sketch) => sketch.estimate(),
         }
     }
 
-    /// Whether the table is exact.
+    /// Whether the distinct count is exact.
     pub fn is_exact(&self) -> bool {
-        matches!(self, NgramTable::Exact(_))
+        !matches!(self, NgramTable::Sketch(_))
     }
 
-    /// The exact table, if exact.
+    /// The exact table with statistics, if this is one.
     pub fn exact(&self) -> Option<&ExactTable> {
         match self {
             NgramTable::Exact(table) => Some(table),
-            NgramTable::Sketch(_) => None,
+            NgramTable::Keys(_) | NgramTable::Sketch(_) => None,
         }
     }
 
@@ -385,28 +454,45 @@ impl NgramTable {
     pub fn memory_bytes(&self) -> usize {
         match self {
             NgramTable::Exact(table) => table.memory_bytes(),
+            NgramTable::Keys(table) => table.memory_bytes(),
             NgramTable::Sketch(sketch) => sketch.estimated_size(),
+        }
+    }
+
+    /// Drop the statistics of an exact table, keeping its keys (a no-op for the other kinds).
+    pub fn into_keys_only(self) -> Self {
+        match self {
+            NgramTable::Exact(table) => NgramTable::Keys(table.into_keys()),
+            other => other,
         }
     }
 
     /// Switch to a sketch, keeping the distinct count (approximately) and dropping the counts.
     pub fn into_sketch(self) -> Self {
-        match self {
-            NgramTable::Exact(table) => {
-                let mut sketch = new_sketch();
-                for key in table.keys() {
-                    sketch.update(key);
-                }
-                NgramTable::Sketch(Box::new(sketch))
-            }
-            sketch => sketch,
+        let keys: Box<dyn Iterator<Item = u64>> = match &self {
+            NgramTable::Exact(table) => Box::new(table.keys()),
+            NgramTable::Keys(table) => Box::new(table.keys()),
+            NgramTable::Sketch(_) => return self,
+        };
+        let mut sketch = new_sketch();
+        for key in keys {
+            sketch.update(key);
         }
+        NgramTable::Sketch(Box::new(sketch))
     }
 
-    /// Merge `other` into `self`. Exact + exact stays exact; anything else becomes a sketch.
+    /// Merge `other` into `self`. Two exact tables stay exact (keys only if either is); anything
+    /// else becomes a sketch.
     pub fn merge(&mut self, other: NgramTable) {
         match (&mut *self, other) {
             (NgramTable::Exact(a), NgramTable::Exact(b)) => a.merge(b),
+            (NgramTable::Keys(a), NgramTable::Keys(b)) => a.merge(b),
+            (NgramTable::Keys(a), NgramTable::Exact(b)) => a.merge(b.into_keys()),
+            (NgramTable::Exact(_), NgramTable::Keys(b)) => {
+                let NgramTable::Keys(mut a) = std::mem::take(self).into_keys_only() else { unreachable!() };
+                a.merge(b);
+                *self = NgramTable::Keys(a);
+            }
             (_, other) => {
                 let mine = std::mem::take(self).into_sketch();
                 let theirs = other.into_sketch();
@@ -419,12 +505,13 @@ impl NgramTable {
         }
     }
 
-    /// Serialize: exact tables as key-sorted triples, sketches as DataSketches bytes.
+    /// Serialize: exact tables as key-sorted triples or keys, sketches as DataSketches bytes.
     pub fn to_wire(&self) -> NgramWire {
         match self {
             NgramTable::Exact(table) => {
                 NgramWire::Exact(table.entries().iter().map(|(k, s)| (*k, s.count, s.docs)).collect())
             }
+            NgramTable::Keys(table) => NgramWire::Keys(table.entries().to_vec()),
             NgramTable::Sketch(sketch) => NgramWire::Sketch(sketch.serialize()),
         }
     }
@@ -438,17 +525,21 @@ impl NgramTable {
             NgramWire::Sketch(bytes) => {
                 NgramTable::Sketch(Box::new(HllSketch::deserialize(&bytes).map_err(|e| e.to_string())?))
             }
+            NgramWire::Keys(keys) => NgramTable::Keys(KeySet::from_sorted(keys)?),
         })
     }
 }
 
-/// Serialized form of an [`NgramTable`].
+/// Serialized form of an [`NgramTable`]. New variants go at the end (postcard encodes the
+/// variant index).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum NgramWire {
     /// `(key, count, docs)` sorted by key.
     Exact(Vec<(u64, u32, u32)>),
     /// DataSketches HLL bytes.
     Sketch(Vec<u8>),
+    /// Keys only, sorted (since `.twp` format 2).
+    Keys(Vec<u64>),
 }
 
 /// Sort `keys` and call `f(key, run_length)` for each distinct key.
@@ -514,8 +605,8 @@ mod tests {
             (vec![], vec![7]),
             (vec![7], vec![]),
         ] {
-            let mut sorted: Vec<Entry> = a.iter().map(|&k| (k, stat(1))).collect();
-            let add: Vec<Entry> = b.iter().map(|&k| (k, stat(2))).collect();
+            let mut sorted: Vec<(u64, NgramStat)> = a.iter().map(|&k| (k, stat(1))).collect();
+            let add: Vec<(u64, NgramStat)> = b.iter().map(|&k| (k, stat(2))).collect();
             merge_sorted_into(&mut sorted, &add);
             let mut want: std::collections::BTreeMap<u64, NgramStat> = Default::default();
             for (k, s) in a.iter().map(|&k| (k, stat(1))).chain(add.iter().copied()) {
@@ -530,11 +621,11 @@ mod tests {
     fn parallel_merge_equals_serial_merge() {
         let stat = |count| NgramStat { count, docs: 1 };
         // every third key shared, some ranges empty on one side
-        let a: Vec<Entry> = (0..3 * MIN_PENDING as u64)
+        let a: Vec<(u64, NgramStat)> = (0..3 * MIN_PENDING as u64)
             .map(|i| (extend_key(i, 1), stat(1)))
             .filter(|e| e.0 >> 62 != 1)
             .collect();
-        let b: Vec<Entry> = (0..2 * MIN_PENDING as u64)
+        let b: Vec<(u64, NgramStat)> = (0..2 * MIN_PENDING as u64)
             .map(|i| if i % 3 == 0 { (extend_key(i, 1), stat(2)) } else { (extend_key(i, 2), stat(2)) })
             .filter(|e| e.0 >> 62 != 2)
             .collect();
@@ -551,7 +642,7 @@ mod tests {
 
     #[test]
     fn radix_sort_sorts() {
-        let mut entries: Vec<Entry> = (0..200_000u64)
+        let mut entries: Vec<(u64, NgramStat)> = (0..200_000u64)
             .map(|i| (extend_key(i % 150_000, 3) & !0xff00_0000_0000, NgramStat::default()))
             .collect();
         let mut want = entries.clone();

@@ -14,8 +14,18 @@ use crate::{Error, Result};
 
 /// Magic bytes that open every `.twp` file.
 pub const PROFILE_MAGIC: &[u8; 8] = b"TWPROF\x00\x01";
-/// The `.twp` format version this build writes and reads.
-pub const PROFILE_FORMAT_VERSION: u32 = 1;
+/// The `.twp` format version this build writes. Version 2 stores the 2- and 3-gram tables as
+/// keys only; this build also reads version 1 (and drops those tables' statistics).
+pub const PROFILE_FORMAT_VERSION: u32 = 2;
+/// The oldest `.twp` format version this build reads.
+pub const PROFILE_FORMAT_OLDEST: u32 = 1;
+
+/// Empty n-gram tables for orders 2..=MAX_ORDER: keys only below the highest order (distinct
+/// counts are all the metrics read of them), counts and document frequencies at the highest
+/// (self-repetition reads them).
+fn empty_ngram_tables() -> [NgramTable; MAX_ORDER - 1] {
+    std::array::from_fn(|i| if i + 2 < MAX_ORDER { NgramTable::keys_only() } else { NgramTable::default() })
+}
 
 type DocMap = hashbrown::HashMap<DocHash, u64, foldhash::fast::FixedState>;
 
@@ -97,7 +107,7 @@ impl Profile {
             type_text: String::new(),
             type_ends: Vec::new(),
             tokens: Vec::new(),
-            ngrams: Default::default(),
+            ngrams: empty_ngram_tables(),
             totals: [0; MAX_ORDER],
             unique_in_docs: [0; MAX_ORDER],
             doc_counts: DocMap::default(),
@@ -400,7 +410,9 @@ impl Profile {
             return Err(not_profile("missing the `TWPROF` magic header".into()));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != PROFILE_FORMAT_VERSION || bytes[..8] != PROFILE_MAGIC[..] {
+        if !(PROFILE_FORMAT_OLDEST..=PROFILE_FORMAT_VERSION).contains(&version)
+            || bytes[..8] != PROFILE_MAGIC[..]
+        {
             return Err(Error::UnsupportedVersion {
                 path: path.to_path_buf(),
                 found: version,
@@ -440,8 +452,11 @@ impl Profile {
                 wire.ngrams.len()
             )));
         }
-        for (slot, table) in profile.ngrams.iter_mut().zip(wire.ngrams) {
-            *slot = NgramTable::from_wire(table).map_err(|e| not_profile(format!("corrupt sketch: {e}")))?;
+        for (order, (slot, table)) in (2..).zip(profile.ngrams.iter_mut().zip(wire.ngrams)) {
+            let table =
+                NgramTable::from_wire(table).map_err(|e| not_profile(format!("corrupt sketch: {e}")))?;
+            // version 1 kept statistics for every order
+            *slot = if order < MAX_ORDER { table.into_keys_only() } else { table };
         }
         profile.totals = wire.totals;
         profile.unique_in_docs = wire.unique_in_docs;
@@ -474,4 +489,60 @@ struct ProfileWire {
     doc_counts: Vec<(u128, u64)>,
     doc_lengths: Vec<(u64, u64)>,
     sample: BottomK,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tailwatch_core::Tokenizer;
+
+    fn profile_of(docs: &[&str]) -> Profile {
+        let spec = TokenizerSpec::words();
+        let tokenizer = Tokenizer::from_spec(&spec).expect("words tokenizer");
+        let mut profile = Profile::new(ProfileConfig::new(spec));
+        for doc in docs {
+            profile.observe(&tokenizer, doc).expect("observe");
+        }
+        profile.sealed()
+    }
+
+    /// A format-1 file of `profile`: every n-gram order with its statistics.
+    fn version_1_bytes(profile: &Profile) -> Vec<u8> {
+        let bytes = profile.to_bytes().expect("encode");
+        let body = zstd::decode_all(&bytes[12..]).expect("zstd");
+        let mut wire: ProfileWire = postcard::from_bytes(&body).expect("postcard");
+        for table in wire.ngrams.iter_mut() {
+            if let NgramWire::Keys(keys) = table {
+                *table = NgramWire::Exact(keys.iter().map(|&k| (k, 1, 1)).collect());
+            }
+        }
+        let body = postcard::to_stdvec(&wire).expect("postcard");
+        let mut out = PROFILE_MAGIC.to_vec();
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&zstd::encode_all(&body[..], 3).expect("zstd"));
+        out
+    }
+
+    #[test]
+    fn lower_orders_keep_keys_only_and_format_1_still_reads() {
+        let a = profile_of(&["the cat sat on the mat", "the cat sat on a hat"]);
+        assert!(matches!(a.ngram_table(2), NgramTable::Keys(_)));
+        assert!(matches!(a.ngram_table(3), NgramTable::Keys(_)));
+        assert!(a.ngram_table(4).exact().is_some());
+        let path = Path::new("v1.twp");
+        let old = Profile::from_bytes(&version_1_bytes(&a), path).expect("format 1 reads");
+        assert!(old.same_content(&a));
+        // a format-1 profile merges with a new one like two new ones do
+        let b = profile_of(&["a dog sat on the mat"]);
+        let (mut from_old, mut from_new) = (old, a.clone());
+        from_old.merge(b.clone()).expect("merge");
+        from_new.merge(b).expect("merge");
+        assert!(from_old.same_content(&from_new));
+        assert_eq!(from_new.ngram_table(2).distinct(), 9.0);
+        let future = [&PROFILE_MAGIC[..], &3u32.to_le_bytes(), b"junk"].concat();
+        assert!(matches!(
+            Profile::from_bytes(&future, path),
+            Err(Error::UnsupportedVersion { found: 3, .. })
+        ));
+    }
 }

@@ -118,9 +118,9 @@ const MIN_PENDING: usize = 1 << 20;
 /// with a branch-free merge. Inserts stay sequential in memory (a hash table of tens of
 /// millions of n-grams misses the cache on every insert), keys are uniform hashes so two
 /// radix passes leave in-cache buckets of a few hundred entries, distinct n-grams cost 16
-/// bytes each, and merging two tables is one linear pass. Reads need a
-/// [`ExactTable::compact`]ed table ([`crate::Profile::seal`]).
-/// Orders whose statistics no metric reads keep keys only ([`KeySet`]): 8 bytes per key.
+/// bytes each (8 in a [`KeySet`], for orders whose statistics no metric reads), and merging
+/// two tables is one linear pass. Reads need a [`ExactTable::compact`]ed table
+/// ([`crate::Profile::seal`]).
 #[derive(Debug, Clone)]
 pub struct ExactTable<E: TableEntry = (u64, NgramStat)> {
     sorted: Vec<E>,

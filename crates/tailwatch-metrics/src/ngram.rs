@@ -199,6 +199,18 @@ fn collapse_runs<E: TableEntry>(entries: &mut Vec<E>) {
     entries.truncate(write + 1);
 }
 
+/// One step of a branch-free merge of `x` and `y`: the entry to write next (the smaller key
+/// when `ascending`, else the larger; both combined when the keys are equal) and whether it
+/// consumed `x` and `y`.
+#[inline]
+fn merge_step<E: TableEntry>(x: E, y: E, ascending: bool) -> (E, bool, bool) {
+    let (a, b) = if ascending { (x.key(), y.key()) } else { (y.key(), x.key()) };
+    let take_x = a <= b;
+    let take_y = b <= a;
+    let (first, second) = if take_x { (x, y) } else { (y, x) };
+    (first.absorb(second, take_x && take_y), take_x, take_y)
+}
+
 /// Merge the key-sorted, duplicate-free run `add` into the key-sorted, duplicate-free
 /// `sorted`, in place: grow `sorted` by `add.len()`, merge from the back, then close the gap
 /// that combined (shared) keys left at the front. The loop has no data-dependent branch (keys
@@ -214,12 +226,9 @@ fn merge_sorted_into<E: TableEntry>(sorted: &mut Vec<E>, add: &[E]) {
     sorted.resize(old + add.len(), E::default());
     let (mut i, mut j, mut w) = (old, add.len(), old + add.len());
     while i > 0 && j > 0 {
-        let (x, y) = (sorted[i - 1], add[j - 1]);
-        let take_x = x.key() >= y.key();
-        let take_y = y.key() >= x.key();
-        let (first, second) = if take_x { (x, y) } else { (y, x) };
+        let (entry, take_x, take_y) = merge_step(sorted[i - 1], add[j - 1], false);
         w -= 1;
-        sorted[w] = first.absorb(second, take_x && take_y);
+        sorted[w] = entry;
         i -= usize::from(take_x);
         j -= usize::from(take_y);
     }
@@ -365,11 +374,8 @@ fn merge_sorted_into_parallel<E: TableEntry>(sorted: &mut Vec<E>, add: &[E]) {
 fn merge_forward_in_place<E: TableEntry>(region: &mut [E], add: &[E]) -> usize {
     let (mut i, mut j, mut w) = (add.len(), 0, 0);
     while i < region.len() && j < add.len() {
-        let (x, y) = (region[i], add[j]);
-        let take_x = x.key() <= y.key();
-        let take_y = y.key() <= x.key();
-        let (first, second) = if take_x { (x, y) } else { (y, x) };
-        region[w] = first.absorb(second, take_x && take_y);
+        let (entry, take_x, take_y) = merge_step(region[i], add[j], true);
+        region[w] = entry;
         w += 1;
         i += usize::from(take_x);
         j += usize::from(take_y);

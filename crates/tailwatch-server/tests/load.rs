@@ -63,15 +63,6 @@ struct Answer {
     first: bool,
 }
 
-/// A keep-alive HTTP client (one per thread), as a real pusher would hold.
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
-}
-
 fn request(agent: &ureq::Agent, request: ureq::http::Request<Vec<u8>>) -> Reply {
     let mut response = agent.run(request).expect("the server did not answer");
     Reply {

@@ -92,7 +92,7 @@ fn normalize_ascii_into(text: &str, options: NormalizeOptions, out: &mut Vec<u8>
 /// Call `word` with each space-separated word of `text` (single spaces, none at the ends),
 /// finding the spaces eight bytes at a time: words are short, and a search call per word
 /// (memchr) costs more than the word's hash.
-fn for_each_word(text: &[u8], mut word: impl FnMut(&[u8])) {
+pub(crate) fn for_each_word(text: &[u8], mut word: impl FnMut(&[u8])) {
     if text.is_empty() {
         return;
     }

@@ -3,6 +3,7 @@ use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::minhash::sha1_hash32;
+use crate::normalize::for_each_word;
 
 /// How shingles are hashed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -56,17 +57,8 @@ pub fn shingle_set(normalized: &str, n: usize) -> Vec<u64> {
 /// is one shingle.
 pub fn shingle_hashes(normalized: &str, n: usize) -> Vec<u64> {
     assert!(n >= 1, "shingle size must be at least 1");
-    let bytes = normalized.as_bytes();
-    if bytes.is_empty() {
-        return Vec::new();
-    }
-    let mut words: Vec<u64> = Vec::with_capacity(bytes.len() / 5 + 1);
-    let mut start = 0;
-    for space in memchr::memchr_iter(b' ', bytes) {
-        words.push(xxh3_64(&bytes[start..space]));
-        start = space + 1;
-    }
-    words.push(xxh3_64(&bytes[start..]));
+    let mut words: Vec<u64> = Vec::with_capacity(normalized.len() / 5 + 1);
+    for_each_word(normalized.as_bytes(), |w| words.push(xxh3_64(w)));
     let mut out = Vec::new();
     shingles_from_words(&words, n, &mut out);
     out

@@ -73,7 +73,8 @@ impl Reply {
     }
 }
 
-fn agent() -> ureq::Agent {
+/// An HTTP client that returns error statuses as replies (keep-alive: hold one per thread).
+pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(60)))

@@ -8,6 +8,7 @@ pub mod profile;
 pub mod richness;
 pub mod sample;
 pub mod selfbleu;
+mod vocab;
 
 pub use error::{Error, Result};
 pub use profile::{Profile, ProfileConfig};

@@ -65,8 +65,7 @@ pub struct NgramStat {
     pub docs: u32,
 }
 
-/// What an [`ExactTable`] stores per distinct key: the key alone (a set) or the key with its
-/// [`NgramStat`].
+/// What an [`ExactTable`] stores per distinct key: the key alone (a set) or a [`StatEntry`].
 pub trait TableEntry: Copy + Default + Send + Sync + std::fmt::Debug {
     /// The 64-bit n-gram key.
     fn key(&self) -> u64;
@@ -77,19 +76,23 @@ pub trait TableEntry: Copy + Default + Send + Sync + std::fmt::Debug {
     fn new(key: u64, count: u32) -> Self;
 }
 
-impl TableEntry for (u64, NgramStat) {
+/// A key with its statistics as `[count, docs]` (an [`NgramStat`]). Plain integers, so a
+/// zeroed table of them is allocated as fresh zero pages rather than written.
+pub type StatEntry = (u64, [u32; 2]);
+
+impl TableEntry for StatEntry {
     #[inline]
     fn key(&self) -> u64 {
         self.0
     }
     #[inline]
     fn absorb(self, other: Self, both: bool) -> Self {
-        let extra = if both { other.1 } else { NgramStat::default() };
-        (self.0, combine(self.1, extra))
+        let [count, docs] = if both { other.1 } else { [0, 0] };
+        (self.0, [self.1[0].saturating_add(count), self.1[1].saturating_add(docs)])
     }
     #[inline]
     fn new(key: u64, count: u32) -> Self {
-        (key, NgramStat { count, docs: 1 })
+        (key, [count, 1])
     }
 }
 
@@ -108,44 +111,57 @@ impl TableEntry for u64 {
     }
 }
 
-/// Smallest append buffer before it is sorted and merged (16 MiB of entries).
-const MIN_PENDING: usize = 1 << 20;
+/// Buckets of an [`ExactTable`], by the top 8 bits of the key.
+const BUCKETS: usize = 16;
+const BUCKET_SHIFT: u32 = 60;
 
-/// Exact n-gram statistics as a key-sorted array, fed through an unsorted append buffer.
+/// Smallest append buffer of one bucket before it is sorted and merged (2^20 over a table).
+const MIN_PENDING: usize = 1 << 16;
+
+/// Exact n-gram statistics in 256 buckets by the top byte of the key, each a key-sorted array
+/// fed through an unsorted append buffer.
 ///
-/// Adding is a push; when the buffer reaches the size of the sorted part (at least 2^20
-/// entries) it is radix-sorted in place, collapsed and merged into the sorted part in place
-/// with a branch-free merge. Inserts stay sequential in memory (a hash table of tens of
-/// millions of n-grams misses the cache on every insert), keys are uniform hashes so two
-/// radix passes leave in-cache buckets of a few hundred entries, distinct n-grams cost 16
-/// bytes each (8 in a [`KeySet`], for orders whose statistics no metric reads), and merging
-/// two tables is one linear pass. Reads need a [`ExactTable::compact`]ed table
+/// Adding is a push onto the key's bucket; when a bucket's buffer reaches the size of its
+/// sorted part (at least 2^12 entries) it is radix-sorted in place, collapsed and merged into
+/// the sorted part in place with a branch-free merge. Inserts stay sequential in memory (a
+/// hash table of tens of millions of n-grams misses the cache on every insert); keys are
+/// uniform hashes, so buckets are even and a bucket of even a large table fits in the CPU
+/// caches while it is sorted and merged; distinct n-grams cost 16 bytes each (8 in a
+/// [`KeySet`], for orders whose statistics no metric reads); two tables merge bucket by
+/// bucket on all threads. Reads need a [`ExactTable::compact`]ed table
 /// ([`crate::Profile::seal`]).
 #[derive(Debug, Clone)]
-pub struct ExactTable<E: TableEntry = (u64, NgramStat)> {
+pub struct ExactTable<E: TableEntry = StatEntry> {
+    /// [`BUCKETS`] buckets in key order, or none while the table is empty.
+    buckets: Vec<Bucket<E>>,
+}
+
+#[derive(Debug, Clone)]
+struct Bucket<E> {
     sorted: Vec<E>,
     pending: Vec<E>,
 }
 
-impl<E: TableEntry> Default for ExactTable<E> {
+impl<E> Default for Bucket<E> {
     fn default() -> Self {
         Self { sorted: Vec::new(), pending: Vec::new() }
+    }
+}
+
+impl<E: TableEntry> Default for ExactTable<E> {
+    fn default() -> Self {
+        Self { buckets: Vec::new() }
     }
 }
 
 /// The distinct keys of one order, without statistics.
 pub type KeySet = ExactTable<u64>;
 
-#[inline]
-fn combine(a: NgramStat, b: NgramStat) -> NgramStat {
-    NgramStat { count: a.count.saturating_add(b.count), docs: a.docs.saturating_add(b.docs) }
-}
-
 /// Sort entries by key in place: an in-place MSD radix sort (American flag sort) on the top
 /// byte, then on the next byte, then comparison sorts of the small buckets. Keys are uniform
 /// hashes, so the buckets are even and, two levels down, fit in L1.
 fn radix_sort<E: TableEntry>(entries: &mut [E], shift: u32) {
-    if entries.len() <= 512 || shift < 48 {
+    if entries.len() <= 512 || shift < 40 {
         entries.sort_unstable_by_key(TableEntry::key);
         return;
     }
@@ -244,34 +260,79 @@ fn merge_sorted_into<E: TableEntry>(sorted: &mut Vec<E>, add: &[E]) {
     }
 }
 
-impl<E: TableEntry> ExactTable<E> {
-    #[inline]
-    fn add(&mut self, key: u64, count: u32) {
-        self.pending.push(E::new(key, count));
-        if self.pending.len() >= self.sorted.len().max(MIN_PENDING) {
-            self.compact();
-        }
+impl<E: TableEntry> Bucket<E> {
+    /// Sort and collapse the append buffer, leaving it beside the sorted part.
+    fn sort_pending(&mut self) {
+        // the top byte is the bucket's: sort from the next one
+        radix_sort(&mut self.pending, BUCKET_SHIFT - 8);
+        collapse_runs(&mut self.pending);
     }
 
     /// Sort the buffered entries and merge them into the sorted part.
-    pub fn compact(&mut self) {
+    fn compact(&mut self) {
         if self.pending.is_empty() {
             return;
         }
-        radix_sort(&mut self.pending, 56);
-        collapse_runs(&mut self.pending);
+        self.sort_pending();
         merge_sorted_into(&mut self.sorted, &self.pending);
         self.pending.clear();
     }
 
+    /// This bucket of both tables: `acc` and `next` are scratch buffers.
+    fn merge(mut self, mut other: Bucket<E>, acc: &mut Vec<E>, next: &mut Vec<E>) -> Bucket<E> {
+        self.sort_pending();
+        other.sort_pending();
+        let mut runs = [&self.sorted[..], &self.pending[..], &other.sorted[..], &other.pending[..]];
+        runs.sort_by_key(|run| std::cmp::Reverse(run.len()));
+        let [largest, rest @ ..] = runs;
+        acc.clear();
+        acc.extend_from_slice(rest[0]);
+        for run in &rest[1..] {
+            next.clear();
+            merge_forward(next, acc, run);
+            std::mem::swap(acc, next);
+        }
+        let mut sorted = Vec::with_capacity(largest.len() + acc.len());
+        merge_forward(&mut sorted, largest, acc);
+        Bucket { sorted, pending: Vec::new() }
+    }
+}
+
+impl<E: TableEntry> ExactTable<E> {
+    #[inline]
+    fn add(&mut self, key: u64, count: u32) {
+        if self.buckets.is_empty() {
+            self.buckets.resize_with(BUCKETS, Bucket::default);
+        }
+        let bucket = &mut self.buckets[(key >> BUCKET_SHIFT) as usize];
+        bucket.pending.push(E::new(key, count));
+        if bucket.pending.len() >= bucket.sorted.len().max(MIN_PENDING) {
+            bucket.compact();
+            // the buffer fills up to the new size of the sorted part: allocate that, not a
+            // doubling past it
+            let next = bucket.sorted.len();
+            if bucket.pending.capacity() < next {
+                bucket.pending = Vec::with_capacity(next);
+            }
+        }
+    }
+
+    /// Sort the buffered entries and merge them into the sorted parts.
+    pub fn compact(&mut self) {
+        self.buckets.iter_mut().for_each(Bucket::compact);
+    }
+
     fn assert_compacted(&self) {
-        assert!(self.pending.is_empty(), "n-gram table read before Profile::seal()");
+        assert!(
+            self.buckets.iter().all(|b| b.pending.is_empty()),
+            "n-gram table read before Profile::seal()"
+        );
     }
 
     /// Distinct n-grams.
     pub fn len(&self) -> usize {
         self.assert_compacted();
-        self.sorted.len()
+        self.buckets.iter().map(|b| b.sorted.len()).sum()
     }
 
     /// Whether no n-gram was seen.
@@ -280,112 +341,109 @@ impl<E: TableEntry> ExactTable<E> {
     }
 
     /// Every entry in key order.
-    pub fn entries(&self) -> &[E] {
+    pub fn entries(&self) -> impl Iterator<Item = &E> {
         self.assert_compacted();
-        &self.sorted
+        self.buckets.iter().flat_map(|b| &b.sorted)
     }
 
     fn keys(&self) -> impl Iterator<Item = u64> + '_ {
-        self.sorted.iter().chain(&self.pending).map(TableEntry::key)
+        self.buckets.iter().flat_map(|b| b.sorted.iter().chain(&b.pending)).map(TableEntry::key)
     }
 
     fn memory_bytes(&self) -> usize {
-        (self.sorted.capacity() + self.pending.capacity()) * std::mem::size_of::<E>()
+        let entries: usize = self.buckets.iter().map(|b| b.sorted.capacity() + b.pending.capacity()).sum();
+        entries * std::mem::size_of::<E>() + self.buckets.capacity() * std::mem::size_of::<Bucket<E>>()
     }
 
+    /// Merge `other` in, bucket by bucket on all threads.
     fn merge(&mut self, mut other: ExactTable<E>) {
-        rayon::join(|| self.compact(), || other.compact());
-        if self.sorted.len() < other.sorted.len() {
-            std::mem::swap(self, &mut other);
+        use rayon::prelude::*;
+        if other.buckets.is_empty() {
+            return;
         }
-        merge_sorted_into_parallel(&mut self.sorted, &other.sorted);
+        if self.buckets.is_empty() {
+            std::mem::swap(self, &mut other);
+            self.compact();
+            return;
+        }
+        let mine = std::mem::take(&mut self.buckets);
+        self.buckets = mine
+            .into_par_iter()
+            .zip(other.buckets)
+            .with_min_len(BUCKETS / 16)
+            .map_init(|| (Vec::new(), Vec::new()), |(acc, next), (a, b)| a.merge(b, acc, next))
+            .collect();
     }
 
+    /// A table of key-sorted entries (strictly increasing keys, else an error).
     fn from_sorted(entries: Vec<E>) -> Result<Self, String> {
         if let Some(w) = entries.windows(2).find(|w| w[0].key() >= w[1].key()) {
             return Err(format!("n-gram keys out of order ({:#x} then {:#x})", w[0].key(), w[1].key()));
         }
-        Ok(Self { sorted: entries, pending: Vec::new() })
+        let mut table = Self::default();
+        if entries.is_empty() {
+            return Ok(table);
+        }
+        table.buckets.resize_with(BUCKETS, Bucket::default);
+        let mut rest = &entries[..];
+        for (b, bucket) in table.buckets.iter_mut().enumerate() {
+            let end = rest.partition_point(|e| (e.key() >> BUCKET_SHIFT) as usize <= b);
+            bucket.sorted = rest[..end].to_vec();
+            rest = &rest[end..];
+        }
+        Ok(table)
     }
 }
 
-impl ExactTable<(u64, NgramStat)> {
+impl ExactTable<StatEntry> {
     /// The statistics of one n-gram key (binary search).
     pub fn get(&self, key: u64) -> Option<NgramStat> {
         self.assert_compacted();
-        self.sorted.binary_search_by_key(&key, |e| e.0).ok().map(|i| self.sorted[i].1)
+        let sorted = &self.buckets.get((key >> BUCKET_SHIFT) as usize)?.sorted;
+        sorted.binary_search_by_key(&key, |e| e.0).ok().map(|i| {
+            let [count, docs] = sorted[i].1;
+            NgramStat { count, docs }
+        })
     }
 
     /// The same keys without their statistics.
     fn into_keys(self) -> KeySet {
         let mut table = self;
         table.compact();
-        KeySet { sorted: table.sorted.into_iter().map(|e| e.0).collect(), pending: Vec::new() }
+        let buckets = table
+            .buckets
+            .into_iter()
+            .map(|b| Bucket { sorted: b.sorted.into_iter().map(|e| e.0).collect(), pending: Vec::new() })
+            .collect();
+        KeySet { buckets }
     }
 }
 
-/// Key ranges (by the top 6 bits) of [`merge_sorted_into_parallel`].
-const MERGE_RANGES: usize = 64;
-
-/// [`merge_sorted_into`] on all threads: `sorted` grows by `add.len()`; each key range of
-/// `sorted` is moved (last range first) to the tail of its output region, the ranges are
-/// merged forward in place in parallel, then the regions are closed up. Same result.
-fn merge_sorted_into_parallel<E: TableEntry>(sorted: &mut Vec<E>, add: &[E]) {
-    use rayon::prelude::*;
-    if add.len() < MIN_PENDING || sorted.len() < MIN_PENDING {
-        merge_sorted_into(sorted, add);
-        return;
-    }
-    let range_of = |key: u64| (key >> 58) as usize;
-    let bounds = |entries: &[E]| -> Vec<usize> {
-        (0..=MERGE_RANGES).map(|r| entries.partition_point(|e| range_of(e.key()) < r)).collect()
-    };
-    let old = sorted.len();
-    let a = bounds(sorted);
-    let b = bounds(add);
-    sorted.reserve_exact(add.len());
-    sorted.resize(old + add.len(), E::default());
-    for r in (0..MERGE_RANGES).rev() {
-        let a_len = a[r + 1] - a[r];
-        sorted.copy_within(a[r]..a[r + 1], a[r + 1] + b[r + 1] - a_len);
-    }
-    let mut regions = Vec::with_capacity(MERGE_RANGES);
-    let mut rest = sorted.as_mut_slice();
-    for r in 0..MERGE_RANGES {
-        let len = (a[r + 1] - a[r]) + (b[r + 1] - b[r]);
-        let (region, tail) = rest.split_at_mut(len);
-        regions.push((region, &add[b[r]..b[r + 1]]));
-        rest = tail;
-    }
-    let written: Vec<usize> =
-        regions.into_par_iter().map(|(region, add)| merge_forward_in_place(region, add)).collect();
-    let mut write = 0;
-    for r in 0..MERGE_RANGES {
-        let start = a[r] + b[r];
-        sorted.copy_within(start..start + written[r], write);
-        write += written[r];
-    }
-    sorted.truncate(write);
+/// Append the merge of the key-sorted, duplicate-free `x` and `y` to `out`.
+fn merge_forward<E: TableEntry>(out: &mut Vec<E>, x: &[E], y: &[E]) {
+    let start = out.len();
+    out.resize(start + x.len() + y.len(), E::default());
+    let written = merge_forward_into(&mut out[start..], x, y);
+    out.truncate(start + written);
 }
 
-/// Merge `add` with the sorted run at the tail of `region` (its last `region.len() -
-/// add.len()` entries) into the front of `region`; returns the entries written. Writes never
-/// overtake the unread tail: before each step, written + unread of `add` ≤ read position.
-fn merge_forward_in_place<E: TableEntry>(region: &mut [E], add: &[E]) -> usize {
-    let (mut i, mut j, mut w) = (add.len(), 0, 0);
-    while i < region.len() && j < add.len() {
-        let (entry, take_x, take_y) = merge_step(region[i], add[j], true);
-        region[w] = entry;
+/// Write the merge of the key-sorted, duplicate-free `x` and `y` to the front of `out` (at
+/// least `x.len() + y.len()` long); returns the entries written. No data-dependent branch.
+fn merge_forward_into<E: TableEntry>(out: &mut [E], x: &[E], y: &[E]) -> usize {
+    let (mut i, mut j, mut w) = (0, 0, 0);
+    while i < x.len() && j < y.len() {
+        let (entry, take_x, take_y) = merge_step(x[i], y[j], true);
+        out[w] = entry;
         w += 1;
         i += usize::from(take_x);
         j += usize::from(take_y);
     }
-    let rest = add.len() - j;
-    region[w..w + rest].copy_from_slice(&add[j..]);
-    w += rest;
-    let rest = region.len() - i;
-    region.copy_within(i.., w);
-    w + rest
+    let rest = &x[i..];
+    out[w..w + rest.len()].copy_from_slice(rest);
+    w += rest.len();
+    let rest = &y[j..];
+    out[w..w + rest.len()].copy_from_slice(rest);
+    w + rest.len()
 }
 
 /// The distinct n-grams of one order.
@@ -515,9 +573,9 @@ impl NgramTable {
     pub fn to_wire(&self) -> NgramWire {
         match self {
             NgramTable::Exact(table) => {
-                NgramWire::Exact(table.entries().iter().map(|(k, s)| (*k, s.count, s.docs)).collect())
+                NgramWire::Exact(table.entries().map(|&(k, [count, docs])| (k, count, docs)).collect())
             }
-            NgramTable::Keys(table) => NgramWire::Keys(table.entries().to_vec()),
+            NgramTable::Keys(table) => NgramWire::Keys(table.entries().copied().collect()),
             NgramTable::Sketch(sketch) => NgramWire::Sketch(sketch.serialize()),
         }
     }
@@ -526,7 +584,7 @@ impl NgramTable {
     pub fn from_wire(wire: NgramWire) -> Result<Self, String> {
         Ok(match wire {
             NgramWire::Exact(entries) => NgramTable::Exact(ExactTable::from_sorted(
-                entries.into_iter().map(|(k, count, docs)| (k, NgramStat { count, docs })).collect(),
+                entries.into_iter().map(|(k, count, docs)| (k, [count, docs])).collect(),
             )?),
             NgramWire::Sketch(bytes) => {
                 NgramTable::Sketch(Box::new(HllSketch::deserialize(&bytes).map_err(|e| e.to_string())?))
@@ -577,9 +635,9 @@ mod tests {
     fn exact_table_counts_and_merges() {
         let mut a = ExactTable::default();
         let mut b = ExactTable::default();
-        let mut want: std::collections::BTreeMap<u64, NgramStat> = Default::default();
-        // more than MIN_PENDING adds so that compaction runs mid-stream
-        for i in 0..(3 * MIN_PENDING as u64) {
+        let mut want: std::collections::BTreeMap<u64, StatEntry> = Default::default();
+        // enough adds that buckets compact mid-stream
+        for i in 0..(3 * (BUCKETS * MIN_PENDING) as u64) {
             let key = extend_key(i % 1_500_000, 7);
             let count = (i % 3) as u32 + 1;
             if i % 2 == 0 {
@@ -587,21 +645,21 @@ mod tests {
             } else {
                 b.add(key, count)
             }
-            let e = want.entry(key).or_default();
-            *e = combine(*e, NgramStat { count, docs: 1 });
+            let e = want.entry(key).or_insert((key, [0, 0]));
+            *e = e.absorb(StatEntry::new(key, count), true);
         }
         a.merge(b);
         a.compact();
-        let got: Vec<(u64, NgramStat)> = a.entries().to_vec();
-        let want: Vec<(u64, NgramStat)> = want.into_iter().collect();
-        assert_eq!(got, want);
-        assert_eq!(a.get(want[17].0), Some(want[17].1));
+        let want: Vec<StatEntry> = want.into_values().collect();
+        assert_eq!(a.entries().copied().collect::<Vec<_>>(), want);
+        let [count, docs] = want[17].1;
+        assert_eq!(a.get(want[17].0), Some(NgramStat { count, docs }));
         assert_eq!(a.get(want[17].0 ^ 1), None);
     }
 
     #[test]
     fn in_place_merge_combines_shared_keys() {
-        let stat = |count| NgramStat { count, docs: 1 };
+        let stat = |count| [count, 1];
         for (a, b) in [
             (vec![1u64, 3, 5], vec![2u64, 3, 6]),
             (vec![4, 5, 6], vec![1, 2, 3]),
@@ -611,46 +669,52 @@ mod tests {
             (vec![], vec![7]),
             (vec![7], vec![]),
         ] {
-            let mut sorted: Vec<(u64, NgramStat)> = a.iter().map(|&k| (k, stat(1))).collect();
-            let add: Vec<(u64, NgramStat)> = b.iter().map(|&k| (k, stat(2))).collect();
+            let mut sorted: Vec<StatEntry> = a.iter().map(|&k| (k, stat(1))).collect();
+            let add: Vec<StatEntry> = b.iter().map(|&k| (k, stat(2))).collect();
             merge_sorted_into(&mut sorted, &add);
-            let mut want: std::collections::BTreeMap<u64, NgramStat> = Default::default();
-            for (k, s) in a.iter().map(|&k| (k, stat(1))).chain(add.iter().copied()) {
-                let e = want.entry(k).or_default();
-                *e = combine(*e, s);
+            let mut want: std::collections::BTreeMap<u64, StatEntry> = Default::default();
+            for e in a.iter().map(|&k| (k, stat(1))).chain(add.iter().copied()) {
+                let w = want.entry(e.0).or_insert((e.0, [0, 0]));
+                *w = w.absorb(e, true);
             }
-            assert_eq!(sorted, want.into_iter().collect::<Vec<_>>(), "{a:?} + {b:?}");
+            assert_eq!(sorted, want.into_values().collect::<Vec<_>>(), "{a:?} + {b:?}");
         }
     }
 
     #[test]
-    fn parallel_merge_equals_serial_merge() {
-        let stat = |count| NgramStat { count, docs: 1 };
-        // every third key shared, some ranges empty on one side
-        let a: Vec<(u64, NgramStat)> = (0..3 * MIN_PENDING as u64)
-            .map(|i| (extend_key(i, 1), stat(1)))
-            .filter(|e| e.0 >> 62 != 1)
-            .collect();
-        let b: Vec<(u64, NgramStat)> = (0..2 * MIN_PENDING as u64)
-            .map(|i| if i % 3 == 0 { (extend_key(i, 1), stat(2)) } else { (extend_key(i, 2), stat(2)) })
-            .filter(|e| e.0 >> 62 != 2)
-            .collect();
-        let (mut a, mut b) = (a, b);
-        a.sort_unstable_by_key(|e| e.0);
-        b.sort_unstable_by_key(|e| e.0);
-        let mut serial = a.clone();
-        merge_sorted_into(&mut serial, &b);
-        let mut parallel = a.clone();
-        merge_sorted_into_parallel(&mut parallel, &b);
-        assert!(serial.len() < a.len() + b.len(), "some keys are shared");
-        assert_eq!(parallel, serial);
+    fn bucket_merge_equals_serial_merges() {
+        let stat = |count| [count, 1];
+        // overlapping key sets in one bucket (top byte 0), one run empty; unsorted buffers on
+        // both sides
+        let run = |n: u64, salt: u64, count: u32| -> Vec<StatEntry> {
+            let key = |i: u64| extend_key(i, if i.is_multiple_of(3) { 1 } else { salt }) >> 8;
+            let mut run: Vec<StatEntry> = (0..n).map(|i| (key(i), stat(count))).collect();
+            run.sort_unstable_by_key(|e| e.0);
+            run
+        };
+        let runs = [run(3_000, 1, 1), run(2_000, 2, 2), Vec::new(), run(100, 3, 3)];
+        let mut serial = Vec::new();
+        for r in &runs {
+            merge_sorted_into(&mut serial, r);
+        }
+        let pending = |r: &Vec<StatEntry>| {
+            let mut shuffled = r.clone();
+            shuffled.reverse();
+            shuffled
+        };
+        let a = Bucket { sorted: runs[0].clone(), pending: pending(&runs[1]) };
+        let b = Bucket { sorted: runs[2].clone(), pending: pending(&runs[3]) };
+        let merged = a.merge(b, &mut Vec::new(), &mut Vec::new());
+        assert!(merged.sorted.len() < runs.iter().map(Vec::len).sum(), "some keys are shared");
+        assert!(merged.sorted.iter().any(|e| e.1[0] == 6), "a key in three runs adds up");
+        assert_eq!(merged.sorted, serial);
+        assert!(merged.pending.is_empty());
     }
 
     #[test]
     fn radix_sort_sorts() {
-        let mut entries: Vec<(u64, NgramStat)> = (0..200_000u64)
-            .map(|i| (extend_key(i % 150_000, 3) & !0xff00_0000_0000, NgramStat::default()))
-            .collect();
+        let mut entries: Vec<StatEntry> =
+            (0..200_000u64).map(|i| (extend_key(i % 150_000, 3) & !0xff00_0000_0000, [0, 0])).collect();
         let mut want = entries.clone();
         want.sort_by_key(|e| e.0);
         radix_sort(&mut entries, 56);

@@ -8,8 +8,9 @@ use tailwatch_core::{
     DocHash, Tokenizer, TokenizerKind, TokenizerSpec, content_hash, sample_key, stable_hash,
 };
 
-use crate::ngram::{KeyMap, MAX_ORDER, NgramTable, NgramWire, for_each_run};
+use crate::ngram::{MAX_ORDER, NgramTable, NgramWire, for_each_run};
 use crate::sample::{BottomK, SampleSize};
+use crate::vocab::Vocabulary;
 use crate::{Error, Result};
 
 /// Magic bytes that open every `.twp` file.
@@ -69,30 +70,22 @@ pub struct Profile {
     n_docs: u64,
     n_tokens: u64,
     n_bytes: u64,
-    /// Token type id by the token's stable hash (types are identified by their 64-bit hash,
-    /// like n-grams; two distinct types collide with probability about V^2 / 2^65).
-    vocab: KeyMap<u32>,
-    /// The text of each type, concatenated; type `i` is `type_text[type_ends[i-1]..type_ends[i]]`.
-    type_text: String,
-    type_ends: Vec<usize>,
-    tokens: Vec<TokenStat>,
+    /// Token types (identified by their stable 64-bit hash) with their counts.
+    vocab: Vocabulary,
     ngrams: [NgramTable; MAX_ORDER - 1],
     totals: [u64; MAX_ORDER],
     unique_in_docs: [u64; MAX_ORDER],
     doc_counts: DocMap,
     doc_lengths: BTreeMap<u64, u64>,
     sample: BottomK,
-    scratch_ids: Vec<u32>,
+    /// The current document's token hashes, texts (concatenated) and text ends.
     scratch_hashes: Vec<u64>,
+    scratch_text: String,
+    scratch_ends: Vec<usize>,
     scratch_keys: Vec<Vec<u64>>,
-    /// Direct-mapped cache in front of `vocab`: `(token hash, id + 1)`, 0 = empty slot.
-    /// Allocated once the vocabulary outgrows the CPU caches.
-    vocab_cache: Vec<(u64, u32)>,
+    /// Whether each token of the current document is the first of its type in it.
+    scratch_first_seen: Vec<bool>,
 }
-
-/// Slots of [`Profile`]'s vocabulary cache (256 KiB: fits in L2); by Zipf's law the most
-/// frequent few thousand types cover most tokens.
-const VOCAB_CACHE_BITS: u32 = 14;
 
 impl Profile {
     /// An empty profile (the identity of [`Profile::merge`]).
@@ -103,20 +96,18 @@ impl Profile {
             n_docs: 0,
             n_tokens: 0,
             n_bytes: 0,
-            vocab: KeyMap::default(),
-            type_text: String::new(),
-            type_ends: Vec::new(),
-            tokens: Vec::new(),
+            vocab: Vocabulary::default(),
             ngrams: empty_ngram_tables(),
             totals: [0; MAX_ORDER],
             unique_in_docs: [0; MAX_ORDER],
             doc_counts: DocMap::default(),
             doc_lengths: BTreeMap::new(),
             sample,
-            scratch_ids: Vec::new(),
             scratch_hashes: Vec::new(),
+            scratch_text: String::new(),
+            scratch_ends: Vec::new(),
             scratch_keys: vec![Vec::new(); MAX_ORDER],
-            vocab_cache: Vec::new(),
+            scratch_first_seen: Vec::new(),
         }
     }
 
@@ -141,22 +132,16 @@ impl Profile {
         self.ngrams.iter().any(|t| !t.is_exact())
     }
     /// Every token type with its counts.
-    pub fn token_stats(&self) -> impl Iterator<Item = (&str, &TokenStat)> {
-        self.tokens.iter().enumerate().map(|(i, stat)| (self.type_str(i), stat))
+    pub fn token_stats(&self) -> impl Iterator<Item = (&str, TokenStat)> {
+        self.vocab.iter()
     }
     /// Counts of one token type.
-    pub fn token(&self, token: &str) -> Option<&TokenStat> {
-        let &id = self.vocab.get(&stable_hash(token))?;
-        (self.type_str(id as usize) == token).then(|| &self.tokens[id as usize])
-    }
-
-    fn type_str(&self, id: usize) -> &str {
-        let start = if id == 0 { 0 } else { self.type_ends[id - 1] };
-        &self.type_text[start..self.type_ends[id]]
+    pub fn token(&self, token: &str) -> Option<TokenStat> {
+        self.vocab.get(token)
     }
     /// Number of token types.
     pub fn n_types(&self) -> usize {
-        self.tokens.len()
+        self.vocab.len()
     }
     /// The n-gram table of order `n` (2..=4); exact tables are readable once sealed.
     pub fn ngram_table(&self, n: usize) -> &NgramTable {
@@ -183,54 +168,32 @@ impl Profile {
         &self.sample
     }
 
-    #[inline]
-    fn intern(&mut self, token: &str) -> (u32, u64) {
-        let hash = stable_hash(token);
-        if self.vocab_cache.is_empty() {
-            if self.tokens.len() < 1 << VOCAB_CACHE_BITS {
-                return self.intern_uncached(token, hash);
-            }
-            self.vocab_cache = vec![(0, 0); 1 << VOCAB_CACHE_BITS];
-        }
-        let slot = (hash >> (64 - VOCAB_CACHE_BITS)) as usize;
-        let (cached_hash, cached_id) = self.vocab_cache[slot];
-        if cached_hash == hash && cached_id != 0 {
-            return (cached_id - 1, hash);
-        }
-        let (id, hash) = self.intern_uncached(token, hash);
-        self.vocab_cache[slot] = (hash, id + 1);
-        (id, hash)
-    }
-
-    /// Look `token` (with its `hash`) up in the vocabulary, adding it if new.
-    fn intern_uncached(&mut self, token: &str, hash: u64) -> (u32, u64) {
-        let next = self.tokens.len() as u32;
-        let id = *self.vocab.entry(hash).or_insert(next);
-        if id == next {
-            self.type_text.push_str(token);
-            self.type_ends.push(self.type_text.len());
-            self.tokens.push(TokenStat { hash, ..TokenStat::default() });
-        }
-        (id, hash)
-    }
-
     /// Add one document.
     pub fn observe(&mut self, tokenizer: &Tokenizer, doc: &str) -> Result<()> {
-        let mut ids = std::mem::take(&mut self.scratch_ids);
-        ids.clear();
         let mut hashes = std::mem::take(&mut self.scratch_hashes);
+        let mut text = std::mem::take(&mut self.scratch_text);
+        let mut ends = std::mem::take(&mut self.scratch_ends);
         hashes.clear();
+        text.clear();
+        ends.clear();
         let outcome = tokenizer.tokenize(doc, |t| {
-            let (id, hash) = self.intern(t);
-            ids.push(id);
-            hashes.push(hash);
+            hashes.push(stable_hash(t));
+            text.push_str(t);
+            ends.push(text.len());
         });
-        if let Err(e) = outcome {
-            self.scratch_ids = ids;
-            self.scratch_hashes = hashes;
-            return Err(e.into());
+        if outcome.is_ok() {
+            self.observe_tokens(doc, &hashes, &text, &ends);
         }
-        let len = ids.len();
+        self.scratch_hashes = hashes;
+        self.scratch_text = text;
+        self.scratch_ends = ends;
+        Ok(outcome?)
+    }
+
+    /// [`Profile::observe`] of a tokenized document: its token hashes, and their texts
+    /// concatenated in `text` (token `i` ends at `ends[i]`).
+    fn observe_tokens(&mut self, doc: &str, hashes: &[u64], text: &str, ends: &[usize]) {
+        let len = hashes.len();
         self.n_docs += 1;
         self.n_tokens += len as u64;
         self.n_bytes += doc.len() as u64;
@@ -238,11 +201,25 @@ impl Profile {
         *self.doc_counts.entry(content_hash(doc)).or_default() += 1;
         self.sample.offer(sample_key(doc, self.config.seed), doc);
 
-        if self.config.tokenizer.kind == TokenizerKind::Items {
-            for &id in ids.iter().take(self.config.items_k as usize) {
-                self.tokens[id as usize].exposure += 1;
+        // Unigrams: counts and document frequencies, in the vocabulary's slots.
+        let exposed =
+            if self.config.tokenizer.kind == TokenizerKind::Items { self.config.items_k as usize } else { 0 };
+        self.vocab.prefetch(hashes);
+        self.vocab.begin_doc();
+        let mut first_seen = std::mem::take(&mut self.scratch_first_seen);
+        first_seen.clear();
+        let mut start = 0;
+        for (position, (&hash, &end)) in hashes.iter().zip(ends).enumerate() {
+            let (id, first) = self.vocab.count(hash, &text[start..end]);
+            start = end;
+            first_seen.push(first);
+            if position < exposed {
+                self.vocab.expose(id);
             }
         }
+        self.totals[0] += len as u64;
+        self.unique_in_docs[0] += first_seen.iter().filter(|&&first| first).count() as u64;
+
         // n-gram keys of orders 2..=4, chained from the token hashes.
         let mut keys = std::mem::take(&mut self.scratch_keys);
         for k in keys.iter_mut() {
@@ -255,33 +232,33 @@ impl Profile {
                 keys[order - 1].push(key);
             }
         }
-        // Unigrams: counts and document frequencies, from the sorted ids.
-        self.totals[0] += len as u64;
-        let mut sorted: Vec<u64> = ids.iter().map(|&i| u64::from(i)).collect();
-        let tokens = &mut self.tokens;
-        let mut runs = 0;
-        for_each_run(&mut sorted, |id, count| {
-            let stat = &mut tokens[id as usize];
-            stat.count += u64::from(count);
-            stat.docs += 1;
-            runs += 1;
-        });
-        self.unique_in_docs[0] += runs;
+        // A repeated n-gram repeats its leading bigram, and a bigram repeats an earlier one
+        // only where neither of its tokens is new to the document: only those bigrams are
+        // looked for among the earlier ones. Without a repeat, every n-gram occurs once and
+        // needs no sorting.
+        let bigrams = &keys[1];
+        let repeats = (1..bigrams.len())
+            .any(|i| !first_seen[i] && !first_seen[i + 1] && bigrams[..i].contains(&bigrams[i]));
         for order in 2..=MAX_ORDER {
             let list = &mut keys[order - 1];
             self.totals[order - 1] += list.len() as u64;
             let table = &mut self.ngrams[order - 2];
             let mut runs = 0;
-            for_each_run(list, |key, count| {
-                table.add(key, count);
-                runs += 1;
-            });
+            if repeats {
+                for_each_run(list, |key, count| {
+                    table.add(key, count);
+                    runs += 1;
+                });
+            } else {
+                for &key in list.iter() {
+                    table.add(key, 1);
+                }
+                runs = list.len() as u64;
+            }
             self.unique_in_docs[order - 1] += runs;
         }
         self.scratch_keys = keys;
-        self.scratch_ids = ids;
-        self.scratch_hashes = hashes;
-        Ok(())
+        self.scratch_first_seen = first_seen;
     }
 
     /// Make the n-gram tables readable: sort and merge what [`Profile::observe`] buffered.
@@ -303,14 +280,10 @@ impl Profile {
 
     /// Approximate heap bytes held.
     pub fn memory_bytes(&self) -> usize {
-        let vocab = self.vocab.capacity() * (std::mem::size_of::<(u64, u32)>() + 1)
-            + self.type_text.capacity()
-            + self.type_ends.capacity() * std::mem::size_of::<usize>()
-            + self.tokens.capacity() * std::mem::size_of::<TokenStat>();
+        let vocab = self.vocab.memory_bytes();
         let ngrams: usize = self.ngrams.iter().map(NgramTable::memory_bytes).sum();
         let docs = self.doc_counts.capacity() * (std::mem::size_of::<(DocHash, u64)>() + 1);
-        let cache = self.vocab_cache.capacity() * std::mem::size_of::<(u64, u32)>();
-        vocab + cache + ngrams + docs + self.sample.memory_bytes()
+        vocab + ngrams + docs + self.sample.memory_bytes()
     }
 
     /// Switch the n-gram tables (n ≥ 2) to HLL sketches; distinct_2..4 become approximate.
@@ -339,28 +312,33 @@ impl Profile {
         self.n_docs += other.n_docs;
         self.n_tokens += other.n_tokens;
         self.n_bytes += other.n_bytes;
-        for (id, &theirs) in other.tokens.iter().enumerate() {
-            let token = other.type_str(id);
-            let (mine, _) = self.intern(token);
-            let stat = &mut self.tokens[mine as usize];
-            stat.count += theirs.count;
-            stat.docs += theirs.docs;
-            stat.exposure += theirs.exposure;
-        }
-        for (mine, theirs) in self.ngrams.iter_mut().zip(other.ngrams) {
-            mine.merge(theirs);
-        }
         for n in 0..MAX_ORDER {
             self.totals[n] += other.totals[n];
             self.unique_in_docs[n] += other.unique_in_docs[n];
         }
-        for (h, c) in other.doc_counts {
-            *self.doc_counts.entry(h).or_default() += c;
-        }
-        for (l, c) in other.doc_lengths {
+        // the n-gram tables merge on all threads; the rest merges beside them
+        let Profile { vocab, ngrams, doc_counts, doc_lengths, sample, .. } = other;
+        let (my_ngrams, my_vocab, my_doc_counts) = (&mut self.ngrams, &mut self.vocab, &mut self.doc_counts);
+        rayon::join(
+            || {
+                for (mine, theirs) in my_ngrams.iter_mut().zip(ngrams) {
+                    mine.merge(theirs);
+                }
+            },
+            || {
+                for (token, stat) in vocab.iter() {
+                    my_vocab.add(token, stat);
+                }
+                my_doc_counts.reserve(doc_counts.len());
+                for (h, c) in doc_counts {
+                    *my_doc_counts.entry(h).or_default() += c;
+                }
+            },
+        );
+        for (l, c) in doc_lengths {
             *self.doc_lengths.entry(l).or_default() += c;
         }
-        self.sample.merge(other.sample);
+        self.sample.merge(sample);
         self.seal();
         Ok(())
     }
@@ -439,11 +417,7 @@ impl Profile {
         profile.n_tokens = wire.n_tokens;
         profile.n_bytes = wire.n_bytes;
         for (token, count, docs, exposure) in wire.tokens {
-            let (id, _) = profile.intern(&token);
-            let stat = &mut profile.tokens[id as usize];
-            stat.count = count;
-            stat.docs = docs;
-            stat.exposure = exposure;
+            profile.vocab.add(&token, TokenStat { hash: 0, count, docs, exposure });
         }
         if wire.ngrams.len() != MAX_ORDER - 1 {
             return Err(not_profile(format!(
@@ -504,6 +478,48 @@ mod tests {
             profile.observe(&tokenizer, doc).expect("observe");
         }
         profile.sealed()
+    }
+
+    /// Per-document distinct n-grams and 4-gram statistics equal a brute-force count, for
+    /// documents whose repeats the per-document shortcut must catch (repeated bigrams after
+    /// repeated tokens, at the start, overlapping, a doc that is one token over and over).
+    #[test]
+    fn per_document_counts_match_brute_force() {
+        let docs = [
+            "a b a b",
+            "a b c a b",
+            "x a b y a b a b",
+            "the cat the dog the cat",
+            "a a a a a",
+            "a b c d a b c d",
+            "p q r s t",
+            "a b c b a",
+            "",
+            "one",
+        ];
+        let profile = profile_of(&docs);
+        let mut unique = [0u64; MAX_ORDER];
+        let mut stats: BTreeMap<u64, (u32, u32)> = BTreeMap::new();
+        for doc in docs {
+            let hashes: Vec<u64> = doc.split_whitespace().map(stable_hash).collect();
+            let mut in_doc: [BTreeMap<u64, u32>; MAX_ORDER] = Default::default();
+            crate::ngram::for_each_ngram(&hashes, MAX_ORDER, |n, key| {
+                *in_doc[n - 1].entry(key).or_default() += 1
+            });
+            for n in 0..MAX_ORDER {
+                unique[n] += in_doc[n].len() as u64;
+            }
+            for (&key, &count) in &in_doc[MAX_ORDER - 1] {
+                let stat = stats.entry(key).or_default();
+                *stat = (stat.0 + count, stat.1 + 1);
+            }
+        }
+        assert_eq!(profile.unique_in_docs, unique);
+        let table = profile.ngram_table(MAX_ORDER).exact().expect("exact 4-grams");
+        assert_eq!(table.len(), stats.len());
+        for (key, (count, docs)) in stats {
+            assert_eq!(table.get(key), Some(crate::ngram::NgramStat { count, docs }));
+        }
     }
 
     /// A format-1 file of `profile`: every n-gram order with its statistics.

@@ -91,26 +91,33 @@ pub fn profile_inputs(
     let receiver = std::sync::Mutex::new(receiver);
     let mut stats = ReadStats::default();
     let (profiles, read_result) = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                let receiver = &receiver;
-                scope.spawn(move || -> Result<Profile> {
-                    let mut profile = Profile::new(config.clone());
-                    loop {
-                        let batch = receiver.lock().expect("no poisoned lock").recv();
-                        let Ok(batch) = batch else { break };
-                        for doc in &batch {
-                            profile.observe(tokenizer, doc)?;
-                        }
-                        if !profile.is_sketched() && profile.memory_bytes() > budget_per_worker {
-                            profile.sketch_ngrams();
-                        }
+        // one worker on each thread of the pool, which also merges their profiles below: memory
+        // freed by the merge is reused by the same threads' allocations
+        let workers = scope.spawn(|| {
+            rayon::broadcast(|_| -> Result<Profile> {
+                let mut profile = Profile::new(config.clone());
+                let mut failed = None;
+                loop {
+                    let batch = receiver.lock().expect("no poisoned lock").recv();
+                    let Ok(batch) = batch else { break };
+                    if failed.is_some() {
+                        continue; // drain, so that the reader never waits on a failed worker
                     }
-                    // sealed by the merge below, where both halves of each sort run in parallel
-                    Ok(profile)
-                })
+                    if let Err(e) = batch.iter().try_for_each(|doc| profile.observe(tokenizer, doc)) {
+                        failed = Some(e);
+                        continue;
+                    }
+                    if !profile.is_sketched() && profile.memory_bytes() > budget_per_worker {
+                        profile.sketch_ngrams();
+                    }
+                }
+                match failed {
+                    Some(e) => Err(e.into()),
+                    // sealed by the merge below, on all threads
+                    None => Ok(profile),
+                }
             })
-            .collect();
+        });
         let read_result = (|| -> Result<()> {
             for input in inputs {
                 let mut reader = DocReader::open(input, read)?;
@@ -136,10 +143,8 @@ pub fn profile_inputs(
             Ok(())
         })();
         drop(sender);
-        let profiles: Vec<Result<Profile>> = workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|_| Err(anyhow!("a worker thread panicked"))))
-            .collect();
+        let profiles: Vec<Result<Profile>> =
+            workers.join().unwrap_or_else(|_| vec![Err(anyhow!("a worker thread panicked"))]);
         (profiles, read_result)
     });
     read_result?;

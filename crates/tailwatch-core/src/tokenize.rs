@@ -141,6 +141,7 @@ impl Tokenizer {
             doc
         };
         match self.spec.kind {
+            TokenizerKind::Words if text.is_ascii() => ascii_words(text, f),
             TokenizerKind::Words => text.unicode_words().for_each(f),
             TokenizerKind::Whitespace | TokenizerKind::Items => text.split_whitespace().for_each(f),
             TokenizerKind::PythonSplit => {
@@ -168,9 +169,73 @@ impl Tokenizer {
     }
 }
 
+/// `text.unicode_words()` for ASCII `text`, without producing the segments it drops.
+///
+/// In ASCII, UAX #29 keeps runs of letters, digits and `_` together (WB5, WB8-WB10, WB13a/b),
+/// joined across one `.`, `'` or `:` between two letters (WB6/WB7) or one `.`, `,`, `;` or `'`
+/// between two digits (WB11/WB12); every other segment is spaces, CR LF or a single byte, and
+/// `unicode_words` keeps only segments holding a letter or digit. A property test checks this
+/// against the crate.
+fn ascii_words<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
+    let is_core = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let joins = |b: u8, prev: u8, next: u8| match b {
+        b'.' | b'\'' => {
+            (prev.is_ascii_digit() && next.is_ascii_digit())
+                || (prev.is_ascii_alphabetic() && next.is_ascii_alphabetic())
+        }
+        b',' | b';' => prev.is_ascii_digit() && next.is_ascii_digit(),
+        b':' => prev.is_ascii_alphabetic() && next.is_ascii_alphabetic(),
+        _ => false,
+    };
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_core(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut alphanumeric = bytes[i] != b'_';
+        i += 1;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if is_core(b) {
+                alphanumeric |= b != b'_';
+            } else if i + 1 == bytes.len() || !joins(b, bytes[i - 1], bytes[i + 1]) {
+                break;
+            }
+            i += 1;
+        }
+        if alphanumeric {
+            f(&text[start..i]);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        /// The ASCII fast path splits exactly like `unicode_words`.
+        #[test]
+        fn ascii_words_match_unicode_words(
+            text in proptest::collection::vec(
+                prop_oneof![
+                    4 => proptest::sample::select(b"aZ09_.,;:' \r\n\t-\"".to_vec()),
+                    1 => 0u8..128,
+                ],
+                0..40,
+            ).prop_map(|bytes| String::from_utf8(bytes).expect("ASCII"))
+        ) {
+            let mut fast = Vec::new();
+            ascii_words(&text, |w| fast.push(w));
+            let slow: Vec<&str> = text.unicode_words().collect();
+            prop_assert_eq!(fast, slow);
+        }
+    }
 
     fn toks(kind: TokenizerKind, lowercase: bool, text: &str) -> Vec<String> {
         Tokenizer::from_spec(&TokenizerSpec::builtin(kind, lowercase)).unwrap().tokens(text).unwrap()

@@ -134,6 +134,8 @@ const MIN_PENDING: usize = 1 << 16;
 pub struct ExactTable<E: TableEntry = StatEntry> {
     /// [`BUCKETS`] buckets in key order, or none while the table is empty.
     buckets: Vec<Bucket<E>>,
+    /// Room for sorting a bucket's append buffer, kept between compactions.
+    scratch: Vec<E>,
 }
 
 #[derive(Debug, Clone)]
@@ -150,52 +152,61 @@ impl<E> Default for Bucket<E> {
 
 impl<E: TableEntry> Default for ExactTable<E> {
     fn default() -> Self {
-        Self { buckets: Vec::new() }
+        Self { buckets: Vec::new(), scratch: Vec::new() }
     }
 }
 
 /// The distinct keys of one order, without statistics.
 pub type KeySet = ExactTable<u64>;
 
-/// Sort entries by key in place: an in-place MSD radix sort (American flag sort) on the top
-/// byte, then on the next byte, then comparison sorts of the small buckets. Keys are uniform
-/// hashes, so the buckets are even and, two levels down, fit in L1.
-fn radix_sort<E: TableEntry>(entries: &mut [E], shift: u32) {
-    if entries.len() <= 512 || shift < 40 {
+/// Sort entries by key: an MSD radix sort on the byte at `shift` into `scratch` (grown to
+/// `entries.len()` and kept for the next call), then, group by group, on the next byte back
+/// into `entries`, then comparison sorts of the small groups that leaves. Keys are uniform
+/// hashes, so groups are even: the first scatter writes 256 sequential streams, and each
+/// group of the second fits in the CPU caches.
+fn radix_sort<E: TableEntry>(entries: &mut [E], scratch: &mut Vec<E>, shift: u32) {
+    let n = entries.len();
+    if n <= 256 || shift < 8 {
         entries.sort_unstable_by_key(TableEntry::key);
         return;
     }
-    let bucket = |key: u64| ((key >> shift) & 0xff) as usize;
-    let mut ends = [0usize; 256];
-    for e in entries.iter() {
-        ends[bucket(e.key())] += 1;
+    if scratch.len() < n {
+        scratch.resize(n, E::default());
     }
-    let mut starts = [0usize; 256];
-    let mut sum = 0;
-    for b in 0..256 {
-        starts[b] = sum;
-        sum += ends[b];
-        ends[b] = sum;
-    }
-    let mut next = starts;
-    for b in 0..256 {
-        while next[b] < ends[b] {
-            let mut e = entries[next[b]];
-            loop {
-                let target = bucket(e.key());
-                if target == b {
-                    break;
-                }
-                std::mem::swap(&mut e, &mut entries[next[target]]);
-                next[target] += 1;
-            }
-            entries[next[b]] = e;
-            next[b] += 1;
+    let scratch = &mut scratch[..n];
+    let bounds = scatter_by_byte(entries, scratch, shift);
+    for group in bounds.windows(2) {
+        let (src, dst) = (&scratch[group[0]..group[1]], &mut entries[group[0]..group[1]]);
+        if src.len() <= 64 {
+            dst.copy_from_slice(src);
+            dst.sort_unstable_by_key(TableEntry::key);
+            continue;
+        }
+        let inner = scatter_by_byte(src, dst, shift - 8);
+        for small in inner.windows(2) {
+            dst[small[0]..small[1]].sort_unstable_by_key(TableEntry::key);
         }
     }
-    for b in 0..256 {
-        radix_sort(&mut entries[starts[b]..ends[b]], shift - 8);
+}
+
+/// Copy `src` into `dst` (same length) grouped by the byte of the key at `shift`, stably;
+/// returns the 257 group bounds.
+fn scatter_by_byte<E: TableEntry>(src: &[E], dst: &mut [E], shift: u32) -> [usize; 257] {
+    let byte = |e: &E| ((e.key() >> shift) & 0xff) as usize;
+    let mut bounds = [0usize; 257];
+    for e in src {
+        bounds[byte(e) + 1] += 1;
     }
+    for b in 0..256 {
+        bounds[b + 1] += bounds[b];
+    }
+    let mut next = bounds;
+    for e in src {
+        let b = byte(e);
+        dst[next[b]] = *e;
+        next[b] += 1;
+    }
+    bounds
 }
 
 /// Collapse runs of equal keys in a key-sorted vector, in place.
@@ -215,85 +226,50 @@ fn collapse_runs<E: TableEntry>(entries: &mut Vec<E>) {
     entries.truncate(write + 1);
 }
 
-/// One step of a branch-free merge of `x` and `y`: the entry to write next (the smaller key
-/// when `ascending`, else the larger; both combined when the keys are equal) and whether it
-/// consumed `x` and `y`.
+/// One step of a branch-free merge of `x` and `y`: the entry with the smaller key (both
+/// combined when the keys are equal) and whether it consumed `x` and `y`.
 #[inline]
-fn merge_step<E: TableEntry>(x: E, y: E, ascending: bool) -> (E, bool, bool) {
-    let (a, b) = if ascending { (x.key(), y.key()) } else { (y.key(), x.key()) };
-    let take_x = a <= b;
-    let take_y = b <= a;
+fn merge_step<E: TableEntry>(x: E, y: E) -> (E, bool, bool) {
+    let take_x = x.key() <= y.key();
+    let take_y = y.key() <= x.key();
     let (first, second) = if take_x { (x, y) } else { (y, x) };
     (first.absorb(second, take_x && take_y), take_x, take_y)
 }
 
-/// Merge the key-sorted, duplicate-free run `add` into the key-sorted, duplicate-free
-/// `sorted`, in place: grow `sorted` by `add.len()`, merge from the back, then close the gap
-/// that combined (shared) keys left at the front. The loop has no data-dependent branch (keys
-/// are random, so a branchy merge mispredicts half the time), and nothing is allocated but
-/// the growth of `sorted` itself.
-fn merge_sorted_into<E: TableEntry>(sorted: &mut Vec<E>, add: &[E]) {
-    if add.is_empty() {
-        return;
-    }
-    let old = sorted.len();
-    // exact growth: a large vector grows by remapping its pages, without copying
-    sorted.reserve_exact(add.len());
-    sorted.resize(old + add.len(), E::default());
-    let (mut i, mut j, mut w) = (old, add.len(), old + add.len());
-    while i > 0 && j > 0 {
-        let (entry, take_x, take_y) = merge_step(sorted[i - 1], add[j - 1], false);
-        w -= 1;
-        sorted[w] = entry;
-        i -= usize::from(take_x);
-        j -= usize::from(take_y);
-    }
-    // the result is sorted[..i] ++ add[..j] ++ sorted[w..] (one of i, j is zero)
-    if j > 0 {
-        w -= j;
-        sorted[w..w + j].copy_from_slice(&add[..j]);
-    }
-    if w > i {
-        let gap = w - i;
-        sorted.copy_within(w.., i);
-        sorted.truncate(sorted.len() - gap);
-    }
-}
-
 impl<E: TableEntry> Bucket<E> {
     /// Sort and collapse the append buffer, leaving it beside the sorted part.
-    fn sort_pending(&mut self) {
-        // the top byte is the bucket's: sort from the next one
-        radix_sort(&mut self.pending, BUCKET_SHIFT - 8);
+    fn sort_pending(&mut self, scratch: &mut Vec<E>) {
+        // the top bits are the bucket's: sort from the next byte down
+        radix_sort(&mut self.pending, scratch, BUCKET_SHIFT - 8);
         collapse_runs(&mut self.pending);
     }
 
     /// Sort the buffered entries and merge them into the sorted part.
-    fn compact(&mut self) {
+    fn compact(&mut self, scratch: &mut Vec<E>) {
         if self.pending.is_empty() {
             return;
         }
-        self.sort_pending();
-        merge_sorted_into(&mut self.sorted, &self.pending);
+        self.sort_pending(scratch);
+        let mut merged = Vec::with_capacity(self.sorted.len() + self.pending.len());
+        merge_forward(&mut merged, &self.sorted, &self.pending);
+        self.sorted = merged;
         self.pending.clear();
     }
 
     /// This bucket of both tables: `acc` and `next` are scratch buffers.
     fn merge(mut self, mut other: Bucket<E>, acc: &mut Vec<E>, next: &mut Vec<E>) -> Bucket<E> {
-        self.sort_pending();
-        other.sort_pending();
+        self.sort_pending(next);
+        other.sort_pending(next);
+        // smallest first: each entry is copied as few times as possible
         let mut runs = [&self.sorted[..], &self.pending[..], &other.sorted[..], &other.pending[..]];
-        runs.sort_by_key(|run| std::cmp::Reverse(run.len()));
-        let [largest, rest @ ..] = runs;
+        runs.sort_by_key(|run| run.len());
+        let [a, b, c, largest] = runs;
         acc.clear();
-        acc.extend_from_slice(rest[0]);
-        for run in &rest[1..] {
-            next.clear();
-            merge_forward(next, acc, run);
-            std::mem::swap(acc, next);
-        }
-        let mut sorted = Vec::with_capacity(largest.len() + acc.len());
-        merge_forward(&mut sorted, largest, acc);
+        merge_forward(acc, a, b);
+        next.clear();
+        merge_forward(next, acc, c);
+        let mut sorted = Vec::new();
+        merge_forward(&mut sorted, largest, next);
         Bucket { sorted, pending: Vec::new() }
     }
 }
@@ -307,19 +283,18 @@ impl<E: TableEntry> ExactTable<E> {
         let bucket = &mut self.buckets[(key >> BUCKET_SHIFT) as usize];
         bucket.pending.push(E::new(key, count));
         if bucket.pending.len() >= bucket.sorted.len().max(MIN_PENDING) {
-            bucket.compact();
-            // the buffer fills up to the new size of the sorted part: allocate that, not a
-            // doubling past it
-            let next = bucket.sorted.len();
-            if bucket.pending.capacity() < next {
-                bucket.pending = Vec::with_capacity(next);
-            }
+            bucket.compact(&mut self.scratch);
+            // the buffer (empty, its pages kept) fills up to the new size of the sorted part:
+            // grow it to that, not a doubling past it
+            bucket.pending.reserve_exact(bucket.sorted.len());
         }
     }
 
     /// Sort the buffered entries and merge them into the sorted parts.
     pub fn compact(&mut self) {
-        self.buckets.iter_mut().for_each(Bucket::compact);
+        for bucket in &mut self.buckets {
+            bucket.compact(&mut self.scratch);
+        }
     }
 
     fn assert_compacted(&self) {
@@ -351,7 +326,9 @@ impl<E: TableEntry> ExactTable<E> {
     }
 
     fn memory_bytes(&self) -> usize {
-        let entries: usize = self.buckets.iter().map(|b| b.sorted.capacity() + b.pending.capacity()).sum();
+        let entries: usize =
+            self.buckets.iter().map(|b| b.sorted.capacity() + b.pending.capacity()).sum::<usize>()
+                + self.scratch.capacity();
         entries * std::mem::size_of::<E>() + self.buckets.capacity() * std::mem::size_of::<Bucket<E>>()
     }
 
@@ -415,35 +392,24 @@ impl ExactTable<StatEntry> {
             .into_iter()
             .map(|b| Bucket { sorted: b.sorted.into_iter().map(|e| e.0).collect(), pending: Vec::new() })
             .collect();
-        KeySet { buckets }
+        KeySet { buckets, scratch: Vec::new() }
     }
 }
 
 /// Append the merge of the key-sorted, duplicate-free `x` and `y` to `out`.
+/// The loop has no data-dependent branch (keys are random, so a branchy merge mispredicts
+/// half the time), and the output is not zeroed first.
 fn merge_forward<E: TableEntry>(out: &mut Vec<E>, x: &[E], y: &[E]) {
-    let start = out.len();
-    out.resize(start + x.len() + y.len(), E::default());
-    let written = merge_forward_into(&mut out[start..], x, y);
-    out.truncate(start + written);
-}
-
-/// Write the merge of the key-sorted, duplicate-free `x` and `y` to the front of `out` (at
-/// least `x.len() + y.len()` long); returns the entries written. No data-dependent branch.
-fn merge_forward_into<E: TableEntry>(out: &mut [E], x: &[E], y: &[E]) -> usize {
-    let (mut i, mut j, mut w) = (0, 0, 0);
+    out.reserve(x.len() + y.len());
+    let (mut i, mut j) = (0, 0);
     while i < x.len() && j < y.len() {
-        let (entry, take_x, take_y) = merge_step(x[i], y[j], true);
-        out[w] = entry;
-        w += 1;
+        let (entry, take_x, take_y) = merge_step(x[i], y[j]);
+        out.push(entry);
         i += usize::from(take_x);
         j += usize::from(take_y);
     }
-    let rest = &x[i..];
-    out[w..w + rest.len()].copy_from_slice(rest);
-    w += rest.len();
-    let rest = &y[j..];
-    out[w..w + rest.len()].copy_from_slice(rest);
-    w + rest.len()
+    out.extend_from_slice(&x[i..]);
+    out.extend_from_slice(&y[j..]);
 }
 
 /// The distinct n-grams of one order.
@@ -658,7 +624,7 @@ mod tests {
     }
 
     #[test]
-    fn in_place_merge_combines_shared_keys() {
+    fn merge_combines_shared_keys() {
         let stat = |count| [count, 1];
         for (a, b) in [
             (vec![1u64, 3, 5], vec![2u64, 3, 6]),
@@ -669,9 +635,11 @@ mod tests {
             (vec![], vec![7]),
             (vec![7], vec![]),
         ] {
-            let mut sorted: Vec<StatEntry> = a.iter().map(|&k| (k, stat(1))).collect();
+            let mut sorted = vec![(0, [9, 9])];
+            let x: Vec<StatEntry> = a.iter().map(|&k| (k, stat(1))).collect();
             let add: Vec<StatEntry> = b.iter().map(|&k| (k, stat(2))).collect();
-            merge_sorted_into(&mut sorted, &add);
+            merge_forward(&mut sorted, &x, &add);
+            assert_eq!(sorted.remove(0), (0, [9, 9]), "appends");
             let mut want: std::collections::BTreeMap<u64, StatEntry> = Default::default();
             for e in a.iter().map(|&k| (k, stat(1))).chain(add.iter().copied()) {
                 let w = want.entry(e.0).or_insert((e.0, [0, 0]));
@@ -693,9 +661,11 @@ mod tests {
             run
         };
         let runs = [run(3_000, 1, 1), run(2_000, 2, 2), Vec::new(), run(100, 3, 3)];
-        let mut serial = Vec::new();
+        let mut serial: Vec<StatEntry> = Vec::new();
         for r in &runs {
-            merge_sorted_into(&mut serial, r);
+            let mut next = Vec::new();
+            merge_forward(&mut next, &serial, r);
+            serial = next;
         }
         let pending = |r: &Vec<StatEntry>| {
             let mut shuffled = r.clone();
@@ -713,12 +683,24 @@ mod tests {
 
     #[test]
     fn radix_sort_sorts() {
-        let mut entries: Vec<StatEntry> =
-            (0..200_000u64).map(|i| (extend_key(i % 150_000, 3) & !0xff00_0000_0000, [0, 0])).collect();
-        let mut want = entries.clone();
-        want.sort_by_key(|e| e.0);
-        radix_sort(&mut entries, 56);
-        assert_eq!(entries, want);
+        // a skewed byte (one value of byte 5 never occurs), repeated keys, one big group, and
+        // sizes on both sides of the comparison-sort cut-offs
+        let mut scratch = Vec::new();
+        for n in [0, 3, 257, 5_000, 200_000] {
+            let mut entries: Vec<StatEntry> = (0..n as u64)
+                .map(|i| (extend_key(i % 150_000, 3) & !0xff00_0000_0000, [i as u32, 0]))
+                .chain((0..n as u64 / 10).map(|i| (0x1234 << 40 | i, [0, 0])))
+                .collect();
+            let mut want = entries.clone();
+            want.sort_by_key(|e| e.0);
+            radix_sort(&mut entries, &mut scratch, 56);
+            let keys = |v: &[StatEntry]| v.iter().map(|e| e.0).collect::<Vec<_>>();
+            assert_eq!(keys(&entries), keys(&want), "n = {n}");
+            let mut sorted_entries = entries.clone();
+            sorted_entries.sort();
+            want.sort();
+            assert_eq!(sorted_entries, want, "same entries, n = {n}");
+        }
     }
 
     #[test]

@@ -63,6 +63,14 @@ pub fn sample_token_hashes(profile: &Profile, tokenizer: &Tokenizer) -> Result<V
 /// Costs: distinct-n, entropy, Zipf, HD-D, rep-n, duplicates: O(types + distinct n-grams) from the
 /// profile; self-BLEU, MTLD, compression ratio, self-repetition: O(sample tokens) on the sample.
 pub fn lexical_metrics(profile: &Profile, tokenizer: &Tokenizer) -> Result<MetricValues> {
+    let (mut out, from_sample) =
+        rayon::join(|| corpus_metrics(profile), || sample_metrics(profile, tokenizer));
+    out.extend(from_sample?);
+    Ok(out)
+}
+
+/// The metrics read from the profile's counts.
+fn corpus_metrics(profile: &Profile) -> MetricValues {
     let mut out = MetricValues::default();
     let n_tokens = profile.n_tokens() as f64;
     let n_docs = profile.n_docs() as f64;
@@ -119,8 +127,12 @@ pub fn lexical_metrics(profile: &Profile, tokenizer: &Tokenizer) -> Result<Metri
     out.set("duplicate_rate", ratio(duplicated as f64, n_docs));
     out.set("top_output_share", ratio(top as f64, n_docs));
     out.set("mean_doc_tokens", ratio(n_tokens, n_docs));
+    out
+}
 
-    // sample-based metrics
+/// The metrics computed on the document sample.
+fn sample_metrics(profile: &Profile, tokenizer: &Tokenizer) -> Result<MetricValues> {
+    let mut out = MetricValues::default();
     let sample = sample_token_hashes(profile, tokenizer)?;
     let hyps: Vec<usize> = (0..sample.len()).collect();
     let counts = bleu_counts(&sample, &hyps);

@@ -115,8 +115,13 @@ impl TableEntry for u64 {
 const BUCKETS: usize = 16;
 const BUCKET_SHIFT: u32 = 60;
 
-/// Smallest append buffer of one bucket before it is sorted and merged (2^20 over a table).
-const MIN_PENDING: usize = 1 << 16;
+/// Smallest append buffer of one bucket before it is sorted and merged (2^22 entries over a
+/// table: the first compactions of a large table only cost merges, saving little memory).
+#[cfg(not(test))]
+const MIN_PENDING: usize = 1 << 18;
+/// Small in unit tests, so that tables of a few thousand entries compact mid-stream.
+#[cfg(test)]
+const MIN_PENDING: usize = 1 << 8;
 
 /// Exact n-gram statistics in 256 buckets by the top byte of the key, each a key-sorted array
 /// fed through an unsorted append buffer.

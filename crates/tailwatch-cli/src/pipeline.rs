@@ -76,7 +76,9 @@ pub fn tokenizer_and_config(options: &ProfileOptions) -> Result<(Tokenizer, Prof
     Ok((tokenizer, config))
 }
 
-/// Profile the inputs together with `threads` workers.
+/// Profile the inputs with one worker on each thread of the global rayon pool, reading on the
+/// calling thread. Call it from outside the pool: the workers occupy every pool thread until
+/// the input ends.
 pub fn profile_inputs(
     inputs: &[PathBuf],
     read: &ReadOptions,
@@ -85,6 +87,7 @@ pub fn profile_inputs(
     max_memory: u64,
     reporter: &dyn Reporter,
 ) -> Result<(Profile, ReadStats)> {
+    debug_assert!(rayon::current_thread_index().is_none(), "profile_inputs called on a rayon pool thread");
     let threads = rayon::current_num_threads().max(1);
     let budget_per_worker = (max_memory / threads as u64) as usize;
     let (sender, receiver) = sync_channel::<Vec<String>>(threads * 2);

@@ -448,7 +448,7 @@ impl Deduper {
                     .map(|(a, b, j)| (with_shingles[a as usize] as u32, with_shingles[b as usize] as u32, j))
                     .collect()
             } else {
-                let keys: Vec<Vec<u64>> = with_shingles.iter().map(|&u| self.keys[u].clone()).collect();
+                let keys: Vec<&[u64]> = with_shingles.iter().map(|&u| self.keys[u].as_slice()).collect();
                 let (pairs, large) = candidate_pairs(&keys);
                 summary.large_buckets = large as u64;
                 if large > 0 {

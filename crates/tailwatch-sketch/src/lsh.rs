@@ -1,5 +1,4 @@
 //! LSH banding: choosing bands × rows for a target recall, the S-curve, and candidate pairs.
-use rayon::slice::ParallelSliceMut;
 use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -77,45 +76,40 @@ pub fn band_keys(signature: &[u32], banding: Banding, out: &mut Vec<u64>) {
 pub const MAX_PAIRWISE_BUCKET: usize = 64;
 
 /// Candidate pairs (i < j) of documents sharing a band bucket, sorted and distinct.
-/// `keys[d]` are document d's band keys (all of the same length). Cost: O(n·b log(n·b)) for the
-/// sort plus the pairs. A bucket with more than [`MAX_PAIRWISE_BUCKET`] members contributes
+/// `keys[d]` are document d's band keys (all of the same length). Each band is sorted on its
+/// own, in parallel (a band's n entries fit in the CPU caches). Cost: O(b · n log n) for the
+/// sorts plus the pairs. A bucket with more than [`MAX_PAIRWISE_BUCKET`] members contributes
 /// (first, other) pairs only; `large_buckets` counts them.
-pub fn candidate_pairs(keys: &[Vec<u64>]) -> (Vec<(u32, u32)>, usize) {
-    let bands = keys.first().map_or(0, Vec::len);
-    let mut entries: Vec<(u64, u32)> = Vec::with_capacity(keys.len() * bands);
-    for band in 0..bands {
-        for (doc, k) in keys.iter().enumerate() {
-            // mix the band into the key so equal keys of different bands never meet
-            entries.push((k[band] ^ (band as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15), doc as u32));
-        }
-    }
-    entries.par_sort_unstable();
-    let mut pairs = Vec::new();
-    let mut large = 0;
-    let mut i = 0;
-    while i < entries.len() {
-        let mut j = i + 1;
-        while j < entries.len() && entries[j].0 == entries[i].0 {
-            j += 1;
-        }
-        let bucket = &entries[i..j];
-        if bucket.len() > MAX_PAIRWISE_BUCKET {
-            large += 1;
-            let first = bucket[0].1;
-            pairs.extend(bucket[1..].iter().map(|&(_, d)| (first.min(d), first.max(d))));
-        } else {
-            for a in 0..bucket.len() {
-                for b in a + 1..bucket.len() {
-                    let (x, y) = (bucket[a].1, bucket[b].1);
-                    pairs.push((x.min(y), x.max(y)));
+pub fn candidate_pairs<K: AsRef<[u64]> + Sync>(keys: &[K]) -> (Vec<(u32, u32)>, usize) {
+    use rayon::prelude::*;
+    let bands = keys.first().map_or(0, |k| k.as_ref().len());
+    let per_band: Vec<(Vec<(u32, u32)>, usize)> = (0..bands)
+        .into_par_iter()
+        .map_init(Vec::new, |entries: &mut Vec<(u64, u32)>, band| {
+            entries.clear();
+            entries.extend(keys.iter().enumerate().map(|(doc, k)| (k.as_ref()[band], doc as u32)));
+            entries.sort_unstable();
+            let mut pairs = Vec::new();
+            let mut large = 0;
+            for bucket in entries.chunk_by(|a, b| a.0 == b.0) {
+                if bucket.len() > MAX_PAIRWISE_BUCKET {
+                    large += 1;
+                    let first = bucket[0].1;
+                    pairs.extend(bucket[1..].iter().map(|&(_, d)| (first, d)));
+                } else {
+                    for (i, &(_, x)) in bucket.iter().enumerate() {
+                        // docs ascend within a bucket: x < y
+                        pairs.extend(bucket[i + 1..].iter().map(|&(_, y)| (x, y)));
+                    }
                 }
             }
-        }
-        i = j;
-    }
+            (pairs, large)
+        })
+        .collect();
+    let large = per_band.iter().map(|(_, l)| l).sum();
+    let mut pairs: Vec<(u32, u32)> = per_band.into_iter().flat_map(|(p, _)| p).collect();
     pairs.par_sort_unstable();
     pairs.dedup();
-    pairs.retain(|(a, b)| a != b);
     (pairs, large)
 }
 

@@ -111,7 +111,7 @@ impl TableEntry for u64 {
     }
 }
 
-/// Buckets of an [`ExactTable`], by the top 8 bits of the key.
+/// Buckets of an [`ExactTable`], by the top 4 bits of the key.
 const BUCKETS: usize = 16;
 const BUCKET_SHIFT: u32 = 60;
 
@@ -123,12 +123,12 @@ const MIN_PENDING: usize = 1 << 18;
 #[cfg(test)]
 const MIN_PENDING: usize = 1 << 8;
 
-/// Exact n-gram statistics in 256 buckets by the top byte of the key, each a key-sorted array
+/// Exact n-gram statistics in 16 buckets by the top 4 bits of the key, each a key-sorted array
 /// fed through an unsorted append buffer.
 ///
 /// Adding is a push onto the key's bucket; when a bucket's buffer reaches the size of its
-/// sorted part (at least 2^12 entries) it is radix-sorted in place, collapsed and merged into
-/// the sorted part in place with a branch-free merge. Inserts stay sequential in memory (a
+/// sorted part (at least 2^18 entries) it is radix-sorted through a scratch buffer, collapsed,
+/// and merged with the sorted part into a new one by a branch-free merge. Inserts stay sequential in memory (a
 /// hash table of tens of millions of n-grams misses the cache on every insert); keys are
 /// uniform hashes, so buckets are even and a bucket of even a large table fits in the CPU
 /// caches while it is sorted and merged; distinct n-grams cost 16 bytes each (8 in a
@@ -352,7 +352,6 @@ impl<E: TableEntry> ExactTable<E> {
         self.buckets = mine
             .into_par_iter()
             .zip(other.buckets)
-            .with_min_len(BUCKETS / 16)
             .map_init(|| (Vec::new(), Vec::new()), |(acc, next), (a, b)| a.merge(b, acc, next))
             .collect();
     }

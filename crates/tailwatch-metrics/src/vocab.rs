@@ -19,7 +19,7 @@ struct Slot {
 
 const EMPTY: u32 = u32::MAX;
 const FREE: Slot = Slot { hash: 0, count: 0, docs: 0, id: EMPTY, stamp: 0 };
-const MIN_SLOTS: usize = 1 << 10;
+const MIN_SLOTS: usize = 1 << 6;
 
 /// Token types keyed by their stable 64-bit hash (like n-grams; two distinct types collide
 /// with probability about `V^2 / 2^65`), with counts, document frequencies and their text.

@@ -295,11 +295,13 @@ impl<E: TableEntry> ExactTable<E> {
         }
     }
 
-    /// Sort the buffered entries and merge them into the sorted parts.
+    /// Sort the buffered entries and merge them into the sorted parts; the sorting scratch
+    /// space is released (a compacted table is usually read, not grown).
     pub fn compact(&mut self) {
         for bucket in &mut self.buckets {
             bucket.compact(&mut self.scratch);
         }
+        self.scratch = Vec::new();
     }
 
     fn assert_compacted(&self) {

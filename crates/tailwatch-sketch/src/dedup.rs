@@ -21,12 +21,14 @@ use crate::unionfind::UnionFind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SignatureMode {
-    /// One-permutation hashing with optimal densification over xxh3 shingle hashes (fast).
+    /// One-permutation hashing with optimal densification over the seeded 64-bit shingle
+    /// hashes of [`shingles_from_words`], each hash its own bin and value (fast).
     Oph,
-    /// Fast Similarity Sketching (Dahlgaard, Knudsen & Thorup 2017) over xxh3 shingle hashes:
+    /// Fast Similarity Sketching (Dahlgaard, Knudsen & Thorup 2017) over 64-bit shingle hashes:
     /// lower variance than classic and OPH, about half OPH's speed.
     Fss,
-    /// k independent permutations ((a·h + b) mod 2^61 − 1) over 32-bit xxh3 shingle hashes.
+    /// k independent permutations ((a·h + b) mod 2^61 − 1) over 32-bit folds of the shingle
+    /// hashes.
     Classic,
     /// Exactly datasketch 2.x's default `MinHash(num_perm, seed)` (scheme `affine32`) over
     /// `sha1_hash32` shingle hashes.
@@ -218,7 +220,7 @@ pub struct DedupResult {
 /// Buffers reused from one document to the next by a hashing thread.
 #[derive(Default)]
 struct Scratch {
-    normalized: String,
+    normalized: Vec<u8>,
     words: Vec<u64>,
     signature: Vec<u32>,
 }
@@ -232,8 +234,55 @@ struct Hashed {
     keys: Vec<u64>,
 }
 
+/// Append-only runs of shingle hashes (one per distinct text), packed into blocks of many
+/// runs each: one allocation per block instead of one per text (growing many small vectors
+/// costs the allocator more than hashing their contents).
+#[derive(Default)]
+struct RunStore {
+    blocks: Vec<Vec<u64>>,
+    /// Per run: (block, start, length).
+    runs: Vec<(usize, usize, usize)>,
+}
+
+impl RunStore {
+    /// Append `runs`, copied in parallel into one block per hashing thread (so the new memory
+    /// is first touched there, not on the calling thread).
+    fn extend(&mut self, runs: &[&[u64]]) {
+        let parts = rayon::current_num_threads().max(1);
+        let per_part = runs.len().div_ceil(parts).max(1);
+        let blocks: Vec<Vec<u64>> = runs
+            .par_chunks(per_part)
+            .map(|chunk| {
+                let mut block = Vec::with_capacity(chunk.iter().map(|r| r.len()).sum());
+                for run in chunk {
+                    block.extend_from_slice(run);
+                }
+                block
+            })
+            .collect();
+        for (chunk, block) in runs.chunks(per_part).zip(blocks) {
+            let index = self.blocks.len();
+            let mut start = 0;
+            for run in chunk {
+                self.runs.push((index, start, run.len()));
+                start += run.len();
+            }
+            self.blocks.push(block);
+        }
+    }
+
+    fn run(&self, index: usize) -> &[u64] {
+        let (block, start, len) = self.runs[index];
+        &self.blocks[block][start..start + len]
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.blocks.iter().map(|b| b.capacity() * 8).sum::<usize>() + self.runs.capacity() * 24
+    }
+}
+
 /// Streaming dedup: feed batches with [`Deduper::add`], then [`Deduper::finish`]. Memory:
-/// per distinct text its shingle set (8 bytes per shingle, unless `Verify::Estimate`), its band
+/// per distinct text its shingle hashes (8 bytes per shingle, unless `Verify::Estimate`), its band
 /// keys (8 bytes per band) and, with `Verify::Estimate`, its signature (4 bytes per slot); per
 /// document 24 bytes.
 pub struct Deduper {
@@ -248,11 +297,16 @@ pub struct Deduper {
     lengths: Vec<u64>,
     extras: Vec<Option<String>>,
     empty: u64,
-    /// Per distinct text, in order of first appearance: (document, shingles, signature, keys).
+    /// Per distinct text, in order of first appearance: its first document.
     unique: Vec<u32>,
-    shingles: Vec<Vec<u64>>,
-    signatures: Vec<Vec<u32>>,
-    keys: Vec<Vec<u64>>,
+    /// Per distinct text: its shingle hashes in text order (an empty run when not kept).
+    shingles: RunStore,
+    /// Per distinct text: `num_perm` signature slots (only with `Verify::Estimate`).
+    signatures: Vec<u32>,
+    /// Per distinct text: its band keys, `bands` of them (zeros when it has no shingles).
+    keys: Vec<u64>,
+    /// Per distinct text: whether it has shingles (texts without are never near duplicates).
+    has_shingles: Vec<bool>,
     hashing_seconds: f64,
     normalize_nanos: std::sync::atomic::AtomicU64,
     signature_nanos: std::sync::atomic::AtomicU64,
@@ -281,9 +335,10 @@ impl Deduper {
             extras: Vec::new(),
             empty: 0,
             unique: Vec::new(),
-            shingles: Vec::new(),
+            shingles: RunStore::default(),
             signatures: Vec::new(),
             keys: Vec::new(),
+            has_shingles: Vec::new(),
             hashing_seconds: 0.0,
             normalize_nanos: Default::default(),
             signature_nanos: Default::default(),
@@ -300,7 +355,7 @@ impl Deduper {
         let start = Instant::now();
         let Scratch { normalized, words, signature } = scratch;
         normalize_with_word_hashes(text, self.options.normalize, normalized, words);
-        let digest = *blake3::hash(normalized.as_bytes()).as_bytes();
+        let digest = *blake3::hash(normalized).as_bytes();
         let empty = normalized.is_empty();
         let middle = Instant::now();
         self.normalize_nanos.fetch_add((middle - start).as_nanos() as u64, Relaxed);
@@ -312,7 +367,7 @@ impl Deduper {
         signature.resize(self.options.num_perm, 0);
         let from_words = || {
             let mut hashes = Vec::with_capacity(words.len());
-            shingles_from_words(words, n, &mut hashes);
+            shingles_from_words(words, n, self.options.seed, &mut hashes);
             hashes
         };
         let shingles = match self.options.signature {
@@ -320,7 +375,7 @@ impl Deduper {
             // that become candidates are sorted into sets, in `finish`
             SignatureMode::Oph => {
                 let hashes = from_words();
-                self.oph.as_ref().expect("sketcher").signature(&hashes, signature);
+                self.oph.as_ref().expect("sketcher").signature_of_mixed(&hashes, signature);
                 hashes
             }
             SignatureMode::Fss => {
@@ -335,12 +390,14 @@ impl Deduper {
                 hashes
             }
             SignatureMode::Datasketch => {
-                let set = shingle_set_sha1(normalized, n);
+                let set =
+                    shingle_set_sha1(std::str::from_utf8(normalized).expect("normalized text is UTF-8"), n);
                 affine32_signature(self.affine.as_ref().expect("permutations"), &set, signature);
                 set.into_iter().map(u64::from).collect()
             }
             SignatureMode::DatasketchLegacy => {
-                let set = shingle_set_sha1(normalized, n);
+                let set =
+                    shingle_set_sha1(std::str::from_utf8(normalized).expect("normalized text is UTF-8"), n);
                 classic_signature(self.permutations.as_ref().expect("permutations"), &set, signature);
                 set.into_iter().map(u64::from).collect()
             }
@@ -359,7 +416,9 @@ impl Deduper {
         let start = Instant::now();
         let hashed: Vec<Hashed> =
             texts.par_iter().map_init(Scratch::default, |scratch, t| self.hash_one(t, scratch)).collect();
-        for (i, (text, h)) in texts.iter().zip(hashed).enumerate() {
+        // exact duplicates, in input order; the first appearances go on
+        let mut new_texts: Vec<usize> = Vec::new();
+        for (i, (text, h)) in texts.iter().zip(&hashed).enumerate() {
             let doc = self.representative.len() as u32;
             self.lengths.push(text.len() as u64);
             self.extras.push(extras.and_then(|e| e.get(i).cloned().flatten()));
@@ -372,35 +431,55 @@ impl Deduper {
                     self.exact.insert(h.digest, doc);
                     self.representative.push(doc);
                     self.unique.push(doc);
-                    let keep_shingles = self.options.verify == Verify::Exact || self.options.exact_pairs;
-                    self.shingles.push(if keep_shingles { h.shingles } else { Vec::new() });
-                    self.signatures.push(if self.options.verify == Verify::Estimate {
-                        h.signature
+                    new_texts.push(i);
+                    if self.options.exact_only {
+                        continue;
+                    }
+                    if self.options.verify == Verify::Estimate {
+                        self.signatures.extend_from_slice(&h.signature);
+                    }
+                    self.has_shingles.push(!h.keys.is_empty());
+                    if h.keys.is_empty() {
+                        self.keys.extend(std::iter::repeat_n(0, self.banding.bands));
                     } else {
-                        Vec::new()
-                    });
-                    self.keys.push(h.keys);
+                        self.keys.extend_from_slice(&h.keys);
+                    }
                 }
             }
         }
+        // the new texts' shingle hashes, copied (and the batch freed) by the hashing threads
+        let keep_shingles = self.options.verify == Verify::Exact || self.options.exact_pairs;
+        let runs: Vec<&[u64]> = new_texts
+            .iter()
+            .map(|&i| if keep_shingles { hashed[i].shingles.as_slice() } else { &[] })
+            .collect();
+        self.shingles.extend(&runs);
+        drop(runs);
+        hashed.into_par_iter().with_min_len(64).for_each(drop);
         self.hashing_seconds += start.elapsed().as_secs_f64();
     }
 
-    /// Turn the stored shingle hashes of these distinct texts into sorted sets (in parallel).
-    fn sort_sets(&mut self, which: impl Iterator<Item = usize>) {
-        let mut chosen = vec![false; self.shingles.len()];
-        for u in which {
-            chosen[u] = true;
+    /// The sorted, distinct shingle sets of these distinct texts, built in parallel (the
+    /// others' stay empty: only texts in candidate pairs are ever compared).
+    fn sets_of(&self, which: &[usize]) -> Vec<Vec<u64>> {
+        let built: Vec<(usize, Vec<u64>)> =
+            which.par_iter().map(|&u| (u, into_set(self.shingles.run(u).to_vec()))).collect();
+        let mut sets = vec![Vec::new(); self.unique.len()];
+        for (u, set) in built {
+            sets[u] = set;
         }
-        self.shingles.par_iter_mut().zip(chosen.par_iter()).filter(|(_, c)| **c).for_each(|(set, _)| {
-            *set = into_set(std::mem::take(set));
-        });
+        sets
     }
 
-    fn similarity(&self, a: usize, b: usize) -> f64 {
+    /// Jaccard similarity of two distinct texts: exact on their `sets`, or estimated from
+    /// their signatures.
+    fn similarity(&self, sets: &[Vec<u64>], a: usize, b: usize) -> f64 {
         match self.options.verify {
-            Verify::Exact => jaccard(&self.shingles[a], &self.shingles[b]),
-            Verify::Estimate => estimate_jaccard(&self.signatures[a], &self.signatures[b]),
+            Verify::Exact => jaccard(&sets[a], &sets[b]),
+            Verify::Estimate => {
+                let k = self.options.num_perm;
+                estimate_jaccard(&self.signatures[a * k..(a + 1) * k], &self.signatures[b * k..(b + 1) * k])
+            }
         }
     }
 
@@ -420,7 +499,7 @@ impl Deduper {
     }
 
     /// Cluster everything added and decide what to keep.
-    pub fn finish(mut self) -> DedupResult {
+    pub fn finish(self) -> DedupResult {
         let n = self.representative.len();
         let mut summary = DedupSummary {
             docs: n as u64,
@@ -436,19 +515,23 @@ impl Deduper {
         let mut warnings = Vec::new();
         // near-duplicate pairs among distinct texts (indices into `unique`)
         let mut near: Vec<(u32, u32, f64)> = Vec::new();
+        // the shingle sets of the texts that can be near duplicates (indexed like `unique`)
+        let mut sets: Vec<Vec<u64>> = Vec::new();
         if !self.options.exact_only {
             let start = Instant::now();
             let with_shingles: Vec<usize> =
-                (0..self.unique.len()).filter(|&u| !self.keys[u].is_empty()).collect();
+                (0..self.unique.len()).filter(|&u| self.has_shingles[u]).collect();
             let candidates: Vec<(u32, u32, f64)> = if self.options.exact_pairs {
-                self.sort_sets(with_shingles.iter().copied());
-                let sets: Vec<Vec<u64>> = with_shingles.iter().map(|&u| self.shingles[u].clone()).collect();
-                all_pairs(&sets, self.options.threshold)
+                sets = self.sets_of(&with_shingles);
+                let compact: Vec<Vec<u64>> = with_shingles.iter().map(|&u| sets[u].clone()).collect();
+                all_pairs(&compact, self.options.threshold)
                     .into_iter()
                     .map(|(a, b, j)| (with_shingles[a as usize] as u32, with_shingles[b as usize] as u32, j))
                     .collect()
             } else {
-                let keys: Vec<&[u64]> = with_shingles.iter().map(|&u| self.keys[u].as_slice()).collect();
+                let bands = self.banding.bands;
+                let keys: Vec<&[u64]> =
+                    with_shingles.iter().map(|&u| &self.keys[u * bands..(u + 1) * bands]).collect();
                 let (pairs, large) = candidate_pairs(&keys);
                 summary.large_buckets = large as u64;
                 if large > 0 {
@@ -470,7 +553,7 @@ impl Deduper {
                     candidates.iter().flat_map(|&(a, b, _)| [a as usize, b as usize]).collect();
                 involved.sort_unstable();
                 involved.dedup();
-                self.sort_sets(involved.into_iter());
+                sets = self.sets_of(&involved);
             }
             summary.seconds.candidates = start.elapsed().as_secs_f64();
             let start = Instant::now();
@@ -480,7 +563,7 @@ impl Deduper {
                 candidates
                     .into_par_iter()
                     .filter_map(|(a, b, _)| {
-                        let j = self.similarity(a as usize, b as usize);
+                        let j = self.similarity(&sets, a as usize, b as usize);
                         (j >= self.options.threshold).then_some((a, b, j))
                     })
                     .collect()
@@ -516,7 +599,7 @@ impl Deduper {
                     Relation::Near
                 };
                 let similarity = if relation == Relation::Near {
-                    self.similarity(unique_index[&rep], kept_rep)
+                    self.similarity(&sets, unique_index[&rep], kept_rep)
                 } else {
                     1.0
                 };
@@ -553,9 +636,10 @@ impl Deduper {
         summary.clusters = clusters.len() as u64;
         summary.kept = keep.iter().filter(|&&k| k).count() as u64;
         summary.removal_rate = if n == 0 { 0.0 } else { (n as u64 - summary.kept) as f64 / n as f64 };
-        summary.memory_bytes = (self.shingles.iter().map(|s| s.capacity() * 8).sum::<usize>()
-            + self.signatures.iter().map(|s| s.capacity() * 4).sum::<usize>()
-            + self.keys.iter().map(|k| k.capacity() * 8).sum::<usize>()
+        summary.memory_bytes = (self.shingles.memory_bytes()
+            + sets.iter().map(|s| s.capacity() * 8).sum::<usize>()
+            + self.signatures.capacity() * 4
+            + self.keys.capacity() * 8
             + n * 24
             + self.exact.capacity() * 40) as u64;
         summary.seconds.cluster = start.elapsed().as_secs_f64();

@@ -360,18 +360,26 @@ fn bin_of(x: u64, k: u64) -> usize {
 pub fn oph_signature(hashes: &[u64], k: usize, seed: u64, out: &mut [u32]) {
     assert_eq!(out.len(), k, "signature length must equal k");
     assert!(u32::try_from(k).is_ok(), "k must be below 2^32");
+    oph_of_mixes(hashes.iter().map(|&h| xxh3_64_with_seed(&h.to_le_bytes(), seed)), k, seed, out);
+}
+
+/// [`oph_signature`] from the mixes `m` of the hashes: bin and value of each, then densify.
+fn oph_of_mixes(mixes: impl Iterator<Item = u64>, k: usize, seed: u64, out: &mut [u32]) {
     out.fill(EMPTY_SLOT);
-    if hashes.is_empty() || k == 0 {
+    if k == 0 {
         return;
     }
     let k64 = k as u64;
-    for &h in hashes {
-        let m = xxh3_64_with_seed(&h.to_le_bytes(), seed);
+    let mut any = false;
+    for m in mixes {
         let v = (m as u32).min(EMPTY_SLOT - 1);
         let slot = &mut out[bin_of(m, k64)];
         *slot = (*slot).min(v);
+        any = true;
     }
-    densify(out, seed ^ DENSIFY_SALT);
+    if any {
+        densify(out, seed ^ DENSIFY_SALT);
+    }
 }
 
 /// Optimal densification of a one-permutation signature in place (see [`oph_signature`]).
@@ -467,23 +475,38 @@ impl OphSketcher {
         if self.attempts == 0 {
             return oph_signature(hashes, k, self.seed, out);
         }
+        self.fill(hashes.iter().map(|&h| xxh3_64_with_seed(&h.to_le_bytes(), self.seed)), out);
+    }
+
+    /// The signature of hashes that are already uniformly random functions of this sketcher's
+    /// seed (as [`crate::shingle::shingles_from_words`] makes them with the same seed): each hash
+    /// is used as its own mix `m` (bin and value as in [`oph_signature`]), without a second
+    /// hash, and densified the same way. Not equal to [`Self::signature`] of the same hashes.
+    pub fn signature_of_mixed(&self, mixed: &[u64], out: &mut [u32]) {
+        if self.attempts == 0 {
+            return oph_of_mixes(mixed.iter().copied(), self.k, self.seed, out);
+        }
+        self.fill(mixed.iter().copied(), out);
+    }
+
+    /// Bin each mix `m` (min per bin), then densify with the tables.
+    fn fill(&self, mixes: impl Iterator<Item = u64>, out: &mut [u32]) {
+        let k = self.k;
         assert_eq!(out.len(), k, "signature length must equal k");
         out.fill(EMPTY_SLOT);
-        if hashes.is_empty() {
-            return;
-        }
         let k64 = k as u64;
-        for &h in hashes {
-            let m = xxh3_64_with_seed(&h.to_le_bytes(), self.seed);
+        let mut any = false;
+        for m in mixes {
             let v = (m as u32).min(EMPTY_SLOT - 1);
             let slot = &mut out[bin_of(m, k64)];
             *slot = (*slot).min(v);
+            any = true;
+        }
+        if !any || !out.contains(&EMPTY_SLOT) {
+            return;
         }
         let filled: Vec<usize> = (0..k).filter(|&i| out[i] != EMPTY_SLOT).collect();
         let m = filled.len();
-        if m == k {
-            return;
-        }
         let is_filled: Vec<bool> = out.iter().map(|&v| v != EMPTY_SLOT).collect();
         let values: Vec<u32> = out.to_vec();
         for i in 0..k {
@@ -607,6 +630,10 @@ mod sketcher_tests {
             let (mut a, mut b) = (vec![0; k], vec![0; k]);
             oph_signature(&hashes, k, seed, &mut a);
             sketcher.signature(&hashes, &mut b);
+            prop_assert_eq!(&a, &b);
+            // the tables densify pre-mixed hashes exactly as the hash sequence does
+            oph_of_mixes(hashes.iter().copied(), k, seed, &mut a);
+            sketcher.signature_of_mixed(&hashes, &mut b);
             prop_assert_eq!(a, b);
         }
     }

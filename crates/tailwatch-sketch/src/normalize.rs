@@ -63,18 +63,72 @@ const ASCII_MAPS: [[u8; 128]; 4] = {
     maps
 };
 
+/// Bytes of an 8-byte word (all below 0x80) at or above `c`: their high bits.
+#[inline(always)]
+fn at_least(x: u64, c: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // a byte below 0x80 plus (0x80 − c) stays below 0x100 and reaches 0x80 exactly when ≥ c
+    x.wrapping_add(ONES * u64::from(0x80 - c)) & (ONES * 0x80)
+}
+
+/// Bytes of `x` (all below 0x80) in `lo..=hi`: their high bits.
+#[inline(always)]
+fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
+    at_least(x, lo) & !at_least(x, hi + 1)
+}
+
+/// Eight ASCII bytes at once, as [`ASCII_MAPS`] maps them one by one: the mapped bytes
+/// (separators as spaces) and the high bits of the separators.
+#[inline(always)]
+fn map_ascii8(x: u64, lowercase: bool, strip_punctuation: bool) -> (u64, u64) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let whitespace = in_range(x, 0x09, 0x0D) | in_range(x, b' ', b' ');
+    let separators = if strip_punctuation {
+        // ASCII punctuation: 0x21-0x2F, 0x3A-0x40, 0x5B-0x60, 0x7B-0x7E (and the space)
+        whitespace
+            | in_range(x, b'!', b'/')
+            | in_range(x, b':', b'@')
+            | in_range(x, b'[', b'`')
+            | in_range(x, b'{', b'~')
+    } else {
+        whitespace
+    };
+    let lowered = if lowercase { x | (in_range(x, b'A', b'Z') >> 2) } else { x };
+    let separator_bytes = (separators >> 7) * 0xFF;
+    (lowered & !separator_bytes | (ONES * u64::from(b' ')) & separator_bytes, separators)
+}
+
 /// The ASCII fast path of [`normalize`] (NFKC is the identity on ASCII), without branches
-/// on the data: each byte is mapped by table to its output byte or to a space, and the write
-/// position advances unless a space follows a space (or starts the text); a trailing space is
-/// dropped at the end. Then calls `word` with each word of `out`.
-fn normalize_ascii_into(text: &str, options: NormalizeOptions, out: &mut Vec<u8>, word: impl FnMut(&[u8])) {
+/// on the data: each byte is mapped to its output byte or to a space, and the write position
+/// advances unless a space follows a space (or starts the text); a trailing space is dropped
+/// at the end. Eight bytes are mapped at once, and stored at once unless one of them is a
+/// space after a space.
+fn normalize_ascii_into(text: &str, options: NormalizeOptions, out: &mut Vec<u8>) {
     let map = &ASCII_MAPS[usize::from(options.lowercase) | usize::from(options.strip_punctuation) << 1];
     let bytes = text.as_bytes();
     out.clear();
     out.resize(bytes.len(), 0);
     let mut write = 0;
     let mut after_space = 1usize;
-    for &b in bytes {
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let (mapped, separators) = map_ascii8(x, options.lowercase, options.strip_punctuation);
+        // separators right after a separator (the previous chunk's last byte included)
+        let dropped = separators & (separators << 8 | (after_space as u64) << 7);
+        // `write` trails the read position, so eight bytes always fit
+        if dropped == 0 {
+            out[write..write + 8].copy_from_slice(&mapped.to_le_bytes());
+            write += 8;
+        } else {
+            for (i, byte) in mapped.to_le_bytes().into_iter().enumerate() {
+                out[write] = byte;
+                write += 1 - (dropped >> (8 * i + 7) & 1) as usize;
+            }
+        }
+        after_space = (separators >> 63) as usize;
+    }
+    for &b in chunks.remainder() {
         let mapped = map[usize::from(b & 0x7f)];
         let space = usize::from(mapped >> 7);
         // SEPARATOR ^ (SEPARATOR ^ b' ') = b' '
@@ -86,63 +140,145 @@ fn normalize_ascii_into(text: &str, options: NormalizeOptions, out: &mut Vec<u8>
         write -= 1;
     }
     out.truncate(write);
-    for_each_word(out, word);
 }
 
-/// Call `word` with each space-separated word of `text` (single spaces, none at the ends),
-/// finding the spaces eight bytes at a time: words are short, and a search call per word
-/// (memchr) costs more than the word's hash.
-pub(crate) fn for_each_word(text: &[u8], mut word: impl FnMut(&[u8])) {
+/// The high bits of the bytes of `chunk` that are spaces.
+#[inline(always)]
+fn space_bits(chunk: &[u8]) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ (ONES * u64::from(b' '));
+    // high bit set in exactly the bytes of x that are zero
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+/// Call `word` with the byte range `start..end` of each space-separated word of `text`
+/// (single spaces, none at the ends). The spaces of each 64 bytes are found at once, as a
+/// bit mask, and listed eight at a time without branching on where they are: words are short,
+/// and a search call (memchr) or a mispredicted branch per word costs more than its hash.
+pub(crate) fn for_each_word(text: &[u8], mut word: impl FnMut(usize, usize)) {
     if text.is_empty() {
         return;
     }
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let mut start = 0;
-    let mut chunks = text.chunks_exact(8);
     let mut base = 0;
-    for chunk in &mut chunks {
-        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ (ONES * u64::from(b' '));
-        // high bit set in exactly the bytes of x that are zero (the spaces)
-        let mut spaces = !(((x & LOW7) + LOW7) | x | LOW7);
-        while spaces != 0 {
-            let at = base + (spaces.trailing_zeros() / 8) as usize;
-            word(&text[start..at]);
+    let mut blocks = text.chunks_exact(64);
+    // the spaces of one block, and room for the unused tail of the last eight listed
+    let mut spaces = [0usize; 64 + 8];
+    for block in &mut blocks {
+        let mut mask = 0u64;
+        for (i, chunk) in block.chunks_exact(8).enumerate() {
+            // gather the eight high bits into one byte (bit i of the byte: byte i of the chunk)
+            mask |= ((space_bits(chunk) >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * i);
+        }
+        let count = mask.count_ones() as usize;
+        let mut listed = 0;
+        while listed < count {
+            for slot in &mut spaces[listed..listed + 8] {
+                // past the last space, trailing_zeros is 64: listed but never read
+                *slot = base + mask.trailing_zeros() as usize;
+                mask &= mask.wrapping_sub(1);
+            }
+            listed += 8;
+        }
+        for &at in &spaces[..count] {
+            word(start, at);
             start = at + 1;
-            spaces &= spaces - 1;
+        }
+        base += 64;
+    }
+    let rest = blocks.remainder();
+    let mut chunks = rest.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut bits = space_bits(chunk);
+        while bits != 0 {
+            let at = base + (bits.trailing_zeros() / 8) as usize;
+            word(start, at);
+            start = at + 1;
+            bits &= bits - 1;
         }
         base += 8;
     }
     for (i, &b) in chunks.remainder().iter().enumerate() {
         if b == b' ' {
-            word(&text[start..base + i]);
+            word(start, base + i);
             start = base + i + 1;
         }
     }
-    word(&text[start..]);
+    word(start, text.len());
 }
 
-/// [`normalize`] into a reused buffer, also returning the xxh3-64 hash of each word of the
-/// result (words are separated by single spaces) in `word_hashes`: the input of
-/// [`crate::shingle::shingles_from_words`]. ASCII text takes the branch-free fast path.
+/// 128-bit product of `a` and `b`, folded to 64 bits (wyhash's `mum`).
+#[inline(always)]
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    product as u64 ^ (product >> 64) as u64
+}
+
+/// Mixing constants of [`word_hash`]: their top bytes are 0xFF, a byte that UTF-8 never holds,
+/// so no word's 8 bytes can cancel them to zero.
+const WORD_KEYS: [u64; 2] = [0xFFA0_761D_6478_BD64, 0xFFE7_037E_D1A0_B42B];
+
+/// 64-bit hash of the word `text[start..end]` (the word hash of shingles; see
+/// [`word_hash_of`] for a word on its own). Words of up to 16 bytes hash with two loads and
+/// one 128-bit multiply, without branching on their length; longer words with xxh3-64.
+/// Reading eight bytes at `start` may look past the word into the rest of `text`; the bytes
+/// past it are masked off.
+#[inline(always)]
+pub fn word_hash(text: &[u8], start: usize, end: usize) -> u64 {
+    let len = end - start;
+    match (text.get(start..start + 8), len <= 16) {
+        (Some(head), true) => {
+            let head = u64::from_le_bytes(head.try_into().expect("8 bytes"));
+            let tail = u64::from_le_bytes(
+                text[end.max(start + 8) - 8..end.max(start + 8)].try_into().expect("8 bytes"),
+            );
+            short_word_hash(head, tail, len)
+        }
+        _ => word_hash_of(&text[start..end]),
+    }
+}
+
+/// [`word_hash`] of one word: its first eight bytes (zero-padded), its last eight when it is
+/// longer than eight bytes, and its length, mixed by one folded multiply.
+#[inline(always)]
+fn short_word_hash(head: u64, tail: u64, len: usize) -> u64 {
+    // the first min(len, 8) bytes; the last 8 only past 8 bytes
+    let head = head & u64::MAX.checked_shr(8 * (8 - len.min(8)) as u32).unwrap_or(0);
+    let tail = if len > 8 { tail } else { 0 };
+    folded_multiply(head ^ WORD_KEYS[0], tail ^ WORD_KEYS[1] ^ len as u64)
+}
+
+/// The hash of a word on its own: equal to [`word_hash`] of the same word inside any text.
+pub fn word_hash_of(word: &[u8]) -> u64 {
+    if word.len() > 16 {
+        return xxhash_rust::xxh3::xxh3_64(word);
+    }
+    let mut padded = [0u8; 16];
+    padded[..word.len()].copy_from_slice(word);
+    let head = u64::from_le_bytes(padded[..8].try_into().expect("8 bytes"));
+    let tail_at = word.len().max(8) - 8;
+    let tail = u64::from_le_bytes(padded[tail_at..tail_at + 8].try_into().expect("8 bytes"));
+    short_word_hash(head, tail, word.len())
+}
+
+/// [`normalize`] into a reused buffer (its UTF-8 bytes), also returning the [`word_hash`] of
+/// each word of the result (words are separated by single spaces) in `word_hashes`: the input
+/// of [`crate::shingle::shingles_from_words`]. ASCII text takes the branch-free fast path.
 pub fn normalize_with_word_hashes(
     text: &str,
     options: NormalizeOptions,
-    out: &mut String,
+    out: &mut Vec<u8>,
     word_hashes: &mut Vec<u64>,
 ) {
-    use xxhash_rust::xxh3::xxh3_64;
     word_hashes.clear();
     if text.is_ascii() {
-        let mut bytes = std::mem::take(out).into_bytes();
-        normalize_ascii_into(text, options, &mut bytes, |w| word_hashes.push(xxh3_64(w)));
-        *out = String::from_utf8(bytes).expect("ASCII in, ASCII out");
-        return;
+        normalize_ascii_into(text, options, out);
+    } else {
+        *out = normalize(text, options).into_bytes();
     }
-    *out = normalize(text, options);
-    if !out.is_empty() {
-        for_each_word(out.as_bytes(), |w| word_hashes.push(xxh3_64(w)));
-    }
+    word_hashes.reserve(out.len() / 2 + 1);
+    for_each_word(out, |start, end| word_hashes.push(word_hash(out, start, end)));
 }
 
 /// Normalize `text`: optional NFKC, lowercase and punctuation stripping, then whitespace runs
@@ -150,7 +286,7 @@ pub fn normalize_with_word_hashes(
 pub fn normalize(text: &str, options: NormalizeOptions) -> String {
     if text.is_ascii() {
         let mut out = Vec::new();
-        normalize_ascii_into(text, options, &mut out, |_| {});
+        normalize_ascii_into(text, options, &mut out);
         return String::from_utf8(out).expect("ASCII in, ASCII out");
     }
     let mut out = String::with_capacity(text.len());
@@ -206,7 +342,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn ascii_fast_path_equals_the_general_path(text in "[\\x00-\\x7f]{0,40}", lower: bool, punct: bool) {
+        fn ascii_fast_path_equals_the_general_path(text in "[\\x00-\\x7f]{0,80}", lower: bool, punct: bool) {
             let options = NormalizeOptions { nfkc: true, lowercase: lower, strip_punctuation: punct };
             prop_assert_eq!(normalize(&text, options), general(&text, options));
         }
@@ -214,15 +350,16 @@ mod tests {
 
     proptest! {
         #[test]
-        fn word_hashes_are_the_words_of_the_normalized_text(text in "[a-zA-Z ,.!é\t]{0,40}", lower: bool, punct: bool) {
+        fn word_hashes_are_the_words_of_the_normalized_text(text in "[a-zA-Z ,.!é\t]{0,60}", lower: bool, punct: bool) {
             let options = NormalizeOptions { nfkc: true, lowercase: lower, strip_punctuation: punct };
-            let (mut out, mut words) = (String::from("stale"), vec![7]);
+            let (mut out, mut words) = (b"stale".to_vec(), vec![7]);
             normalize_with_word_hashes(&text, options, &mut out, &mut words);
+            let out = String::from_utf8(out).unwrap();
             prop_assert_eq!(&out, &normalize(&text, options));
             let want: Vec<u64> = if out.is_empty() {
                 Vec::new()
             } else {
-                out.split(' ').map(|w| xxhash_rust::xxh3::xxh3_64(w.as_bytes())).collect()
+                out.split(' ').map(|w| word_hash_of(w.as_bytes())).collect()
             };
             prop_assert_eq!(words, want);
         }
@@ -230,10 +367,10 @@ mod tests {
 
     proptest! {
         #[test]
-        fn words_are_split_at_every_space(words in proptest::collection::vec("[a-zé]{1,12}", 1..30)) {
+        fn words_are_split_at_every_space(words in proptest::collection::vec("[a-zé]{1,12}", 1..60)) {
             let text = words.join(" ");
             let mut seen: Vec<String> = Vec::new();
-            for_each_word(text.as_bytes(), |w| seen.push(String::from_utf8(w.to_vec()).unwrap()));
+            for_each_word(text.as_bytes(), |a, b| seen.push(text[a..b].to_string()));
             prop_assert_eq!(seen, words);
         }
     }

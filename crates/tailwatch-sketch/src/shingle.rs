@@ -1,19 +1,8 @@
 //! Word n-gram shingles of normalized text, hashed without building the n-gram strings.
-use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::minhash::sha1_hash32;
-use crate::normalize::for_each_word;
-
-/// How shingles are hashed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ShingleHash {
-    /// xxh3-64 of the shingle's UTF-8 bytes (OPH and classic signatures).
-    Xxh3,
-    /// datasketch's `sha1_hash32` of the shingle's UTF-8 bytes (`--compat datasketch`).
-    Sha1,
-}
+use crate::normalize::{for_each_word, word_hash};
 
 /// The byte ranges of the word n-grams of a normalized text (words separated by single
 /// spaces, so a range is exactly the n words joined by spaces). A non-empty text with fewer
@@ -50,31 +39,35 @@ pub fn shingle_set(normalized: &str, n: usize) -> Vec<u64> {
 }
 
 /// 64-bit hashes of the word n-grams of `normalized`, in text order (duplicates kept): each word
-/// is hashed once with xxh3, and each n-gram's hash mixes its n word hashes by position
-/// (h ← (h ⊕ w)·K, rotated, then the murmur3 finalizer), so the n-grams cost O(n) multiplies
-/// each instead of rehashing their bytes. Same shingle boundaries as [`shingle_spans`]; two
-/// distinct n-grams collide with probability about 2^−64. A non-empty text shorter than n words
-/// is one shingle.
+/// is hashed once ([`crate::normalize::word_hash`]), and each n-gram's hash mixes its n word
+/// hashes by position (h ← (h ⊕ w)·K, rotated, then the murmur3 finalizer), so the n-grams cost
+/// O(n) multiplies each instead of rehashing their bytes. Same shingle boundaries as
+/// [`shingle_spans`]; two distinct n-grams collide with probability about 2^−64. A non-empty
+/// text shorter than n words is one shingle.
 pub fn shingle_hashes(normalized: &str, n: usize) -> Vec<u64> {
     assert!(n >= 1, "shingle size must be at least 1");
     let mut words: Vec<u64> = Vec::with_capacity(normalized.len() / 5 + 1);
-    for_each_word(normalized.as_bytes(), |w| words.push(xxh3_64(w)));
+    let text = normalized.as_bytes();
+    for_each_word(text, |start, end| words.push(word_hash(text, start, end)));
     let mut out = Vec::new();
-    shingles_from_words(&words, n, &mut out);
+    shingles_from_words(&words, n, 0, &mut out);
     out
 }
 
-/// [`shingle_hashes`] from the xxh3-64 hashes of the words (as
+/// [`shingle_hashes`] from the hashes of the words (as
 /// [`crate::normalize::normalize_with_word_hashes`] gives them), into `out` (cleared first).
-pub fn shingles_from_words(words: &[u64], n: usize, out: &mut Vec<u64>) {
+/// `seed` starts each n-gram's mix: the hashes are a uniformly random function of the seed
+/// and the n-gram (what [`crate::minhash::OphSketcher::signature_of_mixed`] needs).
+pub fn shingles_from_words(words: &[u64], n: usize, seed: u64, out: &mut Vec<u64>) {
     assert!(n >= 1, "shingle size must be at least 1");
     out.clear();
     if words.is_empty() {
         return;
     }
     let n = n.min(words.len());
+    let start = (0x243F_6A88_85A3_08D3u64 ^ n as u64).wrapping_add(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     out.extend(words.windows(n).map(|window| {
-        let mut h = 0x243F_6A88_85A3_08D3u64 ^ n as u64;
+        let mut h = start;
         for &w in window {
             h = (h ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
         }

@@ -210,9 +210,13 @@ pub fn run(args: &DedupArgs, global: &GlobalArgs) -> Result<Outcome> {
     let (refs, stats) = std::thread::scope(|scope| -> Result<(Vec<RecordRef>, ReadStats)> {
         let reader =
             scope.spawn(|| read_units(&inputs, &args.inputs, &read, keep_field.is_some(), &progress, sender));
-        for unit in receiver {
-            deduper.add(&unit.texts, keep_field.is_some().then_some(unit.extras.as_slice()));
-        }
+        // the consumer runs on a worker of the rayon pool, so each batch's parallel hashing is
+        // forked from inside the pool instead of being injected into it and waited for
+        rayon::scope(|_| {
+            for unit in receiver {
+                deduper.add(&unit.texts, keep_field.is_some().then_some(unit.extras.as_slice()));
+            }
+        });
         reader.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the reader thread panicked")))
     })?;
     if refs.is_empty() {

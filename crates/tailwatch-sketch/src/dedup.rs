@@ -14,7 +14,7 @@ use crate::minhash::{
     fss_signature,
 };
 use crate::normalize::{NormalizeOptions, normalize_with_word_hashes};
-use crate::shingle::{into_set, jaccard, shingle_set_sha1, shingles_from_words};
+use crate::shingle::{jaccard, shingle_set_sha1, shingles_from_words};
 use crate::unionfind::UnionFind;
 
 /// How signatures are computed.
@@ -271,6 +271,33 @@ impl RunStore {
         }
     }
 
+    /// Sort and deduplicate these runs in place, block by block in parallel: each becomes a
+    /// set (sorting a set again leaves it as it is).
+    fn sort_runs(&mut self, which: &[usize]) {
+        let mut by_block: Vec<Vec<usize>> = vec![Vec::new(); self.blocks.len()];
+        for &run in which {
+            by_block[self.runs[run].0].push(run);
+        }
+        let runs = &self.runs;
+        let lengths: Vec<Vec<(usize, usize)>> = self
+            .blocks
+            .par_iter_mut()
+            .zip(by_block.par_iter())
+            .map(|(block, chosen)| {
+                chosen
+                    .iter()
+                    .map(|&run| {
+                        let (_, start, len) = runs[run];
+                        (run, sort_dedup(&mut block[start..start + len]))
+                    })
+                    .collect()
+            })
+            .collect();
+        for (run, len) in lengths.into_iter().flatten() {
+            self.runs[run].2 = len;
+        }
+    }
+
     fn run(&self, index: usize) -> &[u64] {
         let (block, start, len) = self.runs[index];
         &self.blocks[block][start..start + len]
@@ -279,6 +306,19 @@ impl RunStore {
     fn memory_bytes(&self) -> usize {
         self.blocks.iter().map(|b| b.capacity() * 8).sum::<usize>() + self.runs.capacity() * 24
     }
+}
+
+/// Sort `values` and move its distinct values to the front; returns how many there are.
+fn sort_dedup(values: &mut [u64]) -> usize {
+    values.sort_unstable();
+    let mut distinct = 0;
+    for i in 0..values.len() {
+        if i == 0 || values[i] != values[distinct - 1] {
+            values[distinct] = values[i];
+            distinct += 1;
+        }
+    }
+    distinct
 }
 
 /// Streaming dedup: feed batches with [`Deduper::add`], then [`Deduper::finish`]. Memory:
@@ -459,23 +499,17 @@ impl Deduper {
         self.hashing_seconds += start.elapsed().as_secs_f64();
     }
 
-    /// The sorted, distinct shingle sets of these distinct texts, built in parallel (the
-    /// others' stay empty: only texts in candidate pairs are ever compared).
-    fn sets_of(&self, which: &[usize]) -> Vec<Vec<u64>> {
-        let built: Vec<(usize, Vec<u64>)> =
-            which.par_iter().map(|&u| (u, into_set(self.shingles.run(u).to_vec()))).collect();
-        let mut sets = vec![Vec::new(); self.unique.len()];
-        for (u, set) in built {
-            sets[u] = set;
-        }
-        sets
+    /// Turn the stored shingle hashes of these distinct texts into sorted, distinct sets, in
+    /// place and in parallel (only texts in candidate pairs are ever compared).
+    fn sort_sets(&mut self, which: &[usize]) {
+        self.shingles.sort_runs(which);
     }
 
-    /// Jaccard similarity of two distinct texts: exact on their `sets`, or estimated from
-    /// their signatures.
-    fn similarity(&self, sets: &[Vec<u64>], a: usize, b: usize) -> f64 {
+    /// Jaccard similarity of two distinct texts: exact on their shingle sets (sorted by
+    /// [`Self::sort_sets`]), or estimated from their signatures.
+    fn similarity(&self, a: usize, b: usize) -> f64 {
         match self.options.verify {
-            Verify::Exact => jaccard(&sets[a], &sets[b]),
+            Verify::Exact => jaccard(self.shingles.run(a), self.shingles.run(b)),
             Verify::Estimate => {
                 let k = self.options.num_perm;
                 estimate_jaccard(&self.signatures[a * k..(a + 1) * k], &self.signatures[b * k..(b + 1) * k])
@@ -499,7 +533,7 @@ impl Deduper {
     }
 
     /// Cluster everything added and decide what to keep.
-    pub fn finish(self) -> DedupResult {
+    pub fn finish(mut self) -> DedupResult {
         let n = self.representative.len();
         let mut summary = DedupSummary {
             docs: n as u64,
@@ -515,15 +549,14 @@ impl Deduper {
         let mut warnings = Vec::new();
         // near-duplicate pairs among distinct texts (indices into `unique`)
         let mut near: Vec<(u32, u32, f64)> = Vec::new();
-        // the shingle sets of the texts that can be near duplicates (indexed like `unique`)
-        let mut sets: Vec<Vec<u64>> = Vec::new();
         if !self.options.exact_only {
             let start = Instant::now();
             let with_shingles: Vec<usize> =
                 (0..self.unique.len()).filter(|&u| self.has_shingles[u]).collect();
             let candidates: Vec<(u32, u32, f64)> = if self.options.exact_pairs {
-                sets = self.sets_of(&with_shingles);
-                let compact: Vec<Vec<u64>> = with_shingles.iter().map(|&u| sets[u].clone()).collect();
+                self.sort_sets(&with_shingles);
+                let compact: Vec<Vec<u64>> =
+                    with_shingles.iter().map(|&u| self.shingles.run(u).to_vec()).collect();
                 all_pairs(&compact, self.options.threshold)
                     .into_iter()
                     .map(|(a, b, j)| (with_shingles[a as usize] as u32, with_shingles[b as usize] as u32, j))
@@ -553,7 +586,7 @@ impl Deduper {
                     candidates.iter().flat_map(|&(a, b, _)| [a as usize, b as usize]).collect();
                 involved.sort_unstable();
                 involved.dedup();
-                sets = self.sets_of(&involved);
+                self.sort_sets(&involved);
             }
             summary.seconds.candidates = start.elapsed().as_secs_f64();
             let start = Instant::now();
@@ -563,7 +596,7 @@ impl Deduper {
                 candidates
                     .into_par_iter()
                     .filter_map(|(a, b, _)| {
-                        let j = self.similarity(&sets, a as usize, b as usize);
+                        let j = self.similarity(a as usize, b as usize);
                         (j >= self.options.threshold).then_some((a, b, j))
                     })
                     .collect()
@@ -599,7 +632,7 @@ impl Deduper {
                     Relation::Near
                 };
                 let similarity = if relation == Relation::Near {
-                    self.similarity(&sets, unique_index[&rep], kept_rep)
+                    self.similarity(unique_index[&rep], kept_rep)
                 } else {
                     1.0
                 };
@@ -637,7 +670,6 @@ impl Deduper {
         summary.kept = keep.iter().filter(|&&k| k).count() as u64;
         summary.removal_rate = if n == 0 { 0.0 } else { (n as u64 - summary.kept) as f64 / n as f64 };
         summary.memory_bytes = (self.shingles.memory_bytes()
-            + sets.iter().map(|s| s.capacity() * 8).sum::<usize>()
             + self.signatures.capacity() * 4
             + self.keys.capacity() * 8
             + n * 24

@@ -222,16 +222,26 @@ pub struct DedupResult {
 struct Scratch {
     normalized: Vec<u8>,
     words: Vec<u64>,
-    signature: Vec<u32>,
-}
-
-/// Per-document state kept between batches.
-struct Hashed {
-    digest: [u8; 32],
-    empty: bool,
     shingles: Vec<u64>,
     signature: Vec<u32>,
     keys: Vec<u64>,
+}
+
+/// What a hashing thread returns for consecutive documents of a batch, each field concatenated
+/// over the documents: a few allocations per run of documents instead of several per document.
+#[derive(Default)]
+struct HashedRun {
+    digests: Vec<[u8; 32]>,
+    empty: Vec<bool>,
+    /// Kept shingle hashes (see [`Deduper::keeps_shingles`]): document i's end at
+    /// `shingle_ends[i]`, its start at the end before.
+    shingles: Vec<u64>,
+    shingle_ends: Vec<usize>,
+    /// `bands` band keys per document (zeros when it has no shingles).
+    keys: Vec<u64>,
+    has_shingles: Vec<bool>,
+    /// `num_perm` slots per document, only with `Verify::Estimate`.
+    signatures: Vec<u32>,
 }
 
 /// Append-only runs of shingle hashes (one per distinct text), packed into blocks of many
@@ -245,29 +255,34 @@ struct RunStore {
 }
 
 impl RunStore {
-    /// Append `runs`, copied in parallel into one block per hashing thread (so the new memory
-    /// is first touched there, not on the calling thread).
-    fn extend(&mut self, runs: &[&[u64]]) {
-        let parts = rayon::current_num_threads().max(1);
-        let per_part = runs.len().div_ceil(parts).max(1);
-        let blocks: Vec<Vec<u64>> = runs
-            .par_chunks(per_part)
-            .map(|chunk| {
-                let mut block = Vec::with_capacity(chunk.iter().map(|r| r.len()).sum());
-                for run in chunk {
-                    block.extend_from_slice(run);
-                }
-                block
-            })
-            .collect();
-        for (chunk, block) in runs.chunks(per_part).zip(blocks) {
-            let index = self.blocks.len();
-            let mut start = 0;
-            for run in chunk {
-                self.runs.push((index, start, run.len()));
-                start += run.len();
+    /// Append the runs `chosen` (in order) of `values`, where run i ends at `ends[i]` and starts
+    /// where the one before ends. `values` becomes a block as it is when every run is chosen;
+    /// otherwise the chosen runs are first moved to its front (and a block with none of them
+    /// is dropped).
+    fn push_block(&mut self, mut values: Vec<u64>, ends: &[usize], chosen: &[usize]) {
+        let start_of = |i: usize| if i == 0 { 0 } else { ends[i - 1] };
+        let block = self.blocks.len();
+        if chosen.len() < ends.len() {
+            let mut write = 0;
+            for &i in chosen {
+                let (start, end) = (start_of(i), ends[i]);
+                values.copy_within(start..end, write);
+                self.runs.push((block, write, end - start));
+                write += end - start;
             }
-            self.blocks.push(block);
+            values.truncate(write);
+            values.shrink_to_fit();
+        } else {
+            self.runs.extend(chosen.iter().map(|&i| (block, start_of(i), ends[i] - start_of(i))));
+        }
+        if values.is_empty() {
+            // no block: the runs are empty, and `run` never reads it
+            let first = self.runs.len() - chosen.len();
+            for run in &mut self.runs[first..] {
+                *run = (usize::MAX, 0, 0);
+            }
+        } else {
+            self.blocks.push(values);
         }
     }
 
@@ -276,7 +291,10 @@ impl RunStore {
     fn sort_runs(&mut self, which: &[usize]) {
         let mut by_block: Vec<Vec<usize>> = vec![Vec::new(); self.blocks.len()];
         for &run in which {
-            by_block[self.runs[run].0].push(run);
+            let (block, _, len) = self.runs[run];
+            if len > 0 {
+                by_block[block].push(run);
+            }
         }
         let runs = &self.runs;
         let lengths: Vec<Vec<(usize, usize)>> = self
@@ -299,8 +317,10 @@ impl RunStore {
     }
 
     fn run(&self, index: usize) -> &[u64] {
-        let (block, start, len) = self.runs[index];
-        &self.blocks[block][start..start + len]
+        match self.runs[index] {
+            (_, _, 0) => &[],
+            (block, start, len) => &self.blocks[block][start..start + len],
+        }
     }
 
     fn memory_bytes(&self) -> usize {
@@ -390,112 +410,140 @@ impl Deduper {
         self.banding
     }
 
-    fn hash_one(&self, text: &str, scratch: &mut Scratch) -> Hashed {
+    /// Whether shingle hashes are kept for verification (exact Jaccard) or the exact join.
+    fn keeps_shingles(&self) -> bool {
+        self.options.verify == Verify::Exact || self.options.exact_pairs
+    }
+
+    /// Hash consecutive documents of a batch into one [`HashedRun`].
+    fn hash_run(&self, texts: &[String], scratch: &mut Scratch) -> HashedRun {
+        let mut run = HashedRun {
+            digests: Vec::with_capacity(texts.len()),
+            empty: Vec::with_capacity(texts.len()),
+            ..HashedRun::default()
+        };
+        if !self.options.exact_only {
+            let bytes: usize = texts.iter().map(String::len).sum();
+            if self.keeps_shingles() {
+                // about one shingle per word, a word per five or six bytes
+                run.shingles.reserve(bytes / 5);
+            }
+            run.shingle_ends.reserve(texts.len());
+            run.keys.reserve(texts.len() * self.banding.bands);
+            run.has_shingles.reserve(texts.len());
+        }
+        for text in texts {
+            self.hash_one(text, scratch, &mut run);
+        }
+        run
+    }
+
+    /// Normalize and hash one document, appending to `run`.
+    fn hash_one(&self, text: &str, scratch: &mut Scratch, run: &mut HashedRun) {
         use std::sync::atomic::Ordering::Relaxed;
         let start = Instant::now();
-        let Scratch { normalized, words, signature } = scratch;
+        let Scratch { normalized, words, shingles, signature, keys } = scratch;
         normalize_with_word_hashes(text, self.options.normalize, normalized, words);
-        let digest = *blake3::hash(normalized).as_bytes();
-        let empty = normalized.is_empty();
+        run.digests.push(*blake3::hash(normalized).as_bytes());
+        run.empty.push(normalized.is_empty());
         let middle = Instant::now();
         self.normalize_nanos.fetch_add((middle - start).as_nanos() as u64, Relaxed);
         if self.options.exact_only {
-            return Hashed { digest, empty, shingles: Vec::new(), signature: Vec::new(), keys: Vec::new() };
+            return;
         }
         let n = self.options.shingle_size;
         signature.clear();
         signature.resize(self.options.num_perm, 0);
-        let from_words = || {
-            let mut hashes = Vec::with_capacity(words.len());
-            shingles_from_words(words, n, self.options.seed, &mut hashes);
-            hashes
-        };
-        let shingles = match self.options.signature {
-            // unsorted hashes (duplicates kept): MinHash ignores duplicates, and only the texts
-            // that become candidates are sorted into sets, in `finish`
+        // unsorted hashes (duplicates kept): MinHash ignores duplicates, and only the texts that
+        // become candidates are sorted into sets, in `finish`
+        let hashes: &mut Vec<u64> = if self.keeps_shingles() { &mut run.shingles } else { shingles };
+        if !self.keeps_shingles() {
+            hashes.clear();
+        }
+        let first = hashes.len();
+        match self.options.signature {
             SignatureMode::Oph => {
-                let hashes = from_words();
-                self.oph.as_ref().expect("sketcher").signature_of_mixed(&hashes, signature);
-                hashes
+                shingles_from_words(words, n, self.options.seed, hashes);
+                self.oph.as_ref().expect("sketcher").signature_of_mixed(&hashes[first..], signature);
             }
             SignatureMode::Fss => {
-                let hashes = from_words();
-                fss_signature(&hashes, self.options.num_perm, self.options.seed, signature);
-                hashes
+                shingles_from_words(words, n, self.options.seed, hashes);
+                fss_signature(&hashes[first..], self.options.num_perm, self.options.seed, signature);
             }
             SignatureMode::Classic => {
-                let hashes = from_words();
-                let h32: Vec<u32> = hashes.iter().map(|h| (h >> 32) as u32 ^ *h as u32).collect();
+                shingles_from_words(words, n, self.options.seed, hashes);
+                let h32: Vec<u32> = hashes[first..].iter().map(|h| (h >> 32) as u32 ^ *h as u32).collect();
                 classic_signature(self.permutations.as_ref().expect("permutations"), &h32, signature);
-                hashes
             }
-            SignatureMode::Datasketch => {
-                let set =
-                    shingle_set_sha1(std::str::from_utf8(normalized).expect("normalized text is UTF-8"), n);
-                affine32_signature(self.affine.as_ref().expect("permutations"), &set, signature);
-                set.into_iter().map(u64::from).collect()
+            SignatureMode::Datasketch | SignatureMode::DatasketchLegacy => {
+                let normalized = std::str::from_utf8(normalized).expect("normalized text is UTF-8");
+                let set = shingle_set_sha1(normalized, n);
+                if self.options.signature == SignatureMode::Datasketch {
+                    affine32_signature(self.affine.as_ref().expect("permutations"), &set, signature);
+                } else {
+                    classic_signature(self.permutations.as_ref().expect("permutations"), &set, signature);
+                }
+                hashes.extend(set.into_iter().map(u64::from));
             }
-            SignatureMode::DatasketchLegacy => {
-                let set =
-                    shingle_set_sha1(std::str::from_utf8(normalized).expect("normalized text is UTF-8"), n);
-                classic_signature(self.permutations.as_ref().expect("permutations"), &set, signature);
-                set.into_iter().map(u64::from).collect()
-            }
-        };
-        let mut keys = Vec::new();
-        if !shingles.is_empty() {
-            band_keys(signature, self.banding, &mut keys);
         }
-        let signature = if self.options.verify == Verify::Estimate { signature.clone() } else { Vec::new() };
+        let has_shingles = hashes.len() > first;
+        run.shingle_ends.push(run.shingles.len());
+        run.has_shingles.push(has_shingles);
+        if has_shingles {
+            band_keys(signature, self.banding, keys);
+            run.keys.extend_from_slice(keys);
+        } else {
+            run.keys.extend(std::iter::repeat_n(0, self.banding.bands));
+        }
+        if self.options.verify == Verify::Estimate {
+            run.signatures.extend_from_slice(signature);
+        }
         self.signature_nanos.fetch_add(middle.elapsed().as_nanos() as u64, Relaxed);
-        Hashed { digest, empty, shingles, signature, keys }
     }
 
     /// Add documents (in input order); `extras` (same length) feed `KeepPolicy::Prefer`.
     pub fn add(&mut self, texts: &[String], extras: Option<&[Option<String>]>) {
         let start = Instant::now();
-        let hashed: Vec<Hashed> =
-            texts.par_iter().map_init(Scratch::default, |scratch, t| self.hash_one(t, scratch)).collect();
-        // exact duplicates, in input order; the first appearances go on
-        let mut new_texts: Vec<usize> = Vec::new();
-        for (i, (text, h)) in texts.iter().zip(&hashed).enumerate() {
-            let doc = self.representative.len() as u32;
-            self.lengths.push(text.len() as u64);
-            self.extras.push(extras.and_then(|e| e.get(i).cloned().flatten()));
-            if h.empty {
-                self.empty += 1;
-            }
-            match self.exact.get(&h.digest) {
-                Some(&first) => self.representative.push(first),
-                None => {
-                    self.exact.insert(h.digest, doc);
-                    self.representative.push(doc);
-                    self.unique.push(doc);
-                    new_texts.push(i);
-                    if self.options.exact_only {
-                        continue;
-                    }
-                    if self.options.verify == Verify::Estimate {
-                        self.signatures.extend_from_slice(&h.signature);
-                    }
-                    self.has_shingles.push(!h.keys.is_empty());
-                    if h.keys.is_empty() {
-                        self.keys.extend(std::iter::repeat_n(0, self.banding.bands));
-                    } else {
-                        self.keys.extend_from_slice(&h.keys);
-                    }
+        // a few runs of documents per thread, for balance
+        let per_run = texts.len().div_ceil(4 * rayon::current_num_threads().max(1)).max(1);
+        let runs: Vec<HashedRun> = texts
+            .par_chunks(per_run)
+            .map_init(Scratch::default, |scratch, run| self.hash_run(run, scratch))
+            .collect();
+        let (bands, slots) = (self.banding.bands, self.options.num_perm);
+        let mut index = 0;
+        for run in runs {
+            // exact duplicates, in input order; the first appearances go on
+            let mut new_texts: Vec<usize> = Vec::new();
+            for (i, digest) in run.digests.iter().enumerate() {
+                let doc = self.representative.len() as u32;
+                self.lengths.push(texts[index].len() as u64);
+                self.extras.push(extras.and_then(|e| e.get(index).cloned().flatten()));
+                index += 1;
+                if run.empty[i] {
+                    self.empty += 1;
                 }
+                if let Some(&first) = self.exact.get(digest) {
+                    self.representative.push(first);
+                    continue;
+                }
+                self.exact.insert(*digest, doc);
+                self.representative.push(doc);
+                self.unique.push(doc);
+                new_texts.push(i);
+                if self.options.exact_only {
+                    continue;
+                }
+                if self.options.verify == Verify::Estimate {
+                    self.signatures.extend_from_slice(&run.signatures[i * slots..(i + 1) * slots]);
+                }
+                self.has_shingles.push(run.has_shingles[i]);
+                self.keys.extend_from_slice(&run.keys[i * bands..(i + 1) * bands]);
+            }
+            if !self.options.exact_only {
+                self.shingles.push_block(run.shingles, &run.shingle_ends, &new_texts);
             }
         }
-        // the new texts' shingle hashes, copied (and the batch freed) by the hashing threads
-        let keep_shingles = self.options.verify == Verify::Exact || self.options.exact_pairs;
-        let runs: Vec<&[u64]> = new_texts
-            .iter()
-            .map(|&i| if keep_shingles { hashed[i].shingles.as_slice() } else { &[] })
-            .collect();
-        self.shingles.extend(&runs);
-        drop(runs);
-        hashed.into_par_iter().with_min_len(64).for_each(drop);
         self.hashing_seconds += start.elapsed().as_secs_f64();
     }
 
@@ -676,5 +724,34 @@ impl Deduper {
             + self.exact.capacity() * 40) as u64;
         summary.seconds.cluster = start.elapsed().as_secs_f64();
         DedupResult { keep, clusters, pairs, summary, warnings }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_store_keeps_the_chosen_runs() {
+        let mut store = RunStore::default();
+        // runs [1, 2], [], [3, 4, 5], all kept: the block as it is
+        store.push_block(vec![1, 2, 3, 4, 5], &[2, 2, 5], &[0, 1, 2]);
+        // runs [6], [7, 8], [9]: the first and last kept, moved to the front
+        store.push_block(vec![6, 7, 8, 9], &[1, 3, 4], &[0, 2]);
+        // nothing kept: no block
+        store.push_block(vec![10, 11], &[2], &[]);
+        // only empty runs: no block either
+        store.push_block(Vec::new(), &[0, 0], &[0, 1]);
+        let runs: Vec<&[u64]> = (0..store.runs.len()).map(|i| store.run(i)).collect();
+        assert_eq!(runs, vec![&[1, 2][..], &[], &[3, 4, 5], &[6], &[9], &[], &[]]);
+        assert_eq!(store.blocks.len(), 2);
+        assert_eq!(store.blocks[1].len(), 2);
+        // sorting into sets, in place; empty runs are left alone
+        let mut store2 = RunStore::default();
+        store2.push_block(vec![5, 3, 5, 1, 9, 9], &[4, 4, 6], &[0, 1, 2]);
+        store2.sort_runs(&[0, 1, 2]);
+        assert_eq!(store2.run(0), &[1, 3, 5]);
+        assert_eq!(store2.run(1), &[] as &[u64]);
+        assert_eq!(store2.run(2), &[9]);
     }
 }

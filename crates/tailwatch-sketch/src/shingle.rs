@@ -55,12 +55,11 @@ pub fn shingle_hashes(normalized: &str, n: usize) -> Vec<u64> {
 }
 
 /// [`shingle_hashes`] from the hashes of the words (as
-/// [`crate::normalize::normalize_with_word_hashes`] gives them), into `out` (cleared first).
+/// [`crate::normalize::normalize_with_word_hashes`] gives them), appended to `out`.
 /// `seed` starts each n-gram's mix: the hashes are a uniformly random function of the seed
 /// and the n-gram (what [`crate::minhash::OphSketcher::signature_of_mixed`] needs).
 pub fn shingles_from_words(words: &[u64], n: usize, seed: u64, out: &mut Vec<u64>) {
     assert!(n >= 1, "shingle size must be at least 1");
-    out.clear();
     if words.is_empty() {
         return;
     }

@@ -217,6 +217,10 @@ pub struct DedupResult {
     pub warnings: Vec<String>,
 }
 
+/// Runs of documents per hashing thread and batch: enough that the threads finish a batch
+/// together (a thread idles for about half a run at the end of each batch).
+const RUNS_PER_THREAD: usize = 4;
+
 /// Buffers reused from one document to the next by a hashing thread.
 #[derive(Default)]
 struct Scratch {
@@ -271,10 +275,11 @@ impl RunStore {
                 write += end - start;
             }
             values.truncate(write);
-            values.shrink_to_fit();
         } else {
             self.runs.extend(chosen.iter().map(|&i| (block, start_of(i), ends[i] - start_of(i))));
         }
+        // the hashing threads reserve generously; giving back the tail does not move the block
+        values.shrink_to_fit();
         if values.is_empty() {
             // no block: the runs are empty, and `run` never reads it
             let first = self.runs.len() - chosen.len();
@@ -432,22 +437,26 @@ impl Deduper {
             run.keys.reserve(texts.len() * self.banding.bands);
             run.has_shingles.reserve(texts.len());
         }
+        let mut nanos = [0u64; 2];
         for text in texts {
-            self.hash_one(text, scratch, &mut run);
+            self.hash_one(text, scratch, &mut run, &mut nanos);
         }
+        // once per run: two threads adding to the same counters per document contend for them
+        self.normalize_nanos.fetch_add(nanos[0], std::sync::atomic::Ordering::Relaxed);
+        self.signature_nanos.fetch_add(nanos[1], std::sync::atomic::Ordering::Relaxed);
         run
     }
 
-    /// Normalize and hash one document, appending to `run`.
-    fn hash_one(&self, text: &str, scratch: &mut Scratch, run: &mut HashedRun) {
-        use std::sync::atomic::Ordering::Relaxed;
+    /// Normalize and hash one document, appending to `run`; adds the nanoseconds spent
+    /// normalizing (with the BLAKE3 hash) and sketching to `nanos`.
+    fn hash_one(&self, text: &str, scratch: &mut Scratch, run: &mut HashedRun, nanos: &mut [u64; 2]) {
         let start = Instant::now();
         let Scratch { normalized, words, shingles, signature, keys } = scratch;
         normalize_with_word_hashes(text, self.options.normalize, normalized, words);
         run.digests.push(*blake3::hash(normalized).as_bytes());
         run.empty.push(normalized.is_empty());
         let middle = Instant::now();
-        self.normalize_nanos.fetch_add((middle - start).as_nanos() as u64, Relaxed);
+        nanos[0] += (middle - start).as_nanos() as u64;
         if self.options.exact_only {
             return;
         }
@@ -498,14 +507,13 @@ impl Deduper {
         if self.options.verify == Verify::Estimate {
             run.signatures.extend_from_slice(signature);
         }
-        self.signature_nanos.fetch_add(middle.elapsed().as_nanos() as u64, Relaxed);
+        nanos[1] += middle.elapsed().as_nanos() as u64;
     }
 
     /// Add documents (in input order); `extras` (same length) feed `KeepPolicy::Prefer`.
     pub fn add(&mut self, texts: &[String], extras: Option<&[Option<String>]>) {
         let start = Instant::now();
-        // a few runs of documents per thread, for balance
-        let per_run = texts.len().div_ceil(4 * rayon::current_num_threads().max(1)).max(1);
+        let per_run = texts.len().div_ceil(RUNS_PER_THREAD * rayon::current_num_threads().max(1)).max(1);
         let runs: Vec<HashedRun> = texts
             .par_chunks(per_run)
             .map_init(Scratch::default, |scratch, run| self.hash_run(run, scratch))
@@ -662,13 +670,16 @@ impl Deduper {
         }
         let pairs =
             near.iter().map(|&(a, b, j)| (self.unique[a as usize], self.unique[b as usize], j)).collect();
-        let unique_index: HashMap<u32, usize> =
-            self.unique.iter().enumerate().map(|(i, &d)| (d, i)).collect();
+        // per document: its index among the distinct texts (set for their first documents)
+        let mut unique_index = vec![usize::MAX; n];
+        for (i, &doc) in self.unique.iter().enumerate() {
+            unique_index[doc as usize] = i;
+        }
         let mut keep = vec![true; n];
         let mut clusters = Vec::new();
         for (id, members) in uf.groups(2).into_iter().enumerate() {
             let kept = self.chosen(&members);
-            let kept_rep = unique_index[&self.representative[kept as usize]];
+            let kept_rep = unique_index[self.representative[kept as usize] as usize];
             let mut out = Vec::with_capacity(members.len());
             for &doc in &members {
                 let rep = self.representative[doc as usize];
@@ -680,7 +691,7 @@ impl Deduper {
                     Relation::Near
                 };
                 let similarity = if relation == Relation::Near {
-                    self.similarity(unique_index[&rep], kept_rep)
+                    self.similarity(unique_index[rep as usize], kept_rep)
                 } else {
                     1.0
                 };

@@ -39,11 +39,11 @@ pub fn shingle_set(normalized: &str, n: usize) -> Vec<u64> {
 }
 
 /// 64-bit hashes of the word n-grams of `normalized`, in text order (duplicates kept): each word
-/// is hashed once ([`crate::normalize::word_hash`]), and each n-gram's hash mixes its n word
-/// hashes by position (h ← (h ⊕ w)·K, rotated, then the murmur3 finalizer), so the n-grams cost
-/// O(n) multiplies each instead of rehashing their bytes. Same shingle boundaries as
-/// [`shingle_spans`]; two distinct n-grams collide with probability about 2^−64. A non-empty
-/// text shorter than n words is one shingle.
+/// is hashed once ([`crate::normalize::word_hash`]), and each n-gram's hash is the polynomial
+/// Σ_j w_j·P^(n−1−j) (mod 2^64) of its n word hashes, rolled from one n-gram to the next (two
+/// multiplies each, whatever n), then salted and passed through the murmur3 finalizer. Same
+/// shingle boundaries as [`shingle_spans`]; two distinct n-grams collide with probability about
+/// 2^−63 (P is odd). A non-empty text shorter than n words is one shingle.
 pub fn shingle_hashes(normalized: &str, n: usize) -> Vec<u64> {
     assert!(n >= 1, "shingle size must be at least 1");
     let mut words: Vec<u64> = Vec::with_capacity(normalized.len() / 5 + 1);
@@ -54,24 +54,35 @@ pub fn shingle_hashes(normalized: &str, n: usize) -> Vec<u64> {
     out
 }
 
+/// The base of the n-gram polynomial (odd, so multiplying by it loses no bits).
+const SHINGLE_BASE: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The salt of n-grams of `n` words under `seed`.
+fn shingle_salt(n: usize, seed: u64) -> u64 {
+    (0x243F_6A88_85A3_08D3u64 ^ n as u64).wrapping_add(seed.wrapping_mul(0xD6E8_FEB8_6659_FD93))
+}
+
 /// [`shingle_hashes`] from the hashes of the words (as
 /// [`crate::normalize::normalize_with_word_hashes`] gives them), appended to `out`.
-/// `seed` starts each n-gram's mix: the hashes are a uniformly random function of the seed
-/// and the n-gram (what [`crate::minhash::OphSketcher::signature_of_mixed`] needs).
+/// `seed` salts every n-gram's hash before the finalizer: the hashes are a uniformly random
+/// function of the seed and the n-gram (what
+/// [`crate::minhash::OphSketcher::signature_of_mixed`] needs).
 pub fn shingles_from_words(words: &[u64], n: usize, seed: u64, out: &mut Vec<u64>) {
     assert!(n >= 1, "shingle size must be at least 1");
     if words.is_empty() {
         return;
     }
     let n = n.min(words.len());
-    let start = (0x243F_6A88_85A3_08D3u64 ^ n as u64).wrapping_add(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    out.extend(words.windows(n).map(|window| {
-        let mut h = start;
-        for &w in window {
-            h = (h ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
-        }
-        fmix64(h)
-    }));
+    let salt = shingle_salt(n, seed);
+    // P^(n−1): the weight of the word that leaves the window
+    let leaving = SHINGLE_BASE.wrapping_pow(n as u32 - 1);
+    let mut h = words[..n].iter().fold(0u64, |h, &w| h.wrapping_mul(SHINGLE_BASE).wrapping_add(w));
+    out.reserve(words.len() - n + 1);
+    out.push(fmix64(h ^ salt));
+    for (&old, &new) in words.iter().zip(&words[n..]) {
+        h = h.wrapping_sub(old.wrapping_mul(leaving)).wrapping_mul(SHINGLE_BASE).wrapping_add(new);
+        out.push(fmix64(h ^ salt));
+    }
 }
 
 /// MurmurHash3's 64-bit finalizer.
@@ -152,5 +163,29 @@ mod tests {
             }
         }
         assert_ne!(shingle_hashes("a b", 2), shingle_hashes("b a", 2));
+    }
+
+    #[test]
+    fn rolled_hashes_equal_each_window_hashed_on_its_own() {
+        let words: Vec<u64> = (0..40u64).map(|i| i.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ (i << 7)).collect();
+        for n in [1, 2, 3, 5, 8, 40, 60] {
+            let mut rolled = vec![99];
+            shingles_from_words(&words, n, 7, &mut rolled);
+            let m = n.min(words.len());
+            let direct: Vec<u64> = words
+                .windows(m)
+                .map(|window| {
+                    let h = window.iter().fold(0u64, |h, &w| h.wrapping_mul(SHINGLE_BASE).wrapping_add(w));
+                    fmix64(h ^ shingle_salt(m, 7))
+                })
+                .collect();
+            assert_eq!(rolled[0], 99, "appends");
+            assert_eq!(&rolled[1..], &direct[..], "n = {n}");
+        }
+        // the seed changes every hash
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        shingles_from_words(&words, 5, 1, &mut a);
+        shingles_from_words(&words, 5, 2, &mut b);
+        assert!(a.iter().zip(&b).all(|(x, y)| x != y));
     }
 }

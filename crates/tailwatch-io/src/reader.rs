@@ -112,10 +112,25 @@ pub struct DocReader {
 type BufferedDoc = (String, u64, Vec<Option<String>>);
 
 enum Source {
-    Lines { reader: Box<dyn BufRead + Send>, line: u64, json: bool, paragraph: String, paragraph_start: u64 },
+    Lines {
+        reader: Box<dyn BufRead + Send>,
+        line: u64,
+        json: bool,
+        paragraph: String,
+        paragraph_start: u64,
+        /// The line being read, reused (a fresh buffer per line would grow by doubling each time).
+        buf: Vec<u8>,
+    },
     Buffered(VecDeque<BufferedDoc>),
-    Csv { reader: csv::Reader<Box<dyn Read + Send>>, column: usize, extra_columns: Vec<usize> },
-    Parquet { reader: ParquetRecordBatchReader, row: u64 },
+    Csv {
+        reader: csv::Reader<Box<dyn Read + Send>>,
+        column: usize,
+        extra_columns: Vec<usize>,
+    },
+    Parquet {
+        reader: ParquetRecordBatchReader,
+        row: u64,
+    },
     Done,
 }
 
@@ -188,6 +203,7 @@ impl DocReader {
                     json: format == Format::Jsonl,
                     paragraph: String::new(),
                     paragraph_start: 0,
+                    buf: Vec::new(),
                 }
             }
             Format::Json => {
@@ -296,13 +312,12 @@ impl DocReader {
     }
 
     fn next_line_record(&mut self, out: &mut Batch) -> Result<Option<usize>> {
-        let Source::Lines { reader, line, json, paragraph, paragraph_start } = &mut self.source else {
+        let Source::Lines { reader, line, json, paragraph, paragraph_start, buf } = &mut self.source else {
             unreachable!()
         };
-        let mut buf = Vec::new();
         loop {
             buf.clear();
-            let n = reader.read_until(b'\n', &mut buf).map_err(|source| Error::Read {
+            let n = reader.read_until(b'\n', buf).map_err(|source| Error::Read {
                 path: self.path.clone(),
                 location: Location::Line(*line),
                 source,
@@ -324,7 +339,7 @@ impl DocReader {
             while matches!(buf.last(), Some(b'\n' | b'\r')) {
                 buf.pop();
             }
-            let text = decode_utf8(&self.path, location, &buf, self.options.lossy)?;
+            let text = decode_utf8(&self.path, location, buf, self.options.lossy)?;
             if *json {
                 if text.trim().is_empty() {
                     continue;

@@ -4,7 +4,8 @@
 # engines at corpus scale (the first DEDUP_SCALE_MB=100 MB of the big corpus); then end to end
 # on >= 500 MB of text.
 #
-#   bench/dedup.sh                     # DEDUP_BIG_BASE=75000 originals (~514 MB) for the big run
+#   bench/dedup.sh                     # DEDUP_BIG_BASE=75000 originals (~514 MB) for the big run,
+#                                      # DEDUP_SCALE_ROUNDS=2 extra alternating rounds at corpus scale
 #
 # Corpus: the planted-duplicate corpus of crates/tailwatch-sketch/examples/planted.rs (2,000
 # originals of 200-400 Zipf words, 0-4 copies each at edit rates 0.5-15 %, seed 2024), already
@@ -64,6 +65,13 @@ run_timed scale_tw_t2 "${TWS[@]}" --threads 2
 AS=("$BENCH_PY" "$BENCH_DIR/dedup_anchor.py" "$SCALE")
 run_timed scale_rensa_t1 env RAYON_NUM_THREADS=1 "${AS[@]}" rensa --bands $B --rows $R --out "$OUT/scale_rensa_t1.pairs.json"
 run_timed scale_datasketch "${AS[@]}" datasketch --bands $B --rows $R --out "$OUT/scale_datasketch.pairs.json"
+# the machine's speed drifts by 10-20 % over minutes: alternate more rounds of datasketch and
+# tailwatch (2 threads, three runs each round) and compare medians
+ROUNDS=${DEDUP_SCALE_ROUNDS:-2}
+for r in $(seq "$ROUNDS"); do
+    run_timed "round_datasketch_$r" "${AS[@]}" datasketch --bands $B --rows $R --out "$OUT/round_datasketch.pairs.json"
+    for j in 1 2 3; do run_timed "round_tw_t2_${r}_$j" "${TWS[@]}" --threads 2; done
+done
 
 echo
 "$BENCH_PY" - "$OUT" "$CORPUS" "$BIG" <<'PYEOF'
@@ -152,6 +160,13 @@ for t in ("t1", "t2"):
     print(f"corpus scale, tailwatch {t}: datasketch / tailwatch = {r:.1f}x process wall, {c:.1f}x compute "
           f"(target >= 100x: {'MET' if r >= 100 else 'MISSED'}); rensa(1 thread) / tailwatch = "
           f"{results['scale_rensa_t1'][0] / results[f'scale_tw_{t}'][0]:.1f}x")
+import statistics
+ds = [rows["scale_datasketch"][0]] + [w for n, (w, _, _) in rows.items() if n.startswith("round_datasketch_")]
+tw = [rows["scale_tw_t2"][0]] + [w for n, (w, _, _) in rows.items() if n.startswith("round_tw_t2_")]
+ratio = statistics.median(ds) / statistics.median(tw)
+print(f"corpus scale, alternating rounds: datasketch median {statistics.median(ds):.2f} s of {len(ds)} runs "
+      f"({min(ds):.2f}-{max(ds):.2f}), tailwatch 2 threads median {statistics.median(tw):.3f} s of {len(tw)} runs "
+      f"({min(tw):.3f}-{max(tw):.3f}): {ratio:.1f}x (target >= 100x: {'MET' if ratio >= 100 else 'MISSED'})")
 wall, rss, rc = rows["tw_big_t2"]
 j = json.load(open(f"{out}/tw_big_t2.out"))
 size = os.path.getsize(big)

@@ -187,7 +187,8 @@ pub struct DedupSummary {
 /// Wall time per stage (and CPU time of the hashing stage's two halves, summed over threads).
 #[derive(Debug, Clone, Copy, Serialize, Default)]
 pub struct StageSeconds {
-    /// Normalization, shingling, signatures, band keys (parallel).
+    /// Normalization, shingling, signatures, band keys (parallel): wall time from the first
+    /// batch hashed to the last one taken in (reading the input overlaps it).
     pub hashing: f64,
     /// CPU seconds of normalization and the BLAKE3 exact-duplicate hash.
     pub normalize_cpu: f64,
@@ -346,40 +347,30 @@ fn sort_dedup(values: &mut [u64]) -> usize {
     distinct
 }
 
-/// Streaming dedup: feed batches with [`Deduper::add`], then [`Deduper::finish`]. Memory:
-/// per distinct text its shingle hashes (8 bytes per shingle, unless `Verify::Estimate`), its band
-/// keys (8 bytes per band) and, with `Verify::Estimate`, its signature (4 bytes per slot); per
-/// document 24 bytes.
-pub struct Deduper {
+/// The hashing half of a [`Deduper`]: its options and hash functions, shared (behind an
+/// `Arc`) with the threads that hash the next batch while the deduper takes in the current one.
+pub struct BatchHasher {
     options: DedupOptions,
     banding: Banding,
     permutations: Option<Permutations>,
     affine: Option<Affine32Permutations>,
     oph: Option<OphSketcher>,
-    exact: HashMap<[u8; 32], u32>,
-    /// Per document: the first document with the same normalized text (itself if first).
-    representative: Vec<u32>,
-    lengths: Vec<u64>,
-    extras: Vec<Option<String>>,
-    empty: u64,
-    /// Per distinct text, in order of first appearance: its first document.
-    unique: Vec<u32>,
-    /// Per distinct text: its shingle hashes in text order (an empty run when not kept).
-    shingles: RunStore,
-    /// Per distinct text: `num_perm` signature slots (only with `Verify::Estimate`).
-    signatures: Vec<u32>,
-    /// Per distinct text: its band keys, `bands` of them (zeros when it has no shingles).
-    keys: Vec<u64>,
-    /// Per distinct text: whether it has shingles (texts without are never near duplicates).
-    has_shingles: Vec<bool>,
-    hashing_seconds: f64,
+    /// When the first batch was hashed.
+    started: std::sync::OnceLock<Instant>,
     normalize_nanos: std::sync::atomic::AtomicU64,
     signature_nanos: std::sync::atomic::AtomicU64,
 }
 
-impl Deduper {
-    /// A deduper with `options` (validated by the caller: threshold in (0, 1], sizes ≥ 1).
-    pub fn new(options: DedupOptions) -> Self {
+/// A batch of documents hashed by [`BatchHasher::hash`], for [`Deduper::absorb`].
+pub struct HashedBatch {
+    runs: Vec<HashedRun>,
+    docs: usize,
+    /// The hasher that made it (its address).
+    hasher: usize,
+}
+
+impl BatchHasher {
+    fn new(options: DedupOptions) -> Self {
         let banding = options.banding();
         let permutations =
             matches!(options.signature, SignatureMode::Classic | SignatureMode::DatasketchLegacy)
@@ -394,25 +385,21 @@ impl Deduper {
             permutations,
             affine,
             oph,
-            exact: HashMap::new(),
-            representative: Vec::new(),
-            lengths: Vec::new(),
-            extras: Vec::new(),
-            empty: 0,
-            unique: Vec::new(),
-            shingles: RunStore::default(),
-            signatures: Vec::new(),
-            keys: Vec::new(),
-            has_shingles: Vec::new(),
-            hashing_seconds: 0.0,
+            started: std::sync::OnceLock::new(),
             normalize_nanos: Default::default(),
             signature_nanos: Default::default(),
         }
     }
 
-    /// The bands × rows in use.
-    pub fn banding(&self) -> Banding {
-        self.banding
+    /// Normalize and hash a batch of documents, in parallel runs of consecutive documents.
+    pub fn hash(&self, texts: &[String]) -> HashedBatch {
+        self.started.get_or_init(Instant::now);
+        let per_run = texts.len().div_ceil(RUNS_PER_THREAD * rayon::current_num_threads().max(1)).max(1);
+        let runs: Vec<HashedRun> = texts
+            .par_chunks(per_run)
+            .map_init(Scratch::default, |scratch, run| self.hash_run(run, scratch))
+            .collect();
+        HashedBatch { runs, docs: texts.len(), hasher: self as *const Self as usize }
     }
 
     /// Whether shingle hashes are kept for verification (exact Jaccard) or the exact join.
@@ -509,15 +496,86 @@ impl Deduper {
         }
         nanos[1] += middle.elapsed().as_nanos() as u64;
     }
+}
+
+/// Streaming dedup: feed batches with [`Deduper::add`], then [`Deduper::finish`]. Memory:
+/// per distinct text its shingle hashes (8 bytes per shingle, unless `Verify::Estimate`), its band
+/// keys (8 bytes per band) and, with `Verify::Estimate`, its signature (4 bytes per slot); per
+/// document 24 bytes.
+pub struct Deduper {
+    options: DedupOptions,
+    banding: Banding,
+    hasher: std::sync::Arc<BatchHasher>,
+    exact: HashMap<[u8; 32], u32>,
+    /// Per document: the first document with the same normalized text (itself if first).
+    representative: Vec<u32>,
+    lengths: Vec<u64>,
+    extras: Vec<Option<String>>,
+    empty: u64,
+    /// Per distinct text, in order of first appearance: its first document.
+    unique: Vec<u32>,
+    /// Per distinct text: its shingle hashes in text order (an empty run when not kept).
+    shingles: RunStore,
+    /// Per distinct text: `num_perm` signature slots (only with `Verify::Estimate`).
+    signatures: Vec<u32>,
+    /// Per distinct text: its band keys, `bands` of them (zeros when it has no shingles).
+    keys: Vec<u64>,
+    /// Per distinct text: whether it has shingles (texts without are never near duplicates).
+    has_shingles: Vec<bool>,
+    hashing_seconds: f64,
+}
+
+impl Deduper {
+    /// A deduper with `options` (validated by the caller: threshold in (0, 1], sizes ≥ 1).
+    pub fn new(options: DedupOptions) -> Self {
+        let banding = options.banding();
+        let hasher = std::sync::Arc::new(BatchHasher::new(options.clone()));
+        Self {
+            options,
+            banding,
+            hasher,
+            exact: HashMap::new(),
+            representative: Vec::new(),
+            lengths: Vec::new(),
+            extras: Vec::new(),
+            empty: 0,
+            unique: Vec::new(),
+            shingles: RunStore::default(),
+            signatures: Vec::new(),
+            keys: Vec::new(),
+            has_shingles: Vec::new(),
+            hashing_seconds: 0.0,
+        }
+    }
+
+    /// The bands × rows in use.
+    pub fn banding(&self) -> Banding {
+        self.banding
+    }
+
+    /// This deduper's hasher, to hash the next batch (on other threads) while this one takes in
+    /// the current batch with [`Deduper::absorb`].
+    pub fn batch_hasher(&self) -> std::sync::Arc<BatchHasher> {
+        self.hasher.clone()
+    }
 
     /// Add documents (in input order); `extras` (same length) feed `KeepPolicy::Prefer`.
     pub fn add(&mut self, texts: &[String], extras: Option<&[Option<String>]>) {
-        let start = Instant::now();
-        let per_run = texts.len().div_ceil(RUNS_PER_THREAD * rayon::current_num_threads().max(1)).max(1);
-        let runs: Vec<HashedRun> = texts
-            .par_chunks(per_run)
-            .map_init(Scratch::default, |scratch, run| self.hash_run(run, scratch))
-            .collect();
+        let hashed = self.hasher.hash(texts);
+        self.absorb(texts, extras, hashed);
+    }
+
+    /// Take in a batch hashed by this deduper's [`Deduper::batch_hasher`]: batches must be
+    /// absorbed in input order, each with the texts it was hashed from. Panics when `hashed`
+    /// came from another deduper's hasher or from a different number of texts.
+    pub fn absorb(&mut self, texts: &[String], extras: Option<&[Option<String>]>, hashed: HashedBatch) {
+        assert_eq!(
+            hashed.hasher,
+            std::sync::Arc::as_ptr(&self.hasher) as usize,
+            "a batch hashed by another deduper"
+        );
+        assert_eq!(hashed.docs, texts.len(), "a batch hashed from other texts");
+        let runs = hashed.runs;
         let (bands, slots) = (self.banding.bands, self.options.num_perm);
         let mut index = 0;
         for run in runs {
@@ -552,7 +610,7 @@ impl Deduper {
                 self.shingles.push_block(run.shingles, &run.shingle_ends, &new_texts);
             }
         }
-        self.hashing_seconds += start.elapsed().as_secs_f64();
+        self.hashing_seconds = self.hasher.started.get().map_or(0.0, |t| t.elapsed().as_secs_f64());
     }
 
     /// Turn the stored shingle hashes of these distinct texts into sorted, distinct sets, in
@@ -599,9 +657,9 @@ impl Deduper {
         };
         summary.seconds.hashing = self.hashing_seconds;
         summary.seconds.normalize_cpu =
-            self.normalize_nanos.load(std::sync::atomic::Ordering::Relaxed) as f64 * 1e-9;
+            self.hasher.normalize_nanos.load(std::sync::atomic::Ordering::Relaxed) as f64 * 1e-9;
         summary.seconds.signature_cpu =
-            self.signature_nanos.load(std::sync::atomic::Ordering::Relaxed) as f64 * 1e-9;
+            self.hasher.signature_nanos.load(std::sync::atomic::Ordering::Relaxed) as f64 * 1e-9;
         let mut warnings = Vec::new();
         // near-duplicate pairs among distinct texts (indices into `unique`)
         let mut near: Vec<(u32, u32, f64)> = Vec::new();
@@ -764,5 +822,37 @@ mod tests {
         assert_eq!(store2.run(0), &[1, 3, 5]);
         assert_eq!(store2.run(1), &[] as &[u64]);
         assert_eq!(store2.run(2), &[9]);
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    fn texts() -> Vec<String> {
+        ["a b c d e f g", "a b c d e f h", "x y z", "a b c d e f g"].map(String::from).to_vec()
+    }
+
+    #[test]
+    fn hashing_ahead_equals_adding() {
+        let mut added = Deduper::new(DedupOptions { threshold: 0.5, ..DedupOptions::default() });
+        added.add(&texts(), None);
+        let mut ahead = Deduper::new(DedupOptions { threshold: 0.5, ..DedupOptions::default() });
+        let hasher = ahead.batch_hasher();
+        let (first, second) = (hasher.hash(&texts()[..2]), hasher.hash(&texts()[2..]));
+        ahead.absorb(&texts()[..2], None, first);
+        ahead.absorb(&texts()[2..], None, second);
+        let (a, b) = (added.finish(), ahead.finish());
+        assert_eq!(a.keep, b.keep);
+        assert_eq!(a.pairs, b.pairs);
+        assert_eq!((b.summary.exact_duplicates, b.summary.near_duplicates), (1, 1));
+    }
+
+    #[test]
+    #[should_panic(expected = "another deduper")]
+    fn a_batch_from_another_deduper_is_refused() {
+        let other = Deduper::new(DedupOptions::default());
+        let hashed = other.batch_hasher().hash(&texts());
+        Deduper::new(DedupOptions::default()).absorb(&texts(), None, hashed);
     }
 }

@@ -7,7 +7,9 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use tailwatch_core::Reporter;
 use tailwatch_io::{DocReader, ReadStats, write_records};
-use tailwatch_sketch::dedup::{DedupOptions, DedupSummary, Deduper, KeepPolicy, SignatureMode, Verify};
+use tailwatch_sketch::dedup::{
+    DedupOptions, DedupSummary, Deduper, HashedBatch, KeepPolicy, SignatureMode, Verify,
+};
 use tailwatch_sketch::lsh::Banding;
 use tailwatch_sketch::normalize::NormalizeOptions;
 
@@ -211,10 +213,24 @@ pub fn run(args: &DedupArgs, global: &GlobalArgs) -> Result<Outcome> {
         let reader =
             scope.spawn(|| read_units(&inputs, &args.inputs, &read, keep_field.is_some(), &progress, sender));
         // the consumer runs on a worker of the rayon pool, so each batch's parallel hashing is
-        // forked from inside the pool instead of being injected into it and waited for
+        // forked from inside the pool instead of being injected into it and waited for; and
+        // each batch is hashed while the one before is taken in
+        let hasher = deduper.batch_hasher();
+        let with_extras = keep_field.is_some();
         rayon::scope(|_| {
+            let mut previous: Option<(Unit, HashedBatch)> = None;
             for unit in receiver {
-                deduper.add(&unit.texts, keep_field.is_some().then_some(unit.extras.as_slice()));
+                let (before, deduper) = (previous.take(), &mut deduper);
+                let absorb = move || {
+                    if let Some((unit, hashed)) = before {
+                        deduper.absorb(&unit.texts, with_extras.then_some(unit.extras.as_slice()), hashed);
+                    }
+                };
+                let (hashed, ()) = rayon::join(|| hasher.hash(&unit.texts), absorb);
+                previous = Some((unit, hashed));
+            }
+            if let Some((unit, hashed)) = previous {
+                deduper.absorb(&unit.texts, with_extras.then_some(unit.extras.as_slice()), hashed);
             }
         });
         reader.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the reader thread panicked")))

@@ -613,14 +613,8 @@ impl Deduper {
         self.hashing_seconds = self.hasher.started.get().map_or(0.0, |t| t.elapsed().as_secs_f64());
     }
 
-    /// Turn the stored shingle hashes of these distinct texts into sorted, distinct sets, in
-    /// place and in parallel (only texts in candidate pairs are ever compared).
-    fn sort_sets(&mut self, which: &[usize]) {
-        self.shingles.sort_runs(which);
-    }
-
     /// Jaccard similarity of two distinct texts: exact on their shingle sets (sorted by
-    /// [`Self::sort_sets`]), or estimated from their signatures.
+    /// [`RunStore::sort_runs`] in `finish`), or estimated from their signatures.
     fn similarity(&self, a: usize, b: usize) -> f64 {
         match self.options.verify {
             Verify::Exact => jaccard(self.shingles.run(a), self.shingles.run(b)),
@@ -668,7 +662,7 @@ impl Deduper {
             let with_shingles: Vec<usize> =
                 (0..self.unique.len()).filter(|&u| self.has_shingles[u]).collect();
             let candidates: Vec<(u32, u32, f64)> = if self.options.exact_pairs {
-                self.sort_sets(&with_shingles);
+                self.shingles.sort_runs(&with_shingles);
                 let compact: Vec<Vec<u64>> =
                     with_shingles.iter().map(|&u| self.shingles.run(u).to_vec()).collect();
                 all_pairs(&compact, self.options.threshold)
@@ -700,7 +694,8 @@ impl Deduper {
                     candidates.iter().flat_map(|&(a, b, _)| [a as usize, b as usize]).collect();
                 involved.sort_unstable();
                 involved.dedup();
-                self.sort_sets(&involved);
+                // only texts in candidate pairs are ever compared
+                self.shingles.sort_runs(&involved);
             }
             summary.seconds.candidates = start.elapsed().as_secs_f64();
             let start = Instant::now();

@@ -281,6 +281,7 @@ fn space_mask64(block: &[u8]) -> u64 {
 }
 
 /// The high bits of the bytes of `chunk` that are spaces.
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
 #[inline(always)]
 fn space_bits(chunk: &[u8]) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -299,12 +300,9 @@ pub(crate) fn for_each_word(text: &[u8], mut word: impl FnMut(usize, usize)) {
         return;
     }
     let mut start = 0;
-    let mut base = 0;
-    let mut blocks = text.chunks_exact(64);
     // the spaces of one block, and room for the unused tail of the last eight listed
     let mut spaces = [0usize; 64 + 8];
-    for block in &mut blocks {
-        let mut mask = space_mask64(block);
+    let mut emit = |mut mask: u64, base: usize| {
         let count = mask.count_ones() as usize;
         let mut listed = 0;
         while listed < count {
@@ -319,25 +317,17 @@ pub(crate) fn for_each_word(text: &[u8], mut word: impl FnMut(usize, usize)) {
             word(start, at);
             start = at + 1;
         }
-        base += 64;
+    };
+    let mut blocks = text.chunks_exact(64);
+    for (i, block) in (&mut blocks).enumerate() {
+        emit(space_mask64(block), 64 * i);
     }
     let rest = blocks.remainder();
-    let mut chunks = rest.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut bits = space_bits(chunk);
-        while bits != 0 {
-            let at = base + (bits.trailing_zeros() / 8) as usize;
-            word(start, at);
-            start = at + 1;
-            bits &= bits - 1;
-        }
-        base += 8;
-    }
-    for (i, &b) in chunks.remainder().iter().enumerate() {
-        if b == b' ' {
-            word(start, base + i);
-            start = base + i + 1;
-        }
+    if !rest.is_empty() {
+        // the last bytes, padded with non-spaces
+        let mut padded = [0u8; 64];
+        padded[..rest.len()].copy_from_slice(rest);
+        emit(space_mask64(&padded), text.len() - rest.len());
     }
     word(start, text.len());
 }
@@ -411,8 +401,13 @@ pub fn normalize_with_word_hashes(
     } else {
         *out = normalize(text, options).into_bytes();
     }
-    word_hashes.reserve(out.len() / 2 + 1);
-    for_each_word(out, |start, end| word_hashes.push(word_hash(out, start, end)));
+    push_word_hashes(out, word_hashes);
+}
+
+/// Append the [`word_hash`] of each space-separated word of `text` to `out`.
+pub(crate) fn push_word_hashes(text: &[u8], out: &mut Vec<u64>) {
+    out.reserve(text.len() / 2 + 1);
+    for_each_word(text, |start, end| out.push(word_hash(text, start, end)));
 }
 
 /// Normalize `text`: optional NFKC, lowercase and punctuation stripping, then whitespace runs

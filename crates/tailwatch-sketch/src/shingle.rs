@@ -2,7 +2,7 @@
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::minhash::sha1_hash32;
-use crate::normalize::{for_each_word, word_hash};
+use crate::normalize::push_word_hashes;
 
 /// The byte ranges of the word n-grams of a normalized text (words separated by single
 /// spaces, so a range is exactly the n words joined by spaces). A non-empty text with fewer
@@ -46,9 +46,8 @@ pub fn shingle_set(normalized: &str, n: usize) -> Vec<u64> {
 /// 2^−63 (P is odd). A non-empty text shorter than n words is one shingle.
 pub fn shingle_hashes(normalized: &str, n: usize) -> Vec<u64> {
     assert!(n >= 1, "shingle size must be at least 1");
-    let mut words: Vec<u64> = Vec::with_capacity(normalized.len() / 5 + 1);
-    let text = normalized.as_bytes();
-    for_each_word(text, |start, end| words.push(word_hash(text, start, end)));
+    let mut words: Vec<u64> = Vec::new();
+    push_word_hashes(normalized.as_bytes(), &mut words);
     let mut out = Vec::new();
     shingles_from_words(&words, n, 0, &mut out);
     out

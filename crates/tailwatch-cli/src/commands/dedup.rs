@@ -219,18 +219,16 @@ pub fn run(args: &DedupArgs, global: &GlobalArgs) -> Result<Outcome> {
         let with_extras = keep_field.is_some();
         rayon::scope(|_| {
             let mut previous: Option<(Unit, HashedBatch)> = None;
-            for unit in receiver {
+            // each unit, then `None` to take in the last one
+            for unit in receiver.into_iter().map(Some).chain([None]) {
                 let (before, deduper) = (previous.take(), &mut deduper);
-                let absorb = move || {
+                let take_in = move || {
                     if let Some((unit, hashed)) = before {
                         deduper.absorb(&unit.texts, with_extras.then_some(unit.extras.as_slice()), hashed);
                     }
                 };
-                let (hashed, ()) = rayon::join(|| hasher.hash(&unit.texts), absorb);
-                previous = Some((unit, hashed));
-            }
-            if let Some((unit, hashed)) = previous {
-                deduper.absorb(&unit.texts, with_extras.then_some(unit.extras.as_slice()), hashed);
+                let (hashed, ()) = rayon::join(|| unit.as_ref().map(|u| hasher.hash(&u.texts)), take_in);
+                previous = unit.zip(hashed);
             }
         });
         reader.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the reader thread panicked")))

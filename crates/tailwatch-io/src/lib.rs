@@ -25,4 +25,4 @@ mod reader;
 pub use error::{Error, Location, Result};
 pub use filter::write_records;
 pub use format::{Compression, DocSeparator, Format};
-pub use reader::{Batch, DocReader, ReadOptions, ReadStats, open_text, read_all};
+pub use reader::{Batch, DocReader, ReadOptions, ReadStats, RecordRereader, RecordSpan, open_text, read_all};

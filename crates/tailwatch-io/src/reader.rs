@@ -73,6 +73,19 @@ pub struct Batch {
     /// With [`ReadOptions::extra_fields`]: those fields of each document's record, in order
     /// (parallel to `docs`); empty otherwise.
     pub extras: Vec<Vec<Option<String>>>,
+    /// Where each document's record lies in the file (parallel to `docs`), when the reader
+    /// can read records again ([`DocReader::rereadable`]); empty otherwise.
+    pub spans: Vec<RecordSpan>,
+}
+
+/// Where a record lies in an uncompressed text or JSONL file: its first byte and its length
+/// (a paragraph's lines, or one line, with its line end), for [`RecordRereader`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordSpan {
+    /// Offset of the record's first byte.
+    pub offset: u64,
+    /// Its length in bytes.
+    pub len: u64,
 }
 
 impl Batch {
@@ -81,6 +94,20 @@ impl Batch {
         self.records.push(record);
         if let Some(extra) = extra {
             self.extras.push(extra.clone());
+        }
+    }
+
+    /// [`Batch::push`] of a record at a known place in the file.
+    fn push_at(
+        &mut self,
+        doc: String,
+        record: u64,
+        extra: Option<&Vec<Option<String>>>,
+        span: Option<RecordSpan>,
+    ) {
+        self.push(doc, record, extra);
+        if let Some(span) = span {
+            self.spans.push(span);
         }
     }
 }
@@ -101,7 +128,7 @@ pub struct ReadStats {
 /// Streams documents from one input. See the crate docs.
 pub struct DocReader {
     path: PathBuf,
-    options: ReadOptions,
+    options: Arc<ReadOptions>,
     source: Source,
     stats: ReadStats,
     position: Arc<AtomicU64>,
@@ -120,6 +147,11 @@ enum Source {
         paragraph_start: u64,
         /// The line being read, reused (a fresh buffer per line would grow by doubling each time).
         buf: Vec<u8>,
+        /// Bytes of the (decoded) input consumed so far, and where the paragraph began.
+        offset: u64,
+        paragraph_offset: u64,
+        /// Whether offsets are file offsets (an uncompressed file), kept in [`Batch::spans`].
+        spans: bool,
     },
     Buffered(VecDeque<BufferedDoc>),
     Csv {
@@ -132,6 +164,29 @@ enum Source {
         row: u64,
     },
     Done,
+}
+
+impl Source {
+    /// Lines of `reader`, the first numbered `first_line`, read into a buffer of `capacity`.
+    fn lines(
+        reader: Box<dyn BufRead + Send>,
+        json: bool,
+        first_line: u64,
+        spans: bool,
+        capacity: usize,
+    ) -> Self {
+        Source::Lines {
+            reader,
+            line: first_line.saturating_sub(1),
+            json,
+            paragraph: String::new(),
+            paragraph_start: 0,
+            buf: Vec::with_capacity(capacity),
+            offset: 0,
+            paragraph_offset: 0,
+            spans,
+        }
+    }
 }
 
 struct CountingReader<R> {
@@ -167,7 +222,7 @@ impl DocReader {
                 let reader = open_parquet(&path, file, options.field_name(), &options.extra_fields)?;
                 return Ok(Self {
                     path,
-                    options: options.clone(),
+                    options: Arc::new(options.clone()),
                     source: Source::Parquet { reader, row: 0 },
                     stats: ReadStats::default(),
                     position,
@@ -197,14 +252,8 @@ impl DocReader {
                 if format == Format::Text && !options.extra_fields.is_empty() {
                     return Err(Error::NoFields { path, what: "an extra field" });
                 }
-                Source::Lines {
-                    reader: decoded,
-                    line: 0,
-                    json: format == Format::Jsonl,
-                    paragraph: String::new(),
-                    paragraph_start: 0,
-                    buf: Vec::new(),
-                }
+                let spans = !is_stdin && compression == Compression::None;
+                Source::lines(decoded, format == Format::Jsonl, 0, spans, 0)
             }
             Format::Json => {
                 json_document = Some(decoded);
@@ -230,7 +279,7 @@ impl DocReader {
         };
         let mut reader = Self {
             path,
-            options: options.clone(),
+            options: Arc::new(options.clone()),
             source,
             stats: ReadStats::default(),
             position,
@@ -240,6 +289,12 @@ impl DocReader {
             reader.load_json_document(document)?;
         }
         Ok(reader)
+    }
+
+    /// Whether [`Batch::spans`] says where each record lies, for [`RecordRereader`]: for
+    /// uncompressed text and JSONL files (not stdin).
+    pub fn rereadable(&self) -> bool {
+        matches!(self.source, Source::Lines { spans: true, .. })
     }
 
     /// The input's path as given.
@@ -312,11 +367,25 @@ impl DocReader {
     }
 
     fn next_line_record(&mut self, out: &mut Batch) -> Result<Option<usize>> {
-        let Source::Lines { reader, line, json, paragraph, paragraph_start, buf } = &mut self.source else {
+        let Source::Lines {
+            reader,
+            line,
+            json,
+            paragraph,
+            paragraph_start,
+            buf,
+            offset,
+            paragraph_offset,
+            spans,
+        } = &mut self.source
+        else {
             unreachable!()
         };
+        let spans = *spans;
+        let span = |offset: u64, end: u64| spans.then_some(RecordSpan { offset, len: end - offset });
         loop {
             buf.clear();
+            let line_offset = *offset;
             let n = reader.read_until(b'\n', buf).map_err(|source| Error::Read {
                 path: self.path.clone(),
                 location: Location::Line(*line),
@@ -325,14 +394,16 @@ impl DocReader {
             if n == 0 {
                 let last = std::mem::take(paragraph);
                 let start = *paragraph_start;
+                let last_span = span(*paragraph_offset, *offset);
                 self.source = Source::Done;
                 if !last.is_empty() {
                     let len = last.len();
-                    out.push(last, start, None);
+                    out.push_at(last, start, None, last_span);
                     return Ok(Some(len));
                 }
                 return Ok(None);
             }
+            *offset += n as u64;
             *line += 1;
             self.stats.records += 1;
             let location = Location::Line(*line);
@@ -355,7 +426,7 @@ impl DocReader {
                     .then(|| self.options.extra_fields.iter().map(|f| extra_value(&value, f)).collect());
                 let bytes = docs.iter().map(|d| d.len() + 1).sum::<usize>().max(1);
                 for doc in docs {
-                    out.push(doc, *line, extra.as_ref());
+                    out.push_at(doc, *line, extra.as_ref(), span(line_offset, *offset));
                 }
                 return Ok(Some(bytes));
             }
@@ -366,7 +437,7 @@ impl DocReader {
                         continue;
                     }
                     let len = text.len();
-                    out.push(text, *line, None);
+                    out.push_at(text, *line, None, span(line_offset, *offset));
                     return Ok(Some(len + 1));
                 }
                 DocSeparator::Blank => {
@@ -376,11 +447,12 @@ impl DocReader {
                         }
                         let doc = std::mem::take(paragraph);
                         let len = doc.len();
-                        out.push(doc, *paragraph_start, None);
+                        out.push_at(doc, *paragraph_start, None, span(*paragraph_offset, line_offset));
                         return Ok(Some(len + 1));
                     }
                     if paragraph.is_empty() {
                         *paragraph_start = *line;
+                        *paragraph_offset = line_offset;
                     } else {
                         paragraph.push('\n');
                     }
@@ -520,6 +592,70 @@ impl DocReader {
         self.source = Source::Buffered(docs);
         Ok(())
     }
+}
+
+/// Reads records of an uncompressed text or JSONL file again, by the [`RecordSpan`]s a
+/// [`DocReader`] gave them: for a second look at a few records of a large input without
+/// keeping them all in memory.
+pub struct RecordRereader {
+    path: PathBuf,
+    file: File,
+    /// The reader's options, but failing on an invalid record (it was valid the first time).
+    options: Arc<ReadOptions>,
+    json: bool,
+}
+
+impl RecordRereader {
+    /// Open `path` (read with `options`) for rereading.
+    pub fn open(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::open(&path).map_err(|source| Error::Open { path: path.clone(), source })?;
+        let json = options.format.unwrap_or_else(|| Format::from_path(&path)) == Format::Jsonl;
+        Ok(Self {
+            path,
+            file,
+            options: Arc::new(ReadOptions { skip_invalid: false, ..options.clone() }),
+            json,
+        })
+    }
+
+    /// The documents of the record numbered `record` at `span`, as [`DocReader`] read them.
+    /// Safe to call from several threads at once.
+    pub fn docs(&self, span: RecordSpan, record: u64) -> Result<Vec<String>> {
+        let read_err =
+            |source| Error::Read { path: self.path.clone(), location: Location::Line(record), source };
+        let len = usize::try_from(span.len).map_err(|_| read_err(io::Error::other("record too large")))?;
+        let mut bytes = vec![0u8; len];
+        read_exact_at(&self.file, &self.path, &mut bytes, span.offset).map_err(read_err)?;
+        let mut reader = DocReader {
+            path: self.path.clone(),
+            options: self.options.clone(),
+            source: Source::lines(Box::new(io::Cursor::new(bytes)), self.json, record, false, len),
+            stats: ReadStats::default(),
+            position: Arc::new(AtomicU64::new(0)),
+            total_bytes: Some(span.len),
+        };
+        let mut docs = Vec::new();
+        while let Some(batch) = reader.next_batch()? {
+            docs.extend(batch.docs);
+        }
+        Ok(docs)
+    }
+}
+
+/// Fill `buf` from `file` at `offset`, without moving a shared file position.
+#[cfg(unix)]
+fn read_exact_at(file: &File, _path: &Path, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+/// Fill `buf` from `path` at `offset` (a handle of its own: no shared file position).
+#[cfg(not(unix))]
+fn read_exact_at(_file: &File, path: &Path, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    use std::io::Seek;
+    let mut file = File::open(path)?;
+    file.seek(io::SeekFrom::Start(offset))?;
+    file.read_exact(buf)
 }
 
 /// Read every document of `path` into memory (tests, small inputs, `--compat` modes).

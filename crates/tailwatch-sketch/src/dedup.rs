@@ -41,10 +41,29 @@ pub enum SignatureMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verify {
-    /// Exact Jaccard of the shingle sets (precision 1 at the threshold).
+    /// Exact Jaccard of the shingle sets (precision 1 at the threshold), kept in memory.
     Exact,
+    /// Exact Jaccard of shingle sets made again at the end from the candidates' texts, which
+    /// the caller reads again for [`Deduper::finish_rereading`]: the same pairs as `Exact`
+    /// without keeping every text's shingle set (8 bytes per shingle) in memory.
+    Reread,
     /// The signatures' estimated Jaccard (no shingle sets kept: less memory).
     Estimate,
+}
+
+/// Why [`Deduper::finish_rereading`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RereadError<E> {
+    /// Reading the texts again failed.
+    #[error(transparent)]
+    Read(E),
+    /// A text read again does not normalize to the text hashed the first time: its input
+    /// changed while it was deduplicated.
+    #[error("document {doc} is not the text it was when first read: its input changed during dedup")]
+    Changed {
+        /// The document (input order).
+        doc: u32,
+    },
 }
 
 /// Which member of a cluster is kept.
@@ -404,7 +423,37 @@ impl BatchHasher {
 
     /// Whether shingle hashes are kept for verification (exact Jaccard) or the exact join.
     fn keeps_shingles(&self) -> bool {
-        self.options.verify == Verify::Exact || self.options.exact_pairs
+        !self.options.exact_only && (self.options.verify == Verify::Exact || self.options.exact_pairs)
+    }
+
+    /// Append the shingle hashes of a normalized text (with its word hashes) to `hashes`, in
+    /// text order with duplicates; the datasketch modes also return their 32-bit SHA-1 set.
+    fn push_shingles(&self, normalized: &[u8], words: &[u64], hashes: &mut Vec<u64>) -> Option<Vec<u32>> {
+        let n = self.options.shingle_size;
+        match self.options.signature {
+            SignatureMode::Oph | SignatureMode::Fss | SignatureMode::Classic => {
+                shingles_from_words(words, n, self.options.seed, hashes);
+                None
+            }
+            SignatureMode::Datasketch | SignatureMode::DatasketchLegacy => {
+                let normalized = std::str::from_utf8(normalized).expect("normalized text is UTF-8");
+                let set = shingle_set_sha1(normalized, n);
+                hashes.extend(set.iter().map(|&h| u64::from(h)));
+                Some(set)
+            }
+        }
+    }
+
+    /// The BLAKE3 digest of a text's normalized form and its shingle set (sorted, distinct):
+    /// what hashing it the first time found and kept.
+    fn digest_and_set(&self, text: &str, scratch: &mut Scratch) -> ([u8; 32], Vec<u64>) {
+        let Scratch { normalized, words, .. } = scratch;
+        normalize_with_word_hashes(text, self.options.normalize, normalized, words);
+        let mut set = Vec::with_capacity(words.len());
+        self.push_shingles(normalized, words, &mut set);
+        let distinct = sort_dedup(&mut set);
+        set.truncate(distinct);
+        (*blake3::hash(normalized).as_bytes(), set)
     }
 
     /// Hash consecutive documents of a batch into one [`HashedRun`].
@@ -447,7 +496,6 @@ impl BatchHasher {
         if self.options.exact_only {
             return;
         }
-        let n = self.options.shingle_size;
         signature.clear();
         signature.resize(self.options.num_perm, 0);
         // unsorted hashes (duplicates kept): MinHash ignores duplicates, and only the texts that
@@ -457,33 +505,33 @@ impl BatchHasher {
             hashes.clear();
         }
         let first = hashes.len();
-        match self.options.signature {
-            SignatureMode::Oph => {
-                shingles_from_words(words, n, self.options.seed, hashes);
-                self.oph.as_ref().expect("sketcher").signature_of_mixed(&hashes[first..], signature);
+        let sha1_set = self.push_shingles(normalized, words, hashes);
+        let new = &hashes[first..];
+        match (self.options.signature, sha1_set) {
+            (SignatureMode::Oph, _) => {
+                self.oph.as_ref().expect("sketcher").signature_of_mixed(new, signature);
             }
-            SignatureMode::Fss => {
-                shingles_from_words(words, n, self.options.seed, hashes);
-                fss_signature(&hashes[first..], self.options.num_perm, self.options.seed, signature);
+            (SignatureMode::Fss, _) => {
+                fss_signature(new, self.options.num_perm, self.options.seed, signature)
             }
-            SignatureMode::Classic => {
-                shingles_from_words(words, n, self.options.seed, hashes);
-                let h32: Vec<u32> = hashes[first..].iter().map(|h| (h >> 32) as u32 ^ *h as u32).collect();
+            (SignatureMode::Classic, _) => {
+                let h32: Vec<u32> = new.iter().map(|h| (h >> 32) as u32 ^ *h as u32).collect();
                 classic_signature(self.permutations.as_ref().expect("permutations"), &h32, signature);
             }
-            SignatureMode::Datasketch | SignatureMode::DatasketchLegacy => {
-                let normalized = std::str::from_utf8(normalized).expect("normalized text is UTF-8");
-                let set = shingle_set_sha1(normalized, n);
-                if self.options.signature == SignatureMode::Datasketch {
-                    affine32_signature(self.affine.as_ref().expect("permutations"), &set, signature);
-                } else {
-                    classic_signature(self.permutations.as_ref().expect("permutations"), &set, signature);
-                }
-                hashes.extend(set.into_iter().map(u64::from));
+            (SignatureMode::Datasketch, Some(set)) => {
+                affine32_signature(self.affine.as_ref().expect("permutations"), &set, signature);
+            }
+            (SignatureMode::DatasketchLegacy, Some(set)) => {
+                classic_signature(self.permutations.as_ref().expect("permutations"), &set, signature);
+            }
+            (SignatureMode::Datasketch | SignatureMode::DatasketchLegacy, None) => {
+                unreachable!("push_shingles gives the datasketch modes their set")
             }
         }
-        let has_shingles = hashes.len() > first;
-        run.shingle_ends.push(run.shingles.len());
+        let has_shingles = !new.is_empty();
+        if self.keeps_shingles() {
+            run.shingle_ends.push(run.shingles.len());
+        }
         run.has_shingles.push(has_shingles);
         if has_shingles {
             band_keys(signature, self.banding, keys);
@@ -498,10 +546,12 @@ impl BatchHasher {
     }
 }
 
-/// Streaming dedup: feed batches with [`Deduper::add`], then [`Deduper::finish`]. Memory:
-/// per distinct text its shingle hashes (8 bytes per shingle, unless `Verify::Estimate`), its band
-/// keys (8 bytes per band) and, with `Verify::Estimate`, its signature (4 bytes per slot); per
-/// document 24 bytes.
+/// Streaming dedup: feed batches with [`Deduper::add`], then [`Deduper::finish`] (or
+/// [`Deduper::finish_rereading`]). Memory: per distinct text its band keys (8 bytes per band),
+/// its shingle hashes with `Verify::Exact` (8 bytes per shingle; `Verify::Reread` makes them
+/// again for the candidates only) and its signature with `Verify::Estimate` (4 bytes per slot);
+/// per document 36 bytes (its representative, length and keep-policy field); per distinct text
+/// its BLAKE3 digest in a hash map (about 40 bytes).
 pub struct Deduper {
     options: DedupOptions,
     banding: Banding,
@@ -522,12 +572,18 @@ pub struct Deduper {
     keys: Vec<u64>,
     /// Per distinct text: whether it has shingles (texts without are never near duplicates).
     has_shingles: Vec<bool>,
+    /// With [`Verify::Reread`]: the shingle sets of the distinct texts in candidate pairs.
+    reread_sets: HashMap<usize, Vec<u64>>,
     hashing_seconds: f64,
 }
 
 impl Deduper {
     /// A deduper with `options` (validated by the caller: threshold in (0, 1], sizes ≥ 1).
-    pub fn new(options: DedupOptions) -> Self {
+    /// The exact join keeps every shingle set, so it verifies `Exact` when asked to `Reread`.
+    pub fn new(mut options: DedupOptions) -> Self {
+        if options.exact_pairs && options.verify == Verify::Reread {
+            options.verify = Verify::Exact;
+        }
         let banding = options.banding();
         let hasher = std::sync::Arc::new(BatchHasher::new(options.clone()));
         Self {
@@ -544,6 +600,7 @@ impl Deduper {
             signatures: Vec::new(),
             keys: Vec::new(),
             has_shingles: Vec::new(),
+            reread_sets: HashMap::new(),
             hashing_seconds: 0.0,
         }
     }
@@ -606,7 +663,7 @@ impl Deduper {
                 self.has_shingles.push(run.has_shingles[i]);
                 self.keys.extend_from_slice(&run.keys[i * bands..(i + 1) * bands]);
             }
-            if !self.options.exact_only {
+            if self.hasher.keeps_shingles() {
                 self.shingles.push_block(run.shingles, &run.shingle_ends, &new_texts);
             }
         }
@@ -614,10 +671,12 @@ impl Deduper {
     }
 
     /// Jaccard similarity of two distinct texts: exact on their shingle sets (sorted by
-    /// [`RunStore::sort_runs`] in `finish`), or estimated from their signatures.
+    /// [`RunStore::sort_runs`] in `finish`, or made again from the texts read again), or
+    /// estimated from their signatures.
     fn similarity(&self, a: usize, b: usize) -> f64 {
         match self.options.verify {
             Verify::Exact => jaccard(self.shingles.run(a), self.shingles.run(b)),
+            Verify::Reread => jaccard(&self.reread_sets[&a], &self.reread_sets[&b]),
             Verify::Estimate => {
                 let k = self.options.num_perm;
                 estimate_jaccard(&self.signatures[a * k..(a + 1) * k], &self.signatures[b * k..(b + 1) * k])
@@ -641,7 +700,38 @@ impl Deduper {
     }
 
     /// Cluster everything added and decide what to keep.
-    pub fn finish(mut self) -> DedupResult {
+    ///
+    /// # Panics
+    /// With [`Verify::Reread`], which needs [`Deduper::finish_rereading`].
+    pub fn finish(self) -> DedupResult {
+        assert!(
+            self.options.verify != Verify::Reread || self.options.exact_only,
+            "Verify::Reread needs Deduper::finish_rereading"
+        );
+        let no_text =
+            |_: u32| -> Result<String, std::convert::Infallible> { unreachable!("no Verify::Reread") };
+        match self.finish_with(no_text) {
+            Ok(result) => result,
+            Err(RereadError::Read(never)) => match never {},
+            Err(e) => unreachable!("nothing is read again without Verify::Reread: {e}"),
+        }
+    }
+
+    /// [`Deduper::finish`] for [`Verify::Reread`]: `text_of` returns a document's text again
+    /// (as it was added), for each document whose text a candidate pair needs, once each, from
+    /// several threads. Each text is checked against the digest of its first reading. (With
+    /// another `Verify`, `text_of` is never called.)
+    pub fn finish_rereading<E: Send>(
+        self,
+        text_of: impl Fn(u32) -> Result<String, E> + Sync,
+    ) -> Result<DedupResult, RereadError<E>> {
+        self.finish_with(text_of)
+    }
+
+    fn finish_with<E: Send>(
+        mut self,
+        text_of: impl Fn(u32) -> Result<String, E> + Sync,
+    ) -> Result<DedupResult, RereadError<E>> {
         let n = self.representative.len();
         let mut summary = DedupSummary {
             docs: n as u64,
@@ -689,13 +779,17 @@ impl Deduper {
                     .collect()
             };
             summary.candidate_pairs = candidates.len() as u64;
-            if self.options.verify == Verify::Exact && !self.options.exact_pairs {
+            if self.options.verify != Verify::Estimate && !self.options.exact_pairs {
                 let mut involved: Vec<usize> =
                     candidates.iter().flat_map(|&(a, b, _)| [a as usize, b as usize]).collect();
                 involved.sort_unstable();
                 involved.dedup();
                 // only texts in candidate pairs are ever compared
-                self.shingles.sort_runs(&involved);
+                if self.options.verify == Verify::Reread {
+                    self.reread(&involved, text_of)?;
+                } else {
+                    self.shingles.sort_runs(&involved);
+                }
             }
             summary.seconds.candidates = start.elapsed().as_secs_f64();
             let start = Instant::now();
@@ -782,12 +876,37 @@ impl Deduper {
         summary.kept = keep.iter().filter(|&&k| k).count() as u64;
         summary.removal_rate = if n == 0 { 0.0 } else { (n as u64 - summary.kept) as f64 / n as f64 };
         summary.memory_bytes = (self.shingles.memory_bytes()
+            + self.reread_sets.values().map(|set| set.capacity() * 8 + 32).sum::<usize>()
             + self.signatures.capacity() * 4
             + self.keys.capacity() * 8
-            + n * 24
+            + n * 36
             + self.exact.capacity() * 40) as u64;
         summary.seconds.cluster = start.elapsed().as_secs_f64();
-        DedupResult { keep, clusters, pairs, summary, warnings }
+        Ok(DedupResult { keep, clusters, pairs, summary, warnings })
+    }
+
+    /// Read these distinct texts again (by their first documents) and make their shingle sets,
+    /// for [`Verify::Reread`].
+    fn reread<E: Send>(
+        &mut self,
+        texts: &[usize],
+        text_of: impl Fn(u32) -> Result<String, E> + Sync,
+    ) -> Result<(), RereadError<E>> {
+        let (hasher, unique, exact) = (&self.hasher, &self.unique, &self.exact);
+        let sets = texts
+            .par_iter()
+            .map_init(Scratch::default, |scratch, &text| {
+                let doc = unique[text];
+                let again = text_of(doc).map_err(RereadError::Read)?;
+                let (digest, set) = hasher.digest_and_set(&again, scratch);
+                if exact.get(&digest) != Some(&doc) {
+                    return Err(RereadError::Changed { doc });
+                }
+                Ok((text, set))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.reread_sets.extend(sets);
+        Ok(())
     }
 }
 

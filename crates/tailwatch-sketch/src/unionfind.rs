@@ -38,15 +38,24 @@ impl UnionFind {
     }
 
     /// The groups with at least `min_size` members, each sorted, ordered by first member.
+    /// O(n α(n)), without hashing: the sizes say which roots have such a group.
     pub fn groups(&mut self, min_size: usize) -> Vec<Vec<u32>> {
         let n = self.parent.len();
-        let mut by_root: std::collections::HashMap<u32, Vec<u32>> = std::collections::HashMap::new();
+        // per root: its group's index, once its first member is seen
+        let mut group_of = vec![u32::MAX; n];
+        let mut groups: Vec<Vec<u32>> = Vec::new();
         for x in 0..n as u32 {
-            let root = self.find(x);
-            by_root.entry(root).or_default().push(x);
+            let root = self.find(x) as usize;
+            let size = self.size[root] as usize;
+            if size < min_size {
+                continue;
+            }
+            if group_of[root] == u32::MAX {
+                group_of[root] = groups.len() as u32;
+                groups.push(Vec::with_capacity(size));
+            }
+            groups[group_of[root] as usize].push(x);
         }
-        let mut groups: Vec<Vec<u32>> = by_root.into_values().filter(|g| g.len() >= min_size).collect();
-        groups.sort_unstable_by_key(|g| g[0]);
         groups
     }
 }
@@ -64,5 +73,33 @@ mod tests {
         uf.union(4, 5);
         assert_eq!(uf.groups(2), vec![vec![0, 1, 2], vec![4, 5]]);
         assert_eq!(uf.groups(1).len(), 3);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn groups_are_the_connected_components(n in 1usize..60, edges in proptest::collection::vec((0u32..60, 0u32..60), 0..80), min_size in 1usize..4) {
+            let mut uf = UnionFind::new(n);
+            let edges: Vec<(u32, u32)> = edges.into_iter().filter(|&(a, b)| (a as usize) < n && (b as usize) < n).collect();
+            for &(a, b) in &edges {
+                uf.union(a, b);
+            }
+            // components by repeated relabelling to the smallest reachable member
+            let mut label: Vec<u32> = (0..n as u32).collect();
+            for _ in 0..n {
+                for &(a, b) in &edges {
+                    let low = label[a as usize].min(label[b as usize]);
+                    label[a as usize] = low;
+                    label[b as usize] = low;
+                }
+            }
+            let mut want: Vec<Vec<u32>> = Vec::new();
+            for first in 0..n as u32 {
+                let members: Vec<u32> = (0..n as u32).filter(|&x| label[x as usize] == first).collect();
+                if !members.is_empty() && members.len() >= min_size {
+                    want.push(members);
+                }
+            }
+            proptest::prop_assert_eq!(uf.groups(min_size), want);
+        }
     }
 }

@@ -271,3 +271,63 @@ fn results_do_not_depend_on_threads_or_batches() {
     };
     assert_eq!(run(1, 10_000), run(2, 37));
 }
+
+#[test]
+fn rereading_the_candidates_finds_what_keeping_every_set_finds() {
+    use tailwatch_sketch::dedup::{RereadError, Verify};
+    let corpus = planted_corpus(&PlantedSpec { base_docs: 150, ..PlantedSpec::default() });
+    let docs = &corpus.docs;
+    for signature in [
+        SignatureMode::Oph,
+        SignatureMode::Fss,
+        SignatureMode::Classic,
+        SignatureMode::Datasketch,
+        SignatureMode::DatasketchLegacy,
+    ] {
+        let options = |verify| DedupOptions { signature, verify, ..DedupOptions::default() };
+        let mut kept = Deduper::new(options(Verify::Exact));
+        kept.add(docs, None);
+        let kept = kept.finish();
+        let mut reread = Deduper::new(options(Verify::Reread));
+        reread.add(docs, None);
+        let asked = std::sync::Mutex::new(Vec::new());
+        let result = reread
+            .finish_rereading(|doc| {
+                asked.lock().unwrap().push(doc);
+                Ok::<_, std::convert::Infallible>(docs[doc as usize].clone())
+            })
+            .unwrap();
+        let mut asked = asked.into_inner().unwrap();
+        asked.sort_unstable();
+        assert!(kept.summary.verified_pairs > 20, "{signature:?}: {}", kept.summary.verified_pairs);
+        assert_eq!(result.keep, kept.keep, "{signature:?}");
+        assert_eq!(result.pairs, kept.pairs, "{signature:?}");
+        let similarities = |r: &tailwatch_sketch::dedup::DedupResult| -> Vec<(u32, f64)> {
+            r.clusters.iter().flat_map(|c| c.members.iter().map(|m| (m.doc, m.similarity))).collect()
+        };
+        assert_eq!(similarities(&result), similarities(&kept), "{signature:?}");
+        // only the documents of candidate pairs are read again, each once
+        assert!(asked.windows(2).all(|w| w[0] < w[1]), "{signature:?}");
+        assert!(asked.len() < docs.len() / 2, "{signature:?}: {} of {}", asked.len(), docs.len());
+        assert!(result.summary.memory_bytes < kept.summary.memory_bytes, "{signature:?}");
+    }
+    // a text that reads differently the second time is refused, naming its document
+    let mut d = Deduper::new(DedupOptions { verify: Verify::Reread, ..DedupOptions::default() });
+    d.add(docs, None);
+    let changed_doc = std::sync::OnceLock::new();
+    let changed = d.finish_rereading(|doc| {
+        let mut text = docs[doc as usize].clone();
+        if changed_doc.get_or_init(|| doc) == &doc {
+            text.push_str(" and one more word");
+        }
+        Ok::<_, std::convert::Infallible>(text)
+    });
+    match changed {
+        Err(RereadError::Changed { doc }) => assert_eq!(Some(&doc), changed_doc.get()),
+        other => panic!("{other:?}"),
+    }
+    let mut d = Deduper::new(DedupOptions { verify: Verify::Reread, ..DedupOptions::default() });
+    d.add(docs, None);
+    let failed = d.finish_rereading(|_| Err::<String, _>("disk gone"));
+    assert!(matches!(failed, Err(RereadError::Read("disk gone"))), "{failed:?}");
+}

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use tailwatch_core::Reporter;
-use tailwatch_io::{DocReader, ReadStats, write_records};
+use tailwatch_io::{DocReader, Format, ReadStats, RecordRereader, RecordSpan, write_records};
 use tailwatch_sketch::dedup::{
-    DedupOptions, DedupSummary, Deduper, HashedBatch, KeepPolicy, SignatureMode, Verify,
+    DedupOptions, DedupSummary, Deduper, HashedBatch, KeepPolicy, RereadError, SignatureMode, Verify,
 };
 use tailwatch_sketch::lsh::Banding;
 use tailwatch_sketch::normalize::NormalizeOptions;
@@ -129,20 +129,42 @@ struct Unit {
     extras: Vec<Option<String>>,
 }
 
-/// Read every input in order and send its units in batches; returns each unit's record and
-/// the read statistics. Stops early (without error) when the receiver hangs up.
+/// Each unit's record, where the records lie in their files (when they are read again to
+/// verify candidates), and the read statistics.
+#[derive(Default)]
+struct UnitRecords {
+    refs: Vec<RecordRef>,
+    spans: Vec<RecordSpan>,
+    stats: ReadStats,
+}
+
+/// Whether every input is an uncompressed text or JSONL file, whose records can be read again:
+/// candidates are then verified on shingle sets made again from their texts instead of keeping
+/// every text's set in memory.
+fn rereadable(inputs: &[PathBuf], read: &tailwatch_io::ReadOptions) -> bool {
+    inputs.iter().all(|input| {
+        input.as_os_str() != "-"
+            && matches!(read.format.unwrap_or_else(|| Format::from_path(input)), Format::Text | Format::Jsonl)
+            && DocReader::open(input, read).is_ok_and(|reader| reader.rereadable())
+    })
+}
+
+/// Read every input in order and send its units in batches; with `spans`, also keep where each
+/// unit's record lies. Stops early (without error) when the receiver hangs up.
 fn read_units(
     inputs: &[PathBuf],
     names: &[PathBuf],
     read: &tailwatch_io::ReadOptions,
-    with_extras: bool,
+    (with_extras, with_spans): (bool, bool),
     progress: &Progress,
     sender: std::sync::mpsc::SyncSender<Unit>,
-) -> Result<(Vec<RecordRef>, ReadStats)> {
-    let mut refs: Vec<RecordRef> = Vec::new();
-    let mut stats = ReadStats::default();
+) -> Result<UnitRecords> {
+    let mut units = UnitRecords::default();
     for (index, input) in inputs.iter().enumerate() {
         let mut reader = DocReader::open(input, read)?;
+        if with_spans && !reader.rereadable() {
+            bail!("`{}` changed while it was opened: it can no longer be read twice", input.display());
+        }
         progress.start(&short(&names[index]), reader.total_bytes());
         let mut last = 0;
         while let Some(batch) = reader.next_batch()? {
@@ -150,14 +172,17 @@ fn read_units(
             let mut extras: Vec<Option<String>> = Vec::new();
             for (i, doc) in batch.docs.into_iter().enumerate() {
                 let record = batch.records[i];
-                match refs.last() {
+                match units.refs.last() {
                     Some(r) if r.input == index as u32 && r.record == record && !texts.is_empty() => {
                         let text = texts.last_mut().expect("non-empty");
                         text.push('\n');
                         text.push_str(&doc);
                     }
                     _ => {
-                        refs.push(RecordRef { input: index as u32, record });
+                        units.refs.push(RecordRef { input: index as u32, record });
+                        if with_spans {
+                            units.spans.push(batch.spans[i]);
+                        }
                         texts.push(doc);
                         if with_extras {
                             extras.push(batch.extras.get(i).and_then(|e| e.first().cloned().flatten()));
@@ -166,7 +191,7 @@ fn read_units(
                 }
             }
             if sender.send(Unit { texts, extras }).is_err() {
-                return Ok((refs, stats));
+                return Ok(units);
             }
             let now = reader.bytes_read();
             progress.advance(now - last);
@@ -174,10 +199,17 @@ fn read_units(
         }
         progress.finish();
         let s = reader.stats();
-        stats.records += s.records;
-        stats.skipped += s.skipped;
+        units.stats.records += s.records;
+        units.stats.skipped += s.skipped;
     }
-    Ok((refs, stats))
+    Ok(units)
+}
+
+/// The text of a unit (as [`read_units`] joined it), read again from its file.
+fn reread_unit(rereaders: &[RecordRereader], units: &UnitRecords, unit: u32) -> tailwatch_io::Result<String> {
+    let (record, span) = (units.refs[unit as usize], units.spans[unit as usize]);
+    let mut docs = rereaders[record.input as usize].docs(span, record.record)?;
+    Ok(if docs.len() == 1 { docs.pop().expect("one document") } else { docs.join("\n") })
 }
 
 pub fn run(args: &DedupArgs, global: &GlobalArgs) -> Result<Outcome> {
@@ -204,14 +236,23 @@ pub fn run(args: &DedupArgs, global: &GlobalArgs) -> Result<Outcome> {
     }
     let mut read = read_options(&args.input, None, false)?;
     read.extra_fields = keep_field.iter().cloned().collect();
+    let mut options = options;
+    let reread = options.verify == Verify::Exact
+        && !options.exact_only
+        && !options.exact_pairs
+        && rereadable(&inputs, &read);
+    if reread {
+        options.verify = Verify::Reread;
+    }
     let banding = (!options.exact_only && !options.exact_pairs).then(|| options.banding());
     let progress = Progress::new(global.quiet);
     let mut deduper = Deduper::new(options.clone());
     // a reader thread parses the next batch while this one hashes the current one
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Unit>(2);
-    let (refs, stats) = std::thread::scope(|scope| -> Result<(Vec<RecordRef>, ReadStats)> {
-        let reader =
-            scope.spawn(|| read_units(&inputs, &args.inputs, &read, keep_field.is_some(), &progress, sender));
+    let units = std::thread::scope(|scope| -> Result<UnitRecords> {
+        let reader = scope.spawn(|| {
+            read_units(&inputs, &args.inputs, &read, (keep_field.is_some(), reread), &progress, sender)
+        });
         // the consumer runs on a worker of the rayon pool, so each batch's parallel hashing is
         // forked from inside the pool instead of being injected into it and waited for; and
         // each batch is hashed while the one before is taken in
@@ -233,13 +274,32 @@ pub fn run(args: &DedupArgs, global: &GlobalArgs) -> Result<Outcome> {
         });
         reader.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the reader thread panicked")))
     })?;
-    if refs.is_empty() {
+    if units.refs.is_empty() {
         bail!(
             "no documents to deduplicate in {}",
             args.inputs.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(", ")
         );
     }
-    let result = deduper.finish();
+    let result = if reread {
+        let rereaders = inputs
+            .iter()
+            .map(|input| RecordRereader::open(input, &read))
+            .collect::<tailwatch_io::Result<Vec<_>>>()?;
+        deduper.finish_rereading(|unit| reread_unit(&rereaders, &units, unit)).map_err(|e| match e {
+            RereadError::Read(e) => anyhow::Error::new(e),
+            RereadError::Changed { doc } => {
+                let record = units.refs[doc as usize];
+                anyhow::anyhow!(
+                    "`{}` changed while it was deduplicated: record {} is not what it was when first read",
+                    args.inputs[record.input as usize].display(),
+                    record.record
+                )
+            }
+        })?
+    } else {
+        deduper.finish()
+    };
+    let UnitRecords { refs, stats, .. } = units;
     let mut outputs = Vec::new();
     if let Some(out) = &args.output {
         if inputs.len() > 1 {

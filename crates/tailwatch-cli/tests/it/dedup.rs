@@ -143,3 +143,61 @@ fn bad_dedup_input_exits_2() {
     assert_eq!(run.json()["skipped_records"], 1);
     assert!(run.stderr.contains("skipped 1 invalid record"));
 }
+
+#[test]
+fn candidates_read_again_from_plain_files_match_kept_sets() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    // paragraphs (CRLF lines) and JSONL records holding arrays: a unit spans several lines or
+    // several documents, and is read again whole
+    let mut paragraphs = String::new();
+    let mut jsonl = String::new();
+    for i in 0..40 {
+        // about 60 words: one different word makes Jaccard ≈ 0.85
+        let long = format!("{BASE} {} {}", BASE.replace("the", "a"), BASE.replace("the", "one"));
+        let text =
+            if i % 3 == 0 { format!("{long} {i}") } else { format!("unrelated words {i} of record {i}") };
+        paragraphs.push_str(&format!("{text}\r\nsecond line\r\n\r\n"));
+        let docs = serde_json::json!([text, "tail"]);
+        jsonl.push_str(&format!("{}\n", serde_json::json!({"id": i, "text": docs})));
+    }
+    let cases = [
+        ("paragraphs.txt", paragraphs, ["--doc-sep", "blank"]),
+        ("records.jsonl", jsonl, ["--format", "jsonl"]),
+    ];
+    for (name, content, extra) in cases {
+        let plain = write(dir.path(), name, content.as_bytes());
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(content.as_bytes()).unwrap();
+        let compressed = write(dir.path(), &format!("{name}.gz"), &gz.finish().unwrap());
+        let run_on = |input: &str, stdin: Option<&[u8]>| {
+            let clusters = dir.path().join(format!("clusters-{}.jsonl", input.len()));
+            let mut args = vec!["dedup", input, "--clusters", clusters.to_str().unwrap(), "--json", "-q"];
+            args.extend(extra.iter().copied());
+            let run = tailwatch_stdin(&args, stdin);
+            assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+            let clusters: Vec<serde_json::Value> = std::fs::read_to_string(&clusters)
+                .unwrap()
+                .lines()
+                .map(|l| {
+                    let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    for m in v["members"].as_array_mut().unwrap() {
+                        m.as_object_mut().unwrap().remove("input");
+                    }
+                    v["kept"].as_object_mut().unwrap().remove("input");
+                    v
+                })
+                .collect();
+            (run.json(), clusters)
+        };
+        let (reread, reread_clusters) = run_on(&plain, None);
+        assert_eq!(reread["parameters"]["verify"], "reread", "{name}");
+        assert!(reread["near_duplicates"].as_u64().unwrap() >= 10, "{name}: {reread}");
+        for (other, stdin) in [(compressed.as_str(), None), ("-", Some(content.as_bytes()))] {
+            let (kept, kept_clusters) = run_on(other, stdin);
+            assert_eq!(kept["parameters"]["verify"], "exact", "{name} {other}");
+            assert_eq!(kept_clusters, reread_clusters, "{name} {other}");
+            assert_eq!(kept["kept"], reread["kept"], "{name} {other}");
+        }
+    }
+}

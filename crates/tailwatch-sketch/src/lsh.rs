@@ -61,13 +61,20 @@ impl Banding {
 /// Band keys of one signature: band i hashes its r slots (little-endian bytes) with seed i.
 pub fn band_keys(signature: &[u32], banding: Banding, out: &mut Vec<u64>) {
     out.clear();
-    let mut bytes = Vec::with_capacity(banding.rows * 4);
-    for band in 0..banding.bands {
-        bytes.clear();
-        for v in &signature[band * banding.rows..(band + 1) * banding.rows] {
-            bytes.extend_from_slice(&v.to_le_bytes());
+    // a band's bytes on the stack (no allocation per document) unless its rows are many
+    let (mut stack, mut heap) = ([0u8; 256], Vec::new());
+    let bytes: &mut [u8] = match stack.get_mut(..banding.rows * 4) {
+        Some(bytes) => bytes,
+        None => {
+            heap.resize(banding.rows * 4, 0);
+            &mut heap
         }
-        out.push(xxh3_64_with_seed(&bytes, band as u64));
+    };
+    for (band, rows) in signature.chunks_exact(banding.rows).take(banding.bands).enumerate() {
+        for (slot, v) in bytes.chunks_exact_mut(4).zip(rows) {
+            slot.copy_from_slice(&v.to_le_bytes());
+        }
+        out.push(xxh3_64_with_seed(bytes, band as u64));
     }
 }
 
@@ -129,6 +136,24 @@ mod tests {
         let tiny = Banding::for_recall(4, 0.9, 0.999);
         assert_eq!(tiny, Banding { bands: 4, rows: 1 });
         assert!((Banding { bands: 16, rows: 8 }.probability(0.8) - 0.947).abs() < 1e-3);
+    }
+
+    #[test]
+    fn band_keys_hash_each_bands_bytes() {
+        let signature: Vec<u32> = (0..200u32).map(|i| i.wrapping_mul(2_654_435_761)).collect();
+        // 6 rows fit the stack buffer; 66 rows (264 bytes) do not
+        for banding in [Banding { bands: 21, rows: 6 }, Banding { bands: 3, rows: 66 }] {
+            let mut keys = Vec::new();
+            band_keys(&signature, banding, &mut keys);
+            let want: Vec<u64> = (0..banding.bands)
+                .map(|band| {
+                    let rows = &signature[band * banding.rows..(band + 1) * banding.rows];
+                    let bytes: Vec<u8> = rows.iter().flat_map(|v| v.to_le_bytes()).collect();
+                    xxh3_64_with_seed(&bytes, band as u64)
+                })
+                .collect();
+            assert_eq!(keys, want, "{banding:?}");
+        }
     }
 
     #[test]

@@ -410,9 +410,12 @@ impl DocReader {
             while matches!(buf.last(), Some(b'\n' | b'\r')) {
                 buf.pop();
             }
-            let text = decode_utf8(&self.path, location, buf, self.options.lossy)?;
+            // the line's bytes become its text without a copy; the buffer comes back to `buf`
+            // unless the text is kept as a document
+            let text = decode_owned(&self.path, location, std::mem::take(buf), self.options.lossy)?;
             if *json {
                 if text.trim().is_empty() {
+                    *buf = text.into_bytes();
                     continue;
                 }
                 let value: Value = serde_json::from_str(&text).map_err(|e| Error::Json {
@@ -420,6 +423,7 @@ impl DocReader {
                     location,
                     message: e.to_string(),
                 })?;
+                *buf = text.into_bytes();
                 let mut docs = Vec::new();
                 extract_docs(&self.path, location, &value, &self.options, &mut docs)?;
                 let extra: Option<Vec<Option<String>>> = (!self.options.extra_fields.is_empty())
@@ -434,14 +438,18 @@ impl DocReader {
             match self.options.doc_separator {
                 DocSeparator::Line => {
                     if blank {
+                        *buf = text.into_bytes();
                         continue;
                     }
                     let len = text.len();
+                    // room for a line a little longer than this one (longer ones grow it)
+                    *buf = Vec::with_capacity(len + len / 4 + 64);
                     out.push_at(text, *line, None, span(line_offset, *offset));
                     return Ok(Some(len + 1));
                 }
                 DocSeparator::Blank => {
                     if blank {
+                        *buf = text.into_bytes();
                         if paragraph.is_empty() {
                             continue;
                         }
@@ -457,6 +465,7 @@ impl DocReader {
                         paragraph.push('\n');
                     }
                     paragraph.push_str(&text);
+                    *buf = text.into_bytes();
                 }
             }
         }
@@ -666,6 +675,17 @@ pub fn read_all(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Vec<Str
         docs.extend(batch.docs);
     }
     Ok(docs)
+}
+
+/// [`decode_utf8`] of bytes the caller gives up: valid UTF-8 becomes the text without a copy.
+fn decode_owned(path: &Path, location: Location, bytes: Vec<u8>, lossy: bool) -> Result<String> {
+    String::from_utf8(bytes).or_else(|e| {
+        if lossy {
+            Ok(String::from_utf8_lossy(e.as_bytes()).into_owned())
+        } else {
+            Err(Error::Utf8 { path: path.to_path_buf(), location, offset: e.utf8_error().valid_up_to() })
+        }
+    })
 }
 
 fn decode_utf8(path: &Path, location: Location, bytes: &[u8], lossy: bool) -> Result<String> {

@@ -83,35 +83,53 @@ pub fn band_keys(signature: &[u32], banding: Banding, out: &mut Vec<u64>) {
 pub const MAX_PAIRWISE_BUCKET: usize = 64;
 
 /// Candidate pairs (i < j) of documents sharing a band bucket, sorted and distinct.
-/// `keys[d]` are document d's band keys (all of the same length). Each band is sorted on its
-/// own, in parallel (a band's n entries fit in the CPU caches). Cost: O(b · n log n) for the
-/// sorts plus the pairs. A bucket with more than [`MAX_PAIRWISE_BUCKET`] members contributes
-/// (first, other) pairs only; `large_buckets` counts them.
+/// `keys[d]` are document d's band keys (all of the same length). Each band's buckets are found
+/// with a hash table of first members, in parallel over the bands; only keys seen twice get a
+/// member list. Cost: O(b · n) expected, plus the pairs. A bucket with more than
+/// [`MAX_PAIRWISE_BUCKET`] members contributes (first, other) pairs only; `large_buckets`
+/// counts them.
 pub fn candidate_pairs<K: AsRef<[u64]> + Sync>(keys: &[K]) -> (Vec<(u32, u32)>, usize) {
+    use std::collections::HashMap;
+    use std::collections::hash_map::Entry;
+
     use rayon::prelude::*;
+    type Table<V> = HashMap<u64, V, foldhash::fast::FixedState>;
     let bands = keys.first().map_or(0, |k| k.as_ref().len());
     let per_band: Vec<(Vec<(u32, u32)>, usize)> = (0..bands)
         .into_par_iter()
-        .map_init(Vec::new, |entries: &mut Vec<(u64, u32)>, band| {
-            entries.clear();
-            entries.extend(keys.iter().enumerate().map(|(doc, k)| (k.as_ref()[band], doc as u32)));
-            entries.sort_unstable();
-            let mut pairs = Vec::new();
-            let mut large = 0;
-            for bucket in entries.chunk_by(|a, b| a.0 == b.0) {
-                if bucket.len() > MAX_PAIRWISE_BUCKET {
-                    large += 1;
-                    let first = bucket[0].1;
-                    pairs.extend(bucket[1..].iter().map(|&(_, d)| (first, d)));
-                } else {
-                    for (i, &(_, x)) in bucket.iter().enumerate() {
-                        // docs ascend within a bucket: x < y
-                        pairs.extend(bucket[i + 1..].iter().map(|&(_, y)| (x, y)));
+        .map_init(
+            || (Table::<u32>::default(), Table::<Vec<u32>>::default()),
+            |(first, shared), band| {
+                first.clear();
+                shared.clear();
+                first.reserve(keys.len());
+                for (doc, k) in keys.iter().enumerate() {
+                    let key = k.as_ref()[band];
+                    match first.entry(key) {
+                        Entry::Vacant(slot) => {
+                            slot.insert(doc as u32);
+                        }
+                        Entry::Occupied(slot) => {
+                            shared.entry(key).or_insert_with(|| vec![*slot.get()]).push(doc as u32);
+                        }
                     }
                 }
-            }
-            (pairs, large)
-        })
+                let mut pairs = Vec::new();
+                let mut large = 0;
+                // members ascend within a bucket (documents are visited in order): x < y
+                for bucket in shared.values() {
+                    if bucket.len() > MAX_PAIRWISE_BUCKET {
+                        large += 1;
+                        pairs.extend(bucket[1..].iter().map(|&d| (bucket[0], d)));
+                    } else {
+                        for (i, &x) in bucket.iter().enumerate() {
+                            pairs.extend(bucket[i + 1..].iter().map(|&y| (x, y)));
+                        }
+                    }
+                }
+                (pairs, large)
+            },
+        )
         .collect();
     let large = per_band.iter().map(|(_, l)| l).sum();
     let mut pairs: Vec<(u32, u32)> = per_band.into_iter().flat_map(|(p, _)| p).collect();
@@ -165,5 +183,21 @@ mod tests {
         let many: Vec<Vec<u64>> = (0..100).map(|_| vec![7]).collect();
         let (pairs, large) = candidate_pairs(&many);
         assert_eq!((pairs.len(), large), (99, 1));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn candidates_are_the_pairs_sharing_a_key(keys in proptest::collection::vec(proptest::collection::vec(0u64..6, 3), 0..40)) {
+            // at most 40 documents: no bucket exceeds MAX_PAIRWISE_BUCKET
+            let mut want = Vec::new();
+            for a in 0..keys.len() {
+                for b in a + 1..keys.len() {
+                    if (0..3).any(|band| keys[a][band] == keys[b][band]) {
+                        want.push((a as u32, b as u32));
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(candidate_pairs(&keys), (want, 0));
+        }
     }
 }

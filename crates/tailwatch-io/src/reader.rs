@@ -418,14 +418,8 @@ impl DocReader {
                     *buf = text.into_bytes();
                     continue;
                 }
-                let value: Value = serde_json::from_str(&text).map_err(|e| Error::Json {
-                    path: self.path.clone(),
-                    location,
-                    message: e.to_string(),
-                })?;
+                let (docs, value) = json_line_docs(&self.path, &self.options, location, &text)?;
                 *buf = text.into_bytes();
-                let mut docs = Vec::new();
-                extract_docs(&self.path, location, &value, &self.options, &mut docs)?;
                 let extra: Option<Vec<Option<String>>> = (!self.options.extra_fields.is_empty())
                     .then(|| self.options.extra_fields.iter().map(|f| extra_value(&value, f)).collect());
                 let bytes = docs.iter().map(|d| d.len() + 1).sum::<usize>().max(1);
@@ -631,11 +625,24 @@ impl RecordRereader {
     /// The documents of the record numbered `record` at `span`, as [`DocReader`] read them.
     /// Safe to call from several threads at once.
     pub fn docs(&self, span: RecordSpan, record: u64) -> Result<Vec<String>> {
-        let read_err =
-            |source| Error::Read { path: self.path.clone(), location: Location::Line(record), source };
+        let location = Location::Line(record);
+        let read_err = |source| Error::Read { path: self.path.clone(), location, source };
         let len = usize::try_from(span.len).map_err(|_| read_err(io::Error::other("record too large")))?;
         let mut bytes = vec![0u8; len];
         read_exact_at(&self.file, &self.path, &mut bytes, span.offset).map_err(read_err)?;
+        if self.json || self.options.doc_separator == DocSeparator::Line {
+            // one line: decoded (and parsed) as `next_line_record` does, without a reader
+            while matches!(bytes.last(), Some(b'\n' | b'\r')) {
+                bytes.pop();
+            }
+            let text = decode_owned(&self.path, location, bytes, self.options.lossy)?;
+            return if self.json {
+                json_line_docs(&self.path, &self.options, location, &text).map(|(docs, _)| docs)
+            } else {
+                Ok(vec![text])
+            };
+        }
+        // a paragraph: its lines through the reader's own paragraph logic
         let mut reader = DocReader {
             path: self.path.clone(),
             options: self.options.clone(),
@@ -675,6 +682,24 @@ pub fn read_all(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Vec<Str
         docs.extend(batch.docs);
     }
     Ok(docs)
+}
+
+/// The documents of one JSONL line (`--field`, arrays as several documents), and its value
+/// (for extra fields).
+fn json_line_docs(
+    path: &Path,
+    options: &ReadOptions,
+    location: Location,
+    text: &str,
+) -> Result<(Vec<String>, Value)> {
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::Json {
+        path: path.to_path_buf(),
+        location,
+        message: e.to_string(),
+    })?;
+    let mut docs = Vec::new();
+    extract_docs(path, location, &value, options, &mut docs)?;
+    Ok((docs, value))
 }
 
 /// [`decode_utf8`] of bytes the caller gives up: valid UTF-8 becomes the text without a copy.

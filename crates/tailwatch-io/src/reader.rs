@@ -210,6 +210,8 @@ impl DocReader {
         let is_stdin = path.as_os_str() == "-";
         let format = options.format.unwrap_or_else(|| Format::from_path(&path));
         let open_err = |source| Error::Open { path: path.clone(), source };
+        // a regular file can be read again at an offset; stdin or a pipe (`<(zcat …)`) cannot
+        let mut regular_file = false;
         let (raw, total_bytes): (Box<dyn Read + Send>, Option<u64>) = if is_stdin {
             (Box::new(io::stdin()), None)
         } else {
@@ -218,6 +220,7 @@ impl DocReader {
             if meta.is_dir() {
                 return Err(open_err(io::Error::other("is a directory")));
             }
+            regular_file = meta.is_file();
             if format == Format::Parquet {
                 let reader = open_parquet(&path, file, options.field_name(), &options.extra_fields)?;
                 return Ok(Self {
@@ -252,7 +255,7 @@ impl DocReader {
                 if format == Format::Text && !options.extra_fields.is_empty() {
                     return Err(Error::NoFields { path, what: "an extra field" });
                 }
-                let spans = !is_stdin && compression == Compression::None;
+                let spans = regular_file && compression == Compression::None;
                 Source::lines(decoded, format == Format::Jsonl, 0, spans, 0)
             }
             Format::Json => {
@@ -292,7 +295,7 @@ impl DocReader {
     }
 
     /// Whether [`Batch::spans`] says where each record lies, for [`RecordRereader`]: for
-    /// uncompressed text and JSONL files (not stdin).
+    /// uncompressed text and JSONL regular files (not stdin or a pipe).
     pub fn rereadable(&self) -> bool {
         matches!(self.source, Source::Lines { spans: true, .. })
     }

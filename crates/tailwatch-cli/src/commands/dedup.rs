@@ -141,12 +141,18 @@ struct UnitRecords {
 /// Whether every input is an uncompressed text or JSONL file, whose records can be read again:
 /// candidates are then verified on shingle sets made again from their texts instead of keeping
 /// every text's set in memory.
+/// (Only regular files are opened to find out: opening a pipe would consume what it holds.)
 fn rereadable(inputs: &[PathBuf], read: &tailwatch_io::ReadOptions) -> bool {
     inputs.iter().all(|input| {
-        input.as_os_str() != "-"
+        is_regular_file(input)
             && matches!(read.format.unwrap_or_else(|| Format::from_path(input)), Format::Text | Format::Jsonl)
             && DocReader::open(input, read).is_ok_and(|reader| reader.rereadable())
     })
+}
+
+/// Whether `path` is a regular file (not `-`, a pipe or a device): one that can be read twice.
+fn is_regular_file(path: &Path) -> bool {
+    path.as_os_str() != "-" && fs_err::metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// Read every input in order and send its units in batches; with `spans`, also keep where each
@@ -221,14 +227,22 @@ pub fn run(args: &DedupArgs, global: &GlobalArgs) -> Result<Outcome> {
     {
         bail!("-o `{}` must be a folder when there are several inputs", out.display());
     }
-    // stdin cannot be read twice: spool it when the kept records must be written
+    // stdin and pipes (`<(zcat …)`) cannot be read twice: spool them when the kept records must
+    // be written
     let spool = tempfile::tempdir()?;
     let mut inputs: Vec<PathBuf> = Vec::new();
     for (i, input) in args.inputs.iter().enumerate() {
-        if input.as_os_str() == "-" && args.output.is_some() {
-            let path = spool.path().join(format!("stdin-{i}"));
+        let is_stdin = input.as_os_str() == "-";
+        let is_stream = is_stdin || fs_err::metadata(input).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        if is_stream && args.output.is_some() {
+            let path = spool.path().join(format!("input-{i}"));
             let mut file = fs_err::File::create(&path)?;
-            std::io::copy(&mut std::io::stdin().lock(), &mut file).context("cannot read stdin")?;
+            if is_stdin {
+                std::io::copy(&mut std::io::stdin().lock(), &mut file).context("cannot read stdin")?;
+            } else {
+                std::io::copy(&mut fs_err::File::open(input)?, &mut file)
+                    .with_context(|| format!("cannot read `{}`", input.display()))?;
+            }
             inputs.push(path);
         } else {
             inputs.push(input.clone());

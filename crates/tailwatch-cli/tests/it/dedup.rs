@@ -201,3 +201,32 @@ fn candidates_read_again_from_plain_files_match_kept_sets() {
         }
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_pipe_is_read_once_and_spooled_for_the_kept_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("in.txt");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let content = format!("{BASE}\n{BASE}\nunique words here for a change\n{}\n", variant(1));
+    let kept = dir.path().join("kept.txt");
+    for with_output in [false, true] {
+        // as `<(zcat …)` gives it: a pipe, written while tailwatch reads it
+        let writer = {
+            let (fifo, content) = (fifo.clone(), content.clone());
+            std::thread::spawn(move || std::fs::write(fifo, content).unwrap())
+        };
+        let mut args = vec!["dedup", fifo.to_str().unwrap(), "--json", "-q"];
+        if with_output {
+            args.extend(["-o", kept.to_str().unwrap()]);
+        }
+        let run = tailwatch(&args);
+        writer.join().unwrap();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let j = run.json();
+        assert_eq!((j["docs"].as_u64(), j["kept"].as_u64()), (Some(4), Some(2)), "{j}");
+        // read once as it streams by; spooled to a file (which can be reread) for `-o`
+        assert_eq!(j["parameters"]["verify"], if with_output { "reread" } else { "exact" });
+    }
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), format!("{BASE}\nunique words here for a change\n"));
+}

@@ -213,7 +213,8 @@ pub struct StageSeconds {
     pub normalize_cpu: f64,
     /// CPU seconds of shingle hashing, signatures and band keys (what MinHash libraries time).
     pub signature_cpu: f64,
-    /// Candidate generation (LSH buckets or the exact join).
+    /// Candidate generation (LSH buckets or the exact join), with `Verify::Reread` including
+    /// reading the candidates' texts again and making their shingle sets.
     pub candidates: f64,
     /// Verification of candidates.
     pub verify: f64,

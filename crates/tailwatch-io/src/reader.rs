@@ -1,4 +1,5 @@
 //! [`DocReader`]: streams documents out of any supported input in bounded batches.
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -413,16 +414,14 @@ impl DocReader {
             while matches!(buf.last(), Some(b'\n' | b'\r')) {
                 buf.pop();
             }
-            // the line's bytes become its text without a copy; the buffer comes back to `buf`
-            // unless the text is kept as a document
-            let text = decode_owned(&self.path, location, std::mem::take(buf), self.options.lossy)?;
+            // borrowed from the line's buffer: a JSONL line is parsed in place, a text line copied
+            // into a document of its own size
+            let text = decode_str(&self.path, location, buf, self.options.lossy)?;
             if *json {
                 if text.trim().is_empty() {
-                    *buf = text.into_bytes();
                     continue;
                 }
                 let (docs, value) = json_line_docs(&self.path, &self.options, location, &text)?;
-                *buf = text.into_bytes();
                 let extra: Option<Vec<Option<String>>> = (!self.options.extra_fields.is_empty())
                     .then(|| self.options.extra_fields.iter().map(|f| extra_value(&value, f)).collect());
                 let bytes = docs.iter().map(|d| d.len() + 1).sum::<usize>().max(1);
@@ -435,18 +434,14 @@ impl DocReader {
             match self.options.doc_separator {
                 DocSeparator::Line => {
                     if blank {
-                        *buf = text.into_bytes();
                         continue;
                     }
                     let len = text.len();
-                    // room for a line a little longer than this one (longer ones grow it)
-                    *buf = Vec::with_capacity(len + len / 4 + 64);
-                    out.push_at(text, *line, None, span(line_offset, *offset));
+                    out.push_at(text.into_owned(), *line, None, span(line_offset, *offset));
                     return Ok(Some(len + 1));
                 }
                 DocSeparator::Blank => {
                     if blank {
-                        *buf = text.into_bytes();
                         if paragraph.is_empty() {
                             continue;
                         }
@@ -462,7 +457,6 @@ impl DocReader {
                         paragraph.push('\n');
                     }
                     paragraph.push_str(&text);
-                    *buf = text.into_bytes();
                 }
             }
         }
@@ -705,6 +699,15 @@ fn json_line_docs(
     Ok((docs, value))
 }
 
+/// [`decode_utf8`] without a copy of valid UTF-8.
+fn decode_str<'a>(path: &Path, location: Location, bytes: &'a [u8], lossy: bool) -> Result<Cow<'a, str>> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(Cow::Borrowed(s)),
+        Err(_) if lossy => Ok(String::from_utf8_lossy(bytes)),
+        Err(e) => Err(Error::Utf8 { path: path.to_path_buf(), location, offset: e.valid_up_to() }),
+    }
+}
+
 /// [`decode_utf8`] of bytes the caller gives up: valid UTF-8 becomes the text without a copy.
 fn decode_owned(path: &Path, location: Location, bytes: Vec<u8>, lossy: bool) -> Result<String> {
     String::from_utf8(bytes).or_else(|e| {
@@ -717,11 +720,7 @@ fn decode_owned(path: &Path, location: Location, bytes: Vec<u8>, lossy: bool) ->
 }
 
 fn decode_utf8(path: &Path, location: Location, bytes: &[u8], lossy: bool) -> Result<String> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(s.to_string()),
-        Err(_) if lossy => Ok(String::from_utf8_lossy(bytes).into_owned()),
-        Err(e) => Err(Error::Utf8 { path: path.to_path_buf(), location, offset: e.valid_up_to() }),
-    }
+    decode_str(path, location, bytes, lossy).map(Cow::into_owned)
 }
 
 fn csv_error(path: &Path, e: &csv::Error) -> Error {

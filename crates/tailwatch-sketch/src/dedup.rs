@@ -14,7 +14,7 @@ use crate::minhash::{
     fss_signature,
 };
 use crate::normalize::{NormalizeOptions, normalize_with_word_hashes};
-use crate::shingle::{jaccard, shingle_set_sha1, shingles_from_words};
+use crate::shingle::{into_set, jaccard, shingle_set_sha1, shingles_from_words};
 use crate::unionfind::UnionFind;
 
 /// How signatures are computed.
@@ -450,11 +450,9 @@ impl BatchHasher {
     fn digest_and_set(&self, text: &str, scratch: &mut Scratch) -> ([u8; 32], Vec<u64>) {
         let Scratch { normalized, words, .. } = scratch;
         normalize_with_word_hashes(text, self.options.normalize, normalized, words);
-        let mut set = Vec::with_capacity(words.len());
-        self.push_shingles(normalized, words, &mut set);
-        let distinct = sort_dedup(&mut set);
-        set.truncate(distinct);
-        (*blake3::hash(normalized).as_bytes(), set)
+        let mut hashes = Vec::with_capacity(words.len());
+        self.push_shingles(normalized, words, &mut hashes);
+        (*blake3::hash(normalized).as_bytes(), into_set(hashes))
     }
 
     /// Hash consecutive documents of a batch into one [`HashedRun`].
@@ -711,7 +709,7 @@ impl Deduper {
         );
         let no_text =
             |_: u32| -> Result<String, std::convert::Infallible> { unreachable!("no Verify::Reread") };
-        match self.finish_with(no_text) {
+        match self.finish_rereading(no_text) {
             Ok(result) => result,
             Err(RereadError::Read(never)) => match never {},
             Err(e) => unreachable!("nothing is read again without Verify::Reread: {e}"),
@@ -723,13 +721,6 @@ impl Deduper {
     /// several threads. Each text is checked against the digest of its first reading. (With
     /// another `Verify`, `text_of` is never called.)
     pub fn finish_rereading<E: Send>(
-        self,
-        text_of: impl Fn(u32) -> Result<String, E> + Sync,
-    ) -> Result<DedupResult, RereadError<E>> {
-        self.finish_with(text_of)
-    }
-
-    fn finish_with<E: Send>(
         mut self,
         text_of: impl Fn(u32) -> Result<String, E> + Sync,
     ) -> Result<DedupResult, RereadError<E>> {

@@ -6,11 +6,13 @@ mod browser;
 mod compare;
 mod dedup;
 mod detect;
+mod fixtures;
 mod formats;
 mod ledger;
 mod profiles;
 mod real_data;
 mod simulate;
+mod snapshots;
 mod watch;
 mod watch_crash;
 

@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 
 use crate::{Run, shared_data, tailwatch};
 
-const TOKEN: &str = "cli-test-token";
+pub const TOKEN: &str = "cli-test-token";
 
 /// A `tailwatch serve` child on a free loopback port; killed on drop.
 pub struct Served {
@@ -58,7 +58,7 @@ fn run_with_token(args: &[&str], token: Option<&str>) -> Run {
     }
 }
 
-fn http(method: &str, url: &str, body: &str) -> serde_json::Value {
+pub fn http(method: &str, url: &str, body: &str) -> serde_json::Value {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let request = ureq::http::Request::builder()
         .method(method)

@@ -221,3 +221,8 @@ pub fn write_all(dir: &Path) {
         text
     });
 }
+
+/// A larger corpus (about 2.4 MB: several of the readers' 1 MiB batches) for the memory budget.
+pub fn write_large(dir: &Path) {
+    std::fs::write(dir.join("large.txt"), lines(&sentences(20, 32_000, 600))).expect("write fixture");
+}

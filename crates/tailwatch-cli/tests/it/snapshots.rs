@@ -150,6 +150,26 @@ fn score() {
     );
 }
 
+/// The memory budget for exact n-gram tables, on an input of several read batches, with one and
+/// two threads.
+#[test]
+fn score_memory_budget_and_threads() {
+    let f = Fixtures::new();
+    fixtures::write_large(f.dir.path());
+    let commands: Vec<Vec<&str>> = ["1", "2"]
+        .iter()
+        .flat_map(|threads| {
+            [
+                vec!["score", "large.txt", "--json", "--threads", threads],
+                vec!["score", "large.txt", "--json", "--threads", threads, "--max-memory", "20MiB"],
+                vec!["score", "large.txt", "--json", "--threads", threads, "--max-memory", "4MiB"],
+            ]
+        })
+        .collect();
+    let refs: Vec<&[&str]> = commands.iter().map(Vec::as_slice).collect();
+    snapshot_runs(&f, "score_memory_budget_and_threads", &refs);
+}
+
 #[test]
 fn score_compat() {
     let f = Fixtures::new();

@@ -263,6 +263,45 @@ fn committed_profile(version: u32, name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Profiles written by earlier builds, committed: format 1 (made at 3ae8b8d, before format 2
+/// kept the 2- and 3-gram tables as keys only) and format 2 (made before the engine moved out of
+/// the binary). Each still reads, scores as a profile of the same inputs made today does, and
+/// merges with today's profiles.
+#[test]
+fn profiles_of_every_format_still_read() {
+    let f = Fixtures::new();
+    let names = ["healthy", "healthy2", "both", "items", "sketched"];
+    let mut commands = Vec::new();
+    for version in [1, 2] {
+        for name in names {
+            let copy = format!("v{version}-{name}.twp");
+            std::fs::write(f.path(&copy), committed_profile(version, name)).expect("copy profile");
+            let mut args = vec!["score".to_string(), copy, "--json".to_string()];
+            if name == "items" {
+                args.extend(["--tokenizer".to_string(), "items".to_string()]);
+            }
+            commands.push(args);
+        }
+    }
+    let runs: Vec<Run> =
+        commands.iter().map(|args| f.run(&args.iter().map(String::as_str).collect::<Vec<_>>())).collect();
+    for (i, name) in names.iter().enumerate() {
+        let (v1, v2) = (runs[i].json(), runs[i + names.len()].json());
+        assert_eq!(v1["metrics"], v2["metrics"], "{name}: format 1 and 2 score alike");
+        assert_eq!(v1["approximate"], v2["approximate"], "{name}");
+    }
+    // a format-1 profile merges with a format-2 one into what profiling both inputs gives
+    let merged = f.run(&["merge", "v1-healthy.twp", "v2-healthy2.twp", "-o", "merged.twp"]);
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    assert!(std::fs::read(f.path("merged.twp")).unwrap() == committed_profile(2, "both"));
+    let text: Vec<String> = commands
+        .iter()
+        .zip(&runs)
+        .map(|(args, run)| shown(&args.iter().map(String::as_str).collect::<Vec<_>>(), run))
+        .collect();
+    settings().bind(|| insta::assert_snapshot!("profiles_of_every_format", text.join("\n")));
+}
+
 #[test]
 fn metrics() {
     let f = Fixtures::new();

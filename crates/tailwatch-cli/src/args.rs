@@ -153,8 +153,9 @@ pub struct ProfileOptions {
     /// Seed of the sample's content hash
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Memory budget for exact n-gram counts (e.g. 512MiB, 4GiB); beyond it distinct_2..4 switch
-    /// to HyperLogLog sketches and are listed under `approximate`
+    /// Memory budget for the exact n-gram tables of the whole input (e.g. 512MiB, 4GiB), whatever
+    /// the thread count; beyond it distinct_2..4 switch to HyperLogLog sketches and are listed
+    /// under `approximate`
     #[arg(long, default_value = "4GiB")]
     pub max_memory: String,
     /// items tokenizer: how many leading items of each list count as exposed (coverage_at_k)

@@ -76,6 +76,83 @@ pub fn tokenizer_and_config(options: &ProfileOptions) -> Result<(Tokenizer, Prof
     Ok((tokenizer, config))
 }
 
+/// One memory budget for the exact n-gram tables of a whole run, shared by its workers.
+///
+/// The tables stay exact while the exact tables of everything read so far fit in `limit` bytes
+/// ([`Profile::exact_ngram_bytes`], a function of the corpus alone); past it every worker
+/// switches to sketches. A worker whose own tables outgrow its share moves its profile into
+/// the pooled one, and the pooled profile is what the limit is checked on. The pooled profile is
+/// the exact profile of a part of the input, so it outgrows the limit only when the whole
+/// input's would: whether a run is sketched depends on the input and the limit, never on the
+/// number of threads or on which worker read what. Peak memory: the limit, plus each worker's
+/// share (half the limit in all), plus what a merge needs.
+struct NgramBudget {
+    limit: usize,
+    /// A worker's own table memory at which it moves its profile into the pooled one.
+    share: usize,
+    pooled: std::sync::Mutex<Option<Profile>>,
+    sketched: std::sync::atomic::AtomicBool,
+}
+
+impl NgramBudget {
+    fn new(limit: u64, workers: usize) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Self {
+            limit,
+            share: limit / (2 * workers.max(1)),
+            pooled: std::sync::Mutex::new(None),
+            sketched: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Check a worker's profile after a batch: sketch it once the run is sketched, or move it
+    /// into the pooled profile when it outgrows its share.
+    fn check(&self, profile: &mut Profile) -> tailwatch_metrics::Result<()> {
+        use std::sync::atomic::Ordering;
+        if profile.is_sketched() {
+            return Ok(());
+        }
+        if self.sketched.load(Ordering::Acquire) {
+            profile.sketch_ngrams();
+            return Ok(());
+        }
+        if profile.memory_bytes() <= self.share {
+            return Ok(());
+        }
+        let mine = std::mem::replace(profile, Profile::new(profile.config().clone()));
+        let mut pooled = self.pooled.lock().expect("no poisoned lock");
+        let pooled = pooled.get_or_insert_with(|| Profile::new(mine.config().clone()));
+        pooled.merge(mine)?;
+        if !pooled.is_sketched() && pooled.exact_ngram_bytes() > self.limit {
+            pooled.sketch_ngrams();
+            pooled.seal();
+            self.sketched.store(true, Ordering::Release);
+            profile.sketch_ngrams();
+        }
+        Ok(())
+    }
+
+    /// The run's profile: the pooled one and every worker's, merged, sketched if the exact
+    /// tables of the whole input exceed the limit.
+    fn finish(self, workers: impl IntoIterator<Item = Profile>, config: &ProfileConfig) -> Result<Profile> {
+        let mut workers = workers.into_iter();
+        // merge into the largest profile so far: its tables stay where they are
+        let mut merged = match self.pooled.into_inner().expect("no poisoned lock") {
+            Some(pooled) => pooled,
+            None => workers.next().unwrap_or_else(|| Profile::new(config.clone())),
+        };
+        for profile in workers {
+            merged.merge(profile)?;
+        }
+        merged.seal();
+        if !merged.is_sketched() && merged.exact_ngram_bytes() > self.limit {
+            merged.sketch_ngrams();
+            merged.seal();
+        }
+        Ok(merged)
+    }
+}
+
 /// Profile the inputs with one worker on each thread of the global rayon pool, reading on the
 /// calling thread. Call it from outside the pool: the workers occupy every pool thread until
 /// the input ends.
@@ -89,7 +166,7 @@ pub fn profile_inputs(
 ) -> Result<(Profile, ReadStats)> {
     debug_assert!(rayon::current_thread_index().is_none(), "profile_inputs called on a rayon pool thread");
     let threads = rayon::current_num_threads().max(1);
-    let budget_per_worker = (max_memory / threads as u64) as usize;
+    let budget = NgramBudget::new(max_memory, threads);
     let (sender, receiver) = sync_channel::<Vec<String>>(threads * 2);
     let receiver = std::sync::Mutex::new(receiver);
     let mut stats = ReadStats::default();
@@ -110,8 +187,8 @@ pub fn profile_inputs(
                         failed = Some(e);
                         continue;
                     }
-                    if !profile.is_sketched() && profile.memory_bytes() > budget_per_worker {
-                        profile.sketch_ngrams();
+                    if let Err(e) = budget.check(&mut profile) {
+                        failed = Some(e);
                     }
                 }
                 match failed {
@@ -151,20 +228,8 @@ pub fn profile_inputs(
         (profiles, read_result)
     });
     read_result?;
-    let mut profiles = profiles.into_iter();
-    // merge into the first worker's profile: the largest tables stay where they are
-    let mut merged = match profiles.next() {
-        Some(first) => first?,
-        None => Profile::new(config.clone()),
-    };
-    for profile in profiles {
-        merged.merge(profile?)?;
-    }
-    merged.seal();
-    if !merged.is_sketched() && merged.memory_bytes() > max_memory as usize {
-        merged.sketch_ngrams();
-    }
-    Ok((merged, stats))
+    let profiles = profiles.into_iter().collect::<Result<Vec<Profile>>>()?;
+    Ok((budget.finish(profiles, config)?, stats))
 }
 
 fn short_name(path: &Path) -> String {

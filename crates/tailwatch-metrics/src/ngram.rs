@@ -322,6 +322,12 @@ impl<E: TableEntry> ExactTable<E> {
         self.len() == 0
     }
 
+    /// Bytes of the distinct entries: a function of the table's content alone (unlike its
+    /// memory use, which depends on how its buffers grew).
+    pub fn content_bytes(&self) -> usize {
+        self.len() * std::mem::size_of::<E>()
+    }
+
     /// Every entry in key order.
     pub fn entries(&self) -> impl Iterator<Item = &E> {
         self.assert_compacted();
@@ -439,6 +445,18 @@ fn new_sketch() -> HllSketch {
     HllSketch::new(HLL_LG_K, HllType::Hll8).expect("valid HLL parameters")
 }
 
+/// `sketch` with the same registers and no record of its update order. A sketch updated key by
+/// key keeps a HIP accumulator that depends on the order of the updates; a union of sketches
+/// has none and estimates from the registers. Updating a union with the sketch twice merges it
+/// into itself (the second update is a register-wise max of equal registers), which drops the
+/// accumulator, whatever the sketch's history.
+fn registers_only(sketch: &HllSketch) -> HllSketch {
+    let mut union = HllUnion::new(HLL_LG_K).expect("valid HLL parameters");
+    union.update(sketch);
+    union.update(sketch);
+    union.to_sketch(HllType::Hll8)
+}
+
 impl NgramTable {
     /// An empty exact table of keys only.
     pub fn keys_only() -> Self {
@@ -455,12 +473,24 @@ impl NgramTable {
         }
     }
 
-    /// Make an exact table readable (sort and merge its buffer); a no-op for sketches.
+    /// Make the table readable and canonical: an exact table sorts and merges its buffer; a
+    /// sketch forgets the order of its updates, so that its estimate (DataSketches' composite
+    /// estimator) depends only on its registers, which are the same however the keys were split
+    /// among workers and merged.
     pub fn compact(&mut self) {
         match self {
             NgramTable::Exact(table) => table.compact(),
             NgramTable::Keys(table) => table.compact(),
-            NgramTable::Sketch(_) => {}
+            NgramTable::Sketch(sketch) => **sketch = registers_only(sketch),
+        }
+    }
+
+    /// Bytes of an exact table's distinct entries (0 for a sketch); needs a compacted table.
+    pub fn exact_bytes(&self) -> usize {
+        match self {
+            NgramTable::Exact(table) => table.content_bytes(),
+            NgramTable::Keys(table) => table.content_bytes(),
+            NgramTable::Sketch(_) => 0,
         }
     }
 

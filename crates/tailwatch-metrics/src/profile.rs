@@ -286,6 +286,14 @@ impl Profile {
         vocab + ngrams + docs + self.sample.memory_bytes()
     }
 
+    /// Bytes of the exact n-gram tables' distinct entries (0 once sketched): a function of the
+    /// corpus alone, whatever the order of the documents and the number of workers that
+    /// profiled it, so a memory budget decided on it gives the same profile for any thread
+    /// count. Needs a sealed profile.
+    pub fn exact_ngram_bytes(&self) -> usize {
+        self.ngrams.iter().map(NgramTable::exact_bytes).sum()
+    }
+
     /// Switch the n-gram tables (n ≥ 2) to HLL sketches; distinct_2..4 become approximate.
     pub fn sketch_ngrams(&mut self) {
         for table in self.ngrams.iter_mut() {
@@ -440,6 +448,7 @@ impl Profile {
             return Err(not_profile("sample size does not match the header".into()));
         }
         profile.sample = wire.sample;
+        profile.seal();
         Ok(profile)
     }
 

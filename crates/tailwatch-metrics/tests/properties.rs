@@ -95,3 +95,50 @@ proptest! {
         }
     }
 }
+
+fn numbered_docs() -> impl Strategy<Value = Vec<String>> {
+    let doc = prop::collection::vec(0u32..5000, 1..30)
+        .prop_map(|w| w.iter().map(|t| format!("w{t}")).collect::<Vec<_>>().join(" "));
+    prop::collection::vec(doc, 1..400)
+}
+
+/// The profile of `docs`, its n-gram tables sketched after `sketch_after` documents (or at the
+/// end), split into profiles at each of `cuts` and merged.
+fn sketched_in_parts(docs: &[String], cuts: &[usize], sketch_after: usize) -> Profile {
+    let spec = TokenizerSpec::words();
+    let tok = Tokenizer::from_spec(&spec).unwrap();
+    let config = ProfileConfig::new(spec);
+    let mut merged = Profile::new(config.clone());
+    let mut part = Profile::new(config.clone());
+    for (i, d) in docs.iter().enumerate() {
+        if cuts.contains(&i) {
+            merged.merge(std::mem::replace(&mut part, Profile::new(config.clone()))).unwrap();
+        }
+        if i == sketch_after {
+            part.sketch_ngrams();
+        }
+        part.observe(&tok, d).unwrap();
+    }
+    part.sketch_ngrams();
+    merged.merge(part).unwrap();
+    merged.sealed()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A sketched profile's estimates depend on the corpus alone: not on where it was
+    /// split among workers, nor on when each part switched to sketches.
+    #[test]
+    fn sketches_do_not_depend_on_splits_or_timing(
+        docs in numbered_docs(),
+        cuts in prop::collection::vec(0usize..400, 0..4),
+        sketch_after in 0usize..400,
+    ) {
+        let whole = sketched_in_parts(&docs, &[], usize::MAX);
+        let parts = sketched_in_parts(&docs, &cuts, sketch_after);
+        for n in 2..=4 {
+            prop_assert_eq!(whole.ngram_table(n).distinct(), parts.ngram_table(n).distinct(), "order {}", n);
+        }
+    }
+}

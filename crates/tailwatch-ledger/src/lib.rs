@@ -1,5 +1,4 @@
-//! tailwatch-ledger: provenance of every training record, capped mixes, machine-text detection.
-pub mod detect;
+//! tailwatch-ledger: provenance of every training record and capped training mixes.
 mod error;
 pub mod export;
 pub mod mix;

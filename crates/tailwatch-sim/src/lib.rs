@@ -12,7 +12,6 @@ mod rng;
 mod strategy;
 
 pub mod closed_form;
-pub mod kneser_ney;
 pub mod spec;
 pub mod summary;
 pub mod synthetic_language;

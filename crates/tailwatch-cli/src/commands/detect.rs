@@ -3,11 +3,11 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use tailwatch_io::{DocReader, Format, read_all};
-use tailwatch_ledger::detect::{
-    ClassifierKind, DetectorModel, ReferenceLm, ReferenceOptions, TrainOptions, WatermarkConfig, auroc,
+use tailwatch_detect::{
+    ClassifierKind, DetectorModel, ReferenceLm, ReferenceLmOptions, TrainOptions, WatermarkConfig, auroc,
     threshold_at_fpr, tpr_at_fpr, watermark_score,
 };
+use tailwatch_io::{DocReader, Format, read_all};
 
 use crate::Outcome;
 use crate::args::{DetectArgs, DetectCommand, GlobalArgs, LabelledArgs};
@@ -93,7 +93,7 @@ pub fn run(args: &DetectArgs, _global: &GlobalArgs) -> Result<Outcome> {
                 for path in reference {
                     docs.extend(read_texts(path, data, None)?);
                 }
-                Some(ReferenceLm::train(&docs, ReferenceOptions::default())?)
+                Some(ReferenceLm::train(&docs, ReferenceLmOptions::default())?)
             };
             let options = TrainOptions {
                 kind: if kind == "stumps" { ClassifierKind::Stumps } else { ClassifierKind::Logistic },

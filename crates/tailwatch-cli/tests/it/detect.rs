@@ -1,5 +1,5 @@
 //! `detect` end to end on real data, the watermark test, and `ledger ingest --detect`.
-use tailwatch_ledger::detect::{WatermarkConfig, generate_toy};
+use tailwatch_detect::{WatermarkConfig, generate_toy};
 
 use crate::{Run, shared_data, tailwatch, write};
 

@@ -579,9 +579,9 @@ fn detect() {
         "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "w0"}
     });
     std::fs::write(f.path("tokenizer.json"), tokenizer.to_string()).expect("write");
-    let config = tailwatch_ledger::detect::WatermarkConfig { key: 42, ..Default::default() };
+    let config = tailwatch_detect::WatermarkConfig { key: 42, ..Default::default() };
     let text = |delta: f64, seed: u64| {
-        tailwatch_ledger::detect::generate_toy(&config, delta, 1000, 120, seed)
+        tailwatch_detect::generate_toy(&config, delta, 1000, 120, seed)
             .expect("toy")
             .iter()
             .map(|i| format!("w{i}"))

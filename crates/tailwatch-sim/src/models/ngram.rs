@@ -31,11 +31,11 @@ use tailwatch_metrics::reference::DEFAULT_SMOOTHING;
 use tailwatch_metrics::{Profile, ProfileConfig, Reference, ReferenceOptions, lexical_metrics};
 
 use crate::family::fresh_real;
-use crate::kneser_ney::{EOS, KneserNey, UNK, Vocabulary};
 use crate::rng::{SimRng, replicate_rng};
 use crate::spec::{NgramSpec, SimSpec};
 use crate::summary::{Collapse, MetricInfo, StrategyResult, Trajectories};
 use crate::{Error, Result, Strategy};
+use tailwatch_lm::{EOS, KneserNey, UNK, Vocabulary};
 
 const METRICS: &[MetricInfo] = &[
     MetricInfo {

@@ -1,6 +1,6 @@
 //! Reference language model of human text: a word-level interpolated Kneser-Ney n-gram model.
 //!
-//! The model is [`tailwatch_sim::kneser_ney::KneserNey`] trained on the lowercased words
+//! The model is [`tailwatch_lm::KneserNey`] trained on the lowercased words
 //! ([`TokenizerSpec::words`] with lowercasing) of a human reference corpus, one training sentence
 //! per reference document (paragraph). Words seen fewer than `min_count` times in the corpus are
 //! replaced by `<unk>` before training, so `<unk>` gets a realistic probability and out-of-vocabulary
@@ -18,24 +18,24 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tailwatch_core::{Tokenizer, TokenizerSpec};
-use tailwatch_sim::kneser_ney::{BOS, EOS, KneserNey, UNK, Vocabulary};
+use tailwatch_lm::{BOS, EOS, KneserNey, UNK, Vocabulary};
 
-use super::features::{LM_FEATURES, ratio};
-use super::{DetectError, Result};
+use crate::features::{LM_FEATURES, ratio};
+use crate::{DetectError, Result};
 
 /// Largest n-gram order accepted.
 pub const MAX_ORDER: usize = 6;
 
 /// How to build a [`ReferenceLm`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReferenceOptions {
+pub struct ReferenceLmOptions {
     /// n-gram order (3 = trigram), `1..=MAX_ORDER`.
     pub order: usize,
     /// Words seen fewer times than this in the corpus become `<unk>` (1 keeps every word).
     pub min_count: u32,
 }
 
-impl Default for ReferenceOptions {
+impl Default for ReferenceLmOptions {
     /// A trigram model with words seen once mapped to `<unk>`.
     fn default() -> Self {
         Self { order: 3, min_count: 2 }
@@ -127,7 +127,7 @@ impl ReferenceLm {
     /// Train on human reference documents (one training sentence each; empty ones are skipped).
     ///
     /// Errors when the options are out of range or the corpus has no word.
-    pub fn train<S: AsRef<str>>(docs: &[S], options: ReferenceOptions) -> Result<Self> {
+    pub fn train<S: AsRef<str>>(docs: &[S], options: ReferenceLmOptions) -> Result<Self> {
         check_order(options.order)?;
         let tokenizer =
             Tokenizer::from_spec(&TokenizerSpec::builtin(tailwatch_core::TokenizerKind::Words, true))?;
@@ -187,8 +187,8 @@ impl ReferenceLm {
     }
 
     /// The options it was built with.
-    pub fn options(&self) -> ReferenceOptions {
-        ReferenceOptions { order: self.inner.order, min_count: self.inner.min_count }
+    pub fn options(&self) -> ReferenceLmOptions {
+        ReferenceLmOptions { order: self.inner.order, min_count: self.inner.min_count }
     }
 
     /// Vocabulary size, `<unk>`, `<s>` and `</s>` included.
@@ -273,7 +273,7 @@ mod tests {
 
     #[test]
     fn rare_words_become_unknown_and_in_domain_text_is_likelier() {
-        let lm = ReferenceLm::train(&corpus(), ReferenceOptions::default()).unwrap();
+        let lm = ReferenceLm::train(&corpus(), ReferenceLmOptions::default()).unwrap();
         assert_eq!(lm.token_id("hapax"), UNK);
         assert_ne!(lm.token_id("cat"), UNK);
         assert_eq!(lm.token_id("<s>"), UNK);
@@ -291,7 +291,7 @@ mod tests {
 
     #[test]
     fn json_round_trip_rebuilds_identical_probabilities() {
-        let lm = ReferenceLm::train(&corpus(), ReferenceOptions { order: 3, min_count: 1 }).unwrap();
+        let lm = ReferenceLm::train(&corpus(), ReferenceLmOptions { order: 3, min_count: 1 }).unwrap();
         let json = serde_json::to_string(&lm).unwrap();
         assert!(json.contains(r#""the cat sat on the mat number 0""#), "{json}");
         let back: ReferenceLm = serde_json::from_str(&json).unwrap();
@@ -304,8 +304,8 @@ mod tests {
 
     #[test]
     fn bad_inputs_are_errors() {
-        assert!(ReferenceLm::train(&["", "   ", "..."], ReferenceOptions::default()).is_err());
-        assert!(ReferenceLm::train(&["a b"], ReferenceOptions { order: 0, min_count: 1 }).is_err());
+        assert!(ReferenceLm::train(&["", "   ", "..."], ReferenceLmOptions::default()).is_err());
+        assert!(ReferenceLm::train(&["a b"], ReferenceLmOptions { order: 0, min_count: 1 }).is_err());
         for bad in [
             r#"{"order":3,"min_count":1,"docs":["a  b"]}"#,
             r#"{"order":3,"min_count":1,"docs":[""]}"#,

@@ -21,8 +21,8 @@
 //! positive gain. Deterministic: fixed bins, fixed scan order, no sampling.
 use serde::{Deserialize, Serialize};
 
-use super::classifier::sigmoid;
-use super::{DetectError, Result};
+use crate::classifier::sigmoid;
+use crate::{DetectError, Result};
 
 /// Settings of the stump ensemble.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -2,9 +2,9 @@
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::metrics::{auroc, tpr_at_fpr};
-use super::model::{DetectorModel, TrainOptions};
-use super::{DetectError, Result};
+use crate::model::{DetectorModel, TrainOptions};
+use crate::roc::{auroc, tpr_at_fpr};
+use crate::{DetectError, Result};
 
 /// Whether `key` falls in the training side of a `train_share` / `1 - train_share` split:
 /// `xxh3_64(key as UTF-8) / 2^64 < train_share` (xxh3 with seed 0). Deterministic and independent

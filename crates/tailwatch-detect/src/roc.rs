@@ -4,7 +4,7 @@
 //! (human); a higher score means "more likely machine".
 use std::cmp::Ordering;
 
-use super::{DetectError, Result};
+use crate::{DetectError, Result};
 
 fn check(scores: &[f64], labels: &[bool], what: &'static str) -> Result<(usize, usize)> {
     if scores.len() != labels.len() {

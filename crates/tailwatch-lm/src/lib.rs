@@ -1,4 +1,9 @@
-//! Interpolated Kneser-Ney n-gram language model with exact sampling that is sub-linear in the vocabulary.
+//! tailwatch-lm: an interpolated Kneser-Ney n-gram language model, sampled exactly in time
+//! sub-linear in the vocabulary.
+//!
+//! The simulator trains one per generation on the previous generation's text (`tailwatch-sim`);
+//! the detector scores texts by their log-probabilities under one trained on human text
+//! (`tailwatch-detect`).
 //!
 //! # Model
 //!

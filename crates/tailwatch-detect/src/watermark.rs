@@ -37,7 +37,7 @@ use rand::{Rng, RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::{DetectError, Result};
+use crate::{DetectError, Result};
 
 /// Default green-list fraction `γ`.
 pub const DEFAULT_GAMMA: f64 = 0.25;

@@ -13,12 +13,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::classifier::{LogisticOptions, Standardizer, fit_logistic, sigmoid};
-use super::features::{FEATURE_SET_VERSION, FeatureExtractor};
-use super::metrics::auroc;
-use super::reference::ReferenceLm;
-use super::stumps::{Stump, StumpOptions, fit_stumps, stump_logit};
-use super::{DetectError, Result};
+use crate::classifier::{LogisticOptions, Standardizer, fit_logistic, sigmoid};
+use crate::features::{FEATURE_SET_VERSION, FeatureExtractor};
+use crate::reference::ReferenceLm;
+use crate::roc::auroc;
+use crate::stumps::{Stump, StumpOptions, fit_stumps, stump_logit};
+use crate::{DetectError, Result};
 
 /// Version of the [`DetectorModel`] JSON format.
 pub const MODEL_FORMAT_VERSION: u32 = 1;
@@ -382,7 +382,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::detect::reference::ReferenceOptions;
+    use crate::reference::ReferenceLmOptions;
 
     /// A toy task: "machine" texts are repetitive and function-word heavy, human ones varied.
     fn toy_data() -> Vec<(String, bool)> {
@@ -446,7 +446,7 @@ mod tests {
     fn reference_model_is_stored_and_used_consistently() {
         let reference_docs = ["the cat sat on the mat", "the dog ran to the park", "a bird sang in the tree"];
         let reference =
-            ReferenceLm::train(&reference_docs, ReferenceOptions { order: 3, min_count: 1 }).unwrap();
+            ReferenceLm::train(&reference_docs, ReferenceLmOptions { order: 3, min_count: 1 }).unwrap();
         let options = TrainOptions { reference: Some(reference), ..TrainOptions::default() };
         let data = toy_data();
         let model = DetectorModel::train(&data, &options).unwrap();

@@ -22,7 +22,7 @@
 //! operation runs in a fixed order, so training is deterministic.
 use serde::{Deserialize, Serialize};
 
-use super::{DetectError, Result};
+use crate::{DetectError, Result};
 
 /// Settings of the logistic-regression fit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -1,4 +1,5 @@
-//! Machine-text detection: stylometric features, a logistic-regression detector, metrics, watermarks.
+//! tailwatch-detect: machine-text detection (stylometric and language-model features, logistic
+//! and boosted-stump detectors, ROC metrics) and watermark z-tests.
 //!
 //! * [`FeatureExtractor`] turns a text into a fixed, versioned vector of model-free features
 //!   ([`FEATURE_SET_VERSION`]; formulas and sources in [`features`]), optionally extended with the
@@ -15,7 +16,7 @@
 //! Labels are `true` for machine-generated text (the positive class) and `false` for human text.
 //!
 //! ```
-//! use tailwatch_ledger::detect::{DetectorModel, TrainOptions};
+//! use tailwatch_detect::{DetectorModel, TrainOptions};
 //! let data: Vec<(String, bool)> = (0..20)
 //!     .flat_map(|i| {
 //!         let human = format!("Rain fell on {i} old roofs; nobody minded, least of all Tom.");
@@ -33,21 +34,21 @@ use std::path::PathBuf;
 pub mod classifier;
 mod eval;
 pub mod features;
-mod metrics;
 mod model;
 mod reference;
+mod roc;
 pub mod stumps;
 pub mod watermark;
 
 pub use classifier::LogisticOptions;
 pub use eval::{EvalReport, evaluate, evaluate_model, hash_split};
 pub use features::{FEATURE_SET_VERSION, FUNCTION_WORDS, FeatureExtractor, base_feature_names};
-pub use metrics::{auroc, threshold_at_fpr, tpr_at_fpr};
 pub use model::{
     ClassifierKind, DetectorModel, LinearParameters, MODEL_FORMAT_VERSION, TrainOptions, TrainingSummary,
     json_exact,
 };
-pub use reference::{ReferenceLm, ReferenceOptions};
+pub use reference::{ReferenceLm, ReferenceLmOptions};
+pub use roc::{auroc, threshold_at_fpr, tpr_at_fpr};
 pub use stumps::{Stump, StumpOptions};
 pub use watermark::{WatermarkConfig, WatermarkScore, generate_toy, sample_watermarked, watermark_score};
 

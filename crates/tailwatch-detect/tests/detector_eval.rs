@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use tailwatch_ledger::detect::{
-    ClassifierKind, DetectorModel, EvalReport, ReferenceLm, ReferenceOptions, TrainOptions, evaluate,
+use tailwatch_detect::{
+    ClassifierKind, DetectorModel, EvalReport, ReferenceLm, ReferenceLmOptions, TrainOptions, evaluate,
     hash_split,
 };
 
@@ -93,7 +93,7 @@ fn reference_lm(large: bool) -> ReferenceLm {
             read(&dir.join("texygen/ref_test_emnlp.txt")).lines().map(|line| line.replace(" ' ", "'")),
         );
     }
-    ReferenceLm::train(&docs, ReferenceOptions::default()).expect("reference LM")
+    ReferenceLm::train(&docs, ReferenceLmOptions::default()).expect("reference LM")
 }
 
 /// Leave-one-generator-out on SeqXGPT: train on the training humans and every other generator,

@@ -69,8 +69,8 @@ use flate2::write::ZlibEncoder;
 use rayon::prelude::*;
 use tailwatch_core::{Tokenizer, TokenizerSpec};
 
-use super::reference::ReferenceLm;
-use super::{DetectError, Result};
+use crate::reference::ReferenceLm;
+use crate::{DetectError, Result};
 
 /// Version tag of the feature definitions in this module; stored in every model.
 pub const FEATURE_SET_VERSION: &str = "tailwatch-detect-features/1";

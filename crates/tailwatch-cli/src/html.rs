@@ -2,7 +2,7 @@
 //! one bar per input, grouped by family, and the full table.
 use std::fmt::Write;
 
-use tailwatch_metrics::catalog::{Family, METRICS};
+use tailwatch_metrics::catalog::{METRICS, MetricFamily};
 use tailwatch_metrics::report::ScoreReport;
 
 use crate::table::format_value;
@@ -92,7 +92,7 @@ th:first-child,td:first-child{text-align:left}.dir{color:#a33;font-weight:bold}.
     html.push_str(
         "</table><p class=\"muted\">↓ lower means collapse · ↑ higher means collapse · ~ approximate</p>",
     );
-    let mut families: Vec<Family> = METRICS.iter().map(|m| m.family).collect();
+    let mut families: Vec<MetricFamily> = METRICS.iter().map(|m| m.family).collect();
     families.dedup();
     for family in families {
         let present: Vec<_> = METRICS

@@ -248,7 +248,7 @@ fn section(html: &mut String, report: &SimReport) {
             "<div class=\"card\"><h3>{} {}</h3><p>{}</p>{}",
             info.collapse.arrow(),
             escape(info.id),
-            escape(info.description),
+            escape(info.definition),
             chart(&curves, &bands, report.generations)
         );
         for s in sources {

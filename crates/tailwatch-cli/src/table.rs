@@ -2,8 +2,9 @@
 use std::io::Write;
 
 use anyhow::Result;
-use tailwatch_metrics::catalog::{Family, METRICS};
-use tailwatch_metrics::compare::{Comparison, Direction};
+use tailwatch_metrics::catalog::Direction;
+use tailwatch_metrics::catalog::{METRICS, MetricFamily};
+use tailwatch_metrics::compare::{Comparison, ThresholdKind};
 use tailwatch_metrics::report::ScoreReport;
 
 pub fn format_value(v: Option<f64>) -> String {
@@ -39,7 +40,7 @@ pub fn write_reports(out: &mut impl Write, reports: &[ScoreReport]) -> Result<()
     };
     row(out, "docs", reports.iter().map(|r| r.n_docs.to_string()).collect())?;
     row(out, "tokens", reports.iter().map(|r| r.n_tokens.to_string()).collect())?;
-    let mut families: Vec<Family> = METRICS.iter().map(|m| m.family).collect();
+    let mut families: Vec<MetricFamily> = METRICS.iter().map(|m| m.family).collect();
     families.dedup();
     for family in families {
         let present: Vec<_> = METRICS
@@ -107,12 +108,12 @@ pub fn write_comparison(
     )?;
     for c in &comparison.checks {
         let change = match (c.relative_change, c.change, c.threshold_kind) {
-            (Some(r), _, "relative") => format!("{:+.1}%", r * 100.0),
+            (Some(r), _, ThresholdKind::Relative) => format!("{:+.1}%", r * 100.0),
             (_, Some(d), _) => format!("{d:+.4}"),
             _ => "-".into(),
         };
-        let arrow = if c.direction == Direction::Decrease { "drop" } else { "rise" };
-        let rule = if c.threshold_kind == "relative" {
+        let arrow = if c.direction == Direction::Lower { "drop" } else { "rise" };
+        let rule = if c.threshold_kind == ThresholdKind::Relative {
             format!("{arrow} > {:.0}%", c.threshold * 100.0)
         } else {
             format!("{arrow} > {}", c.threshold)
@@ -187,7 +188,7 @@ pub fn write_simulation(out: &mut impl Write, report: &tailwatch_sim::SimReport)
     let w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(22);
     let mut has_expected = false;
     for info in &report.metrics {
-        writeln!(out, "\n{} {}  ({})", info.collapse.arrow(), info.id, info.description)?;
+        writeln!(out, "\n{} {}  ({})", info.collapse.arrow(), info.id, info.definition)?;
         write!(out, "  {:>6}", "gen")?;
         for n in &names {
             write!(out, " {n:>w$}")?;

@@ -1,33 +1,151 @@
 //! The catalog of metric ids: family, the direction that means collapse, range and definition.
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// Which way a metric moves when outputs collapse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Which way a metric moves when outputs collapse: the one direction of tailwatch, used by the
+/// catalog, the collapse rules of `compare`, the simulator's metrics and the server's alert
+/// rules. Each of those surfaces has its own words for it on the wire (kept for compatibility;
+/// see [`direction_words`]); in code it is always this type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Collapse {
+pub enum Direction {
     /// Collapse lowers the value (diversity, coverage).
     Lower,
     /// Collapse raises the value (repetition, divergence).
     Higher,
-    /// Descriptive only.
+    /// Descriptive only: neither way is collapse.
     Neither,
 }
 
-impl Collapse {
-    /// An arrow for tables: the direction of collapse.
+impl Direction {
+    /// An arrow for tables: the direction of collapse (`↓`, `↑` or `·`).
     pub fn arrow(self) -> &'static str {
         match self {
-            Collapse::Lower => "↓",
-            Collapse::Higher => "↑",
-            Collapse::Neither => "·",
+            Direction::Lower => "↓",
+            Direction::Higher => "↑",
+            Direction::Neither => "·",
         }
     }
+
+    /// +1 when collapse raises the value, −1 when it lowers it, 0 for neither: a change times
+    /// this sign is positive when it goes the collapse way.
+    pub fn sign(self) -> f64 {
+        match self {
+            Direction::Lower => -1.0,
+            Direction::Higher => 1.0,
+            Direction::Neither => 0.0,
+        }
+    }
+}
+
+/// The words each surface uses for a [`Direction`] on the wire, as serde adapters
+/// (`#[serde(with = "direction_words::change")]`, or `…::change::option` for an `Option`).
+///
+/// * `change`: collapse rules (`compare --rules`, its JSON checks): `decrease` / `increase`;
+/// * `bound`: the server's alert rules and alerts: `below` / `above`;
+/// * `trend`: the simulator's reports: `down` / `up` / `neither`.
+///
+/// [`Direction::Neither`] has no word in `change` and `bound` (a rule needs a way to breach):
+/// reading one fails, and writing one is a bug that writes the catalog word `neither`.
+pub mod direction_words {
+    macro_rules! words {
+        ($name:ident, $what:literal, $lower:literal, $higher:literal, $neither:expr, $expected:expr) => {
+            #[doc = concat!("`", $lower, "` / `", $higher, "`: ", $what, ".")]
+            pub mod $name {
+                use super::super::Direction;
+                use serde::{Deserialize, Deserializer, Serializer};
+
+                const NEITHER: Option<&str> = $neither;
+
+                fn word(direction: Direction) -> &'static str {
+                    match direction {
+                        Direction::Lower => $lower,
+                        Direction::Higher => $higher,
+                        Direction::Neither => NEITHER.unwrap_or("neither"),
+                    }
+                }
+
+                fn parse<E: serde::de::Error>(text: &str) -> Result<Direction, E> {
+                    match text {
+                        $lower => Ok(Direction::Lower),
+                        $higher => Ok(Direction::Higher),
+                        t if Some(t) == NEITHER => Ok(Direction::Neither),
+                        other => Err(E::unknown_variant(other, $expected)),
+                    }
+                }
+
+                /// Serialize a direction.
+                pub fn serialize<S: Serializer>(
+                    direction: &Direction,
+                    serializer: S,
+                ) -> Result<S::Ok, S::Error> {
+                    serializer.serialize_str(word(*direction))
+                }
+
+                /// Deserialize a direction.
+                pub fn deserialize<'de, D: Deserializer<'de>>(
+                    deserializer: D,
+                ) -> Result<Direction, D::Error> {
+                    let text = String::deserialize(deserializer)?;
+                    parse(&text)
+                }
+
+                /// The same words for an `Option<Direction>` (absent or `null` is `None`).
+                pub mod option {
+                    use super::super::super::Direction;
+                    use serde::{Deserialize, Deserializer, Serializer};
+
+                    /// Serialize an optional direction.
+                    pub fn serialize<S: Serializer>(
+                        direction: &Option<Direction>,
+                        serializer: S,
+                    ) -> Result<S::Ok, S::Error> {
+                        match direction {
+                            Some(d) => serializer.serialize_some(super::word(*d)),
+                            None => serializer.serialize_none(),
+                        }
+                    }
+
+                    /// Deserialize an optional direction.
+                    pub fn deserialize<'de, D: Deserializer<'de>>(
+                        deserializer: D,
+                    ) -> Result<Option<Direction>, D::Error> {
+                        Option::<String>::deserialize(deserializer)?.map(|t| super::parse(&t)).transpose()
+                    }
+                }
+            }
+        };
+    }
+
+    words!(
+        change,
+        "the change that breaches a collapse rule",
+        "decrease",
+        "increase",
+        None,
+        &["decrease", "increase"]
+    );
+    words!(
+        bound,
+        "the side of the threshold that breaches a server rule",
+        "below",
+        "above",
+        None,
+        &["below", "above"]
+    );
+    words!(
+        trend,
+        "how a simulated metric moves as the model collapses",
+        "down",
+        "up",
+        Some("neither"),
+        &["down", "up", "neither"]
+    );
 }
 
 /// Metric families, in display order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Family {
+pub enum MetricFamily {
     /// Vocabulary and n-gram diversity.
     Diversity,
     /// Repetition and self-similarity.
@@ -38,17 +156,20 @@ pub enum Family {
     Recommendation,
     /// Size descriptors.
     Size,
+    /// What the simulator measures of each generation's model.
+    Simulation,
 }
 
-impl Family {
+impl MetricFamily {
     /// Human title.
     pub fn title(self) -> &'static str {
         match self {
-            Family::Diversity => "Diversity",
-            Family::Repetition => "Repetition",
-            Family::Reference => "Against the reference",
-            Family::Recommendation => "Recommendation lists",
-            Family::Size => "Size",
+            MetricFamily::Diversity => "Diversity",
+            MetricFamily::Repetition => "Repetition",
+            MetricFamily::Reference => "Against the reference",
+            MetricFamily::Recommendation => "Recommendation lists",
+            MetricFamily::Size => "Size",
+            MetricFamily::Simulation => "Simulated model",
         }
     }
 }
@@ -59,9 +180,9 @@ pub struct MetricInfo {
     /// Stable snake_case id, identical in CLI, JSON and HTTP.
     pub id: &'static str,
     /// Family.
-    pub family: Family,
-    /// Direction meaning collapse.
-    pub collapse: Collapse,
+    pub family: MetricFamily,
+    /// The direction collapse moves it.
+    pub collapse: Direction,
     /// Range of values.
     pub range: &'static str,
     /// One-line definition.
@@ -72,8 +193,8 @@ macro_rules! m {
     ($id:expr, $fam:ident, $dir:ident, $range:expr, $def:expr) => {
         MetricInfo {
             id: $id,
-            family: Family::$fam,
-            collapse: Collapse::$dir,
+            family: MetricFamily::$fam,
+            collapse: Direction::$dir,
             range: $range,
             definition: $def,
         }

@@ -4,18 +4,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Collapse, metric_info};
+use crate::catalog::{Direction, direction_words, metric_info};
 use crate::{Error, Result};
-
-/// Which change of a metric counts as collapse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// A fall is collapse.
-    Decrease,
-    /// A rise is collapse.
-    Increase,
-}
 
 /// One rule: `metric` breaches when it moves in `direction` by more than the threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,7 +13,8 @@ pub enum Direction {
 pub struct Rule {
     /// Metric id.
     pub metric: String,
-    /// Collapse direction; defaults to the metric's catalog direction.
+    /// Collapse direction (`decrease` or `increase`); defaults to the metric's catalog direction.
+    #[serde(default, with = "direction_words::change::option")]
     pub direction: Option<Direction>,
     /// Relative threshold: |change| / |baseline| (0.1 = 10 %).
     pub relative: Option<f64>,
@@ -101,7 +92,7 @@ pub fn parse_rules(text: &str, path: &Path) -> Result<Vec<Rule>> {
             }
         }
         if rule.direction.is_none()
-            && metric_info(&rule.metric).is_some_and(|m| m.collapse == Collapse::Neither)
+            && metric_info(&rule.metric).is_some_and(|m| m.collapse == Direction::Neither)
         {
             return Err(err(format!("rule for `{}` needs a `direction`", rule.metric)));
         }
@@ -129,9 +120,10 @@ pub struct Check {
     pub relative_change: Option<f64>,
     /// The threshold that was applied.
     pub threshold: f64,
-    /// `relative` or `absolute`.
-    pub threshold_kind: &'static str,
-    /// The collapse direction.
+    /// Whether the threshold is relative to the baseline or absolute.
+    pub threshold_kind: ThresholdKind,
+    /// The collapse direction (`decrease` or `increase`).
+    #[serde(with = "direction_words::change")]
     pub direction: Direction,
     /// Whether the candidate moved past the threshold in the collapse direction.
     pub breached: bool,
@@ -141,11 +133,47 @@ pub struct Check {
     pub reason: Option<String>,
 }
 
+/// How a rule's threshold applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThresholdKind {
+    /// |change| / |baseline| (0.1 = 10 %).
+    Relative,
+    /// |change| in the metric's units.
+    Absolute,
+}
+
+/// What a comparison concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// No rule breached.
+    Ok,
+    /// At least one rule breached: the candidate collapsed.
+    Collapse,
+}
+
+impl Verdict {
+    /// The verdict's word, as in JSON: `ok` or `collapse`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Collapse => "collapse",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The whole comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
     /// `ok` or `collapse`.
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     /// One entry per rule.
     pub checks: Vec<Check>,
 }
@@ -160,26 +188,26 @@ pub fn compare(
     for rule in rules {
         let direction =
             rule.direction.unwrap_or_else(|| match metric_info(&rule.metric).map(|m| m.collapse) {
-                Some(Collapse::Lower) => Direction::Decrease,
-                _ => Direction::Increase,
+                Some(Direction::Lower) => Direction::Lower,
+                _ => Direction::Higher,
             });
         let b = baseline.get(&rule.metric).copied().flatten();
         let c = candidate.get(&rule.metric).copied().flatten();
         let (threshold, threshold_kind) = match (rule.relative, rule.absolute) {
-            (Some(r), _) => (r, "relative"),
-            (None, Some(a)) => (a, "absolute"),
+            (Some(r), _) => (r, ThresholdKind::Relative),
+            (None, Some(a)) => (a, ThresholdKind::Absolute),
             (None, None) => unreachable!("validated"),
         };
         let (change, relative_change, worse, breached) = match (b, c) {
             (Some(b), Some(c)) => {
                 let change = c - b;
-                let signed = if direction == Direction::Decrease { -change } else { change };
+                let signed = if direction == Direction::Lower { -change } else { change };
                 let relative = (b != 0.0).then(|| change / b.abs());
                 // Relative to a zero baseline any move in the collapse direction breaches.
                 let breached = match (threshold_kind, relative) {
-                    ("relative", Some(_)) => signed / b.abs() > threshold,
-                    ("relative", None) => signed > 0.0,
-                    _ => signed > threshold,
+                    (ThresholdKind::Relative, Some(_)) => signed / b.abs() > threshold,
+                    (ThresholdKind::Relative, None) => signed > 0.0,
+                    (ThresholdKind::Absolute, _) => signed > threshold,
                 };
                 (Some(change), relative, signed > 0.0, breached)
             }
@@ -204,7 +232,7 @@ pub fn compare(
             reason,
         });
     }
-    let verdict = if checks.iter().any(|c| c.breached) { "collapse" } else { "ok" };
+    let verdict = if checks.iter().any(|c| c.breached) { Verdict::Collapse } else { Verdict::Ok };
     Comparison { verdict, checks }
 }
 
@@ -227,7 +255,7 @@ mod tests {
         assert!(!get("js_to_reference").breached && get("js_to_reference").worse);
         assert!(!get("self_bleu_4").breached && !get("self_bleu_4").worse);
         assert!(get("tail_coverage").reason.as_deref().unwrap().starts_with("skipped"));
-        assert_eq!(cmp.verdict, "collapse");
+        assert_eq!(cmp.verdict, Verdict::Collapse);
     }
 
     #[test]

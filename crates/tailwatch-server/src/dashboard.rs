@@ -440,7 +440,7 @@ fn alert_row(a: &Alert, signed: bool) -> String {
         esc(&a.metric),
         esc(&a.version),
         fmt(Some(a.value)),
-        if matches!(a.direction, crate::types::RuleDirection::Above) { "&gt;" } else { "&lt;" },
+        if a.direction == tailwatch_metrics::catalog::Direction::Lower { "&lt;" } else { "&gt;" },
         fmt(Some(a.threshold)),
         match a.state {
             AlertState::Open => "alerting",

@@ -1,8 +1,8 @@
 //! Alert rules as pure functions: thresholds (fixed, relative, adaptive) and hysteresis.
-use tailwatch_metrics::catalog::{Collapse, metric_info};
+use tailwatch_metrics::catalog::{Direction, metric_info};
 
 use crate::error::ApiError;
-use crate::types::{Rule, RuleDirection, RuleSpec, ThresholdKind};
+use crate::types::{Rule, RuleKind, RuleSpec};
 
 /// Defaults of a rule's optional settings (applied when a rule is created and when one is read).
 pub const DEFAULT_K: f64 = 3.0;
@@ -20,8 +20,8 @@ pub fn validate(spec: &RuleSpec) -> Result<RuleSpec, ApiError> {
         ))
     })?;
     let direction = spec.direction.unwrap_or(match info.collapse {
-        Collapse::Lower => RuleDirection::Below,
-        _ => RuleDirection::Above,
+        Direction::Lower => Direction::Lower,
+        Direction::Higher | Direction::Neither => Direction::Higher,
     });
     let finite = |name: &str, v: Option<f64>| -> Result<(), ApiError> {
         match v {
@@ -34,10 +34,10 @@ pub fn validate(spec: &RuleSpec) -> Result<RuleSpec, ApiError> {
     finite("threshold", spec.threshold)?;
     finite("k", spec.k)?;
     match spec.kind {
-        ThresholdKind::Fixed if spec.threshold.is_none() => {
+        RuleKind::Fixed if spec.threshold.is_none() => {
             return Err(ApiError::bad_request("field `threshold` is required for a fixed rule"));
         }
-        ThresholdKind::Relative => match spec.threshold {
+        RuleKind::Relative => match spec.threshold {
             None => {
                 return Err(ApiError::bad_request(
                     "field `threshold` is required for a relative rule (0.1 = 10 %)",
@@ -48,12 +48,12 @@ pub fn validate(spec: &RuleSpec) -> Result<RuleSpec, ApiError> {
             }
             _ => {}
         },
-        ThresholdKind::Adaptive => {
+        RuleKind::Adaptive => {
             if spec.k.is_some_and(|k| k <= 0.0) {
                 return Err(ApiError::bad_request("field `k` must be > 0"));
             }
         }
-        ThresholdKind::Fixed => {}
+        RuleKind::Fixed => {}
     }
     for (name, value) in [("open_after", spec.open_after), ("resolve_after", spec.resolve_after)] {
         if value == Some(0) {
@@ -101,19 +101,16 @@ pub struct BaselineValues {
 
 /// The threshold a rule applies now, or why it cannot be evaluated.
 pub fn threshold(rule: &Rule, baseline: Option<&BaselineValues>) -> Result<f64, String> {
-    let sign = match rule.direction {
-        RuleDirection::Above => 1.0,
-        RuleDirection::Below => -1.0,
-    };
+    let sign = if rule.direction == Direction::Lower { -1.0 } else { 1.0 };
     match rule.kind {
-        ThresholdKind::Fixed => rule.threshold.ok_or_else(|| "fixed rule without threshold".to_string()),
-        ThresholdKind::Relative => {
+        RuleKind::Fixed => rule.threshold.ok_or_else(|| "fixed rule without threshold".to_string()),
+        RuleKind::Relative => {
             let b = baseline.and_then(|b| b.value).ok_or_else(|| {
                 format!("no baseline value of `{}` (set a baseline for the model)", rule.metric)
             })?;
             Ok(b + sign * rule.threshold.unwrap_or(0.0) * b.abs())
         }
-        ThresholdKind::Adaptive => {
+        RuleKind::Adaptive => {
             let chunks = baseline.map(|b| b.chunks.as_slice()).unwrap_or(&[]);
             let (mean, sd) = mean_sd(chunks).ok_or_else(|| {
                 format!(
@@ -139,11 +136,8 @@ pub fn mean_sd(values: &[f64]) -> Option<(f64, f64)> {
 }
 
 /// Whether `value` is past `threshold` in the rule's direction.
-pub fn breaches(direction: RuleDirection, value: f64, threshold: f64) -> bool {
-    match direction {
-        RuleDirection::Above => value > threshold,
-        RuleDirection::Below => value < threshold,
-    }
+pub fn breaches(direction: Direction, value: f64, threshold: f64) -> bool {
+    if direction == Direction::Lower { value < threshold } else { value > threshold }
 }
 
 /// Hysteresis counters of one (rule, model, cohort scope).
@@ -183,7 +177,7 @@ pub fn step(state: Hysteresis, breached: bool, alert_active: bool, rule: &Rule) 
 mod tests {
     use super::*;
 
-    fn rule(kind: ThresholdKind, direction: RuleDirection, threshold: Option<f64>) -> Rule {
+    fn rule(kind: RuleKind, direction: Direction, threshold: Option<f64>) -> Rule {
         Rule {
             id: 1,
             name: None,
@@ -205,12 +199,12 @@ mod tests {
     #[test]
     fn thresholds_of_each_kind() {
         let base = BaselineValues { value: Some(0.8), chunks: vec![0.7, 0.8, 0.9] };
-        let fixed = rule(ThresholdKind::Fixed, RuleDirection::Below, Some(0.5));
+        let fixed = rule(RuleKind::Fixed, Direction::Lower, Some(0.5));
         assert_eq!(threshold(&fixed, None), Ok(0.5));
-        let relative = rule(ThresholdKind::Relative, RuleDirection::Below, Some(0.1));
+        let relative = rule(RuleKind::Relative, Direction::Lower, Some(0.1));
         assert!((threshold(&relative, Some(&base)).unwrap() - 0.72).abs() < 1e-12);
         assert!(threshold(&relative, None).is_err());
-        let adaptive = rule(ThresholdKind::Adaptive, RuleDirection::Above, None);
+        let adaptive = rule(RuleKind::Adaptive, Direction::Higher, None);
         // mean 0.8, sd 0.1 → 0.8 + 3 · 0.1
         assert!((threshold(&adaptive, Some(&base)).unwrap() - 1.1).abs() < 1e-12);
         let one_chunk = BaselineValues { value: Some(0.8), chunks: vec![0.8] };
@@ -219,7 +213,7 @@ mod tests {
 
     #[test]
     fn hysteresis_opens_after_n_breaches_and_resolves_after_m_clears() {
-        let r = rule(ThresholdKind::Fixed, RuleDirection::Below, Some(0.5));
+        let r = rule(RuleKind::Fixed, Direction::Lower, Some(0.5));
         let mut state = Hysteresis::default();
         let mut active = false;
         let mut log = Vec::new();
@@ -246,7 +240,7 @@ mod tests {
         assert!(validate(&spec).unwrap_err().message.contains("field `threshold`"));
         let spec: RuleSpec = serde_json::from_str(r#"{"metric": "distinct_2", "kind": "adaptive"}"#).unwrap();
         let filled = validate(&spec).unwrap();
-        assert_eq!(filled.direction, Some(RuleDirection::Below));
+        assert_eq!(filled.direction, Some(Direction::Lower));
         assert_eq!(filled.k, Some(3.0));
     }
 }

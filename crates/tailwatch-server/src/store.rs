@@ -5,13 +5,15 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tailwatch_metrics::Profile;
+use tailwatch_metrics::catalog::Direction;
 
 use crate::error::{ApiError, StoreError, StoreResult};
 use crate::profiles;
 use crate::rules::{self, BaselineValues, Hysteresis, Transition};
+
 use crate::types::{
     ALL_COHORTS, Alert, AlertState, Baseline, Delivery, Metrics, ModelSummary, PushKey, PushOutcome, Rule,
-    RuleDirection, RuleSpec, SeriesPoint, VersionSummary, Webhook, now,
+    RuleSpec, SeriesPoint, VersionSummary, Webhook, now,
 };
 
 /// `PRAGMA application_id` of a server database: "TWSV".
@@ -385,7 +387,7 @@ fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
         version: r.get(4)?,
         last_version: r.get(5)?,
         metric: r.get(6)?,
-        direction: if direction == "above" { RuleDirection::Above } else { RuleDirection::Below },
+        direction: if direction == "above" { Direction::Higher } else { Direction::Lower },
         state: AlertState::parse(&state).unwrap_or(AlertState::Open),
         value: r.get(9)?,
         threshold: r.get(10)?,
@@ -405,7 +407,7 @@ fn rule_from(id: i64, spec: &str, created_at: String) -> StoreResult<Rule> {
         model: spec.model,
         cohort: spec.cohort,
         metric: spec.metric,
-        direction: spec.direction.unwrap_or(RuleDirection::Above),
+        direction: spec.direction.unwrap_or(Direction::Higher),
         kind: spec.kind,
         threshold: spec.threshold,
         k: spec.k.unwrap_or(rules::DEFAULT_K),
@@ -754,7 +756,7 @@ impl SqliteStore {
         if rules.is_empty() {
             return Ok(());
         }
-        let adaptive = rules.iter().any(|r| r.kind == crate::types::ThresholdKind::Adaptive);
+        let adaptive = rules.iter().any(|r| r.kind == crate::types::RuleKind::Adaptive);
         let baseline = self.resolved_baseline(tx, &key.model, adaptive)?;
         let base_profile = baseline.as_ref().map(|b| &b.0);
         let mut metrics_of: std::collections::HashMap<i64, Metrics> = std::collections::HashMap::new();
@@ -799,7 +801,7 @@ impl SqliteStore {
             )?;
             match (transition, active) {
                 (Transition::Open, _) => {
-                    let direction = if rule.direction == RuleDirection::Above { "above" } else { "below" };
+                    let direction = if rule.direction == Direction::Lower { "below" } else { "above" };
                     tx.execute(
                         "INSERT INTO alerts (rule_id, model, cohort, version, last_version, metric, direction, state, value, threshold, last_value, opened_at)
                          VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, 'open', ?7, ?8, ?7, ?9)",

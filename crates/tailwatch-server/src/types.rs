@@ -2,6 +2,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use tailwatch_metrics::catalog::{Direction, direction_words};
 
 /// Metric id → value (`null` when undefined), as in `tailwatch score --json`.
 pub type Metrics = BTreeMap<String, Option<f64>>;
@@ -47,23 +48,13 @@ pub struct PushOutcome {
 /// How a rule's threshold is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ThresholdKind {
+pub enum RuleKind {
     /// `threshold` in the metric's units.
     Fixed,
     /// The baseline's value moved by `threshold` × |baseline| in the rule's direction.
     Relative,
     /// mean ± `k`·σ of the metric over the baseline's chunks (its pushes; NannyML-style).
     Adaptive,
-}
-
-/// Which move of the metric breaches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RuleDirection {
-    /// Breach when the value rises past the threshold.
-    Above,
-    /// Breach when the value falls past the threshold.
-    Below,
 }
 
 /// An alert rule as sent by a client (POST / PUT).
@@ -82,10 +73,10 @@ pub struct RuleSpec {
     /// Metric id (see `tailwatch metrics`).
     pub metric: String,
     /// `above` or `below`; defaults to the metric's collapse direction.
-    #[serde(default)]
-    pub direction: Option<RuleDirection>,
+    #[serde(default, with = "direction_words::bound::option")]
+    pub direction: Option<Direction>,
     /// `fixed`, `relative` or `adaptive`.
-    pub kind: ThresholdKind,
+    pub kind: RuleKind,
     /// Fixed: the limit; relative: the share of |baseline| (0.1 = 10 %). Unused for adaptive.
     #[serde(default)]
     pub threshold: Option<f64>,
@@ -119,10 +110,11 @@ pub struct Rule {
     pub cohort: Option<String>,
     /// Metric id.
     pub metric: String,
-    /// Breach direction.
-    pub direction: RuleDirection,
+    /// Breach direction: `above` (collapse raises the metric) or `below`.
+    #[serde(with = "direction_words::bound")]
+    pub direction: Direction,
     /// Threshold kind.
-    pub kind: ThresholdKind,
+    pub kind: RuleKind,
     /// Fixed limit or relative share.
     pub threshold: Option<f64>,
     /// Adaptive: σ multiple.
@@ -196,8 +188,9 @@ pub struct Alert {
     pub threshold: f64,
     /// The latest evaluated value.
     pub last_value: f64,
-    /// Breach direction.
-    pub direction: RuleDirection,
+    /// Breach direction: `above` (collapse raises the metric) or `below`.
+    #[serde(with = "direction_words::bound")]
+    pub direction: Direction,
     /// When it opened (RFC 3339).
     pub opened_at: String,
     /// When it was acknowledged.

@@ -61,7 +61,7 @@ proptest! {
         match validate(&spec) {
             Ok(filled) => {
                 prop_assert!(filled.direction.is_some() && filled.open_after.unwrap_or(0) >= 1);
-                prop_assert!(filled.kind != tailwatch_server::types::ThresholdKind::Adaptive || filled.k.unwrap() > 0.0);
+                prop_assert!(filled.kind != tailwatch_server::types::RuleKind::Adaptive || filled.k.unwrap() > 0.0);
             }
             Err(e) => prop_assert_eq!(e.status.as_u16(), 400),
         }

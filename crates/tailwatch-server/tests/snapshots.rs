@@ -9,7 +9,17 @@ use common::*;
 /// One request and its answer, as text: method, path, status and the body (pretty JSON).
 fn exchange(method: &str, path: &str, reply: &Reply) -> String {
     let body = match serde_json::from_str::<serde_json::Value>(&reply.body) {
-        Ok(value) => serde_json::to_string_pretty(&value).expect("serializable"),
+        Ok(value) => {
+            let mut ids = Vec::new();
+            metric_ids(&value, &mut ids);
+            for id in &ids {
+                assert!(
+                    tailwatch_metrics::catalog::metric_info(id).is_some(),
+                    "{method} {path}: metric `{id}` is not in the catalog"
+                );
+            }
+            serde_json::to_string_pretty(&value).expect("serializable")
+        }
         Err(_) => format!("({} bytes, not JSON)", reply.body.len()),
     };
     format!("{method} {path}\n{}\n{body}\n", reply.status)
@@ -27,6 +37,24 @@ fn settings() -> insta::Settings {
         settings.add_filter(pattern, replacement);
     }
     settings
+}
+
+/// Every metric id in a response: the keys of `metrics` objects and the values of `metric` fields.
+fn metric_ids(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("metrics", serde_json::Value::Object(m)) => out.extend(m.keys().cloned()),
+                    ("metric", serde_json::Value::String(id)) => out.push(id.clone()),
+                    _ => {}
+                }
+                metric_ids(inner, out);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| metric_ids(v, out)),
+        _ => {}
+    }
 }
 
 fn docs_jsonl(docs: &[String]) -> String {

@@ -22,7 +22,7 @@ pub use error::{Error, Result};
 pub use rng::{SimRng, replicate_rng};
 pub use spec::{Estimator, ModelSpec, SimSpec};
 pub use strategy::Strategy;
-pub use summary::{Collapse, MetricInfo, SimReport, Trajectories};
+pub use summary::{MetricInfo, SimReport, Trajectories};
 use tailwatch_core::Reporter;
 
 use crate::family::{Family, run_replicates};
@@ -101,6 +101,12 @@ fn run_family<F: Family>(
         })
         .collect();
     (metrics, results)
+}
+
+/// The metrics a model reports per generation, in display order: the simulator's part of the
+/// metric catalog (family `simulation`).
+pub fn model_metrics(model: &ModelSpec) -> &'static [MetricInfo] {
+    with_family!(model, f => family::Family::metrics(&f), ngram(_n) => models::ngram::METRICS)
 }
 
 /// The raw replicate trajectories of one parametric model under one strategy (tests and

@@ -6,38 +6,41 @@ use serde::Serialize;
 use crate::Strategy;
 use crate::spec::ModelSpec;
 
-/// Which way a metric moves when the model collapses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Collapse {
-    /// Higher means collapse.
-    Up,
-    /// Lower means collapse.
-    Down,
-    /// Neither (for example a parameter that only drifts).
-    Neither,
-}
+pub use tailwatch_metrics::catalog::MetricInfo;
 
-impl Collapse {
-    /// The arrow used in tables: ↑, ↓ or ·.
-    pub fn arrow(self) -> &'static str {
-        match self {
-            Collapse::Up => "↑",
-            Collapse::Down => "↓",
-            Collapse::Neither => "·",
+/// A simulator metric of the catalog: `sim_metric!(id, direction, range, definition)`, in
+/// [`MetricFamily::Simulation`](tailwatch_metrics::catalog::MetricFamily::Simulation).
+macro_rules! sim_metric {
+    ($id:expr, $direction:ident, $range:expr, $definition:expr) => {
+        $crate::summary::MetricInfo {
+            id: $id,
+            family: tailwatch_metrics::catalog::MetricFamily::Simulation,
+            collapse: tailwatch_metrics::catalog::Direction::$direction,
+            range: $range,
+            definition: $definition,
         }
-    }
+    };
 }
+pub(crate) use sim_metric;
 
-/// What a model reports per generation.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct MetricInfo {
-    /// Metric id (snake_case).
-    pub id: &'static str,
-    /// Definition in one line.
-    pub description: &'static str,
-    /// The collapse direction.
-    pub collapse: Collapse,
+/// A report lists its metrics as `{id, description, collapse}` with the words `up`, `down`,
+/// `neither` (the report's format since its first version).
+fn serialize_report_metrics<S: serde::Serializer>(
+    metrics: &[MetricInfo],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct ReportMetric {
+        id: &'static str,
+        description: &'static str,
+        #[serde(with = "tailwatch_metrics::catalog::direction_words::trend")]
+        collapse: tailwatch_metrics::catalog::Direction,
+    }
+    serializer.collect_seq(metrics.iter().map(|m| ReportMetric {
+        id: m.id,
+        description: m.definition,
+        collapse: m.collapse,
+    }))
 }
 
 /// Which statistic of the replicates a closed form predicts.
@@ -110,6 +113,7 @@ pub struct SimReport {
     /// Base seed; replicate r uses its own stream derived from (seed, r).
     pub seed: u64,
     /// The metrics, in display order.
+    #[serde(serialize_with = "serialize_report_metrics")]
     pub metrics: Vec<MetricInfo>,
     /// One entry per strategy, in the order given.
     pub strategies: Vec<StrategyResult>,
@@ -221,7 +225,7 @@ mod tests {
             n_generations: 1,
             values: vec![vec![1.0], vec![3.0], vec![f64::NAN], vec![f64::NEG_INFINITY]],
         };
-        let info = [MetricInfo { id: "x", description: "", collapse: Collapse::Up }];
+        let info = [sim_metric!("x", Higher, "[0,1]", "")];
         let s = &t.summarize(&info)["x"];
         assert_eq!(s.mean[0], Some(2.0));
         assert_eq!(s.se[0], Some(1.0));

@@ -3,7 +3,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use tailwatch_metrics::compare::{DEFAULT_RULES, compare, default_rules, parse_rules};
+use tailwatch_metrics::compare::{DEFAULT_RULES, Verdict, compare, default_rules, parse_rules};
 use tailwatch_metrics::report::ScoreReport;
 
 use super::score::Scorer;
@@ -86,5 +86,5 @@ pub fn run(args: &CompareArgs, global: &GlobalArgs) -> Result<Outcome> {
             writeln!(out, "note: {note}")?;
         }
     }
-    Ok(if comparison.verdict == "collapse" { Outcome::CheckFailed } else { Outcome::Ok })
+    Ok(if comparison.verdict == Verdict::Collapse { Outcome::CheckFailed } else { Outcome::Ok })
 }

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod browser;
+mod catalog;
 mod compare;
 mod dedup;
 mod detect;

@@ -9,7 +9,7 @@ use crate::closed_form::survival_factors;
 use crate::family::Family;
 use crate::rng::SimRng;
 use crate::spec::{CategoricalSpec, ZipfSpec};
-use crate::summary::{Collapse, Expectation, MetricInfo, Statistic};
+use crate::summary::{Expectation, MetricInfo, Statistic, sim_metric};
 
 /// Symbol counts, sorted by symbol, zero counts omitted.
 #[derive(Debug, Clone, Default)]
@@ -57,30 +57,17 @@ pub(crate) struct Discrete {
 }
 
 const METRICS: &[MetricInfo] = &[
-    MetricInfo {
-        id: "surviving",
-        description: "symbols with positive fitted probability",
-        collapse: Collapse::Down,
-    },
-    MetricInfo {
-        id: "lost_mass",
-        description: "true probability mass of the symbols the model lost (the tail it forgot)",
-        collapse: Collapse::Up,
-    },
-    MetricInfo {
-        id: "gini_simpson", description: "1 − Σ p̂² (heterozygosity)", collapse: Collapse::Down
-    },
-    MetricInfo { id: "entropy", description: "Shannon entropy of p̂ in bits", collapse: Collapse::Down },
-    MetricInfo {
-        id: "fixed",
-        description: "1 when a single symbol is left (its mean is Pr(fixation))",
-        collapse: Collapse::Up,
-    },
-    MetricInfo {
-        id: "tv_to_truth",
-        description: "total variation distance ½Σ|p̂ − p0|",
-        collapse: Collapse::Up,
-    },
+    sim_metric!("surviving", Lower, "[1,K]", "symbols with positive fitted probability"),
+    sim_metric!(
+        "lost_mass",
+        Higher,
+        "[0,1]",
+        "true probability mass of the symbols the model lost (the tail it forgot)"
+    ),
+    sim_metric!("gini_simpson", Lower, "[0,1)", "1 − Σ p̂² (heterozygosity)"),
+    sim_metric!("entropy", Lower, "[0,log2 K]", "Shannon entropy of p̂ in bits"),
+    sim_metric!("fixed", Higher, "{0,1}", "1 when a single symbol is left (its mean is Pr(fixation))"),
+    sim_metric!("tv_to_truth", Higher, "[0,1]", "total variation distance ½Σ|p̂ − p0|"),
 ];
 
 impl Discrete {

@@ -9,7 +9,7 @@ use crate::closed_form::{c4, expected_log_chi2, h2};
 use crate::family::{Family, fresh_real};
 use crate::rng::SimRng;
 use crate::spec::{Estimator, GaussianSpec, MeanSpec};
-use crate::summary::{Collapse, Expectation, MetricInfo, Statistic};
+use crate::summary::{Expectation, MetricInfo, Statistic, sim_metric};
 
 /// Running moments (Welford/Chan), plus the raw values when a strategy needs to subsample.
 #[derive(Debug, Clone, Default)]
@@ -169,19 +169,21 @@ pub(crate) struct Gaussian {
 }
 
 const GAUSSIAN_METRICS: &[MetricInfo] = &[
-    MetricInfo { id: "variance", description: "fitted variance σ²_k", collapse: Collapse::Down },
-    MetricInfo { id: "std", description: "fitted standard deviation σ_k", collapse: Collapse::Down },
-    MetricInfo {
-        id: "log_variance_ratio",
-        description: "ln(σ²_k / σ²_0): heavy-tail-free view of the shrinkage",
-        collapse: Collapse::Down,
-    },
-    MetricInfo { id: "mean_drift_sq", description: "(μ_k − μ_0)²", collapse: Collapse::Up },
-    MetricInfo {
-        id: "w2_sq",
-        description: "squared 2-Wasserstein distance to generation 0: (μ_k − μ_0)² + (σ_k − σ_0)²",
-        collapse: Collapse::Up,
-    },
+    sim_metric!("variance", Lower, "[0,inf)", "fitted variance σ²_k"),
+    sim_metric!("std", Lower, "[0,inf)", "fitted standard deviation σ_k"),
+    sim_metric!(
+        "log_variance_ratio",
+        Lower,
+        "(-inf,inf)",
+        "ln(σ²_k / σ²_0): heavy-tail-free view of the shrinkage"
+    ),
+    sim_metric!("mean_drift_sq", Higher, "[0,inf)", "(μ_k − μ_0)²"),
+    sim_metric!(
+        "w2_sq",
+        Higher,
+        "[0,inf)",
+        "squared 2-Wasserstein distance to generation 0: (μ_k − μ_0)² + (σ_k − σ_0)²"
+    ),
 ];
 
 impl NormalModel for Gaussian {
@@ -317,10 +319,8 @@ pub(crate) struct MeanEstimation {
 }
 
 const MEAN_METRICS: &[MetricInfo] = &[
-    MetricInfo {
-        id: "sq_error", description: "(μ_k − μ_0)²; its mean is Var(μ_k)", collapse: Collapse::Up
-    },
-    MetricInfo { id: "mean", description: "fitted mean μ_k", collapse: Collapse::Neither },
+    sim_metric!("sq_error", Higher, "[0,inf)", "(μ_k − μ_0)²; its mean is Var(μ_k)"),
+    sim_metric!("mean", Neither, "(-inf,inf)", "fitted mean μ_k"),
 ];
 
 impl NormalModel for MeanEstimation {

@@ -15,7 +15,7 @@ use crate::family::Family;
 use crate::models::mvgaussian::cholesky;
 use crate::rng::SimRng;
 use crate::spec::GmmSpec;
-use crate::summary::{Collapse, MetricInfo};
+use crate::summary::{MetricInfo, sim_metric};
 
 const REG_COVAR: f64 = 1e-6;
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
@@ -53,21 +53,19 @@ pub(crate) struct Gmm {
 }
 
 const METRICS: &[MetricInfo] = &[
-    MetricInfo {
-        id: "component_std",
-        description: "mean over components of sqrt(tr Σ_j / d): the spread of each mode",
-        collapse: Collapse::Down,
-    },
-    MetricInfo {
-        id: "pooled_std",
-        description: "sqrt(tr Cov(mixture) / d): the overall spread",
-        collapse: Collapse::Down,
-    },
-    MetricInfo {
-        id: "l2_to_truth",
-        description: "L2 distance ‖f_k − N(0, I)‖₂ between densities (closed form)",
-        collapse: Collapse::Up,
-    },
+    sim_metric!(
+        "component_std",
+        Lower,
+        "[0,inf)",
+        "mean over components of sqrt(tr Σ_j / d): the spread of each mode"
+    ),
+    sim_metric!("pooled_std", Lower, "[0,inf)", "sqrt(tr Cov(mixture) / d): the overall spread"),
+    sim_metric!(
+        "l2_to_truth",
+        Higher,
+        "[0,inf)",
+        "L2 distance ‖f_k − N(0, I)‖₂ between densities (closed form)"
+    ),
 ];
 
 /// Solve L y = v in place (L lower triangular) and return ‖y‖².

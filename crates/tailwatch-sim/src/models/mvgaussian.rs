@@ -9,7 +9,7 @@ use crate::closed_form::expected_log_chi2;
 use crate::family::Family;
 use crate::rng::SimRng;
 use crate::spec::{Estimator, MvGaussianSpec};
-use crate::summary::{Collapse, Expectation, MetricInfo, Statistic};
+use crate::summary::{Expectation, MetricInfo, Statistic, sim_metric};
 
 /// Running mean and scatter matrix (Chan's parallel update), plus raw points when needed.
 #[derive(Debug, Clone)]
@@ -101,18 +101,20 @@ pub(crate) struct MvGaussian {
 }
 
 const METRICS: &[MetricInfo] = &[
-    MetricInfo {
-        id: "log_det_ratio",
-        description: "ln det Σ_k − ln det Σ_0 (volume of the fitted spread)",
-        collapse: Collapse::Down,
-    },
-    MetricInfo { id: "trace_ratio", description: "tr Σ_k / tr Σ_0", collapse: Collapse::Down },
-    MetricInfo { id: "mean_drift_sq", description: "‖μ_k − μ_0‖²", collapse: Collapse::Up },
-    MetricInfo {
-        id: "w2_sq",
-        description: "squared 2-Wasserstein distance to N(0, I): ‖Δμ‖² + Σ (√λ_i − 1)²",
-        collapse: Collapse::Up,
-    },
+    sim_metric!(
+        "log_det_ratio",
+        Lower,
+        "(-inf,inf)",
+        "ln det Σ_k − ln det Σ_0 (volume of the fitted spread)"
+    ),
+    sim_metric!("trace_ratio", Lower, "[0,inf)", "tr Σ_k / tr Σ_0"),
+    sim_metric!("mean_drift_sq", Higher, "[0,inf)", "‖μ_k − μ_0‖²"),
+    sim_metric!(
+        "w2_sq",
+        Higher,
+        "[0,inf)",
+        "squared 2-Wasserstein distance to N(0, I): ‖Δμ‖² + Σ (√λ_i − 1)²"
+    ),
 ];
 
 impl MvGaussian {

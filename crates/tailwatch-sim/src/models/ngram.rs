@@ -33,56 +33,30 @@ use tailwatch_metrics::{Profile, ProfileConfig, Reference, ReferenceOptions, lex
 use crate::family::fresh_real;
 use crate::rng::{SimRng, replicate_rng};
 use crate::spec::{NgramSpec, SimSpec};
-use crate::summary::{Collapse, MetricInfo, StrategyResult, Trajectories};
+use crate::summary::{MetricInfo, StrategyResult, Trajectories, sim_metric};
 use crate::{Error, Result, Strategy};
 use tailwatch_lm::{EOS, KneserNey, UNK, Vocabulary};
 
-const METRICS: &[MetricInfo] = &[
-    MetricInfo {
-        id: "perplexity",
-        description: "perplexity of the generation-k model on held-out human text",
-        collapse: Collapse::Up,
-    },
-    MetricInfo {
-        id: "distinct_1",
-        description: "unique words / words of the generated text",
-        collapse: Collapse::Down,
-    },
-    MetricInfo {
-        id: "distinct_2",
-        description: "unique bigrams / bigrams of the generated text",
-        collapse: Collapse::Down,
-    },
-    MetricInfo {
-        id: "entropy_1",
-        description: "unigram entropy of the generated text (bits)",
-        collapse: Collapse::Down,
-    },
-    MetricInfo {
-        id: "self_bleu_4",
-        description: "self-BLEU-4 of a 1000-document sample",
-        collapse: Collapse::Up,
-    },
-    MetricInfo {
-        id: "tail_coverage",
-        description: "share of the human corpus's tail types that still occur",
-        collapse: Collapse::Down,
-    },
-    MetricInfo {
-        id: "vocab_coverage",
-        description: "share of the human corpus's types that still occur",
-        collapse: Collapse::Down,
-    },
-    MetricInfo {
-        id: "js_to_reference",
-        description: "Jensen-Shannon divergence (bits) of the word distribution from the human corpus",
-        collapse: Collapse::Up,
-    },
-    MetricInfo {
-        id: "mean_doc_tokens",
-        description: "mean length of the generated documents (words)",
-        collapse: Collapse::Neither,
-    },
+pub(crate) const METRICS: &[MetricInfo] = &[
+    sim_metric!(
+        "perplexity",
+        Higher,
+        "[1,inf)",
+        "perplexity of the generation-k model on held-out human text"
+    ),
+    sim_metric!("distinct_1", Lower, "[0,1]", "unique words / words of the generated text"),
+    sim_metric!("distinct_2", Lower, "[0,1]", "unique bigrams / bigrams of the generated text"),
+    sim_metric!("entropy_1", Lower, "[0,log2 V]", "unigram entropy of the generated text (bits)"),
+    sim_metric!("self_bleu_4", Higher, "[0,1]", "self-BLEU-4 of a 1000-document sample"),
+    sim_metric!("tail_coverage", Lower, "[0,1]", "share of the human corpus's tail types that still occur"),
+    sim_metric!("vocab_coverage", Lower, "[0,1]", "share of the human corpus's types that still occur"),
+    sim_metric!(
+        "js_to_reference",
+        Higher,
+        "[0,1]",
+        "Jensen-Shannon divergence (bits) of the word distribution from the human corpus"
+    ),
+    sim_metric!("mean_doc_tokens", Neither, "[0,inf)", "mean length of the generated documents (words)"),
 ];
 
 /// The tokenized corpus, its split and its reference.

@@ -8,7 +8,7 @@ use crate::closed_form::survival_factors;
 use crate::family::Family;
 use crate::rng::SimRng;
 use crate::spec::PoissonSpec;
-use crate::summary::{Collapse, Expectation, MetricInfo, Statistic};
+use crate::summary::{Expectation, MetricInfo, Statistic, sim_metric};
 
 /// Count and sum of draws, plus the draws when a strategy subsamples.
 pub(crate) struct Draws {
@@ -23,16 +23,8 @@ pub(crate) struct Poisson {
 }
 
 const METRICS: &[MetricInfo] = &[
-    MetricInfo {
-        id: "alive",
-        description: "1 while λ_k > 0 (its mean is Pr(λ_k > 0))",
-        collapse: Collapse::Down,
-    },
-    MetricInfo {
-        id: "lambda",
-        description: "fitted rate λ_k (a martingale: E = λ0)",
-        collapse: Collapse::Neither,
-    },
+    sim_metric!("alive", Lower, "{0,1}", "1 while λ_k > 0 (its mean is Pr(λ_k > 0))"),
+    sim_metric!("lambda", Neither, "[0,inf)", "fitted rate λ_k (a martingale: E = λ0)"),
 ];
 
 impl Family for Poisson {

@@ -12,7 +12,7 @@ use crate::closed_form::h2;
 use crate::family::Family;
 use crate::rng::SimRng;
 use crate::spec::RegressionSpec;
-use crate::summary::{Collapse, Expectation, MetricInfo, Statistic};
+use crate::summary::{Expectation, MetricInfo, Statistic, sim_metric};
 
 /// The per-replicate design, fixed across generations.
 #[derive(Debug)]
@@ -42,11 +42,12 @@ pub(crate) struct Regression {
     pub spec: RegressionSpec,
 }
 
-const METRICS: &[MetricInfo] = &[MetricInfo {
-    id: "test_error",
-    description: "excess test error E_x[(xᵀŵ − xᵀw*)²] = ‖ŵ − w*‖² for x ~ N(0, I)",
-    collapse: Collapse::Up,
-}];
+const METRICS: &[MetricInfo] = &[sim_metric!(
+    "test_error",
+    Higher,
+    "[0,inf)",
+    "excess test error E_x[(xᵀŵ − xᵀw*)²] = ‖ŵ − w*‖² for x ~ N(0, I)"
+)];
 
 impl Regression {
     fn labels(&self, keep_raw: bool) -> Labels {

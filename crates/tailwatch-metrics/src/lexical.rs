@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use tailwatch_core::Tokenizer;
 
 use crate::Result;
-use crate::ngram::{MAX_ORDER, extend_key, for_each_run};
+use crate::ngram_table::{MAX_ORDER, extend_key, for_each_run};
 use crate::numeric::fsum;
 use crate::profile::Profile;
 use crate::richness::{MTLD_THRESHOLD, hdd, mtld, zipf_coefficient};
@@ -93,7 +93,7 @@ fn corpus_metrics(profile: &Profile) -> MetricValues {
         }
         out.notes.push(format!(
             "distinct n-gram counts for n >= 2 are HyperLogLog estimates (relative standard error {:.1} %) because the exact tables exceeded the memory budget",
-            104.0 / f64::from(1u32 << crate::ngram::HLL_LG_K).sqrt()
+            104.0 / f64::from(1u32 << crate::ngram_table::HLL_LG_K).sqrt()
         ));
     }
 

@@ -2,13 +2,13 @@
 #![deny(missing_docs)]
 
 mod error;
-pub mod ngram;
+pub mod ngram_table;
 pub mod numeric;
 pub mod profile;
 pub mod richness;
 pub mod sample;
 pub mod selfbleu;
-mod vocab;
+mod token_counts;
 
 pub use error::{Error, Result};
 pub use profile::{Profile, ProfileConfig};

@@ -8,9 +8,9 @@ use tailwatch_core::{
     DocHash, Tokenizer, TokenizerKind, TokenizerSpec, content_hash, sample_key, stable_hash,
 };
 
-use crate::ngram::{MAX_ORDER, NgramTable, NgramWire, for_each_run};
+use crate::ngram_table::{MAX_ORDER, NgramTable, NgramWire, for_each_run};
 use crate::sample::{BottomK, SampleSize};
-use crate::vocab::Vocabulary;
+use crate::token_counts::TokenCounts;
 use crate::{Error, Result};
 
 /// Magic bytes that open every `.twp` file.
@@ -71,7 +71,7 @@ pub struct Profile {
     n_tokens: u64,
     n_bytes: u64,
     /// Token types (identified by their stable 64-bit hash) with their counts.
-    vocab: Vocabulary,
+    vocab: TokenCounts,
     ngrams: [NgramTable; MAX_ORDER - 1],
     totals: [u64; MAX_ORDER],
     unique_in_docs: [u64; MAX_ORDER],
@@ -96,7 +96,7 @@ impl Profile {
             n_docs: 0,
             n_tokens: 0,
             n_bytes: 0,
-            vocab: Vocabulary::default(),
+            vocab: TokenCounts::default(),
             ngrams: empty_ngram_tables(),
             totals: [0; MAX_ORDER],
             unique_in_docs: [0; MAX_ORDER],
@@ -228,7 +228,7 @@ impl Profile {
         for start in 0..len {
             let mut key = hashes[start];
             for order in 2..=MAX_ORDER.min(len - start) {
-                key = crate::ngram::extend_key(key, hashes[start + order - 1]);
+                key = crate::ngram_table::extend_key(key, hashes[start + order - 1]);
                 keys[order - 1].push(key);
             }
         }
@@ -512,7 +512,7 @@ mod tests {
         for doc in docs {
             let hashes: Vec<u64> = doc.split_whitespace().map(stable_hash).collect();
             let mut in_doc: [BTreeMap<u64, u32>; MAX_ORDER] = Default::default();
-            crate::ngram::for_each_ngram(&hashes, MAX_ORDER, |n, key| {
+            crate::ngram_table::for_each_ngram(&hashes, MAX_ORDER, |n, key| {
                 *in_doc[n - 1].entry(key).or_default() += 1
             });
             for n in 0..MAX_ORDER {
@@ -527,7 +527,7 @@ mod tests {
         let table = profile.ngram_table(MAX_ORDER).exact().expect("exact 4-grams");
         assert_eq!(table.len(), stats.len());
         for (key, (count, docs)) in stats {
-            assert_eq!(table.get(key), Some(crate::ngram::NgramStat { count, docs }));
+            assert_eq!(table.get(key), Some(crate::ngram_table::NgramStat { count, docs }));
         }
     }
 

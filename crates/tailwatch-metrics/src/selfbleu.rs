@@ -10,7 +10,7 @@
 //! Cost: O(total n-grams + N log N). As in fast-bleu, the leave-one-out maximum count of an
 //! n-gram is its maximum over all documents unless document i is its only holder, in which case
 //! it is the second maximum; the closest reference length comes from a sorted length array.
-use crate::ngram::{KeyMap, extend_key, for_each_run};
+use crate::ngram_table::{KeyMap, extend_key, for_each_run};
 use crate::numeric::fsum;
 use rayon::prelude::*;
 

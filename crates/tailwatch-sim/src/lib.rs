@@ -106,7 +106,7 @@ fn run_family<F: Family>(
 /// The metrics a model reports per generation, in display order: the simulator's part of the
 /// metric catalog (family `simulation`).
 pub fn model_metrics(model: &ModelSpec) -> &'static [MetricInfo] {
-    with_family!(model, f => family::Family::metrics(&f), ngram(_n) => models::ngram::METRICS)
+    with_family!(model, f => family::Family::metrics(&f), ngram(_n) => models::text::METRICS)
 }
 
 /// The raw replicate trajectories of one parametric model under one strategy (tests and
@@ -133,7 +133,7 @@ pub fn simulate(spec: &SimSpec, corpus: Option<&[String]>, reporter: &dyn Report
             path: s.corpus.clone().into(),
             reason: "no corpus given (pass --corpus FILE)".into(),
         })?;
-        models::ngram::simulate(s, spec, corpus, reporter, &mut notes)?
+        models::text::simulate(s, spec, corpus, reporter, &mut notes)?
     });
     Ok(SimReport {
         tailwatch_version: tailwatch_core::VERSION.to_string(),

@@ -21,7 +21,7 @@ pub struct PlantedSpec {
     pub min_edit_rate: f64,
     /// Highest per-word edit rate of a copy.
     pub max_edit_rate: f64,
-    /// Vocabulary size.
+    /// Words size.
     pub vocab: usize,
     /// Seed: the same spec gives the same corpus on every machine.
     pub seed: u64,
@@ -55,12 +55,12 @@ pub struct Planted {
     pub edit_rate: Vec<f64>,
 }
 
-struct Vocabulary {
+struct Words {
     words: Vec<String>,
     cumulative: Vec<f64>,
 }
 
-impl Vocabulary {
+impl Words {
     fn new(size: usize, rng: &mut Pcg64Mcg) -> Self {
         const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
         let mut seen = std::collections::HashSet::new();
@@ -117,7 +117,7 @@ pub fn mutate(
 /// Generate the corpus of `spec`.
 pub fn planted_corpus(spec: &PlantedSpec) -> Planted {
     let mut rng = Pcg64Mcg::seed_from_u64(spec.seed);
-    let vocab = Vocabulary::new(spec.vocab.max(1), &mut rng);
+    let vocab = Words::new(spec.vocab.max(1), &mut rng);
     let mut docs = Vec::new();
     for base in 0..spec.base_docs {
         let words = rng.random_range(spec.min_words..=spec.max_words.max(spec.min_words));

@@ -1,11 +1,11 @@
 //! One module per subcommand; `run` dispatches.
+mod catalog;
 mod compare;
 mod compat;
 mod dedup;
 mod demo;
 pub mod detect;
 mod ledger;
-mod metrics;
 mod profile;
 mod score;
 mod simulate;
@@ -22,7 +22,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Compare(args) => compare::run(&args, &cli.global),
         Command::Profile(args) => profile::run_profile(&args, &cli.global),
         Command::Merge(args) => profile::run_merge(&args),
-        Command::Metrics(args) => metrics::run(&args),
+        Command::Metrics(args) => catalog::run(&args),
         Command::Simulate(args) => simulate::run(&args, &cli.global),
         Command::Demo(args) => demo::run(&args, &cli.global),
         Command::Dedup(args) => dedup::run(&args, &cli.global),

@@ -25,10 +25,10 @@ const MIN_SLOTS: usize = 1 << 6;
 /// with probability about `V^2 / 2^65`), with counts, document frequencies and their text.
 ///
 /// Linear probing in a power-of-two table kept at most half full. Counting a document's
-/// tokens first [`Vocabulary::prefetch`]es all their slots, so the cache misses of rare types
+/// tokens first [`TokenCounts::prefetch`]es all their slots, so the cache misses of rare types
 /// overlap instead of queueing one after another.
 #[derive(Debug, Clone)]
-pub(crate) struct Vocabulary {
+pub(crate) struct TokenCounts {
     slots: Vec<Slot>,
     slot_of_id: Vec<u32>,
     /// The text of each type, concatenated; type `i` is `text[ends[i-1]..ends[i]]`.
@@ -40,7 +40,7 @@ pub(crate) struct Vocabulary {
     stamp: u32,
 }
 
-impl Default for Vocabulary {
+impl Default for TokenCounts {
     fn default() -> Self {
         Self {
             slots: vec![FREE; MIN_SLOTS],
@@ -53,7 +53,7 @@ impl Default for Vocabulary {
     }
 }
 
-impl Vocabulary {
+impl TokenCounts {
     /// Number of types.
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
@@ -124,7 +124,7 @@ impl Vocabulary {
         std::hint::black_box(touched);
     }
 
-    /// Start a new document: the next [`Vocabulary::count`]s are its tokens.
+    /// Start a new document: the next [`TokenCounts::count`]s are its tokens.
     pub(crate) fn begin_doc(&mut self) {
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
@@ -213,7 +213,7 @@ impl Vocabulary {
 mod tests {
     use super::*;
 
-    fn count_doc(vocab: &mut Vocabulary, tokens: &[&str]) -> Vec<(u32, bool)> {
+    fn count_doc(vocab: &mut TokenCounts, tokens: &[&str]) -> Vec<(u32, bool)> {
         let hashes: Vec<u64> = tokens.iter().map(|t| stable_hash(t)).collect();
         vocab.prefetch(&hashes);
         vocab.begin_doc();
@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn counts_documents_and_occurrences_through_growth() {
-        let mut vocab = Vocabulary::default();
+        let mut vocab = TokenCounts::default();
         assert_eq!(count_doc(&mut vocab, &["a", "b", "a"]), vec![(0, true), (1, true), (0, false)]);
         assert_eq!(count_doc(&mut vocab, &["b"]), vec![(1, true)]);
         // past several growths, ids and counts survive
@@ -245,7 +245,7 @@ mod tests {
 
     #[test]
     fn stamps_reset_when_they_wrap() {
-        let mut vocab = Vocabulary::default();
+        let mut vocab = TokenCounts::default();
         count_doc(&mut vocab, &["x"]);
         vocab.stamp = u32::MAX;
         assert_eq!(count_doc(&mut vocab, &["x", "x"]), vec![(0, true), (0, false)]);
@@ -254,7 +254,7 @@ mod tests {
 
     #[test]
     fn added_stats_and_exposure_accumulate() {
-        let mut vocab = Vocabulary::default();
+        let mut vocab = TokenCounts::default();
         vocab.add("t", TokenStat { hash: 0, count: 5, docs: 3, exposure: 2 });
         vocab.add("t", TokenStat { hash: 0, count: 1, docs: 1, exposure: 0 });
         vocab.expose(0);

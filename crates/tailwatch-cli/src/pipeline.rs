@@ -167,7 +167,7 @@ pub fn profile_inputs(
     debug_assert!(rayon::current_thread_index().is_none(), "profile_inputs called on a rayon pool thread");
     let threads = rayon::current_num_threads().max(1);
     let budget = NgramBudget::new(max_memory, threads);
-    let (sender, receiver) = sync_channel::<Vec<String>>(threads * 2);
+    let (sender, receiver) = sync_channel::<tailwatch_io::Batch>(threads * 2);
     let receiver = std::sync::Mutex::new(receiver);
     let mut stats = ReadStats::default();
     let (profiles, read_result) = std::thread::scope(|scope| {
@@ -183,7 +183,7 @@ pub fn profile_inputs(
                     if failed.is_some() {
                         continue; // drain, so that the reader never waits on a failed worker
                     }
-                    if let Err(e) = batch.iter().try_for_each(|doc| profile.observe(tokenizer, doc)) {
+                    if let Err(e) = batch.texts().try_for_each(|doc| profile.observe(tokenizer, doc)) {
                         failed = Some(e);
                         continue;
                     }
@@ -207,18 +207,12 @@ pub fn profile_inputs(
                     let now = reader.bytes_read();
                     reporter.advance(now - last);
                     last = now;
-                    if sender.send(batch.docs).is_err() {
+                    if sender.send(batch).is_err() {
                         break; // a worker failed; its error is reported below
                     }
                 }
                 reporter.finish();
-                let s = reader.stats();
-                stats.records += s.records;
-                stats.docs += s.docs;
-                stats.skipped += s.skipped;
-                if stats.first_skipped.is_none() {
-                    stats.first_skipped.clone_from(&s.first_skipped);
-                }
+                stats += reader.stats();
             }
             Ok(())
         })();

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 
 use crate::{DocSeparator, Error, Format, Location, ReadOptions, Result};
 
-/// Copy the records of `input` whose numbers (as [`crate::Batch::records`] counts them) are in
+/// Copy the records of `input` whose numbers (as [`crate::Record::number`] counts them) are in
 /// `keep` to `output`, in the input's format, and return how many were written.
 ///
 /// Bytes are kept as they are: whole lines for text and JSONL (blank lines, which are not

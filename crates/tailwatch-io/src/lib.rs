@@ -1,28 +1,34 @@
 //! Streaming document readers of tailwatch: plain text, JSONL, JSON, CSV and Parquet, transparently
 //! decompressing gzip and zstd, from files or stdin.
 //!
-//! The principal type is [`DocReader`]: it yields documents in bounded-size [`Batch`]es, so a
-//! 10 GB input never needs 10 GB of memory. Errors name the file, the line (or record) and the
-//! field.
+//! The principal type is [`DocReader`]: it yields [`Record`]s (a record's number, its
+//! documents, its extra fields and where it lies in its file) in bounded-size [`Batch`]es, so a
+//! 10 GB input never needs 10 GB of memory. Each input format is its own type behind one trait
+//! (`source`). Errors name the file, the line (or record) and the field.
 //!
 //! ```no_run
 //! use tailwatch_io::{DocReader, ReadOptions};
 //! let mut reader = DocReader::open("outputs.jsonl", &ReadOptions::default())?;
 //! while let Some(batch) = reader.next_batch()? {
-//!     for doc in &batch.docs {
-//!         assert!(doc.len() < 1 << 30);
+//!     for record in &batch.records {
+//!         assert!(record.texts.iter().all(|doc| doc.len() < 1 << 30));
 //!     }
 //! }
 //! # Ok::<(), tailwatch_io::Error>(())
 //! ```
 #![deny(missing_docs)]
 
+mod decode;
 mod error;
 mod filter;
 mod format;
+mod json_fields;
 mod reader;
+mod reread;
+mod source;
 
 pub use error::{Error, Location, Result};
 pub use filter::write_records;
 pub use format::{Compression, DocSeparator, Format};
-pub use reader::{Batch, DocReader, ReadOptions, ReadStats, RecordRereader, RecordSpan, open_text, read_all};
+pub use reader::{Batch, DocReader, ReadOptions, ReadStats, Record, RecordSpan, Texts, open_text, read_all};
+pub use reread::RecordRereader;

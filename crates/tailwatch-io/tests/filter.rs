@@ -10,9 +10,14 @@ fn read(path: &Path, options: &ReadOptions) -> (Vec<String>, Vec<u64>, Vec<Optio
     let mut reader = DocReader::open(path, options).unwrap();
     let (mut docs, mut records, mut extras) = (Vec::new(), Vec::new(), Vec::new());
     while let Some(batch) = reader.next_batch().unwrap() {
-        docs.extend(batch.docs);
-        records.extend(batch.records);
-        extras.extend(batch.extras.into_iter().map(|e| e.into_iter().next().flatten()));
+        for record in batch.records {
+            let extra = record.extra(0).map(str::to_string);
+            for text in record.texts {
+                docs.push(text);
+                records.push(record.number);
+                extras.push(extra.clone());
+            }
+        }
     }
     (docs, records, extras)
 }
@@ -143,5 +148,5 @@ fn several_extra_fields_in_order() {
     };
     let mut reader = DocReader::open(&jsonl, &options).unwrap();
     let batch = reader.next_batch().unwrap().unwrap();
-    assert_eq!(batch.extras, vec![vec![Some("human".to_string()), Some("2".to_string()), None]]);
+    assert_eq!(batch.records[0].extras, vec![Some("human".to_string()), Some("2".to_string()), None]);
 }

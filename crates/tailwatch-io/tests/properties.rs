@@ -11,7 +11,7 @@ fn read(bytes: &[u8], format: Format, skip_invalid: bool) -> Result<(Vec<String>
     let mut reader = DocReader::open(file.path(), &options)?;
     let mut docs = Vec::new();
     while let Some(batch) = reader.next_batch()? {
-        docs.extend(batch.docs);
+        docs.extend(batch.into_texts());
     }
     Ok((docs, reader.stats().skipped))
 }
@@ -65,9 +65,9 @@ fn batches_are_bounded() {
     let mut reader = DocReader::open(file.path(), &options).unwrap();
     let mut total = 0;
     while let Some(batch) = reader.next_batch().unwrap() {
-        let bytes: usize = batch.docs.iter().map(|d| d.len() + 1).sum();
+        let bytes: usize = batch.texts().map(|d| d.len() + 1).sum();
         assert!(bytes < 4096 + 100, "batch of {bytes} bytes");
-        total += batch.docs.len();
+        total += batch.n_docs();
     }
     assert_eq!(total, 20_000);
 }

@@ -12,19 +12,14 @@ fn read_and_reread(bytes: &[u8], options: &ReadOptions) -> (Vec<Vec<String>>, Ve
     assert!(reader.rereadable());
     let mut records: Vec<(u64, tailwatch_io::RecordSpan, Vec<String>)> = Vec::new();
     while let Some(batch) = reader.next_batch().unwrap() {
-        assert_eq!(batch.spans.len(), batch.docs.len());
-        for ((doc, record), span) in batch.docs.into_iter().zip(batch.records).zip(batch.spans) {
-            match records.last_mut() {
-                Some((r, s, docs)) if *r == record => {
-                    assert_eq!(*s, span, "one span per record");
-                    docs.push(doc);
-                }
-                _ => records.push((record, span, vec![doc])),
-            }
+        for record in batch.records {
+            let span = record.span.expect("a span for every record");
+            assert!(records.last().is_none_or(|(r, _, _)| *r < record.number), "one record per number");
+            records.push((record.number, span, record.texts.into_vec()));
         }
     }
     let rereader = RecordRereader::open(file.path(), options).unwrap();
-    let again = records.iter().map(|(record, span, _)| rereader.docs(*span, *record).unwrap()).collect();
+    let again = records.iter().map(|(record, span, _)| rereader.texts(*span, *record).unwrap()).collect();
     (records.into_iter().map(|(_, _, docs)| docs).collect(), again)
 }
 
@@ -82,7 +77,7 @@ fn compressed_and_csv_files_are_not_rereadable() {
     file.write_all(&gz.finish().unwrap()).unwrap();
     let mut reader = DocReader::open(file.path(), &ReadOptions::default()).unwrap();
     assert!(!reader.rereadable());
-    assert!(reader.next_batch().unwrap().unwrap().spans.is_empty());
+    assert!(reader.next_batch().unwrap().unwrap().records.iter().all(|r| r.span.is_none()));
     let csv = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
     std::fs::write(csv.path(), "text\na\n").unwrap();
     assert!(!DocReader::open(csv.path(), &ReadOptions::default()).unwrap().rereadable());
@@ -97,8 +92,9 @@ fn a_changed_record_is_an_error_naming_its_line() {
     let batch = reader.next_batch().unwrap().unwrap();
     std::fs::write(file.path(), b"{\"text\": \"a\"}\n{\"text\": 7}\n").unwrap();
     let rereader = RecordRereader::open(file.path(), &options).unwrap();
-    let error = rereader.docs(batch.spans[1], batch.records[1]).unwrap_err();
+    let second = &batch.records[1];
+    let error = rereader.texts(second.span.unwrap(), second.number).unwrap_err();
     assert_eq!(error.location(), Some(tailwatch_io::Location::Line(2)), "{error}");
     std::fs::write(file.path(), b"{}").unwrap();
-    assert!(rereader.docs(batch.spans[1], batch.records[1]).is_err(), "past the end of the file");
+    assert!(rereader.texts(second.span.unwrap(), second.number).is_err(), "past the end of the file");
 }

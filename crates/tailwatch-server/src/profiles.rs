@@ -56,56 +56,24 @@ pub fn profile_jsonl(body: &[u8], options: &RawOptions) -> Result<Profile, ApiEr
     Ok(profile.sealed())
 }
 
-/// The texts of a JSONL body with their line numbers.
-pub fn jsonl_texts(body: &[u8], field: &str) -> Result<Vec<(usize, String)>, ApiError> {
+/// The texts of a JSONL body with their line numbers, read by tailwatch-io exactly as the CLI
+/// reads a JSONL file (`field`: a dotted path to a string or an array of strings).
+pub fn jsonl_texts(body: &[u8], field: &str) -> Result<Vec<(u64, String)>, ApiError> {
+    let options = tailwatch_io::ReadOptions {
+        format: Some(tailwatch_io::Format::Jsonl),
+        field: Some(field.to_string()),
+        ..tailwatch_io::ReadOptions::default()
+    };
+    let bad = |e: tailwatch_io::Error| ApiError::bad_request(e.to_string());
+    let mut reader =
+        tailwatch_io::DocReader::from_bytes("request body", body.to_vec(), &options).map_err(bad)?;
     let mut docs = Vec::new();
-    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
-        let n = i + 1;
-        let line = std::str::from_utf8(line)
-            .map_err(|e| ApiError::bad_request(format!("line {n}: invalid UTF-8 ({e})")))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let value: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| ApiError::bad_request(format!("line {n}: invalid JSON ({e})")))?;
-        let mut at = &value;
-        for part in field.split('.') {
-            at = at
-                .get(part)
-                .ok_or_else(|| ApiError::bad_request(format!("line {n}: missing field `{field}`")))?;
-        }
-        match at {
-            serde_json::Value::String(s) => docs.push((n, s.clone())),
-            serde_json::Value::Array(items) => {
-                for item in items {
-                    let s = item.as_str().ok_or_else(|| {
-                        ApiError::bad_request(format!(
-                            "line {n}: field `{field}` must hold strings, found {item}"
-                        ))
-                    })?;
-                    docs.push((n, s.to_string()));
-                }
-            }
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "line {n}: field `{field}` must be a string or an array of strings, found {}",
-                    kind_of(other)
-                )));
-            }
+    while let Some(batch) = reader.next_batch().map_err(bad)? {
+        for record in batch.records {
+            docs.extend(record.texts.into_iter().map(|text| (record.number, text)));
         }
     }
     Ok(docs)
-}
-
-fn kind_of(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-    }
 }
 
 /// Merge `incoming` into `stored` (or start from it).

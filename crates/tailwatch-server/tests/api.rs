@@ -105,9 +105,9 @@ fn raw_outputs_are_profiled_and_bad_lines_are_named() {
         (
             "",
             b"{\"text\": 5}\n",
-            "line 1: field `text` must be a string or an array of strings, found a number",
+            "line 1: field `text` holds a number, expected a string or an array of strings",
         ),
-        ("", b"{\"text\": [\"a\", 1]}\n", "line 1: field `text` must hold strings"),
+        ("", b"{\"text\": [\"a\", 1]}\n", "line 1: field `text` holds a number at index 1"),
         ("", b"{\"text\": \"ok\"}\n\xff\xfe\n", "line 2: invalid UTF-8"),
         ("", b"", "no records"),
         ("?tokenizer=klingon", b"{\"text\": \"a\"}\n", "parameter `tokenizer`"),

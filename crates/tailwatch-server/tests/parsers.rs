@@ -30,10 +30,10 @@ proptest! {
         ], 1..20)) {
         let body = values.join("\n");
         match jsonl_texts(body.as_bytes(), "text") {
-            Ok(docs) => prop_assert!(docs.iter().all(|(line, _)| *line >= 1 && *line <= values.len())),
+            Ok(docs) => prop_assert!(docs.iter().all(|(line, _)| *line >= 1 && *line <= values.len() as u64)),
             Err(e) => {
                 prop_assert_eq!(e.status.as_u16(), 400);
-                prop_assert!(e.message.starts_with("line "), "{}", e.message);
+                prop_assert!(e.message.starts_with("request body: line "), "{}", e.message);
             }
         }
     }

@@ -174,27 +174,17 @@ fn read_units(
         progress.start(&short(&names[index]), reader.total_bytes());
         let mut last = 0;
         while let Some(batch) = reader.next_batch()? {
-            let mut texts: Vec<String> = Vec::with_capacity(batch.docs.len());
+            let mut texts: Vec<String> = Vec::with_capacity(batch.records.len());
             let mut extras: Vec<Option<String>> = Vec::new();
-            for (i, doc) in batch.docs.into_iter().enumerate() {
-                let record = batch.records[i];
-                match units.refs.last() {
-                    Some(r) if r.input == index as u32 && r.record == record && !texts.is_empty() => {
-                        let text = texts.last_mut().expect("non-empty");
-                        text.push('\n');
-                        text.push_str(&doc);
-                    }
-                    _ => {
-                        units.refs.push(RecordRef { input: index as u32, record });
-                        if with_spans {
-                            units.spans.push(batch.spans[i]);
-                        }
-                        texts.push(doc);
-                        if with_extras {
-                            extras.push(batch.extras.get(i).and_then(|e| e.first().cloned().flatten()));
-                        }
-                    }
+            for record in batch.records {
+                units.refs.push(RecordRef { input: index as u32, record: record.number });
+                if with_spans {
+                    units.spans.push(record.span.expect("a rereadable reader gives every record its span"));
                 }
+                if with_extras {
+                    extras.push(record.extra(0).map(str::to_string));
+                }
+                texts.push(record.into_joined());
             }
             if sender.send(Unit { texts, extras }).is_err() {
                 return Ok(units);
@@ -204,9 +194,7 @@ fn read_units(
             last = now;
         }
         progress.finish();
-        let s = reader.stats();
-        units.stats.records += s.records;
-        units.stats.skipped += s.skipped;
+        units.stats += reader.stats();
     }
     Ok(units)
 }
@@ -214,7 +202,7 @@ fn read_units(
 /// The text of a unit (as [`read_units`] joined it), read again from its file.
 fn reread_unit(rereaders: &[RecordRereader], units: &UnitRecords, unit: u32) -> tailwatch_io::Result<String> {
     let (record, span) = (units.refs[unit as usize], units.spans[unit as usize]);
-    let mut docs = rereaders[record.input as usize].docs(span, record.record)?;
+    let mut docs = rereaders[record.input as usize].texts(span, record.record)?;
     Ok(if docs.len() == 1 { docs.pop().expect("one document") } else { docs.join("\n") })
 }
 

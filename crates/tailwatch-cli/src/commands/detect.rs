@@ -58,16 +58,17 @@ fn labelled(args: &LabelledArgs) -> Result<Vec<(String, bool)>> {
         options.extra_fields = vec![args.label_field.clone()];
         let mut reader = DocReader::open(path, &options)?;
         while let Some(batch) = reader.next_batch()? {
-            for (i, doc) in batch.docs.into_iter().enumerate() {
-                let label = batch.extras[i].first().cloned().flatten().with_context(|| {
+            for record in batch.records {
+                let label = record.extra(0).map(str::to_string).with_context(|| {
                     format!(
                         "{}: record {}: missing label field `{}`",
                         path.display(),
-                        batch.records[i],
+                        record.number,
                         args.label_field
                     )
                 })?;
-                out.push((doc, label != args.human_label));
+                let machine = label != args.human_label;
+                out.extend(record.texts.into_iter().map(|doc| (doc, machine)));
             }
         }
     }
@@ -170,8 +171,14 @@ pub fn run(args: &DetectArgs, _global: &GlobalArgs) -> Result<Outcome> {
             } else {
                 let mut reader = DocReader::open(input, &options)?;
                 while let Some(batch) = reader.next_batch()? {
-                    let logits = loaded.model.logits(&batch.docs)?;
-                    for ((doc, record), logit) in batch.docs.iter().zip(&batch.records).zip(logits) {
+                    let docs: Vec<(u64, &str)> = batch
+                        .records
+                        .iter()
+                        .flat_map(|r| r.texts.iter().map(move |t| (r.number, t.as_str())))
+                        .collect();
+                    let texts: Vec<&str> = docs.iter().map(|(_, t)| *t).collect();
+                    let logits = loaded.model.logits(&texts)?;
+                    for ((record, doc), logit) in docs.into_iter().zip(logits) {
                         let p = 1.0 / (1.0 + (-logit).exp());
                         let line =
                             serde_json::json!({"record": record, "text": doc, score_field.as_str(): p});

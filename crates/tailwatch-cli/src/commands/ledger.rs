@@ -288,17 +288,10 @@ fn ingest(args: &IngestArgs, global: &GlobalArgs, out: &mut impl Write) -> Resul
         let format = read.format.unwrap_or_else(|| Format::from_path(input));
         let mut reader = DocReader::open(input, &read)?;
         while let Some(batch) = reader.next_batch()? {
-            for (i, doc) in batch.docs.into_iter().enumerate() {
-                let record = batch.records[i];
-                let loc = location(input, format, record);
-                let extras = batch.extras.get(i).cloned().unwrap_or_default();
-                if let Some(last) = records.last_mut()
-                    && last.location == loc
-                {
-                    last.text.push('\n');
-                    last.text.push_str(&doc);
-                    continue;
-                }
+            for mut record in batch.records {
+                let loc = location(input, format, record.number);
+                let extras = std::mem::take(&mut record.extras);
+                let doc = record.into_joined();
                 let mapped = |name: &str| -> Option<String> {
                     map.iter().position(|(n, _)| n == name).and_then(|k| extras.get(k).cloned().flatten())
                 };

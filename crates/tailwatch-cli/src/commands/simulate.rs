@@ -3,7 +3,6 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use tailwatch_io::DocReader;
 use tailwatch_sim::spec::{Estimator, ModelSpec};
 use tailwatch_sim::{SimReport, SimSpec, Strategy};
 
@@ -110,12 +109,7 @@ pub fn model_spec(args: &SimulateArgs) -> Result<ModelSpec> {
 /// Every document of a corpus file, in order (any input format `score` reads).
 pub fn read_corpus(path: &Path, input: &InputArgs) -> Result<Vec<String>> {
     let options = read_options(input, None, false)?;
-    let mut reader = DocReader::open(path, &options)?;
-    let mut docs = Vec::new();
-    while let Some(batch) = reader.next_batch()? {
-        docs.extend(batch.docs);
-    }
-    Ok(docs)
+    Ok(tailwatch_io::read_all(path, &options)?)
 }
 
 pub fn run(args: &SimulateArgs, global: &GlobalArgs) -> Result<Outcome> {

@@ -1,0 +1,130 @@
+//! Parquet: the text column and the extra columns, a record batch at a time.
+use std::fs::File;
+use std::path::Path;
+
+use arrow_array::{Array, LargeStringArray, StringArray, StringViewArray};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+
+use super::{Context, RecordSource};
+use crate::{Error, Location, Record, Result, Texts};
+
+/// Rows of a Parquet file.
+pub(crate) struct ParquetSource {
+    reader: ParquetRecordBatchReader,
+    /// Rows read so far.
+    row: u64,
+}
+
+impl ParquetSource {
+    /// Open `file`, reading only the text column and the extra columns.
+    pub(crate) fn open(path: &Path, file: File, column: &str, extras: &[String]) -> Result<Self> {
+        let err = |e: parquet::errors::ParquetError| Error::Parquet {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(err)?;
+        let schema = builder.schema().clone();
+        let find = |name: &str| {
+            schema.fields().iter().position(|f| f.name() == name).ok_or_else(|| Error::MissingColumn {
+                path: path.to_path_buf(),
+                column: name.to_string(),
+                available: schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", "),
+            })
+        };
+        let mut indices = vec![find(column)?];
+        for extra in extras {
+            let index = find(extra)?;
+            if !indices.contains(&index) {
+                indices.push(index);
+            }
+        }
+        let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+        let reader = builder.with_projection(mask).with_batch_size(4096).build().map_err(err)?;
+        Ok(Self { reader, row: 0 })
+    }
+}
+
+impl RecordSource for ParquetSource {
+    fn read(&mut self, cx: &mut Context<'_>, out: &mut Vec<Record>) -> Result<Option<usize>> {
+        let Some(batch) = self.reader.next() else {
+            return Ok(None);
+        };
+        let batch =
+            batch.map_err(|e| Error::Parquet { path: cx.path.to_path_buf(), message: e.to_string() })?;
+        let field = cx.options.field_name().to_string();
+        let base = self.row;
+        let schema = batch.schema();
+        let text_index = schema.index_of(&field).unwrap_or(0);
+        let column = batch.column(text_index);
+        let mut columns: Vec<Vec<Option<String>>> = Vec::new();
+        for name in &cx.options.extra_fields {
+            let index = schema
+                .index_of(name)
+                .map_err(|e| Error::Parquet { path: cx.path.to_path_buf(), message: e.to_string() })?;
+            columns.push(parquet_strings(batch.column(index)).map_err(|found| Error::FieldType {
+                path: cx.path.to_path_buf(),
+                location: Location::Record(base + 1),
+                field: name.to_string(),
+                found,
+            })?);
+        }
+        let texts = string_values(column).ok_or_else(|| Error::FieldType {
+            path: cx.path.to_path_buf(),
+            location: Location::Record(base + 1),
+            field: field.clone(),
+            found: format!("Parquet type {}", column.data_type()),
+        })?;
+        let mut bytes = 0;
+        for (i, value) in texts.into_iter().enumerate() {
+            let number = base + i as u64 + 1;
+            match value {
+                Some(s) => {
+                    bytes += s.len() + 1;
+                    let extras = columns.iter().map(|c| c[i].clone()).collect();
+                    out.push(Record::new(number, Texts::from_elem(s.to_string(), 1), extras, None));
+                }
+                None => {
+                    let error = Error::MissingField {
+                        path: cx.path.to_path_buf(),
+                        location: Location::Record(number),
+                        field: field.clone(),
+                    };
+                    if cx.options.skip_invalid {
+                        cx.stats.skip(&error);
+                    } else {
+                        return Err(error);
+                    }
+                }
+            }
+        }
+        self.row += batch.num_rows() as u64;
+        cx.stats.records += batch.num_rows() as u64;
+        Ok(Some(bytes.max(1)))
+    }
+}
+
+/// The values of a Parquet string column (`None` for nulls), or `None` for another type.
+fn string_values(column: &dyn Array) -> Option<Vec<Option<&str>>> {
+    let any = column.as_any();
+    if let Some(a) = any.downcast_ref::<StringArray>() {
+        return Some((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect());
+    }
+    if let Some(a) = any.downcast_ref::<LargeStringArray>() {
+        return Some((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect());
+    }
+    if let Some(a) = any.downcast_ref::<StringViewArray>() {
+        return Some((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect());
+    }
+    None
+}
+
+/// Any scalar Parquet column as text (`None` for nulls), via Arrow's display formatting.
+fn parquet_strings(column: &dyn Array) -> std::result::Result<Vec<Option<String>>, String> {
+    if let Some(strings) = string_values(column) {
+        return Ok(strings.into_iter().map(|s| s.map(str::to_string)).collect());
+    }
+    let formatter = arrow_cast::display::ArrayFormatter::try_new(column, &Default::default())
+        .map_err(|_| format!("Parquet type {}", column.data_type()))?;
+    Ok((0..column.len()).map(|i| column.is_valid(i).then(|| formatter.value(i).to_string())).collect())
+}

@@ -201,6 +201,19 @@ pub enum Compat {
     LexicalDiversity,
 }
 
+impl From<Compat> for tailwatch::Compat {
+    fn from(compat: Compat) -> Self {
+        match compat {
+            Compat::Diversity => tailwatch::Compat::Diversity,
+            Compat::Nltk => tailwatch::Compat::Nltk,
+            Compat::Degen => tailwatch::Compat::Degen,
+            Compat::Texygen => tailwatch::Compat::Texygen,
+            Compat::Simctg => tailwatch::Compat::Simctg,
+            Compat::LexicalDiversity => tailwatch::Compat::LexicalDiversity,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
     /// Inputs (`-` for stdin); each is scored separately unless --combine
@@ -215,6 +228,10 @@ pub struct ScoreArgs {
     /// Score all inputs together as one corpus
     #[arg(long)]
     pub combine: bool,
+    /// Compute only these metric ids, comma-separated (`tailwatch metrics` lists them);
+    /// default: every metric
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Vec<String>,
     /// Reproduce an anchor tool's formulas (holds all documents in memory)
     #[arg(long, value_enum)]
     pub compat: Option<Compat>,

@@ -3,8 +3,9 @@
 
 mod args;
 mod commands;
+mod hints;
 mod html;
-mod pipeline;
+mod options;
 mod progress;
 mod sim_html;
 mod table;
@@ -23,10 +24,6 @@ pub enum Outcome {
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
-    if let Some(threads) = cli.global.threads {
-        // Ignore the error when a pool exists already (never the case at startup).
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global();
-    }
     match commands::run(cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::CheckFailed) => ExitCode::from(1),
@@ -42,6 +39,9 @@ fn main() -> ExitCode {
                     eprintln!("  Caused by: {text}");
                 }
                 shown = text;
+            }
+            if let Some(hint) = hints::hint(&error) {
+                eprintln!("hint: {hint}");
             }
             ExitCode::from(2)
         }

@@ -63,6 +63,12 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// A metric id that is not in the catalog.
+    #[error("unknown metric `{id}` (see `tailwatch metrics` for the catalog)")]
+    UnknownMetric {
+        /// The id given.
+        id: String,
+    },
     /// An invalid parameter.
     #[error("{0}")]
     Invalid(String),

@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 
 use tailwatch_core::Tokenizer;
 
-use crate::Result;
+use crate::catalog::metric_info;
 use crate::ngram_table::{MAX_ORDER, extend_key, for_each_run};
 use crate::numeric::fsum;
 use crate::profile::Profile;
 use crate::richness::{MTLD_THRESHOLD, hdd, mtld, zipf_coefficient};
-use crate::selfbleu::{bleu_counts, mean};
+use crate::selfbleu::{bleu_counts_up_to, mean};
+use crate::{Error, Result};
 
 /// Metric values with their status.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -41,6 +42,53 @@ impl MetricValues {
     }
 }
 
+/// Which metrics to compute: all of them, or only some ids (so a caller who wants self-BLEU pays
+/// for self-BLEU alone).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MetricSelection {
+    /// Every metric the inputs allow.
+    #[default]
+    All,
+    /// Only these catalog ids.
+    Only(std::collections::BTreeSet<String>),
+}
+
+impl MetricSelection {
+    /// Only `ids`, each of which must be a catalog id.
+    pub fn only<S: AsRef<str>>(ids: impl IntoIterator<Item = S>) -> Result<Self> {
+        let mut set = std::collections::BTreeSet::new();
+        for id in ids {
+            let id = id.as_ref().trim();
+            if metric_info(id).is_none() {
+                return Err(Error::UnknownMetric { id: id.to_string() });
+            }
+            set.insert(id.to_string());
+        }
+        Ok(MetricSelection::Only(set))
+    }
+
+    /// Whether `id` is asked for.
+    pub fn wants(&self, id: &str) -> bool {
+        match self {
+            MetricSelection::All => true,
+            MetricSelection::Only(ids) => ids.contains(id),
+        }
+    }
+
+    /// Whether any of `ids` is asked for.
+    pub fn wants_any(&self, ids: &[&str]) -> bool {
+        ids.iter().any(|id| self.wants(id))
+    }
+
+    /// Keep only the asked-for values of `values` (and their `approximate` entries).
+    pub fn retain(&self, values: &mut MetricValues) {
+        if let MetricSelection::Only(ids) = self {
+            values.values.retain(|id, _| ids.contains(id));
+            values.approximate.retain(|id| ids.contains(id));
+        }
+    }
+}
+
 fn ratio(num: f64, den: f64) -> Option<f64> {
     (den > 0.0).then(|| num / den)
 }
@@ -58,19 +106,26 @@ pub fn sample_token_hashes(profile: &Profile, tokenizer: &Tokenizer) -> Result<V
         .collect()
 }
 
-/// Every metric that needs no reference.
+/// Every metric that needs no reference, or those of them `selection` asks for.
 ///
 /// Costs: distinct-n, entropy, Zipf, HD-D, rep-n, duplicates: O(types + distinct n-grams) from the
-/// profile; self-BLEU, MTLD, compression ratio, self-repetition: O(sample tokens) on the sample.
-pub fn lexical_metrics(profile: &Profile, tokenizer: &Tokenizer) -> Result<MetricValues> {
+/// profile; self-BLEU, MTLD, compression ratio, self-repetition: O(sample tokens) on the sample
+/// (the sample is tokenized only when one of them is asked for, and self-BLEU counts n-grams up
+/// to the highest order asked for).
+pub fn lexical_metrics(
+    profile: &Profile,
+    tokenizer: &Tokenizer,
+    selection: &MetricSelection,
+) -> Result<MetricValues> {
     let (mut out, from_sample) =
-        rayon::join(|| corpus_metrics(profile), || sample_metrics(profile, tokenizer));
+        rayon::join(|| corpus_metrics(profile, selection), || sample_metrics(profile, tokenizer, selection));
     out.extend(from_sample?);
+    selection.retain(&mut out);
     Ok(out)
 }
 
 /// The metrics read from the profile's counts.
-fn corpus_metrics(profile: &Profile) -> MetricValues {
+fn corpus_metrics(profile: &Profile, selection: &MetricSelection) -> MetricValues {
     let mut out = MetricValues::default();
     let n_tokens = profile.n_tokens() as f64;
     let n_docs = profile.n_docs() as f64;
@@ -87,7 +142,9 @@ fn corpus_metrics(profile: &Profile) -> MetricValues {
         diversity = diversity.zip(d).map(|(a, b)| a + b);
     }
     out.set("ngram_diversity", diversity);
-    if profile.is_sketched() {
+    if profile.is_sketched()
+        && selection.wants_any(&["distinct_2", "distinct_3", "distinct_4", "ngram_diversity"])
+    {
         for id in ["distinct_2", "distinct_3", "distinct_4", "ngram_diversity"] {
             out.approximate.push(id.to_string());
         }
@@ -98,17 +155,9 @@ fn corpus_metrics(profile: &Profile) -> MetricValues {
     }
 
     // unigram distribution
-    let counts: Vec<u64> = profile.token_stats().map(|(_, s)| s.count).collect();
-    let entropy = (n_tokens > 0.0).then(|| {
-        -fsum(counts.iter().map(|&c| {
-            let p = c as f64 / n_tokens;
-            p * p.log2()
-        }))
-    });
-    out.set("entropy_1", entropy.map(|h| h + 0.0));
-    out.set("effective_vocab", entropy.map(f64::exp2));
-    out.set("zipf_coefficient", zipf_coefficient(counts.clone(), 5000).map(|(s, _)| s));
-    out.set("hdd", hdd(counts.iter().copied(), profile.n_tokens(), 42));
+    if selection.wants_any(&["entropy_1", "effective_vocab", "zipf_coefficient", "hdd"]) {
+        unigram_distribution(profile, &mut out);
+    }
 
     // within-document repetition
     for n in 2..=MAX_ORDER {
@@ -130,45 +179,80 @@ fn corpus_metrics(profile: &Profile) -> MetricValues {
     out
 }
 
+/// entropy_1, effective_vocab, zipf_coefficient and hdd, from the unigram counts.
+fn unigram_distribution(profile: &Profile, out: &mut MetricValues) {
+    let n_tokens = profile.n_tokens() as f64;
+    let counts: Vec<u64> = profile.token_stats().map(|(_, s)| s.count).collect();
+    let entropy = (n_tokens > 0.0).then(|| {
+        -fsum(counts.iter().map(|&c| {
+            let p = c as f64 / n_tokens;
+            p * p.log2()
+        }))
+    });
+    out.set("entropy_1", entropy.map(|h| h + 0.0));
+    out.set("effective_vocab", entropy.map(f64::exp2));
+    out.set("zipf_coefficient", zipf_coefficient(counts.clone(), 5000).map(|(s, _)| s));
+    out.set("hdd", hdd(counts.iter().copied(), profile.n_tokens(), 42));
+}
+
+/// Self-BLEU orders, by id.
+const SELF_BLEU: [(&str, usize); 4] =
+    [("self_bleu_2", 2), ("self_bleu_3", 3), ("self_bleu_4", 4), ("self_bleu_5", 5)];
+
 /// The metrics computed on the document sample.
-fn sample_metrics(profile: &Profile, tokenizer: &Tokenizer) -> Result<MetricValues> {
+fn sample_metrics(
+    profile: &Profile,
+    tokenizer: &Tokenizer,
+    selection: &MetricSelection,
+) -> Result<MetricValues> {
     let mut out = MetricValues::default();
-    let sample = sample_token_hashes(profile, tokenizer)?;
-    let hyps: Vec<usize> = (0..sample.len()).collect();
-    let counts = bleu_counts(&sample, &hyps);
-    for n in 2..=5 {
-        let value = counts.as_ref().and_then(|c| mean(&c.iter().map(|b| b.bleu(n)).collect::<Vec<_>>()));
-        out.set(&format!("self_bleu_{n}"), value);
-    }
-    if counts.is_none() {
-        out.notes.push("self-BLEU needs at least 2 documents in the sample".into());
-    }
-    let stream: Vec<u64> = sample.iter().flatten().copied().collect();
-    out.set("mtld", mtld(&stream, MTLD_THRESHOLD));
-    let joined = profile.sample().texts().collect::<Vec<_>>().join(" ");
-    out.set("compression_ratio", crate::compression::gzip_ratio(joined.as_bytes()));
-    match profile.ngram_table(4).exact() {
-        Some(table) => {
-            let scores: Vec<f64> = sample
-                .iter()
-                .map(|doc| {
-                    let mut keys: Vec<u64> = doc
-                        .windows(4)
-                        .map(|w| extend_key(extend_key(extend_key(w[0], w[1]), w[2]), w[3]))
-                        .collect();
-                    let mut others = 0u64;
-                    for_each_run(&mut keys, |k, _| {
-                        others += table.get(k).map_or(1, |s| u64::from(s.docs)) - 1;
-                    });
-                    (others as f64 + 1.0).ln()
-                })
-                .collect();
-            out.set("self_repetition", mean(&scores));
+    let bleu_order = SELF_BLEU.iter().filter(|(id, _)| selection.wants(id)).map(|(_, n)| *n).max();
+    let wants_tokens = bleu_order.is_some() || selection.wants_any(&["mtld", "self_repetition"]);
+    let sample = if wants_tokens { sample_token_hashes(profile, tokenizer)? } else { Vec::new() };
+    if let Some(max_order) = bleu_order {
+        let hyps: Vec<usize> = (0..sample.len()).collect();
+        let counts = bleu_counts_up_to(&sample, &hyps, max_order);
+        for (id, n) in SELF_BLEU.into_iter().filter(|(_, n)| *n <= max_order) {
+            let value = counts.as_ref().and_then(|c| mean(&c.iter().map(|b| b.bleu(n)).collect::<Vec<_>>()));
+            out.set(id, value);
         }
-        None => {
-            out.set("self_repetition", None);
-            out.notes
-                .push("self_repetition needs exact 4-gram document frequencies; raise --max-memory".into());
+        if counts.is_none() {
+            out.notes.push("self-BLEU needs at least 2 documents in the sample".into());
+        }
+    }
+    if selection.wants("mtld") {
+        let stream: Vec<u64> = sample.iter().flatten().copied().collect();
+        out.set("mtld", mtld(&stream, MTLD_THRESHOLD));
+    }
+    if selection.wants("compression_ratio") {
+        let joined = profile.sample().texts().collect::<Vec<_>>().join(" ");
+        out.set("compression_ratio", crate::compression::gzip_ratio(joined.as_bytes()));
+    }
+    if selection.wants("self_repetition") {
+        match profile.ngram_table(4).exact() {
+            Some(table) => {
+                let scores: Vec<f64> = sample
+                    .iter()
+                    .map(|doc| {
+                        let mut keys: Vec<u64> = doc
+                            .windows(4)
+                            .map(|w| extend_key(extend_key(extend_key(w[0], w[1]), w[2]), w[3]))
+                            .collect();
+                        let mut others = 0u64;
+                        for_each_run(&mut keys, |k, _| {
+                            others += table.get(k).map_or(1, |s| u64::from(s.docs)) - 1;
+                        });
+                        (others as f64 + 1.0).ln()
+                    })
+                    .collect();
+                out.set("self_repetition", mean(&scores));
+            }
+            None => {
+                out.set("self_repetition", None);
+                out.notes.push(
+                    "self_repetition needs exact 4-gram document frequencies; raise --max-memory".into(),
+                );
+            }
         }
     }
     Ok(out)

@@ -18,7 +18,7 @@ pub mod compression;
 pub mod lexical;
 pub mod reference;
 
-pub use lexical::{MetricValues, item_metrics, lexical_metrics};
+pub use lexical::{MetricSelection, MetricValues, item_metrics, lexical_metrics};
 pub use reference::{Reference, ReferenceInfo, ReferenceOptions};
 pub mod compare;
 pub mod compat;

@@ -12,7 +12,9 @@ use tailwatch_metrics::compat::{
 use tailwatch_metrics::numeric::py_round;
 use tailwatch_metrics::richness::{hdd, mtld, mtld_lexical_diversity, zipf_coefficient};
 use tailwatch_metrics::selfbleu::{bleu_counts, mean};
-use tailwatch_metrics::{Profile, ProfileConfig, Reference, ReferenceOptions, SampleSize, lexical_metrics};
+use tailwatch_metrics::{
+    MetricSelection, Profile, ProfileConfig, Reference, ReferenceOptions, SampleSize, lexical_metrics,
+};
 
 fn golden(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../oracles/goldens").join(name);
@@ -146,7 +148,7 @@ fn distinct_hapax_repetition_and_zipf() {
                 let unique = if n == 1 { p.n_types() as u64 } else { p.ngram_table(n).distinct() as u64 };
                 assert_eq!(unique, extra["unique"].as_u64().unwrap(), "distinct_{n} unique");
                 assert_eq!(p.ngram_total(n), extra["total"].as_u64().unwrap(), "distinct_{n} total");
-                let m = lexical_metrics(&p, &split()).unwrap();
+                let m = lexical_metrics(&p, &split(), &MetricSelection::All).unwrap();
                 close(
                     m.get(&format!("distinct_{n}")).unwrap(),
                     case["value"].as_f64().unwrap(),
@@ -224,7 +226,7 @@ fn canonical_self_repetition_with_the_whole_sample_equals_the_package() {
         .into_iter()
         .find(|c| c["corpus"] == "main" && c["params"].get("n").and_then(Value::as_u64) == Some(4))
         .unwrap();
-    let m = lexical_metrics(&profile(&corpora["main"]), &split()).unwrap();
+    let m = lexical_metrics(&profile(&corpora["main"]), &split(), &MetricSelection::All).unwrap();
     close(
         m.get("self_repetition").unwrap(),
         case["value"].as_f64().unwrap(),
@@ -287,7 +289,7 @@ fn entropy_kl_js_match_scipy() {
         let metric = case["params"]["metric"].as_str().unwrap();
         let want = case["value"].as_f64().unwrap();
         let values = if metric == "entropy_1" {
-            lexical_metrics(&candidate, &split()).unwrap()
+            lexical_metrics(&candidate, &split(), &MetricSelection::All).unwrap()
         } else if let Some(freqs) = case["params"].get("reference_frequencies") {
             let table: String = freqs
                 .as_object()

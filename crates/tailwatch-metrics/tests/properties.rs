@@ -2,7 +2,7 @@
 //! depend on document order; bounded metrics stay in range.
 use proptest::prelude::*;
 use tailwatch_core::{Tokenizer, TokenizerSpec};
-use tailwatch_metrics::{Profile, ProfileConfig, SampleSize, lexical_metrics};
+use tailwatch_metrics::{MetricSelection, Profile, ProfileConfig, SampleSize, lexical_metrics};
 
 fn profile_of(docs: &[String], sample: SampleSize) -> Profile {
     let spec = TokenizerSpec::words();
@@ -65,8 +65,8 @@ proptest! {
             x ^= x << 13; x ^= x >> 7; x ^= x << 17;
             shuffled.swap(i, (x % (i as u64 + 1)) as usize);
         }
-        let a = lexical_metrics(&profile_of(&docs, SampleSize::Docs(15)), &tok).unwrap();
-        let b = lexical_metrics(&profile_of(&shuffled, SampleSize::Docs(15)), &tok).unwrap();
+        let a = lexical_metrics(&profile_of(&docs, SampleSize::Docs(15)), &tok, &MetricSelection::All).unwrap();
+        let b = lexical_metrics(&profile_of(&shuffled, SampleSize::Docs(15)), &tok, &MetricSelection::All).unwrap();
         prop_assert_eq!(&a, &b);
         for (id, v) in &a.values {
             if let Some(v) = v {

@@ -97,7 +97,8 @@ pub fn lexical(profile: &Profile) -> Result<Metrics, ApiError> {
         return Ok(Metrics::new());
     }
     let tokenizer = tokenizer_of(profile)?;
-    let mut values = lexical_metrics(profile, &tokenizer).map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut values = lexical_metrics(profile, &tokenizer, &tailwatch_metrics::MetricSelection::All)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     if profile.config().tokenizer.kind == tailwatch_core::TokenizerKind::Items {
         values.extend(item_metrics(profile, None));
     }

@@ -1,22 +1,23 @@
 //! `tailwatch ledger` and `tailwatch mix`: provenance records, lineage, export, review, mixes.
 use std::io::Write;
-use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use tailwatch_io::{DocReader, Format};
+use anyhow::{Context as _, Result, bail};
+use tailwatch::detecting::Detector;
+use tailwatch::ingest::{IngestJob, Provenance, ProvenanceFields};
+use tailwatch::ledger_files;
 use tailwatch_ledger::mix::{MinHuman, MixOptions, Selection, Unit, build_mix};
-use tailwatch_ledger::store::{Ledger, NewRecord, Origin};
+use tailwatch_ledger::store::{Ledger, Origin};
 use tailwatch_sketch::dedup::DedupOptions;
 
+use super::Context;
 use crate::Outcome;
-use crate::args::{GlobalArgs, IngestArgs, LedgerArgs, LedgerCommand, MixArgs, ReviewCommand};
-use crate::pipeline::read_options;
-use crate::progress::Progress;
+use crate::args::{IngestArgs, LedgerArgs, LedgerCommand, MixArgs, ReviewCommand};
+use crate::options::read_options;
 
 /// The provenance fields `--field-map` may name.
 const MAPPABLE: [&str; 5] = ["origin", "generator", "generation", "source", "license"];
 
-pub fn run(args: &LedgerArgs, global: &GlobalArgs) -> Result<Outcome> {
+pub fn run(args: &LedgerArgs, cx: &Context) -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     match &args.command {
         LedgerCommand::Init { db } => {
@@ -29,7 +30,7 @@ pub fn run(args: &LedgerArgs, global: &GlobalArgs) -> Result<Outcome> {
                 ledger.schema_version()?
             )?;
         }
-        LedgerCommand::Ingest(ingest_args) => ingest(ingest_args, global, &mut out)?,
+        LedgerCommand::Ingest(ingest_args) => ingest(ingest_args, cx, &mut out)?,
         LedgerCommand::Stats { db, json } => {
             let stats = Ledger::open(&db.db)?.stats()?;
             if *json {
@@ -103,17 +104,7 @@ pub fn run(args: &LedgerArgs, global: &GlobalArgs) -> Result<Outcome> {
         }
         LedgerCommand::Export { db, output, manifest, name } => {
             let ledger = Ledger::open(&db.db)?;
-            let tmp = output.with_extension("jsonl.tmp");
-            let mut file = std::io::BufWriter::new(fs_err::File::create(&tmp)?);
-            let summary = tailwatch_ledger::export::export_jsonl(&ledger, &mut file)?;
-            file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            fs_err::rename(&tmp, output)?;
-            let file_name = output
-                .file_name()
-                .map_or_else(|| "records.jsonl".into(), |n| n.to_string_lossy().into_owned());
-            let manifest_path = manifest.clone().unwrap_or_else(|| output.with_extension("croissant.json"));
-            let document = tailwatch_ledger::export::manifest(&ledger, &file_name, &summary, name)?;
-            fs_err::write(&manifest_path, serde_json::to_vec_pretty(&document)?)?;
+            let (summary, manifest_path) = ledger_files::export(&ledger, output, manifest.as_deref(), name)?;
             writeln!(
                 out,
                 "wrote {} records to {} and the manifest {}",
@@ -131,16 +122,7 @@ pub fn run(args: &LedgerArgs, global: &GlobalArgs) -> Result<Outcome> {
                     .context("--origin")?;
                 let mut ledger = Ledger::open(&db.db)?;
                 let sample = ledger.review_sample(*n, *seed, &origins, generator.as_deref())?;
-                let mut file = std::io::BufWriter::new(fs_err::File::create(output)?);
-                for r in &sample.records {
-                    let line = serde_json::json!({
-                        "id": r.id, "key": r.key, "generator": r.generator, "generation": r.generation,
-                        "origin": r.origin, "text": r.text, "verdict": null, "reviewer": null, "note": null,
-                    });
-                    serde_json::to_writer(&mut file, &line)?;
-                    file.write_all(b"\n")?;
-                }
-                file.flush()?;
+                ledger_files::write_review_sample(&sample, output)?;
                 writeln!(
                     out,
                     "sample {} (seed {}): {} records written to {} (fill in `verdict`: accept or reject, then `ledger review record`)",
@@ -151,36 +133,9 @@ pub fn run(args: &LedgerArgs, global: &GlobalArgs) -> Result<Outcome> {
                 )?;
             }
             ReviewCommand::Record { verdicts, db } => {
-                let bytes = fs_err::read(verdicts)?;
-                let mut parsed = Vec::new();
-                let mut undecided = 0usize;
-                for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-                    let location = format!("{}: line {}", verdicts.display(), i + 1);
-                    let line = std::str::from_utf8(line)
-                        .map_err(|e| anyhow::anyhow!("{location}: invalid UTF-8 ({e})"))?;
-                    if line.trim().is_empty() {
-                        continue;
-                    }
-                    let v: serde_json::Value =
-                        serde_json::from_str(line).with_context(|| format!("{location}: invalid JSON"))?;
-                    let id =
-                        v["id"].as_str().with_context(|| format!("{location}: missing string field `id`"))?;
-                    let accept = match v["verdict"].as_str() {
-                        Some("accept") => true,
-                        Some("reject") => false,
-                        Some(other) => {
-                            bail!("{location}: field `verdict` must be accept or reject, found `{other}`")
-                        }
-                        None if v["verdict"].is_null() => {
-                            undecided += 1;
-                            continue;
-                        }
-                        None => bail!("{location}: field `verdict` must be a string (accept or reject)"),
-                    };
-                    let reviewer = v["reviewer"].as_str().unwrap_or("").to_string();
-                    let note = v["note"].as_str().map(str::to_string);
-                    parsed.push((id.to_string(), accept, reviewer, note, location));
-                }
+                let (parsed, undecided) = ledger_files::read_verdicts(verdicts)?;
+                let parsed: Vec<(String, bool, String, Option<String>, String)> =
+                    parsed.into_iter().map(|v| (v.id, v.accept, v.reviewer, v.note, v.location)).collect();
                 let n = Ledger::open(&db.db)?.review_record(&parsed)?;
                 write!(out, "recorded {n} verdicts")?;
                 if undecided > 0 {
@@ -218,49 +173,41 @@ pub fn run(args: &LedgerArgs, global: &GlobalArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn location(path: &Path, format: Format, record: u64) -> String {
-    match format {
-        Format::Text | Format::Jsonl => format!("{}: line {record}", path.display()),
-        Format::Csv | Format::Parquet => format!("{}: row {record}", path.display()),
-        Format::Json => format!("{}: record {record}", path.display()),
-    }
-}
-
-fn parse_parents(value: &str) -> Vec<String> {
-    match serde_json::from_str::<serde_json::Value>(value) {
-        Ok(serde_json::Value::Array(items)) => items
-            .into_iter()
-            .filter_map(|v| v.as_str().map(str::to_string).or_else(|| (!v.is_null()).then(|| v.to_string())))
-            .collect(),
-        _ => vec![value.to_string()],
-    }
-}
-
-fn ingest(args: &IngestArgs, global: &GlobalArgs, out: &mut impl Write) -> Result<()> {
-    let mut map: Vec<(String, String)> = Vec::new();
+fn ingest(args: &IngestArgs, cx: &Context, out: &mut impl Write) -> Result<()> {
+    let mut fields = ProvenanceFields {
+        parents: args.parent_field.clone(),
+        key: args.key_field.clone(),
+        ..ProvenanceFields::default()
+    };
     if let Some(spec) = &args.field_map {
         for part in spec.split(',').filter(|p| !p.trim().is_empty()) {
             let Some((name, field)) = part.split_once('=') else {
                 bail!("--field-map entries are NAME=FIELD, found `{part}`");
             };
-            let name = name.trim();
-            if !MAPPABLE.contains(&name) {
-                bail!("--field-map: unknown provenance field `{name}` (use {})", MAPPABLE.join(", "));
+            let field = Some(field.trim().to_string());
+            match name.trim() {
+                "origin" => fields.origin = field,
+                "generator" => fields.generator = field,
+                "generation" => fields.generation = field,
+                "source" => fields.source = field,
+                "license" => fields.license = field,
+                other => {
+                    bail!("--field-map: unknown provenance field `{other}` (use {})", MAPPABLE.join(", "))
+                }
             }
-            map.push((name.to_string(), field.trim().to_string()));
         }
     }
-    let default_origin = args
+    let origin = args
         .origin
         .as_deref()
         .map(str::parse::<Origin>)
         .transpose()
         .map_err(anyhow::Error::msg)
         .context("--origin")?;
-    if default_origin.is_none() && !map.iter().any(|(n, _)| n == "origin") {
+    if origin.is_none() && fields.origin.is_none() {
         bail!("--origin is required (human, synthetic or unknown), unless --field-map names an origin field");
     }
-    let default_generation = match &args.generation {
+    let generation = match &args.generation {
         Some(g) => Some(
             g.parse::<u32>()
                 .map_err(|_| anyhow::anyhow!("--generation must be a non-negative integer, found `{g}`"))?,
@@ -268,97 +215,33 @@ fn ingest(args: &IngestArgs, global: &GlobalArgs, out: &mut impl Write) -> Resul
         None => None,
     };
     let detector = match &args.detect {
-        Some(path) => Some(crate::commands::detect::load_model(path)?),
+        Some(path) => Some(
+            Detector::load(path).with_context(|| format!("cannot load the detector `{}`", path.display()))?,
+        ),
         None => None,
     };
-    // extra fields: mapped provenance, then parent and key
-    let mut extra: Vec<String> = map.iter().map(|(_, f)| f.clone()).collect();
-    let parent_index = args.parent_field.as_ref().map(|f| {
-        extra.push(f.clone());
-        extra.len() - 1
-    });
-    let key_index = args.key_field.as_ref().map(|f| {
-        extra.push(f.clone());
-        extra.len() - 1
-    });
-    let mut read = read_options(&args.input, None, false)?;
-    read.extra_fields = extra;
-    let mut records: Vec<NewRecord> = Vec::new();
-    for input in &args.inputs {
-        let format = read.format.unwrap_or_else(|| Format::from_path(input));
-        let mut reader = DocReader::open(input, &read)?;
-        while let Some(batch) = reader.next_batch()? {
-            for mut record in batch.records {
-                let loc = location(input, format, record.number);
-                let extras = std::mem::take(&mut record.extras);
-                let doc = record.into_joined();
-                let mapped = |name: &str| -> Option<String> {
-                    map.iter().position(|(n, _)| n == name).and_then(|k| extras.get(k).cloned().flatten())
-                };
-                let origin = match mapped("origin") {
-                    Some(o) => o
-                        .parse::<Origin>()
-                        .map_err(|e| anyhow::anyhow!("{loc}: field `{}`: {e}", field_of(&map, "origin")))?,
-                    None => default_origin.with_context(|| {
-                        format!(
-                            "{loc}: missing field `{}` (origin) and no --origin",
-                            field_of(&map, "origin")
-                        )
-                    })?,
-                };
-                let generation = match mapped("generation") {
-                    Some(g) => Some(g.trim().parse::<u32>().map_err(|_| {
-                        anyhow::anyhow!(
-                            "{loc}: field `{}` must be a non-negative integer, found `{g}`",
-                            field_of(&map, "generation")
-                        )
-                    })?),
-                    None => default_generation,
-                };
-                let parents = parent_index
-                    .and_then(|k| extras.get(k).cloned().flatten())
-                    .map(|p| parse_parents(&p))
-                    .unwrap_or_default();
-                let (detector_score, detector_model) = match (&detector, origin) {
-                    (Some(model), Origin::Unknown) => (Some(model.score(&doc)), Some(model.name())),
-                    _ => (None, None),
-                };
-                records.push(NewRecord {
-                    text: doc,
-                    origin,
-                    generator: mapped("generator").or_else(|| args.generator.clone()),
-                    generation,
-                    source: mapped("source").or_else(|| args.source.clone()),
-                    license: mapped("license").or_else(|| args.license.clone()),
-                    key: key_index.and_then(|k| extras.get(k).cloned().flatten()),
-                    parents,
-                    detector_score,
-                    detector_model,
-                    location: loc,
-                });
-            }
-        }
-    }
-    if records.is_empty() {
-        bail!(
-            "no records to ingest in {}",
-            args.inputs.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(", ")
-        );
-    }
+    let job = IngestJob {
+        inputs: args.inputs.clone(),
+        read: read_options(&args.input, None, false)?,
+        provenance: Provenance {
+            origin,
+            generator: args.generator.clone(),
+            generation,
+            source: args.source.clone(),
+            license: args.license.clone(),
+        },
+        fields,
+        detector: detector.as_ref(),
+        batch_size: args.batch_size,
+    };
     let mut ledger = Ledger::open(&args.db.db)?;
-    let progress = Progress::counting(global.quiet, "records");
-    let name = args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" ");
-    let scored: Vec<f64> = records.iter().filter_map(|r| r.detector_score).collect();
-    let likely_machine = scored.iter().filter(|&&p| p >= 0.5).count();
-    let summary = ledger.ingest(&name, records, args.batch_size, &progress)?;
+    let report = cx.engine.ingest(&mut ledger, &job, &cx.counting("records"))?;
     if args.json {
-        let mut value = serde_json::to_value(&summary)?;
-        if detector.is_some() {
-            value["detector"] = serde_json::json!({"scored": scored.len(), "likely_machine": likely_machine});
-        }
-        serde_json::to_writer_pretty(&mut *out, &value)?;
+        // through a JSON value: its keys in alphabetical order, the output's order
+        serde_json::to_writer_pretty(&mut *out, &serde_json::to_value(&report)?)?;
         writeln!(out)?;
     } else {
+        let summary = &report.summary;
         writeln!(
             out,
             "read {} · added {} ({} tokens) · already present {} (origin conflicts {}) · repeated in input {} · parent edges {}",
@@ -370,22 +253,18 @@ fn ingest(args: &IngestArgs, global: &GlobalArgs, out: &mut impl Write) -> Resul
             summary.duplicates_in_input,
             summary.parent_edges
         )?;
-        if detector.is_some() {
+        if let Some(d) = report.detector {
             writeln!(
                 out,
-                "detector: {} unknown-origin records scored, {likely_machine} likely machine (probability ≥ 0.5)",
-                scored.len()
+                "detector: {} unknown-origin records scored, {} likely machine (probability ≥ 0.5)",
+                d.scored, d.likely_machine
             )?;
         }
     }
     Ok(())
 }
 
-fn field_of(map: &[(String, String)], name: &str) -> String {
-    map.iter().find(|(n, _)| n == name).map_or_else(|| name.to_string(), |(_, f)| f.clone())
-}
-
-pub fn run_mix(args: &MixArgs) -> Result<Outcome> {
+pub fn run_mix(args: &MixArgs, cx: &Context) -> Result<Outcome> {
     let min_human = match &args.min_human {
         None => None,
         Some(text) => {
@@ -425,7 +304,7 @@ pub fn run_mix(args: &MixArgs) -> Result<Outcome> {
         bail!("--tail-preserve must be a share in (0, 1], found {mass}");
     }
     let mut ledger = Ledger::open(&args.db.db)?;
-    let (members, manifest) = match build_mix(&mut ledger, &options) {
+    let (members, manifest) = match cx.engine.install(|| build_mix(&mut ledger, &options)) {
         Ok(result) => result,
         Err(tailwatch_ledger::Error::CapsUnmet(message)) => {
             eprintln!("error: {message}");
@@ -433,20 +312,7 @@ pub fn run_mix(args: &MixArgs) -> Result<Outcome> {
         }
         Err(e) => return Err(e.into()),
     };
-    let tmp = args.output.with_extension("jsonl.tmp");
-    let mut file = std::io::BufWriter::new(fs_err::File::create(&tmp)?);
-    for r in &members {
-        let line = serde_json::json!({
-            "id": r.id, "key": r.key, "text": r.text, "origin": r.origin, "generator": r.generator,
-            "generation": r.generation, "source": r.source, "license": r.license,
-        });
-        serde_json::to_writer(&mut file, &line)?;
-        file.write_all(b"\n")?;
-    }
-    file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    fs_err::rename(&tmp, &args.output)?;
-    let manifest_path = args.manifest.clone().unwrap_or_else(|| args.output.with_extension("manifest.json"));
-    fs_err::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)?;
+    let manifest_path = ledger_files::write_mix(&members, &manifest, &args.output, args.manifest.as_deref())?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &manifest)?;

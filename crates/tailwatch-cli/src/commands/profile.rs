@@ -1,20 +1,16 @@
 //! `tailwatch profile` and `tailwatch merge`: build and combine `.twp` profiles.
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
+use tailwatch::save_profile;
 
+use super::Context;
 use crate::Outcome;
-use crate::args::{GlobalArgs, MergeArgs, ProfileArgs};
-use crate::pipeline::{
-    load_profile, parse_bytes, profile_inputs, read_options, save_profile, tokenizer_and_config,
-};
-use crate::progress::Progress;
+use crate::args::{MergeArgs, ProfileArgs};
+use crate::options::{is_items, profile_settings, read_options};
 
-pub fn run_profile(args: &ProfileArgs, global: &GlobalArgs) -> Result<Outcome> {
-    let items = args.profile.tokenizer == "items";
-    let read = read_options(&args.input, None, items)?;
-    let (tokenizer, config) = tokenizer_and_config(&args.profile)?;
-    let max_memory = parse_bytes(&args.profile.max_memory)?;
-    let progress = Progress::new(global.quiet);
-    let (profile, stats) = profile_inputs(&args.inputs, &read, &tokenizer, &config, max_memory, &progress)?;
+pub fn run_profile(args: &ProfileArgs, cx: &Context) -> Result<Outcome> {
+    let read = read_options(&args.input, None, is_items(&args.profile))?;
+    let settings = profile_settings(&args.profile)?;
+    let (profile, stats) = cx.engine.profile_inputs(&args.inputs, &read, &settings, &cx.progress())?;
     save_profile(&profile, &args.output)
         .with_context(|| format!("cannot write `{}`", args.output.display()))?;
     eprintln!(
@@ -32,16 +28,8 @@ pub fn run_profile(args: &ProfileArgs, global: &GlobalArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-pub fn run_merge(args: &MergeArgs) -> Result<Outcome> {
-    let mut profiles = args.profiles.iter();
-    let first = profiles.next().expect("clap requires one profile");
-    let mut merged = load_profile(first)?;
-    for path in profiles {
-        let next = load_profile(path)?;
-        merged
-            .merge(next)
-            .with_context(|| format!("cannot merge `{}` into `{}`", path.display(), first.display()))?;
-    }
+pub fn run_merge(args: &MergeArgs, cx: &Context) -> Result<Outcome> {
+    let merged = cx.engine.merge_profiles(&args.profiles)?;
     save_profile(&merged, &args.output)
         .with_context(|| format!("cannot write `{}`", args.output.display()))?;
     eprintln!("wrote {}: {} docs, {} tokens", args.output.display(), merged.n_docs(), merged.n_tokens());

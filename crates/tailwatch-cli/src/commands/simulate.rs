@@ -2,14 +2,15 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+use tailwatch::simulating::Corpus;
 use tailwatch_sim::spec::{Estimator, ModelSpec};
 use tailwatch_sim::{SimReport, SimSpec, Strategy};
 
+use super::Context;
 use crate::Outcome;
-use crate::args::{GlobalArgs, InputArgs, SimulateArgs};
-use crate::pipeline::read_options;
-use crate::progress::Progress;
+use crate::args::SimulateArgs;
+use crate::options::read_options;
 use crate::{sim_html, table};
 
 /// Default replicates per model: enough for a smooth mean in a few seconds on 2 cores.
@@ -106,13 +107,7 @@ pub fn model_spec(args: &SimulateArgs) -> Result<ModelSpec> {
     Ok(model)
 }
 
-/// Every document of a corpus file, in order (any input format `score` reads).
-pub fn read_corpus(path: &Path, input: &InputArgs) -> Result<Vec<String>> {
-    let options = read_options(input, None, false)?;
-    Ok(tailwatch_io::read_all(path, &options)?)
-}
-
-pub fn run(args: &SimulateArgs, global: &GlobalArgs) -> Result<Outcome> {
+pub fn run(args: &SimulateArgs, cx: &Context) -> Result<Outcome> {
     let model = model_spec(args)?;
     let mut strategies = Vec::new();
     for list in &args.strategy {
@@ -121,20 +116,10 @@ pub fn run(args: &SimulateArgs, global: &GlobalArgs) -> Result<Outcome> {
     let generations = args.generations.unwrap_or(if matches!(model, ModelSpec::Ngram(_)) { 10 } else { 100 });
     let replicates = args.replicates.unwrap_or_else(|| default_replicates(&model));
     let spec = SimSpec { model, strategies, generations, replicates, seed: args.seed };
-    spec.validate()?;
-    let corpus = match (&spec.model, &args.ngram.corpus) {
-        (ModelSpec::Ngram(_), Some(path)) => Some(
-            read_corpus(path, &args.ngram.input)
-                .with_context(|| format!("cannot read the corpus `{}`", path.display()))?,
-        ),
-        (ModelSpec::Ngram(_), None) => {
-            bail!("the ngram model needs --corpus FILE (or run `tailwatch demo`, which generates one)")
-        }
-        _ => None,
-    };
+    let read = read_options(&args.ngram.input, None, false)?;
+    let corpus = args.ngram.corpus.as_deref().map(|path| Corpus { path, read: &read });
     let unit = if matches!(spec.model, ModelSpec::Ngram(_)) { "generations" } else { "replicates" };
-    let progress = Progress::counting(global.quiet, unit);
-    let report = tailwatch_sim::simulate(&spec, corpus.as_deref(), &progress)?;
+    let report = cx.engine.simulate(&spec, corpus, &cx.counting(unit))?;
     emit(&report, args.json, args.html.as_deref())?;
     Ok(Outcome::Ok)
 }

@@ -2,22 +2,20 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context as _, Result, bail};
 use tailwatch_server::{AppState, ServerConfig, SqliteStore, Store, TokenCheck, TokenSource, percent_encode};
 
+use super::Context;
 use crate::Outcome;
-use crate::args::{GlobalArgs, PushArgs, ServeArgs};
-use crate::pipeline::{
-    is_profile_path, load_profile, parse_bytes, profile_inputs, read_options, tokenizer_and_config,
-};
-use crate::progress::Progress;
+use crate::args::{PushArgs, ServeArgs};
+use crate::options::{is_items, parse_bytes, profile_settings, read_options};
 
 /// The token from the environment, if set.
 fn env_token() -> Option<String> {
     std::env::var("TAILWATCH_TOKEN").ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
 }
 
-pub fn run_serve(args: &ServeArgs, global: &GlobalArgs) -> Result<Outcome> {
+pub fn run_serve(args: &ServeArgs, cx: &Context) -> Result<Outcome> {
     let max_body = usize::try_from(parse_bytes(&args.max_body)?).context("--max-body")?;
     let store = SqliteStore::open(&args.db)
         .with_context(|| format!("cannot open the server database `{}`", args.db.display()))?
@@ -29,7 +27,7 @@ pub fn run_serve(args: &ServeArgs, global: &GlobalArgs) -> Result<Outcome> {
     let addr: std::net::SocketAddr =
         args.addr.parse().with_context(|| format!("--addr must be HOST:PORT, found `{}`", args.addr))?;
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(threads) = global.threads {
+    if let Some(threads) = cx.threads {
         runtime.worker_threads(threads.max(1));
     }
     let runtime = runtime.enable_all().build().context("cannot start the async runtime")?;
@@ -78,7 +76,7 @@ async fn shutdown_signal() {
     }
 }
 
-pub fn run_push(args: &PushArgs, global: &GlobalArgs) -> Result<Outcome> {
+pub fn run_push(args: &PushArgs, cx: &Context) -> Result<Outcome> {
     let server = args
         .server
         .clone()
@@ -90,15 +88,12 @@ pub fn run_push(args: &PushArgs, global: &GlobalArgs) -> Result<Outcome> {
     }
     let token = env_token().context("pushing needs the server's token in TAILWATCH_TOKEN")?;
     let window = args.window.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y-%m-%d").to_string());
-    let profile = if args.inputs.len() == 1 && is_profile_path(&args.inputs[0]) {
-        load_profile(&args.inputs[0])?
+    let profile = if args.inputs.len() == 1 && tailwatch::is_profile_path(&args.inputs[0]) {
+        tailwatch::load_profile(&args.inputs[0])?
     } else {
-        let items = args.profile.tokenizer == "items";
-        let read = read_options(&args.input, None, items)?;
-        let (tokenizer, config) = tokenizer_and_config(&args.profile)?;
-        let progress = Progress::new(global.quiet);
-        let max_memory = parse_bytes(&args.profile.max_memory)?;
-        profile_inputs(&args.inputs, &read, &tokenizer, &config, max_memory, &progress)?.0
+        let read = read_options(&args.input, None, is_items(&args.profile))?;
+        let settings = profile_settings(&args.profile)?;
+        cx.engine.profile_inputs(&args.inputs, &read, &settings, &cx.progress())?.0
     };
     if profile.n_docs() == 0 {
         bail!(

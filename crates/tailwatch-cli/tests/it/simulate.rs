@@ -168,7 +168,7 @@ fn bad_parameters_exit_2_with_a_clear_message() {
         (vec!["simulate", "regression", "--samples", "11"], "T > d + 1"),
         (vec!["simulate", "gaussian", "--dim", "3"], "--dim does not apply to the gaussian model"),
         (vec!["simulate", "gaussian", "--estimator", "median"], "`mle` or `unbiased`"),
-        (vec!["simulate", "ngram"], "needs --corpus"),
+        (vec!["simulate", "ngram"], "hint: pass --corpus FILE"),
         (vec!["simulate", "ngram", "--corpus", "/nonexistent/corpus.txt"], "corpus.txt"),
         (vec!["simulate", "ngram", "--corpus", &empty], "empty.txt"),
         (vec!["simulate", "ngram", "--corpus", &one_word], "at least 2 distinct words"),

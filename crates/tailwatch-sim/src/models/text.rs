@@ -219,7 +219,15 @@ impl Run<'_> {
         let profile = profile_of(&self.corpus.vocab, outputs)?;
         let tokenizer = Tokenizer::from_spec(&TokenizerSpec::builtin(TokenizerKind::Whitespace, false))
             .map_err(tailwatch_metrics::Error::from)?;
-        let mut values = lexical_metrics(&profile, &tokenizer)?;
+        // only what this model reports (the text metrics of its catalog entries)
+        let selection = tailwatch_metrics::MetricSelection::only(
+            METRICS
+                .iter()
+                .skip(1)
+                .map(|m| m.id)
+                .filter(|id| tailwatch_metrics::catalog::metric_info(id).is_some()),
+        )?;
+        let mut values = lexical_metrics(&profile, &tokenizer, &selection)?;
         values.extend(self.corpus.reference.metrics(&profile, self.options).0);
         for (slot, info) in out.iter_mut().zip(METRICS).skip(1) {
             *slot = values.get(info.id).unwrap_or(f64::NAN);

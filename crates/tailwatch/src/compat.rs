@@ -1,5 +1,6 @@
-//! `--compat` modes: anchor formulas over all documents in input order (see metrics::compat).
-use anyhow::Result;
+//! Anchor tools' formulas (`score --compat`), over all documents in input order (see
+//! `tailwatch_metrics::compat`).
+use serde::{Deserialize, Serialize};
 use tailwatch_core::Tokenizer;
 use tailwatch_metrics::MetricValues;
 use tailwatch_metrics::compat::{
@@ -10,7 +11,42 @@ use tailwatch_metrics::numeric::py_round;
 use tailwatch_metrics::richness::mtld_lexical_diversity;
 use tailwatch_metrics::selfbleu::{bleu_counts, mean};
 
-use crate::args::Compat;
+use crate::Result;
+
+/// An anchor tool whose formulas `score` can reproduce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compat {
+    /// cshaib/diversity: double-gzip compression ratio, split(' ') n-gram diversity crossing
+    /// documents, self-repetition over all docs, 3-decimal rounding.
+    Diversity,
+    /// nltk: self-BLEU of every document against all others (no sampling).
+    Nltk,
+    /// ari-holtzman/degen: hapax "distinct", self-BLEU of 1000 docs drawn by Python's
+    /// random.seed(0).
+    Degen,
+    /// Texygen: self-BLEU over the first 500 documents.
+    Texygen,
+    /// SimCTG: rep-n with its off-by-one, in percent rounded to 2 decimals.
+    Simctg,
+    /// lexical_diversity: MTLD with min segment 10 over all tokens in input order.
+    #[serde(rename = "lexicaldiversity")]
+    LexicalDiversity,
+}
+
+impl Compat {
+    /// The name reports give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compat::Diversity => "diversity",
+            Compat::Nltk => "nltk",
+            Compat::Degen => "degen",
+            Compat::Texygen => "texygen",
+            Compat::Simctg => "simctg",
+            Compat::LexicalDiversity => "lexicaldiversity",
+        }
+    }
+}
 
 fn hashes(docs: &[String], tokenizer: &Tokenizer) -> Result<Vec<Vec<u64>>> {
     docs.iter()

@@ -1,0 +1,76 @@
+//! Comparing a candidate against a baseline under collapse rules, with the notes a reader needs.
+use std::path::Path;
+
+use serde::Serialize;
+use tailwatch_metrics::compare::{Comparison, Rule, compare};
+use tailwatch_metrics::report::ScoreReport;
+
+/// One side of a comparison, as the comparison describes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    /// Documents.
+    pub n_docs: u64,
+    /// Tokens.
+    pub n_tokens: u64,
+    /// Its tokenizer.
+    #[serde(skip)]
+    pub tokenizer: String,
+}
+
+impl Side {
+    /// The side of a score report.
+    pub fn of(report: &ScoreReport) -> Self {
+        Self { n_docs: report.n_docs, n_tokens: report.n_tokens, tokenizer: report.tokenizer.clone() }
+    }
+}
+
+/// A comparison and its notes.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    /// The rules' checks and the verdict.
+    pub comparison: Comparison,
+    /// Notes on what limits the comparison (sizes, tokenizers).
+    pub notes: Vec<String>,
+}
+
+/// Apply `rules` to the metrics of two sides and note what limits the comparison.
+pub fn compare_sides(
+    baseline: (&Side, &std::collections::BTreeMap<String, Option<f64>>),
+    candidate: (&Side, &std::collections::BTreeMap<String, Option<f64>>),
+    rules: &[Rule],
+) -> Compared {
+    let comparison = compare(baseline.1, candidate.1, rules);
+    let (b, c) = (baseline.0, candidate.0);
+    let mut notes = Vec::new();
+    let (x, y) = (b.n_tokens.max(1) as f64, c.n_tokens.max(1) as f64);
+    if x / y > 2.0 || y / x > 2.0 {
+        notes.push(format!(
+            "the sides differ in size ({} vs {} tokens); corpus-level distinct-n falls as corpora grow, so compare at matched sizes",
+            b.n_tokens, c.n_tokens
+        ));
+    }
+    if !b.tokenizer.is_empty() && !c.tokenizer.is_empty() && b.tokenizer != c.tokenizer {
+        notes.push(format!("the sides were tokenized differently (`{}` vs `{}`)", b.tokenizer, c.tokenizer));
+    }
+    Compared { comparison, notes }
+}
+
+/// The metric ids `rules` read: all a comparison needs computed.
+pub fn rule_metrics(rules: &[Rule]) -> tailwatch_metrics::MetricSelection {
+    tailwatch_metrics::MetricSelection::Only(rules.iter().map(|r| r.metric.clone()).collect())
+}
+
+/// A saved `score --json` report, if `path` is one (a `.json` file holding a report).
+pub fn saved_report(path: &Path) -> Option<ScoreReport> {
+    if path.extension().is_none_or(|e| e != "json") {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    if value.get("tailwatch_version").is_none()
+        || !value.get("metrics").is_some_and(serde_json::Value::is_object)
+    {
+        return None;
+    }
+    serde_json::from_value(value).ok()
+}

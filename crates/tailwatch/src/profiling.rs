@@ -1,0 +1,288 @@
+//! Profiling inputs: readers feed batches to one worker per pool thread, each building a
+//! profile; the profiles merge at the end (exactly, so the thread count changes nothing).
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+
+use tailwatch_core::{Reporter, Tokenizer, TokenizerSpec};
+use tailwatch_io::{Batch, DocReader, ReadOptions, ReadStats};
+use tailwatch_metrics::{Profile, ProfileConfig};
+
+use crate::{Engine, Error, Result};
+
+/// The default memory budget of the exact n-gram tables: 4 GiB.
+pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
+
+/// How documents become a profile: the tokenizer, the profile's settings (which profiles must
+/// share to merge) and the memory budget of the exact n-gram tables.
+#[derive(Debug, Clone)]
+pub struct ProfileSettings {
+    /// The tokenizer.
+    pub tokenizer: Tokenizer,
+    /// The profile's settings; its tokenizer spec is the tokenizer's.
+    pub config: ProfileConfig,
+    /// Bytes the exact n-gram tables of the whole input may take before they become sketches.
+    pub max_memory: u64,
+}
+
+impl ProfileSettings {
+    /// Default settings for `tokenizer`: a sample of 1000 documents, seed 0, 4 GiB.
+    pub fn new(tokenizer: Tokenizer) -> Self {
+        let config = ProfileConfig::new(tokenizer.spec().clone());
+        Self { tokenizer, config, max_memory: DEFAULT_MAX_MEMORY }
+    }
+}
+
+/// A tokenizer by name: `words`, `whitespace`, `python-split`, `items`, or a path to a
+/// HuggingFace `tokenizer.json`.
+pub fn tokenizer_by_name(name: &str, lowercase: bool) -> Result<Tokenizer> {
+    if let Some(spec) = TokenizerSpec::parse_builtin(name, lowercase) {
+        return Ok(Tokenizer::from_spec(&spec)?);
+    }
+    let path = Path::new(name);
+    if !path.exists() {
+        return Err(Error::UnknownTokenizer { name: name.to_string() });
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+    Ok(Tokenizer::huggingface(&bytes, name, lowercase)?)
+}
+
+/// One memory budget for the exact n-gram tables of a whole run, shared by its workers.
+///
+/// The tables stay exact while the exact tables of everything read so far fit in `limit` bytes
+/// ([`Profile::exact_ngram_bytes`], a function of the corpus alone); past it every worker
+/// switches to sketches. A worker whose own tables outgrow its share moves its profile into
+/// the pooled one, and the pooled profile is what the limit is checked on. The pooled profile is
+/// the exact profile of a part of the input, so it outgrows the limit only when the whole
+/// input's would: whether a run is sketched depends on the input and the limit, never on the
+/// number of threads or on which worker read what. Peak memory: the limit, plus each worker's
+/// share (half the limit in all), plus what a merge needs.
+struct NgramBudget {
+    limit: usize,
+    /// A worker's own table memory at which it moves its profile into the pooled one.
+    share: usize,
+    pooled: std::sync::Mutex<Option<Profile>>,
+    sketched: std::sync::atomic::AtomicBool,
+}
+
+impl NgramBudget {
+    fn new(limit: u64, workers: usize) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Self {
+            limit,
+            share: limit / (2 * workers.max(1)),
+            pooled: std::sync::Mutex::new(None),
+            sketched: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Check a worker's profile after a batch: sketch it once the run is sketched, or move it
+    /// into the pooled profile when it outgrows its share.
+    fn check(&self, profile: &mut Profile) -> tailwatch_metrics::Result<()> {
+        use std::sync::atomic::Ordering;
+        if profile.is_sketched() {
+            return Ok(());
+        }
+        if self.sketched.load(Ordering::Acquire) {
+            profile.sketch_ngrams();
+            return Ok(());
+        }
+        if profile.memory_bytes() <= self.share {
+            return Ok(());
+        }
+        let mine = std::mem::replace(profile, Profile::new(profile.config().clone()));
+        let mut pooled = self.pooled.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let pooled = pooled.get_or_insert_with(|| Profile::new(mine.config().clone()));
+        pooled.merge(mine)?;
+        if !pooled.is_sketched() && pooled.exact_ngram_bytes() > self.limit {
+            pooled.sketch_ngrams();
+            pooled.seal();
+            self.sketched.store(true, Ordering::Release);
+            profile.sketch_ngrams();
+        }
+        Ok(())
+    }
+
+    /// The run's profile: the pooled one and every worker's, merged, sketched if the exact
+    /// tables of the whole input exceed the limit.
+    fn finish(self, workers: Vec<Profile>, config: &ProfileConfig) -> Result<Profile> {
+        let mut workers = workers.into_iter();
+        // merge into the largest profile so far: its tables stay where they are
+        let mut merged = match self.pooled.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+            Some(pooled) => pooled,
+            None => workers.next().unwrap_or_else(|| Profile::new(config.clone())),
+        };
+        for profile in workers {
+            merged.merge(profile)?;
+        }
+        merged.seal();
+        if !merged.is_sketched() && merged.exact_ngram_bytes() > self.limit {
+            merged.sketch_ngrams();
+            merged.seal();
+        }
+        Ok(merged)
+    }
+}
+
+/// One worker: profile the batches it receives until the channel closes. After an error it
+/// keeps draining, so that the reader never waits on a failed worker.
+fn work(
+    receive: impl Fn() -> Option<Batch>,
+    settings: &ProfileSettings,
+    budget: &NgramBudget,
+) -> Result<Profile> {
+    let mut profile = Profile::new(settings.config.clone());
+    let mut failed = None;
+    while let Some(batch) = receive() {
+        if failed.is_some() {
+            continue;
+        }
+        let observed = batch.texts().try_for_each(|doc| profile.observe(&settings.tokenizer, doc));
+        if let Err(e) = observed.and_then(|()| budget.check(&mut profile)) {
+            failed = Some(e);
+        }
+    }
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(profile),
+    }
+}
+
+/// Read every input in order and hand each batch to `send` (which returns false once the
+/// workers stopped); the read statistics of all inputs.
+fn read_inputs(
+    inputs: &[PathBuf],
+    read: &ReadOptions,
+    reporter: &dyn Reporter,
+    mut send: impl FnMut(Batch) -> bool,
+) -> Result<ReadStats> {
+    let mut stats = ReadStats::default();
+    for input in inputs {
+        let mut reader = DocReader::open(input, read)?;
+        reporter.start(&short_name(input), reader.total_bytes());
+        let mut last = 0;
+        while let Some(batch) = reader.next_batch()? {
+            let now = reader.bytes_read();
+            reporter.advance(now - last);
+            last = now;
+            if !send(batch) {
+                break; // a worker failed; its error is reported by the caller
+            }
+        }
+        reporter.finish();
+        stats += reader.stats();
+    }
+    Ok(stats)
+}
+
+impl Engine {
+    /// Profile `inputs` together: the calling thread reads, one worker on each pool thread
+    /// profiles, and the workers' profiles merge on the pool. Called from a thread of this
+    /// engine's own pool (where waiting for every pool thread would wait for itself), it reads
+    /// and profiles on that thread alone; the profile is the same.
+    pub fn profile_inputs(
+        &self,
+        inputs: &[PathBuf],
+        read: &ReadOptions,
+        settings: &ProfileSettings,
+        reporter: &dyn Reporter,
+    ) -> Result<(Profile, ReadStats)> {
+        if self.pool().current_thread_index().is_some() {
+            let budget = NgramBudget::new(settings.max_memory, 1);
+            let mut profile = Profile::new(settings.config.clone());
+            let mut failed = None;
+            let stats = read_inputs(inputs, read, reporter, |batch| {
+                let observed = batch.texts().try_for_each(|doc| profile.observe(&settings.tokenizer, doc));
+                match observed.and_then(|()| budget.check(&mut profile)) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                }
+            })?;
+            if let Some(e) = failed {
+                return Err(e.into());
+            }
+            return Ok((budget.finish(vec![profile], &settings.config)?, stats));
+        }
+        let workers = self.threads();
+        let budget = NgramBudget::new(settings.max_memory, workers);
+        let (sender, receiver) = sync_channel::<Batch>(workers * 2);
+        let receiver = std::sync::Mutex::new(receiver);
+        let receive = || receiver.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv().ok();
+        let (profiles, stats) = std::thread::scope(|scope| {
+            // one worker on each thread of the pool, which also merges their profiles below:
+            // memory freed by the merge is reused by the same threads' allocations
+            let running = scope.spawn(|| self.pool().broadcast(|_| work(receive, settings, &budget)));
+            let stats = read_inputs(inputs, read, reporter, |batch| sender.send(batch).is_ok());
+            drop(sender);
+            let profiles = running.join().unwrap_or_else(|_| vec![Err(Error::WorkerPanicked)]);
+            (profiles, stats)
+        });
+        let stats = stats?;
+        let profiles = profiles.into_iter().collect::<Result<Vec<Profile>>>()?;
+        let profile = self.install(|| budget.finish(profiles, &settings.config))?;
+        Ok((profile, stats))
+    }
+
+    /// Profile documents held in memory, in order, on the calling thread (merges and sealing
+    /// run on the pool).
+    pub fn profile_texts<'a>(
+        &self,
+        texts: impl IntoIterator<Item = &'a str>,
+        settings: &ProfileSettings,
+    ) -> Result<Profile> {
+        let budget = NgramBudget::new(settings.max_memory, 1);
+        let mut profile = Profile::new(settings.config.clone());
+        for (i, text) in texts.into_iter().enumerate() {
+            profile.observe(&settings.tokenizer, text)?;
+            if i % 4096 == 4095 {
+                self.install(|| budget.check(&mut profile))?;
+            }
+        }
+        self.install(|| budget.finish(vec![profile], &settings.config))
+    }
+
+    /// Merge saved profiles, in order, into one.
+    pub fn merge_profiles(&self, paths: &[PathBuf]) -> Result<Profile> {
+        let mut paths = paths.iter();
+        let Some(first) = paths.next() else {
+            return Err(Error::NoDocuments { inputs: Vec::new() });
+        };
+        let mut merged = load_profile(first)?;
+        for path in paths {
+            let next = load_profile(path)?;
+            self.install(|| merged.merge(next)).map_err(|source| Error::Merge {
+                path: path.clone(),
+                into: first.clone(),
+                source,
+            })?;
+        }
+        Ok(merged)
+    }
+}
+
+fn short_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Whether a path names a saved profile (`.twp`).
+pub fn is_profile_path(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "twp")
+}
+
+/// Load a `.twp` profile.
+pub fn load_profile(path: &Path) -> Result<Profile> {
+    let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+    Ok(Profile::from_bytes(&bytes, path)?)
+}
+
+/// Write a `.twp` profile atomically (temporary file + rename), so a failure never leaves a
+/// torn file.
+pub fn save_profile(profile: &Profile, path: &Path) -> Result<()> {
+    let bytes = profile.to_bytes()?;
+    let tmp = path.with_extension("twp.tmp");
+    std::fs::write(&tmp, &bytes).map_err(|e| Error::file(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::file(path, e))?;
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! Scoring: a profile (of inputs, or saved) into the metrics a report shows, against a reference
+//! when one is given, in an anchor's formulas when asked.
+use std::path::{Path, PathBuf};
+
+use tailwatch_core::{Reporter, Tokenizer, TokenizerKind};
+use tailwatch_io::{ReadOptions, ReadStats};
+use tailwatch_metrics::compression::zlib_version;
+use tailwatch_metrics::report::{SampleInfo, ScoreReport};
+use tailwatch_metrics::{
+    MetricSelection, MetricValues, Profile, Reference, ReferenceInfo, ReferenceOptions, item_metrics,
+    lexical_metrics,
+};
+
+use crate::compat::{Compat, compute as compat_metrics};
+use crate::profiling::{ProfileSettings, is_profile_path, load_profile};
+use crate::{Engine, Error, Result};
+
+/// The ids of the metrics measured against a reference.
+const REFERENCE_METRICS: [&str; 7] = [
+    "kl_to_reference",
+    "js_to_reference",
+    "vocab_coverage",
+    "tail_coverage",
+    "tail_mass_coverage",
+    "psi_doc_length",
+    "wasserstein_doc_length",
+];
+
+/// The ids of the recommendation-list metrics (`items` tokenizer).
+const ITEM_METRICS: [&str; 2] = ["coverage_at_k", "exposure_gini"];
+
+/// What scoring computes besides the profile.
+#[derive(Debug, Clone, Default)]
+pub struct ScoreOptions {
+    /// Which metrics.
+    pub metrics: MetricSelection,
+    /// The frozen reference, if any.
+    pub reference: Option<Reference>,
+    /// How reference metrics are computed.
+    pub reference_options: ReferenceOptions,
+    /// `items` tokenizer: the catalog of item ids (default: every item seen).
+    pub catalog: Option<Vec<String>>,
+    /// An anchor's formulas, computed over all documents in input order.
+    pub compat: Option<Compat>,
+}
+
+impl ScoreOptions {
+    /// Check the reference options.
+    pub fn validate(&self) -> Result<()> {
+        let o = &self.reference_options;
+        if !(0.0..=1.0).contains(&o.tail_mass) {
+            return Err(Error::invalid("the tail mass", "in [0, 1]", o.tail_mass));
+        }
+        if !(o.smoothing > 0.0 && o.smoothing < 1.0) {
+            return Err(Error::invalid("the KL smoothing", "in (0, 1)", o.smoothing));
+        }
+        Ok(())
+    }
+}
+
+/// How a profile is scored: how documents are profiled and what is computed of the profile.
+#[derive(Debug, Clone)]
+pub struct Scorer {
+    /// Tokenizer, profile settings and memory budget.
+    pub settings: ProfileSettings,
+    /// Metrics, reference, catalog, anchor formulas.
+    pub options: ScoreOptions,
+}
+
+impl Scorer {
+    /// A scorer; the options are checked.
+    pub fn new(settings: ProfileSettings, options: ScoreOptions) -> Result<Self> {
+        options.validate()?;
+        Ok(Self { settings, options })
+    }
+
+    /// Whether documents are lists of item ids.
+    pub fn is_items(&self) -> bool {
+        self.settings.tokenizer.spec().kind == TokenizerKind::Items
+    }
+
+    /// A saved profile, checked to be tokenized like this run.
+    pub fn load_profile(&self, path: &Path) -> Result<Profile> {
+        let profile = load_profile(path)?;
+        check_tokenizer(&profile, &self.settings, path)?;
+        Ok(profile)
+    }
+
+    /// Profile `inputs` together (or load a single `.twp`) and compute the asked-for metrics.
+    /// `read` is how each input (not a `.twp`) is read; the statistics say what was skipped.
+    pub fn score(
+        &self,
+        engine: &Engine,
+        inputs: &[PathBuf],
+        read: &ReadOptions,
+        reporter: &dyn Reporter,
+    ) -> Result<(ScoreReport, ReadStats)> {
+        let (profile, stats) = if inputs.len() == 1 && is_profile_path(&inputs[0]) {
+            (self.load_profile(&inputs[0])?, ReadStats::default())
+        } else {
+            if let Some(p) = inputs.iter().find(|p| is_profile_path(p)) {
+                return Err(Error::ProfileAmongInputs { path: p.clone() });
+            }
+            engine.profile_inputs(inputs, read, &self.settings, reporter)?
+        };
+        if profile.n_docs() == 0 {
+            return Err(Error::NoDocuments { inputs: inputs.to_vec() });
+        }
+        let (mut values, reference_info) = self.metrics(engine, &profile)?;
+        if let Some(compat) = self.options.compat {
+            let docs = read_all_docs(inputs, read)?;
+            let mut anchored = compat_metrics(compat, &docs, &self.settings.tokenizer)?;
+            self.options.metrics.retain(&mut anchored);
+            values.extend(anchored);
+        }
+        let sample = profile.sample();
+        let report = ScoreReport {
+            tailwatch_version: tailwatch_core::VERSION.to_string(),
+            inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
+            n_docs: profile.n_docs(),
+            n_tokens: profile.n_tokens(),
+            metrics: values.values,
+            approximate: values.approximate,
+            reference: reference_info.map(|info| serde_json::to_value(info).expect("serializable")),
+            tokenizer: self.settings.config.tokenizer.name(),
+            sample: SampleInfo {
+                size: sample.size().to_string(),
+                docs: sample.held(),
+                seed: self.settings.config.seed,
+            },
+            compat: self.options.compat.map(|c| c.name().to_string()),
+            skipped_records: stats.skipped,
+            zlib_version: zlib_version(),
+            notes: values.notes,
+        };
+        Ok((report, stats))
+    }
+
+    /// The asked-for metrics of a profile, and the reference's description when there is one.
+    pub fn metrics(
+        &self,
+        engine: &Engine,
+        profile: &Profile,
+    ) -> Result<(MetricValues, Option<ReferenceInfo>)> {
+        engine.install(|| {
+            let selection = &self.options.metrics;
+            let mut values = lexical_metrics(profile, &self.settings.tokenizer, selection)?;
+            if self.is_items() && selection.wants_any(&ITEM_METRICS) {
+                let mut items = item_metrics(profile, self.options.catalog.as_deref());
+                selection.retain(&mut items);
+                values.extend(items);
+            }
+            let mut info = None;
+            if let Some(reference) = &self.options.reference
+                && selection.wants_any(&REFERENCE_METRICS)
+            {
+                let (mut against, described) = reference.metrics(profile, self.options.reference_options);
+                selection.retain(&mut against);
+                values.extend(against);
+                info = Some(described);
+            }
+            Ok((values, info))
+        })
+    }
+}
+
+/// Refuse a profile made with another tokenizer than `settings`'.
+fn check_tokenizer(profile: &Profile, settings: &ProfileSettings, path: &Path) -> Result<()> {
+    let theirs = &profile.config().tokenizer;
+    if !theirs.same_tokens_as(&settings.config.tokenizer) {
+        return Err(Error::TokenizerMismatch {
+            path: path.to_path_buf(),
+            profiled: theirs.name(),
+            run: settings.config.tokenizer.name(),
+        });
+    }
+    Ok(())
+}
+
+fn read_all_docs(inputs: &[PathBuf], read: &ReadOptions) -> Result<Vec<String>> {
+    let mut docs = Vec::new();
+    for input in inputs {
+        if is_profile_path(input) {
+            return Err(Error::CompatNeedsDocuments { path: input.clone() });
+        }
+        docs.extend(tailwatch_io::read_all(input, read)?);
+    }
+    Ok(docs)
+}
+
+/// Where a reference comes from, by its file name: a saved profile (`.twp`), a word-frequency
+/// table (`.tsv`, `.tsv.gz`, `.tsv.zst`), or any input to profile.
+fn is_frequency_table(path: &Path) -> bool {
+    let lower = path.display().to_string().to_ascii_lowercase();
+    [".tsv", ".tsv.gz", ".tsv.zst"].iter().any(|e| lower.ends_with(e))
+}
+
+impl Engine {
+    /// Load a reference: a saved profile (checked to be tokenized like `settings`), a
+    /// word-frequency table (`word<TAB>count-or-frequency`), or an input profiled with
+    /// `settings` and read with `read`.
+    pub fn load_reference(
+        &self,
+        path: &Path,
+        read: &ReadOptions,
+        settings: &ProfileSettings,
+        reporter: &dyn Reporter,
+    ) -> Result<Reference> {
+        let name = path.display().to_string();
+        if is_profile_path(path) {
+            let profile = load_profile(path)?;
+            check_tokenizer(&profile, settings, path)?;
+            return Ok(Reference::from_profile(&profile, &name, "profile"));
+        }
+        if is_frequency_table(path) {
+            let reader = tailwatch_io::open_text(path)?;
+            return Ok(Reference::from_frequency_table(reader, path, settings.config.tokenizer.lowercase)?);
+        }
+        let (profile, _) = self.profile_inputs(&[path.to_path_buf()], read, settings, reporter)?;
+        Ok(Reference::from_profile(&profile, &name, "corpus"))
+    }
+}
+
+/// The item ids of a catalog file: one per line, blank lines skipped.
+pub fn read_catalog(path: &Path) -> Result<Vec<String>> {
+    let reader = tailwatch_io::open_text(path)?;
+    let mut items = Vec::new();
+    for line in std::io::BufRead::lines(reader) {
+        let line = line.map_err(|e| Error::file(path, e))?;
+        if !line.trim().is_empty() {
+            items.push(line.trim().to_string());
+        }
+    }
+    Ok(items)
+}
+
+/// The tokenizer a profile was made with, rebuilt (built-in tokenizers only: a HuggingFace
+/// tokenizer needs its file).
+pub fn tokenizer_of(profile: &Profile) -> Result<Tokenizer> {
+    Ok(Tokenizer::from_spec(&profile.config().tokenizer)?)
+}
+
+/// Every lexical metric of a profile (and the recommendation metrics for item lists), plus,
+/// with a baseline profile, the metrics against it as the reference: what the watch server
+/// shows for a version. Empty for an empty profile.
+pub fn profile_metrics(
+    engine: &Engine,
+    profile: &Profile,
+    baseline: Option<&Profile>,
+) -> Result<std::collections::BTreeMap<String, Option<f64>>> {
+    if profile.n_docs() == 0 {
+        return Ok(Default::default());
+    }
+    let reference =
+        baseline.filter(|b| b.n_docs() > 0).map(|b| Reference::from_profile(b, "baseline", "profile"));
+    let scorer = Scorer {
+        settings: ProfileSettings {
+            config: profile.config().clone(),
+            ..ProfileSettings::new(tokenizer_of(profile)?)
+        },
+        options: ScoreOptions { reference, ..ScoreOptions::default() },
+    };
+    Ok(scorer.metrics(engine, profile)?.0.values)
+}

@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tailwatch_metrics::compare::{compare, default_rules};
+use tailwatch_metrics::compare::default_rules;
 
 use crate::error::ApiError;
 use crate::profiles::{self, RawOptions};
@@ -209,9 +209,11 @@ pub async fn push_outputs(
         tokenizer: q.tokenizer.clone().unwrap_or_else(|| "words".into()),
         lowercase: q.lowercase.unwrap_or(false),
     };
-    let profile = tokio::task::spawn_blocking(move || profiles::profile_jsonl(&bytes, &options))
-        .await
-        .map_err(|_| ApiError::unprocessable("the outputs could not be profiled"))??;
+    let engine = state.engine.clone();
+    let (profile, _) =
+        tokio::task::spawn_blocking(move || profiles::profile_jsonl(&engine, &bytes, &options, None))
+            .await
+            .map_err(|_| ApiError::unprocessable("the outputs could not be profiled"))??;
     store_push(&state, key, idempotency, profile).await
 }
 
@@ -380,21 +382,23 @@ pub async fn compare_value(state: &AppState, model: String, q: CompareQuery) -> 
         Ok((s.version_profile(&model, &b, &cohort)?, s.version_profile(&model, &c, &cohort)?))
     })
     .await?;
-    let (bm, cm, sizes) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
-        let sizes = [(bp.n_docs(), bp.n_tokens()), (cp.n_docs(), cp.n_tokens())];
-        Ok((profiles::lexical(&bp)?, profiles::lexical(&cp)?, sizes))
+    let engine = state.engine.clone();
+    let rules = default_rules();
+    let selection = tailwatch::comparing::rule_metrics(&rules);
+    let (bm, cm, sides) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+        let side = |p: &tailwatch_metrics::Profile| tailwatch::comparing::Side {
+            n_docs: p.n_docs(),
+            n_tokens: p.n_tokens(),
+            tokenizer: p.config().tokenizer.name(),
+        };
+        let metrics = |p| profiles::metrics_of(&engine, p, None, &selection);
+        Ok((metrics(&bp)?, metrics(&cp)?, [side(&bp), side(&cp)]))
     })
     .await
     .map_err(|_| ApiError::internal("comparison failed"))??;
-    let comparison = compare(&bm, &cm, &default_rules());
-    let mut notes = Vec::new();
-    let (a, bt) = (sizes[0].1.max(1) as f64, sizes[1].1.max(1) as f64);
-    if a / bt > 2.0 || bt / a > 2.0 {
-        notes.push(format!(
-            "the sides differ in size ({} vs {} tokens); corpus-level distinct-n falls as corpora grow, so compare at matched sizes",
-            sizes[0].1, sizes[1].1
-        ));
-    }
+    let compared = tailwatch::comparing::compare_sides((&sides[0], &bm), (&sides[1], &cm), &rules);
+    let (comparison, notes) = (compared.comparison, compared.notes);
+    let sizes = [(sides[0].n_docs, sides[0].n_tokens), (sides[1].n_docs, sides[1].n_tokens)];
     Ok(json!({
         "verdict": comparison.verdict,
         "checks": comparison.checks,
@@ -482,6 +486,7 @@ pub async fn put_reference(
         return Err(ApiError::bad_request("parameter `chunks` must be in 2..=1000"));
     }
     let max_decoded = state.config.max_decoded;
+    let engine = state.engine.clone();
     let (profile, chunk_metrics) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
         if is_profile {
             return Ok((profiles::decode(&bytes, max_decoded)?, Vec::new()));
@@ -491,12 +496,11 @@ pub async fn put_reference(
             tokenizer: q.tokenizer.unwrap_or_else(|| "words".into()),
             lowercase: q.lowercase.unwrap_or(false),
         };
-        let whole = profiles::profile_jsonl(&bytes, &options)?;
-        let docs: Vec<String> =
-            profiles::jsonl_texts(&bytes, &options.field)?.into_iter().map(|(_, d)| d).collect();
-        let parts = profiles::chunk_profiles(&docs, &whole.config().tokenizer, chunks)?;
-        let metrics =
-            parts.iter().map(|p| profiles::metrics(p, Some(&whole))).collect::<ApiResult<Vec<_>>>()?;
+        let (whole, parts) = profiles::profile_jsonl(&engine, &bytes, &options, Some(chunks))?;
+        let metrics = parts
+            .iter()
+            .map(|p| profiles::metrics(&engine, p, Some(&whole)))
+            .collect::<ApiResult<Vec<_>>>()?;
         Ok((whole, metrics))
     })
     .await

@@ -47,6 +47,8 @@ impl Default for ServerConfig {
 
 /// What every handler sees.
 pub struct AppState {
+    /// The engine: profiles and metrics are computed on its pool.
+    pub engine: tailwatch::Engine,
     /// Storage.
     pub store: Arc<dyn Store>,
     /// The write token.

@@ -1,21 +1,24 @@
-//! Profiles on the server: decode pushed bytes or raw outputs, merge, and compute metrics.
-use tailwatch_core::{Tokenizer, TokenizerSpec};
-use tailwatch_metrics::{Profile, ProfileConfig, Reference, ReferenceOptions, item_metrics, lexical_metrics};
+//! Profiles on the server, through the engine: decode pushed bytes, profile uploaded outputs,
+//! merge, and compute what a version shows. Only the mapping of engine errors to HTTP lives here.
+use tailwatch::{Engine, ProfileSettings};
+use tailwatch_core::TokenizerSpec;
+use tailwatch_metrics::Profile;
 
 use crate::error::ApiError;
 use crate::types::Metrics;
 
-/// Decode a `.twp` body.
+/// Decode a `.twp` body (at most `max_decoded` bytes once decompressed) whose tokenizer the
+/// server can rebuild.
 pub fn decode(bytes: &[u8], max_decoded: usize) -> Result<Profile, ApiError> {
     let profile = Profile::from_bytes_limited(bytes, std::path::Path::new("<request body>"), max_decoded)
         .map_err(|e| ApiError::bad_request(format!("the body is not a tailwatch profile: {e}")))?;
-    tokenizer_of(&profile)?;
+    tokenizer_check(&profile)?;
     Ok(profile)
 }
 
-/// The tokenizer a profile was built with, if the server can rebuild it.
-pub fn tokenizer_of(profile: &Profile) -> Result<Tokenizer, ApiError> {
-    Tokenizer::from_spec(&profile.config().tokenizer).map_err(|_| {
+/// Refuse a profile whose tokenizer the server cannot rebuild (a HuggingFace tokenizer file).
+fn tokenizer_check(profile: &Profile) -> Result<(), ApiError> {
+    tailwatch::scoring::tokenizer_of(profile).map(|_| ()).map_err(|_| {
         ApiError::unprocessable(format!(
             "profiles tokenized with `{}` cannot be scored on the server (it does not have the tokenizer file); push with a built-in tokenizer (words, whitespace, python-split, items)",
             profile.config().tokenizer.name()
@@ -34,54 +37,63 @@ pub struct RawOptions {
     pub lowercase: bool,
 }
 
-/// Profile raw outputs: one JSON object per line holding a string (or array of strings) at `field`.
-pub fn profile_jsonl(body: &[u8], options: &RawOptions) -> Result<Profile, ApiError> {
-    let spec = TokenizerSpec::parse_builtin(&options.tokenizer, options.lowercase).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "parameter `tokenizer`: `{}` is not a built-in tokenizer (words, whitespace, python-split, items)",
-            options.tokenizer
-        ))
-    })?;
-    let tokenizer = Tokenizer::from_spec(&spec).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let docs = jsonl_texts(body, &options.field)?;
-    if docs.is_empty() {
-        return Err(ApiError::bad_request("the body holds no records"));
+impl RawOptions {
+    /// The profile settings of these options (the CLI's defaults otherwise).
+    fn settings(&self) -> Result<ProfileSettings, ApiError> {
+        let spec = TokenizerSpec::parse_builtin(&self.tokenizer, self.lowercase).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "parameter `tokenizer`: `{}` is not a built-in tokenizer (words, whitespace, python-split, items)",
+                self.tokenizer
+            ))
+        })?;
+        let tokenizer =
+            tailwatch_core::Tokenizer::from_spec(&spec).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        Ok(ProfileSettings::new(tokenizer))
     }
-    let mut profile = Profile::new(ProfileConfig::new(spec));
-    for (line, doc) in docs {
-        profile
-            .observe(&tokenizer, &doc)
-            .map_err(|e| ApiError::bad_request(format!("line {line}: field `{}`: {e}", options.field)))?;
-    }
-    Ok(profile.sealed())
 }
 
-/// The texts of a JSONL body with their line numbers, read by tailwatch-io exactly as the CLI
-/// reads a JSONL file (`field`: a dotted path to a string or an array of strings).
+/// The documents of a JSONL body, read by tailwatch-io exactly as the CLI reads a JSONL file
+/// (`field`: a dotted path to a string or an array of strings), with their line numbers.
 pub fn jsonl_texts(body: &[u8], field: &str) -> Result<Vec<(u64, String)>, ApiError> {
-    let options = tailwatch_io::ReadOptions {
+    let read = tailwatch_io::ReadOptions {
         format: Some(tailwatch_io::Format::Jsonl),
         field: Some(field.to_string()),
         ..tailwatch_io::ReadOptions::default()
     };
-    let bad = |e: tailwatch_io::Error| ApiError::bad_request(e.to_string());
-    let mut reader =
-        tailwatch_io::DocReader::from_bytes("request body", body.to_vec(), &options).map_err(bad)?;
-    let mut docs = Vec::new();
-    while let Some(batch) = reader.next_batch().map_err(bad)? {
-        for record in batch.records {
-            docs.extend(record.texts.into_iter().map(|text| (record.number, text)));
-        }
+    tailwatch::profiling::records_of_bytes("request body", body.to_vec(), &read)
+        .map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+/// Profile raw outputs: one JSON object per line holding a string (or array of strings) at
+/// `field`; with `chunks`, also the profiles of that many contiguous slices of the documents
+/// (for adaptive thresholds).
+pub fn profile_jsonl(
+    engine: &Engine,
+    body: &[u8],
+    options: &RawOptions,
+    chunks: Option<usize>,
+) -> Result<(Profile, Vec<Profile>), ApiError> {
+    let settings = options.settings()?;
+    let docs = jsonl_texts(body, &options.field)?;
+    if docs.is_empty() {
+        return Err(ApiError::bad_request("the body holds no records"));
     }
-    Ok(docs)
+    let texts: Vec<&str> = docs.iter().map(|(_, d)| d.as_str()).collect();
+    let internal = |e: tailwatch::Error| ApiError::bad_request(e.to_string());
+    let whole = engine.profile_texts(texts.iter().copied(), &settings).map_err(internal)?;
+    let parts = match chunks {
+        Some(n) => engine.profile_chunks(&texts, &settings, n).map_err(internal)?,
+        None => Vec::new(),
+    };
+    Ok((whole, parts))
 }
 
 /// Merge `incoming` into `stored` (or start from it).
-pub fn merge(stored: Option<Profile>, incoming: Profile) -> Result<Profile, ApiError> {
+pub fn merge(engine: &Engine, stored: Option<Profile>, incoming: Profile) -> Result<Profile, ApiError> {
     match stored {
         None => Ok(incoming),
         Some(mut profile) => {
-            profile.merge(incoming).map_err(|e| {
+            engine.install(|| profile.merge(incoming)).map_err(|e| {
                 ApiError::conflict(format!(
                     "the profile cannot be merged with what this key already holds: {e} (push with the same tokenizer and sample settings)"
                 ))
@@ -91,50 +103,21 @@ pub fn merge(stored: Option<Profile>, incoming: Profile) -> Result<Profile, ApiE
     }
 }
 
-/// The lexical metrics of a profile (exactly what `tailwatch score` computes without a reference).
-pub fn lexical(profile: &Profile) -> Result<Metrics, ApiError> {
-    if profile.n_docs() == 0 {
-        return Ok(Metrics::new());
-    }
-    let tokenizer = tokenizer_of(profile)?;
-    let mut values = lexical_metrics(profile, &tokenizer, &tailwatch_metrics::MetricSelection::All)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    if profile.config().tokenizer.kind == tailwatch_core::TokenizerKind::Items {
-        values.extend(item_metrics(profile, None));
-    }
-    Ok(values.values)
-}
-
-/// Lexical metrics plus, with a baseline profile, the metrics against it as the reference
+/// Every lexical metric of a profile (exactly what `tailwatch score` computes without a
+/// reference), plus, with a baseline profile, the metrics against it as the reference
 /// (`js_to_reference`, `kl_to_reference`, `tail_coverage`, ...).
-pub fn metrics(profile: &Profile, baseline: Option<&Profile>) -> Result<Metrics, ApiError> {
-    let mut values = lexical(profile)?;
-    if let Some(base) = baseline
-        && base.n_docs() > 0
-        && profile.n_docs() > 0
-    {
-        let reference = Reference::from_profile(base, "baseline", "profile");
-        let (reference_values, _) = reference.metrics(profile, ReferenceOptions::default());
-        values.extend(reference_values.values);
-    }
-    Ok(values)
+pub fn metrics(engine: &Engine, profile: &Profile, baseline: Option<&Profile>) -> Result<Metrics, ApiError> {
+    metrics_of(engine, profile, baseline, &tailwatch_metrics::MetricSelection::All)
 }
 
-/// Split raw documents into `chunks` contiguous slices and profile each (for adaptive thresholds).
-pub fn chunk_profiles(
-    docs: &[String],
-    spec: &TokenizerSpec,
-    chunks: usize,
-) -> Result<Vec<Profile>, ApiError> {
-    let tokenizer = Tokenizer::from_spec(spec).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let size = docs.len().div_ceil(chunks.max(1)).max(1);
-    docs.chunks(size)
-        .map(|slice| {
-            let mut p = Profile::new(ProfileConfig::new(spec.clone()));
-            for doc in slice {
-                p.observe(&tokenizer, doc).map_err(|e| ApiError::bad_request(e.to_string()))?;
-            }
-            Ok(p.sealed())
-        })
-        .collect()
+/// [`metrics`], only those `selection` asks for.
+pub fn metrics_of(
+    engine: &Engine,
+    profile: &Profile,
+    baseline: Option<&Profile>,
+    selection: &tailwatch_metrics::MetricSelection,
+) -> Result<Metrics, ApiError> {
+    tokenizer_check(profile)?;
+    tailwatch::scoring::profile_metrics(engine, profile, baseline, selection)
+        .map_err(|e| ApiError::internal(e.to_string()))
 }

@@ -221,6 +221,8 @@ pub trait Store: Send + Sync + 'static {
 /// cache, and written back every [`PERSIST_EVERY`] merged pushes. The pushes are the source of
 /// truth, so nothing is lost if the process dies with unwritten aggregates.
 pub struct SqliteStore {
+    /// Metrics of aggregates are computed on its pool.
+    engine: tailwatch::Engine,
     conn: Mutex<Connection>,
     cache: Mutex<AggregateCache>,
     max_decoded: usize,
@@ -320,12 +322,19 @@ impl SqliteStore {
             cache: Mutex::new(AggregateCache::default()),
             max_decoded: usize::MAX,
             last_push_ms: AtomicI64::new(0),
+            engine: tailwatch::Engine::new(None).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         })
     }
 
     /// Refuse stored profiles that decompress past this size (defaults to no limit).
     pub fn with_max_decoded(mut self, bytes: usize) -> Self {
         self.max_decoded = bytes;
+        self
+    }
+
+    /// Compute metrics on `engine`'s pool (by default the store has an engine of its own).
+    pub fn with_engine(mut self, engine: tailwatch::Engine) -> Self {
+        self.engine = engine;
         self
     }
 
@@ -543,7 +552,7 @@ impl SqliteStore {
                 let (id, bytes) = row?;
                 merged += 1;
                 let push = self.decode(&bytes)?;
-                entry.profile = Some(profiles::merge(entry.profile.take(), push)?);
+                entry.profile = Some(profiles::merge(&self.engine, entry.profile.take(), push)?);
                 entry.merged_through = id;
                 entry.merged_since_persist += 1;
             }
@@ -590,7 +599,8 @@ impl SqliteStore {
         if let Some(text) = cached {
             return from_json(&text);
         }
-        let metrics = self.with_aggregate(tx, table, rowid, |p| Ok(profiles::metrics(p, baseline)?))?;
+        let metrics =
+            self.with_aggregate(tx, table, rowid, |p| Ok(profiles::metrics(&self.engine, p, baseline)?))?;
         tx.execute(
             &format!("UPDATE {table} SET metrics = ?2 WHERE rowid = ?1"),
             params![rowid, to_json(&metrics)?],
@@ -621,7 +631,7 @@ impl SqliteStore {
             }
             let bytes: Vec<u8> =
                 tx.query_row("SELECT profile FROM pushes WHERE id = ?1", [id], |r| r.get(0))?;
-            let metrics = profiles::metrics(&self.decode(&bytes)?, baseline)?;
+            let metrics = profiles::metrics(&self.engine, &self.decode(&bytes)?, baseline)?;
             tx.execute("UPDATE pushes SET metrics = ?2 WHERE id = ?1", params![id, to_json(&metrics)?])?;
             out.push(metrics);
         }
@@ -1192,7 +1202,7 @@ impl Store for SqliteStore {
             let (profile, metrics, chunks) = if freeze {
                 // a snapshot: the version's profile, its metrics and its pushes' metrics against it
                 let base = self.with_aggregate(tx, "versions", rowid, |p| Ok(p.clone()))?;
-                let metrics = profiles::metrics(&base, Some(&base))?;
+                let metrics = profiles::metrics(&self.engine, &base, Some(&base))?;
                 let chunks = self.push_metrics(tx, model, version, Some(&base))?;
                 (Some(encode(&base)?), Some(to_json(&metrics)?), Some(to_json(&chunks)?))
             } else {
@@ -1214,7 +1224,7 @@ impl Store for SqliteStore {
         profile: Profile,
         chunks: Vec<Metrics>,
     ) -> StoreResult<Baseline> {
-        let metrics = profiles::metrics(&profile, Some(&profile))?;
+        let metrics = profiles::metrics(&self.engine, &profile, Some(&profile))?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         tx.execute("INSERT OR IGNORE INTO models (name, created_at) VALUES (?1, ?2)", params![model, now()])?;

@@ -13,7 +13,8 @@ proptest! {
 
     #[test]
     fn any_bytes_as_jsonl_are_accepted_or_a_400(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-        if let Err(e) = profile_jsonl(&bytes, &options()) {
+        let engine = tailwatch::Engine::new(Some(1)).unwrap();
+        if let Err(e) = profile_jsonl(&engine, &bytes, &options(), Some(3)) {
             prop_assert_eq!(e.status.as_u16(), 400);
         }
     }

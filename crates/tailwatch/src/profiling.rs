@@ -243,6 +243,18 @@ impl Engine {
         self.install(|| budget.finish(vec![profile], &settings.config))
     }
 
+    /// Profiles of `chunks` contiguous slices of `texts` (as even as can be), each on its own
+    /// (for thresholds built from the spread of a metric between slices).
+    pub fn profile_chunks(
+        &self,
+        texts: &[&str],
+        settings: &ProfileSettings,
+        chunks: usize,
+    ) -> Result<Vec<Profile>> {
+        let size = texts.len().div_ceil(chunks.max(1)).max(1);
+        texts.chunks(size).map(|slice| self.profile_texts(slice.iter().copied(), settings)).collect()
+    }
+
     /// Merge saved profiles, in order, into one.
     pub fn merge_profiles(&self, paths: &[PathBuf]) -> Result<Profile> {
         let mut paths = paths.iter();
@@ -260,6 +272,19 @@ impl Engine {
         }
         Ok(merged)
     }
+}
+
+/// The documents of an input held in memory (an upload) with their record numbers; `name`
+/// names it in errors.
+pub fn records_of_bytes(name: &str, bytes: Vec<u8>, read: &ReadOptions) -> Result<Vec<(u64, String)>> {
+    let mut reader = DocReader::from_bytes(name, bytes, read)?;
+    let mut docs = Vec::new();
+    while let Some(batch) = reader.next_batch()? {
+        for record in batch.records {
+            docs.extend(record.texts.into_iter().map(|text| (record.number, text)));
+        }
+    }
+    Ok(docs)
 }
 
 fn short_name(path: &Path) -> String {

@@ -240,13 +240,14 @@ pub fn tokenizer_of(profile: &Profile) -> Result<Tokenizer> {
     Ok(Tokenizer::from_spec(&profile.config().tokenizer)?)
 }
 
-/// Every lexical metric of a profile (and the recommendation metrics for item lists), plus,
-/// with a baseline profile, the metrics against it as the reference: what the watch server
-/// shows for a version. Empty for an empty profile.
+/// The lexical metrics of a profile (and the recommendation metrics for item lists) that
+/// `selection` asks for, plus, with a baseline profile, the metrics against it as the
+/// reference: what the watch server shows for a version. Empty for an empty profile.
 pub fn profile_metrics(
     engine: &Engine,
     profile: &Profile,
     baseline: Option<&Profile>,
+    selection: &MetricSelection,
 ) -> Result<std::collections::BTreeMap<String, Option<f64>>> {
     if profile.n_docs() == 0 {
         return Ok(Default::default());
@@ -258,7 +259,7 @@ pub fn profile_metrics(
             config: profile.config().clone(),
             ..ProfileSettings::new(tokenizer_of(profile)?)
         },
-        options: ScoreOptions { reference, ..ScoreOptions::default() },
+        options: ScoreOptions { metrics: selection.clone(), reference, ..ScoreOptions::default() },
     };
     Ok(scorer.metrics(engine, profile)?.0.values)
 }

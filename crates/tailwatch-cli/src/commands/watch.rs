@@ -19,7 +19,8 @@ pub fn run_serve(args: &ServeArgs, cx: &Context) -> Result<Outcome> {
     let max_body = usize::try_from(parse_bytes(&args.max_body)?).context("--max-body")?;
     let store = SqliteStore::open(&args.db)
         .with_context(|| format!("cannot open the server database `{}`", args.db.display()))?
-        .with_max_decoded(1 << 30);
+        .with_max_decoded(1 << 30)
+        .with_engine(cx.engine.clone());
     if args.reset_token {
         store.set_setting("token_blake3", "").context("cannot reset the token")?;
     }
@@ -32,6 +33,7 @@ pub fn run_serve(args: &ServeArgs, cx: &Context) -> Result<Outcome> {
     }
     let runtime = runtime.enable_all().build().context("cannot start the async runtime")?;
     let state = Arc::new(AppState {
+        engine: cx.engine.clone(),
         store: Arc::new(store),
         token,
         config: ServerConfig { private_reads: args.private_reads, max_body, ..ServerConfig::default() },

@@ -32,7 +32,9 @@ impl Drop for TestServer {
 pub fn start_with(config: ServerConfig) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("watch.db")).unwrap().with_max_decoded(config.max_decoded);
-    let state = Arc::new(AppState { store: Arc::new(store), token: TokenCheck::new(TOKEN), config });
+    let engine = tailwatch::Engine::new(Some(2)).unwrap();
+    let store = store.with_engine(engine.clone());
+    let state = Arc::new(AppState { engine, store: Arc::new(store), token: TokenCheck::new(TOKEN), config });
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();

@@ -143,7 +143,13 @@ impl Tokenizer {
         match self.spec.kind {
             TokenizerKind::Words if text.is_ascii() => ascii_words(text, f),
             TokenizerKind::Words => text.unicode_words().for_each(f),
+            TokenizerKind::Whitespace | TokenizerKind::Items if text.is_ascii() => {
+                ascii_split(text, |b| matches!(b, b'\t'..=b'\r' | b' '), f);
+            }
             TokenizerKind::Whitespace | TokenizerKind::Items => text.split_whitespace().for_each(f),
+            TokenizerKind::PythonSplit if text.is_ascii() => {
+                ascii_split(text, |b| matches!(b, b'\t'..=b'\r' | 0x1c..=0x1f | b' '), f);
+            }
             TokenizerKind::PythonSplit => {
                 text.split(is_python_whitespace).filter(|t| !t.is_empty()).for_each(f);
             }
@@ -176,6 +182,25 @@ impl Tokenizer {
 /// between two digits (WB11/WB12); every other segment is spaces, CR LF or a single byte, and
 /// `unicode_words` keeps only segments holding a letter or digit. A property test checks this
 /// against the crate.
+/// The non-empty runs of ASCII `text` between bytes that `is_space`: what `split_whitespace`
+/// (or Python's `str.split()`) gives for ASCII text, without decoding characters.
+fn ascii_split<'a>(text: &'a str, is_space: impl Fn(u8) -> bool, mut f: impl FnMut(&'a str)) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && is_space(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !is_space(bytes[i]) {
+            i += 1;
+        }
+        if i > start {
+            f(&text[start..i]);
+        }
+    }
+}
+
 fn ascii_words<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
     let is_core = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let joins = |b: u8, prev: u8, next: u8| match b {
@@ -220,6 +245,17 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
         /// The ASCII fast path splits exactly like `unicode_words`.
+        #[test]
+        fn ascii_splits_match_the_unicode_splits(
+            text in proptest::collection::vec(0u8..128, 0..40).prop_map(|bytes| String::from_utf8(bytes).expect("ASCII"))
+        ) {
+            let fast = |kind| Tokenizer::from_spec(&TokenizerSpec::builtin(kind, false)).unwrap().tokens(&text).unwrap();
+            let whitespace: Vec<&str> = text.split_whitespace().collect();
+            prop_assert_eq!(fast(TokenizerKind::Whitespace), whitespace);
+            let python: Vec<&str> = text.split(is_python_whitespace).filter(|t| !t.is_empty()).collect();
+            prop_assert_eq!(fast(TokenizerKind::PythonSplit), python);
+        }
+
         #[test]
         fn ascii_words_match_unicode_words(
             text in proptest::collection::vec(

@@ -348,3 +348,19 @@ pub const METRICS: &[MetricInfo] = &[
 pub fn metric_info(id: &str) -> Option<&'static MetricInfo> {
     METRICS.iter().find(|m| m.id == id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The catalog lists exactly what the metric sets compute.
+    #[test]
+    fn the_catalog_is_what_the_metric_sets_compute() {
+        let mut computed: Vec<&str> =
+            [crate::lexical::LEXICAL_IDS, crate::lexical::ITEM_IDS, crate::reference::REFERENCE_IDS].concat();
+        computed.sort_unstable();
+        let mut listed: Vec<&str> = METRICS.iter().map(|m| m.id).collect();
+        listed.sort_unstable();
+        assert_eq!(computed, listed);
+    }
+}

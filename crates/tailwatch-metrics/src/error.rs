@@ -63,6 +63,23 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// A profile kind this build does not know (written by a newer tailwatch).
+    #[error("`{path}` is a tailwatch profile of an unknown kind (tag {tag}); upgrade tailwatch")]
+    UnknownKind {
+        /// The file.
+        path: PathBuf,
+        /// The kind tag in its header.
+        tag: u8,
+    },
+    /// A partial profile (one that skipped some parts) cannot be saved.
+    #[error("a profile that keeps only some parts cannot be saved; profile every part to save it")]
+    PartialProfile,
+    /// The profile could not be encoded.
+    #[error("cannot encode the profile: {0}")]
+    Encode(postcard::Error),
+    /// The profile could not be compressed.
+    #[error("cannot compress the profile: {0}")]
+    Compress(std::io::Error),
     /// A metric id that is not in the catalog.
     #[error("unknown metric `{id}` (see `tailwatch metrics` for the catalog)")]
     UnknownMetric {

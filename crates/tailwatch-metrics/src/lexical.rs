@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 
 use tailwatch_core::Tokenizer;
 
+use crate::accumulator::MetricSet;
 use crate::catalog::metric_info;
 use crate::ngram_table::{MAX_ORDER, extend_key, for_each_run};
 use crate::numeric::fsum;
-use crate::profile::Profile;
+use crate::profile::{Profile, ProfileParts};
 use crate::richness::{MTLD_THRESHOLD, hdd, mtld, zipf_coefficient};
 use crate::selfbleu::{bleu_counts_up_to, mean};
 use crate::{Error, Result};
@@ -94,10 +95,13 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
 }
 
 /// The sampled documents as token-hash sequences, in sample (content-hash) order.
+/// Tokenized in parallel on the current rayon pool; the result does not depend on its size.
 pub fn sample_token_hashes(profile: &Profile, tokenizer: &Tokenizer) -> Result<Vec<Vec<u64>>> {
-    profile
-        .sample()
-        .texts()
+    use rayon::prelude::*;
+    let texts: Vec<&str> = profile.sample().texts().collect();
+    texts
+        .par_iter()
+        .with_min_len(64)
         .map(|text| {
             let mut hashes = Vec::new();
             tokenizer.tokenize(text, |t| hashes.push(tailwatch_core::stable_hash(t)))?;
@@ -285,4 +289,113 @@ pub fn item_metrics(profile: &Profile, catalog: Option<&[String]>) -> MetricValu
     });
     out.set("exposure_gini", gini);
     out
+}
+
+/// The ids [`lexical_metrics`] computes.
+pub const LEXICAL_IDS: &[&str] = &[
+    "distinct_1",
+    "distinct_2",
+    "distinct_3",
+    "distinct_4",
+    "ngram_diversity",
+    "entropy_1",
+    "effective_vocab",
+    "zipf_coefficient",
+    "mtld",
+    "hdd",
+    "self_bleu_2",
+    "self_bleu_3",
+    "self_bleu_4",
+    "self_bleu_5",
+    "compression_ratio",
+    "self_repetition",
+    "rep_2",
+    "rep_3",
+    "rep_4",
+    "duplicate_rate",
+    "top_output_share",
+    "mean_doc_tokens",
+];
+
+/// The ids [`item_metrics`] computes.
+pub const ITEM_IDS: &[&str] = &["coverage_at_k", "exposure_gini"];
+
+/// The metrics of [`lexical_metrics`], as a [`MetricSet`]: the sample is tokenized with
+/// `tokenizer`.
+#[derive(Debug, Clone, Copy)]
+pub struct LexicalMetrics<'t> {
+    /// The profile's tokenizer.
+    pub tokenizer: &'t Tokenizer,
+}
+
+impl MetricSet<Profile> for LexicalMetrics<'_> {
+    fn ids(&self) -> &'static [&'static str] {
+        LEXICAL_IDS
+    }
+    fn compute(&self, profile: &Profile, selection: &MetricSelection) -> Result<MetricValues> {
+        lexical_metrics(profile, self.tokenizer, selection)
+    }
+}
+
+/// The metrics of [`item_metrics`], as a [`MetricSet`].
+#[derive(Debug, Clone, Copy)]
+pub struct ItemListMetrics<'c> {
+    /// The catalog of item ids (default: every item seen).
+    pub catalog: Option<&'c [String]>,
+}
+
+impl MetricSet<Profile> for ItemListMetrics<'_> {
+    fn ids(&self) -> &'static [&'static str] {
+        ITEM_IDS
+    }
+    fn compute(&self, profile: &Profile, selection: &MetricSelection) -> Result<MetricValues> {
+        let mut values = item_metrics(profile, self.catalog);
+        selection.retain(&mut values);
+        Ok(values)
+    }
+}
+
+impl ProfileParts {
+    /// The parts a profile must keep for the metrics `selection` asks for (those against a
+    /// reference included): a run that asks for self-BLEU alone keeps the sample alone.
+    pub fn needed_by(selection: &MetricSelection) -> ProfileParts {
+        const TOKENS: &[&str] = &[
+            "distinct_1",
+            "distinct_2",
+            "distinct_3",
+            "distinct_4",
+            "ngram_diversity",
+            "entropy_1",
+            "effective_vocab",
+            "zipf_coefficient",
+            "hdd",
+            "rep_2",
+            "rep_3",
+            "rep_4",
+            "self_repetition",
+            "kl_to_reference",
+            "js_to_reference",
+            "vocab_coverage",
+            "tail_coverage",
+            "tail_mass_coverage",
+            "coverage_at_k",
+            "exposure_gini",
+        ];
+        const DOCUMENTS: &[&str] =
+            &["duplicate_rate", "top_output_share", "psi_doc_length", "wasserstein_doc_length"];
+        const SAMPLE: &[&str] = &[
+            "self_bleu_2",
+            "self_bleu_3",
+            "self_bleu_4",
+            "self_bleu_5",
+            "mtld",
+            "compression_ratio",
+            "self_repetition",
+        ];
+        ProfileParts {
+            tokens: selection.wants_any(TOKENS),
+            documents: selection.wants_any(DOCUMENTS),
+            sample: selection.wants_any(SAMPLE),
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The mergeable [`Profile`] of tailwatch and every collapse metric as a pure function of it.
 #![deny(missing_docs)]
 
+pub mod accumulator;
 mod error;
 pub mod ngram_table;
 pub mod numeric;
@@ -10,15 +11,18 @@ pub mod sample;
 pub mod selfbleu;
 mod token_counts;
 
+pub use accumulator::{Accumulator, MetricSet, Observer, ProfileKind};
 pub use error::{Error, Result};
-pub use profile::{Profile, ProfileConfig};
+pub use profile::{Profile, ProfileBuilder, ProfileConfig, ProfileParts};
 pub use sample::SampleSize;
 pub mod catalog;
 pub mod compression;
 pub mod lexical;
 pub mod reference;
 
-pub use lexical::{MetricSelection, MetricValues, item_metrics, lexical_metrics};
+pub use lexical::{
+    ItemListMetrics, LexicalMetrics, MetricSelection, MetricValues, item_metrics, lexical_metrics,
+};
 pub use reference::{Reference, ReferenceInfo, ReferenceOptions};
 pub mod compare;
 pub mod compat;

@@ -11,6 +11,17 @@ use crate::numeric::fsum;
 use crate::profile::Profile;
 use crate::{Error, Result};
 
+/// The ids [`Reference::metrics`] computes.
+pub const REFERENCE_IDS: &[&str] = &[
+    "kl_to_reference",
+    "js_to_reference",
+    "vocab_coverage",
+    "tail_coverage",
+    "tail_mass_coverage",
+    "psi_doc_length",
+    "wasserstein_doc_length",
+];
+
 /// Default share of the reference's token mass that defines its tail.
 pub const DEFAULT_TAIL_MASS: f64 = 0.1;
 /// Default weight of the uniform distribution mixed into the reference for KL.

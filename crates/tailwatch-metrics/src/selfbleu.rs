@@ -124,15 +124,20 @@ impl OrderKeys {
 
 /// Leave-one-out clipped matches of each hypothesis for one order: a table of the maximum,
 /// its number of holders and the second maximum per n-gram over all documents, then one
-/// lookup per distinct hypothesis n-gram.
+/// lookup per distinct hypothesis n-gram. Each document's n-grams are sorted into runs once;
+/// the runs are kept for the lookups.
 fn clipped_matches(order: &OrderKeys, n_docs: usize, hyps: &[usize]) -> Vec<u64> {
     let mut table: KeyMap<MaxStat> = KeyMap::default();
     table.reserve(order.keys.len() / 2);
+    let mut runs: Vec<(u64, u32)> = Vec::with_capacity(order.keys.len());
+    let mut run_offsets: Vec<usize> = Vec::with_capacity(n_docs + 1);
+    run_offsets.push(0);
     let mut scratch = Vec::new();
     for d in 0..n_docs {
         scratch.clear();
         scratch.extend_from_slice(order.doc(d));
         for_each_run(&mut scratch, |key, count| {
+            runs.push((key, count));
             let s = table.entry(key).or_default();
             if count > s.max {
                 s.second = s.max;
@@ -144,18 +149,18 @@ fn clipped_matches(order: &OrderKeys, n_docs: usize, hyps: &[usize]) -> Vec<u64>
                 s.second = count;
             }
         });
+        run_offsets.push(runs.len());
     }
     hyps.iter()
         .map(|&i| {
-            scratch.clear();
-            scratch.extend_from_slice(order.doc(i));
-            let mut matched = 0u64;
-            for_each_run(&mut scratch, |key, count| {
-                let s = table[&key];
-                let reference = if count == s.max && s.holders == 1 { s.second } else { s.max };
-                matched += u64::from(count.min(reference));
-            });
-            matched
+            runs[run_offsets[i]..run_offsets[i + 1]]
+                .iter()
+                .map(|&(key, count)| {
+                    let s = table[&key];
+                    let reference = if count == s.max && s.holders == 1 { s.second } else { s.max };
+                    u64::from(count.min(reference))
+                })
+                .sum()
         })
         .collect()
 }

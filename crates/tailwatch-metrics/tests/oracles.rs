@@ -13,7 +13,8 @@ use tailwatch_metrics::numeric::py_round;
 use tailwatch_metrics::richness::{hdd, mtld, mtld_lexical_diversity, zipf_coefficient};
 use tailwatch_metrics::selfbleu::{bleu_counts, mean};
 use tailwatch_metrics::{
-    MetricSelection, Profile, ProfileConfig, Reference, ReferenceOptions, SampleSize, lexical_metrics,
+    MetricSelection, Profile, ProfileBuilder, ProfileConfig, Reference, ReferenceOptions, SampleSize,
+    lexical_metrics,
 };
 
 fn golden(name: &str) -> Value {
@@ -53,11 +54,11 @@ fn profile(docs: &[String]) -> Profile {
     let tok = split();
     let mut config = ProfileConfig::new(TokenizerSpec::python_split());
     config.sample = SampleSize::All;
-    let mut p = Profile::new(config);
+    let mut p = ProfileBuilder::new(&tok, config);
     for d in docs {
-        p.observe(&tok, d).unwrap();
+        p.observe(d).unwrap();
     }
-    p.sealed()
+    p.finish()
 }
 
 fn close(ours: f64, theirs: f64, rel: f64, what: &str) {

@@ -2,18 +2,20 @@
 //! depend on document order; bounded metrics stay in range.
 use proptest::prelude::*;
 use tailwatch_core::{Tokenizer, TokenizerSpec};
-use tailwatch_metrics::{MetricSelection, Profile, ProfileConfig, SampleSize, lexical_metrics};
+use tailwatch_metrics::{
+    MetricSelection, Profile, ProfileBuilder, ProfileConfig, SampleSize, lexical_metrics,
+};
 
 fn profile_of(docs: &[String], sample: SampleSize) -> Profile {
     let spec = TokenizerSpec::words();
     let tok = Tokenizer::from_spec(&spec).unwrap();
     let mut config = ProfileConfig::new(spec);
     config.sample = sample;
-    let mut p = Profile::new(config);
+    let mut p = ProfileBuilder::new(&tok, config);
     for d in docs {
-        p.observe(&tok, d).unwrap();
+        p.observe(d).unwrap();
     }
-    p.sealed()
+    p.finish()
 }
 
 fn docs_strategy() -> impl Strategy<Value = Vec<String>> {
@@ -109,18 +111,18 @@ fn sketched_in_parts(docs: &[String], cuts: &[usize], sketch_after: usize) -> Pr
     let tok = Tokenizer::from_spec(&spec).unwrap();
     let config = ProfileConfig::new(spec);
     let mut merged = Profile::new(config.clone());
-    let mut part = Profile::new(config.clone());
+    let mut part = ProfileBuilder::new(&tok, config);
     for (i, d) in docs.iter().enumerate() {
         if cuts.contains(&i) {
-            merged.merge(std::mem::replace(&mut part, Profile::new(config.clone()))).unwrap();
+            merged.merge(part.take()).unwrap();
         }
         if i == sketch_after {
-            part.sketch_ngrams();
+            part.profile_mut().sketch_ngrams();
         }
-        part.observe(&tok, d).unwrap();
+        part.observe(d).unwrap();
     }
-    part.sketch_ngrams();
-    merged.merge(part).unwrap();
+    part.profile_mut().sketch_ngrams();
+    merged.merge(part.finish()).unwrap();
     merged.sealed()
 }
 

@@ -20,7 +20,7 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use tailwatch_core::{Tokenizer, TokenizerSpec};
-use tailwatch_metrics::{Profile, ProfileConfig};
+use tailwatch_metrics::{ProfileBuilder, ProfileConfig};
 
 const MODELS: usize = 4;
 const VERSIONS: usize = 2;
@@ -81,7 +81,7 @@ fn build_push(base: &str, run: &str, client: usize, i: usize, docs: usize, vocab
     let mut rng = Rng(((client as u64) << 32) ^ i as u64 ^ 0x7461_696C);
     let spec = TokenizerSpec::words();
     let tokenizer = Tokenizer::from_spec(&spec).expect("words tokenizer");
-    let mut profile = Profile::new(ProfileConfig::new(spec));
+    let mut profile = ProfileBuilder::new(&tokenizer, ProfileConfig::new(spec));
     let mut text = String::new();
     for _ in 0..docs {
         text.clear();
@@ -94,7 +94,7 @@ fn build_push(base: &str, run: &str, client: usize, i: usize, docs: usize, vocab
             }
             text.push_str(&vocab[rank]);
         }
-        profile.observe(&tokenizer, &text).expect("observe");
+        profile.observe(&text).expect("observe");
     }
     let g = client * 7919 + i;
     let url = format!(
@@ -106,7 +106,7 @@ fn build_push(base: &str, run: &str, client: usize, i: usize, docs: usize, vocab
     Push {
         url,
         key: format!("loadgen-{run}-c{client}-p{i}"),
-        body: profile.sealed().to_bytes().expect("encode profile"),
+        body: profile.finish().to_bytes().expect("encode profile"),
         n_docs: docs as u64,
     }
 }

@@ -598,14 +598,14 @@ fn a_webhook_that_never_answers_is_marked_failed_after_the_last_attempt() {
 #[test]
 fn incompatible_profiles_are_refused_before_anything_is_stored() {
     use tailwatch_core::{Tokenizer, TokenizerSpec};
-    use tailwatch_metrics::{Profile, ProfileConfig};
+    use tailwatch_metrics::{ProfileBuilder, ProfileConfig};
     let server = start();
     assert_eq!(server.push("m", "v1", "", &diverse_docs(5, 1), None).status, 201);
     let spec = TokenizerSpec::python_split();
     let tokenizer = Tokenizer::from_spec(&spec).unwrap();
-    let mut other = Profile::new(ProfileConfig::new(spec));
-    other.observe(&tokenizer, "a b c").unwrap();
-    let bytes = other.sealed().to_bytes().unwrap();
+    let mut other = ProfileBuilder::new(&tokenizer, ProfileConfig::new(spec));
+    other.observe("a b c").unwrap();
+    let bytes = other.finish().to_bytes().unwrap();
     let reply = call(
         "POST",
         &format!("{}/api/v1/models/m/versions/v1/profiles", server.base),

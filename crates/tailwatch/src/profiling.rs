@@ -5,7 +5,7 @@ use std::sync::mpsc::sync_channel;
 
 use tailwatch_core::{Reporter, Tokenizer, TokenizerSpec};
 use tailwatch_io::{Batch, DocReader, ReadOptions, ReadStats};
-use tailwatch_metrics::{Profile, ProfileConfig};
+use tailwatch_metrics::{Profile, ProfileBuilder, ProfileConfig, ProfileParts};
 
 use crate::{Engine, Error, Result};
 
@@ -22,13 +22,22 @@ pub struct ProfileSettings {
     pub config: ProfileConfig,
     /// Bytes the exact n-gram tables of the whole input may take before they become sketches.
     pub max_memory: u64,
+    /// The parts of the profile to keep (all of them for a profile that is saved or pushed).
+    pub parts: ProfileParts,
 }
 
 impl ProfileSettings {
     /// Default settings for `tokenizer`: a sample of 1000 documents, seed 0, 4 GiB.
     pub fn new(tokenizer: Tokenizer) -> Self {
         let config = ProfileConfig::new(tokenizer.spec().clone());
-        Self { tokenizer, config, max_memory: DEFAULT_MAX_MEMORY }
+        Self { tokenizer, config, max_memory: DEFAULT_MAX_MEMORY, parts: ProfileParts::ALL }
+    }
+}
+
+impl ProfileSettings {
+    /// A builder of a profile of these settings.
+    pub fn builder(&self) -> ProfileBuilder<'_> {
+        ProfileBuilder::with_parts(&self.tokenizer, self.config.clone(), self.parts)
     }
 }
 
@@ -77,39 +86,42 @@ impl NgramBudget {
 
     /// Check a worker's profile after a batch: sketch it once the run is sketched, or move it
     /// into the pooled profile when it outgrows its share.
-    fn check(&self, profile: &mut Profile) -> tailwatch_metrics::Result<()> {
+    fn check(&self, builder: &mut ProfileBuilder<'_>) -> tailwatch_metrics::Result<()> {
         use std::sync::atomic::Ordering;
+        let profile = builder.profile();
         if profile.is_sketched() {
             return Ok(());
         }
         if self.sketched.load(Ordering::Acquire) {
-            profile.sketch_ngrams();
+            builder.profile_mut().sketch_ngrams();
             return Ok(());
         }
         if profile.memory_bytes() <= self.share {
             return Ok(());
         }
-        let mine = std::mem::replace(profile, Profile::new(profile.config().clone()));
+        let mine = builder.take();
         let mut pooled = self.pooled.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let pooled = pooled.get_or_insert_with(|| Profile::new(mine.config().clone()));
+        let pooled = pooled.get_or_insert_with(|| Profile::with_parts(mine.config().clone(), mine.parts()));
         pooled.merge(mine)?;
         if !pooled.is_sketched() && pooled.exact_ngram_bytes() > self.limit {
             pooled.sketch_ngrams();
             pooled.seal();
             self.sketched.store(true, Ordering::Release);
-            profile.sketch_ngrams();
+            builder.profile_mut().sketch_ngrams();
         }
         Ok(())
     }
 
     /// The run's profile: the pooled one and every worker's, merged, sketched if the exact
     /// tables of the whole input exceed the limit.
-    fn finish(self, workers: Vec<Profile>, config: &ProfileConfig) -> Result<Profile> {
+    fn finish(self, workers: Vec<Profile>, settings: &ProfileSettings) -> Result<Profile> {
         let mut workers = workers.into_iter();
         // merge into the largest profile so far: its tables stay where they are
         let mut merged = match self.pooled.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
             Some(pooled) => pooled,
-            None => workers.next().unwrap_or_else(|| Profile::new(config.clone())),
+            None => {
+                workers.next().unwrap_or_else(|| Profile::with_parts(settings.config.clone(), settings.parts))
+            }
         };
         for profile in workers {
             merged.merge(profile)?;
@@ -130,21 +142,30 @@ fn work(
     settings: &ProfileSettings,
     budget: &NgramBudget,
 ) -> Result<Profile> {
-    let mut profile = Profile::new(settings.config.clone());
+    let mut builder = settings.builder();
     let mut failed = None;
     while let Some(batch) = receive() {
         if failed.is_some() {
             continue;
         }
-        let observed = batch.texts().try_for_each(|doc| profile.observe(&settings.tokenizer, doc));
-        if let Err(e) = observed.and_then(|()| budget.check(&mut profile)) {
+        let observed = batch.texts().try_for_each(|doc| builder.observe(doc));
+        if let Err(e) = observed.and_then(|()| budget.check(&mut builder)) {
             failed = Some(e);
         }
     }
     match failed {
         Some(e) => Err(e.into()),
-        None => Ok(profile),
+        // sealed by the merge
+        None => Ok(builder.take()),
     }
+}
+
+/// `read` with batches small enough that every worker gets a few of a small input (at least
+/// 64 KiB: the batch size changes nothing but how the work is shared).
+fn batches_for(input: &Path, read: &ReadOptions, workers: usize) -> ReadOptions {
+    let size = std::fs::metadata(input).map(|m| m.len()).unwrap_or(u64::MAX);
+    let share = usize::try_from(size / (4 * workers.max(1) as u64)).unwrap_or(usize::MAX);
+    ReadOptions { batch_bytes: read.batch_bytes.min(share.max(64 << 10)), ..read.clone() }
 }
 
 /// Read every input in order and hand each batch to `send` (which returns false once the
@@ -152,12 +173,13 @@ fn work(
 fn read_inputs(
     inputs: &[PathBuf],
     read: &ReadOptions,
+    workers: usize,
     reporter: &dyn Reporter,
     mut send: impl FnMut(Batch) -> bool,
 ) -> Result<ReadStats> {
     let mut stats = ReadStats::default();
     for input in inputs {
-        let mut reader = DocReader::open(input, read)?;
+        let mut reader = DocReader::open(input, &batches_for(input, read, workers))?;
         reporter.start(&short_name(input), reader.total_bytes());
         let mut last = 0;
         while let Some(batch) = reader.next_batch()? {
@@ -188,11 +210,11 @@ impl Engine {
     ) -> Result<(Profile, ReadStats)> {
         if self.pool().current_thread_index().is_some() {
             let budget = NgramBudget::new(settings.max_memory, 1);
-            let mut profile = Profile::new(settings.config.clone());
+            let mut builder = settings.builder();
             let mut failed = None;
-            let stats = read_inputs(inputs, read, reporter, |batch| {
-                let observed = batch.texts().try_for_each(|doc| profile.observe(&settings.tokenizer, doc));
-                match observed.and_then(|()| budget.check(&mut profile)) {
+            let stats = read_inputs(inputs, read, 1, reporter, |batch| {
+                let observed = batch.texts().try_for_each(|doc| builder.observe(doc));
+                match observed.and_then(|()| budget.check(&mut builder)) {
                     Ok(()) => true,
                     Err(e) => {
                         failed = Some(e);
@@ -203,7 +225,7 @@ impl Engine {
             if let Some(e) = failed {
                 return Err(e.into());
             }
-            return Ok((budget.finish(vec![profile], &settings.config)?, stats));
+            return Ok((budget.finish(vec![builder.take()], settings)?, stats));
         }
         let workers = self.threads();
         let budget = NgramBudget::new(settings.max_memory, workers);
@@ -214,14 +236,14 @@ impl Engine {
             // one worker on each thread of the pool, which also merges their profiles below:
             // memory freed by the merge is reused by the same threads' allocations
             let running = scope.spawn(|| self.pool().broadcast(|_| work(receive, settings, &budget)));
-            let stats = read_inputs(inputs, read, reporter, |batch| sender.send(batch).is_ok());
+            let stats = read_inputs(inputs, read, workers, reporter, |batch| sender.send(batch).is_ok());
             drop(sender);
             let profiles = running.join().unwrap_or_else(|_| vec![Err(Error::WorkerPanicked)]);
             (profiles, stats)
         });
         let stats = stats?;
         let profiles = profiles.into_iter().collect::<Result<Vec<Profile>>>()?;
-        let profile = self.install(|| budget.finish(profiles, &settings.config))?;
+        let profile = self.install(|| budget.finish(profiles, settings))?;
         Ok((profile, stats))
     }
 
@@ -233,14 +255,14 @@ impl Engine {
         settings: &ProfileSettings,
     ) -> Result<Profile> {
         let budget = NgramBudget::new(settings.max_memory, 1);
-        let mut profile = Profile::new(settings.config.clone());
+        let mut builder = settings.builder();
         for (i, text) in texts.into_iter().enumerate() {
-            profile.observe(&settings.tokenizer, text)?;
+            builder.observe(text)?;
             if i % 4096 == 4095 {
-                self.install(|| budget.check(&mut profile))?;
+                self.install(|| budget.check(&mut builder))?;
             }
         }
-        self.install(|| budget.finish(vec![profile], &settings.config))
+        self.install(|| budget.finish(vec![builder.take()], settings))
     }
 
     /// Profiles of `chunks` contiguous slices of `texts` (as even as can be), each on its own

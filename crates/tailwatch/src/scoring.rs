@@ -5,29 +5,16 @@ use std::path::{Path, PathBuf};
 use tailwatch_core::{Reporter, Tokenizer, TokenizerKind};
 use tailwatch_io::{ReadOptions, ReadStats};
 use tailwatch_metrics::compression::zlib_version;
+use tailwatch_metrics::reference::REFERENCE_IDS;
 use tailwatch_metrics::report::{SampleInfo, ScoreReport};
 use tailwatch_metrics::{
-    MetricSelection, MetricValues, Profile, Reference, ReferenceInfo, ReferenceOptions, item_metrics,
-    lexical_metrics,
+    ItemListMetrics, LexicalMetrics, MetricSelection, MetricSet, MetricValues, Profile, ProfileParts,
+    Reference, ReferenceInfo, ReferenceOptions,
 };
 
 use crate::compat::{Compat, compute as compat_metrics};
 use crate::profiling::{ProfileSettings, is_profile_path, load_profile};
 use crate::{Engine, Error, Result};
-
-/// The ids of the metrics measured against a reference.
-const REFERENCE_METRICS: [&str; 7] = [
-    "kl_to_reference",
-    "js_to_reference",
-    "vocab_coverage",
-    "tail_coverage",
-    "tail_mass_coverage",
-    "psi_doc_length",
-    "wasserstein_doc_length",
-];
-
-/// The ids of the recommendation-list metrics (`items` tokenizer).
-const ITEM_METRICS: [&str; 2] = ["coverage_at_k", "exposure_gini"];
 
 /// What scoring computes besides the profile.
 #[derive(Debug, Clone, Default)]
@@ -101,7 +88,10 @@ impl Scorer {
             if let Some(p) = inputs.iter().find(|p| is_profile_path(p)) {
                 return Err(Error::ProfileAmongInputs { path: p.clone() });
             }
-            engine.profile_inputs(inputs, read, &self.settings, reporter)?
+            // only the parts the asked-for metrics read
+            let parts = ProfileParts::needed_by(&self.options.metrics);
+            let settings = ProfileSettings { parts, ..self.settings.clone() };
+            engine.profile_inputs(inputs, read, &settings, reporter)?
         };
         if profile.n_docs() == 0 {
             return Err(Error::NoDocuments { inputs: inputs.to_vec() });
@@ -144,15 +134,20 @@ impl Scorer {
     ) -> Result<(MetricValues, Option<ReferenceInfo>)> {
         engine.install(|| {
             let selection = &self.options.metrics;
-            let mut values = lexical_metrics(profile, &self.settings.tokenizer, selection)?;
-            if self.is_items() && selection.wants_any(&ITEM_METRICS) {
-                let mut items = item_metrics(profile, self.options.catalog.as_deref());
-                selection.retain(&mut items);
-                values.extend(items);
+            let lexical = LexicalMetrics { tokenizer: &self.settings.tokenizer };
+            let items = ItemListMetrics { catalog: self.options.catalog.as_deref() };
+            let mut sets: Vec<&dyn MetricSet<Profile>> = vec![&lexical];
+            if self.is_items() {
+                sets.push(&items);
             }
+            let mut values = MetricValues::default();
+            for set in sets.into_iter().filter(|set| set.wanted(selection)) {
+                values.extend(set.compute(profile, selection)?);
+            }
+            // the reference's metrics come with its description
             let mut info = None;
             if let Some(reference) = &self.options.reference
-                && selection.wants_any(&REFERENCE_METRICS)
+                && selection.wants_any(REFERENCE_IDS)
             {
                 let (mut against, described) = reference.metrics(profile, self.options.reference_options);
                 selection.retain(&mut against);

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use tailwatch_core::{Tokenizer, TokenizerSpec};
-use tailwatch_metrics::{Profile, ProfileConfig};
+use tailwatch_metrics::{Profile, ProfileBuilder, ProfileConfig};
 
 const TOKEN: &str = "crash-test-token-42";
 const CLIENTS: usize = 4;
@@ -134,19 +134,19 @@ fn push_of(client: usize, n: usize) -> Push {
     let n_docs = 1 + (client + n) % 3;
     let spec = TokenizerSpec::words();
     let tokenizer = Tokenizer::from_spec(&spec).unwrap();
-    let mut profile = Profile::new(ProfileConfig::new(spec));
+    let mut profile = ProfileBuilder::new(&tokenizer, ProfileConfig::new(spec));
     for d in 0..n_docs {
         let len = 3 + (n + d) % 5;
         let doc: Vec<&str> =
             (0..len).map(|w| words[(client * 31 + n * 7 + d * 3 + w * w) % words.len()]).collect();
-        profile.observe(&tokenizer, &format!("{} {client} {n}", doc.join(" "))).unwrap();
+        profile.observe(&format!("{} {client} {n}", doc.join(" "))).unwrap();
     }
     Push {
         key: format!("crash-c{client}-n{n}"),
         model: MODELS[(client + n) % MODELS.len()],
         version: VERSIONS[(n / 3) % VERSIONS.len()],
         cohort: COHORTS[(client + n / 2) % COHORTS.len()],
-        bytes: profile.sealed().to_bytes().unwrap(),
+        bytes: profile.finish().to_bytes().unwrap(),
         n_docs: n_docs as u64,
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tailwatch_core::{Tokenizer, TokenizerSpec};
-use tailwatch_metrics::{Profile, ProfileConfig};
+use tailwatch_metrics::{ProfileBuilder, ProfileConfig};
 use tailwatch_server::{AppState, RetryPolicy, ServerConfig, SqliteStore, TokenCheck};
 
 pub const TOKEN: &str = "test-token-0123";
@@ -130,11 +130,11 @@ impl TestServer {
 pub fn profile_bytes(docs: &[String]) -> Vec<u8> {
     let spec = TokenizerSpec::words();
     let tokenizer = Tokenizer::from_spec(&spec).unwrap();
-    let mut profile = Profile::new(ProfileConfig::new(spec));
+    let mut profile = ProfileBuilder::new(&tokenizer, ProfileConfig::new(spec));
     for d in docs {
-        profile.observe(&tokenizer, d).unwrap();
+        profile.observe(d).unwrap();
     }
-    profile.sealed().to_bytes().unwrap()
+    profile.finish().to_bytes().unwrap()
 }
 
 /// `n` varied documents (a healthy model) from a seed.

@@ -28,7 +28,9 @@ use rand::seq::index::sample as sample_indices;
 use rayon::prelude::*;
 use tailwatch_core::{Reporter, Tokenizer, TokenizerKind, TokenizerSpec};
 use tailwatch_metrics::reference::DEFAULT_SMOOTHING;
-use tailwatch_metrics::{Profile, ProfileConfig, Reference, ReferenceOptions, lexical_metrics};
+use tailwatch_metrics::{
+    Profile, ProfileBuilder, ProfileConfig, Reference, ReferenceOptions, lexical_metrics,
+};
 
 use crate::family::fresh_real;
 use crate::rng::{SimRng, replicate_rng};
@@ -81,11 +83,11 @@ fn text(vocab: &Vocabulary, doc: &[u32]) -> String {
 fn profile_of(vocab: &Vocabulary, docs: &[Vec<u32>]) -> Result<Profile> {
     let tokenizer = Tokenizer::from_spec(&TokenizerSpec::builtin(TokenizerKind::Whitespace, false))
         .map_err(tailwatch_metrics::Error::from)?;
-    let mut profile = Profile::new(ProfileConfig::new(tokenizer.spec().clone()));
+    let mut profile = ProfileBuilder::new(&tokenizer, ProfileConfig::new(tokenizer.spec().clone()));
     for doc in docs {
-        profile.observe(&tokenizer, &text(vocab, doc))?;
+        profile.observe(&text(vocab, doc))?;
     }
-    Ok(profile.sealed())
+    Ok(profile.finish())
 }
 
 impl Corpus {

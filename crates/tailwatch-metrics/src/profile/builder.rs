@@ -1,0 +1,172 @@
+//! [`ProfileBuilder`]: observes documents into a [`Profile`], with the scratch buffers of the
+//! document at hand.
+use tailwatch_core::{Tokenizer, TokenizerKind, content_hash, sample_key, stable_hash};
+
+use super::{Profile, ProfileConfig, ProfileParts};
+use crate::Result;
+use crate::accumulator::Observer;
+use crate::ngram_table::{MAX_ORDER, extend_key, for_each_run};
+
+/// Builds a [`Profile`] one document at a time.
+#[derive(Debug)]
+pub struct ProfileBuilder<'t> {
+    tokenizer: &'t Tokenizer,
+    profile: Profile,
+    /// The current document's token hashes, texts (concatenated) and text ends.
+    hashes: Vec<u64>,
+    text: String,
+    ends: Vec<usize>,
+    keys: Vec<Vec<u64>>,
+    /// Whether each token of the current document is the first of its type in it.
+    first_seen: Vec<bool>,
+}
+
+impl<'t> ProfileBuilder<'t> {
+    /// A builder of a full profile; `tokenizer` must be the one `config` names.
+    pub fn new(tokenizer: &'t Tokenizer, config: ProfileConfig) -> Self {
+        Self::with_parts(tokenizer, config, ProfileParts::ALL)
+    }
+
+    /// A builder of a profile keeping only `parts`.
+    pub fn with_parts(tokenizer: &'t Tokenizer, config: ProfileConfig, parts: ProfileParts) -> Self {
+        Self {
+            tokenizer,
+            profile: Profile::with_parts(config, parts),
+            hashes: Vec::new(),
+            text: String::new(),
+            ends: Vec::new(),
+            keys: vec![Vec::new(); MAX_ORDER],
+            first_seen: Vec::new(),
+        }
+    }
+
+    /// The profile so far (its n-gram tables are readable once sealed).
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The profile so far, to change (sketch its tables, say).
+    pub fn profile_mut(&mut self) -> &mut Profile {
+        &mut self.profile
+    }
+
+    /// Take the profile so far, leaving an empty one of the same settings to go on with.
+    pub fn take(&mut self) -> Profile {
+        let empty = Profile::with_parts(self.profile.config.clone(), self.profile.parts);
+        std::mem::replace(&mut self.profile, empty)
+    }
+
+    /// Add one document.
+    pub fn observe(&mut self, doc: &str) -> Result<()> {
+        let (hashes, text, ends) = (&mut self.hashes, &mut self.text, &mut self.ends);
+        hashes.clear();
+        text.clear();
+        ends.clear();
+        let keep_text = self.profile.parts.tokens;
+        self.tokenizer.tokenize(doc, |t| {
+            hashes.push(stable_hash(t));
+            if keep_text {
+                text.push_str(t);
+                ends.push(text.len());
+            }
+        })?;
+        self.observe_tokens(doc);
+        Ok(())
+    }
+
+    /// The sealed profile.
+    pub fn finish(self) -> Profile {
+        self.profile.sealed()
+    }
+
+    /// [`ProfileBuilder::observe`] of a tokenized document: its token hashes in `self.hashes`,
+    /// and (when token types are kept) their texts concatenated in `self.text` (token `i` ends
+    /// at `self.ends[i]`).
+    fn observe_tokens(&mut self, doc: &str) {
+        let p = &mut self.profile;
+        let hashes = &self.hashes;
+        let len = hashes.len();
+        p.n_docs += 1;
+        p.n_tokens += len as u64;
+        p.n_bytes += doc.len() as u64;
+        if p.parts.documents {
+            *p.doc_lengths.entry(len as u64).or_default() += 1;
+            *p.doc_counts.entry(content_hash(doc)).or_default() += 1;
+        }
+        if p.parts.sample {
+            p.sample.offer(sample_key(doc, p.config.seed), doc);
+        }
+        if !p.parts.tokens {
+            return;
+        }
+
+        // Unigrams: counts and document frequencies, in the vocabulary's slots.
+        let exposed =
+            if p.config.tokenizer.kind == TokenizerKind::Items { p.config.items_k as usize } else { 0 };
+        p.vocab.prefetch(hashes);
+        p.vocab.begin_doc();
+        let first_seen = &mut self.first_seen;
+        first_seen.clear();
+        let mut start = 0;
+        for (position, (&hash, &end)) in hashes.iter().zip(&self.ends).enumerate() {
+            let (id, first) = p.vocab.count(hash, &self.text[start..end]);
+            start = end;
+            first_seen.push(first);
+            if position < exposed {
+                p.vocab.expose(id);
+            }
+        }
+        p.totals[0] += len as u64;
+        p.unique_in_docs[0] += first_seen.iter().filter(|&&first| first).count() as u64;
+
+        // n-gram keys of orders 2..=4, chained from the token hashes.
+        let keys = &mut self.keys;
+        for k in keys.iter_mut() {
+            k.clear();
+        }
+        for start in 0..len {
+            let mut key = hashes[start];
+            for order in 2..=MAX_ORDER.min(len - start) {
+                key = extend_key(key, hashes[start + order - 1]);
+                keys[order - 1].push(key);
+            }
+        }
+        // A repeated n-gram repeats its leading bigram, and a bigram repeats an earlier one
+        // only where neither of its tokens is new to the document: only those bigrams are
+        // looked for among the earlier ones. Without a repeat, every n-gram occurs once and
+        // needs no sorting.
+        let bigrams = &keys[1];
+        let repeats = (1..bigrams.len())
+            .any(|i| !first_seen[i] && !first_seen[i + 1] && bigrams[..i].contains(&bigrams[i]));
+        for order in 2..=MAX_ORDER {
+            let list = &mut keys[order - 1];
+            p.totals[order - 1] += list.len() as u64;
+            let table = &mut p.ngrams[order - 2];
+            let mut runs = 0;
+            if repeats {
+                for_each_run(list, |key, count| {
+                    table.add(key, count);
+                    runs += 1;
+                });
+            } else {
+                for &key in list.iter() {
+                    table.add(key, 1);
+                }
+                runs = list.len() as u64;
+            }
+            p.unique_in_docs[order - 1] += runs;
+        }
+    }
+}
+
+impl Observer for ProfileBuilder<'_> {
+    type Item = str;
+    type Output = Profile;
+
+    fn observe(&mut self, item: &str) -> Result<()> {
+        ProfileBuilder::observe(self, item)
+    }
+    fn finish(self) -> Profile {
+        ProfileBuilder::finish(self)
+    }
+}

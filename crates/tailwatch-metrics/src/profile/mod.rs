@@ -1,0 +1,410 @@
+//! The text [`Profile`]: the mergeable state one streaming pass over a corpus leaves, built by a
+//! [`ProfileBuilder`] and stored as a `.twp` file ([`wire`]).
+//!
+//! Three parts, as tantivy keeps a writer, a serializer and a reader apart: the builder holds
+//! the scratch buffers of the document being observed; the profile holds only what merges
+//! (counts, tables, sketches, the sample); `wire` is the file format.
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tailwatch_core::{DocHash, TokenizerKind, TokenizerSpec};
+
+use crate::accumulator::{Accumulator, ProfileKind};
+use crate::ngram_table::{MAX_ORDER, NgramTable};
+use crate::sample::{BottomK, SampleSize};
+use crate::token_counts::TokenCounts;
+use crate::{Error, Result};
+
+mod builder;
+pub mod wire;
+
+pub use builder::ProfileBuilder;
+pub use wire::{PROFILE_FORMAT_OLDEST, PROFILE_FORMAT_VERSION, PROFILE_MAGIC};
+
+/// Empty n-gram tables for orders 2..=MAX_ORDER: keys only below the highest order (distinct
+/// counts are all the metrics read of them), counts and document frequencies at the highest
+/// (self-repetition reads them).
+fn empty_ngram_tables() -> [NgramTable; MAX_ORDER - 1] {
+    std::array::from_fn(|i| if i + 2 < MAX_ORDER { NgramTable::keys_only() } else { NgramTable::default() })
+}
+
+type DocMap = hashbrown::HashMap<DocHash, u64, foldhash::fast::FixedState>;
+
+/// Settings fixed for the life of a profile; profiles merge only when these agree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileConfig {
+    /// How documents were tokenized.
+    pub tokenizer: TokenizerSpec,
+    /// Size of the bottom-k document sample.
+    pub sample: SampleSize,
+    /// Seed of the sample's content hash.
+    pub seed: u64,
+    /// For `items`: how many leading items of each list count as exposed (top-k).
+    pub items_k: u32,
+}
+
+impl ProfileConfig {
+    /// Defaults: sample 1000, seed 0, top-10 exposure.
+    pub fn new(tokenizer: TokenizerSpec) -> Self {
+        Self { tokenizer, sample: SampleSize::Docs(1000), seed: 0, items_k: 10 }
+    }
+}
+
+/// Counts of one token type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenStat {
+    /// Stable hash of the token string.
+    pub hash: u64,
+    /// Occurrences.
+    pub count: u64,
+    /// Documents containing it.
+    pub docs: u64,
+    /// Occurrences within the first `items_k` positions of a document (items tokenizer only).
+    pub exposure: u64,
+}
+
+/// Which parts of a profile are kept. A full profile keeps them all and is what `.twp` files
+/// hold; a partial one, for a run that asks for a few metrics, skips the work of the others
+/// (it cannot be saved, and merges only with profiles of the same parts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProfileParts {
+    /// Token types and n-gram tables (distinct-n, entropy, Zipf, HD-D, rep-n, the reference
+    /// metrics, recommendation lists, self-repetition).
+    pub tokens: bool,
+    /// Exact-duplicate counts and the document-length histogram (duplicate rate, top output
+    /// share, PSI and Wasserstein of lengths).
+    pub documents: bool,
+    /// The bottom-k document sample (self-BLEU, MTLD, compression ratio, self-repetition).
+    pub sample: bool,
+}
+
+impl ProfileParts {
+    /// Every part.
+    pub const ALL: Self = Self { tokens: true, documents: true, sample: true };
+}
+
+impl Default for ProfileParts {
+    fn default() -> Self {
+        Self::ALL
+    }
+}
+
+/// Everything the metrics need from one pass over a corpus: document, token and byte counts,
+/// token types with their counts and document frequencies, n-gram tables of orders 2..=4
+/// (exact, or HyperLogLog sketches past a memory budget), per-document distinct n-gram sums,
+/// exact-duplicate counts, a document-length histogram and a bottom-k sample of documents.
+/// Merging two profiles gives the profile of both corpora; [`ProfileBuilder`] builds one.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub(crate) config: ProfileConfig,
+    pub(crate) parts: ProfileParts,
+    pub(crate) n_docs: u64,
+    pub(crate) n_tokens: u64,
+    pub(crate) n_bytes: u64,
+    /// Token types (identified by their stable 64-bit hash) with their counts.
+    pub(crate) vocab: TokenCounts,
+    pub(crate) ngrams: [NgramTable; MAX_ORDER - 1],
+    pub(crate) totals: [u64; MAX_ORDER],
+    pub(crate) unique_in_docs: [u64; MAX_ORDER],
+    pub(crate) doc_counts: DocMap,
+    pub(crate) doc_lengths: BTreeMap<u64, u64>,
+    pub(crate) sample: BottomK,
+}
+
+impl Profile {
+    /// An empty profile (the identity of [`Profile::merge`]).
+    pub fn new(config: ProfileConfig) -> Self {
+        Self::with_parts(config, ProfileParts::ALL)
+    }
+
+    /// An empty profile keeping only `parts`.
+    pub fn with_parts(config: ProfileConfig, parts: ProfileParts) -> Self {
+        let sample = BottomK::new(config.sample);
+        Self {
+            config,
+            parts,
+            n_docs: 0,
+            n_tokens: 0,
+            n_bytes: 0,
+            vocab: TokenCounts::default(),
+            ngrams: empty_ngram_tables(),
+            totals: [0; MAX_ORDER],
+            unique_in_docs: [0; MAX_ORDER],
+            doc_counts: DocMap::default(),
+            doc_lengths: BTreeMap::new(),
+            sample,
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ProfileConfig {
+        &self.config
+    }
+    /// The parts it keeps.
+    pub fn parts(&self) -> ProfileParts {
+        self.parts
+    }
+    /// Its kind: a profile of lists of item ids (the `items` tokenizer), or of text.
+    pub fn kind(&self) -> ProfileKind {
+        if self.config.tokenizer.kind == TokenizerKind::Items {
+            ProfileKind::Items
+        } else {
+            ProfileKind::Text
+        }
+    }
+    /// Documents seen.
+    pub fn n_docs(&self) -> u64 {
+        self.n_docs
+    }
+    /// Tokens seen.
+    pub fn n_tokens(&self) -> u64 {
+        self.n_tokens
+    }
+    /// Bytes of document text seen.
+    pub fn n_bytes(&self) -> u64 {
+        self.n_bytes
+    }
+    /// Whether distinct n-gram counts for n ≥ 2 are sketched (approximate).
+    pub fn is_sketched(&self) -> bool {
+        self.ngrams.iter().any(|t| !t.is_exact())
+    }
+    /// Every token type with its counts.
+    pub fn token_stats(&self) -> impl Iterator<Item = (&str, TokenStat)> {
+        self.vocab.iter()
+    }
+    /// Counts of one token type.
+    pub fn token(&self, token: &str) -> Option<TokenStat> {
+        self.vocab.get(token)
+    }
+    /// Number of token types.
+    pub fn n_types(&self) -> usize {
+        self.vocab.len()
+    }
+    /// The n-gram table of order `n` (2..=4); exact tables are readable once sealed.
+    pub fn ngram_table(&self, n: usize) -> &NgramTable {
+        &self.ngrams[n - 2]
+    }
+    /// Total n-grams of order `n` (1..=4), counted inside documents.
+    pub fn ngram_total(&self, n: usize) -> u64 {
+        self.totals[n - 1]
+    }
+    /// Σ over documents of the distinct n-grams of order `n` within the document.
+    pub fn unique_in_docs(&self, n: usize) -> u64 {
+        self.unique_in_docs[n - 1]
+    }
+    /// How many times each distinct document text occurs.
+    pub fn doc_multiplicities(&self) -> impl Iterator<Item = u64> + '_ {
+        self.doc_counts.values().copied()
+    }
+    /// Histogram of document lengths in tokens.
+    pub fn doc_lengths(&self) -> &BTreeMap<u64, u64> {
+        &self.doc_lengths
+    }
+    /// The bottom-k document sample.
+    pub fn sample(&self) -> &BottomK {
+        &self.sample
+    }
+
+    /// Make the n-gram tables readable: sort and merge what the builder buffered.
+    ///
+    /// Metrics, [`Profile::to_bytes`] and the n-gram accessors need a sealed profile;
+    /// [`ProfileBuilder::finish`], [`Profile::merge`] and [`Profile::from_bytes`] return sealed
+    /// profiles.
+    pub fn seal(&mut self) {
+        for table in self.ngrams.iter_mut() {
+            table.compact();
+        }
+    }
+
+    /// [`Profile::seal`], by value.
+    pub fn sealed(mut self) -> Self {
+        self.seal();
+        self
+    }
+
+    /// Approximate heap bytes held.
+    pub fn memory_bytes(&self) -> usize {
+        let vocab = self.vocab.memory_bytes();
+        let ngrams: usize = self.ngrams.iter().map(NgramTable::memory_bytes).sum();
+        let docs = self.doc_counts.capacity() * (std::mem::size_of::<(DocHash, u64)>() + 1);
+        vocab + ngrams + docs + self.sample.memory_bytes()
+    }
+
+    /// Bytes of the exact n-gram tables' distinct entries (0 once sketched): a function of the
+    /// corpus alone, whatever the order of the documents and the number of workers that
+    /// profiled it, so a memory budget decided on it gives the same profile for any thread
+    /// count. Needs a sealed profile.
+    pub fn exact_ngram_bytes(&self) -> usize {
+        self.ngrams.iter().map(NgramTable::exact_bytes).sum()
+    }
+
+    /// Switch the n-gram tables (n ≥ 2) to HLL sketches; distinct_2..4 become approximate.
+    pub fn sketch_ngrams(&mut self) {
+        for table in self.ngrams.iter_mut() {
+            *table = std::mem::take(table).into_sketch();
+        }
+    }
+
+    /// Merge `other` into `self`: the result is the profile of both corpora together.
+    pub fn merge(&mut self, other: Profile) -> Result<()> {
+        let (a, b) = (&self.config, &other.config);
+        if !a.tokenizer.same_tokens_as(&b.tokenizer) {
+            return Err(Error::Incompatible {
+                what: format!("tokenizer `{}` vs `{}`", a.tokenizer.name(), b.tokenizer.name()),
+            });
+        }
+        if a.sample != b.sample || a.seed != b.seed {
+            return Err(Error::Incompatible {
+                what: format!("sample {} seed {} vs sample {} seed {}", a.sample, a.seed, b.sample, b.seed),
+            });
+        }
+        if a.items_k != b.items_k {
+            return Err(Error::Incompatible { what: format!("items top-k {} vs {}", a.items_k, b.items_k) });
+        }
+        if self.parts != other.parts {
+            return Err(Error::Incompatible {
+                what: format!("kept parts {:?} vs {:?}", self.parts, other.parts),
+            });
+        }
+        self.n_docs += other.n_docs;
+        self.n_tokens += other.n_tokens;
+        self.n_bytes += other.n_bytes;
+        for n in 0..MAX_ORDER {
+            self.totals[n] += other.totals[n];
+            self.unique_in_docs[n] += other.unique_in_docs[n];
+        }
+        // the n-gram tables merge on all threads; the rest merges beside them
+        let Profile { vocab, ngrams, doc_counts, doc_lengths, sample, .. } = other;
+        let (my_ngrams, my_vocab, my_doc_counts) = (&mut self.ngrams, &mut self.vocab, &mut self.doc_counts);
+        rayon::join(
+            || {
+                for (mine, theirs) in my_ngrams.iter_mut().zip(ngrams) {
+                    mine.merge(theirs);
+                }
+            },
+            || {
+                for (token, stat) in vocab.iter() {
+                    my_vocab.add(token, stat);
+                }
+                my_doc_counts.reserve(doc_counts.len());
+                for (h, c) in doc_counts {
+                    *my_doc_counts.entry(h).or_default() += c;
+                }
+            },
+        );
+        for (l, c) in doc_lengths {
+            *self.doc_lengths.entry(l).or_default() += c;
+        }
+        self.sample.merge(sample);
+        self.seal();
+        Ok(())
+    }
+
+    /// Content equality of everything that metrics read (for tests; full profiles only).
+    pub fn same_content(&self, other: &Profile) -> bool {
+        self.to_bytes().ok() == other.to_bytes().ok()
+    }
+}
+
+impl Accumulator for Profile {
+    type Config = ProfileConfig;
+
+    fn empty(config: ProfileConfig) -> Self {
+        Profile::new(config)
+    }
+    fn config(&self) -> &ProfileConfig {
+        &self.config
+    }
+    fn kind(&self) -> ProfileKind {
+        Profile::kind(self)
+    }
+    fn merge(&mut self, other: Self) -> Result<()> {
+        Profile::merge(self, other)
+    }
+    fn seal(&mut self) {
+        Profile::seal(self);
+    }
+    fn to_bytes(&self) -> Result<Vec<u8>> {
+        Profile::to_bytes(self)
+    }
+    fn from_bytes_limited(bytes: &[u8], path: &std::path::Path, max_decoded: usize) -> Result<Self> {
+        Profile::from_bytes_limited(bytes, path, max_decoded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use tailwatch_core::{Tokenizer, stable_hash};
+
+    fn profile_of(docs: &[&str]) -> Profile {
+        let spec = TokenizerSpec::words();
+        let tokenizer = Tokenizer::from_spec(&spec).expect("words tokenizer");
+        let mut builder = ProfileBuilder::new(&tokenizer, ProfileConfig::new(spec));
+        for doc in docs {
+            builder.observe(doc).expect("observe");
+        }
+        builder.finish()
+    }
+
+    /// Per-document distinct n-grams and 4-gram statistics equal a brute-force count, for
+    /// documents whose repeats the per-document shortcut must catch (repeated bigrams after
+    /// repeated tokens, at the start, overlapping, a doc that is one token over and over).
+    #[test]
+    fn per_document_counts_match_brute_force() {
+        let docs = [
+            "a b a b",
+            "a b c a b",
+            "x a b y a b a b",
+            "the cat the dog the cat",
+            "a a a a a",
+            "a b c d a b c d",
+            "p q r s t",
+            "a b c b a",
+            "",
+            "one",
+        ];
+        let profile = profile_of(&docs);
+        let mut unique = [0u64; MAX_ORDER];
+        let mut stats: BTreeMap<u64, (u32, u32)> = BTreeMap::new();
+        for doc in docs {
+            let hashes: Vec<u64> = doc.split_whitespace().map(stable_hash).collect();
+            let mut in_doc: [BTreeMap<u64, u32>; MAX_ORDER] = Default::default();
+            crate::ngram_table::for_each_ngram(&hashes, MAX_ORDER, |n, key| {
+                *in_doc[n - 1].entry(key).or_default() += 1
+            });
+            for n in 0..MAX_ORDER {
+                unique[n] += in_doc[n].len() as u64;
+            }
+            for (&key, &count) in &in_doc[MAX_ORDER - 1] {
+                let stat = stats.entry(key).or_default();
+                *stat = (stat.0 + count, stat.1 + 1);
+            }
+        }
+        assert_eq!(profile.unique_in_docs, unique);
+        let table = profile.ngram_table(MAX_ORDER).exact().expect("exact 4-grams");
+        assert_eq!(table.len(), stats.len());
+        for (key, (count, docs)) in stats {
+            assert_eq!(table.get(key), Some(crate::ngram_table::NgramStat { count, docs }));
+        }
+    }
+
+    /// Files of formats 1 and 2 written by earlier builds are committed and read by the CLI's
+    /// tests (`tests/fixtures/profiles`); here, the lower orders keep keys only and a format from
+    /// the future is refused by name.
+    #[test]
+    fn lower_orders_keep_keys_only_and_future_formats_are_refused() {
+        let a = profile_of(&["the cat sat on the mat", "the cat sat on a hat"]);
+        assert!(matches!(a.ngram_table(2), NgramTable::Keys(_)));
+        assert!(matches!(a.ngram_table(3), NgramTable::Keys(_)));
+        assert!(a.ngram_table(4).exact().is_some());
+        let path = Path::new("v3.twp");
+        let future = [&PROFILE_MAGIC[..], &3u32.to_le_bytes(), b"junk"].concat();
+        assert!(matches!(
+            Profile::from_bytes(&future, path),
+            Err(Error::UnsupportedVersion { found: 3, .. })
+        ));
+    }
+}

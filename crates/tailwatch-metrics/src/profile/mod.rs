@@ -401,6 +401,16 @@ mod tests {
         assert!(matches!(a.ngram_table(3), NgramTable::Keys(_)));
         assert!(a.ngram_table(4).exact().is_some());
         let path = Path::new("v3.twp");
+        // the header's kind tag: 0 for text; a tag this build does not know is refused by name
+        let bytes = a.to_bytes().expect("encode");
+        assert_eq!(bytes[6], ProfileKind::Text.tag());
+        let mut unknown = bytes.clone();
+        unknown[6] = 9;
+        assert!(matches!(Profile::from_bytes(&unknown, path), Err(Error::UnknownKind { tag: 9, .. })));
+        // a text profile whose header says item lists is not a profile
+        let mut wrong = bytes;
+        wrong[6] = ProfileKind::Items.tag();
+        assert!(matches!(Profile::from_bytes(&wrong, path), Err(Error::NotAProfile { .. })));
         let future = [&PROFILE_MAGIC[..], &3u32.to_le_bytes(), b"junk"].concat();
         assert!(matches!(
             Profile::from_bytes(&future, path),

@@ -61,7 +61,7 @@ impl Profile {
         };
         let body = postcard::to_stdvec(&wire).map_err(Error::Encode)?;
         let mut out = Vec::with_capacity(body.len() / 3 + 16);
-        out.extend_from_slice(&header(ProfileKind::Text));
+        out.extend_from_slice(&header(self.kind()));
         let mut encoder = zstd::Encoder::new(out, 3).map_err(Error::Compress)?;
         encoder.write_all(&body).map_err(Error::Compress)?;
         encoder.finish().map_err(Error::Compress)

@@ -1,15 +1,35 @@
 //! `hint:` lines: what an error means in this command line's terms (its flags). Library errors
-//! never name flags; the CLI adds them here.
+//! name their options' fields, never flags; the CLI adds the flags here.
 use tailwatch::Error;
+use tailwatch_ledger::mix::UnmetCap;
+use tailwatch_sketch::DedupWarning;
 
 /// The hint for an error anywhere in `error`'s chain, if there is one.
 pub fn hint(error: &anyhow::Error) -> Option<String> {
-    let engine = error.chain().find_map(|e| e.downcast_ref::<Error>())?;
-    Some(match engine {
+    error.chain().find_map(|e| {
+        if let Some(e) = e.downcast_ref::<Error>() {
+            engine_hint(e)
+        } else if let Some(e) = e.downcast_ref::<tailwatch_ledger::Error>() {
+            ledger_hint(e)
+        } else if let Some(e) = e.downcast_ref::<tailwatch_sim::Error>() {
+            simulation_hint(e)
+        } else if let Some(e) = e.downcast_ref::<tailwatch_sketch::Error>() {
+            dedup_hint(e)
+        } else {
+            None
+        }
+    })
+}
+
+fn engine_hint(error: &Error) -> Option<String> {
+    Some(match error {
         Error::TokenizerMismatch { profiled, .. } => format!("pass --tokenizer {profiled} to match"),
-        Error::InvalidParameter { name: "the tail mass", .. } => "set --tail-mass in [0, 1]".into(),
-        Error::InvalidParameter { name: "the KL smoothing", .. } => "set --smoothing in (0, 1)".into(),
-        Error::InvalidParameter { name: "the green-list share", .. } => "set --gamma in (0, 1)".into(),
+        Error::InvalidParameter { name, .. } => set_with(match *name {
+            "tail_mass" => "--tail-mass",
+            "smoothing" => "--smoothing",
+            "gamma" => "--gamma",
+            _ => return None,
+        }),
         Error::CompatNeedsDocuments { .. } => {
             "--compat reads every document: score the inputs, not a profile".into()
         }
@@ -21,6 +41,69 @@ pub fn hint(error: &anyhow::Error) -> Option<String> {
         Error::Metrics(tailwatch_metrics::Error::UnknownMetric { .. }) => {
             "`tailwatch metrics` lists the ids --metrics takes".into()
         }
+        Error::Simulation(e) => return simulation_hint(e),
+        Error::Ledger(e) => return ledger_hint(e),
+        Error::Dedup(e) => return dedup_hint(e),
         _ => return None,
     })
+}
+
+/// The hint for a ledger or mix error.
+pub fn ledger_hint(error: &tailwatch_ledger::Error) -> Option<String> {
+    use tailwatch_ledger::Error as E;
+    Some(match error {
+        E::Missing { path } => format!("create it with `tailwatch ledger init --db {}`", path.display()),
+        E::InvalidParameter { name, .. } => set_with(match *name {
+            "max_synthetic" => "--max-synthetic",
+            "min_human" => "--min-human",
+            "tail_preserve" => "--tail-preserve",
+            _ => return None,
+        }),
+        E::CapsUnmet(UnmetCap::RequiredOverSize { .. }) => "raise --size, or drop --tail-preserve".into(),
+        E::CapsUnmet(UnmetCap::Size { .. }) => "lower --size, or raise --max-synthetic".into(),
+        E::CapsUnmet(UnmetCap::MinHuman { .. } | UnmetCap::MinHumanShare { .. }) => {
+            "lower --min-human, or ingest more human records".into()
+        }
+        E::Dedup(e) => return dedup_hint(e),
+        _ => return None,
+    })
+}
+
+fn simulation_hint(error: &tailwatch_sim::Error) -> Option<String> {
+    let tailwatch_sim::Error::InvalidParameter { name, .. } = error else { return None };
+    Some(match *name {
+        "symbols" => set_with("--categories"),
+        "sigma" => set_with("--std"),
+        "strategies" => set_with("--strategy"),
+        "lambda × samples" => "lower --lambda or --samples".into(),
+        "generations × replicates" => "lower --generations or --replicates".into(),
+        "the model" => return None,
+        field => set_with(&format!("--{}", field.replace('_', "-"))),
+    })
+}
+
+fn dedup_hint(error: &tailwatch_sketch::Error) -> Option<String> {
+    Some(match error {
+        tailwatch_sketch::Error::InvalidOption { name, .. } => match *name {
+            "shingle_size" => set_with("--shingle"),
+            "bands × rows" => "set --bands × --rows at most --num-perm".into(),
+            field => set_with(&format!("--{}", field.replace('_', "-"))),
+        },
+        tailwatch_sketch::Error::Conflict { .. } => "pass one of --exact-only and --exact-pairs".into(),
+        _ => return None,
+    })
+}
+
+/// The hint after a dedup warning.
+pub fn dedup_warning_hint(warning: &DedupWarning) -> Option<String> {
+    match warning {
+        DedupWarning::LargeCluster { .. } => {
+            Some("raise --threshold or --shingle, or the limit with --max-cluster-size".into())
+        }
+        _ => None,
+    }
+}
+
+fn set_with(flag: &str) -> String {
+    format!("set it with {flag}")
 }

@@ -28,8 +28,8 @@ pub enum Error {
         /// The newest this build knows.
         supported: i64,
     },
-    /// The ledger file does not exist (use `ledger init`).
-    #[error("`{path}` does not exist (create it with `tailwatch ledger init --db {path}`)")]
+    /// The ledger file does not exist (create it first).
+    #[error("the ledger `{path}` does not exist")]
     Missing {
         /// The file.
         path: PathBuf,
@@ -42,15 +42,45 @@ pub enum Error {
         /// What is wrong, naming the field.
         message: String,
     },
-    /// A record reference (id prefix or key) matches nothing, or several records.
-    #[error("{0}")]
-    Reference(String),
-    /// A mix cannot honor its caps.
-    #[error("{0}")]
-    CapsUnmet(String),
-    /// Anything else that is the caller's fault, with a message.
-    #[error("{0}")]
-    Invalid(String),
+    /// A record reference (key, content id or id prefix) that matches no record.
+    #[error("no record has the key {}`{reference}`{}", if *.hex { "or id " } else { "" }, if *.hex { "" } else { " (ids are hex, at least 8 digits)" })]
+    NoSuchRecord {
+        /// The reference given.
+        reference: String,
+        /// Whether it could be an id (8 to 64 hex digits).
+        hex: bool,
+    },
+    /// An id prefix that several records share.
+    #[error("`{reference}` matches several record ids; give more digits")]
+    AmbiguousReference {
+        /// The prefix given.
+        reference: String,
+    },
+    /// A mix cannot honor its caps; nothing was written.
+    #[error("the mix cannot meet its caps: {0}; nothing was written")]
+    CapsUnmet(crate::mix::UnmetCap),
+    /// A mix option outside its range.
+    #[error("{name} must be {expected}, found {found}")]
+    InvalidParameter {
+        /// The option, as [`crate::mix::MixOptions`] names its field.
+        name: &'static str,
+        /// Its valid range, in words.
+        expected: &'static str,
+        /// The value given.
+        found: String,
+    },
+    /// `PRAGMA integrity_check` found damage.
+    #[error("integrity check failed: {0}")]
+    Integrity(String),
+    /// Rows whose foreign keys point at nothing.
+    #[error("{0} foreign-key violations")]
+    ForeignKeys(i64),
+    /// The tokenizer could not be built or failed on a record.
+    #[error(transparent)]
+    Tokenizer(#[from] tailwatch_core::Error),
+    /// Dedup options of a mix that cannot run.
+    #[error(transparent)]
+    Dedup(#[from] tailwatch_sketch::Error),
     /// SQLite failed.
     #[error("ledger database error: {0}")]
     Sqlite(#[from] rusqlite::Error),

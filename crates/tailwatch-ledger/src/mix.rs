@@ -82,6 +82,87 @@ pub struct CapCheck {
     pub met: bool,
 }
 
+/// The cap a mix cannot meet, with its numbers.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum UnmetCap {
+    /// The human records that must stay (accumulated or tail-preserving) exceed the size.
+    RequiredOverSize {
+        /// The size asked for.
+        size: u64,
+        /// Its unit.
+        unit: Unit,
+    },
+    /// Not enough eligible data for the size.
+    Size {
+        /// The size asked for.
+        size: f64,
+        /// At most this much fits.
+        fit: f64,
+        /// Human records (or tokens) in the mix.
+        human: u64,
+        /// Synthetic records (or tokens) the synthetic cap admitted.
+        synthetic: u64,
+        /// The synthetic cap.
+        max_synthetic: f64,
+        /// The unit of sizes.
+        unit: Unit,
+    },
+    /// Fewer eligible human records than the minimum.
+    MinHuman {
+        /// The minimum.
+        needed: f64,
+        /// What the eligible human records give.
+        eligible: f64,
+        /// Its unit.
+        unit: Unit,
+    },
+    /// A human share below the minimum.
+    MinHumanShare {
+        /// The minimum share.
+        needed: f64,
+        /// The mix's share.
+        actual: f64,
+    },
+    /// Another cap over its limit.
+    Other {
+        /// The cap.
+        cap: String,
+        /// Its limit.
+        limit: f64,
+        /// The mix's value.
+        actual: f64,
+    },
+}
+
+impl std::fmt::Display for UnmetCap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UnmetCap::RequiredOverSize { size, unit } => write!(
+                f,
+                "the human records that must stay (accumulated or tail-preserving) already exceed the size {size} {}",
+                unit_name(*unit)
+            ),
+            UnmetCap::Size { size, fit, human, synthetic, max_synthetic, unit } => write!(
+                f,
+                "cannot reach the size {size} {}: at most {fit} fit ({human} human + {synthetic} synthetic eligible under a synthetic cap of {max_synthetic})",
+                unit_name(*unit)
+            ),
+            UnmetCap::MinHuman { needed, eligible, unit } => write!(
+                f,
+                "needs at least {needed} human {}, the ledger's eligible human records give {eligible}",
+                unit_name(*unit)
+            ),
+            UnmetCap::MinHumanShare { needed, actual } => {
+                write!(f, "needs a human share of at least {needed}, the mix would have {actual:.4}")
+            }
+            UnmetCap::Other { cap, limit, actual } => {
+                write!(f, "{cap} would be {actual:.4}, over its limit {limit}")
+            }
+        }
+    }
+}
+
 /// Counts of a group in the manifest.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Share {
@@ -197,12 +278,12 @@ pub fn check_caps(members: &[RecordRow], options: &MixOptions) -> Vec<CapCheck> 
 
 /// Human records holding one of the human records' tail types.
 fn tail_records(humans: &[&RecordRow], tail_mass: f64) -> Result<HashSet<String>> {
-    let tokenizer = Tokenizer::from_spec(&TokenizerSpec::builtin(tailwatch_core::TokenizerKind::Words, true))
-        .map_err(|e| Error::Invalid(e.to_string()))?;
+    let tokenizer =
+        Tokenizer::from_spec(&TokenizerSpec::builtin(tailwatch_core::TokenizerKind::Words, true))?;
     let mut counts: HashMap<String, u64> = HashMap::new();
     let mut tokens_of: Vec<Vec<String>> = Vec::with_capacity(humans.len());
     for r in humans {
-        let tokens = tokenizer.tokens(&r.text).map_err(|e| Error::Invalid(e.to_string()))?;
+        let tokens = tokenizer.tokens(&r.text)?;
         for t in &tokens {
             *counts.entry(t.clone()).or_default() += 1;
         }
@@ -242,16 +323,20 @@ fn tail_records(humans: &[&RecordRow], tail_mass: f64) -> Result<HashSet<String>
 /// result is [`Error::CapsUnmet`] naming the failing cap and nothing is recorded: a cap is never
 /// silently violated.
 pub fn build_mix(ledger: &mut Ledger, options: &MixOptions) -> Result<(Vec<RecordRow>, Manifest)> {
+    let invalid =
+        |name, expected, found: f64| Error::InvalidParameter { name, expected, found: found.to_string() };
     if !(0.0..=1.0).contains(&options.max_synthetic) {
-        return Err(Error::Invalid(format!(
-            "--max-synthetic must be in [0, 1], found {}",
-            options.max_synthetic
-        )));
+        return Err(invalid("max_synthetic", "a share in [0, 1]", options.max_synthetic));
     }
     if let Some(MinHuman::Share(s)) = options.min_human
         && !(0.0..=1.0).contains(&s)
     {
-        return Err(Error::Invalid(format!("--min-human share must be in [0, 1], found {s}")));
+        return Err(invalid("min_human", "a share in [0, 1]", s));
+    }
+    if let Some(mass) = options.tail_preserve
+        && !(mass > 0.0 && mass <= 1.0)
+    {
+        return Err(invalid("tail_preserve", "a share in (0, 1]", mass));
     }
     let unit = options.unit;
     let sel = &options.selection;
@@ -273,7 +358,7 @@ pub fn build_mix(ledger: &mut Ledger, options: &MixOptions) -> Result<(Vec<Recor
         let texts: Vec<String> = eligible.iter().map(|r| r.text.clone()).collect();
         let extras: Vec<Option<String>> =
             eligible.iter().map(|r| Some(r.origin.as_str().to_string())).collect();
-        let mut d = Deduper::new(DedupOptions { keep: KeepPolicy::Prefer("human".into()), ..dedup.clone() });
+        let mut d = Deduper::new(DedupOptions { keep: KeepPolicy::Prefer("human".into()), ..dedup.clone() })?;
         d.add(&texts, Some(&extras));
         let keep = d.finish().keep;
         let before = eligible.len();
@@ -320,10 +405,7 @@ pub fn build_mix(ledger: &mut Ledger, options: &MixOptions) -> Result<(Vec<Recor
             && h + w > t
         {
             if must {
-                return Err(Error::CapsUnmet(format!(
-                    "the human records that must stay (accumulated or tail-preserving) already exceed --size {t} {}",
-                    unit_name(unit)
-                )));
+                return Err(Error::CapsUnmet(UnmetCap::RequiredOverSize { size: t, unit }));
             }
             continue;
         }
@@ -353,29 +435,20 @@ pub fn build_mix(ledger: &mut Ledger, options: &MixOptions) -> Result<(Vec<Recor
     // the mix is human-first: a shortfall against --size means there is not enough eligible data
     let caps = check_caps(&members, options);
     if let Some(failed) = caps.iter().find(|c| !c.met) {
-        let detail = match failed.cap.as_str() {
-            "size" => format!(
-                "cannot reach --size {} {}: at most {} fit ({} human + {} synthetic eligible under --max-synthetic {})",
-                failed.limit,
-                unit_name(unit),
-                failed.actual,
-                h,
-                s,
-                cap
-            ),
-            "min_human" => format!(
-                "needs at least {} human {}, the ledger's eligible human records give {}",
-                failed.limit,
-                unit_name(unit),
-                failed.actual
-            ),
-            "min_human_share" => format!(
-                "needs a human share of at least {}, the mix would have {:.4}",
-                failed.limit, failed.actual
-            ),
-            _ => format!("{} would be {:.4}, over its limit {}", failed.cap, failed.actual, failed.limit),
+        let unmet = match failed.cap.as_str() {
+            "size" => UnmetCap::Size {
+                size: failed.limit,
+                fit: failed.actual,
+                human: h,
+                synthetic: s,
+                max_synthetic: cap,
+                unit,
+            },
+            "min_human" => UnmetCap::MinHuman { needed: failed.limit, eligible: failed.actual, unit },
+            "min_human_share" => UnmetCap::MinHumanShare { needed: failed.limit, actual: failed.actual },
+            _ => UnmetCap::Other { cap: failed.cap.clone(), limit: failed.limit, actual: failed.actual },
         };
-        return Err(Error::CapsUnmet(format!("the mix cannot meet its caps: {detail}; nothing was written")));
+        return Err(Error::CapsUnmet(unmet));
     }
     // mix order: seeded shuffle of everything
     members.sort_by_key(|r| {

@@ -396,12 +396,12 @@ impl Ledger {
     pub fn check(&self) -> Result<()> {
         let result: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         if result != "ok" {
-            return Err(Error::Invalid(format!("integrity check failed: {result}")));
+            return Err(Error::Integrity(result));
         }
         let violations: i64 =
             self.conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
         if violations > 0 {
-            return Err(Error::Invalid(format!("{violations} foreign-key violations")));
+            return Err(Error::ForeignKeys(violations));
         }
         Ok(())
     }
@@ -425,13 +425,11 @@ impl Ledger {
                 stmt.query_map(params![prefix, upper], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
             return match ids.len() {
                 1 => Ok(ids.into_iter().next().expect("one")),
-                0 => Err(Error::Reference(format!("no record has the key or id `{reference}`"))),
-                _ => Err(Error::Reference(format!(
-                    "`{reference}` matches several record ids; give more digits"
-                ))),
+                0 => Err(Error::NoSuchRecord { reference: reference.to_string(), hex: true }),
+                _ => Err(Error::AmbiguousReference { reference: reference.to_string() }),
             };
         }
-        Err(Error::Reference(format!("no record has the key `{reference}` (ids are hex, at least 8 digits)")))
+        Err(Error::NoSuchRecord { reference: reference.to_string(), hex: false })
     }
 
     fn known_generation(&self, id: &str) -> Result<Option<i64>> {
@@ -452,8 +450,7 @@ impl Ledger {
         batch_size: usize,
         reporter: &dyn Reporter,
     ) -> Result<IngestSummary> {
-        let tokenizer =
-            Tokenizer::from_spec(&TokenizerSpec::words()).map_err(|e| Error::Invalid(e.to_string()))?;
+        let tokenizer = Tokenizer::from_spec(&TokenizerSpec::words())?;
         let mut summary = IngestSummary { read: records.len() as u64, ..IngestSummary::default() };
         // content ids, and the keys of this input
         let ids: Vec<String> = {
@@ -584,9 +581,7 @@ impl Ledger {
                         continue;
                     }
                     let mut tokens = 0u64;
-                    tokenizer
-                        .tokenize(&r.text, |_| tokens += 1)
-                        .map_err(|e| Error::Invalid(e.to_string()))?;
+                    tokenizer.tokenize(&r.text, |_| tokens += 1)?;
                     insert.execute(params![
                         ids[i],
                         r.text,

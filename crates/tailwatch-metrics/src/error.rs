@@ -86,7 +86,4 @@ pub enum Error {
         /// The id given.
         id: String,
     },
-    /// An invalid parameter.
-    #[error("{0}")]
-    Invalid(String),
 }

@@ -26,9 +26,32 @@ pub enum StoreError {
         /// Newest version this build reads.
         supported: i64,
     },
-    /// A stored profile or JSON column could not be decoded.
-    #[error("corrupt stored data: {0}")]
-    Corrupt(String),
+    /// A stored profile could not be decoded.
+    #[error("corrupt stored profile: {0}")]
+    StoredProfile(#[source] tailwatch_metrics::Error),
+    /// A profile could not be encoded for storage.
+    #[error("cannot store the profile: {0}")]
+    EncodeProfile(#[source] tailwatch_metrics::Error),
+    /// A JSON column could not be written or read back.
+    #[error("corrupt stored JSON: {0}")]
+    StoredJson(#[from] serde_json::Error),
+    /// A row that another row's data says must exist is missing.
+    #[error("{table} row {rowid} has no pushes")]
+    NoPushes {
+        /// The table (`versions` or `models`).
+        table: &'static str,
+        /// The row.
+        rowid: i64,
+    },
+    /// A baseline that names a version that is not stored.
+    #[error("the baseline of `{model}` names a missing version")]
+    BaselineMissing {
+        /// The model.
+        model: String,
+    },
+    /// The engine failed (computing metrics, or starting its pool).
+    #[error(transparent)]
+    Engine(#[from] tailwatch::Error),
     /// The request is invalid in the context of stored data.
     #[error(transparent)]
     Api(#[from] ApiError),

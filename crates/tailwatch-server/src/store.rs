@@ -322,7 +322,7 @@ impl SqliteStore {
             cache: Mutex::new(AggregateCache::default()),
             max_decoded: usize::MAX,
             last_push_ms: AtomicI64::new(0),
-            engine: tailwatch::Engine::new(None).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            engine: tailwatch::Engine::new(None)?,
         })
     }
 
@@ -359,20 +359,20 @@ impl SqliteStore {
 
     fn decode(&self, bytes: &[u8]) -> StoreResult<Profile> {
         Profile::from_bytes_limited(bytes, Path::new("<stored profile>"), self.max_decoded)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
+            .map_err(StoreError::StoredProfile)
     }
 }
 
 fn encode(profile: &Profile) -> StoreResult<Vec<u8>> {
-    profile.to_bytes().map_err(|e| StoreError::Corrupt(e.to_string()))
+    profile.to_bytes().map_err(StoreError::EncodeProfile)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+    Ok(serde_json::to_string(value)?)
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+    Ok(serde_json::from_str(text)?)
 }
 
 fn unknown_model(model: &str) -> StoreError {
@@ -569,7 +569,7 @@ impl SqliteStore {
         }
         let result = match &entry.profile {
             Some(profile) => f(profile),
-            None => Err(StoreError::Corrupt(format!("{table} row {rowid} has no pushes"))),
+            None => Err(StoreError::NoPushes { table, rowid }),
         };
         self.cache().put((table, rowid), entry);
         result.map(|r| (r, merged))
@@ -1215,7 +1215,7 @@ impl Store for SqliteStore {
             )?;
             Ok(())
         })?;
-        self.baseline(model)?.ok_or_else(|| StoreError::Corrupt("baseline vanished".into()))
+        self.baseline(model)?.ok_or_else(|| StoreError::BaselineMissing { model: model.to_string() })
     }
 
     fn set_baseline_reference(
@@ -1236,7 +1236,7 @@ impl Store for SqliteStore {
         )?;
         tx.commit()?;
         drop(conn);
-        self.baseline(model)?.ok_or_else(|| StoreError::Corrupt("baseline vanished".into()))
+        self.baseline(model)?.ok_or_else(|| StoreError::BaselineMissing { model: model.to_string() })
     }
 
     fn freeze_baseline(&self, model: &str) -> StoreResult<Baseline> {
@@ -1258,7 +1258,7 @@ impl Store for SqliteStore {
         model_exists(&conn, model)?;
         let Some(row) = baseline_row(&conn, model)? else { return Ok(None) };
         let Some((profile, metrics, chunks)) = self.resolved_baseline(&conn, model, false)? else {
-            return Err(StoreError::Corrupt(format!("the baseline of `{model}` names a missing version")));
+            return Err(StoreError::BaselineMissing { model: model.to_string() });
         };
         let chunks = if row.frozen || row.kind == "reference" {
             chunks.len()

@@ -16,7 +16,7 @@ pub enum Error {
     /// A parameter outside its valid range.
     #[error("{name} must be {expected}, found {found}")]
     InvalidParameter {
-        /// The parameter (as the command line spells it).
+        /// The parameter, as the spec's field is named.
         name: &'static str,
         /// The valid range, in words.
         expected: String,

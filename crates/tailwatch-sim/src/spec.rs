@@ -22,7 +22,7 @@ impl FromStr for Estimator {
         match s.to_ascii_lowercase().as_str() {
             "mle" => Ok(Estimator::Mle),
             "unbiased" => Ok(Estimator::Unbiased),
-            _ => Err(Error::invalid("--estimator", "`mle` or `unbiased`", s)),
+            _ => Err(Error::invalid("estimator", "`mle` or `unbiased`", s)),
         }
     }
 }
@@ -255,7 +255,7 @@ impl ModelSpec {
         }
     }
 
-    /// Check every parameter; errors name the command-line option.
+    /// Check every parameter; errors name the parameter's field.
     pub fn validate(&self) -> Result<()> {
         fn positive(name: &'static str, v: f64) -> Result<()> {
             if v.is_finite() && v > 0.0 {
@@ -270,82 +270,72 @@ impl ModelSpec {
         match self {
             ModelSpec::Gaussian(s) => {
                 let min = if s.estimator == Estimator::Unbiased { 2 } else { 1 };
-                at_least("--samples", s.samples, min, "")?;
-                positive("--std", s.std)?;
+                at_least("samples", s.samples, min, "")?;
+                positive("std", s.std)?;
                 if !s.mean.is_finite() {
-                    return Err(Error::invalid("--mean", "a finite number", s.mean));
+                    return Err(Error::invalid("mean", "a finite number", s.mean));
                 }
             }
             ModelSpec::MvGaussian(s) => {
-                at_least("--dim", s.dim, 1, "")?;
+                at_least("dim", s.dim, 1, "")?;
                 at_least(
-                    "--samples",
+                    "samples",
                     s.samples,
                     s.dim + 1,
                     " (more samples than dimensions, or the covariance is singular)",
                 )?;
             }
             ModelSpec::Gmm(s) => {
-                at_least("--dim", s.dim, 1, "")?;
-                at_least("--components", s.components, 1, "")?;
-                at_least(
-                    "--samples",
-                    s.samples,
-                    s.components * (s.dim + 1),
-                    " (enough points per component)",
-                )?;
-                positive("--tolerance", s.tolerance)?;
-                at_least("--max-iterations", s.max_iterations, 1, "")?;
+                at_least("dim", s.dim, 1, "")?;
+                at_least("components", s.components, 1, "")?;
+                at_least("samples", s.samples, s.components * (s.dim + 1), " (enough points per component)")?;
+                positive("tolerance", s.tolerance)?;
+                at_least("max_iterations", s.max_iterations, 1, "")?;
             }
             ModelSpec::Categorical(s) => {
-                at_least("--samples", s.samples, 1, "")?;
-                at_least("--categories", s.categories, 1, "")?;
+                at_least("samples", s.samples, 1, "")?;
+                at_least("categories", s.categories, 1, "")?;
             }
             ModelSpec::Poisson(s) => {
-                at_least("--samples", s.samples, 1, "")?;
-                positive("--lambda", s.lambda)?;
+                at_least("samples", s.samples, 1, "")?;
+                positive("lambda", s.lambda)?;
                 if s.lambda * s.samples as f64 > 1e12 {
                     return Err(Error::invalid(
-                        "--lambda × --samples",
+                        "lambda × samples",
                         "at most 1e12",
                         s.lambda * s.samples as f64,
                     ));
                 }
             }
             ModelSpec::Zipf(s) => {
-                at_least("--samples", s.samples, 1, "")?;
-                at_least("--categories", s.symbols, 1, "")?;
+                at_least("samples", s.samples, 1, "")?;
+                at_least("symbols", s.symbols, 1, "")?;
                 if !(s.exponent.is_finite() && s.exponent >= 0.0) {
-                    return Err(Error::invalid("--exponent", "a finite number ≥ 0", s.exponent));
+                    return Err(Error::invalid("exponent", "a finite number ≥ 0", s.exponent));
                 }
             }
             ModelSpec::Mean(s) => {
-                at_least("--samples", s.samples, 1, "")?;
-                positive("--std", s.sigma)?;
+                at_least("samples", s.samples, 1, "")?;
+                positive("sigma", s.sigma)?;
             }
             ModelSpec::Regression(s) => {
-                at_least("--dim", s.dim, 1, "")?;
-                at_least(
-                    "--samples",
-                    s.samples,
-                    s.dim + 2,
-                    " (T > d + 1 rows, so that OLS error is finite)",
-                )?;
-                positive("--noise-variance", s.noise_variance)?;
+                at_least("dim", s.dim, 1, "")?;
+                at_least("samples", s.samples, s.dim + 2, " (T > d + 1 rows, so that OLS error is finite)")?;
+                positive("noise_variance", s.noise_variance)?;
             }
             ModelSpec::Ngram(s) => {
                 if !(1..=6).contains(&s.order) {
-                    return Err(Error::invalid("--order", "1..=6", s.order));
+                    return Err(Error::invalid("order", "1..=6", s.order));
                 }
                 if !(s.heldout > 0.0 && s.heldout < 1.0) {
-                    return Err(Error::invalid("--heldout", "a share in (0, 1)", s.heldout));
+                    return Err(Error::invalid("heldout", "a share in (0, 1)", s.heldout));
                 }
                 if let Some(n) = s.samples {
-                    at_least("--samples", n, 1, "")?;
+                    at_least("samples", n, 1, "")?;
                 }
-                at_least("--max-doc-tokens", s.max_doc_tokens, 1, "")?;
+                at_least("max_doc_tokens", s.max_doc_tokens, 1, "")?;
                 if !(0.0..=1.0).contains(&s.tail_mass) {
-                    return Err(Error::invalid("--tail-mass", "a share in [0, 1]", s.tail_mass));
+                    return Err(Error::invalid("tail_mass", "a share in [0, 1]", s.tail_mass));
                 }
             }
         }
@@ -379,17 +369,17 @@ impl SimSpec {
     pub fn validate(&self) -> Result<()> {
         self.model.validate()?;
         if self.generations == 0 {
-            return Err(Error::invalid("--generations", "at least 1", 0));
+            return Err(Error::invalid("generations", "at least 1", 0));
         }
         if self.replicates == 0 {
-            return Err(Error::invalid("--replicates", "at least 1", 0));
+            return Err(Error::invalid("replicates", "at least 1", 0));
         }
         if self.strategies.is_empty() {
-            return Err(Error::invalid("--strategy", "at least one strategy", "none"));
+            return Err(Error::invalid("strategies", "at least one strategy", "none"));
         }
         if self.generations.saturating_mul(self.replicates) > 100_000_000 {
             return Err(Error::invalid(
-                "--generations × --replicates",
+                "generations × replicates",
                 "at most 100,000,000",
                 self.generations.saturating_mul(self.replicates),
             ));

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::allpairs::all_pairs;
+use crate::error::{DedupWarning, Error};
 use crate::lsh::{Banding, band_keys, candidate_pairs};
 use crate::minhash::{
     Affine32Permutations, OphSketcher, Permutations, affine32_signature, classic_signature, estimate_jaccard,
@@ -130,6 +131,35 @@ impl Default for DedupOptions {
 }
 
 impl DedupOptions {
+    /// Check every option; errors name the option's field.
+    pub fn validate(&self) -> Result<(), Error> {
+        if !(self.threshold > 0.0 && self.threshold <= 1.0) {
+            return Err(Error::invalid("threshold", "in (0, 1]", self.threshold));
+        }
+        if self.shingle_size == 0 {
+            return Err(Error::invalid("shingle_size", "at least 1", 0));
+        }
+        if !(1..=8192).contains(&self.num_perm) {
+            return Err(Error::invalid("num_perm", "in 1..=8192", self.num_perm));
+        }
+        if !(self.recall > 0.0 && self.recall < 1.0) {
+            return Err(Error::invalid("recall", "in (0, 1)", self.recall));
+        }
+        if let Some(Banding { bands, rows }) = self.banding
+            && (bands == 0 || rows == 0 || bands.saturating_mul(rows) > self.num_perm)
+        {
+            return Err(Error::invalid(
+                "bands × rows",
+                "between 1 and num_perm",
+                format!("{bands} × {rows}"),
+            ));
+        }
+        if self.exact_only && self.exact_pairs {
+            return Err(Error::Conflict { first: "exact_only", second: "exact_pairs" });
+        }
+        Ok(())
+    }
+
     /// The bands × rows in use: the user's, or the one for the recall target.
     pub fn banding(&self) -> Banding {
         self.banding.unwrap_or_else(|| Banding::for_recall(self.num_perm, self.threshold, self.recall))
@@ -235,7 +265,7 @@ pub struct DedupResult {
     /// Counts.
     pub summary: DedupSummary,
     /// Warnings for the user (giant clusters, large buckets).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<DedupWarning>,
 }
 
 /// Runs of documents per hashing thread and batch: enough that the threads finish a batch
@@ -577,15 +607,16 @@ pub struct Deduper {
 }
 
 impl Deduper {
-    /// A deduper with `options` (validated by the caller: threshold in (0, 1], sizes ≥ 1).
-    /// The exact join keeps every shingle set, so it verifies `Exact` when asked to `Reread`.
-    pub fn new(mut options: DedupOptions) -> Self {
+    /// A deduper with `options`, once [`DedupOptions::validate`] accepts them. The exact join
+    /// keeps every shingle set, so it verifies `Exact` when asked to `Reread`.
+    pub fn new(mut options: DedupOptions) -> Result<Self, Error> {
+        options.validate()?;
         if options.exact_pairs && options.verify == Verify::Reread {
             options.verify = Verify::Exact;
         }
         let banding = options.banding();
         let hasher = std::sync::Arc::new(BatchHasher::new(options.clone()));
-        Self {
+        Ok(Self {
             options,
             banding,
             hasher,
@@ -601,7 +632,7 @@ impl Deduper {
             has_shingles: Vec::new(),
             reread_sets: HashMap::new(),
             hashing_seconds: 0.0,
-        }
+        })
     }
 
     /// The bands × rows in use.
@@ -758,10 +789,10 @@ impl Deduper {
                 let (pairs, large) = candidate_pairs(&keys);
                 summary.large_buckets = large as u64;
                 if large > 0 {
-                    warnings.push(format!(
-                        "{large} LSH bucket(s) held more than {} documents; their members were compared with the bucket's first document only",
-                        crate::lsh::MAX_PAIRWISE_BUCKET
-                    ));
+                    warnings.push(DedupWarning::LargeBuckets {
+                        buckets: large,
+                        limit: crate::lsh::MAX_PAIRWISE_BUCKET,
+                    });
                 }
                 pairs
                     .into_iter()
@@ -848,19 +879,17 @@ impl Deduper {
             if members.len() > self.options.max_cluster_size {
                 let least = out.iter().map(|m| m.similarity).fold(1.0f64, f64::min);
                 let exact = out.iter().filter(|m| m.relation != Relation::Near).count();
-                if exact == members.len() {
-                    warnings.push(format!(
-                        "cluster {id} has {} members, all the same normalized text: the corpus repeats one record {} times (a collapsed mode)",
-                        members.len(),
-                        members.len()
-                    ));
+                warnings.push(if exact == members.len() {
+                    DedupWarning::CollapsedMode { cluster: id, members: members.len() }
                 } else {
-                    warnings.push(format!(
-                    "cluster {id} has {} members ({exact} exact duplicates; more than --max-cluster-size {}): near-duplicate links chain transitively (A~B and B~C put A, B, C together), and its least similar member has Jaccard {least:.3} to the kept record; check it, or raise --threshold or --shingle",
-                    members.len(),
-                    self.options.max_cluster_size
-                ));
-                }
+                    DedupWarning::LargeCluster {
+                        cluster: id,
+                        members: members.len(),
+                        exact,
+                        limit: self.options.max_cluster_size,
+                        least_similarity: least,
+                    }
+                });
             }
             clusters.push(Cluster { id, kept, members: out });
         }
@@ -940,10 +969,39 @@ mod batch_tests {
     }
 
     #[test]
+    fn options_out_of_range_are_refused_naming_the_option() {
+        let refused = |options: DedupOptions| Deduper::new(options).err().expect("refused");
+        let d = DedupOptions::default;
+        assert_eq!(
+            refused(DedupOptions { threshold: 0.0, ..d() }).to_string(),
+            "threshold must be in (0, 1], found 0"
+        );
+        assert!(matches!(
+            refused(DedupOptions { shingle_size: 0, ..d() }),
+            Error::InvalidOption { name: "shingle_size", .. }
+        ));
+        assert!(matches!(
+            refused(DedupOptions { num_perm: 0, ..d() }),
+            Error::InvalidOption { name: "num_perm", .. }
+        ));
+        assert!(matches!(
+            refused(DedupOptions { recall: 1.0, ..d() }),
+            Error::InvalidOption { name: "recall", .. }
+        ));
+        let banding = Some(Banding { bands: 64, rows: 4 });
+        assert!(matches!(
+            refused(DedupOptions { banding, ..d() }),
+            Error::InvalidOption { name: "bands × rows", .. }
+        ));
+        let both = DedupOptions { exact_only: true, exact_pairs: true, ..d() };
+        assert_eq!(refused(both), Error::Conflict { first: "exact_only", second: "exact_pairs" });
+    }
+
+    #[test]
     fn hashing_ahead_equals_adding() {
-        let mut added = Deduper::new(DedupOptions { threshold: 0.5, ..DedupOptions::default() });
+        let mut added = Deduper::new(DedupOptions { threshold: 0.5, ..DedupOptions::default() }).unwrap();
         added.add(&texts(), None);
-        let mut ahead = Deduper::new(DedupOptions { threshold: 0.5, ..DedupOptions::default() });
+        let mut ahead = Deduper::new(DedupOptions { threshold: 0.5, ..DedupOptions::default() }).unwrap();
         let hasher = ahead.batch_hasher();
         let (first, second) = (hasher.hash(&texts()[..2]), hasher.hash(&texts()[2..]));
         ahead.absorb(&texts()[..2], None, first);
@@ -957,8 +1015,8 @@ mod batch_tests {
     #[test]
     #[should_panic(expected = "another deduper")]
     fn a_batch_from_another_deduper_is_refused() {
-        let other = Deduper::new(DedupOptions::default());
+        let other = Deduper::new(DedupOptions::default()).unwrap();
         let hashed = other.batch_hasher().hash(&texts());
-        Deduper::new(DedupOptions::default()).absorb(&texts(), None, hashed);
+        Deduper::new(DedupOptions::default()).unwrap().absorb(&texts(), None, hashed);
     }
 }

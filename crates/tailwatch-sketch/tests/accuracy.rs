@@ -83,7 +83,7 @@ fn check_detection(docs: &[String], what: &str) -> Measured {
         );
     }
     // the full pipeline: verified pairs are exactly the true pairs among the candidates
-    let mut deduper = Deduper::new(DedupOptions::default());
+    let mut deduper = Deduper::new(DedupOptions::default()).unwrap();
     deduper.add(docs, None);
     let result = deduper.finish();
     // the pipeline works on distinct normalized texts: map each document to the first with its text
@@ -121,7 +121,7 @@ fn planted_corpus_recall_precision_and_s_curve() {
     assert!(m.truth_pairs > 500, "{}", m.truth_pairs);
     // precision: every verified pair of the pipeline is a true pair (exact Jaccard ≥ 0.8)
     let sets = sets_of(&corpus.docs);
-    let mut deduper = Deduper::new(DedupOptions::default());
+    let mut deduper = Deduper::new(DedupOptions::default()).unwrap();
     deduper.add(&corpus.docs, None);
     let result = deduper.finish();
     for cluster in &result.clusters {
@@ -144,7 +144,7 @@ fn planted_corpus_recall_precision_and_s_curve() {
         .filter(|(a, b)| a != b)
         .map(|(a, b)| (a.min(b), a.max(b)))
         .collect();
-    let mut exact = Deduper::new(DedupOptions { exact_pairs: true, ..DedupOptions::default() });
+    let mut exact = Deduper::new(DedupOptions { exact_pairs: true, ..DedupOptions::default() }).unwrap();
     exact.add(&corpus.docs, None);
     let exact = exact.finish();
     let exact_pairs: std::collections::BTreeSet<(u32, u32)> =
@@ -221,7 +221,7 @@ fn estimator_error_and_oph_against_classic() {
 fn degenerate_corpora() {
     // every document identical: one exact cluster, no pair blow-up
     let same = vec!["the very same words in every single record of this corpus".to_string(); 5000];
-    let mut d = Deduper::new(DedupOptions::default());
+    let mut d = Deduper::new(DedupOptions::default()).unwrap();
     d.add(&same, None);
     let r = d.finish();
     assert_eq!(
@@ -229,24 +229,29 @@ fn degenerate_corpora() {
         (1, 4999, 1, 5000)
     );
     assert_eq!(r.summary.candidate_pairs, 0);
-    assert!(!r.warnings.is_empty(), "a 5000-member cluster exceeds the default --max-cluster-size");
+    assert_eq!(
+        r.warnings,
+        [tailwatch_sketch::DedupWarning::CollapsedMode { cluster: 0, members: 5000 }],
+        "a 5000-member cluster of one text exceeds the default max_cluster_size"
+    );
     // empty documents are exact duplicates of each other and never near duplicates
     let docs: Vec<String> =
         vec!["".into(), "  ".into(), "!!!".into(), "a real document with enough words here".into()];
-    let mut d = Deduper::new(DedupOptions::default());
+    let mut d = Deduper::new(DedupOptions::default()).unwrap();
     d.add(&docs, None);
     let r = d.finish();
     assert_eq!((r.summary.empty_docs, r.summary.exact_duplicates, r.summary.kept), (3, 2, 2));
     // shorter than the shingle size: the whole text is one shingle, so only identical
     // (normalized) short texts match
     let short: Vec<String> = vec!["two words".into(), "Two, WORDS!".into(), "two birds".into()];
-    let mut d = Deduper::new(DedupOptions::default());
+    let mut d = Deduper::new(DedupOptions::default()).unwrap();
     d.add(&short, None);
     let r = d.finish();
     assert_eq!((r.summary.exact_duplicates, r.summary.near_duplicates, r.summary.kept), (1, 0, 2));
     // nothing at all
-    let r =
-        Deduper::new(DedupOptions { signature: SignatureMode::Classic, ..DedupOptions::default() }).finish();
+    let r = Deduper::new(DedupOptions { signature: SignatureMode::Classic, ..DedupOptions::default() })
+        .unwrap()
+        .finish();
     assert_eq!(r.summary.docs, 0);
 }
 
@@ -255,7 +260,7 @@ fn results_do_not_depend_on_threads_or_batches() {
     let corpus = planted_corpus(&PlantedSpec { base_docs: 150, ..PlantedSpec::default() });
     let run = |threads: usize, batch: usize| {
         rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
-            let mut d = Deduper::new(DedupOptions::default());
+            let mut d = Deduper::new(DedupOptions::default()).unwrap();
             for chunk in corpus.docs.chunks(batch) {
                 d.add(chunk, None);
             }
@@ -285,10 +290,10 @@ fn rereading_the_candidates_finds_what_keeping_every_set_finds() {
         SignatureMode::DatasketchLegacy,
     ] {
         let options = |verify| DedupOptions { signature, verify, ..DedupOptions::default() };
-        let mut kept = Deduper::new(options(Verify::Exact));
+        let mut kept = Deduper::new(options(Verify::Exact)).unwrap();
         kept.add(docs, None);
         let kept = kept.finish();
-        let mut reread = Deduper::new(options(Verify::Reread));
+        let mut reread = Deduper::new(options(Verify::Reread)).unwrap();
         reread.add(docs, None);
         let asked = std::sync::Mutex::new(Vec::new());
         let result = reread
@@ -312,7 +317,7 @@ fn rereading_the_candidates_finds_what_keeping_every_set_finds() {
         assert!(result.summary.memory_bytes < kept.summary.memory_bytes, "{signature:?}");
     }
     // a text that reads differently the second time is refused, naming its document
-    let mut d = Deduper::new(DedupOptions { verify: Verify::Reread, ..DedupOptions::default() });
+    let mut d = Deduper::new(DedupOptions { verify: Verify::Reread, ..DedupOptions::default() }).unwrap();
     d.add(docs, None);
     let changed_doc = std::sync::OnceLock::new();
     let changed = d.finish_rereading(|doc| {
@@ -326,7 +331,7 @@ fn rereading_the_candidates_finds_what_keeping_every_set_finds() {
         Err(RereadError::Changed { doc }) => assert_eq!(Some(&doc), changed_doc.get()),
         other => panic!("{other:?}"),
     }
-    let mut d = Deduper::new(DedupOptions { verify: Verify::Reread, ..DedupOptions::default() });
+    let mut d = Deduper::new(DedupOptions { verify: Verify::Reread, ..DedupOptions::default() }).unwrap();
     d.add(docs, None);
     let failed = d.finish_rereading(|_| Err::<String, _>("disk gone"));
     assert!(matches!(failed, Err(RereadError::Read("disk gone"))), "{failed:?}");

@@ -142,6 +142,7 @@ fn reread_unit(rereaders: &[RecordRereader], units: &UnitRecords, unit: u32) -> 
 impl Engine {
     /// Run a dedup job; `reporter` hears the reading.
     pub fn dedup(&self, job: &DedupJob, reporter: &dyn Reporter) -> Result<DedupRun> {
+        job.options.validate()?;
         if let Some(out) = &job.output
             && job.inputs.len() > 1
             && out.exists()
@@ -181,7 +182,7 @@ impl Engine {
             options.verify = Verify::Reread;
         }
         let banding = (!options.exact_only && !options.exact_pairs).then(|| options.banding());
-        let mut deduper = Deduper::new(options.clone());
+        let mut deduper = Deduper::new(options.clone())?;
         let with_extras = job.keep_field.is_some();
         // a reader thread parses the next batch while the pool hashes the current one
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Unit>(2);

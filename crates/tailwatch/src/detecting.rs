@@ -260,7 +260,7 @@ pub fn watermark_file(
     z_threshold: f64,
 ) -> Result<Vec<WatermarkRow>> {
     if !(config.gamma > 0.0 && config.gamma < 1.0) {
-        return Err(Error::invalid("the green-list share", "in (0, 1)", config.gamma));
+        return Err(Error::invalid("gamma", "in (0, 1)", config.gamma));
     }
     let bytes = std::fs::read(tokenizer).map_err(|e| Error::file(tokenizer, e))?;
     let tok = tokenizers::Tokenizer::from_bytes(&bytes)

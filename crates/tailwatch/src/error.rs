@@ -21,6 +21,9 @@ pub enum Error {
     /// A simulation is invalid or failed.
     #[error(transparent)]
     Simulation(#[from] tailwatch_sim::Error),
+    /// Dedup options that cannot run.
+    #[error(transparent)]
+    Dedup(#[from] tailwatch_sketch::Error),
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] tailwatch_ledger::Error),
@@ -74,7 +77,7 @@ pub enum Error {
     /// A parameter outside its range.
     #[error("{name} must be {expected}, found {found}")]
     InvalidParameter {
-        /// The parameter, in words.
+        /// The parameter, as the engine's option field is named.
         name: &'static str,
         /// Its valid range, in words.
         expected: &'static str,

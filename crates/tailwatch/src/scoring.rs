@@ -36,10 +36,10 @@ impl ScoreOptions {
     pub fn validate(&self) -> Result<()> {
         let o = &self.reference_options;
         if !(0.0..=1.0).contains(&o.tail_mass) {
-            return Err(Error::invalid("the tail mass", "in [0, 1]", o.tail_mass));
+            return Err(Error::invalid("tail_mass", "in [0, 1]", o.tail_mass));
         }
         if !(o.smoothing > 0.0 && o.smoothing < 1.0) {
-            return Err(Error::invalid("the KL smoothing", "in (0, 1)", o.smoothing));
+            return Err(Error::invalid("smoothing", "in (0, 1)", o.smoothing));
         }
         Ok(())
     }

@@ -33,33 +33,10 @@ fn parse_keep(text: &str) -> Result<(KeepPolicy, Option<String>)> {
 }
 
 fn options(args: &DedupArgs) -> Result<(DedupOptions, Option<String>)> {
-    if !(args.threshold > 0.0 && args.threshold <= 1.0) {
-        bail!("--threshold must be in (0, 1], found {}", args.threshold);
-    }
-    if args.shingle == 0 {
-        bail!("--shingle must be at least 1");
-    }
-    if !(1..=8192).contains(&args.num_perm) {
-        bail!("--num-perm must be in 1..=8192, found {}", args.num_perm);
-    }
-    if !(args.recall > 0.0 && args.recall < 1.0) {
-        bail!("--recall must be in (0, 1), found {}", args.recall);
-    }
     let banding = match (args.bands, args.rows) {
-        (Some(b), Some(r)) => {
-            if b == 0 || r == 0 || b * r > args.num_perm {
-                bail!(
-                    "--bands × --rows must be between 1 and --num-perm ({}), found {b} × {r}",
-                    args.num_perm
-                );
-            }
-            Some(Banding { bands: b, rows: r })
-        }
+        (Some(bands), Some(rows)) => Some(Banding { bands, rows }),
         _ => None,
     };
-    if args.exact_only && args.exact_pairs {
-        bail!("--exact-only and --exact-pairs exclude each other");
-    }
     let (keep, keep_field) = parse_keep(&args.keep)?;
     let signature = match (args.compat, args.mode) {
         (Some(DedupCompat::Datasketch), _) => SignatureMode::Datasketch,
@@ -107,7 +84,7 @@ struct Report<'a> {
     banding: Option<Banding>,
     s_curve: Vec<(f64, f64)>,
     skipped_records: u64,
-    warnings: &'a [String],
+    warnings: Vec<String>,
     outputs: Vec<String>,
 }
 
@@ -125,6 +102,9 @@ pub fn run(args: &DedupArgs, cx: &Context) -> Result<Outcome> {
     let run = cx.engine.dedup(&job, &cx.progress())?;
     for warning in &run.result.warnings {
         eprintln!("warning: {warning}");
+        if let Some(hint) = crate::hints::dedup_warning_hint(warning) {
+            eprintln!("hint: {hint}");
+        }
     }
     if run.stats.skipped > 0 {
         eprintln!("note: skipped {} invalid record(s) (--skip-invalid)", run.stats.skipped);
@@ -137,7 +117,7 @@ pub fn run(args: &DedupArgs, cx: &Context) -> Result<Outcome> {
         banding: run.banding,
         s_curve: run.banding.map(|b| b.s_curve()).unwrap_or_default(),
         skipped_records: run.stats.skipped,
-        warnings: &run.result.warnings,
+        warnings: run.result.warnings.iter().map(ToString::to_string).collect(),
         outputs: run.outputs.iter().map(|p| p.display().to_string()).collect(),
     };
     let mut out = std::io::stdout().lock();

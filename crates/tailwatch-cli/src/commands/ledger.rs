@@ -298,16 +298,14 @@ pub fn run_mix(args: &MixArgs, cx: &Context) -> Result<Outcome> {
         },
         seed: args.seed,
     };
-    if let Some(mass) = args.tail_preserve
-        && !(mass > 0.0 && mass <= 1.0)
-    {
-        bail!("--tail-preserve must be a share in (0, 1], found {mass}");
-    }
     let mut ledger = Ledger::open(&args.db.db)?;
     let (members, manifest) = match cx.engine.install(|| build_mix(&mut ledger, &options)) {
         Ok(result) => result,
-        Err(tailwatch_ledger::Error::CapsUnmet(message)) => {
-            eprintln!("error: {message}");
+        Err(e @ tailwatch_ledger::Error::CapsUnmet(_)) => {
+            eprintln!("error: {e}");
+            if let Some(hint) = crate::hints::ledger_hint(&e) {
+                eprintln!("hint: {hint}");
+            }
             return Ok(Outcome::CheckFailed);
         }
         Err(e) => return Err(e.into()),

@@ -123,14 +123,30 @@ fn bad_dedup_input_exits_2() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["dedup", &broken], "broken.jsonl: line 2"),
         (vec!["dedup", &empty], "no documents"),
-        (vec!["dedup", &ok, "--threshold", "0"], "--threshold must be in (0, 1]"),
-        (vec!["dedup", &ok, "--threshold", "1.5"], "--threshold must be in (0, 1]"),
-        (vec!["dedup", &ok, "--shingle", "0"], "--shingle must be at least 1"),
-        (vec!["dedup", &ok, "--bands", "20", "--rows", "10"], "--bands × --rows"),
+        (
+            vec!["dedup", &ok, "--threshold", "0"],
+            "threshold must be in (0, 1], found 0\nhint: set it with --threshold",
+        ),
+        (vec!["dedup", &ok, "--threshold", "1.5"], "threshold must be in (0, 1], found 1.5"),
+        (
+            vec!["dedup", &ok, "--shingle", "0"],
+            "shingle_size must be at least 1, found 0\nhint: set it with --shingle",
+        ),
+        (
+            vec!["dedup", &ok, "--bands", "20", "--rows", "10"],
+            "bands × rows must be between 1 and num_perm, found 20 × 10\nhint: set --bands × --rows at most --num-perm",
+        ),
         (vec!["dedup", &ok, "--keep", "random"], "--keep must be"),
         (vec!["dedup", &text, "--keep", "prefer:origin=human"], "plain text"),
-        (vec!["dedup", &ok, "--recall", "1"], "--recall must be in (0, 1)"),
+        (
+            vec!["dedup", &ok, "--recall", "1"],
+            "recall must be in (0, 1), found 1\nhint: set it with --recall",
+        ),
         (vec!["dedup", &ok, "-o", &ok], "would overwrite its input"),
+        (
+            vec!["dedup", &ok, "--exact-only", "--exact-pairs"],
+            "exact_only and exact_pairs exclude each other\nhint: pass one of --exact-only and --exact-pairs",
+        ),
     ];
     for (args, needle) in cases {
         let run = tailwatch(&args);

@@ -143,7 +143,10 @@ fn bad_ledger_input_exits_2_and_changes_nothing() {
         (vec!["ledger", "ingest", &good, "--db", dbs], "--origin is required"),
         (vec!["ledger", "stats", "--db", &not_db], "is not a tailwatch ledger"),
         (vec!["ledger", "ingest", &good, "--db", &not_db, "--origin", "human"], "is not a tailwatch ledger"),
-        (vec!["ledger", "stats", "--db", "/nonexistent/l.db"], "does not exist"),
+        (
+            vec!["ledger", "stats", "--db", "/nonexistent/l.db"],
+            "the ledger `/nonexistent/l.db` does not exist\nhint: create it with `tailwatch ledger init --db /nonexistent/l.db`",
+        ),
         (vec!["ledger", "lineage", "zzzz", "--db", dbs], "no record has the key `zzzz`"),
         (
             vec!["ledger", "review", "record", &verdict_bad, "--db", dbs],
@@ -156,7 +159,7 @@ fn bad_ledger_input_exits_2_and_changes_nothing() {
         ),
         (
             vec!["mix", "--db", dbs, "-o", &never, "--max-synthetic", "NaN"],
-            "--max-synthetic must be in [0, 1]",
+            "max_synthetic must be a share in [0, 1], found NaN\nhint: set it with --max-synthetic",
         ),
         (
             vec!["ledger", "ingest", &good, "--db", dbs, "--origin", "human", "--field-map", "colour=c"],
@@ -258,7 +261,8 @@ fn mix_export_and_review_from_the_command_line() {
         "-q",
     ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("cannot reach --size 40"), "{}", run.stderr);
+    assert!(run.stderr.contains("cannot reach the size 40 records"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: lower --size, or raise --max-synthetic"), "{}", run.stderr);
     assert!(!nope.exists());
     let run = tailwatch(&["mix", "--db", dbs, "-o", nope.to_str().unwrap(), "--min-human", "25", "-q"]);
     assert_eq!(run.code, 1);

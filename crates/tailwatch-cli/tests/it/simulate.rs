@@ -155,15 +155,28 @@ fn bad_parameters_exit_2_with_a_clear_message() {
         (vec!["simulate", "gaussian", "--strategy", "fresh:1.5"], "must be a number in [0, 1]"),
         (vec!["simulate", "gaussian", "--strategy", "weighted:-0.2"], "must be a number in [0, 1]"),
         (vec!["simulate", "gaussian", "--strategy", "fresh:NaN"], "must be a number in [0, 1]"),
-        (vec!["simulate", "gaussian", "--generations", "0"], "--generations must be at least 1"),
-        (vec!["simulate", "gaussian", "--samples", "0"], "--samples must be at least 1"),
-        (vec!["simulate", "gaussian", "--replicates", "0"], "--replicates must be at least 1"),
+        (
+            vec!["simulate", "gaussian", "--generations", "0"],
+            "generations must be at least 1, found 0\nhint: set it with --generations",
+        ),
+        (
+            vec!["simulate", "gaussian", "--samples", "0"],
+            "samples must be at least 1, found 0\nhint: set it with --samples",
+        ),
+        (vec!["simulate", "gaussian", "--replicates", "0"], "replicates must be at least 1"),
         (
             vec!["simulate", "gaussian", "--estimator", "unbiased", "--samples", "1"],
-            "--samples must be at least 2",
+            "samples must be at least 2",
         ),
-        (vec!["simulate", "gaussian", "--std", "NaN"], "--std must be a finite number > 0"),
-        (vec!["simulate", "poisson", "--lambda", "-1"], "--lambda must be a finite number > 0"),
+        (
+            vec!["simulate", "gaussian", "--std", "NaN"],
+            "std must be a finite number > 0, found NaN\nhint: set it with --std",
+        ),
+        (vec!["simulate", "poisson", "--lambda", "-1"], "lambda must be a finite number > 0"),
+        (
+            vec!["simulate", "zipf", "--categories", "0"],
+            "symbols must be at least 1, found 0\nhint: set it with --categories",
+        ),
         (vec!["simulate", "mvgaussian", "--dim", "10", "--samples", "10"], "more samples than dimensions"),
         (vec!["simulate", "regression", "--samples", "11"], "T > d + 1"),
         (vec!["simulate", "gaussian", "--dim", "3"], "--dim does not apply to the gaussian model"),
@@ -175,9 +188,12 @@ fn bad_parameters_exit_2_with_a_clear_message() {
         (vec!["simulate", "ngram", "--corpus", &one_doc], "at least 2 documents"),
         (
             vec!["simulate", "ngram", "--corpus", &one_word, "--heldout", "1"],
-            "--heldout must be a share in (0, 1)",
+            "heldout must be a share in (0, 1), found 1\nhint: set it with --heldout",
         ),
-        (vec!["simulate", "ngram", "--corpus", &one_word, "--order", "0"], "--order must be 1..=6"),
+        (
+            vec!["simulate", "ngram", "--corpus", &one_word, "--order", "0"],
+            "order must be 1..=6, found 0\nhint: set it with --order",
+        ),
     ];
     for (args, needle) in cases {
         let run = tailwatch(&args);

@@ -31,6 +31,9 @@ pub enum Error {
         /// Why it is unusable.
         reason: String,
     },
+    /// The dedup policy's options cannot run.
+    #[error(transparent)]
+    Dedup(#[from] tailwatch_sketch::Error),
     /// Measuring a generated corpus failed.
     #[error(transparent)]
     Metrics(#[from] tailwatch_metrics::Error),

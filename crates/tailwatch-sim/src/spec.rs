@@ -128,7 +128,8 @@ pub struct NgramSpec {
     pub samples: Option<usize>,
     /// Longest generated document, in tokens.
     pub max_doc_tokens: usize,
-    /// Drop exact duplicate documents from each generation's training data.
+    /// Drop the exact and near duplicates `tailwatch dedup` drops (its default options) from
+    /// each generation's training data.
     pub dedup: bool,
     /// Always keep the human training documents that hold tail types (see the module docs).
     pub tail_preserve: bool,

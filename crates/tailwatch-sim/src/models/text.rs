@@ -15,8 +15,8 @@
 //!   synthetic), `weighted:w` (the model is the mixture w·P_human + (1 − w)·P_synthetic of a
 //!   model of the human set and a model of the last generation's documents).
 //!
-//! Prevention policies: `dedup` drops exact duplicate documents from each generation's
-//! training data (from the synthetic part for `weighted`); `tail_preserve` always adds the
+//! Prevention policies: `dedup` drops the documents `tailwatch dedup` would drop (exact and
+//! near duplicates, with its default options) from each generation's training data (from the synthetic part for `weighted`); `tail_preserve` always adds the
 //! human training documents that contain a tail type of the human reference (its rarest types
 //! holding `tail_mass` of its tokens), so rare words stay in the training data. The held-out
 //! perplexity of each generation's model measures what the recursion did to its knowledge of
@@ -38,6 +38,7 @@ use crate::spec::{NgramSpec, SimSpec};
 use crate::summary::{MetricInfo, StrategyResult, Trajectories, sim_metric};
 use crate::{Error, Result, Strategy};
 use tailwatch_lm::{EOS, KneserNey, UNK, Vocabulary};
+use tailwatch_sketch::dedup::{DedupOptions, Deduper};
 
 pub(crate) const METRICS: &[MetricInfo] = &[
     sim_metric!(
@@ -197,9 +198,15 @@ impl LanguageModel {
     }
 }
 
-fn dedup(docs: Vec<Vec<u32>>) -> Vec<Vec<u32>> {
-    let mut seen = HashSet::new();
-    docs.into_iter().filter(|d| seen.insert(d.clone())).collect()
+/// The documents `tailwatch dedup` keeps of `docs` with its default options (exact duplicates
+/// of the normalized text, then near duplicates at Jaccard 0.8 of word 5-shingles): the policy
+/// simulated is the one the product ships.
+fn dedup(vocab: &Vocabulary, docs: Vec<Vec<u32>>) -> Result<Vec<Vec<u32>>> {
+    let texts: Vec<String> = docs.iter().map(|doc| text(vocab, doc)).collect();
+    let mut deduper = Deduper::new(DedupOptions::default())?;
+    deduper.add(&texts, None);
+    let keep = deduper.finish().keep;
+    Ok(docs.into_iter().zip(keep).filter_map(|(doc, kept)| kept.then_some(doc)).collect())
 }
 
 struct Run<'a> {
@@ -237,11 +244,11 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn finish_training_set(&self, strategy: Strategy, mut docs: Vec<Vec<u32>>) -> Vec<Vec<u32>> {
+    fn finish_training_set(&self, strategy: Strategy, mut docs: Vec<Vec<u32>>) -> Result<Vec<Vec<u32>>> {
         if self.spec.tail_preserve && strategy != Strategy::Accumulate {
             docs.extend(self.corpus.tail_docs.iter().map(|&i| self.corpus.train[i].clone()));
         }
-        if self.spec.dedup { dedup(docs) } else { docs }
+        if self.spec.dedup { dedup(&self.corpus.vocab, docs) } else { Ok(docs) }
     }
 
     fn replicate(&self, strategy: Strategy, rng: &mut SimRng, reporter: &dyn Reporter) -> Result<Vec<f64>> {
@@ -256,11 +263,11 @@ impl Run<'_> {
                     (0..self.samples).map(|_| model.sample_doc(rng, self.spec.max_doc_tokens)).collect();
                 model = match strategy {
                     Strategy::Replace => {
-                        LanguageModel::Single(self.train(&self.finish_training_set(strategy, synthetic)))
+                        LanguageModel::Single(self.train(&self.finish_training_set(strategy, synthetic)?))
                     }
                     Strategy::Accumulate => {
                         pool.extend(synthetic);
-                        let data = self.finish_training_set(strategy, std::mem::take(&mut pool));
+                        let data = self.finish_training_set(strategy, std::mem::take(&mut pool))?;
                         let trained = self.train(&data);
                         pool = data;
                         LanguageModel::Single(trained)
@@ -269,7 +276,7 @@ impl Run<'_> {
                         pool.extend(synthetic);
                         let picked = sample_indices(rng, pool.len(), self.samples.min(pool.len()));
                         let data = picked.iter().map(|i| pool[i].clone()).collect();
-                        LanguageModel::Single(self.train(&self.finish_training_set(strategy, data)))
+                        LanguageModel::Single(self.train(&self.finish_training_set(strategy, data)?))
                     }
                     Strategy::Fresh(share) => {
                         let real = fresh_real(share, self.samples).min(self.corpus.train.len());
@@ -278,11 +285,11 @@ impl Run<'_> {
                             .map(|i| self.corpus.train[i].clone())
                             .collect();
                         data.extend(synthetic.into_iter().take(self.samples - real));
-                        LanguageModel::Single(self.train(&self.finish_training_set(strategy, data)))
+                        LanguageModel::Single(self.train(&self.finish_training_set(strategy, data)?))
                     }
                     Strategy::Weighted(weight) => LanguageModel::Mixture {
                         human: self.human_model.clone(),
-                        synthetic: self.train(&self.finish_training_set(strategy, synthetic)),
+                        synthetic: self.train(&self.finish_training_set(strategy, synthetic)?),
                         weight,
                     },
                 };
@@ -355,4 +362,33 @@ pub(crate) fn simulate(
         results.push(StrategyResult { strategy, metrics: raw.summarize(METRICS) });
     }
     Ok((METRICS.to_vec(), results))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dedup_policy_drops_near_duplicates_as_tailwatch_dedup_does() {
+        let mut vocab = Vocabulary::new();
+        let words = |text: &str, vocab: &mut Vocabulary| -> Vec<u32> {
+            text.split(' ').map(|w| vocab.intern(w)).collect()
+        };
+        let a = "the quick brown fox jumps over the lazy dog near the quiet river bank at dawn while birds sing softly overhead";
+        let near = a.replace("overhead", "above");
+        let other = "an entirely different sentence about markets rising after the central bank held its rates steady today";
+        let docs = vec![
+            words(a, &mut vocab),
+            words(&near, &mut vocab),
+            words(other, &mut vocab),
+            words(a, &mut vocab),
+        ];
+        let texts: Vec<String> = docs.iter().map(|d| text(&vocab, d)).collect();
+        let kept = dedup(&vocab, docs.clone()).unwrap();
+        // an exact-only policy would keep the near duplicate; the shipped deduper does not
+        assert_eq!(kept, vec![docs[0].clone(), docs[2].clone()]);
+        let mut product = Deduper::new(DedupOptions::default()).unwrap();
+        product.add(&texts, None);
+        assert_eq!(product.finish().keep, [true, false, true, false]);
+    }
 }

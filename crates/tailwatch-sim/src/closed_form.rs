@@ -20,7 +20,7 @@ pub fn survival_factors(n: usize) -> Vec<f64> {
     g
 }
 
-/// c4(M) = sqrt(2/(M−1)) · Γ(M/2) / Γ((M−1)/2): E[s] = c4·σ for the unbiased sample std.
+/// c4(M) = sqrt(2/(M−1)) · Γ(M/2) / Γ((M−1)/2): E\[s\] = c4·σ for the unbiased sample std.
 pub fn c4(m: usize) -> f64 {
     let m = m as f64;
     (2.0 / (m - 1.0)).sqrt() * (ln_gamma(m / 2.0) - ln_gamma((m - 1.0) / 2.0)).exp()

@@ -10,9 +10,9 @@ use crate::{Error, Result, Strategy};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Estimator {
-    /// Divide by M (numpy's `np.var`, `np.cov(bias=True)`): E[σ²_n] = ((M−1)/M)^n σ0².
+    /// Divide by M (numpy's `np.var`, `np.cov(bias=True)`): E\[σ²_n\] = ((M−1)/M)^n σ0².
     Mle,
-    /// Divide by M − 1: E[σ²_n] = σ0² (a martingale), yet almost every path collapses.
+    /// Divide by M − 1: E\[σ²_n\] = σ0² (a martingale), yet almost every path collapses.
     Unbiased,
 }
 

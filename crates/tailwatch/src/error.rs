@@ -5,7 +5,7 @@ use std::path::PathBuf;
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// What can go wrong in an engine operation. Messages name files, records and fields, never a
-/// front end's flags: a front end adds its own hints (see [`Error::hint`]).
+/// front end's flags: a front end adds its own hints (the CLI's `hint:` lines).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -4,10 +4,8 @@
 mod args;
 mod commands;
 mod hints;
-mod html;
 mod options;
 mod progress;
-mod sim_html;
 mod table;
 
 use std::process::ExitCode;

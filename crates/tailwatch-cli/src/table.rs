@@ -5,16 +5,7 @@ use anyhow::Result;
 use tailwatch_metrics::catalog::Direction;
 use tailwatch_metrics::catalog::{METRICS, MetricFamily};
 use tailwatch_metrics::compare::{Comparison, ThresholdKind};
-use tailwatch_metrics::report::ScoreReport;
-
-pub fn format_value(v: Option<f64>) -> String {
-    // -0.0 prints as 0
-    match v.map(|x| if x == 0.0 { 0.0 } else { x }) {
-        None => "-".to_string(),
-        Some(x) if x != 0.0 && (x.abs() >= 1e5 || x.abs() < 1e-3) => format!("{x:.3e}"),
-        Some(x) => format!("{x:.4}"),
-    }
-}
+use tailwatch_metrics::report::{ScoreReport, format_value};
 
 fn short(path: &str) -> String {
     let name =

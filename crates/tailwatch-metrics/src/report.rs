@@ -52,3 +52,14 @@ pub struct ScoreReport {
     #[serde(default)]
     pub notes: Vec<String>,
 }
+
+/// A metric value as reports print it: 4 decimals, scientific notation below 1e-3 and from 1e5,
+/// `-` when undefined, and 0 for −0.
+pub fn format_value(v: Option<f64>) -> String {
+    // -0.0 prints as 0
+    match v.map(|x| if x == 0.0 { 0.0 } else { x }) {
+        None => "-".to_string(),
+        Some(x) if x != 0.0 && (x.abs() >= 1e5 || x.abs() < 1e-3) => format!("{x:.3e}"),
+        Some(x) => format!("{x:.4}"),
+    }
+}

@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::Value;
+use tailwatch_html::escape;
 use tailwatch_metrics::catalog::metric_info;
 
 use crate::api::{self, CompareQuery, SeriesQuery, blocking, presented_token};
@@ -41,21 +42,6 @@ button{background:#2456c7;color:#fff;border:0;border-radius:4px;padding:4px 10px
 .collapse{color:#a11d16;font-weight:700}.ok{color:#176b34;font-weight:700}
 ";
 
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn fmt(value: Option<f64>) -> String {
     match value {
         None => "–".into(),
@@ -75,7 +61,7 @@ fn page(title: &str, body: &str, signed_in: bool) -> Html<String> {
          <title>{} · tailwatch</title><style>{STYLE}</style></head><body>\
          <header><strong>tailwatch</strong><a href=\"/\">Models</a><a href=\"/alerts\">Alerts</a><span style=\"flex:1\"></span>{login}</header>\
          <main>{body}</main></body></html>",
-        esc(title)
+        escape(title)
     ))
 }
 
@@ -84,7 +70,7 @@ fn signed_in(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 fn error_page(error: ApiError, signed: bool) -> Response {
-    let body = format!("<h1>{}</h1><p>{}</p>", error.status.as_u16(), esc(&error.message));
+    let body = format!("<h1>{}</h1><p>{}</p>", error.status.as_u16(), escape(&error.message));
     (error.status, page("error", &body, signed)).into_response()
 }
 
@@ -115,14 +101,14 @@ pub async fn overview(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
             let _ = write!(
                 body,
                 "<tr data-model=\"{}\"><td><a href=\"/models/{}\">{}</a></td><td><span class=\"status status-{}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&m.model),
+                escape(&m.model),
                 percent_encode(&m.model),
-                esc(&m.model),
-                esc(&m.status),
-                esc(&m.status),
+                escape(&m.model),
+                escape(&m.status),
+                escape(&m.status),
                 m.versions,
-                esc(m.latest_version.as_deref().unwrap_or("–")),
-                esc(m.last_seen.as_deref().unwrap_or("–")),
+                escape(m.latest_version.as_deref().unwrap_or("–")),
+                escape(m.last_seen.as_deref().unwrap_or("–")),
                 m.active_alerts,
                 if m.has_baseline { "set" } else { "none" }
             );
@@ -155,9 +141,9 @@ fn chart(series: &Value, metric: &str) -> String {
     let title = format!("{} {}", info.map(|i| i.collapse.arrow()).unwrap_or(""), metric);
     let mut svg = format!(
         "<div class=chart data-metric=\"{}\"><h3>{}</h3><svg class=trend width={w} height={h} viewBox=\"0 0 {w} {h}\" role=img aria-label=\"{} by version\">",
-        esc(metric),
-        esc(&title),
-        esc(metric)
+        escape(metric),
+        escape(&title),
+        escape(metric)
     );
     if all.is_empty() {
         svg.push_str("<text x=20 y=100 class=muted>no values yet</text></svg></div>");
@@ -198,7 +184,7 @@ fn chart(series: &Value, metric: &str) -> String {
             svg,
             "<text x=4 y={:.1} font-size=10 fill=#6b7280>{}</text>",
             y(v) + 3.0,
-            esc(&fmt(Some(v)))
+            escape(&fmt(Some(v)))
         );
     }
     if let Some((b0, b1)) = band {
@@ -218,7 +204,7 @@ fn chart(series: &Value, metric: &str) -> String {
             w - right,
             y(b),
             y(b),
-            esc(&fmt(Some(b)))
+            escape(&fmt(Some(b)))
         );
     }
     for t in &thresholds {
@@ -228,7 +214,7 @@ fn chart(series: &Value, metric: &str) -> String {
             w - right,
             y(*t),
             y(*t),
-            esc(&fmt(Some(*t)))
+            escape(&fmt(Some(*t)))
         );
     }
     let path: Vec<String> = values
@@ -248,13 +234,13 @@ fn chart(series: &Value, metric: &str) -> String {
                 svg,
                 "<circle class=\"point{}\" data-version=\"{}\" cx={:.1} cy={:.1} r={} fill={}><title>{} = {} ({} docs){}</title></circle>",
                 if alerted { " alert-marker" } else { "" },
-                esc(version),
+                escape(version),
                 x(i),
                 y(*v),
                 if alerted { 6.0 } else { 3.5 },
                 if alerted { "#d62d20" } else { "#1d2330" },
-                esc(version),
-                esc(&fmt(Some(*v))),
+                escape(version),
+                escape(&fmt(Some(*v))),
                 point["n_docs"],
                 if alerted { " · alert" } else { "" }
             );
@@ -265,7 +251,7 @@ fn chart(series: &Value, metric: &str) -> String {
             "<text x={:.1} y={} font-size=10 text-anchor=middle fill=#4b5360>{}</text>",
             x(i),
             h - bottom + 14.0,
-            esc(&label)
+            escape(&label)
         );
     }
     svg.push_str("</svg></div>");
@@ -297,14 +283,14 @@ pub async fn model_page(
             metrics.push(r.metric.clone());
         }
     }
-    let mut body = format!("<h1>{}</h1>", esc(&model));
+    let mut body = format!("<h1>{}</h1>", escape(&model));
     match &baseline {
         Some(b) => {
             let _ = write!(
                 body,
                 "<p>Baseline: {} {}{} · {} docs · {} chunk{}{}</p>",
-                esc(&b.kind),
-                esc(b.version.as_deref().unwrap_or("corpus")),
+                escape(&b.kind),
+                escape(b.version.as_deref().unwrap_or("corpus")),
                 if b.frozen { " (frozen)" } else { " (live)" },
                 b.n_docs,
                 b.chunks,
@@ -320,13 +306,13 @@ pub async fn model_page(
         match api::series_value(&state, model.clone(), q).await {
             Ok(series) => body.push_str(&chart(&series, metric)),
             Err(e) => {
-                let _ = write!(body, "<p>{}: {}</p>", esc(metric), esc(&e.message));
+                let _ = write!(body, "<p>{}: {}</p>", escape(metric), escape(&e.message));
             }
         }
     }
     body.push_str("</div><h2>Versions</h2><table id=versions><tr><th>#</th><th>version</th><th>docs</th><th>pushes</th><th>first push</th>");
     for metric in &metrics {
-        let _ = write!(body, "<th>{}</th>", esc(metric));
+        let _ = write!(body, "<th>{}</th>", escape(metric));
     }
     body.push_str("</tr>");
     for v in &versions {
@@ -334,10 +320,10 @@ pub async fn model_page(
             body,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             v.seq,
-            esc(&v.version),
+            escape(&v.version),
             v.n_docs,
             v.pushes,
-            esc(&v.first_seen)
+            escape(&v.first_seen)
         );
         for metric in &metrics {
             let _ = write!(body, "<td>{}</td>", fmt(v.metrics.get(metric).copied().flatten()));
@@ -353,9 +339,9 @@ pub async fn model_page(
                 .map(|(i, v)| {
                     format!(
                         "<option value=\"{}\"{}>{}</option>",
-                        esc(&v.version),
+                        escape(&v.version),
                         if i == selected { " selected" } else { "" },
-                        esc(&v.version)
+                        escape(&v.version)
                     )
                 })
                 .collect()
@@ -389,29 +375,29 @@ pub async fn compare_page(
     let mut body = format!(
         "<h1><a href=\"/models/{}\">{}</a>: {} → {}</h1><p>verdict: <span id=verdict class={}>{}</span></p>",
         percent_encode(&model),
-        esc(&model),
-        esc(result["baseline"]["version"].as_str().unwrap_or("")),
-        esc(result["candidate"]["version"].as_str().unwrap_or("")),
+        escape(&model),
+        escape(result["baseline"]["version"].as_str().unwrap_or("")),
+        escape(result["candidate"]["version"].as_str().unwrap_or("")),
         if verdict == "collapse" { "collapse" } else { "ok" },
-        esc(verdict)
+        escape(verdict)
     );
     body.push_str("<table><tr><th>metric</th><th>baseline</th><th>candidate</th><th>change</th><th>threshold</th><th>breached</th></tr>");
     for c in result["checks"].as_array().into_iter().flatten() {
         let _ = write!(
             body,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td></tr>",
-            esc(c["metric"].as_str().unwrap_or("")),
+            escape(c["metric"].as_str().unwrap_or("")),
             fmt(c["baseline"].as_f64()),
             fmt(c["candidate"].as_f64()),
             c["relative_change"].as_f64().map_or("–".into(), |r| format!("{:+.1} %", 100.0 * r)),
-            esc(&c["threshold"].to_string()),
-            esc(c["threshold_kind"].as_str().unwrap_or("")),
+            escape(&c["threshold"].to_string()),
+            escape(c["threshold_kind"].as_str().unwrap_or("")),
             if c["breached"].as_bool() == Some(true) { "<span class=collapse>yes</span>" } else { "no" }
         );
     }
     body.push_str("</table>");
     for note in result["notes"].as_array().into_iter().flatten() {
-        let _ = write!(body, "<p class=muted>note: {}</p>", esc(note.as_str().unwrap_or("")));
+        let _ = write!(body, "<p class=muted>note: {}</p>", escape(note.as_str().unwrap_or("")));
     }
     page("compare", &body, signed).into_response()
 }
@@ -427,7 +413,7 @@ fn alert_row(a: &Alert, signed: bool) -> String {
             "<a href=\"/login?next=%2Falerts\">sign in to acknowledge</a>".into()
         }
     } else {
-        a.acknowledged_by.as_deref().map(|b| format!("by {}", esc(b))).unwrap_or_default()
+        a.acknowledged_by.as_deref().map(|b| format!("by {}", escape(b))).unwrap_or_default()
     };
     format!(
         "<tr class=alert data-alert=\"{}\" data-state=\"{}\"><td>{}</td><td><a href=\"/models/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{} {} {}</td><td><span class=\"status status-{}\">{}</span></td><td>{}</td><td>{}</td></tr>",
@@ -435,10 +421,10 @@ fn alert_row(a: &Alert, signed: bool) -> String {
         a.state.as_str(),
         a.id,
         percent_encode(&a.model),
-        esc(&a.model),
-        esc(if a.cohort == ALL_COHORTS { "all" } else { &a.cohort }),
-        esc(&a.metric),
-        esc(&a.version),
+        escape(&a.model),
+        escape(if a.cohort == ALL_COHORTS { "all" } else { &a.cohort }),
+        escape(&a.metric),
+        escape(&a.version),
         fmt(Some(a.value)),
         if a.direction == tailwatch_metrics::catalog::Direction::Lower { "&lt;" } else { "&gt;" },
         fmt(Some(a.threshold)),
@@ -448,7 +434,7 @@ fn alert_row(a: &Alert, signed: bool) -> String {
             AlertState::Resolved => "resolved",
         },
         a.state.as_str(),
-        esc(&a.opened_at),
+        escape(&a.opened_at),
         action
     )
 }
@@ -514,7 +500,7 @@ pub async fn login_page(
         "<h1>Sign in</h1><p>Paste the server's token (printed at its first start, or <code>TAILWATCH_TOKEN</code>).</p>\
          <form id=login method=post action=\"/login\"><input type=password name=token size=50 autocomplete=off>\
          <input type=hidden name=next value=\"{}\"> <button type=submit>Sign in</button></form>",
-        esc(&safe_next(next.as_deref()))
+        escape(&safe_next(next.as_deref()))
     );
     page("Sign in", &body, signed_in(&state, &headers)).into_response()
 }

@@ -12,7 +12,6 @@ use super::Context;
 use crate::Outcome;
 use crate::args::DemoArgs;
 use crate::options::read_options;
-use crate::sim_html;
 use crate::table::format_number;
 
 #[derive(Serialize)]
@@ -75,7 +74,7 @@ pub fn run(args: &DemoArgs, cx: &Context) -> Result<Outcome> {
     let report_path = args.out.join("report.html");
     fs_err::write(
         &report_path,
-        sim_html::render_with_intro(&demo.reports, "tailwatch demo: model collapse", INTRO),
+        tailwatch_html::simulation::render_with_intro(&demo.reports, "tailwatch demo: model collapse", INTRO),
     )?;
     let elapsed = start.elapsed().as_secs_f64();
     let mut out = std::io::stdout().lock();

@@ -72,7 +72,7 @@ pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
         reports.push(report);
     }
     if let Some(path) = &args.html {
-        let html = crate::html::render(&reports);
+        let html = tailwatch_html::score::render(&reports);
         fs_err::write(path, html).with_context(|| format!("cannot write `{}`", path.display()))?;
         eprintln!("wrote {}", path.display());
     }

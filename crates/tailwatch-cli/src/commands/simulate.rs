@@ -11,7 +11,7 @@ use super::Context;
 use crate::Outcome;
 use crate::args::SimulateArgs;
 use crate::options::read_options;
-use crate::{sim_html, table};
+use crate::table;
 
 /// Default replicates per model: enough for a smooth mean in a few seconds on 2 cores.
 fn default_replicates(model: &ModelSpec) -> usize {
@@ -134,7 +134,10 @@ pub fn emit(report: &SimReport, json: bool, html: Option<&Path>) -> Result<()> {
         table::write_simulation(&mut out, report)?;
     }
     if let Some(path) = html {
-        fs_err::write(path, sim_html::render(std::slice::from_ref(report), "tailwatch simulation"))?;
+        fs_err::write(
+            path,
+            tailwatch_html::simulation::render(std::slice::from_ref(report), "tailwatch simulation"),
+        )?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())

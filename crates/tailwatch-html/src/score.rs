@@ -5,50 +5,10 @@ use std::fmt::Write;
 use tailwatch_metrics::catalog::{METRICS, MetricFamily};
 use tailwatch_metrics::report::ScoreReport;
 
-use crate::table::format_value;
+use crate::chart::bars;
+use crate::escape;
 
-const COLORS: &[&str] =
-    &["#3b6ea8", "#d0782a", "#4c9a52", "#b04a5a", "#7b61a8", "#8a6d3b", "#2f8f9d", "#666666"];
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-fn bars(values: &[Option<f64>], names: &[String]) -> String {
-    let bar_h = 18;
-    let label_w = 190;
-    let chart_w = 320;
-    let h = values.len() * (bar_h + 6) + 6;
-    let max = values.iter().flatten().fold(0.0f64, |a, b| a.max(b.abs()));
-    let mut svg = format!(r#"<svg width="{}" height="{h}" role="img">"#, label_w + chart_w + 90);
-    for (i, (v, name)) in values.iter().zip(names).enumerate() {
-        let y = 6 + i * (bar_h + 6);
-        let color = COLORS[i % COLORS.len()];
-        let _ = write!(
-            svg,
-            r#"<text x="{}" y="{}" text-anchor="end" class="l">{}</text>"#,
-            label_w - 8,
-            y + bar_h - 5,
-            escape(name)
-        );
-        if let Some(v) = v {
-            let w = if max > 0.0 { (v.abs() / max * chart_w as f64).max(1.0) } else { 1.0 };
-            let _ = write!(
-                svg,
-                r#"<rect x="{label_w}" y="{y}" width="{w:.1}" height="{bar_h}" fill="{color}"><title>{}</title></rect><text x="{:.1}" y="{}" class="v">{}</text>"#,
-                escape(&format!("{name}: {v}")),
-                label_w as f64 + w + 6.0,
-                y + bar_h - 5,
-                format_value(Some(*v))
-            );
-        } else {
-            let _ = write!(svg, r#"<text x="{label_w}" y="{}" class="v">undefined</text>"#, y + bar_h - 5);
-        }
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
+/// The page for one or more score reports (one bar per report in each metric's chart).
 pub fn render(reports: &[ScoreReport]) -> String {
     let names: Vec<String> = reports.iter().map(|r| r.inputs.join(" + ")).collect();
     let mut html = String::new();

@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod hints;
 mod options;
+mod output;
 mod progress;
 mod table;
 

@@ -2,20 +2,32 @@
 use std::io::Write;
 
 use anyhow::Result;
-use tailwatch_metrics::catalog::METRICS;
+use serde::Serialize;
+use tailwatch_metrics::catalog::{METRICS, MetricInfo};
 
 use crate::Outcome;
 use crate::args::MetricsArgs;
+use crate::output::{Report, emit};
 
 pub fn run(args: &MetricsArgs) -> Result<Outcome> {
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, METRICS)?;
-        writeln!(out)?;
-        return Ok(Outcome::Ok);
+    emit(&Catalog(METRICS), args.json)?;
+    Ok(Outcome::Ok)
+}
+
+/// The metric catalog.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Catalog(&'static [MetricInfo]);
+
+impl Report for Catalog {
+    fn render(&self, out: &mut dyn Write) -> Result<()> {
+        write_catalog(out, self.0)
     }
+}
+
+fn write_catalog(out: &mut dyn Write, metrics: &[MetricInfo]) -> Result<()> {
     writeln!(out, "{:<24} {:<11} {:<9} {:<12} definition", "id", "family", "collapse", "range")?;
-    for m in METRICS {
+    for m in metrics {
         let family = format!("{:?}", m.family).to_lowercase();
         writeln!(
             out,
@@ -27,5 +39,5 @@ pub fn run(args: &MetricsArgs) -> Result<Outcome> {
             m.definition
         )?;
     }
-    Ok(Outcome::Ok)
+    Ok(())
 }

@@ -3,8 +3,9 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
+use serde::Serialize;
 use tailwatch::comparing::{Side, compare_sides, rule_metrics, saved_report};
-use tailwatch_metrics::compare::{DEFAULT_RULES, Verdict, default_rules, parse_rules};
+use tailwatch_metrics::compare::{Comparison, DEFAULT_RULES, Verdict, default_rules, parse_rules};
 use tailwatch_metrics::report::ScoreReport;
 
 use super::Context;
@@ -12,6 +13,7 @@ use super::score::scorer;
 use crate::Outcome;
 use crate::args::CompareArgs;
 use crate::options::{is_items, read_options};
+use crate::output::{Report, emit};
 
 pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     if args.print_rules {
@@ -48,22 +50,52 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
         &rules,
     );
     let comparison = &compared.comparison;
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        let doc = serde_json::json!({
-            "verdict": comparison.verdict,
-            "checks": comparison.checks,
-            "baseline": {"inputs": baseline.inputs, "n_docs": baseline.n_docs, "n_tokens": baseline.n_tokens},
-            "candidate": {"inputs": candidate.inputs, "n_docs": candidate.n_docs, "n_tokens": candidate.n_tokens},
-            "notes": compared.notes,
-        });
-        serde_json::to_writer_pretty(&mut out, &doc)?;
-        writeln!(out)?;
-    } else {
-        crate::table::write_comparison(&mut out, comparison, &baseline, &candidate)?;
-        for note in &compared.notes {
+    let json = serde_json::json!({
+        "verdict": comparison.verdict,
+        "checks": comparison.checks,
+        "baseline": SideSummary::of(&baseline),
+        "candidate": SideSummary::of(&candidate),
+        "notes": compared.notes,
+    });
+    let report = CompareReport { json, comparison, notes: &compared.notes, sides: (&baseline, &candidate) };
+    emit(&report, args.json)?;
+    Ok(if comparison.verdict == Verdict::Collapse { Outcome::CheckFailed } else { Outcome::Ok })
+}
+
+/// `compare`'s result; its JSON goes through a JSON value, so its keys (nested ones too) are in
+/// alphabetical order.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct CompareReport<'a> {
+    json: serde_json::Value,
+    #[serde(skip)]
+    comparison: &'a Comparison,
+    #[serde(skip)]
+    notes: &'a [String],
+    #[serde(skip)]
+    sides: (&'a ScoreReport, &'a ScoreReport),
+}
+
+/// What a side of a comparison was.
+#[derive(Serialize)]
+struct SideSummary<'a> {
+    inputs: &'a [String],
+    n_docs: u64,
+    n_tokens: u64,
+}
+
+impl<'a> SideSummary<'a> {
+    fn of(report: &'a ScoreReport) -> Self {
+        Self { inputs: &report.inputs, n_docs: report.n_docs, n_tokens: report.n_tokens }
+    }
+}
+
+impl Report for CompareReport<'_> {
+    fn render(&self, mut out: &mut dyn Write) -> Result<()> {
+        crate::table::write_comparison(&mut out, self.comparison, self.sides.0, self.sides.1)?;
+        for note in self.notes {
             writeln!(out, "note: {note}")?;
         }
+        Ok(())
     }
-    Ok(if comparison.verdict == Verdict::Collapse { Outcome::CheckFailed } else { Outcome::Ok })
 }

@@ -12,6 +12,7 @@ use super::Context;
 use crate::Outcome;
 use crate::args::{DedupArgs, DedupCompat, SignatureArg};
 use crate::options::read_options;
+use crate::output::{self, emit};
 
 fn parse_keep(text: &str) -> Result<(KeepPolicy, Option<String>)> {
     match text {
@@ -120,17 +121,17 @@ pub fn run(args: &DedupArgs, cx: &Context) -> Result<Outcome> {
         warnings: run.result.warnings.iter().map(ToString::to_string).collect(),
         outputs: run.outputs.iter().map(|p| p.display().to_string()).collect(),
     };
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        write_summary(&mut out, &report)?;
-    }
+    emit(&report, args.json)?;
     Ok(Outcome::Ok)
 }
 
-fn write_summary(out: &mut impl Write, report: &Report) -> Result<()> {
+impl output::Report for Report<'_> {
+    fn render(&self, out: &mut dyn Write) -> Result<()> {
+        write_summary(out, self)
+    }
+}
+
+fn write_summary(out: &mut dyn Write, report: &Report) -> Result<()> {
     let s = report.summary;
     let p = report.parameters;
     writeln!(out, "records                 {}", s.docs)?;

@@ -12,14 +12,37 @@ use super::Context;
 use crate::Outcome;
 use crate::args::DemoArgs;
 use crate::options::read_options;
+use crate::output::{Report, emit};
 use crate::table::format_number;
 
+/// `demo`'s result: where it wrote, and each simulation's first and last values.
 #[derive(Serialize)]
 struct DemoSummary<'a> {
     tailwatch_version: &'a str,
     out: String,
     elapsed_s: f64,
     parts: &'a [DemoLine],
+    #[serde(skip)]
+    seed: u64,
+    #[serde(skip)]
+    reports: &'a [SimReport],
+    #[serde(skip)]
+    report_path: &'a std::path::Path,
+}
+
+impl Report for DemoSummary<'_> {
+    fn render(&self, mut out: &mut dyn Write) -> Result<()> {
+        writeln!(out, "tailwatch demo: model collapse in three simulations (seed {})", self.seed)?;
+        write_summary(&mut out, self.reports, self.parts)?;
+        writeln!(
+            out,
+            "\nreport: {}\nresults: {}/{{gaussian,zipf,ngram}}.json · {:.1} s",
+            self.report_path.display(),
+            self.out,
+            self.elapsed_s
+        )?;
+        Ok(())
+    }
 }
 
 fn write_summary(out: &mut impl Write, reports: &[SimReport], parts: &[DemoLine]) -> Result<()> {
@@ -77,26 +100,15 @@ pub fn run(args: &DemoArgs, cx: &Context) -> Result<Outcome> {
         tailwatch_html::simulation::render_with_intro(&demo.reports, "tailwatch demo: model collapse", INTRO),
     )?;
     let elapsed = start.elapsed().as_secs_f64();
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        let summary = DemoSummary {
-            tailwatch_version: tailwatch_core::VERSION,
-            out: args.out.display().to_string(),
-            elapsed_s: elapsed,
-            parts: &demo.lines,
-        };
-        serde_json::to_writer_pretty(&mut out, &summary)?;
-        writeln!(out)?;
-    } else {
-        writeln!(out, "tailwatch demo: model collapse in three simulations (seed {})", demo.seed)?;
-        write_summary(&mut out, &demo.reports, &demo.lines)?;
-        writeln!(
-            out,
-            "\nreport: {}\nresults: {}/{{gaussian,zipf,ngram}}.json · {:.1} s",
-            report_path.display(),
-            args.out.display(),
-            elapsed
-        )?;
-    }
+    let summary = DemoSummary {
+        tailwatch_version: tailwatch_core::VERSION,
+        out: args.out.display().to_string(),
+        elapsed_s: elapsed,
+        parts: &demo.lines,
+        seed: demo.seed,
+        reports: &demo.reports,
+        report_path: &report_path,
+    };
+    emit(&summary, args.json)?;
     Ok(Outcome::Ok)
 }

@@ -2,15 +2,18 @@
 use std::io::Write;
 
 use anyhow::{Context as _, Result};
-use tailwatch::detecting::{Detector, LabelledInputs, watermark_file};
+use serde::Serialize;
+use tailwatch::detecting::{Detector, Evaluation, LabelledInputs, watermark_file};
 use tailwatch_detect::{
-    ClassifierKind, DetectorModel, ReferenceLm, ReferenceLmOptions, TrainOptions, WatermarkConfig,
+    ClassifierKind, DetectorModel, ReferenceLm, ReferenceLmOptions, TrainOptions, TrainingSummary,
+    WatermarkConfig,
 };
 
 use super::Context;
 use crate::Outcome;
 use crate::args::{DetectArgs, DetectCommand, LabelledArgs};
 use crate::options::read_options;
+use crate::output::{Report, emit};
 
 /// Load a detector model file.
 fn load(path: &std::path::Path) -> Result<Detector> {
@@ -60,21 +63,15 @@ pub fn run(args: &DetectArgs, cx: &Context) -> Result<Outcome> {
             };
             let model = cx.engine.install(|| DetectorModel::train(&texts, &options))?;
             model.save(output)?;
-            let summary = model.summary();
-            if *json {
-                serde_json::to_writer_pretty(&mut out, summary)?;
-                writeln!(out)?;
-            } else {
-                writeln!(
-                    out,
-                    "trained a {kind} detector on {} texts ({} machine): training AUROC {:.4}, {} features; wrote {}",
-                    texts.len(),
-                    texts.iter().filter(|(_, m)| *m).count(),
-                    summary.train_auroc,
-                    model.feature_names().len(),
-                    output.display()
-                )?;
-            }
+            let trained = Trained {
+                summary: model.summary(),
+                kind,
+                texts: texts.len(),
+                machine: texts.iter().filter(|(_, m)| *m).count(),
+                features: model.feature_names().len(),
+                output,
+            };
+            emit(&trained, *json)?;
         }
         DetectCommand::Score { input, model, output, score_field, input_args } => {
             let detector = load(model)?;
@@ -88,21 +85,7 @@ pub fn run(args: &DetectArgs, cx: &Context) -> Result<Outcome> {
         DetectCommand::Eval { data, model, json } => {
             let detector = load(model)?;
             let texts = labelled(data)?;
-            let report = cx.engine.evaluate_detector(&detector, &texts)?;
-            if *json {
-                serde_json::to_writer_pretty(&mut out, &report)?;
-                writeln!(out)?;
-            } else {
-                writeln!(
-                    out,
-                    "{} machine / {} human texts · AUROC {:.4} · TPR {:.3} at 1 % FPR · TPR {:.3} at 5 % FPR",
-                    report.machine,
-                    report.human,
-                    report.auroc,
-                    report.tpr_at_1pct_fpr,
-                    report.tpr_at_5pct_fpr
-                )?;
-            }
+            emit(&Evaluated(cx.engine.evaluate_detector(&detector, &texts)?), *json)?;
         }
         DetectCommand::Watermark { input, tokenizer, key, gamma, z_threshold, input_args, json } => {
             let config = WatermarkConfig { gamma: *gamma, key: *key, ..WatermarkConfig::default() };
@@ -132,4 +115,54 @@ pub fn run(args: &DetectArgs, cx: &Context) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// A trained detector's summary, and what it was trained on.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Trained<'a> {
+    summary: &'a TrainingSummary,
+    #[serde(skip)]
+    kind: &'a str,
+    #[serde(skip)]
+    texts: usize,
+    #[serde(skip)]
+    machine: usize,
+    #[serde(skip)]
+    features: usize,
+    #[serde(skip)]
+    output: &'a std::path::Path,
+}
+
+impl Report for Trained<'_> {
+    fn render(&self, out: &mut dyn Write) -> Result<()> {
+        writeln!(
+            out,
+            "trained a {} detector on {} texts ({} machine): training AUROC {:.4}, {} features; wrote {}",
+            self.kind,
+            self.texts,
+            self.machine,
+            self.summary.train_auroc,
+            self.features,
+            self.output.display()
+        )?;
+        Ok(())
+    }
+}
+
+/// A detector's evaluation on labelled texts.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Evaluated(Evaluation);
+
+impl Report for Evaluated {
+    fn render(&self, out: &mut dyn Write) -> Result<()> {
+        let report = &self.0;
+        writeln!(
+            out,
+            "{} machine / {} human texts · AUROC {:.4} · TPR {:.3} at 1 % FPR · TPR {:.3} at 5 % FPR",
+            report.machine, report.human, report.auroc, report.tpr_at_1pct_fpr, report.tpr_at_5pct_fpr
+        )?;
+        Ok(())
+    }
 }

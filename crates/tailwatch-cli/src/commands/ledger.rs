@@ -2,17 +2,21 @@
 use std::io::Write;
 
 use anyhow::{Context as _, Result, bail};
+use serde::Serialize;
 use tailwatch::detecting::Detector;
+use tailwatch::ingest::IngestReport;
 use tailwatch::ingest::{IngestJob, Provenance, ProvenanceFields};
 use tailwatch::ledger_files;
-use tailwatch_ledger::mix::{MinHuman, MixOptions, Selection, Unit, build_mix};
-use tailwatch_ledger::store::{Ledger, Origin};
+use tailwatch_ledger::mix::{Manifest, MinHuman, MixOptions, Selection, Unit, build_mix};
+use tailwatch_ledger::review::Acceptance;
+use tailwatch_ledger::store::{Ledger, Lineage, Origin, Stats};
 use tailwatch_sketch::dedup::DedupOptions;
 
 use super::Context;
 use crate::Outcome;
 use crate::args::{IngestArgs, LedgerArgs, LedgerCommand, MixArgs, ReviewCommand};
 use crate::options::read_options;
+use crate::output::{Report, emit};
 
 /// The provenance fields `--field-map` may name.
 const MAPPABLE: [&str; 5] = ["origin", "generator", "generation", "source", "license"];
@@ -30,77 +34,14 @@ pub fn run(args: &LedgerArgs, cx: &Context) -> Result<Outcome> {
                 ledger.schema_version()?
             )?;
         }
-        LedgerCommand::Ingest(ingest_args) => ingest(ingest_args, cx, &mut out)?,
+        LedgerCommand::Ingest(ingest_args) => ingest(ingest_args, cx)?,
         LedgerCommand::Stats { db, json } => {
             let stats = Ledger::open(&db.db)?.stats()?;
-            if *json {
-                serde_json::to_writer_pretty(&mut out, &stats)?;
-                writeln!(out)?;
-            } else {
-                writeln!(
-                    out,
-                    "records {} · tokens {} · parent edges {} · ingests {} · schema v{}",
-                    stats.records, stats.tokens, stats.parent_edges, stats.batches, stats.schema_version
-                )?;
-                for (title, groups) in [
-                    ("origin", &stats.by_origin),
-                    ("generator", &stats.by_generator),
-                    ("generation", &stats.by_generation),
-                    ("source", &stats.by_source),
-                ] {
-                    writeln!(
-                        out,
-                        "\n{title:<24} {:>10} {:>8} {:>12} {:>8}",
-                        "records", "share", "tokens", "share"
-                    )?;
-                    for g in groups.iter() {
-                        writeln!(
-                            out,
-                            "  {:<22} {:>10} {:>7.2}% {:>12} {:>7.2}%",
-                            g.value.as_deref().unwrap_or("-"),
-                            g.records,
-                            100.0 * g.record_share,
-                            g.tokens,
-                            100.0 * g.token_share
-                        )?;
-                    }
-                }
-                let d = stats.detector;
-                if d.scored > 0 {
-                    writeln!(
-                        out,
-                        "\ndetector: {} of {} unknown-origin records scored, {} likely machine (probability ≥ 0.5)",
-                        d.scored, d.unknown, d.likely_machine
-                    )?;
-                }
-            }
+            emit(&stats, *json)?;
         }
         LedgerCommand::Lineage { id, db, json } => {
             let lineage = Ledger::open(&db.db)?.lineage(id)?;
-            if *json {
-                serde_json::to_writer_pretty(&mut out, &lineage)?;
-                writeln!(out)?;
-            } else {
-                let line = |r: &tailwatch_ledger::store::Relative| {
-                    format!(
-                        "{} {:<9} gen {:<4} {}{}",
-                        &r.id[..16],
-                        r.origin.as_str(),
-                        r.generation.map_or("-".into(), |g| g.to_string()),
-                        r.generator.as_deref().unwrap_or("-"),
-                        r.key.as_deref().map(|k| format!("  key {k}")).unwrap_or_default()
-                    )
-                };
-                writeln!(out, "record       {}", line(&lineage.record))?;
-                writeln!(out, "ancestors    {}", lineage.ancestors.len())?;
-                for a in &lineage.ancestors {
-                    writeln!(out, "  -{} {}", a.depth, line(a))?;
-                }
-                writeln!(out, "descendants  {}", lineage.descendants.len())?;
-                for d in &lineage.descendants {
-                    writeln!(out, "  +{} {}", d.depth, line(d))?;
-                }
-            }
+            emit(&lineage, *json)?;
         }
         LedgerCommand::Export { db, output, manifest, name } => {
             let ledger = Ledger::open(&db.db)?;
@@ -144,36 +85,15 @@ pub fn run(args: &LedgerArgs, cx: &Context) -> Result<Outcome> {
                 writeln!(out)?;
             }
             ReviewCommand::Report { db, json } => {
-                let report = Ledger::open(&db.db)?.review_report()?;
-                if *json {
-                    serde_json::to_writer_pretty(&mut out, &report)?;
-                    writeln!(out)?;
-                } else {
-                    writeln!(
-                        out,
-                        "{:<28} {:>9} {:>9} {:>9}   95 % interval",
-                        "generator", "reviewed", "accepted", "rate"
-                    )?;
-                    for a in &report {
-                        writeln!(
-                            out,
-                            "{:<28} {:>9} {:>9} {:>8.1}%   [{:.1}%, {:.1}%]",
-                            a.generator.as_deref().unwrap_or("-"),
-                            a.reviewed,
-                            a.accepted,
-                            100.0 * a.rate,
-                            100.0 * a.interval.0,
-                            100.0 * a.interval.1
-                        )?;
-                    }
-                }
+                let report = Reviews(Ledger::open(&db.db)?.review_report()?);
+                emit(&report, *json)?;
             }
         },
     }
     Ok(Outcome::Ok)
 }
 
-fn ingest(args: &IngestArgs, cx: &Context, out: &mut impl Write) -> Result<()> {
+fn ingest(args: &IngestArgs, cx: &Context) -> Result<()> {
     let mut fields = ProvenanceFields {
         parents: args.parent_field.clone(),
         key: args.key_field.clone(),
@@ -236,32 +156,8 @@ fn ingest(args: &IngestArgs, cx: &Context, out: &mut impl Write) -> Result<()> {
     };
     let mut ledger = Ledger::open(&args.db.db)?;
     let report = cx.engine.ingest(&mut ledger, &job, &cx.counting("records"))?;
-    if args.json {
-        // through a JSON value: its keys in alphabetical order, the output's order
-        serde_json::to_writer_pretty(&mut *out, &serde_json::to_value(&report)?)?;
-        writeln!(out)?;
-    } else {
-        let summary = &report.summary;
-        writeln!(
-            out,
-            "read {} · added {} ({} tokens) · already present {} (origin conflicts {}) · repeated in input {} · parent edges {}",
-            summary.read,
-            summary.added,
-            summary.tokens_added,
-            summary.already_present,
-            summary.origin_conflicts,
-            summary.duplicates_in_input,
-            summary.parent_edges
-        )?;
-        if let Some(d) = report.detector {
-            writeln!(
-                out,
-                "detector: {} unknown-origin records scored, {} likely machine (probability ≥ 0.5)",
-                d.scored, d.likely_machine
-            )?;
-        }
-    }
-    Ok(())
+    // through a JSON value: its keys in alphabetical order, the output's order
+    emit(&Ingested { json: serde_json::to_value(&report)?, report }, args.json)
 }
 
 pub fn run_mix(args: &MixArgs, cx: &Context) -> Result<Outcome> {
@@ -311,13 +207,155 @@ pub fn run_mix(args: &MixArgs, cx: &Context) -> Result<Outcome> {
         Err(e) => return Err(e.into()),
     };
     let manifest_path = ledger_files::write_mix(&members, &manifest, &args.output, args.manifest.as_deref())?;
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &manifest)?;
-        writeln!(out)?;
-    } else {
-        writeln!(out, "mix {} · {} records · {} tokens", manifest.mix, manifest.records, manifest.tokens)?;
-        for (origin, share) in &manifest.by_origin {
+    let report = MixReport { manifest, output: &args.output, manifest_path: &manifest_path };
+    emit(&report, args.json)?;
+    Ok(Outcome::Ok)
+}
+
+impl Report for Stats {
+    fn render(&self, out: &mut dyn Write) -> Result<()> {
+        writeln!(
+            out,
+            "records {} · tokens {} · parent edges {} · ingests {} · schema v{}",
+            self.records, self.tokens, self.parent_edges, self.batches, self.schema_version
+        )?;
+        for (title, groups) in [
+            ("origin", &self.by_origin),
+            ("generator", &self.by_generator),
+            ("generation", &self.by_generation),
+            ("source", &self.by_source),
+        ] {
+            writeln!(out, "\n{title:<24} {:>10} {:>8} {:>12} {:>8}", "records", "share", "tokens", "share")?;
+            for g in groups.iter() {
+                writeln!(
+                    out,
+                    "  {:<22} {:>10} {:>7.2}% {:>12} {:>7.2}%",
+                    g.value.as_deref().unwrap_or("-"),
+                    g.records,
+                    100.0 * g.record_share,
+                    g.tokens,
+                    100.0 * g.token_share
+                )?;
+            }
+        }
+        let d = self.detector;
+        if d.scored > 0 {
+            writeln!(
+                out,
+                "\ndetector: {} of {} unknown-origin records scored, {} likely machine (probability ≥ 0.5)",
+                d.scored, d.unknown, d.likely_machine
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Report for Lineage {
+    fn render(&self, out: &mut dyn Write) -> Result<()> {
+        let line = |r: &tailwatch_ledger::store::Relative| {
+            format!(
+                "{} {:<9} gen {:<4} {}{}",
+                &r.id[..16],
+                r.origin.as_str(),
+                r.generation.map_or("-".into(), |g| g.to_string()),
+                r.generator.as_deref().unwrap_or("-"),
+                r.key.as_deref().map(|k| format!("  key {k}")).unwrap_or_default()
+            )
+        };
+        writeln!(out, "record       {}", line(&self.record))?;
+        writeln!(out, "ancestors    {}", self.ancestors.len())?;
+        for a in &self.ancestors {
+            writeln!(out, "  -{} {}", a.depth, line(a))?;
+        }
+        writeln!(out, "descendants  {}", self.descendants.len())?;
+        for d in &self.descendants {
+            writeln!(out, "  +{} {}", d.depth, line(d))?;
+        }
+        Ok(())
+    }
+}
+
+/// Acceptance by generator, from human review.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Reviews(Vec<Acceptance>);
+
+impl Report for Reviews {
+    fn render(&self, out: &mut dyn Write) -> Result<()> {
+        writeln!(
+            out,
+            "{:<28} {:>9} {:>9} {:>9}   95 % interval",
+            "generator", "reviewed", "accepted", "rate"
+        )?;
+        for a in &self.0 {
+            writeln!(
+                out,
+                "{:<28} {:>9} {:>9} {:>8.1}%   [{:.1}%, {:.1}%]",
+                a.generator.as_deref().unwrap_or("-"),
+                a.reviewed,
+                a.accepted,
+                100.0 * a.rate,
+                100.0 * a.interval.0,
+                100.0 * a.interval.1
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// An ingest's report.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Ingested {
+    json: serde_json::Value,
+    #[serde(skip)]
+    report: IngestReport,
+}
+
+impl Report for Ingested {
+    fn render(&self, out: &mut dyn Write) -> Result<()> {
+        let summary = &self.report.summary;
+        writeln!(
+            out,
+            "read {} · added {} ({} tokens) · already present {} (origin conflicts {}) · repeated in input {} · parent edges {}",
+            summary.read,
+            summary.added,
+            summary.tokens_added,
+            summary.already_present,
+            summary.origin_conflicts,
+            summary.duplicates_in_input,
+            summary.parent_edges
+        )?;
+        if let Some(d) = &self.report.detector {
+            writeln!(
+                out,
+                "detector: {} unknown-origin records scored, {} likely machine (probability ≥ 0.5)",
+                d.scored, d.likely_machine
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A mix's manifest, and where the mix and the manifest were written.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct MixReport<'a> {
+    manifest: Manifest,
+    #[serde(skip)]
+    output: &'a std::path::Path,
+    #[serde(skip)]
+    manifest_path: &'a std::path::Path,
+}
+
+impl Report for MixReport<'_> {
+    fn render(&self, out: &mut dyn Write) -> Result<()> {
+        writeln!(
+            out,
+            "mix {} · {} records · {} tokens",
+            self.manifest.mix, self.manifest.records, self.manifest.tokens
+        )?;
+        for (origin, share) in &self.manifest.by_origin {
             writeln!(
                 out,
                 "  {origin:<10} {:>8} records {:>10} tokens {:>7.2}%",
@@ -326,7 +364,7 @@ pub fn run_mix(args: &MixArgs, cx: &Context) -> Result<Outcome> {
                 100.0 * share.share
             )?;
         }
-        for cap in &manifest.caps {
+        for cap in &self.manifest.caps {
             writeln!(
                 out,
                 "  cap {:<16} limit {:<10} actual {:<10.4} {}",
@@ -339,9 +377,12 @@ pub fn run_mix(args: &MixArgs, cx: &Context) -> Result<Outcome> {
         writeln!(
             out,
             "  eligible {} · duplicates removed {} · tail-preserving {} · accumulated {}",
-            manifest.eligible, manifest.removed_duplicates, manifest.tail_preserved, manifest.accumulated
+            self.manifest.eligible,
+            self.manifest.removed_duplicates,
+            self.manifest.tail_preserved,
+            self.manifest.accumulated
         )?;
-        writeln!(out, "wrote {} and {}", args.output.display(), manifest_path.display())?;
+        writeln!(out, "wrote {} and {}", self.output.display(), self.manifest_path.display())?;
+        Ok(())
     }
-    Ok(Outcome::Ok)
 }

@@ -3,13 +3,16 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
+use serde::Serialize;
 use tailwatch::{ScoreOptions, Scorer};
+use tailwatch_metrics::report::ScoreReport;
 use tailwatch_metrics::{MetricSelection, ReferenceOptions};
 
 use super::Context;
 use crate::Outcome;
 use crate::args::{InputArgs, ProfileOptions, ReferenceArgs, ScoreArgs};
 use crate::options::{is_items, profile_settings, read_options};
+use crate::output::{Report, emit};
 
 /// The scorer of a command's profile, reference and metric options.
 pub fn scorer(
@@ -76,16 +79,24 @@ pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
         fs_err::write(path, html).with_context(|| format!("cannot write `{}`", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        if reports.len() == 1 {
-            serde_json::to_writer_pretty(&mut out, &reports[0])?;
-        } else {
-            serde_json::to_writer_pretty(&mut out, &reports)?;
-        }
-        writeln!(out)?;
-    } else {
-        crate::table::write_reports(&mut out, &reports)?;
-    }
+    emit(&Scores(reports), args.json)?;
     Ok(Outcome::Ok)
+}
+
+/// The reports of one run: one report's JSON is that report, several are a list.
+struct Scores(Vec<ScoreReport>);
+
+impl Serialize for Scores {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => one.serialize(serializer),
+            many => many.serialize(serializer),
+        }
+    }
+}
+
+impl Report for Scores {
+    fn render(&self, mut out: &mut dyn Write) -> Result<()> {
+        crate::table::write_reports(&mut out, &self.0)
+    }
 }

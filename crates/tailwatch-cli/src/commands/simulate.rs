@@ -3,6 +3,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Result, bail};
+use serde::Serialize;
 use tailwatch::simulating::Corpus;
 use tailwatch_sim::spec::{Estimator, ModelSpec};
 use tailwatch_sim::{SimReport, SimSpec, Strategy};
@@ -11,7 +12,7 @@ use super::Context;
 use crate::Outcome;
 use crate::args::SimulateArgs;
 use crate::options::read_options;
-use crate::table;
+use crate::{output, table};
 
 /// Default replicates per model: enough for a smooth mean in a few seconds on 2 cores.
 fn default_replicates(model: &ModelSpec) -> usize {
@@ -125,14 +126,8 @@ pub fn run(args: &SimulateArgs, cx: &Context) -> Result<Outcome> {
 }
 
 /// Print the report (table or JSON) and write the HTML file if asked.
-pub fn emit(report: &SimReport, json: bool, html: Option<&Path>) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    if json {
-        serde_json::to_writer_pretty(&mut out, report)?;
-        writeln!(out)?;
-    } else {
-        table::write_simulation(&mut out, report)?;
-    }
+fn emit(report: &SimReport, json: bool, html: Option<&Path>) -> Result<()> {
+    output::emit(&Simulation(report), json)?;
     if let Some(path) = html {
         fs_err::write(
             path,
@@ -141,4 +136,15 @@ pub fn emit(report: &SimReport, json: bool, html: Option<&Path>) -> Result<()> {
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// A simulation's report.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Simulation<'a>(&'a SimReport);
+
+impl output::Report for Simulation<'_> {
+    fn render(&self, mut out: &mut dyn Write) -> Result<()> {
+        table::write_simulation(&mut out, self.0)
+    }
 }

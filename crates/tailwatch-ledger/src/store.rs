@@ -86,6 +86,31 @@ CREATE TABLE mix_members (
 
 const MIGRATIONS: [&str; 2] = [SCHEMA_V1, SCHEMA_V2];
 
+/// A ledger's kind of SQLite file.
+const SCHEMA: tailwatch_sqlite::Schema =
+    tailwatch_sqlite::Schema { application_id: APPLICATION_ID, migrations: &MIGRATIONS };
+
+const _: () = assert!(SCHEMA_VERSION == MIGRATIONS.len() as i64);
+
+/// What opening a file as a ledger says, in the ledger's terms.
+fn open_error(path: &Path, error: tailwatch_sqlite::Error) -> Error {
+    use tailwatch_sqlite::Error as E;
+    let not_a_ledger = |reason: String| Error::NotALedger { path: path.to_path_buf(), reason };
+    match error {
+        E::Missing { .. } => Error::Missing { path: path.to_path_buf() },
+        E::NotSqlite { .. } => not_a_ledger("not an SQLite database".into()),
+        E::OtherApplication { found, expected, .. } => {
+            not_a_ledger(format!("SQLite application id {found:#x}, expected {expected:#x}"))
+        }
+        E::Newer { found, supported, .. } => {
+            Error::NewerSchema { path: path.to_path_buf(), found, supported }
+        }
+        E::Sqlite { source, .. } => Error::Sqlite(source),
+        E::Io { source, .. } => Error::Io { path: path.to_path_buf(), source },
+        other => not_a_ledger(other.to_string()),
+    }
+}
+
 /// Where a record came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -303,83 +328,23 @@ impl Ledger {
     /// Create a ledger at `path` (or open it if it already is one). A file that exists but is not
     /// a tailwatch ledger is an error and is left untouched.
     pub fn init(path: &Path) -> Result<(Self, bool)> {
-        if path.exists() {
-            return Ok((Self::open(path)?, false));
-        }
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        let tx = conn.transaction()?;
-        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        for sql in MIGRATIONS {
-            tx.execute_batch(sql)?;
-        }
-        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        tx.commit()?;
-        let ledger = Self { conn, path: path.to_path_buf() };
-        ledger.configure()?;
-        Ok((ledger, true))
+        Self::opening(path, true)
     }
 
     /// Open an existing ledger, migrating an older schema (in one transaction). A file that is
     /// not a ledger, or is from a newer tailwatch, is an error and is left untouched.
     pub fn open(path: &Path) -> Result<Self> {
-        if !path.exists() {
-            return Err(Error::Missing { path: path.to_path_buf() });
-        }
-        let mut head = [0u8; 16];
-        let read = std::fs::File::open(path)
-            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-            .map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-        if read < 16 || &head != b"SQLite format 3\0" {
-            return Err(Error::NotALedger {
-                path: path.to_path_buf(),
-                reason: "not an SQLite database".into(),
-            });
-        }
-        let mut conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-        let app: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
-        if app != APPLICATION_ID {
-            return Err(Error::NotALedger {
-                path: path.to_path_buf(),
-                reason: format!("SQLite application id {app:#x}, expected {APPLICATION_ID:#x}"),
-            });
-        }
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version > SCHEMA_VERSION {
-            return Err(Error::NewerSchema {
-                path: path.to_path_buf(),
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        if version < 1 {
-            return Err(Error::NotALedger {
-                path: path.to_path_buf(),
-                reason: format!("schema version {version}"),
-            });
-        }
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        if version < SCHEMA_VERSION {
-            let tx = conn.transaction()?;
-            for sql in &MIGRATIONS[version as usize..] {
-                tx.execute_batch(sql)?;
-            }
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-            tx.commit()?;
-        }
-        let ledger = Self { conn, path: path.to_path_buf() };
-        ledger.configure()?;
-        Ok(ledger)
+        Ok(Self::opening(path, false)?.0)
     }
 
-    fn configure(&self) -> Result<()> {
-        self.conn.pragma_update(None, "foreign_keys", "ON")?;
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+    fn opening(path: &Path, create: bool) -> Result<(Self, bool)> {
+        let location = tailwatch_sqlite::Location::File { path, create };
+        let opened = tailwatch_sqlite::open(location, &SCHEMA).map_err(|e| open_error(path, e))?;
+        let ledger = Self { conn: opened.conn, path: path.to_path_buf() };
         // a 256 MiB page cache and memory-mapped reads: index lookups stay out of read(2)
-        self.conn.pragma_update(None, "cache_size", -262_144)?;
-        self.conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
-        self.conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        Ok(())
+        ledger.conn.pragma_update(None, "cache_size", -262_144)?;
+        ledger.conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
+        Ok((ledger, opened.created))
     }
 
     /// The file.

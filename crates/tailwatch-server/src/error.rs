@@ -26,6 +26,9 @@ pub enum StoreError {
         /// Newest version this build reads.
         supported: i64,
     },
+    /// The database file could not be opened.
+    #[error(transparent)]
+    Open(tailwatch_sqlite::Error),
     /// A stored profile could not be decoded.
     #[error("corrupt stored profile: {0}")]
     StoredProfile(#[source] tailwatch_metrics::Error),

@@ -66,6 +66,28 @@ CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 /// Migrations: entry i takes a database from version i to i + 1.
 const MIGRATIONS: &[&str] = &[SCHEMA_V1];
 
+/// The server's kind of SQLite file.
+const SCHEMA: tailwatch_sqlite::Schema =
+    tailwatch_sqlite::Schema { application_id: APPLICATION_ID as i32, migrations: MIGRATIONS };
+
+const _: () = assert!(SCHEMA_VERSION == MIGRATIONS.len() as i64);
+
+/// What opening a file as the server's database says, in the store's terms.
+fn open_error(error: tailwatch_sqlite::Error) -> StoreError {
+    use tailwatch_sqlite::Error as E;
+    match error {
+        E::OtherApplication { path, found, .. } => {
+            StoreError::NotOurs { path: path.display().to_string(), found: i64::from(found) }
+        }
+        E::NotSqlite { path } => StoreError::NotOurs { path: path.display().to_string(), found: 0 },
+        E::Newer { path, found, supported } => {
+            StoreError::TooNew { path: path.display().to_string(), found, supported }
+        }
+        E::Sqlite { source, .. } => StoreError::Sqlite(source),
+        other => StoreError::Open(other),
+    }
+}
+
 /// Filters of the alert list.
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
@@ -279,44 +301,16 @@ impl AggregateCache {
 impl SqliteStore {
     /// Open (or create) a database file, migrating it to the current schema.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let conn = Connection::open(path)?;
-        Self::prepare(conn, &path.display().to_string())
+        Self::prepare(tailwatch_sqlite::Location::File { path, create: true })
     }
 
     /// An in-memory database (tests).
     pub fn in_memory() -> StoreResult<Self> {
-        Self::prepare(Connection::open_in_memory()?, ":memory:")
+        Self::prepare(tailwatch_sqlite::Location::Memory)
     }
 
-    fn prepare(mut conn: Connection, name: &str) -> StoreResult<Self> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
-        if app != APPLICATION_ID && (app != 0 || tables > 0) {
-            return Err(StoreError::NotOurs { path: name.to_string(), found: app });
-        }
-        if version > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                path: name.to_string(),
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // WAL + NORMAL: a committed push survives a killed process (it is in the WAL); only a power
-        // loss can lose the last commits.
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        if version < SCHEMA_VERSION {
-            let tx = conn.transaction()?;
-            for migration in &MIGRATIONS[version as usize..] {
-                tx.execute_batch(migration)?;
-            }
-            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-            tx.commit()?;
-        }
+    fn prepare(location: tailwatch_sqlite::Location<'_>) -> StoreResult<Self> {
+        let conn = tailwatch_sqlite::open(location, &SCHEMA).map_err(open_error)?.conn;
         Ok(Self {
             conn: Mutex::new(conn),
             cache: Mutex::new(AggregateCache::default()),

@@ -500,7 +500,7 @@ pub async fn put_reference(
         let metrics = parts
             .iter()
             .map(|p| profiles::metrics(&engine, p, Some(&whole)))
-            .collect::<ApiResult<Vec<_>>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
         Ok((whole, metrics))
     })
     .await

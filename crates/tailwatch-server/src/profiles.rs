@@ -1,28 +1,25 @@
 //! Profiles on the server, through the engine: decode pushed bytes, profile uploaded outputs,
-//! merge, and compute what a version shows. Only the mapping of engine errors to HTTP lives here.
+//! merge, and compute what a version shows. Errors are [`ProfileError`]s; handlers give them a status.
 use tailwatch::{Engine, ProfileSettings};
 use tailwatch_core::TokenizerSpec;
 use tailwatch_metrics::Profile;
 
-use crate::error::ApiError;
+use crate::error::ProfileError;
 use crate::types::Metrics;
 
 /// Decode a `.twp` body (at most `max_decoded` bytes once decompressed) whose tokenizer the
 /// server can rebuild.
-pub fn decode(bytes: &[u8], max_decoded: usize) -> Result<Profile, ApiError> {
+pub fn decode(bytes: &[u8], max_decoded: usize) -> Result<Profile, ProfileError> {
     let profile = Profile::from_bytes_limited(bytes, std::path::Path::new("<request body>"), max_decoded)
-        .map_err(|e| ApiError::bad_request(format!("the body is not a tailwatch profile: {e}")))?;
+        .map_err(ProfileError::NotAProfile)?;
     tokenizer_check(&profile)?;
     Ok(profile)
 }
 
 /// Refuse a profile whose tokenizer the server cannot rebuild (a HuggingFace tokenizer file).
-fn tokenizer_check(profile: &Profile) -> Result<(), ApiError> {
-    tailwatch::scoring::tokenizer_of(profile).map(|_| ()).map_err(|_| {
-        ApiError::unprocessable(format!(
-            "profiles tokenized with `{}` cannot be scored on the server (it does not have the tokenizer file); push with a built-in tokenizer (words, whitespace, python-split, items)",
-            profile.config().tokenizer.name()
-        ))
+fn tokenizer_check(profile: &Profile) -> Result<(), ProfileError> {
+    tailwatch::scoring::tokenizer_of(profile).map(|_| ()).map_err(|_| ProfileError::TokenizerUnavailable {
+        tokenizer: profile.config().tokenizer.name().to_string(),
     })
 }
 
@@ -39,29 +36,25 @@ pub struct RawOptions {
 
 impl RawOptions {
     /// The profile settings of these options (the CLI's defaults otherwise).
-    fn settings(&self) -> Result<ProfileSettings, ApiError> {
-        let spec = TokenizerSpec::parse_builtin(&self.tokenizer, self.lowercase).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "parameter `tokenizer`: `{}` is not a built-in tokenizer (words, whitespace, python-split, items)",
-                self.tokenizer
-            ))
-        })?;
-        let tokenizer =
-            tailwatch_core::Tokenizer::from_spec(&spec).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    fn settings(&self) -> Result<ProfileSettings, ProfileError> {
+        let spec = TokenizerSpec::parse_builtin(&self.tokenizer, self.lowercase)
+            .ok_or_else(|| ProfileError::UnknownTokenizer { name: self.tokenizer.clone() })?;
+        let tokenizer = tailwatch_core::Tokenizer::from_spec(&spec)
+            .map_err(|e| ProfileError::Outputs(tailwatch::Error::Tokenizer(e)))?;
         Ok(ProfileSettings::new(tokenizer))
     }
 }
 
 /// The documents of a JSONL body, read by tailwatch-io exactly as the CLI reads a JSONL file
 /// (`field`: a dotted path to a string or an array of strings), with their line numbers.
-pub fn jsonl_texts(body: &[u8], field: &str) -> Result<Vec<(u64, String)>, ApiError> {
+pub fn jsonl_texts(body: &[u8], field: &str) -> Result<Vec<(u64, String)>, ProfileError> {
     let read = tailwatch_io::ReadOptions {
         format: Some(tailwatch_io::Format::Jsonl),
         field: Some(field.to_string()),
         ..tailwatch_io::ReadOptions::default()
     };
     tailwatch::profiling::records_of_bytes("request body", body.to_vec(), &read)
-        .map_err(|e| ApiError::bad_request(e.to_string()))
+        .map_err(ProfileError::Outputs)
 }
 
 /// Profile raw outputs: one JSON object per line holding a string (or array of strings) at
@@ -72,32 +65,27 @@ pub fn profile_jsonl(
     body: &[u8],
     options: &RawOptions,
     chunks: Option<usize>,
-) -> Result<(Profile, Vec<Profile>), ApiError> {
+) -> Result<(Profile, Vec<Profile>), ProfileError> {
     let settings = options.settings()?;
     let docs = jsonl_texts(body, &options.field)?;
     if docs.is_empty() {
-        return Err(ApiError::bad_request("the body holds no records"));
+        return Err(ProfileError::NoRecords);
     }
     let texts: Vec<&str> = docs.iter().map(|(_, d)| d.as_str()).collect();
-    let internal = |e: tailwatch::Error| ApiError::bad_request(e.to_string());
-    let whole = engine.profile_texts(texts.iter().copied(), &settings).map_err(internal)?;
+    let whole = engine.profile_texts(texts.iter().copied(), &settings).map_err(ProfileError::Outputs)?;
     let parts = match chunks {
-        Some(n) => engine.profile_chunks(&texts, &settings, n).map_err(internal)?,
+        Some(n) => engine.profile_chunks(&texts, &settings, n).map_err(ProfileError::Outputs)?,
         None => Vec::new(),
     };
     Ok((whole, parts))
 }
 
 /// Merge `incoming` into `stored` (or start from it).
-pub fn merge(engine: &Engine, stored: Option<Profile>, incoming: Profile) -> Result<Profile, ApiError> {
+pub fn merge(engine: &Engine, stored: Option<Profile>, incoming: Profile) -> Result<Profile, ProfileError> {
     match stored {
         None => Ok(incoming),
         Some(mut profile) => {
-            engine.install(|| profile.merge(incoming)).map_err(|e| {
-                ApiError::conflict(format!(
-                    "the profile cannot be merged with what this key already holds: {e} (push with the same tokenizer and sample settings)"
-                ))
-            })?;
+            engine.install(|| profile.merge(incoming)).map_err(ProfileError::Unmergeable)?;
             Ok(profile)
         }
     }
@@ -106,7 +94,11 @@ pub fn merge(engine: &Engine, stored: Option<Profile>, incoming: Profile) -> Res
 /// Every lexical metric of a profile (exactly what `tailwatch score` computes without a
 /// reference), plus, with a baseline profile, the metrics against it as the reference
 /// (`js_to_reference`, `kl_to_reference`, `tail_coverage`, ...).
-pub fn metrics(engine: &Engine, profile: &Profile, baseline: Option<&Profile>) -> Result<Metrics, ApiError> {
+pub fn metrics(
+    engine: &Engine,
+    profile: &Profile,
+    baseline: Option<&Profile>,
+) -> Result<Metrics, ProfileError> {
     metrics_of(engine, profile, baseline, &tailwatch_metrics::MetricSelection::All)
 }
 
@@ -116,8 +108,7 @@ pub fn metrics_of(
     profile: &Profile,
     baseline: Option<&Profile>,
     selection: &tailwatch_metrics::MetricSelection,
-) -> Result<Metrics, ApiError> {
+) -> Result<Metrics, ProfileError> {
     tokenizer_check(profile)?;
-    tailwatch::scoring::profile_metrics(engine, profile, baseline, selection)
-        .map_err(|e| ApiError::internal(e.to_string()))
+    tailwatch::scoring::profile_metrics(engine, profile, baseline, selection).map_err(ProfileError::Metrics)
 }

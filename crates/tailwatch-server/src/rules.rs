@@ -1,7 +1,7 @@
 //! Alert rules as pure functions: thresholds (fixed, relative, adaptive) and hysteresis.
 use tailwatch_metrics::catalog::{Direction, metric_info};
 
-use crate::error::ApiError;
+use crate::error::RuleError;
 use crate::types::{Rule, RuleKind, RuleSpec};
 
 /// Defaults of a rule's optional settings (applied when a rule is created and when one is read).
@@ -12,22 +12,16 @@ pub const DEFAULT_MIN_DOCS: u64 = 1;
 pub const DEFAULT_HYSTERESIS: u32 = 1;
 
 /// Check a client's rule and fill in the defaults.
-pub fn validate(spec: &RuleSpec) -> Result<RuleSpec, ApiError> {
-    let info = metric_info(&spec.metric).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "field `metric`: unknown metric id `{}` (see `tailwatch metrics`)",
-            spec.metric
-        ))
-    })?;
+pub fn validate(spec: &RuleSpec) -> Result<RuleSpec, RuleError> {
+    let info =
+        metric_info(&spec.metric).ok_or_else(|| RuleError::UnknownMetric { id: spec.metric.clone() })?;
     let direction = spec.direction.unwrap_or(match info.collapse {
         Direction::Lower => Direction::Lower,
         Direction::Higher | Direction::Neither => Direction::Higher,
     });
-    let finite = |name: &str, v: Option<f64>| -> Result<(), ApiError> {
+    let finite = |field: &'static str, v: Option<f64>| -> Result<(), RuleError> {
         match v {
-            Some(x) if !x.is_finite() => {
-                Err(ApiError::bad_request(format!("field `{name}` must be a finite number")))
-            }
+            Some(x) if !x.is_finite() => Err(RuleError::NotFinite { field }),
             _ => Ok(()),
         }
     };
@@ -35,29 +29,27 @@ pub fn validate(spec: &RuleSpec) -> Result<RuleSpec, ApiError> {
     finite("k", spec.k)?;
     match spec.kind {
         RuleKind::Fixed if spec.threshold.is_none() => {
-            return Err(ApiError::bad_request("field `threshold` is required for a fixed rule"));
+            return Err(RuleError::NoThreshold { kind: RuleKind::Fixed });
         }
         RuleKind::Relative => match spec.threshold {
             None => {
-                return Err(ApiError::bad_request(
-                    "field `threshold` is required for a relative rule (0.1 = 10 %)",
-                ));
+                return Err(RuleError::NoThreshold { kind: RuleKind::Relative });
             }
             Some(t) if t < 0.0 => {
-                return Err(ApiError::bad_request("field `threshold` of a relative rule must be ≥ 0"));
+                return Err(RuleError::NegativeRelative);
             }
             _ => {}
         },
         RuleKind::Adaptive => {
             if spec.k.is_some_and(|k| k <= 0.0) {
-                return Err(ApiError::bad_request("field `k` must be > 0"));
+                return Err(RuleError::NonPositiveK);
             }
         }
         RuleKind::Fixed => {}
     }
     for (name, value) in [("open_after", spec.open_after), ("resolve_after", spec.resolve_after)] {
         if value == Some(0) {
-            return Err(ApiError::bad_request(format!("field `{name}` must be ≥ 1")));
+            return Err(RuleError::ZeroHysteresis { field: name });
         }
     }
     for (name, value) in [("model", &spec.model), ("cohort", &spec.cohort)] {
@@ -77,15 +69,12 @@ pub fn validate(spec: &RuleSpec) -> Result<RuleSpec, ApiError> {
 }
 
 /// Model, version, cohort and window names: 1-200 printable characters, no `/`, not `*`.
-pub fn check_name(field: &str, value: &str) -> Result<(), ApiError> {
+pub fn check_name(field: &'static str, value: &str) -> Result<(), RuleError> {
     if value.is_empty() || value.len() > 200 {
-        return Err(ApiError::bad_request(format!("field `{field}` must be 1-200 bytes long")));
+        return Err(RuleError::NameLength { field });
     }
     if value == "*" || value.chars().any(|c| c.is_control() || c == '/') {
-        return Err(ApiError::bad_request(format!(
-            "field `{field}`: `{}` is not allowed (no `/`, no control characters, not `*`)",
-            value.escape_debug()
-        )));
+        return Err(RuleError::NameForbidden { field, value: value.escape_debug().to_string() });
     }
     Ok(())
 }
@@ -235,9 +224,9 @@ mod tests {
     fn validation_names_the_field() {
         let spec: RuleSpec =
             serde_json::from_str(r#"{"metric": "nope", "kind": "fixed", "threshold": 1}"#).unwrap();
-        assert!(validate(&spec).unwrap_err().message.contains("field `metric`"));
+        assert!(validate(&spec).unwrap_err().to_string().contains("field `metric`"));
         let spec: RuleSpec = serde_json::from_str(r#"{"metric": "distinct_2", "kind": "relative"}"#).unwrap();
-        assert!(validate(&spec).unwrap_err().message.contains("field `threshold`"));
+        assert!(validate(&spec).unwrap_err().to_string().contains("field `threshold`"));
         let spec: RuleSpec = serde_json::from_str(r#"{"metric": "distinct_2", "kind": "adaptive"}"#).unwrap();
         let filled = validate(&spec).unwrap();
         assert_eq!(filled.direction, Some(Direction::Lower));

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tailwatch_metrics::Profile;
 use tailwatch_metrics::catalog::Direction;
 
-use crate::error::{ApiError, StoreError, StoreResult};
+use crate::error::{Conflict, Missing, StoreError, StoreResult};
 use crate::profiles;
 use crate::rules::{self, BaselineValues, Hysteresis, Transition};
 
@@ -370,7 +370,7 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
 }
 
 fn unknown_model(model: &str) -> StoreError {
-    ApiError::not_found(format!("no model `{model}` (push to it first)")).into()
+    StoreError::NotFound(Missing::Model { model: model.to_string() })
 }
 
 fn now_ms() -> i64 {
@@ -730,11 +730,12 @@ impl SqliteStore {
         {
             let theirs: tailwatch_metrics::ProfileConfig = from_json(&stored)?;
             let mut trial = Profile::new(theirs);
-            trial.merge(Profile::new(profile.config().clone())).map_err(|e| {
-                ApiError::conflict(format!(
-                    "the profile cannot be merged with what {}/{} already holds: {e} (push with the same tokenizer and sample settings)",
-                    key.model, key.version
-                ))
+            trial.merge(Profile::new(profile.config().clone())).map_err(|source| {
+                StoreError::Conflict(Conflict::Unmergeable {
+                    model: key.model.clone(),
+                    version: key.version.clone(),
+                    reason: source.to_string(),
+                })
             })?;
         }
         Ok(config)
@@ -852,7 +853,7 @@ fn rules_in(tx: &Connection) -> StoreResult<Vec<Rule>> {
 fn alert_in(tx: &Connection, id: i64) -> StoreResult<Alert> {
     tx.query_row(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1"), [id], alert_row)
         .optional()?
-        .ok_or_else(|| ApiError::not_found(format!("no alert {id}")).into())
+        .ok_or(StoreError::NotFound(Missing::Alert(id)))
 }
 
 /// Queue one delivery of `event` per webhook (in the caller's transaction: an outbox).
@@ -938,11 +939,7 @@ impl Store for SqliteStore {
                 .optional()?;
             if let Some((push_id, seen_key, n_docs)) = seen {
                 if seen_key != *key {
-                    return Err(ApiError::conflict(format!(
-                        "idempotency key `{k}` was used for {}/{} (cohort {}, window {})",
-                        seen_key.model, seen_key.version, seen_key.cohort, seen_key.window
-                    ))
-                    .into());
+                    return Err(StoreError::Conflict(Conflict::KeyReused { key: k.to_string(), used_for: seen_key }));
                 }
                 let (version_docs, version_pushes) = version_totals(tx)?;
                 return Ok(PushOutcome {
@@ -1108,8 +1105,7 @@ impl Store for SqliteStore {
                 cohorts.push(serde_json::json!({"cohort": cohort, "n_docs": s.n_docs, "pushes": s.pushes, "metrics": s.metrics}));
             }
         }
-        let summary = summary
-            .ok_or_else(|| ApiError::not_found(format!("model `{model}` has no version `{version}`")))?;
+        let summary = summary.ok_or_else(|| Missing::version(model, version, None))?;
         let rows: Vec<(String, String, i64, i64, i64)> = {
             let mut stmt = conn.prepare(
                 "SELECT cohort, window, n_docs, pushes, rowid FROM windows WHERE model = ?1 AND version = ?2 ORDER BY window, cohort",
@@ -1131,9 +1127,7 @@ impl Store for SqliteStore {
         let conn = self.lock();
         model_exists(&conn, model)?;
         let rowid = version_rowid(&conn, model, version, cohort)?;
-        let rowid = rowid.ok_or_else(|| {
-            ApiError::not_found(format!("model `{model}` has no version `{version}` (cohort `{cohort}`)"))
-        })?;
+        let rowid = rowid.ok_or_else(|| Missing::version(model, version, Some(cohort)))?;
         self.with_aggregate(&conn, "versions", rowid, |p| Ok(p.clone()))
     }
 
@@ -1190,7 +1184,7 @@ impl Store for SqliteStore {
             model_exists(tx, model)?;
             let rowid = version_rowid(tx, model, version, ALL_COHORTS)?;
             let Some(rowid) = rowid else {
-                return Err(ApiError::not_found(format!("model `{model}` has no version `{version}`")).into());
+                return Err(Missing::version(model, version, None));
             };
             self.invalidate_metrics(tx, model)?;
             let (profile, metrics, chunks) = if freeze {
@@ -1238,9 +1232,9 @@ impl Store for SqliteStore {
             let conn = self.lock();
             model_exists(&conn, model)?;
             let row = baseline_row(&conn, model)?
-                .ok_or_else(|| ApiError::not_found(format!("model `{model}` has no baseline")))?;
+                .ok_or_else(|| StoreError::NotFound(Missing::Baseline { model: model.to_string() }))?;
             if row.frozen {
-                return Err(ApiError::conflict(format!("the baseline of `{model}` is already frozen")).into());
+                return Err(StoreError::Conflict(Conflict::BaselineFrozen { model: model.to_string() }));
             }
             row.version.unwrap_or_default()
         };
@@ -1306,7 +1300,7 @@ impl Store for SqliteStore {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
-        let (spec, created_at) = row.ok_or_else(|| ApiError::not_found(format!("no rule {id}")))?;
+        let (spec, created_at) = row.ok_or(StoreError::NotFound(Missing::Rule(id)))?;
         rule_from(id, &spec, created_at)
     }
 
@@ -1316,7 +1310,7 @@ impl Store for SqliteStore {
         let changed =
             conn.execute("UPDATE rules SET spec = ?2 WHERE id = ?1", params![id, to_json(&spec)?])?;
         if changed == 0 {
-            return Err(ApiError::not_found(format!("no rule {id}")).into());
+            return Err(StoreError::NotFound(Missing::Rule(id)));
         }
         conn.execute("DELETE FROM rule_state WHERE rule_id = ?1", [id])?;
         drop(conn);
@@ -1327,7 +1321,7 @@ impl Store for SqliteStore {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         if tx.execute("DELETE FROM rules WHERE id = ?1", [id])? == 0 {
-            return Err(ApiError::not_found(format!("no rule {id}")).into());
+            return Err(StoreError::NotFound(Missing::Rule(id)));
         }
         tx.execute("DELETE FROM rule_state WHERE rule_id = ?1", [id])?;
         tx.execute(
@@ -1359,9 +1353,7 @@ impl Store for SqliteStore {
             AlertState::Open => {}
             AlertState::Acknowledged => return Ok(alert),
             AlertState::Resolved => {
-                return Err(
-                    ApiError::conflict(format!("alert {id} is resolved; nothing to acknowledge")).into()
-                );
+                return Err(StoreError::Conflict(Conflict::AlertResolved(id)));
             }
         }
         tx.execute(
@@ -1398,7 +1390,7 @@ impl Store for SqliteStore {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         if tx.execute("DELETE FROM webhooks WHERE id = ?1", [id])? == 0 {
-            return Err(ApiError::not_found(format!("no webhook {id}")).into());
+            return Err(StoreError::NotFound(Missing::Webhook(id)));
         }
         tx.execute("DELETE FROM deliveries WHERE webhook_id = ?1 AND state = 'pending'", [id])?;
         tx.commit()?;
@@ -1410,7 +1402,7 @@ impl Store for SqliteStore {
         let exists: Option<i64> =
             conn.query_row("SELECT 1 FROM webhooks WHERE id = ?1", [webhook_id], |r| r.get(0)).optional()?;
         if exists.is_none() {
-            return Err(ApiError::not_found(format!("no webhook {webhook_id}")).into());
+            return Err(StoreError::NotFound(Missing::Webhook(webhook_id)));
         }
         let mut stmt = conn.prepare(
             "SELECT id, webhook_id, event, alert_id, state, attempts, last_error, delivered_at FROM deliveries

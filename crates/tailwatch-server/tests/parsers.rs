@@ -1,5 +1,6 @@
 //! Property tests: hostile request bodies never panic the parsers; they return 4xx errors.
 use proptest::prelude::*;
+use tailwatch_server::error::ApiError;
 use tailwatch_server::profiles::{RawOptions, decode, jsonl_texts, profile_jsonl};
 use tailwatch_server::rules::validate;
 use tailwatch_server::types::RuleSpec;
@@ -15,7 +16,7 @@ proptest! {
     fn any_bytes_as_jsonl_are_accepted_or_a_400(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         let engine = tailwatch::Engine::new(Some(1)).unwrap();
         if let Err(e) = profile_jsonl(&engine, &bytes, &options(), Some(3)) {
-            prop_assert_eq!(e.status.as_u16(), 400);
+            prop_assert_eq!(ApiError::from(e).status.as_u16(), 400);
         }
     }
 
@@ -33,6 +34,7 @@ proptest! {
         match jsonl_texts(body.as_bytes(), "text") {
             Ok(docs) => prop_assert!(docs.iter().all(|(line, _)| *line >= 1 && *line <= values.len() as u64)),
             Err(e) => {
+                let e = ApiError::from(e);
                 prop_assert_eq!(e.status.as_u16(), 400);
                 prop_assert!(e.message.starts_with("request body: line "), "{}", e.message);
             }
@@ -45,7 +47,7 @@ proptest! {
         with_magic.extend_from_slice(&bytes);
         for body in [&bytes, &with_magic] {
             let e = decode(body, 1 << 20).expect_err("random bytes are not a profile");
-            prop_assert!(e.status.is_client_error());
+            prop_assert!(ApiError::from(e).status.is_client_error());
         }
     }
 
@@ -64,7 +66,7 @@ proptest! {
                 prop_assert!(filled.direction.is_some() && filled.open_after.unwrap_or(0) >= 1);
                 prop_assert!(filled.kind != tailwatch_server::types::RuleKind::Adaptive || filled.k.unwrap() > 0.0);
             }
-            Err(e) => prop_assert_eq!(e.status.as_u16(), 400),
+            Err(e) => prop_assert_eq!(ApiError::from(e).status.as_u16(), 400),
         }
     }
 }

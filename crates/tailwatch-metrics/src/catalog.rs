@@ -56,7 +56,8 @@ pub mod direction_words {
 
                 const NEITHER: Option<&str> = $neither;
 
-                fn word(direction: Direction) -> &'static str {
+                /// The word for a direction.
+                pub fn word(direction: Direction) -> &'static str {
                     match direction {
                         Direction::Lower => $lower,
                         Direction::Higher => $higher,

@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 
 use tailwatch_core::{Tokenizer, TokenizerSpec};
 use tailwatch_metrics::{ProfileBuilder, ProfileConfig};
+use tailwatch_server::client::{Client, ClientError};
+use tailwatch_server::store::Totals;
+use tailwatch_server::types::PushKey;
 
 const MODELS: usize = 4;
 const VERSIONS: usize = 2;
@@ -71,13 +74,13 @@ fn vocabulary() -> Vec<String> {
 }
 
 struct Push {
-    url: String,
+    target: PushKey,
     key: String,
     body: Vec<u8>,
     n_docs: u64,
 }
 
-fn build_push(base: &str, run: &str, client: usize, i: usize, docs: usize, vocab: &[String]) -> Push {
+fn build_push(run: &str, client: usize, i: usize, docs: usize, vocab: &[String]) -> Push {
     let mut rng = Rng(((client as u64) << 32) ^ i as u64 ^ 0x7461_696C);
     let spec = TokenizerSpec::words();
     let tokenizer = Tokenizer::from_spec(&spec).expect("words tokenizer");
@@ -97,14 +100,14 @@ fn build_push(base: &str, run: &str, client: usize, i: usize, docs: usize, vocab
         profile.observe(&text).expect("observe");
     }
     let g = client * 7919 + i;
-    let url = format!(
-        "{base}/api/v1/models/loadgen-m{}/versions/v{}/profiles?cohort={}&window={WINDOW}",
-        g % MODELS,
-        (g / MODELS) % VERSIONS,
-        COHORTS[(g / (MODELS * VERSIONS)) % COHORTS.len()]
-    );
+    let target = PushKey {
+        model: format!("loadgen-m{}", g % MODELS),
+        version: format!("v{}", (g / MODELS) % VERSIONS),
+        cohort: COHORTS[(g / (MODELS * VERSIONS)) % COHORTS.len()].to_string(),
+        window: WINDOW.to_string(),
+    };
     Push {
-        url,
+        target,
         key: format!("loadgen-{run}-c{client}-p{i}"),
         body: profile.finish().to_bytes().expect("encode profile"),
         n_docs: docs as u64,
@@ -119,12 +122,12 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-fn totals(agent: &ureq::Agent, base: &str) -> Result<serde_json::Value, String> {
-    let mut response =
-        agent.get(&format!("{base}/api/v1/health")).call().map_err(|e| format!("GET /api/v1/health: {e}"))?;
-    let text = response.body_mut().read_to_string().map_err(|e| e.to_string())?;
-    let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("health: {e}: {text}"))?;
-    Ok(j["totals"].clone())
+fn client(base: &str, token: Option<&str>) -> Client {
+    Client::new(base, token.map(str::to_string), Duration::from_secs(600))
+}
+
+fn totals(base: &str) -> Result<Totals, String> {
+    client(base, None).health().map(|h| h.totals).map_err(|e| format!("GET /api/v1/health: {e}"))
 }
 
 /// The q-quantile (nearest rank) of sorted values.
@@ -163,7 +166,7 @@ fn main() -> ExitCode {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
     );
     let vocab = vocabulary();
-    let before = match totals(&agent(), &base) {
+    let before = match totals(&base) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("loadgen: {e}");
@@ -181,10 +184,9 @@ fn main() -> ExitCode {
             .map(|c| {
                 let (base, run, vocab, barrier, token) = (&base, &run, &vocab, &barrier, &token);
                 scope.spawn(move || {
-                    let plan: Vec<Push> =
-                        (0..pushes).map(|i| build_push(base, run, c, i, docs, vocab)).collect();
+                    let plan: Vec<Push> = (0..pushes).map(|i| build_push(run, c, i, docs, vocab)).collect();
                     let bytes: usize = plan.iter().map(|p| p.body.len()).sum();
-                    let agent = agent();
+                    let client = client(base, Some(token));
                     barrier.wait();
                     let t0 = Instant::now();
                     let mut log = Vec::with_capacity(pushes);
@@ -192,28 +194,28 @@ fn main() -> ExitCode {
                     let mut errors = Vec::new();
                     for push in &plan {
                         let sent = Instant::now();
-                        let result = agent
-                            .post(&push.url)
-                            .header("authorization", &format!("Bearer {token}"))
-                            .header("content-type", "application/octet-stream")
-                            .header("idempotency-key", &push.key)
-                            .send(&push.body[..])
-                            .and_then(|mut r| Ok((r.status().as_u16(), r.body_mut().read_to_string()?)));
+                        let result = client.push_profile(&push.target, &push.body, &push.key);
                         let done = Instant::now();
                         let status = match result {
-                            Ok((status, text)) => {
-                                if status == 201 {
-                                    accepted_docs += push.n_docs;
-                                } else if errors.len() < 5 {
-                                    errors.push(format!("{}: HTTP {status} {text:.300}", push.key));
-                                }
-                                status
+                            Ok(outcome) if !outcome.duplicate => {
+                                accepted_docs += push.n_docs;
+                                201
                             }
-                            Err(e) => {
+                            failed => {
                                 if errors.len() < 5 {
-                                    errors.push(format!("{}: {e}", push.key));
+                                    let why = failed
+                                        .as_ref()
+                                        .map_or_else(ToString::to_string, |_| "a duplicate".into());
+                                    errors.push(format!("{}: {why}", push.key));
                                 }
-                                0
+                                match failed {
+                                    Ok(_) => 200,
+                                    Err(
+                                        ClientError::Refused { status, .. }
+                                        | ClientError::Unexpected { status, .. },
+                                    ) => status,
+                                    Err(_) => 0,
+                                }
                             }
                         };
                         log.push((
@@ -258,16 +260,15 @@ fn main() -> ExitCode {
     };
     let (first, last) = (median_of(&all[..tenth]), median_of(&all[all.len() - tenth..]));
 
-    let after = match totals(&agent(), &base) {
+    let after = match totals(&base) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("loadgen: {e}");
             return ExitCode::from(1);
         }
     };
-    let delta =
-        |field: &str| after[field].as_u64().unwrap_or(0) as i64 - before[field].as_u64().unwrap_or(0) as i64;
-    let (pushes_delta, docs_delta) = (delta("pushes"), delta("docs"));
+    let (pushes_delta, docs_delta) =
+        (after.pushes as i64 - before.pushes as i64, after.docs as i64 - before.docs as i64);
     let counts_ok = pushes_delta == ok as i64 && docs_delta == docs_sent as i64 && failed == 0;
     // reads after the load: the versions of every model with their metrics, twice (the first
     // read may have to bring the aggregates up to date and score them; the second is cached)

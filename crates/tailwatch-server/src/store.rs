@@ -141,7 +141,7 @@ pub struct VersionDetail {
 }
 
 /// Totals for health checks and load tests.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Totals {
     /// Models.
     pub models: u64,

@@ -24,7 +24,7 @@ pub struct PushKey {
 }
 
 /// What one accepted push did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushOutcome {
     /// Id of the push.
     pub push_id: i64,

@@ -43,6 +43,37 @@ fn every_documented_route_is_served() {
 }
 
 #[test]
+fn the_client_reads_typed_answers() {
+    use tailwatch_server::client::{Client, ClientError};
+    use tailwatch_server::types::PushKey;
+    let server = start();
+    let client = Client::new(&server.base, Some(TOKEN.into()), std::time::Duration::from_secs(60));
+    let key =
+        PushKey { model: "chat".into(), version: "v1".into(), cohort: "eu".into(), window: "w1".into() };
+    let bytes = profile_bytes(&diverse_docs(25, 3));
+    let pushed = client.push_profile(&key, &bytes, "typed-1").unwrap();
+    assert_eq!((pushed.duplicate, pushed.n_docs, pushed.version_docs, &pushed.key), (false, 25, 25, &key));
+    let again = client.push_profile(&key, &bytes, "typed-1").unwrap();
+    assert!(again.duplicate && again.version_docs == 25 && again.push_id == pushed.push_id);
+    let health = client.health().unwrap();
+    assert_eq!((health.status.as_str(), health.totals.pushes, health.totals.docs), ("ok", 1, 25));
+    // a refusal carries the API's status, code and message
+    let elsewhere = PushKey { version: "v2".into(), ..key.clone() };
+    match client.push_profile(&elsewhere, &bytes, "typed-1") {
+        Err(ClientError::Refused { status: 409, code, message }) => {
+            assert_eq!(code, "conflict");
+            assert!(message.contains("idempotency key `typed-1` was used for chat/v1"), "{message}");
+        }
+        other => panic!("expected a 409 refusal, got {other:?}"),
+    }
+    let anonymous = Client::new(&server.base, None, std::time::Duration::from_secs(60));
+    assert!(matches!(
+        anonymous.push_profile(&key, &bytes, "typed-2"),
+        Err(ClientError::Refused { status: 401, .. })
+    ));
+}
+
+#[test]
 fn pushes_merge_on_arrival_and_idempotency_keys_prevent_double_counting() {
     let server = start();
     let a = diverse_docs(30, 1);

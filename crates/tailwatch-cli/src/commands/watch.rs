@@ -3,12 +3,16 @@ use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
-use tailwatch_server::{AppState, ServerConfig, SqliteStore, Store, TokenCheck, TokenSource, percent_encode};
+use serde::Serialize;
+use tailwatch_server::client::{Client, ClientError};
+use tailwatch_server::types::{PushKey, PushOutcome};
+use tailwatch_server::{AppState, ServerConfig, SqliteStore, Store, TokenCheck, TokenSource};
 
 use super::Context;
 use crate::Outcome;
 use crate::args::{PushArgs, ServeArgs};
 use crate::options::{is_items, parse_bytes, profile_settings, read_options};
+use crate::output::{Report, emit};
 
 /// The token from the environment, if set.
 fn env_token() -> Option<String> {
@@ -113,69 +117,64 @@ pub fn run_push(args: &PushArgs, cx: &Context) -> Result<Outcome> {
         hasher.update(&bytes);
         hasher.finalize().to_hex().to_string()
     });
-    let url = format!(
-        "{server}/api/v1/models/{}/versions/{}/profiles?cohort={}&window={}",
-        percent_encode(&args.model),
-        percent_encode(&args.model_version),
-        percent_encode(&args.cohort),
-        percent_encode(&window)
-    );
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(300)))
-        .build()
-        .into();
-    let mut response = agent
-        .post(&url)
-        .header("authorization", &format!("Bearer {token}"))
-        .header("idempotency-key", &key)
-        .header("content-type", "application/octet-stream")
-        .send(&bytes[..])
-        .with_context(|| format!("cannot reach the server at {server}"))?;
-    let status = response.status();
-    let text = response.body_mut().read_to_string().context("cannot read the server's answer")?;
-    let answer: serde_json::Value = serde_json::from_str(&text).with_context(|| {
-        format!("the server answered HTTP {status} with something that is not JSON: {text:.200}")
-    })?;
-    if !status.is_success() {
-        bail!(
-            "the server refused the push (HTTP {}): {}",
-            status.as_u16(),
-            answer["error"]["message"].as_str().unwrap_or(&text)
-        );
-    }
-    let mut out = std::io::stdout().lock();
-    let opened = answer["alerts_opened"].as_array().cloned().unwrap_or_default();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &answer)?;
-        writeln!(out)?;
-    } else {
+    let client = Client::new(&server, Some(token), std::time::Duration::from_secs(300));
+    let push_key = PushKey {
+        model: args.model.clone(),
+        version: args.model_version.clone(),
+        cohort: args.cohort.clone(),
+        window: window.clone(),
+    };
+    let outcome = match client.push_profile(&push_key, &bytes, &key) {
+        Ok(outcome) => outcome,
+        Err(ClientError::Refused { status, message, .. }) => {
+            bail!("the server refused the push (HTTP {status}): {message}")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let opened = !outcome.alerts_opened.is_empty();
+    // the server's answer, as it sent it (keys in alphabetical order)
+    emit(&Pushed { json: serde_json::to_value(&outcome)?, outcome }, args.json)?;
+    Ok(if args.fail_on_alert && opened { Outcome::CheckFailed } else { Outcome::Ok })
+}
+
+/// What a push did.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Pushed {
+    json: serde_json::Value,
+    #[serde(skip)]
+    outcome: PushOutcome,
+}
+
+impl Report for Pushed {
+    fn render(&self, out: &mut dyn Write) -> Result<()> {
+        let o = &self.outcome;
         writeln!(
             out,
             "{} {} docs to {}/{} (cohort {}, window {}): the version now holds {} docs from {} pushes",
-            if answer["duplicate"] == true { "already pushed:" } else { "pushed" },
-            answer["n_docs"],
-            args.model,
-            args.model_version,
-            args.cohort,
-            window,
-            answer["version_docs"],
-            answer["version_pushes"]
+            if o.duplicate { "already pushed:" } else { "pushed" },
+            o.n_docs,
+            o.key.model,
+            o.key.version,
+            o.key.cohort,
+            o.key.window,
+            o.version_docs,
+            o.version_pushes
         )?;
-        for alert in &opened {
+        for alert in &o.alerts_opened {
             writeln!(
                 out,
                 "ALERT #{}: {} = {:.4} is {} the threshold {:.4}",
-                alert["id"],
-                alert["metric"].as_str().unwrap_or("?"),
-                alert["value"].as_f64().unwrap_or(f64::NAN),
-                alert["direction"].as_str().unwrap_or("past"),
-                alert["threshold"].as_f64().unwrap_or(f64::NAN)
+                alert.id,
+                alert.metric,
+                alert.value,
+                tailwatch_metrics::catalog::direction_words::bound::word(alert.direction),
+                alert.threshold
             )?;
         }
-        for alert in answer["alerts_resolved"].as_array().into_iter().flatten() {
-            writeln!(out, "resolved alert #{} ({})", alert["id"], alert["metric"].as_str().unwrap_or("?"))?;
+        for alert in &o.alerts_resolved {
+            writeln!(out, "resolved alert #{} ({})", alert.id, alert.metric)?;
         }
+        Ok(())
     }
-    Ok(if args.fail_on_alert && !opened.is_empty() { Outcome::CheckFailed } else { Outcome::Ok })
 }

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use tailwatch_core::{Tokenizer, TokenizerSpec};
 use tailwatch_metrics::{ProfileBuilder, ProfileConfig};
 use tailwatch_server::client::{Client, ClientError};
-use tailwatch_server::store::Totals;
+use tailwatch_server::db::Totals;
 use tailwatch_server::types::PushKey;
 
 const MODELS: usize = 4;

@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tailwatch_metrics::compare::default_rules;
 
+use crate::db::{AlertFilter, Store};
 use crate::error::ApiError;
 use crate::profiles::{self, RawOptions};
 use crate::rules::{self, check_name};
-use crate::store::{AlertFilter, Store};
 use crate::types::{ALL_COHORTS, AlertState, PushKey, RuleSpec, today};
 use crate::{AppState, openapi};
 

@@ -1,8 +1,8 @@
 //! The write token: from `TAILWATCH_TOKEN` or created at first start; compared in constant time.
 use rand::RngExt;
 
+use crate::db::Store;
 use crate::error::StoreResult;
-use crate::store::Store;
 
 /// Setting that holds the BLAKE3 hash of a generated token.
 const TOKEN_HASH: &str = "token_blake3";

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::store::Totals;
+use crate::db::Totals;
 use crate::types::{PushKey, PushOutcome};
 
 /// `GET /api/v1/health`.

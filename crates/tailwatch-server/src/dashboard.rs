@@ -14,8 +14,8 @@ use tailwatch_html::escape;
 use tailwatch_metrics::catalog::metric_info;
 
 use crate::api::{self, CompareQuery, SeriesQuery, blocking, presented_token};
+use crate::db::AlertFilter;
 use crate::error::ApiError;
-use crate::store::AlertFilter;
 use crate::types::{ALL_COHORTS, Alert, AlertState};
 use crate::{AppState, percent_encode};
 

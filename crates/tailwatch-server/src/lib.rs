@@ -7,11 +7,11 @@ pub mod api;
 pub mod auth;
 pub mod client;
 pub mod dashboard;
+pub mod db;
 pub mod error;
 pub mod openapi;
 pub mod profiles;
 pub mod rules;
-pub mod store;
 pub mod types;
 pub mod webhooks;
 
@@ -23,8 +23,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 pub use auth::{TokenCheck, TokenSource};
+pub use db::{SqliteStore, Store};
 pub use error::{ApiError, StoreError};
-pub use store::{SqliteStore, Store};
 pub use webhooks::RetryPolicy;
 
 /// Server settings.

@@ -2,7 +2,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::store::{DueDelivery, Store};
+use crate::db::{DueDelivery, Store};
 
 /// Retry policy of webhook deliveries.
 #[derive(Debug, Clone, Copy)]

@@ -660,7 +660,7 @@ fn incompatible_profiles_are_refused_before_anything_is_stored() {
 
 #[test]
 fn aggregates_merged_lazily_survive_a_restart_exactly() {
-    use tailwatch_server::store::PERSIST_EVERY;
+    use tailwatch_server::db::PERSIST_EVERY;
     use tailwatch_server::types::PushKey;
     use tailwatch_server::{SqliteStore, Store};
     let dir = tempfile::tempdir().unwrap();

@@ -1,301 +1,39 @@
-//! Storage: the `Store` trait the API uses, and its SQLite implementation (one file, WAL).
+//! The SQLite implementation of [`Store`]: one file in WAL mode, or memory (tests).
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tailwatch_metrics::Profile;
-use tailwatch_metrics::catalog::Direction;
 
 use crate::error::{Conflict, Missing, StoreError, StoreResult};
 use crate::profiles;
-use crate::rules::{self, BaselineValues, Hysteresis, Transition};
-
+use crate::rules::{self, BaselineValues};
 use crate::types::{
     ALL_COHORTS, Alert, AlertState, Baseline, Delivery, Metrics, ModelSummary, PushKey, PushOutcome, Rule,
     RuleSpec, SeriesPoint, VersionSummary, Webhook, now,
 };
 
-/// `PRAGMA application_id` of a server database: "TWSV".
-pub const APPLICATION_ID: i64 = 0x5457_5356;
-/// Newest schema this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 1;
-
-const SCHEMA_V1: &str = "
-CREATE TABLE models (name TEXT PRIMARY KEY, created_at TEXT NOT NULL);
-CREATE TABLE versions (
-    model TEXT NOT NULL, version TEXT NOT NULL, cohort TEXT NOT NULL, seq INTEGER NOT NULL,
-    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, n_docs INTEGER NOT NULL, n_tokens INTEGER NOT NULL,
-    pushes INTEGER NOT NULL, config TEXT NOT NULL, profile BLOB, merged_through INTEGER NOT NULL DEFAULT 0,
-    last_push INTEGER NOT NULL DEFAULT 0,
-    metrics TEXT, PRIMARY KEY (model, version, cohort));
-CREATE TABLE windows (
-    model TEXT NOT NULL, version TEXT NOT NULL, cohort TEXT NOT NULL, window TEXT NOT NULL,
-    n_docs INTEGER NOT NULL, pushes INTEGER NOT NULL, profile BLOB, merged_through INTEGER NOT NULL DEFAULT 0,
-    last_push INTEGER NOT NULL DEFAULT 0,
-    metrics TEXT, updated_at TEXT NOT NULL, PRIMARY KEY (model, version, cohort, window));
-CREATE TABLE pushes (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, idempotency_key TEXT UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
-    cohort TEXT NOT NULL, window TEXT NOT NULL, n_docs INTEGER NOT NULL, n_tokens INTEGER NOT NULL,
-    profile BLOB NOT NULL, metrics TEXT, received_at TEXT NOT NULL);
-CREATE INDEX pushes_by_version ON pushes (model, version, id);
-CREATE TABLE baselines (
-    model TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('version', 'reference')), version TEXT,
-    frozen INTEGER NOT NULL, profile BLOB, metrics TEXT, chunk_metrics TEXT, created_at TEXT NOT NULL);
-CREATE TABLE rules (id INTEGER PRIMARY KEY, spec TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE rule_state (
-    rule_id INTEGER NOT NULL, model TEXT NOT NULL, cohort TEXT NOT NULL, breaches INTEGER NOT NULL,
-    clears INTEGER NOT NULL, PRIMARY KEY (rule_id, model, cohort));
-CREATE TABLE alerts (
-    id INTEGER PRIMARY KEY, rule_id INTEGER NOT NULL, model TEXT NOT NULL, cohort TEXT NOT NULL,
-    version TEXT NOT NULL, last_version TEXT NOT NULL, metric TEXT NOT NULL, direction TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
-    value REAL NOT NULL, threshold REAL NOT NULL, last_value REAL NOT NULL, opened_at TEXT NOT NULL,
-    acknowledged_at TEXT, acknowledged_by TEXT, resolved_at TEXT);
-CREATE INDEX alerts_by_scope ON alerts (rule_id, model, cohort, state);
-CREATE TABLE webhooks (id INTEGER PRIMARY KEY, url TEXT NOT NULL, secret TEXT, created_at TEXT NOT NULL);
-CREATE TABLE deliveries (
-    id INTEGER PRIMARY KEY, webhook_id INTEGER NOT NULL, alert_id INTEGER NOT NULL, event TEXT NOT NULL,
-    payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
-    next_attempt_ms INTEGER NOT NULL, last_error TEXT, delivered_at TEXT);
-CREATE INDEX deliveries_due ON deliveries (state, next_attempt_ms);
-CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-";
-
-/// Migrations: entry i takes a database from version i to i + 1.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1];
-
-/// The server's kind of SQLite file.
-const SCHEMA: tailwatch_sqlite::Schema =
-    tailwatch_sqlite::Schema { application_id: APPLICATION_ID as i32, migrations: MIGRATIONS };
-
-const _: () = assert!(SCHEMA_VERSION == MIGRATIONS.len() as i64);
-
-/// What opening a file as the server's database says, in the store's terms.
-fn open_error(error: tailwatch_sqlite::Error) -> StoreError {
-    use tailwatch_sqlite::Error as E;
-    match error {
-        E::OtherApplication { path, found, .. } => {
-            StoreError::NotOurs { path: path.display().to_string(), found: i64::from(found) }
-        }
-        E::NotSqlite { path } => StoreError::NotOurs { path: path.display().to_string(), found: 0 },
-        E::Newer { path, found, supported } => {
-            StoreError::TooNew { path: path.display().to_string(), found, supported }
-        }
-        E::Sqlite { source, .. } => StoreError::Sqlite(source),
-        other => StoreError::Open(other),
-    }
-}
-
-/// Filters of the alert list.
-#[derive(Debug, Clone, Default)]
-pub struct AlertFilter {
-    /// Only this state.
-    pub state: Option<AlertState>,
-    /// Only this model.
-    pub model: Option<String>,
-}
-
-/// A delivery that is due, with what is needed to send it.
-#[derive(Debug, Clone)]
-pub struct DueDelivery {
-    /// Delivery id.
-    pub id: i64,
-    /// Target URL.
-    pub url: String,
-    /// Signing secret.
-    pub secret: Option<String>,
-    /// The JSON body.
-    pub payload: String,
-    /// Attempts so far.
-    pub attempts: u32,
-}
-
-/// A stored push, found by its idempotency key.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct PushRecord {
-    /// Push id.
-    pub push_id: i64,
-    /// Idempotency key.
-    pub idempotency_key: Option<String>,
-    /// Where it went.
-    #[serde(flatten)]
-    pub key: PushKey,
-    /// Documents.
-    pub n_docs: u64,
-    /// Arrival time.
-    pub received_at: String,
-}
-
-/// Per-cohort and per-window breakdown of one version.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct VersionDetail {
-    /// The all-cohorts summary.
-    #[serde(flatten)]
-    pub summary: VersionSummary,
-    /// One summary per cohort.
-    pub cohorts: Vec<serde_json::Value>,
-    /// One entry per (cohort, window).
-    pub windows: Vec<serde_json::Value>,
-}
-
-/// Totals for health checks and load tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Totals {
-    /// Models.
-    pub models: u64,
-    /// Accepted (non-duplicate) pushes.
-    pub pushes: u64,
-    /// Documents over all versions (all-cohorts aggregates).
-    pub docs: u64,
-    /// Alerts in any state.
-    pub alerts: u64,
-}
-
-/// Everything the API needs from storage. SQLite implements it; a Postgres backend can follow.
-pub trait Store: Send + Sync + 'static {
-    /// Store a push: merge it into its window, cohort and version aggregates, evaluate the rules.
-    /// A repeated idempotency key adds nothing and returns the first push.
-    fn push(
-        &self,
-        key: &PushKey,
-        idempotency_key: Option<&str>,
-        profile: Profile,
-    ) -> StoreResult<PushOutcome>;
-    /// A push by idempotency key.
-    fn push_by_key(&self, idempotency_key: &str) -> StoreResult<Option<PushRecord>>;
-    /// All models with status.
-    fn models(&self) -> StoreResult<Vec<ModelSummary>>;
-    /// The versions of a model in arrival order (all-cohorts aggregates).
-    fn versions(&self, model: &str) -> StoreResult<Vec<VersionSummary>>;
-    /// One version with its cohorts and windows.
-    fn version(&self, model: &str, version: &str) -> StoreResult<VersionDetail>;
-    /// The merged profile of a version (cohort `*` for all).
-    fn version_profile(&self, model: &str, version: &str, cohort: &str) -> StoreResult<Profile>;
-    /// A metric over versions (`by_window` false) or over the windows of each version.
-    fn series(
-        &self,
-        model: &str,
-        metric: &str,
-        cohort: &str,
-        by_window: bool,
-    ) -> StoreResult<Vec<SeriesPoint>>;
-    /// Make a version the model's baseline; `freeze` snapshots it now.
-    fn set_baseline_version(&self, model: &str, version: &str, freeze: bool) -> StoreResult<Baseline>;
-    /// Make a reference corpus profile the model's baseline (always frozen).
-    fn set_baseline_reference(
-        &self,
-        model: &str,
-        profile: Profile,
-        chunks: Vec<Metrics>,
-    ) -> StoreResult<Baseline>;
-    /// Freeze a live version baseline.
-    fn freeze_baseline(&self, model: &str) -> StoreResult<Baseline>;
-    /// The model's baseline.
-    fn baseline(&self, model: &str) -> StoreResult<Option<Baseline>>;
-    /// The baseline's value and chunk values of one metric (what rules and charts use).
-    fn baseline_values(&self, model: &str, metric: &str) -> StoreResult<Option<BaselineValues>>;
-    /// Create a rule.
-    fn create_rule(&self, spec: &RuleSpec) -> StoreResult<Rule>;
-    /// All rules.
-    fn rules(&self) -> StoreResult<Vec<Rule>>;
-    /// One rule.
-    fn rule(&self, id: i64) -> StoreResult<Rule>;
-    /// Replace a rule.
-    fn update_rule(&self, id: i64, spec: &RuleSpec) -> StoreResult<Rule>;
-    /// Delete a rule (its alerts stay, resolved).
-    fn delete_rule(&self, id: i64) -> StoreResult<()>;
-    /// Alerts, newest first.
-    fn alerts(&self, filter: &AlertFilter) -> StoreResult<Vec<Alert>>;
-    /// One alert.
-    fn alert(&self, id: i64) -> StoreResult<Alert>;
-    /// Acknowledge an open alert.
-    fn acknowledge(&self, id: i64, by: &str) -> StoreResult<Alert>;
-    /// Subscribe a webhook.
-    fn create_webhook(&self, url: &str, secret: Option<&str>) -> StoreResult<Webhook>;
-    /// All webhooks.
-    fn webhooks(&self) -> StoreResult<Vec<Webhook>>;
-    /// Delete a webhook and its pending deliveries.
-    fn delete_webhook(&self, id: i64) -> StoreResult<()>;
-    /// Deliveries of a webhook, newest first.
-    fn deliveries(&self, webhook_id: i64) -> StoreResult<Vec<Delivery>>;
-    /// Deliveries due at `now_ms`.
-    fn due_deliveries(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<DueDelivery>>;
-    /// Record an attempt: delivered, or retry at `retry_at_ms` (`None`: give up).
-    fn record_attempt(&self, id: i64, error: Option<&str>, retry_at_ms: Option<i64>) -> StoreResult<()>;
-    /// A server setting.
-    fn setting(&self, key: &str) -> StoreResult<Option<String>>;
-    /// Set a server setting.
-    fn set_setting(&self, key: &str, value: &str) -> StoreResult<()>;
-    /// Totals.
-    fn totals(&self) -> StoreResult<Totals>;
-    /// Background upkeep: merge at most `max_pushes` pending pushes into lagging aggregates and
-    /// store them, so reads stay fast. Returns how many pushes it merged.
-    fn compact(&self, max_pushes: usize) -> StoreResult<usize>;
-}
+use super::aggregates::AggregateCache;
+use super::alerts::{ALERT_COLUMNS, alert_in, alert_row, enqueue, rule_from, rules_in};
+use super::schema::{SCHEMA, open_error};
+use super::{AlertFilter, DueDelivery, PushRecord, Store, Totals, VersionDetail};
 
 /// The SQLite store.
 ///
 /// Aggregates (a version, a cohort, a window) are merged lazily: a push stores its own profile and
 /// bumps the aggregates' counters; an aggregate's profile is brought up to date (the pushes after
 /// its `merged_through` merged in) when something needs it, kept decoded in a small in-memory
-/// cache, and written back every [`PERSIST_EVERY`] merged pushes. The pushes are the source of
+/// cache, and written back every [`PERSIST_EVERY`](super::PERSIST_EVERY) merged pushes. The pushes are the source of
 /// truth, so nothing is lost if the process dies with unwritten aggregates.
 pub struct SqliteStore {
     /// Metrics of aggregates are computed on its pool.
-    engine: tailwatch::Engine,
-    conn: Mutex<Connection>,
-    cache: Mutex<AggregateCache>,
-    max_decoded: usize,
+    pub(super) engine: tailwatch::Engine,
+    pub(super) conn: Mutex<Connection>,
+    pub(super) cache: Mutex<AggregateCache>,
+    pub(super) max_decoded: usize,
     /// When the latest push arrived (Unix ms): background compaction waits for quiet.
-    last_push_ms: AtomicI64,
-}
-
-/// An aggregate's profile is written back after this many pushes were merged into it.
-pub const PERSIST_EVERY: u64 = 64;
-/// Decoded aggregates kept in memory: at most this many...
-const CACHED_AGGREGATES: usize = 32;
-/// ...and at most this many bytes (by `Profile::memory_bytes`), the newest always kept.
-const CACHE_BYTES: usize = 512 << 20;
-
-/// One decoded aggregate.
-struct CachedAggregate {
-    profile: Option<Profile>,
-    merged_through: i64,
-    persisted_through: i64,
-    merged_since_persist: u64,
-    last_used: u64,
-}
-
-/// Decoded aggregates by (table, rowid), least recently used evicted.
-#[derive(Default)]
-struct AggregateCache {
-    entries: std::collections::HashMap<(&'static str, i64), CachedAggregate>,
-    clock: u64,
-}
-
-impl AggregateCache {
-    fn take(&mut self, key: (&'static str, i64)) -> Option<CachedAggregate> {
-        self.entries.remove(&key)
-    }
-
-    fn put(&mut self, key: (&'static str, i64), mut entry: CachedAggregate) {
-        self.clock += 1;
-        entry.last_used = self.clock;
-        self.entries.insert(key, entry);
-        let size = |e: &CachedAggregate| e.profile.as_ref().map_or(0, Profile::memory_bytes);
-        while self.entries.len() > 1
-            && (self.entries.len() > CACHED_AGGREGATES
-                || self.entries.values().map(size).sum::<usize>() > CACHE_BYTES)
-        {
-            let oldest = self.entries.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| *k);
-            match oldest {
-                Some(k) => self.entries.remove(&k),
-                None => break,
-            };
-        }
-    }
+    pub(super) last_push_ms: AtomicI64,
 }
 
 impl SqliteStore {
@@ -309,7 +47,7 @@ impl SqliteStore {
         Self::prepare(tailwatch_sqlite::Location::Memory)
     }
 
-    fn prepare(location: tailwatch_sqlite::Location<'_>) -> StoreResult<Self> {
+    pub(super) fn prepare(location: tailwatch_sqlite::Location<'_>) -> StoreResult<Self> {
         let conn = tailwatch_sqlite::open(location, &SCHEMA).map_err(open_error)?.conn;
         Ok(Self {
             conn: Mutex::new(conn),
@@ -332,7 +70,7 @@ impl SqliteStore {
         self
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock rolls its transaction back on drop; the connection is
         // fine, but the aggregate cache may hold merges of the rolled-back push: drop it.
         self.conn.lock().unwrap_or_else(|poisoned| {
@@ -341,102 +79,57 @@ impl SqliteStore {
         })
     }
 
-    fn cache(&self) -> MutexGuard<'_, AggregateCache> {
+    pub(super) fn cache(&self) -> MutexGuard<'_, AggregateCache> {
         self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Forget every decoded aggregate (after a failed transaction).
-    fn clear_cache(&self) {
+    pub(super) fn clear_cache(&self) {
         let mut cache = self.cache();
         cache.entries.clear();
     }
 
-    fn decode(&self, bytes: &[u8]) -> StoreResult<Profile> {
+    pub(super) fn decode(&self, bytes: &[u8]) -> StoreResult<Profile> {
         Profile::from_bytes_limited(bytes, Path::new("<stored profile>"), self.max_decoded)
             .map_err(StoreError::StoredProfile)
     }
 }
 
-fn encode(profile: &Profile) -> StoreResult<Vec<u8>> {
+pub(super) fn encode(profile: &Profile) -> StoreResult<Vec<u8>> {
     profile.to_bytes().map_err(StoreError::EncodeProfile)
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+pub(super) fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
     Ok(serde_json::to_string(value)?)
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
     Ok(serde_json::from_str(text)?)
 }
 
-fn unknown_model(model: &str) -> StoreError {
+pub(super) fn unknown_model(model: &str) -> StoreError {
     StoreError::NotFound(Missing::Model { model: model.to_string() })
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-const ALERT_COLUMNS: &str = "id, rule_id, model, cohort, version, last_version, metric, direction, state, value, threshold, last_value, opened_at, acknowledged_at, acknowledged_by, resolved_at";
-
-fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
-    let direction: String = r.get(7)?;
-    let state: String = r.get(8)?;
-    Ok(Alert {
-        id: r.get(0)?,
-        rule_id: r.get(1)?,
-        model: r.get(2)?,
-        cohort: r.get(3)?,
-        version: r.get(4)?,
-        last_version: r.get(5)?,
-        metric: r.get(6)?,
-        direction: if direction == "above" { Direction::Higher } else { Direction::Lower },
-        state: AlertState::parse(&state).unwrap_or(AlertState::Open),
-        value: r.get(9)?,
-        threshold: r.get(10)?,
-        last_value: r.get(11)?,
-        opened_at: r.get(12)?,
-        acknowledged_at: r.get(13)?,
-        acknowledged_by: r.get(14)?,
-        resolved_at: r.get(15)?,
-    })
-}
-
-fn rule_from(id: i64, spec: &str, created_at: String) -> StoreResult<Rule> {
-    let spec: RuleSpec = from_json(spec)?;
-    Ok(Rule {
-        id,
-        name: spec.name,
-        model: spec.model,
-        cohort: spec.cohort,
-        metric: spec.metric,
-        direction: spec.direction.unwrap_or(Direction::Higher),
-        kind: spec.kind,
-        threshold: spec.threshold,
-        k: spec.k.unwrap_or(rules::DEFAULT_K),
-        min_docs: spec.min_docs.unwrap_or(rules::DEFAULT_MIN_DOCS),
-        open_after: spec.open_after.unwrap_or(rules::DEFAULT_HYSTERESIS),
-        resolve_after: spec.resolve_after.unwrap_or(rules::DEFAULT_HYSTERESIS),
-        enabled: spec.enabled.unwrap_or(true),
-        created_at,
-    })
-}
-
 /// (model, version, cohort, window, profile, merged_through) of an aggregate row.
-type AggregateRow = (String, String, String, Option<String>, Option<Vec<u8>>, i64);
+pub(super) type AggregateRow = (String, String, String, Option<String>, Option<Vec<u8>>, i64);
 
 /// The stored baseline row.
-struct BaselineRow {
-    kind: String,
-    version: Option<String>,
-    frozen: bool,
-    profile: Option<Vec<u8>>,
-    metrics: Option<String>,
-    chunk_metrics: Option<String>,
-    created_at: String,
+pub(super) struct BaselineRow {
+    pub(super) kind: String,
+    pub(super) version: Option<String>,
+    pub(super) frozen: bool,
+    pub(super) profile: Option<Vec<u8>>,
+    pub(super) metrics: Option<String>,
+    pub(super) chunk_metrics: Option<String>,
+    pub(super) created_at: String,
 }
 
-fn baseline_row(tx: &Connection, model: &str) -> StoreResult<Option<BaselineRow>> {
+pub(super) fn baseline_row(tx: &Connection, model: &str) -> StoreResult<Option<BaselineRow>> {
     Ok(tx
         .query_row(
             "SELECT kind, version, frozen, profile, metrics, chunk_metrics, created_at FROM baselines WHERE model = ?1",
@@ -457,16 +150,21 @@ fn baseline_row(tx: &Connection, model: &str) -> StoreResult<Option<BaselineRow>
 }
 
 /// The baseline profile of a model, loaded at most once per store call.
-struct BaselineCache {
-    loaded: Option<Option<Profile>>,
+pub(super) struct BaselineCache {
+    pub(super) loaded: Option<Option<Profile>>,
 }
 
 impl BaselineCache {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self { loaded: None }
     }
 
-    fn get(&mut self, store: &SqliteStore, tx: &Connection, model: &str) -> StoreResult<Option<&Profile>> {
+    pub(super) fn get(
+        &mut self,
+        store: &SqliteStore,
+        tx: &Connection,
+        model: &str,
+    ) -> StoreResult<Option<&Profile>> {
         if self.loaded.is_none() {
             self.loaded = Some(store.baseline_profile(tx, model)?);
         }
@@ -477,7 +175,10 @@ impl BaselineCache {
 impl SqliteStore {
     /// Run `f` in a transaction; on failure the aggregate cache is dropped (it may hold merges
     /// of pushes the rollback removed).
-    fn in_transaction<R>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<R>) -> StoreResult<R> {
+    pub(super) fn in_transaction<R>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> StoreResult<R>,
+    ) -> StoreResult<R> {
         let mut conn = self.lock();
         let result = (|| {
             let tx = conn.transaction()?;
@@ -491,86 +192,8 @@ impl SqliteStore {
         result
     }
 
-    /// Bring an aggregate (a row of `versions` or `windows`) up to date with its pushes and run
-    /// `f` on its profile.
-    fn with_aggregate<R>(
-        &self,
-        tx: &Connection,
-        table: &'static str,
-        rowid: i64,
-        f: impl FnOnce(&Profile) -> StoreResult<R>,
-    ) -> StoreResult<R> {
-        self.merge_aggregate(tx, table, rowid, false, usize::MAX, f).map(|(r, _)| r)
-    }
-
-    /// [`Self::with_aggregate`], merging at most `max_pushes` pending pushes; `write_back` stores
-    /// the merged profile even before [`PERSIST_EVERY`] merges. Also returns how many it merged.
-    fn merge_aggregate<R>(
-        &self,
-        tx: &Connection,
-        table: &'static str,
-        rowid: i64,
-        write_back: bool,
-        max_pushes: usize,
-        f: impl FnOnce(&Profile) -> StoreResult<R>,
-    ) -> StoreResult<(R, usize)> {
-        let window_column = if table == "windows" { "window" } else { "NULL" };
-        let (model, version, cohort, window, blob, stored_through): AggregateRow = tx.query_row(
-            &format!("SELECT model, version, cohort, {window_column}, profile, merged_through FROM {table} WHERE rowid = ?1"),
-            [rowid],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-        )?;
-        let cached = self.cache().take((table, rowid));
-        let mut merged = 0usize;
-        let mut entry = match cached {
-            Some(e) if e.merged_through >= stored_through => e,
-            _ => CachedAggregate {
-                profile: blob.map(|b| self.decode(&b)).transpose()?,
-                merged_through: stored_through,
-                persisted_through: stored_through,
-                merged_since_persist: 0,
-                last_used: 0,
-            },
-        };
-        {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id, profile FROM pushes WHERE model = ?1 AND version = ?2 AND (?3 = '*' OR cohort = ?3)
-                 AND (?4 IS NULL OR window = ?4) AND id > ?5 ORDER BY id LIMIT ?6",
-            )?;
-            let limit = i64::try_from(max_pushes).unwrap_or(i64::MAX);
-            let rows = stmt
-                .query_map(params![model, version, cohort, window, entry.merged_through, limit], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
-                })?;
-            for row in rows {
-                let (id, bytes) = row?;
-                merged += 1;
-                let push = self.decode(&bytes)?;
-                entry.profile = Some(profiles::merge(&self.engine, entry.profile.take(), push)?);
-                entry.merged_through = id;
-                entry.merged_since_persist += 1;
-            }
-        }
-        if (entry.merged_since_persist >= PERSIST_EVERY || (write_back && entry.merged_since_persist > 0))
-            && let Some(profile) = &entry.profile
-        {
-            tx.execute(
-                &format!("UPDATE {table} SET profile = ?2, merged_through = ?3 WHERE rowid = ?1"),
-                params![rowid, encode(profile)?, entry.merged_through],
-            )?;
-            entry.persisted_through = entry.merged_through;
-            entry.merged_since_persist = 0;
-        }
-        let result = match &entry.profile {
-            Some(profile) => f(profile),
-            None => Err(StoreError::NoPushes { table, rowid }),
-        };
-        self.cache().put((table, rowid), entry);
-        result.map(|r| (r, merged))
-    }
-
     /// The profile of a model's baseline (a frozen snapshot, a reference, or a live version).
-    fn baseline_profile(&self, tx: &Connection, model: &str) -> StoreResult<Option<Profile>> {
+    pub(super) fn baseline_profile(&self, tx: &Connection, model: &str) -> StoreResult<Option<Profile>> {
         let Some(row) = baseline_row(tx, model)? else { return Ok(None) };
         if row.frozen || row.kind == "reference" {
             return row.profile.as_deref().map(|b| self.decode(b)).transpose();
@@ -581,7 +204,7 @@ impl SqliteStore {
 
     /// The metrics of one aggregate: cached, or computed now (and cached) when a push or a new
     /// baseline made them stale.
-    fn row_metrics(
+    pub(super) fn row_metrics(
         &self,
         tx: &Connection,
         table: &'static str,
@@ -603,7 +226,7 @@ impl SqliteStore {
     }
 
     /// The metrics of every push of a version (the chunks of a version baseline), in order.
-    fn push_metrics(
+    pub(super) fn push_metrics(
         &self,
         tx: &Connection,
         model: &str,
@@ -634,7 +257,7 @@ impl SqliteStore {
 
     /// The baseline profile, metrics and (with `with_chunks`; they cost one scoring per push of a
     /// live baseline version) chunks of a model, as they are now.
-    fn resolved_baseline(
+    pub(super) fn resolved_baseline(
         &self,
         tx: &Connection,
         model: &str,
@@ -661,62 +284,20 @@ impl SqliteStore {
     }
 
     /// Mark every cached metric of `model` stale (its baseline changed).
-    fn invalidate_metrics(&self, tx: &Connection, model: &str) -> StoreResult<()> {
+    pub(super) fn invalidate_metrics(&self, tx: &Connection, model: &str) -> StoreResult<()> {
         for table in ["versions", "windows", "pushes"] {
             tx.execute(&format!("UPDATE {table} SET metrics = NULL WHERE model = ?1"), [model])?;
         }
         Ok(())
     }
 
-    /// Count a push into one aggregate row (its profile is merged later, on demand); the row id.
-    #[allow(clippy::too_many_arguments)]
-    fn bump(
-        &self,
-        tx: &Transaction<'_>,
-        key: &PushKey,
-        cohort: &str,
-        window: Option<&str>,
-        profile: &Profile,
-        config: &str,
-        at: &str,
-        push_id: i64,
-    ) -> StoreResult<i64> {
-        let (n_docs, n_tokens) = (profile.n_docs() as i64, profile.n_tokens() as i64);
-        Ok(match window {
-            Some(w) => tx.query_row(
-                "INSERT INTO windows (model, version, cohort, window, n_docs, pushes, profile, metrics, updated_at, last_push)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 1, NULL, NULL, ?6, ?7)
-                 ON CONFLICT (model, version, cohort, window) DO UPDATE SET
-                   n_docs = n_docs + excluded.n_docs, pushes = pushes + 1, metrics = NULL,
-                   updated_at = excluded.updated_at, last_push = excluded.last_push
-                 RETURNING rowid",
-                params![key.model, key.version, cohort, w, n_docs, at, push_id],
-                |r| r.get(0),
-            )?,
-            None => {
-                let seq: i64 = tx.query_row(
-                    "SELECT coalesce((SELECT seq FROM versions WHERE model = ?1 AND version = ?2 LIMIT 1),
-                                     (SELECT coalesce(max(seq), 0) + 1 FROM versions WHERE model = ?1))",
-                    params![key.model, key.version],
-                    |r| r.get(0),
-                )?;
-                tx.query_row(
-                    "INSERT INTO versions (model, version, cohort, seq, first_seen, last_seen, n_docs, n_tokens, pushes, config, profile, metrics, last_push)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, 1, ?8, NULL, NULL, ?9)
-                     ON CONFLICT (model, version, cohort) DO UPDATE SET
-                       last_seen = excluded.last_seen, n_docs = n_docs + excluded.n_docs,
-                       n_tokens = n_tokens + excluded.n_tokens, pushes = pushes + 1, metrics = NULL,
-                       last_push = excluded.last_push
-                     RETURNING rowid",
-                    params![key.model, key.version, cohort, seq, at, n_docs, n_tokens, config, push_id],
-                    |r| r.get(0),
-                )?
-            }
-        })
-    }
-
     /// Refuse a push whose profile cannot merge with what its version already holds.
-    fn check_mergeable(&self, tx: &Connection, key: &PushKey, profile: &Profile) -> StoreResult<String> {
+    pub(super) fn check_mergeable(
+        &self,
+        tx: &Connection,
+        key: &PushKey,
+        profile: &Profile,
+    ) -> StoreResult<String> {
         let config = to_json(profile.config())?;
         let stored: Option<String> = tx
             .query_row(
@@ -740,135 +321,10 @@ impl SqliteStore {
         }
         Ok(config)
     }
-
-    /// Evaluate every matching rule on the version's aggregates; open and resolve alerts.
-    /// `all` and `cohort` are the (row id, documents) of the all-cohorts and the pushed cohort's
-    /// version aggregates.
-    fn evaluate_rules(
-        &self,
-        tx: &Transaction<'_>,
-        key: &PushKey,
-        all: (i64, u64),
-        cohort: (i64, u64),
-        at: &str,
-        outcome: &mut PushOutcome,
-    ) -> StoreResult<()> {
-        let rules: Vec<Rule> = rules_in(tx)?
-            .into_iter()
-            .filter(|r| r.enabled && r.model.as_ref().is_none_or(|m| *m == key.model))
-            .filter(|r| r.cohort.as_ref().is_none_or(|c| *c == key.cohort))
-            .collect();
-        if rules.is_empty() {
-            return Ok(());
-        }
-        let adaptive = rules.iter().any(|r| r.kind == crate::types::RuleKind::Adaptive);
-        let baseline = self.resolved_baseline(tx, &key.model, adaptive)?;
-        let base_profile = baseline.as_ref().map(|b| &b.0);
-        let mut metrics_of: std::collections::HashMap<i64, Metrics> = std::collections::HashMap::new();
-        for rule in &rules {
-            let (scope, (rowid, n_docs)) = match &rule.cohort {
-                None => (ALL_COHORTS, all),
-                Some(c) => (c.as_str(), cohort),
-            };
-            if n_docs < rule.min_docs {
-                continue;
-            }
-            if let std::collections::hash_map::Entry::Vacant(slot) = metrics_of.entry(rowid) {
-                slot.insert(self.row_metrics(tx, "versions", rowid, base_profile)?);
-            }
-            let Some(value) = metrics_of[&rowid].get(&rule.metric).copied().flatten() else { continue };
-            let baseline_values = baseline.as_ref().map(|(_, m, chunks)| BaselineValues {
-                value: m.get(&rule.metric).copied().flatten(),
-                chunks: chunks.iter().filter_map(|c| c.get(&rule.metric).copied().flatten()).collect(),
-            });
-            let Ok(threshold) = rules::threshold(rule, baseline_values.as_ref()) else { continue };
-            let breached = rules::breaches(rule.direction, value, threshold);
-            let state: Hysteresis = tx
-                .query_row(
-                    "SELECT breaches, clears FROM rule_state WHERE rule_id = ?1 AND model = ?2 AND cohort = ?3",
-                    params![rule.id, key.model, scope],
-                    |r| Ok(Hysteresis { breaches: r.get(0)?, clears: r.get(1)? }),
-                )
-                .optional()?
-                .unwrap_or_default();
-            let active: Option<i64> = tx
-                .query_row(
-                    "SELECT id FROM alerts WHERE rule_id = ?1 AND model = ?2 AND cohort = ?3 AND state != 'resolved'",
-                    params![rule.id, key.model, scope],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let (next, transition) = rules::step(state, breached, active.is_some(), rule);
-            tx.execute(
-                "INSERT INTO rule_state (rule_id, model, cohort, breaches, clears) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (rule_id, model, cohort) DO UPDATE SET breaches = excluded.breaches, clears = excluded.clears",
-                params![rule.id, key.model, scope, next.breaches, next.clears],
-            )?;
-            match (transition, active) {
-                (Transition::Open, _) => {
-                    let direction = if rule.direction == Direction::Lower { "below" } else { "above" };
-                    tx.execute(
-                        "INSERT INTO alerts (rule_id, model, cohort, version, last_version, metric, direction, state, value, threshold, last_value, opened_at)
-                         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, 'open', ?7, ?8, ?7, ?9)",
-                        params![rule.id, key.model, scope, key.version, rule.metric, direction, value, threshold, at],
-                    )?;
-                    let alert = alert_in(tx, tx.last_insert_rowid())?;
-                    enqueue(tx, &alert, "alert.opened")?;
-                    outcome.alerts_opened.push(alert);
-                }
-                (Transition::Resolve, Some(id)) => {
-                    tx.execute(
-                        "UPDATE alerts SET state = 'resolved', resolved_at = ?2, last_value = ?3, last_version = ?4 WHERE id = ?1",
-                        params![id, at, value, key.version],
-                    )?;
-                    let alert = alert_in(tx, id)?;
-                    enqueue(tx, &alert, "alert.resolved")?;
-                    outcome.alerts_resolved.push(alert);
-                }
-                (_, Some(id)) => {
-                    tx.execute(
-                        "UPDATE alerts SET last_value = ?2, last_version = ?3 WHERE id = ?1",
-                        params![id, value, key.version],
-                    )?;
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-}
-
-fn rules_in(tx: &Connection) -> StoreResult<Vec<Rule>> {
-    let mut stmt = tx.prepare_cached("SELECT id, spec, created_at FROM rules ORDER BY id")?;
-    let rows =
-        stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, spec, created_at) = row?;
-        out.push(rule_from(id, &spec, created_at)?);
-    }
-    Ok(out)
-}
-
-fn alert_in(tx: &Connection, id: i64) -> StoreResult<Alert> {
-    tx.query_row(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1"), [id], alert_row)
-        .optional()?
-        .ok_or(StoreError::NotFound(Missing::Alert(id)))
-}
-
-/// Queue one delivery of `event` per webhook (in the caller's transaction: an outbox).
-fn enqueue(tx: &Connection, alert: &Alert, event: &str) -> StoreResult<()> {
-    let payload = to_json(&serde_json::json!({"event": event, "alert": alert, "sent_by": "tailwatch"}))?;
-    tx.execute(
-        "INSERT INTO deliveries (webhook_id, alert_id, event, payload, next_attempt_ms)
-         SELECT id, ?1, ?2, ?3, ?4 FROM webhooks",
-        params![alert.id, event, payload, now_ms()],
-    )?;
-    Ok(())
 }
 
 /// A version row and its rowid (column 7), for [`SqliteStore::row_metrics`].
-fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(VersionSummary, i64)> {
+pub(super) fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(VersionSummary, i64)> {
     Ok((
         VersionSummary {
             version: r.get(0)?,
@@ -885,7 +341,12 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(VersionSummary, i64)>
 }
 
 /// The row id of a version aggregate (`cohort` `*` for all cohorts).
-fn version_rowid(tx: &Connection, model: &str, version: &str, cohort: &str) -> StoreResult<Option<i64>> {
+pub(super) fn version_rowid(
+    tx: &Connection,
+    model: &str,
+    version: &str,
+    cohort: &str,
+) -> StoreResult<Option<i64>> {
     Ok(tx
         .query_row(
             "SELECT rowid FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
@@ -895,7 +356,7 @@ fn version_rowid(tx: &Connection, model: &str, version: &str, cohort: &str) -> S
         .optional()?)
 }
 
-fn model_exists(tx: &Connection, model: &str) -> StoreResult<()> {
+pub(super) fn model_exists(tx: &Connection, model: &str) -> StoreResult<()> {
     let found: Option<i64> =
         tx.query_row("SELECT 1 FROM models WHERE name = ?1", [model], |r| r.get(0)).optional()?;
     found.map(|_| ()).ok_or_else(|| unknown_model(model))

@@ -1,0 +1,183 @@
+//! Rule evaluation on a push, alert rows, and the webhook outbox (deliveries queued in the
+//! push's transaction).
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use tailwatch_metrics::catalog::Direction;
+
+use crate::error::{Missing, StoreError, StoreResult};
+use crate::rules::{self, BaselineValues, Hysteresis, Transition};
+use crate::types::{ALL_COHORTS, Alert, AlertState, Metrics, PushKey, PushOutcome, Rule, RuleSpec};
+
+use super::sqlite::{SqliteStore, from_json, now_ms, to_json};
+
+pub(super) const ALERT_COLUMNS: &str = "id, rule_id, model, cohort, version, last_version, metric, direction, state, value, threshold, last_value, opened_at, acknowledged_at, acknowledged_by, resolved_at";
+
+pub(super) fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
+    let direction: String = r.get(7)?;
+    let state: String = r.get(8)?;
+    Ok(Alert {
+        id: r.get(0)?,
+        rule_id: r.get(1)?,
+        model: r.get(2)?,
+        cohort: r.get(3)?,
+        version: r.get(4)?,
+        last_version: r.get(5)?,
+        metric: r.get(6)?,
+        direction: if direction == "above" { Direction::Higher } else { Direction::Lower },
+        state: AlertState::parse(&state).unwrap_or(AlertState::Open),
+        value: r.get(9)?,
+        threshold: r.get(10)?,
+        last_value: r.get(11)?,
+        opened_at: r.get(12)?,
+        acknowledged_at: r.get(13)?,
+        acknowledged_by: r.get(14)?,
+        resolved_at: r.get(15)?,
+    })
+}
+
+pub(super) fn rule_from(id: i64, spec: &str, created_at: String) -> StoreResult<Rule> {
+    let spec: RuleSpec = from_json(spec)?;
+    Ok(Rule {
+        id,
+        name: spec.name,
+        model: spec.model,
+        cohort: spec.cohort,
+        metric: spec.metric,
+        direction: spec.direction.unwrap_or(Direction::Higher),
+        kind: spec.kind,
+        threshold: spec.threshold,
+        k: spec.k.unwrap_or(rules::DEFAULT_K),
+        min_docs: spec.min_docs.unwrap_or(rules::DEFAULT_MIN_DOCS),
+        open_after: spec.open_after.unwrap_or(rules::DEFAULT_HYSTERESIS),
+        resolve_after: spec.resolve_after.unwrap_or(rules::DEFAULT_HYSTERESIS),
+        enabled: spec.enabled.unwrap_or(true),
+        created_at,
+    })
+}
+
+impl SqliteStore {
+    /// Evaluate every matching rule on the version's aggregates; open and resolve alerts.
+    /// `all` and `cohort` are the (row id, documents) of the all-cohorts and the pushed cohort's
+    /// version aggregates.
+    pub(super) fn evaluate_rules(
+        &self,
+        tx: &Transaction<'_>,
+        key: &PushKey,
+        all: (i64, u64),
+        cohort: (i64, u64),
+        at: &str,
+        outcome: &mut PushOutcome,
+    ) -> StoreResult<()> {
+        let rules: Vec<Rule> = rules_in(tx)?
+            .into_iter()
+            .filter(|r| r.enabled && r.model.as_ref().is_none_or(|m| *m == key.model))
+            .filter(|r| r.cohort.as_ref().is_none_or(|c| *c == key.cohort))
+            .collect();
+        if rules.is_empty() {
+            return Ok(());
+        }
+        let adaptive = rules.iter().any(|r| r.kind == crate::types::RuleKind::Adaptive);
+        let baseline = self.resolved_baseline(tx, &key.model, adaptive)?;
+        let base_profile = baseline.as_ref().map(|b| &b.0);
+        let mut metrics_of: std::collections::HashMap<i64, Metrics> = std::collections::HashMap::new();
+        for rule in &rules {
+            let (scope, (rowid, n_docs)) = match &rule.cohort {
+                None => (ALL_COHORTS, all),
+                Some(c) => (c.as_str(), cohort),
+            };
+            if n_docs < rule.min_docs {
+                continue;
+            }
+            if let std::collections::hash_map::Entry::Vacant(slot) = metrics_of.entry(rowid) {
+                slot.insert(self.row_metrics(tx, "versions", rowid, base_profile)?);
+            }
+            let Some(value) = metrics_of[&rowid].get(&rule.metric).copied().flatten() else { continue };
+            let baseline_values = baseline.as_ref().map(|(_, m, chunks)| BaselineValues {
+                value: m.get(&rule.metric).copied().flatten(),
+                chunks: chunks.iter().filter_map(|c| c.get(&rule.metric).copied().flatten()).collect(),
+            });
+            let Ok(threshold) = rules::threshold(rule, baseline_values.as_ref()) else { continue };
+            let breached = rules::breaches(rule.direction, value, threshold);
+            let state: Hysteresis = tx
+                .query_row(
+                    "SELECT breaches, clears FROM rule_state WHERE rule_id = ?1 AND model = ?2 AND cohort = ?3",
+                    params![rule.id, key.model, scope],
+                    |r| Ok(Hysteresis { breaches: r.get(0)?, clears: r.get(1)? }),
+                )
+                .optional()?
+                .unwrap_or_default();
+            let active: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM alerts WHERE rule_id = ?1 AND model = ?2 AND cohort = ?3 AND state != 'resolved'",
+                    params![rule.id, key.model, scope],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let (next, transition) = rules::step(state, breached, active.is_some(), rule);
+            tx.execute(
+                "INSERT INTO rule_state (rule_id, model, cohort, breaches, clears) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (rule_id, model, cohort) DO UPDATE SET breaches = excluded.breaches, clears = excluded.clears",
+                params![rule.id, key.model, scope, next.breaches, next.clears],
+            )?;
+            match (transition, active) {
+                (Transition::Open, _) => {
+                    let direction = if rule.direction == Direction::Lower { "below" } else { "above" };
+                    tx.execute(
+                        "INSERT INTO alerts (rule_id, model, cohort, version, last_version, metric, direction, state, value, threshold, last_value, opened_at)
+                         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, 'open', ?7, ?8, ?7, ?9)",
+                        params![rule.id, key.model, scope, key.version, rule.metric, direction, value, threshold, at],
+                    )?;
+                    let alert = alert_in(tx, tx.last_insert_rowid())?;
+                    enqueue(tx, &alert, "alert.opened")?;
+                    outcome.alerts_opened.push(alert);
+                }
+                (Transition::Resolve, Some(id)) => {
+                    tx.execute(
+                        "UPDATE alerts SET state = 'resolved', resolved_at = ?2, last_value = ?3, last_version = ?4 WHERE id = ?1",
+                        params![id, at, value, key.version],
+                    )?;
+                    let alert = alert_in(tx, id)?;
+                    enqueue(tx, &alert, "alert.resolved")?;
+                    outcome.alerts_resolved.push(alert);
+                }
+                (_, Some(id)) => {
+                    tx.execute(
+                        "UPDATE alerts SET last_value = ?2, last_version = ?3 WHERE id = ?1",
+                        params![id, value, key.version],
+                    )?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn rules_in(tx: &Connection) -> StoreResult<Vec<Rule>> {
+    let mut stmt = tx.prepare_cached("SELECT id, spec, created_at FROM rules ORDER BY id")?;
+    let rows =
+        stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, spec, created_at) = row?;
+        out.push(rule_from(id, &spec, created_at)?);
+    }
+    Ok(out)
+}
+
+pub(super) fn alert_in(tx: &Connection, id: i64) -> StoreResult<Alert> {
+    tx.query_row(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1"), [id], alert_row)
+        .optional()?
+        .ok_or(StoreError::NotFound(Missing::Alert(id)))
+}
+
+/// Queue one delivery of `event` per webhook (in the caller's transaction: an outbox).
+pub(super) fn enqueue(tx: &Connection, alert: &Alert, event: &str) -> StoreResult<()> {
+    let payload = to_json(&serde_json::json!({"event": event, "alert": alert, "sent_by": "tailwatch"}))?;
+    tx.execute(
+        "INSERT INTO deliveries (webhook_id, alert_id, event, payload, next_attempt_ms)
+         SELECT id, ?1, ?2, ?3, ?4 FROM webhooks",
+        params![alert.id, event, payload, now_ms()],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! The server database's schema, its migrations, and how opening one is refused.
+use crate::error::StoreError;
+
+/// `PRAGMA application_id` of a server database: "TWSV".
+pub const APPLICATION_ID: i64 = 0x5457_5356;
+/// Newest schema this build reads and writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+pub(super) const SCHEMA_V1: &str = "
+CREATE TABLE models (name TEXT PRIMARY KEY, created_at TEXT NOT NULL);
+CREATE TABLE versions (
+    model TEXT NOT NULL, version TEXT NOT NULL, cohort TEXT NOT NULL, seq INTEGER NOT NULL,
+    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, n_docs INTEGER NOT NULL, n_tokens INTEGER NOT NULL,
+    pushes INTEGER NOT NULL, config TEXT NOT NULL, profile BLOB, merged_through INTEGER NOT NULL DEFAULT 0,
+    last_push INTEGER NOT NULL DEFAULT 0,
+    metrics TEXT, PRIMARY KEY (model, version, cohort));
+CREATE TABLE windows (
+    model TEXT NOT NULL, version TEXT NOT NULL, cohort TEXT NOT NULL, window TEXT NOT NULL,
+    n_docs INTEGER NOT NULL, pushes INTEGER NOT NULL, profile BLOB, merged_through INTEGER NOT NULL DEFAULT 0,
+    last_push INTEGER NOT NULL DEFAULT 0,
+    metrics TEXT, updated_at TEXT NOT NULL, PRIMARY KEY (model, version, cohort, window));
+CREATE TABLE pushes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, idempotency_key TEXT UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
+    cohort TEXT NOT NULL, window TEXT NOT NULL, n_docs INTEGER NOT NULL, n_tokens INTEGER NOT NULL,
+    profile BLOB NOT NULL, metrics TEXT, received_at TEXT NOT NULL);
+CREATE INDEX pushes_by_version ON pushes (model, version, id);
+CREATE TABLE baselines (
+    model TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('version', 'reference')), version TEXT,
+    frozen INTEGER NOT NULL, profile BLOB, metrics TEXT, chunk_metrics TEXT, created_at TEXT NOT NULL);
+CREATE TABLE rules (id INTEGER PRIMARY KEY, spec TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE rule_state (
+    rule_id INTEGER NOT NULL, model TEXT NOT NULL, cohort TEXT NOT NULL, breaches INTEGER NOT NULL,
+    clears INTEGER NOT NULL, PRIMARY KEY (rule_id, model, cohort));
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY, rule_id INTEGER NOT NULL, model TEXT NOT NULL, cohort TEXT NOT NULL,
+    version TEXT NOT NULL, last_version TEXT NOT NULL, metric TEXT NOT NULL, direction TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+    value REAL NOT NULL, threshold REAL NOT NULL, last_value REAL NOT NULL, opened_at TEXT NOT NULL,
+    acknowledged_at TEXT, acknowledged_by TEXT, resolved_at TEXT);
+CREATE INDEX alerts_by_scope ON alerts (rule_id, model, cohort, state);
+CREATE TABLE webhooks (id INTEGER PRIMARY KEY, url TEXT NOT NULL, secret TEXT, created_at TEXT NOT NULL);
+CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY, webhook_id INTEGER NOT NULL, alert_id INTEGER NOT NULL, event TEXT NOT NULL,
+    payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+    next_attempt_ms INTEGER NOT NULL, last_error TEXT, delivered_at TEXT);
+CREATE INDEX deliveries_due ON deliveries (state, next_attempt_ms);
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+";
+
+/// Migrations: entry i takes a database from version i to i + 1.
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+
+/// The server's kind of SQLite file.
+pub(super) const SCHEMA: tailwatch_sqlite::Schema =
+    tailwatch_sqlite::Schema { application_id: APPLICATION_ID as i32, migrations: MIGRATIONS };
+
+const _: () = assert!(SCHEMA_VERSION == MIGRATIONS.len() as i64);
+
+/// What opening a file as the server's database says, in the store's terms.
+pub(super) fn open_error(error: tailwatch_sqlite::Error) -> StoreError {
+    use tailwatch_sqlite::Error as E;
+    match error {
+        E::OtherApplication { path, found, .. } => {
+            StoreError::NotOurs { path: path.display().to_string(), found: i64::from(found) }
+        }
+        E::NotSqlite { path } => StoreError::NotOurs { path: path.display().to_string(), found: 0 },
+        E::Newer { path, found, supported } => {
+            StoreError::TooNew { path: path.display().to_string(), found, supported }
+        }
+        E::Sqlite { source, .. } => StoreError::Sqlite(source),
+        other => StoreError::Open(other),
+    }
+}

@@ -127,9 +127,11 @@ impl OrderKeys {
 /// lookup per distinct hypothesis n-gram. Each document's n-grams are sorted into runs once;
 /// the runs are kept for the lookups.
 fn clipped_matches(order: &OrderKeys, n_docs: usize, hyps: &[usize]) -> Vec<u64> {
-    let mut table: KeyMap<MaxStat> = KeyMap::default();
-    table.reserve(order.keys.len() / 2);
-    let mut runs: Vec<(u64, u32)> = Vec::with_capacity(order.keys.len());
+    // one hash lookup per n-gram run: the runs keep the index of their n-gram's statistics
+    let mut ids: KeyMap<u32> = KeyMap::default();
+    ids.reserve(order.keys.len() / 2);
+    let mut stats: Vec<MaxStat> = Vec::with_capacity(order.keys.len() / 2);
+    let mut runs: Vec<(u32, u32)> = Vec::with_capacity(order.keys.len());
     let mut run_offsets: Vec<usize> = Vec::with_capacity(n_docs + 1);
     run_offsets.push(0);
     let mut scratch = Vec::new();
@@ -137,8 +139,13 @@ fn clipped_matches(order: &OrderKeys, n_docs: usize, hyps: &[usize]) -> Vec<u64>
         scratch.clear();
         scratch.extend_from_slice(order.doc(d));
         for_each_run(&mut scratch, |key, count| {
-            runs.push((key, count));
-            let s = table.entry(key).or_default();
+            let next = stats.len() as u32;
+            let id = *ids.entry(key).or_insert(next);
+            if id == next {
+                stats.push(MaxStat::default());
+            }
+            runs.push((id, count));
+            let s = &mut stats[id as usize];
             if count > s.max {
                 s.second = s.max;
                 s.max = count;
@@ -155,8 +162,8 @@ fn clipped_matches(order: &OrderKeys, n_docs: usize, hyps: &[usize]) -> Vec<u64>
         .map(|&i| {
             runs[run_offsets[i]..run_offsets[i + 1]]
                 .iter()
-                .map(|&(key, count)| {
-                    let s = table[&key];
+                .map(|&(id, count)| {
+                    let s = stats[id as usize];
                     let reference = if count == s.max && s.holders == 1 { s.second } else { s.max };
                     u64::from(count.min(reference))
                 })

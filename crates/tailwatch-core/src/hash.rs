@@ -17,6 +17,7 @@ pub fn sample_key(text: &str, seed: u64) -> u64 {
 }
 
 /// Stable 64-bit hash of a token string (xxh3-64, seed 0); n-gram keys are built from these.
+#[inline]
 pub fn stable_hash(token: &str) -> u64 {
     xxh3_64(token.as_bytes())
 }

@@ -463,8 +463,9 @@ impl NgramTable {
         NgramTable::Keys(KeySet::default())
     }
 
-    /// Record `count` occurrences of `key` in one document.
-    #[inline]
+    /// Record `count` occurrences of `key` in one document. Always inlined: it runs once per
+    /// n-gram of the input, and the builder's loop lost 8 % when the compiler stopped inlining it.
+    #[inline(always)]
     pub fn add(&mut self, key: u64, count: u32) {
         match self {
             NgramTable::Exact(table) => table.add(key, count),

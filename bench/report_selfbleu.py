@@ -84,6 +84,31 @@ def main():
               f"{min_ratio_fast:.1f}x")
         print(f"target max |mean difference| vs fast-bleu <= 1e-7: {max_diff_fast:.3g} -> "
               f"{'MET' if max_diff_fast <= 1e-7 else 'MISSED'}")
+    report_emnlp(out, rows)
+
+
+def report_emnlp(out, rows):
+    """(d): whole `score --metrics self_bleu_4` processes against fast-bleu's call."""
+    runs = sorted(k for k in rows if k.startswith("tw_emnlp_"))
+    if not runs or "fastbleu_emnlp" not in rows:
+        return
+    an = load_json(f"{out}/fastbleu_emnlp.out")
+    walls = sorted(rows[k][0] for k in runs)
+    median = walls[len(walls) // 2]
+    values = {load_json(f"{out}/{k}.out").get("metrics", {}).get("self_bleu_4") for k in runs}
+    print()
+    print(f"[emnlp: whole `score --sample all --metrics self_bleu_4` process, median of {len(runs)}]")
+    print(f"  tailwatch self_bleu_4 = {sorted(values, key=str)} wall median {median:.3f} s "
+          f"(min {walls[0]:.3f}, max {walls[-1]:.3f})  peak RSS {rows[runs[0]][1]} KiB")
+    if "error" in an:
+        print(f"  fast-bleu failed: {an['error']}")
+        return
+    print(f"  fast-bleu mean = {an['mean']!r} process wall {rows['fastbleu_emnlp'][0]:.3f} s, "
+          f"scoring call {an['compute_s']:.3f} s")
+    ratio = an["compute_s"] / median
+    print(f"  ratio: {ratio:.1f}x (fast-bleu's call / tailwatch's whole process), "
+          f"{rows['fastbleu_emnlp'][0] / median:.1f}x (process / process)")
+    print(f"target >= 100x (call vs whole process): {'MET' if ratio >= 100 else 'MISSED'}")
 
 
 if __name__ == "__main__":

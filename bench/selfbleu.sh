@@ -15,6 +15,10 @@
 #     best of 5, tokens already hashed) against the anchors' scoring call alone (compute_s).
 # Extra row: the full file with --compat nltk instead of --sample all (same self-BLEU, but the
 # other sampled metrics stay on the default 1000-doc sample).
+# (d) whole process as a user runs it: the first EMNLP_N=5000 sentences of
+#     texygen/ref_test_emnlp.txt, `tailwatch score FILE --tokenizer whitespace --sample all
+#     --metrics self_bleu_4 --json -q` (EMNLP_RUNS=5 runs, median) against fast-bleu's
+#     get_score on the same sentences (skipped for a binary without --metrics).
 # Targets: tailwatch >= 100x faster than fast-bleu, |mean difference| <= 1e-7.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -52,6 +56,21 @@ for name in $FILES; do
     run_timed "tw_${name}_${NLTK_N}" "$TAILWATCH" score "$small" --tokenizer whitespace --compat nltk --json -q
     run_timed "nltk_${name}_${NLTK_N}" "$BENCH_PY" "$BENCH_DIR/selfbleu_anchor.py" "$small" --impl nltk
 done
+
+EMNLP_N=${EMNLP_N:-5000}
+EMNLP_RUNS=${EMNLP_RUNS:-5}
+emnlp="$OUT/emnlp_${EMNLP_N}.txt"
+head -n "$EMNLP_N" "$TW_DATA/texygen/ref_test_emnlp.txt" >"$emnlp"
+echo "-- emnlp: first $EMNLP_N sentences, self_bleu_4 alone"
+if "$TAILWATCH" score --help | grep -q -- '--metrics'; then
+    run_timed "fastbleu_emnlp" "$BENCH_PY" "$BENCH_DIR/selfbleu_anchor.py" "$emnlp" --impl fastbleu
+    for i in $(seq 1 "$EMNLP_RUNS"); do
+        run_timed "tw_emnlp_$i" "$TAILWATCH" score "$emnlp" --tokenizer whitespace --sample all \
+            --metrics self_bleu_4 --json -q
+    done
+else
+    echo "  (this binary has no --metrics: skipped)"
+fi
 
 echo
 "$BENCH_PY" "$BENCH_DIR/report_selfbleu.py" "$OUT" "$NLTK_N" $FILES

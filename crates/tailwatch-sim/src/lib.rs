@@ -131,7 +131,7 @@ pub fn simulate(spec: &SimSpec, corpus: Option<&[String]>, reporter: &dyn Report
     ngram(s) => {
         let corpus = corpus.ok_or_else(|| Error::Corpus {
             path: s.corpus.clone().into(),
-            reason: "no corpus given (pass --corpus FILE)".into(),
+            reason: "no corpus given".into(),
         })?;
         models::text::simulate(s, spec, corpus, reporter, &mut notes)?
     });

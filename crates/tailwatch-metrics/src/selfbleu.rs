@@ -10,7 +10,7 @@
 //! Cost: O(total n-grams + N log N). As in fast-bleu, the leave-one-out maximum count of an
 //! n-gram is its maximum over all documents unless document i is its only holder, in which case
 //! it is the second maximum; the closest reference length comes from a sorted length array.
-use crate::ngram_table::{KeyMap, extend_key, for_each_run};
+use crate::ngram_table::extend_key;
 use crate::numeric::fsum;
 use rayon::prelude::*;
 
@@ -122,30 +122,35 @@ impl OrderKeys {
     }
 }
 
-/// Leave-one-out clipped matches of each hypothesis for one order: a table of the maximum,
-/// its number of holders and the second maximum per n-gram over all documents, then one
-/// lookup per distinct hypothesis n-gram. Each document's n-grams are sorted into runs once;
-/// the runs are kept for the lookups.
+/// Leave-one-out clipped matches of each hypothesis for one order. Every n-gram occurrence is
+/// a (key, document) pair; sorted, a key's occurrences are contiguous and, within them, each
+/// document's run, so one pass finds the key's maximum count, its number of holders and the
+/// second maximum, and clips each document's run against them. No hash table: one sort of
+/// 16-byte pairs, which touches a fraction of the memory a table per order did.
 fn clipped_matches(order: &OrderKeys, n_docs: usize, hyps: &[usize]) -> Vec<u64> {
-    // one hash lookup per n-gram run: the runs keep the index of their n-gram's statistics
-    let mut ids: KeyMap<u32> = KeyMap::default();
-    ids.reserve(order.keys.len() / 2);
-    let mut stats: Vec<MaxStat> = Vec::with_capacity(order.keys.len() / 2);
-    let mut runs: Vec<(u32, u32)> = Vec::with_capacity(order.keys.len());
-    let mut run_offsets: Vec<usize> = Vec::with_capacity(n_docs + 1);
-    run_offsets.push(0);
-    let mut scratch = Vec::new();
+    let mut occurrences: Vec<(u64, u32)> = Vec::with_capacity(order.keys.len());
     for d in 0..n_docs {
-        scratch.clear();
-        scratch.extend_from_slice(order.doc(d));
-        for_each_run(&mut scratch, |key, count| {
-            let next = stats.len() as u32;
-            let id = *ids.entry(key).or_insert(next);
-            if id == next {
-                stats.push(MaxStat::default());
+        occurrences.extend(order.doc(d).iter().map(|&key| (key, d as u32)));
+    }
+    occurrences.sort_unstable();
+    let mut sums = vec![0u64; n_docs];
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    let mut i = 0;
+    while i < occurrences.len() {
+        let key = occurrences[i].0;
+        runs.clear();
+        let mut j = i;
+        while j < occurrences.len() && occurrences[j].0 == key {
+            let doc = occurrences[j].1;
+            let mut k = j + 1;
+            while k < occurrences.len() && occurrences[k] == (key, doc) {
+                k += 1;
             }
-            runs.push((id, count));
-            let s = &mut stats[id as usize];
+            runs.push((doc, (k - j) as u32));
+            j = k;
+        }
+        let mut s = MaxStat::default();
+        for &(_, count) in &runs {
             if count > s.max {
                 s.second = s.max;
                 s.max = count;
@@ -155,21 +160,14 @@ fn clipped_matches(order: &OrderKeys, n_docs: usize, hyps: &[usize]) -> Vec<u64>
             } else if count > s.second {
                 s.second = count;
             }
-        });
-        run_offsets.push(runs.len());
+        }
+        for &(doc, count) in &runs {
+            let reference = if count == s.max && s.holders == 1 { s.second } else { s.max };
+            sums[doc as usize] += u64::from(count.min(reference));
+        }
+        i = j;
     }
-    hyps.iter()
-        .map(|&i| {
-            runs[run_offsets[i]..run_offsets[i + 1]]
-                .iter()
-                .map(|&(id, count)| {
-                    let s = stats[id as usize];
-                    let reference = if count == s.max && s.holders == 1 { s.second } else { s.max };
-                    u64::from(count.min(reference))
-                })
-                .sum()
-        })
-        .collect()
+    hyps.iter().map(|&h| sums[h]).collect()
 }
 
 /// Clipped counts of each hypothesis `hyps[i]` (an index into `docs`) against every other

@@ -15,6 +15,8 @@ pub fn hint(error: &anyhow::Error) -> Option<String> {
             simulation_hint(e)
         } else if let Some(e) = e.downcast_ref::<tailwatch_sketch::Error>() {
             dedup_hint(e)
+        } else if let Some(e) = e.downcast_ref::<tailwatch_metrics::Error>() {
+            metrics_hint(e)
         } else {
             None
         }
@@ -38,14 +40,21 @@ fn engine_hint(error: &Error) -> Option<String> {
         Error::NoLabelledTexts => "give --human and --machine inputs, or --labelled inputs".into(),
         Error::NoOrigin => "pass --origin (human, synthetic or unknown), or --field-map origin=FIELD".into(),
         Error::NoCorpus => "pass --corpus FILE (or run `tailwatch demo`, which generates one)".into(),
-        Error::Metrics(tailwatch_metrics::Error::UnknownMetric { .. }) => {
-            "`tailwatch metrics` lists the ids --metrics takes".into()
-        }
+        Error::Metrics(e) => return metrics_hint(e),
         Error::Simulation(e) => return simulation_hint(e),
         Error::Ledger(e) => return ledger_hint(e),
         Error::Dedup(e) => return dedup_hint(e),
         _ => return None,
     })
+}
+
+fn metrics_hint(error: &tailwatch_metrics::Error) -> Option<String> {
+    match error {
+        tailwatch_metrics::Error::UnknownMetric { .. } => {
+            Some("`tailwatch metrics` lists the ids --metrics takes".into())
+        }
+        _ => None,
+    }
 }
 
 /// The hint for a ledger or mix error.

@@ -107,3 +107,36 @@ fn memory_budget_switches_to_sketches_and_says_so() {
     assert_eq!(exact["metrics"]["distinct_1"], approx["metrics"]["distinct_1"]);
     assert_eq!(exact["metrics"]["self_bleu_4"], approx["metrics"]["self_bleu_4"]);
 }
+
+#[test]
+fn score_metrics_computes_only_those_and_equal_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "c.txt", corpus(3, 500).as_bytes());
+    let full = tailwatch(&["score", &input, "--sample", "all", "--json", "-q"]).json();
+    for ids in ["self_bleu_4", "self_bleu_4,distinct_2", "duplicate_rate", "mtld,entropy_1,rep_2"] {
+        let run = tailwatch(&["score", &input, "--sample", "all", "--metrics", ids, "--json", "-q"]);
+        assert_eq!(run.code, 0, "{ids}: {}", run.stderr);
+        let part = run.json();
+        let got = part["metrics"].as_object().unwrap();
+        let mut asked: Vec<&str> = ids.split(',').collect();
+        asked.sort_unstable();
+        let mut keys: Vec<&str> = got.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, asked, "{ids}: only the metrics asked for");
+        for id in &asked {
+            assert_eq!(got[*id], full["metrics"][*id], "{ids}: {id} equals the full run's");
+        }
+        // the counts do not depend on which parts were profiled
+        for field in ["n_docs", "n_tokens"] {
+            assert_eq!(part[field], full[field], "{ids}: {field}");
+        }
+    }
+    let unknown = tailwatch(&["score", &input, "--metrics", "self_bleu_9", "-q"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("unknown metric `self_bleu_9`"), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("hint: `tailwatch metrics` lists the ids --metrics takes"),
+        "{}",
+        unknown.stderr
+    );
+}

@@ -58,17 +58,21 @@ impl<'t> ProfileBuilder<'t> {
 
     /// Add one document.
     pub fn observe(&mut self, doc: &str) -> Result<()> {
+        if !self.profile.parts.tokens {
+            // nothing reads the tokens themselves: count them, hash none
+            let mut len = 0usize;
+            self.tokenizer.tokenize(doc, |_| len += 1)?;
+            self.observe_document(doc, len);
+            return Ok(());
+        }
         let (hashes, text, ends) = (&mut self.hashes, &mut self.text, &mut self.ends);
         hashes.clear();
         text.clear();
         ends.clear();
-        let keep_text = self.profile.parts.tokens;
         self.tokenizer.tokenize(doc, |t| {
             hashes.push(stable_hash(t));
-            if keep_text {
-                text.push_str(t);
-                ends.push(text.len());
-            }
+            text.push_str(t);
+            ends.push(text.len());
         })?;
         self.observe_tokens(doc);
         Ok(())
@@ -79,13 +83,9 @@ impl<'t> ProfileBuilder<'t> {
         self.profile.sealed()
     }
 
-    /// [`ProfileBuilder::observe`] of a tokenized document: its token hashes in `self.hashes`,
-    /// and (when token types are kept) their texts concatenated in `self.text` (token `i` ends
-    /// at `self.ends[i]`).
-    fn observe_tokens(&mut self, doc: &str) {
+    /// What a document adds besides its tokens: the counts, the document part, the sample.
+    fn observe_document(&mut self, doc: &str, len: usize) {
         let p = &mut self.profile;
-        let hashes = &self.hashes;
-        let len = hashes.len();
         p.n_docs += 1;
         p.n_tokens += len as u64;
         p.n_bytes += doc.len() as u64;
@@ -96,9 +96,16 @@ impl<'t> ProfileBuilder<'t> {
         if p.parts.sample {
             p.sample.offer(sample_key(doc, p.config.seed), doc);
         }
-        if !p.parts.tokens {
-            return;
-        }
+    }
+
+    /// [`ProfileBuilder::observe`] of a tokenized document: its token hashes in `self.hashes`,
+    /// and (when token types are kept) their texts concatenated in `self.text` (token `i` ends
+    /// at `self.ends[i]`).
+    fn observe_tokens(&mut self, doc: &str) {
+        self.observe_document(doc, self.hashes.len());
+        let p = &mut self.profile;
+        let hashes = &self.hashes;
+        let len = hashes.len();
 
         // Unigrams: counts and document frequencies, in the vocabulary's slots.
         let exposed =

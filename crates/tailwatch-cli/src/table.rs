@@ -3,7 +3,6 @@ use std::io::Write;
 
 use anyhow::Result;
 use tailwatch_metrics::catalog::Direction;
-use tailwatch_metrics::catalog::{METRICS, MetricFamily};
 use tailwatch_metrics::compare::{Comparison, ThresholdKind};
 use tailwatch_metrics::report::{ScoreReport, format_value};
 
@@ -31,16 +30,7 @@ pub fn write_reports(out: &mut impl Write, reports: &[ScoreReport]) -> Result<()
     };
     row(out, "docs", reports.iter().map(|r| r.n_docs.to_string()).collect())?;
     row(out, "tokens", reports.iter().map(|r| r.n_tokens.to_string()).collect())?;
-    let mut families: Vec<MetricFamily> = METRICS.iter().map(|m| m.family).collect();
-    families.dedup();
-    for family in families {
-        let present: Vec<_> = METRICS
-            .iter()
-            .filter(|m| m.family == family && reports.iter().any(|r| r.metrics.contains_key(m.id)))
-            .collect();
-        if present.is_empty() {
-            continue;
-        }
+    for (family, present) in tailwatch_metrics::report::metrics_by_family(reports) {
         writeln!(out, "\n{}", family.title())?;
         for m in present {
             let cells = reports

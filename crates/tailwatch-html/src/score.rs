@@ -2,7 +2,6 @@
 //! one bar per input, grouped by family, and the full table.
 use std::fmt::Write;
 
-use tailwatch_metrics::catalog::{METRICS, MetricFamily};
 use tailwatch_metrics::report::ScoreReport;
 
 use crate::chart::bars;
@@ -52,16 +51,7 @@ th:first-child,td:first-child{text-align:left}.dir{color:#a33;font-weight:bold}.
     html.push_str(
         "</table><p class=\"muted\">↓ lower means collapse · ↑ higher means collapse · ~ approximate</p>",
     );
-    let mut families: Vec<MetricFamily> = METRICS.iter().map(|m| m.family).collect();
-    families.dedup();
-    for family in families {
-        let present: Vec<_> = METRICS
-            .iter()
-            .filter(|m| m.family == family && reports.iter().any(|r| r.metrics.contains_key(m.id)))
-            .collect();
-        if present.is_empty() {
-            continue;
-        }
+    for (family, present) in tailwatch_metrics::report::metrics_by_family(reports) {
         let _ = write!(html, "<h2>{}</h2><div class=\"grid\">", escape(family.title()));
         for m in present {
             let values: Vec<Option<f64>> =

@@ -63,3 +63,22 @@ pub fn format_value(v: Option<f64>) -> String {
         Some(x) => format!("{x:.4}"),
     }
 }
+
+/// The catalog's metrics that any of `reports` holds, grouped by family, both in catalog order
+/// (empty families left out): the sections of the text table and of the HTML report.
+pub fn metrics_by_family(
+    reports: &[ScoreReport],
+) -> Vec<(crate::catalog::MetricFamily, Vec<&'static crate::catalog::MetricInfo>)> {
+    let mut groups: Vec<(crate::catalog::MetricFamily, Vec<&'static crate::catalog::MetricInfo>)> =
+        Vec::new();
+    for m in crate::catalog::METRICS {
+        if !reports.iter().any(|r| r.metrics.contains_key(m.id)) {
+            continue;
+        }
+        match groups.last_mut() {
+            Some((family, members)) if *family == m.family => members.push(m),
+            _ => groups.push((m.family, vec![m])),
+        }
+    }
+    groups
+}

@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 pub mod accumulator;
+pub mod distinct_estimate;
 mod error;
 pub mod ngram_table;
 pub mod numeric;
@@ -13,7 +14,7 @@ mod token_counts;
 
 pub use accumulator::{Accumulator, MetricSet, Observer, ProfileKind};
 pub use error::{Error, Result};
-pub use profile::{Profile, ProfileBuilder, ProfileConfig, ProfileParts};
+pub use profile::{ExactNgramEstimate, Profile, ProfileBuilder, ProfileConfig, ProfileParts};
 pub use sample::SampleSize;
 pub mod catalog;
 pub mod compression;

@@ -4,6 +4,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use datasketches::hll::{HllSketch, HllType, HllUnion};
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::distinct_estimate::DistinctRegisters;
+
 /// Highest n-gram order tracked corpus-wide (distinct_1..distinct_4, rep_2..rep_4).
 pub const MAX_ORDER: usize = 4;
 
@@ -141,6 +143,9 @@ pub struct ExactTable<E: TableEntry = StatEntry> {
     buckets: Vec<Bucket<E>>,
     /// Room for sorting a bucket's append buffer, kept between compactions.
     scratch: Vec<E>,
+    /// Registers of every key added, once [`ExactTable::track_distinct`] was called (for a
+    /// memory budget that needs the size of a union of tables before merging them).
+    registers: Option<DistinctRegisters>,
 }
 
 #[derive(Debug, Clone)]
@@ -157,7 +162,7 @@ impl<E> Default for Bucket<E> {
 
 impl<E: TableEntry> Default for ExactTable<E> {
     fn default() -> Self {
-        Self { buckets: Vec::new(), scratch: Vec::new() }
+        Self { buckets: Vec::new(), scratch: Vec::new(), registers: None }
     }
 }
 
@@ -285,6 +290,9 @@ impl<E: TableEntry> ExactTable<E> {
         if self.buckets.is_empty() {
             self.buckets.resize_with(BUCKETS, Bucket::default);
         }
+        if let Some(registers) = &mut self.registers {
+            registers.insert(key);
+        }
         let bucket = &mut self.buckets[(key >> BUCKET_SHIFT) as usize];
         bucket.pending.push(E::new(key, count));
         if bucket.pending.len() >= bucket.sorted.len().max(MIN_PENDING) {
@@ -302,6 +310,27 @@ impl<E: TableEntry> ExactTable<E> {
             bucket.compact(&mut self.scratch);
         }
         self.scratch = Vec::new();
+    }
+
+    /// Keep [`DistinctRegisters`] of the keys from now on, starting with those already added.
+    pub fn track_distinct(&mut self) {
+        if self.registers.is_none() {
+            let mut registers = DistinctRegisters::default();
+            self.keys().for_each(|key| registers.insert(key));
+            self.registers = Some(registers);
+        }
+    }
+
+    /// The registers of every key added, if they are tracked.
+    pub fn distinct_registers(&self) -> Option<&DistinctRegisters> {
+        self.registers.as_ref()
+    }
+
+    /// An upper bound of [`ExactTable::content_bytes`] that needs no compaction: buffered
+    /// entries count as distinct.
+    pub fn content_bytes_bound(&self) -> usize {
+        let entries: usize = self.buckets.iter().map(|b| b.sorted.len() + b.pending.len()).sum();
+        entries * std::mem::size_of::<E>()
     }
 
     fn assert_compacted(&self) {
@@ -342,16 +371,32 @@ impl<E: TableEntry> ExactTable<E> {
         let entries: usize =
             self.buckets.iter().map(|b| b.sorted.capacity() + b.pending.capacity()).sum::<usize>()
                 + self.scratch.capacity();
-        entries * std::mem::size_of::<E>() + self.buckets.capacity() * std::mem::size_of::<Bucket<E>>()
+        let registers = if self.registers.is_some() { 1 << 14 } else { 0 };
+        entries * std::mem::size_of::<E>()
+            + self.buckets.capacity() * std::mem::size_of::<Bucket<E>>()
+            + registers
     }
 
     /// Merge `other` in, bucket by bucket on all threads.
     fn merge(&mut self, mut other: ExactTable<E>) {
         use rayon::prelude::*;
+        // the union's registers, when both sides track them
+        let registers = match (self.registers.take(), other.registers.take()) {
+            (Some(mut mine), Some(theirs)) => {
+                mine.merge(&theirs);
+                Some(mine)
+            }
+            // a table that never saw a key has all-zero registers, tracked or not
+            (Some(mine), None) if other.buckets.is_empty() => Some(mine),
+            (None, Some(theirs)) if self.buckets.is_empty() => Some(theirs),
+            _ => None,
+        };
+        self.registers = registers;
         if other.buckets.is_empty() {
             return;
         }
         if self.buckets.is_empty() {
+            other.registers = self.registers.take();
             std::mem::swap(self, &mut other);
             self.compact();
             return;
@@ -404,7 +449,7 @@ impl ExactTable<StatEntry> {
             .into_iter()
             .map(|b| Bucket { sorted: b.sorted.into_iter().map(|e| e.0).collect(), pending: Vec::new() })
             .collect();
-        KeySet { buckets, scratch: Vec::new() }
+        KeySet { buckets, scratch: Vec::new(), registers: table.registers }
     }
 }
 
@@ -492,6 +537,43 @@ impl NgramTable {
             NgramTable::Exact(table) => table.content_bytes(),
             NgramTable::Keys(table) => table.content_bytes(),
             NgramTable::Sketch(_) => 0,
+        }
+    }
+
+    /// An upper bound of [`NgramTable::exact_bytes`] that needs no compaction.
+    pub fn exact_bytes_bound(&self) -> usize {
+        match self {
+            NgramTable::Exact(table) => table.content_bytes_bound(),
+            NgramTable::Keys(table) => table.content_bytes_bound(),
+            NgramTable::Sketch(_) => 0,
+        }
+    }
+
+    /// Bytes one distinct n-gram takes in this table (0 for a sketch).
+    pub fn entry_bytes(&self) -> usize {
+        match self {
+            NgramTable::Exact(_) => std::mem::size_of::<StatEntry>(),
+            NgramTable::Keys(_) => std::mem::size_of::<u64>(),
+            NgramTable::Sketch(_) => 0,
+        }
+    }
+
+    /// Keep registers of the distinct keys of an exact table from now on (see
+    /// [`ExactTable::track_distinct`]); a no-op for a sketch.
+    pub fn track_distinct(&mut self) {
+        match self {
+            NgramTable::Exact(table) => table.track_distinct(),
+            NgramTable::Keys(table) => table.track_distinct(),
+            NgramTable::Sketch(_) => {}
+        }
+    }
+
+    /// The registers of an exact table's keys, if they are tracked.
+    pub fn distinct_registers(&self) -> Option<&DistinctRegisters> {
+        match self {
+            NgramTable::Exact(table) => table.distinct_registers(),
+            NgramTable::Keys(table) => table.distinct_registers(),
+            NgramTable::Sketch(_) => None,
         }
     }
 

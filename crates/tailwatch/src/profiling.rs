@@ -5,7 +5,7 @@ use std::sync::mpsc::sync_channel;
 
 use tailwatch_core::{Reporter, Tokenizer, TokenizerSpec};
 use tailwatch_io::{Batch, DocReader, ReadOptions, ReadStats};
-use tailwatch_metrics::{Profile, ProfileBuilder, ProfileConfig, ProfileParts};
+use tailwatch_metrics::{ExactNgramEstimate, Profile, ProfileBuilder, ProfileConfig, ProfileParts};
 
 use crate::{Engine, Error, Result};
 
@@ -55,22 +55,46 @@ pub fn tokenizer_by_name(name: &str, lowercase: bool) -> Result<Tokenizer> {
     Ok(Tokenizer::huggingface(&bytes, name, lowercase)?)
 }
 
+/// How far the estimated size of the union must exceed the limit before a run switches to
+/// sketches early: ten standard errors of the estimate, so that an early switch is one the exact
+/// rule (the merged tables exceed the limit) makes too, but for a chance of about 1e-23.
+const EARLY_SWITCH_MARGIN: f64 = 10.0 * tailwatch_metrics::distinct_estimate::RELATIVE_STANDARD_ERROR;
+
 /// One memory budget for the exact n-gram tables of a whole run, shared by its workers.
 ///
-/// The tables stay exact while the exact tables of everything read so far fit in `limit` bytes
-/// ([`Profile::exact_ngram_bytes`], a function of the corpus alone); past it every worker
-/// switches to sketches. A worker whose own tables outgrow its share moves its profile into
-/// the pooled one, and the pooled profile is what the limit is checked on. The pooled profile is
-/// the exact profile of a part of the input, so it outgrows the limit only when the whole
-/// input's would: whether a run is sketched depends on the input and the limit, never on the
-/// number of threads or on which worker read what. Peak memory: the limit, plus each worker's
-/// share (half the limit in all), plus what a merge needs.
+/// The rule: a run's profile is sketched when the exact tables of the whole input would take
+/// more than `limit` bytes ([`Profile::exact_ngram_bytes`], a function of the corpus alone), so
+/// that the result never depends on the number of threads or on which worker read what.
+///
+/// Applying it without merging the workers' tables: while the workers' tables together (an
+/// upper bound of their union) fit the limit, nothing can be over it. Past that, workers keep
+/// HyperLogLog registers of their n-grams ([`ExactNgramEstimate`]); the registers of the union
+/// of what was read need no merge of the tables, and when its estimated size exceeds the limit
+/// by [`EARLY_SWITCH_MARGIN`] every worker switches to sketches at once. Otherwise the
+/// workers' profiles merge at the end and the exact size of the merged tables decides. Workers
+/// whose tables overlap can hold more than the limit in all; past twice the limit a worker
+/// whose own memory outgrows its share moves its profile into a pooled one.
+///
+/// Peak memory: about the limit (plus the margin) when the workers' n-grams are mostly
+/// distinct, as in most corpora; at most twice the limit plus the pooled profile (itself at
+/// most the limit) when they overlap; plus what the final merge needs.
 struct NgramBudget {
     limit: usize,
-    /// A worker's own table memory at which it moves its profile into the pooled one.
+    /// A worker's own memory at which it moves its profile into the pooled one, once the
+    /// workers hold twice the limit.
     share: usize,
+    /// [`Profile::exact_ngram_bytes_bound`] of every worker's profile, plus the exact bytes of
+    /// the pooled one.
+    held: std::sync::atomic::AtomicUsize,
+    estimate: std::sync::Mutex<ExactNgramEstimate>,
     pooled: std::sync::Mutex<Option<Profile>>,
     sketched: std::sync::atomic::AtomicBool,
+}
+
+/// Lock a mutex whose holder may have panicked (the data stays consistent: every update under
+/// these locks is a merge that either happened or did not).
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl NgramBudget {
@@ -78,36 +102,74 @@ impl NgramBudget {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         Self {
             limit,
-            share: limit / (2 * workers.max(1)),
+            share: limit / workers.max(1),
+            held: std::sync::atomic::AtomicUsize::new(0),
+            estimate: std::sync::Mutex::new(ExactNgramEstimate::default()),
             pooled: std::sync::Mutex::new(None),
             sketched: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
-    /// Check a worker's profile after a batch: sketch it once the run is sketched, or move it
-    /// into the pooled profile when it outgrows its share.
-    fn check(&self, builder: &mut ProfileBuilder<'_>) -> tailwatch_metrics::Result<()> {
+    /// Replace `old` bytes by `new` in the bytes held; the bytes held now.
+    fn update_held(&self, old: usize, new: usize) -> usize {
         use std::sync::atomic::Ordering;
-        let profile = builder.profile();
-        if profile.is_sketched() {
+        if new >= old {
+            self.held.fetch_add(new - old, Ordering::AcqRel) + (new - old)
+        } else {
+            self.held.fetch_sub(old - new, Ordering::AcqRel) - (old - new)
+        }
+    }
+
+    fn switch_to_sketches(&self) {
+        self.sketched.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Check a worker's profile after a batch: sketch it once the run is sketched, decide
+    /// whether the run is, or move the profile into the pooled one. `reported` is what this
+    /// worker last added to the bytes held.
+    fn check(&self, builder: &mut ProfileBuilder<'_>, reported: &mut usize) -> tailwatch_metrics::Result<()> {
+        use std::sync::atomic::Ordering;
+        if builder.profile().is_sketched() {
             return Ok(());
         }
         if self.sketched.load(Ordering::Acquire) {
             builder.profile_mut().sketch_ngrams();
             return Ok(());
         }
-        if profile.memory_bytes() <= self.share {
+        let bound = builder.profile().exact_ngram_bytes_bound();
+        let held = self.update_held(*reported, bound);
+        *reported = bound;
+        if held <= self.limit {
+            return Ok(()); // the union of everything read so far fits
+        }
+        builder.profile_mut().track_distinct_ngrams();
+        let estimated = {
+            let mut estimate = lock(&self.estimate);
+            estimate.absorb(builder.profile());
+            estimate.bytes()
+        };
+        if estimated > self.limit as f64 * (1.0 + EARLY_SWITCH_MARGIN) {
+            self.switch_to_sketches();
+            builder.profile_mut().sketch_ngrams();
             return Ok(());
         }
+        if held <= self.limit.saturating_mul(2) || builder.profile().memory_bytes() <= self.share {
+            return Ok(());
+        }
+        // overlapping tables: pool them, so that memory stays bounded
         let mine = builder.take();
-        let mut pooled = self.pooled.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.update_held(std::mem::take(reported), 0);
+        let mut pooled = lock(&self.pooled);
         let pooled = pooled.get_or_insert_with(|| Profile::with_parts(mine.config().clone(), mine.parts()));
+        let before = pooled.exact_ngram_bytes();
         pooled.merge(mine)?;
-        if !pooled.is_sketched() && pooled.exact_ngram_bytes() > self.limit {
+        let after = pooled.exact_ngram_bytes();
+        self.update_held(before, after);
+        if !pooled.is_sketched() && after > self.limit {
+            // a part of the input already exceeds the limit, so the whole does
             pooled.sketch_ngrams();
             pooled.seal();
-            self.sketched.store(true, Ordering::Release);
-            builder.profile_mut().sketch_ngrams();
+            self.switch_to_sketches();
         }
         Ok(())
     }
@@ -117,7 +179,8 @@ impl NgramBudget {
     fn finish(self, workers: Vec<Profile>, settings: &ProfileSettings) -> Result<Profile> {
         let mut workers = workers.into_iter();
         // merge into the largest profile so far: its tables stay where they are
-        let mut merged = match self.pooled.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        let pooled = self.pooled.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut merged = match pooled {
             Some(pooled) => pooled,
             None => {
                 workers.next().unwrap_or_else(|| Profile::with_parts(settings.config.clone(), settings.parts))
@@ -143,13 +206,14 @@ fn work(
     budget: &NgramBudget,
 ) -> Result<Profile> {
     let mut builder = settings.builder();
+    let mut reported = 0;
     let mut failed = None;
     while let Some(batch) = receive() {
         if failed.is_some() {
             continue;
         }
         let observed = batch.texts().try_for_each(|doc| builder.observe(doc));
-        if let Err(e) = observed.and_then(|()| budget.check(&mut builder)) {
+        if let Err(e) = observed.and_then(|()| budget.check(&mut builder, &mut reported)) {
             failed = Some(e);
         }
     }
@@ -211,10 +275,11 @@ impl Engine {
         if self.pool().current_thread_index().is_some() {
             let budget = NgramBudget::new(settings.max_memory, 1);
             let mut builder = settings.builder();
+            let mut reported = 0;
             let mut failed = None;
             let stats = read_inputs(inputs, read, 1, reporter, |batch| {
                 let observed = batch.texts().try_for_each(|doc| builder.observe(doc));
-                match observed.and_then(|()| budget.check(&mut builder)) {
+                match observed.and_then(|()| budget.check(&mut builder, &mut reported)) {
                     Ok(()) => true,
                     Err(e) => {
                         failed = Some(e);
@@ -256,10 +321,11 @@ impl Engine {
     ) -> Result<Profile> {
         let budget = NgramBudget::new(settings.max_memory, 1);
         let mut builder = settings.builder();
+        let mut reported = 0;
         for (i, text) in texts.into_iter().enumerate() {
             builder.observe(text)?;
             if i % 4096 == 4095 {
-                self.install(|| budget.check(&mut builder))?;
+                self.install(|| budget.check(&mut builder, &mut reported))?;
             }
         }
         self.install(|| budget.finish(vec![builder.take()], settings))

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use tailwatch_core::{DocHash, TokenizerKind, TokenizerSpec};
 
 use crate::accumulator::{Accumulator, ProfileKind};
+use crate::distinct_estimate::DistinctRegisters;
 use crate::ngram_table::{MAX_ORDER, NgramTable};
 use crate::sample::{BottomK, SampleSize};
 use crate::token_counts::TokenCounts;
@@ -238,6 +239,20 @@ impl Profile {
         self.ngrams.iter().map(NgramTable::exact_bytes).sum()
     }
 
+    /// An upper bound of [`Profile::exact_ngram_bytes`] that needs no sealing (buffered
+    /// n-grams count as distinct).
+    pub fn exact_ngram_bytes_bound(&self) -> usize {
+        self.ngrams.iter().map(NgramTable::exact_bytes_bound).sum()
+    }
+
+    /// Keep registers of the distinct n-grams of the exact tables from now on, starting with
+    /// those already seen, for an [`ExactNgramEstimate`] of a union of profiles.
+    pub fn track_distinct_ngrams(&mut self) {
+        for table in self.ngrams.iter_mut() {
+            table.track_distinct();
+        }
+    }
+
     /// Switch the n-gram tables (n ≥ 2) to HLL sketches; distinct_2..4 become approximate.
     pub fn sketch_ngrams(&mut self) {
         for table in self.ngrams.iter_mut() {
@@ -303,6 +318,35 @@ impl Profile {
     /// Content equality of everything that metrics read (for tests; full profiles only).
     pub fn same_content(&self, other: &Profile) -> bool {
         self.to_bytes().ok() == other.to_bytes().ok()
+    }
+}
+
+/// An estimate of [`Profile::exact_ngram_bytes`] of the union of several profiles, from the
+/// registers of their exact tables, without merging them: the registers of a union are the
+/// register-wise maximum of the parts', so the estimate is the same however the documents were
+/// split among the profiles.
+#[derive(Debug, Clone, Default)]
+pub struct ExactNgramEstimate {
+    /// Per order 2..=4: the union's registers and the bytes an entry of that order takes.
+    orders: [(DistinctRegisters, usize); MAX_ORDER - 1],
+}
+
+impl ExactNgramEstimate {
+    /// Add a profile's n-grams: those of each exact table whose registers are tracked
+    /// ([`Profile::track_distinct_ngrams`]); untracked tables and sketches add nothing.
+    pub fn absorb(&mut self, profile: &Profile) {
+        for ((registers, entry_bytes), table) in self.orders.iter_mut().zip(&profile.ngrams) {
+            if let Some(theirs) = table.distinct_registers() {
+                registers.merge(theirs);
+                *entry_bytes = table.entry_bytes();
+            }
+        }
+    }
+
+    /// Estimated bytes of the exact tables of the union (relative standard error
+    /// [`crate::distinct_estimate::RELATIVE_STANDARD_ERROR`], about 0.8 %).
+    pub fn bytes(&self) -> f64 {
+        self.orders.iter().map(|(registers, entry_bytes)| registers.estimate() * *entry_bytes as f64).sum()
     }
 }
 

@@ -169,40 +169,47 @@ impl<E: TableEntry> Default for ExactTable<E> {
 /// The distinct keys of one order, without statistics.
 pub type KeySet = ExactTable<u64>;
 
-/// Sort entries by key: an MSD radix sort on the byte at `shift` into `scratch` (grown to
-/// `entries.len()` and kept for the next call), then, group by group, on the next byte back
-/// into `entries`, then comparison sorts of the small groups that leaves. Keys are uniform
-/// hashes, so groups are even: the first scatter writes 256 sequential streams, and each
-/// group of the second fits in the CPU caches.
-fn radix_sort<E: TableEntry>(entries: &mut [E], scratch: &mut Vec<E>, shift: u32) {
+/// Sort entries by a 64-bit key that is a uniform hash: an MSD radix sort on the key's byte at
+/// `shift` into `scratch` (grown to `entries.len()` and kept for the next call), then, group by
+/// group, on the next byte back into `entries`, then `small_sort` of the small groups that
+/// leaves. Keys are uniform hashes, so groups are even: the first scatter writes 256 sequential
+/// streams, and each group of the second fits in the CPU caches. The scatters are stable, so
+/// the sort is stable when `small_sort` is.
+pub(crate) fn radix_sort<E: Copy + Default>(
+    entries: &mut [E],
+    scratch: &mut Vec<E>,
+    shift: u32,
+    key: impl Fn(&E) -> u64 + Copy,
+    small_sort: impl Fn(&mut [E]) + Copy,
+) {
     let n = entries.len();
     if n <= 256 || shift < 8 {
-        entries.sort_unstable_by_key(TableEntry::key);
+        small_sort(entries);
         return;
     }
     if scratch.len() < n {
         scratch.resize(n, E::default());
     }
     let scratch = &mut scratch[..n];
-    let bounds = scatter_by_byte(entries, scratch, shift);
+    let bounds = scatter_by_byte(entries, scratch, shift, key);
     for group in bounds.windows(2) {
         let (src, dst) = (&scratch[group[0]..group[1]], &mut entries[group[0]..group[1]]);
         if src.len() <= 64 {
             dst.copy_from_slice(src);
-            dst.sort_unstable_by_key(TableEntry::key);
+            small_sort(dst);
             continue;
         }
-        let inner = scatter_by_byte(src, dst, shift - 8);
+        let inner = scatter_by_byte(src, dst, shift - 8, key);
         for small in inner.windows(2) {
-            dst[small[0]..small[1]].sort_unstable_by_key(TableEntry::key);
+            small_sort(&mut dst[small[0]..small[1]]);
         }
     }
 }
 
 /// Copy `src` into `dst` (same length) grouped by the byte of the key at `shift`, stably;
 /// returns the 257 group bounds.
-fn scatter_by_byte<E: TableEntry>(src: &[E], dst: &mut [E], shift: u32) -> [usize; 257] {
-    let byte = |e: &E| ((e.key() >> shift) & 0xff) as usize;
+fn scatter_by_byte<E: Copy>(src: &[E], dst: &mut [E], shift: u32, key: impl Fn(&E) -> u64) -> [usize; 257] {
+    let byte = |e: &E| ((key(e) >> shift) & 0xff) as usize;
     let mut bounds = [0usize; 257];
     for e in src {
         bounds[byte(e) + 1] += 1;
@@ -217,6 +224,11 @@ fn scatter_by_byte<E: TableEntry>(src: &[E], dst: &mut [E], shift: u32) -> [usiz
         next[b] += 1;
     }
     bounds
+}
+
+/// [`radix_sort`] of table entries by key.
+fn sort_entries<E: TableEntry>(entries: &mut [E], scratch: &mut Vec<E>, shift: u32) {
+    radix_sort(entries, scratch, shift, TableEntry::key, |small| small.sort_unstable_by_key(TableEntry::key));
 }
 
 /// Collapse runs of equal keys in a key-sorted vector, in place.
@@ -250,7 +262,7 @@ impl<E: TableEntry> Bucket<E> {
     /// Sort and collapse the append buffer, leaving it beside the sorted part.
     fn sort_pending(&mut self, scratch: &mut Vec<E>) {
         // the top bits are the bucket's: sort from the next byte down
-        radix_sort(&mut self.pending, scratch, BUCKET_SHIFT - 8);
+        sort_entries(&mut self.pending, scratch, BUCKET_SHIFT - 8);
         collapse_runs(&mut self.pending);
     }
 
@@ -812,7 +824,7 @@ mod tests {
                 .collect();
             let mut want = entries.clone();
             want.sort_by_key(|e| e.0);
-            radix_sort(&mut entries, &mut scratch, 56);
+            sort_entries(&mut entries, &mut scratch, 56);
             let keys = |v: &[StatEntry]| v.iter().map(|e| e.0).collect::<Vec<_>>();
             assert_eq!(keys(&entries), keys(&want), "n = {n}");
             let mut sorted_entries = entries.clone();

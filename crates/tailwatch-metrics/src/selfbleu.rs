@@ -10,7 +10,7 @@
 //! Cost: O(total n-grams + N log N). As in fast-bleu, the leave-one-out maximum count of an
 //! n-gram is its maximum over all documents unless document i is its only holder, in which case
 //! it is the second maximum; the closest reference length comes from a sorted length array.
-use crate::ngram_table::extend_key;
+use crate::ngram_table::{extend_key, radix_sort};
 use crate::numeric::fsum;
 use rayon::prelude::*;
 
@@ -81,58 +81,53 @@ fn order_keys(doc: &[u64], order: usize, out: &mut Vec<u64>) {
     }
 }
 
-/// The n-gram keys of every document for one order, flattened: document `d` owns
-/// `keys[offsets[d]..offsets[d + 1]]`.
-struct OrderKeys {
-    keys: Vec<u64>,
-    offsets: Vec<usize>,
-}
+/// Every n-gram occurrence of one order as a (key, document) pair, in document order.
+struct Occurrences(Vec<(u64, u32)>);
 
-impl OrderKeys {
-    fn doc(&self, d: usize) -> &[u64] {
-        &self.keys[self.offsets[d]..self.offsets[d + 1]]
-    }
-
+impl Occurrences {
     /// Order 1: the token hashes.
     fn unigrams(docs: &[Vec<u64>]) -> Self {
-        let mut offsets = Vec::with_capacity(docs.len() + 1);
-        offsets.push(0);
-        let mut keys = Vec::with_capacity(docs.iter().map(Vec::len).sum());
-        for doc in docs {
-            keys.extend_from_slice(doc);
-            offsets.push(keys.len());
+        let mut pairs = Vec::with_capacity(docs.iter().map(Vec::len).sum());
+        for (d, doc) in docs.iter().enumerate() {
+            pairs.extend(doc.iter().map(|&key| (key, d as u32)));
         }
-        Self { keys, offsets }
+        Self(pairs)
     }
 
-    /// Order k + 1 from order k: each key extended by the token that follows its n-gram
-    /// (one hash per key, the same keys as [`order_keys`]).
+    /// Order k + 1 from order k (`self`): each key extended by the token that follows its
+    /// n-gram (one hash per key, the same keys as [`order_keys`]).
     fn extend(&self, docs: &[Vec<u64>], order: usize) -> Self {
-        let mut offsets = Vec::with_capacity(docs.len() + 1);
-        offsets.push(0);
-        let mut keys = Vec::with_capacity(self.keys.len().saturating_sub(docs.len()));
+        let mut pairs = Vec::with_capacity(self.0.len().saturating_sub(docs.len()));
+        let mut start = 0;
         for (d, doc) in docs.iter().enumerate() {
-            let prev = self.doc(d);
+            // this document's (order - 1)-grams
+            let previous = doc.len().saturating_sub(order - 2);
+            let prev = &self.0[start..start + previous];
+            start += previous;
             if doc.len() >= order {
-                keys.extend((0..=doc.len() - order).map(|s| extend_key(prev[s], doc[s + order - 1])));
+                pairs.extend(
+                    (0..=doc.len() - order).map(|s| (extend_key(prev[s].0, doc[s + order - 1]), d as u32)),
+                );
             }
-            offsets.push(keys.len());
         }
-        Self { keys, offsets }
+        Self(pairs)
     }
 }
 
-/// Leave-one-out clipped matches of each hypothesis for one order. Every n-gram occurrence is
-/// a (key, document) pair; sorted, a key's occurrences are contiguous and, within them, each
-/// document's run, so one pass finds the key's maximum count, its number of holders and the
-/// second maximum, and clips each document's run against them. No hash table: one sort of
-/// 16-byte pairs, which touches a fraction of the memory a table per order did.
-fn clipped_matches(order: &OrderKeys, n_docs: usize, hyps: &[usize]) -> Vec<u64> {
-    let mut occurrences: Vec<(u64, u32)> = Vec::with_capacity(order.keys.len());
-    for d in 0..n_docs {
-        occurrences.extend(order.doc(d).iter().map(|&key| (key, d as u32)));
-    }
-    occurrences.sort_unstable();
+/// Leave-one-out clipped matches of each hypothesis for one order. Sorted, a key's
+/// occurrences are contiguous and, within them, each document's run, so one pass finds the
+/// key's maximum count, its number of holders and the second maximum, and clips each
+/// document's run against them. No hash table: one radix sort of 16-byte pairs (through
+/// `scratch`), which touches a fraction of the memory a table per order did.
+fn clipped_matches(
+    occurrences: Occurrences,
+    n_docs: usize,
+    hyps: &[usize],
+    scratch: &mut Vec<(u64, u32)>,
+) -> Vec<u64> {
+    let mut occurrences = occurrences.0;
+    // stable by key: occurrences are in document order, so each key's stay in document order
+    radix_sort(&mut occurrences, scratch, 56, |e| e.0, |small| small.sort_by_key(|e| e.0));
     let mut sums = vec![0u64; n_docs];
     let mut runs: Vec<(u32, u32)> = Vec::new();
     let mut i = 0;
@@ -185,13 +180,17 @@ pub fn bleu_counts_up_to(docs: &[Vec<u64>], hyps: &[usize], max_order: usize) ->
     if docs.len() < 2 {
         return None;
     }
-    let mut orders = vec![OrderKeys::unigrams(docs)];
+    let mut orders = vec![Occurrences::unigrams(docs)];
     for order in 2..=max_order {
         let next = orders[order - 2].extend(docs, order);
         orders.push(next);
     }
-    let matches: Vec<Vec<u64>> =
-        orders.par_iter().map(|keys| clipped_matches(keys, docs.len(), hyps)).collect();
+    // two orders or more per task, so that each thread sorts through one scratch buffer
+    let matches: Vec<Vec<u64>> = orders
+        .into_par_iter()
+        .with_min_len(2)
+        .map_init(Vec::new, |scratch, occurrences| clipped_matches(occurrences, docs.len(), hyps, scratch))
+        .collect();
     // Distinct lengths with multiplicities, sorted, for the closest-reference-length search.
     let mut lengths: Vec<u64> = docs.iter().map(|d| d.len() as u64).collect();
     lengths.sort_unstable();
@@ -234,7 +233,7 @@ pub fn bleu_counts_up_to(docs: &[Vec<u64>], hyps: &[usize], max_order: usize) ->
             };
             for (order, matched) in matches.iter().enumerate() {
                 counts.numerators[order] = matched[h];
-                counts.denominators[order] = (orders[order].doc(i).len() as u64).max(1);
+                counts.denominators[order] = (docs[i].len().saturating_sub(order) as u64).max(1);
             }
             counts
         })

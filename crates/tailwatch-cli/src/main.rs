@@ -1,6 +1,7 @@
 //! The `tailwatch` command: measure, compare and profile corpora for model collapse.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod allocator;
 mod args;
 mod commands;
 mod hints;
@@ -12,6 +13,9 @@ mod table;
 use std::process::ExitCode;
 
 use clap::Parser;
+
+#[global_allocator]
+static ALLOCATOR: allocator::SplitAllocator = allocator::SplitAllocator;
 
 /// What a command concluded, mapped to the exit code of the CLI contract.
 pub enum Outcome {

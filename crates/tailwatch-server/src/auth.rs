@@ -1,7 +1,7 @@
 //! The write token: from `TAILWATCH_TOKEN` or created at first start; compared in constant time.
 use rand::RngExt;
 
-use crate::db::Store;
+use crate::db::Settings;
 use crate::error::StoreResult;
 
 /// Setting that holds the BLAKE3 hash of a generated token.
@@ -37,7 +37,7 @@ impl TokenCheck {
     }
 
     /// The given token, else the stored hash, else a new random token (returned once).
-    pub fn load_or_create(store: &dyn Store, given: Option<&str>) -> StoreResult<(Self, TokenSource)> {
+    pub fn load_or_create(store: &dyn Settings, given: Option<&str>) -> StoreResult<(Self, TokenSource)> {
         if let Some(token) = given {
             return Ok((Self::new(token), TokenSource::Given));
         }

@@ -2,7 +2,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::{DueDelivery, Store};
+use crate::db::{DueDelivery, Store, WebhookOutbox};
 
 /// Retry policy of webhook deliveries.
 #[derive(Debug, Clone, Copy)]
@@ -63,7 +63,7 @@ fn send(delivery: &DueDelivery, timeout: Duration) -> Result<(), String> {
 }
 
 /// Deliver everything that is due, once. Returns how many deliveries were attempted.
-pub fn deliver_due(store: &dyn Store, policy: &RetryPolicy) -> usize {
+pub fn deliver_due(store: &dyn WebhookOutbox, policy: &RetryPolicy) -> usize {
     let now = chrono::Utc::now().timestamp_millis();
     let Ok(due) = store.due_deliveries(now, 64) else { return 0 };
     for delivery in &due {
@@ -92,7 +92,9 @@ pub async fn run(store: Arc<dyn Store>, policy: RetryPolicy) {
         tick.tick().await;
         let store = store.clone();
         // Sending blocks (ureq): keep it off the async workers.
-        let _ = tokio::task::spawn_blocking(move || deliver_due(store.as_ref(), &policy)).await;
+        let _ =
+            tokio::task::spawn_blocking(move || deliver_due(store.as_ref() as &dyn WebhookOutbox, &policy))
+                .await;
     }
 }
 

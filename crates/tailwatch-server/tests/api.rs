@@ -660,9 +660,10 @@ fn incompatible_profiles_are_refused_before_anything_is_stored() {
 
 #[test]
 fn aggregates_merged_lazily_survive_a_restart_exactly() {
+    use tailwatch_server::SqliteStore;
     use tailwatch_server::db::PERSIST_EVERY;
+    use tailwatch_server::db::Profiles;
     use tailwatch_server::types::PushKey;
-    use tailwatch_server::{SqliteStore, Store};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.db");
     let n = PERSIST_EVERY as usize + 10;
@@ -706,8 +707,9 @@ fn aggregates_merged_lazily_survive_a_restart_exactly() {
 
 #[test]
 fn background_compaction_brings_aggregates_up_to_date() {
+    use tailwatch_server::SqliteStore;
+    use tailwatch_server::db::Profiles;
     use tailwatch_server::types::PushKey;
-    use tailwatch_server::{SqliteStore, Store};
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("w.db")).unwrap();
     for i in 0..10 {

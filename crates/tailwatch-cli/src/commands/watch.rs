@@ -5,8 +5,9 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 use tailwatch_server::client::{Client, ClientError};
+use tailwatch_server::db::Settings;
 use tailwatch_server::types::{PushKey, PushOutcome};
-use tailwatch_server::{AppState, ServerConfig, SqliteStore, Store, TokenCheck, TokenSource};
+use tailwatch_server::{AppState, ServerConfig, SqliteStore, TokenCheck, TokenSource};
 
 use super::Context;
 use crate::Outcome;

@@ -85,8 +85,16 @@ pub struct Totals {
     pub alerts: u64,
 }
 
-/// Everything the API needs from storage. SQLite implements it; a Postgres backend can follow.
-pub trait Store: Send + Sync + 'static {
+/// Everything the API needs from storage, in five roles: [`Profiles`], [`Baselines`],
+/// [`Alerting`], [`WebhookOutbox`] and [`Settings`]. A part of the server that needs one role
+/// takes that trait alone (the webhook sender takes a [`WebhookOutbox`], the token check
+/// [`Settings`]). SQLite implements them all; a Postgres backend can follow.
+pub trait Store: Profiles + Baselines + Alerting + WebhookOutbox + Settings + Send + Sync + 'static {}
+
+impl<T: Profiles + Baselines + Alerting + WebhookOutbox + Settings + Send + Sync + 'static> Store for T {}
+
+/// Pushed profiles and what is merged from them: models, versions, series.
+pub trait Profiles: Send + Sync {
     /// Store a push: merge it into its window, cohort and version aggregates, evaluate the rules.
     /// A repeated idempotency key adds nothing and returns the first push.
     fn push(
@@ -113,6 +121,15 @@ pub trait Store: Send + Sync + 'static {
         cohort: &str,
         by_window: bool,
     ) -> StoreResult<Vec<SeriesPoint>>;
+    /// Totals.
+    fn totals(&self) -> StoreResult<Totals>;
+    /// Background upkeep: merge at most `max_pushes` pending pushes into lagging aggregates and
+    /// store them, so reads stay fast. Returns how many pushes it merged.
+    fn compact(&self, max_pushes: usize) -> StoreResult<usize>;
+}
+
+/// The baseline each model is compared with.
+pub trait Baselines: Send + Sync {
     /// Make a version the model's baseline; `freeze` snapshots it now.
     fn set_baseline_version(&self, model: &str, version: &str, freeze: bool) -> StoreResult<Baseline>;
     /// Make a reference corpus profile the model's baseline (always frozen).
@@ -128,6 +145,10 @@ pub trait Store: Send + Sync + 'static {
     fn baseline(&self, model: &str) -> StoreResult<Option<Baseline>>;
     /// The baseline's value and chunk values of one metric (what rules and charts use).
     fn baseline_values(&self, model: &str, metric: &str) -> StoreResult<Option<BaselineValues>>;
+}
+
+/// Alert rules and the alerts they open.
+pub trait Alerting: Send + Sync {
     /// Create a rule.
     fn create_rule(&self, spec: &RuleSpec) -> StoreResult<Rule>;
     /// All rules.
@@ -144,6 +165,10 @@ pub trait Store: Send + Sync + 'static {
     fn alert(&self, id: i64) -> StoreResult<Alert>;
     /// Acknowledge an open alert.
     fn acknowledge(&self, id: i64, by: &str) -> StoreResult<Alert>;
+}
+
+/// Webhooks and the outbox of their deliveries.
+pub trait WebhookOutbox: Send + Sync {
     /// Subscribe a webhook.
     fn create_webhook(&self, url: &str, secret: Option<&str>) -> StoreResult<Webhook>;
     /// All webhooks.
@@ -156,13 +181,12 @@ pub trait Store: Send + Sync + 'static {
     fn due_deliveries(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<DueDelivery>>;
     /// Record an attempt: delivered, or retry at `retry_at_ms` (`None`: give up).
     fn record_attempt(&self, id: i64, error: Option<&str>, retry_at_ms: Option<i64>) -> StoreResult<()>;
+}
+
+/// Server settings (the write token's hash, ...).
+pub trait Settings: Send + Sync {
     /// A server setting.
     fn setting(&self, key: &str) -> StoreResult<Option<String>>;
     /// Set a server setting.
     fn set_setting(&self, key: &str, value: &str) -> StoreResult<()>;
-    /// Totals.
-    fn totals(&self) -> StoreResult<Totals>;
-    /// Background upkeep: merge at most `max_pushes` pending pushes into lagging aggregates and
-    /// store them, so reads stay fast. Returns how many pushes it merged.
-    fn compact(&self, max_pushes: usize) -> StoreResult<usize>;
 }

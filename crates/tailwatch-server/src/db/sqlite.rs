@@ -17,7 +17,10 @@ use crate::types::{
 use super::aggregates::AggregateCache;
 use super::alerts::{ALERT_COLUMNS, alert_in, alert_row, enqueue, rule_from, rules_in};
 use super::schema::{SCHEMA, open_error};
-use super::{AlertFilter, DueDelivery, PushRecord, Store, Totals, VersionDetail};
+use super::{
+    AlertFilter, Alerting, Baselines, DueDelivery, Profiles, PushRecord, Settings, Totals, VersionDetail,
+    WebhookOutbox,
+};
 
 /// The SQLite store.
 ///
@@ -362,7 +365,7 @@ pub(super) fn model_exists(tx: &Connection, model: &str) -> StoreResult<()> {
     found.map(|_| ()).ok_or_else(|| unknown_model(model))
 }
 
-impl Store for SqliteStore {
+impl Profiles for SqliteStore {
     fn push(
         &self,
         key: &PushKey,
@@ -640,6 +643,66 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn totals(&self) -> StoreResult<Totals> {
+        let conn = self.lock();
+        Ok(conn.query_row(
+            "SELECT (SELECT count(*) FROM models), (SELECT count(*) FROM pushes),
+                    (SELECT coalesce(sum(n_docs), 0) FROM versions WHERE cohort = '*'), (SELECT count(*) FROM alerts)",
+            [],
+            |r| {
+                Ok(Totals {
+                    models: r.get::<_, i64>(0)? as u64,
+                    pushes: r.get::<_, i64>(1)? as u64,
+                    docs: r.get::<_, i64>(2)? as u64,
+                    alerts: r.get::<_, i64>(3)? as u64,
+                })
+            },
+        )?)
+    }
+
+    fn compact(&self, max_pushes: usize) -> StoreResult<usize> {
+        // only when idle: under load, merging would compete with pushes for the lock
+        let since_push = chrono::Utc::now().timestamp_millis() - self.last_push_ms.load(Ordering::Relaxed);
+        if since_push < 1000 {
+            return Ok(0);
+        }
+        let conn = self.lock();
+        // aggregates whose profile lags their pushes, versions first (rules and charts read them)
+        let lagging: Vec<(&'static str, i64)> = {
+            let mut out = Vec::new();
+            for table in ["versions", "windows"] {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT rowid FROM {table} WHERE merged_through < last_push ORDER BY cohort != '*' LIMIT 16"
+                ))?;
+                let rows = stmt.query_map([], |r| r.get::<_, i64>(0))?;
+                for rowid in rows {
+                    out.push((table, rowid?));
+                }
+            }
+            out
+        };
+        // at most `max_pushes` and ~40 ms per call; a caught-up aggregate is written back
+        let started = std::time::Instant::now();
+        let mut budget = max_pushes;
+        'rows: for &(table, rowid) in &lagging {
+            loop {
+                if budget == 0 || started.elapsed() > std::time::Duration::from_millis(40) {
+                    break 'rows;
+                }
+                let step = budget.min(4);
+                let ((), merged) = self.merge_aggregate(&conn, table, rowid, false, step, |_| Ok(()))?;
+                budget -= merged;
+                if merged < step {
+                    self.merge_aggregate(&conn, table, rowid, true, 0, |_| Ok(()))?;
+                    break;
+                }
+            }
+        }
+        Ok(max_pushes - budget)
+    }
+}
+
+impl Baselines for SqliteStore {
     fn set_baseline_version(&self, model: &str, version: &str, freeze: bool) -> StoreResult<Baseline> {
         self.in_transaction(|tx| {
             model_exists(tx, model)?;
@@ -737,7 +800,9 @@ impl Store for SqliteStore {
             chunks: chunks.iter().filter_map(|c| c.get(metric).copied().flatten()).collect(),
         }))
     }
+}
 
+impl Alerting for SqliteStore {
     fn create_rule(&self, spec: &RuleSpec) -> StoreResult<Rule> {
         let spec = rules::validate(spec)?;
         let conn = self.lock();
@@ -826,7 +891,9 @@ impl Store for SqliteStore {
         tx.commit()?;
         Ok(alert)
     }
+}
 
+impl WebhookOutbox for SqliteStore {
     fn create_webhook(&self, url: &str, secret: Option<&str>) -> StoreResult<Webhook> {
         let conn = self.lock();
         conn.execute(
@@ -920,7 +987,9 @@ impl Store for SqliteStore {
         };
         Ok(())
     }
+}
 
+impl Settings for SqliteStore {
     fn setting(&self, key: &str) -> StoreResult<Option<String>> {
         let conn = self.lock();
         Ok(conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
@@ -930,63 +999,5 @@ impl Store for SqliteStore {
         let conn = self.lock();
         conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)", params![key, value])?;
         Ok(())
-    }
-
-    fn totals(&self) -> StoreResult<Totals> {
-        let conn = self.lock();
-        Ok(conn.query_row(
-            "SELECT (SELECT count(*) FROM models), (SELECT count(*) FROM pushes),
-                    (SELECT coalesce(sum(n_docs), 0) FROM versions WHERE cohort = '*'), (SELECT count(*) FROM alerts)",
-            [],
-            |r| {
-                Ok(Totals {
-                    models: r.get::<_, i64>(0)? as u64,
-                    pushes: r.get::<_, i64>(1)? as u64,
-                    docs: r.get::<_, i64>(2)? as u64,
-                    alerts: r.get::<_, i64>(3)? as u64,
-                })
-            },
-        )?)
-    }
-
-    fn compact(&self, max_pushes: usize) -> StoreResult<usize> {
-        // only when idle: under load, merging would compete with pushes for the lock
-        let since_push = chrono::Utc::now().timestamp_millis() - self.last_push_ms.load(Ordering::Relaxed);
-        if since_push < 1000 {
-            return Ok(0);
-        }
-        let conn = self.lock();
-        // aggregates whose profile lags their pushes, versions first (rules and charts read them)
-        let lagging: Vec<(&'static str, i64)> = {
-            let mut out = Vec::new();
-            for table in ["versions", "windows"] {
-                let mut stmt = conn.prepare_cached(&format!(
-                    "SELECT rowid FROM {table} WHERE merged_through < last_push ORDER BY cohort != '*' LIMIT 16"
-                ))?;
-                let rows = stmt.query_map([], |r| r.get::<_, i64>(0))?;
-                for rowid in rows {
-                    out.push((table, rowid?));
-                }
-            }
-            out
-        };
-        // at most `max_pushes` and ~40 ms per call; a caught-up aggregate is written back
-        let started = std::time::Instant::now();
-        let mut budget = max_pushes;
-        'rows: for &(table, rowid) in &lagging {
-            loop {
-                if budget == 0 || started.elapsed() > std::time::Duration::from_millis(40) {
-                    break 'rows;
-                }
-                let step = budget.min(4);
-                let ((), merged) = self.merge_aggregate(&conn, table, rowid, false, step, |_| Ok(()))?;
-                budget -= merged;
-                if merged < step {
-                    self.merge_aggregate(&conn, table, rowid, true, 0, |_| Ok(()))?;
-                    break;
-                }
-            }
-        }
-        Ok(max_pushes - budget)
     }
 }

@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::Value;
 use tailwatch_html::escape;
+use tailwatch_html::trend::{Trend, TrendPoint, trend_chart};
 use tailwatch_metrics::catalog::metric_info;
 
 use crate::api::{self, CompareQuery, SeriesQuery, blocking, presented_token};
@@ -42,13 +43,7 @@ button{background:#2456c7;color:#fff;border:0;border-radius:4px;padding:4px 10px
 .collapse{color:#a11d16;font-weight:700}.ok{color:#176b34;font-weight:700}
 ";
 
-fn fmt(value: Option<f64>) -> String {
-    match value {
-        None => "–".into(),
-        Some(v) if v != 0.0 && (v.abs() >= 1e5 || v.abs() < 1e-3) => format!("{v:.3e}"),
-        Some(v) => format!("{v:.4}"),
-    }
-}
+use tailwatch_html::trend::format_short as fmt;
 
 fn page(title: &str, body: &str, signed_in: bool) -> Html<String> {
     let login = if signed_in {
@@ -121,141 +116,34 @@ pub async fn overview(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
 /// One trend chart: the metric over versions, the baseline band (mean ± 3σ of its chunks) and
 /// value, rule thresholds, and alert markers.
 fn chart(series: &Value, metric: &str) -> String {
-    let points = series["points"].as_array().cloned().unwrap_or_default();
-    let values: Vec<Option<f64>> = points.iter().map(|p| p["value"].as_f64()).collect();
-    let (w, h, left, right, top, bottom) = (520.0, 220.0, 56.0, 12.0, 12.0, 40.0);
+    let points = series["points"].as_array().map(Vec::as_slice).unwrap_or_default();
     let baseline = &series["baseline"];
     let band = match (baseline["mean"].as_f64(), baseline["sd"].as_f64()) {
-        (Some(m), Some(sd)) => Some((m - 3.0 * sd, m + 3.0 * sd)),
+        (Some(m), Some(sd)) => {
+            Some((m - 3.0 * sd, m + 3.0 * sd, baseline["chunks"].as_u64().unwrap_or(0) as usize))
+        }
         _ => None,
     };
-    let thresholds: Vec<f64> = series["rules"]
-        .as_array()
-        .map(|r| r.iter().filter_map(|x| x["threshold"].as_f64()).collect())
-        .unwrap_or_default();
-    let mut all: Vec<f64> = values.iter().flatten().copied().collect();
-    all.extend(band.iter().flat_map(|b| [b.0, b.1]));
-    all.extend(baseline["value"].as_f64());
-    all.extend(&thresholds);
-    let info = metric_info(metric);
-    let title = format!("{} {}", info.map(|i| i.collapse.arrow()).unwrap_or(""), metric);
-    let mut svg = format!(
-        "<div class=chart data-metric=\"{}\"><h3>{}</h3><svg class=trend width={w} height={h} viewBox=\"0 0 {w} {h}\" role=img aria-label=\"{} by version\">",
-        escape(metric),
-        escape(&title),
-        escape(metric)
-    );
-    if all.is_empty() {
-        svg.push_str("<text x=20 y=100 class=muted>no values yet</text></svg></div>");
-        return svg;
-    }
-    let (mut lo, mut hi) =
-        all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let (data_lo, data_hi) = (lo, hi);
-    if hi - lo < 1e-12 {
-        let spread = (0.05 * lo.abs()).max(0.01);
-        lo -= spread;
-        hi += spread;
-    }
-    let pad = 0.08 * (hi - lo);
-    let (mut lo, hi) = (lo - pad, hi + pad);
-    if all.iter().all(|v| *v >= 0.0) {
-        // non-negative metrics keep a non-negative axis
-        lo = lo.max(0.0);
-    }
-    let n = points.len().max(1);
-    let x = |i: usize| left + (w - left - right) * if n == 1 { 0.5 } else { i as f64 / (n - 1) as f64 };
-    let y = |v: f64| top + (h - top - bottom) * (1.0 - (v - lo) / (hi - lo));
-    let _ = write!(
-        svg,
-        "<line x1={left} y1={} x2={} y2={} stroke=#9aa3af /><line x1={left} y1={top} x2={left} y2={} stroke=#9aa3af />",
-        h - bottom,
-        w - right,
-        h - bottom,
-        h - bottom
-    );
-    let ticks = if data_hi - data_lo < 1e-12 {
-        vec![data_lo]
-    } else {
-        vec![data_lo, (data_lo + data_hi) / 2.0, data_hi]
-    };
-    for v in ticks {
-        let _ = write!(
-            svg,
-            "<text x=4 y={:.1} font-size=10 fill=#6b7280>{}</text>",
-            y(v) + 3.0,
-            escape(&fmt(Some(v)))
-        );
-    }
-    if let Some((b0, b1)) = band {
-        let _ = write!(
-            svg,
-            "<rect class=baseline-band x={left} y={:.1} width={} height={:.1} fill=#2456c7 fill-opacity=0.12><title>baseline mean ± 3σ of {} chunks</title></rect>",
-            y(b1),
-            w - left - right,
-            (y(b0) - y(b1)).max(1.0),
-            baseline["chunks"]
-        );
-    }
-    if let Some(b) = baseline["value"].as_f64() {
-        let _ = write!(
-            svg,
-            "<line class=baseline-value x1={left} x2={} y1={:.1} y2={:.1} stroke=#2456c7 stroke-dasharray=\"5 4\"><title>baseline {}</title></line>",
-            w - right,
-            y(b),
-            y(b),
-            escape(&fmt(Some(b)))
-        );
-    }
-    for t in &thresholds {
-        let _ = write!(
-            svg,
-            "<line class=threshold x1={left} x2={} y1={:.1} y2={:.1} stroke=#a11d16 stroke-dasharray=\"2 3\"><title>rule threshold {}</title></line>",
-            w - right,
-            y(*t),
-            y(*t),
-            escape(&fmt(Some(*t)))
-        );
-    }
-    let path: Vec<String> = values
-        .iter()
-        .enumerate()
-        .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", x(i), y(v))))
-        .collect();
-    if path.len() > 1 {
-        let _ =
-            write!(svg, "<polyline fill=none stroke=#1d2330 stroke-width=2 points=\"{}\" />", path.join(" "));
-    }
-    for (i, (point, value)) in points.iter().zip(&values).enumerate() {
-        let version = point["version"].as_str().unwrap_or("");
-        let alerted = point["alerts"].as_array().is_some_and(|a| !a.is_empty());
-        if let Some(v) = value {
-            let _ = write!(
-                svg,
-                "<circle class=\"point{}\" data-version=\"{}\" cx={:.1} cy={:.1} r={} fill={}><title>{} = {} ({} docs){}</title></circle>",
-                if alerted { " alert-marker" } else { "" },
-                escape(version),
-                x(i),
-                y(*v),
-                if alerted { 6.0 } else { 3.5 },
-                if alerted { "#d62d20" } else { "#1d2330" },
-                escape(version),
-                escape(&fmt(Some(*v))),
-                point["n_docs"],
-                if alerted { " · alert" } else { "" }
-            );
-        }
-        let label: String = version.chars().take(12).collect();
-        let _ = write!(
-            svg,
-            "<text x={:.1} y={} font-size=10 text-anchor=middle fill=#4b5360>{}</text>",
-            x(i),
-            h - bottom + 14.0,
-            escape(&label)
-        );
-    }
-    svg.push_str("</svg></div>");
-    svg
+    let arrow = metric_info(metric).map(|i| i.collapse.arrow()).unwrap_or("");
+    trend_chart(&Trend {
+        metric,
+        title: format!("{arrow} {metric}"),
+        points: points
+            .iter()
+            .map(|p| TrendPoint {
+                version: p["version"].as_str().unwrap_or(""),
+                value: p["value"].as_f64(),
+                n_docs: p["n_docs"].as_u64().unwrap_or(0),
+                alerted: p["alerts"].as_array().is_some_and(|a| !a.is_empty()),
+            })
+            .collect(),
+        baseline: baseline["value"].as_f64(),
+        band,
+        thresholds: series["rules"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|x| x["threshold"].as_f64()).collect())
+            .unwrap_or_default(),
+    })
 }
 
 pub async fn model_page(

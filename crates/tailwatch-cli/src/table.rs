@@ -3,7 +3,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use tailwatch_metrics::catalog::Direction;
-use tailwatch_metrics::compare::{Comparison, ThresholdKind};
+use tailwatch_metrics::compare::{CheckStatus, Comparison, ThresholdKind};
 use tailwatch_metrics::report::{ScoreReport, format_value};
 
 fn short(path: &str) -> String {
@@ -82,11 +82,23 @@ pub fn write_comparison(
         candidate.n_docs,
         candidate.n_tokens
     )?;
-    writeln!(
-        out,
-        "{:<20} {:>12} {:>12} {:>10}  {:<22} result",
-        "metric", "baseline", "candidate", "change", "rule"
-    )?;
+    let with_evidence = comparison.checks.iter().any(|c| c.p_value.is_some());
+    if let Some(docs) = comparison.checks.iter().find_map(|c| c.docs) {
+        writeln!(out, "checks at {docs} documents per side\n")?;
+    }
+    if with_evidence {
+        writeln!(
+            out,
+            "{:<20} {:>12} {:>12} {:>10} {:>23}  {:<14} {:>7}  result",
+            "metric", "baseline", "candidate", "change", "interval", "rule", "q"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{:<20} {:>12} {:>12} {:>10}  {:<22} result",
+            "metric", "baseline", "candidate", "change", "rule"
+        )?;
+    }
     for c in &comparison.checks {
         let change = match (c.relative_change, c.change, c.threshold_kind) {
             (Some(r), _, ThresholdKind::Relative) => format!("{:+.1}%", r * 100.0),
@@ -99,25 +111,44 @@ pub fn write_comparison(
         } else {
             format!("{arrow} > {}", c.threshold)
         };
-        let result = if c.baseline.is_none() || c.candidate.is_none() {
-            "skipped"
-        } else if c.breached {
-            "BREACH"
-        } else if c.worse {
-            "worse, within rule"
-        } else {
-            "ok"
+        let result = match c.status {
+            CheckStatus::Skipped => "skipped",
+            CheckStatus::Breach => "BREACH",
+            CheckStatus::NotSignificant => "past rule, not significant",
+            CheckStatus::InsufficientData => "insufficient data",
+            CheckStatus::Ok if c.worse => "worse, within rule",
+            CheckStatus::Ok => "ok",
         };
-        writeln!(
-            out,
-            "{:<20} {:>12} {:>12} {:>10}  {:<22} {}",
-            c.metric,
-            format_value(c.baseline),
-            format_value(c.candidate),
-            change,
-            rule,
-            result
-        )?;
+        if with_evidence {
+            let interval = match c.interval {
+                Some([lo, hi]) => format!("[{lo:+.4}, {hi:+.4}]"),
+                None => "-".into(),
+            };
+            let q = c.q_value.map_or_else(|| "-".into(), |q| format!("{q:.3}"));
+            writeln!(
+                out,
+                "{:<20} {:>12} {:>12} {:>10} {:>23}  {:<14} {:>7}  {}",
+                c.metric,
+                format_value(c.baseline),
+                format_value(c.candidate),
+                change,
+                interval,
+                rule,
+                q,
+                result
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{:<20} {:>12} {:>12} {:>10}  {:<22} {}",
+                c.metric,
+                format_value(c.baseline),
+                format_value(c.candidate),
+                change,
+                rule,
+                result
+            )?;
+        }
     }
     writeln!(out, "\nverdict: {}", comparison.verdict)?;
     Ok(())

@@ -55,6 +55,40 @@ pub fn compare_sides(
     Compared { comparison, notes }
 }
 
+/// Apply `rules` to two sides computed at matched size, with their evidence (p-values and
+/// intervals; see [`crate::matching`]); the sides' full sizes are described by `baseline` and
+/// `candidate`.
+pub fn compare_matched(
+    baseline: &Side,
+    candidate: &Side,
+    matched: &crate::matching::Matched,
+    rules: &[Rule],
+) -> Compared {
+    let comparison = tailwatch_metrics::compare::compare_with_evidence(
+        &matched.baseline,
+        &matched.candidate,
+        &matched.evidence,
+        rules,
+    );
+    let mut notes = Vec::new();
+    if baseline.n_docs != candidate.n_docs {
+        notes.push(format!(
+            "sizes matched: both sides' checks are computed at {} documents (a seeded subsample of the larger side, {} vs {} documents)",
+            matched.docs, baseline.n_docs, candidate.n_docs
+        ));
+    }
+    if !baseline.tokenizer.is_empty()
+        && !candidate.tokenizer.is_empty()
+        && baseline.tokenizer != candidate.tokenizer
+    {
+        notes.push(format!(
+            "the sides were tokenized differently (`{}` vs `{}`)",
+            baseline.tokenizer, candidate.tokenizer
+        ));
+    }
+    Compared { comparison, notes }
+}
+
 /// The metric ids `rules` read: all a comparison needs computed.
 pub fn rule_metrics(rules: &[Rule]) -> tailwatch_metrics::MetricSelection {
     tailwatch_metrics::MetricSelection::Only(rules.iter().map(|r| r.metric.clone()).collect())

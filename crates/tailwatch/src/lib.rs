@@ -7,7 +7,7 @@
 //! operation, and render what it returns.
 //!
 //! * measure: [`Engine::profile_inputs`], [`Scorer::score`], [`comparing::compare_sides`],
-//!   [`scoring::profile_metrics`];
+//!   [`Engine::matched_evidence`], [`scoring::profile_metrics`];
 //! * simulate: [`Engine::simulate`], [`Engine::demo`];
 //! * dedup: [`Engine::dedup`];
 //! * govern: [`Engine::ingest`], [`ledger_files`], [`detecting`].
@@ -32,6 +32,7 @@ mod engine;
 mod error;
 pub mod ingest;
 pub mod ledger_files;
+pub mod matching;
 pub mod profiling;
 pub mod scoring;
 pub mod simulating;

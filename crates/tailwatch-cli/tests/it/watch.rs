@@ -102,14 +102,16 @@ fn push_is_idempotent_gates_ci_and_compare_matches_the_cli() {
     let gated = push(textgan.to_str().unwrap(), "v2", &["--fail-on-alert"]);
     assert_eq!(gated.code, 1, "{}\n{}", gated.stdout, gated.stderr);
     assert!(gated.stdout.contains("ALERT #1: distinct_2"), "{}", gated.stdout);
-    // the server's comparison is `tailwatch compare` on the same profiles
+    // the server's comparison is `tailwatch compare` on the same profiles without matched sizes
+    // or p-values (`--permutations 0`): the server does not match sizes yet
     let server_view =
         http("GET", &format!("{}/api/v1/models/captioner/compare?baseline=v1&candidate=v2", server.url), "");
     let a = dir.path().join("a.twp");
     let b = dir.path().join("b.twp");
     assert_eq!(tailwatch(&["profile", h, "-o", a.to_str().unwrap(), "-q"]).code, 0);
     assert_eq!(tailwatch(&["profile", textgan.to_str().unwrap(), "-o", b.to_str().unwrap(), "-q"]).code, 0);
-    let cli = tailwatch(&["compare", a.to_str().unwrap(), b.to_str().unwrap(), "--json"]);
+    let cli =
+        tailwatch(&["compare", a.to_str().unwrap(), b.to_str().unwrap(), "--json", "--permutations", "0"]);
     assert_eq!(cli.code, 1);
     let cli = cli.json();
     assert_eq!(server_view["verdict"], cli["verdict"]);

@@ -200,3 +200,50 @@ impl Engine {
         Ok(Matched { docs: m, baseline: observed_b, candidate: observed_c, evidence })
     }
 }
+
+/// Split a baseline once, seeded, into a held-out reference (half its documents, rounded down)
+/// and the rest, which stands for the baseline in the comparison; both keep input order.
+///
+/// A corpus covers all of its own tail by construction, so a baseline that is its own reference
+/// scores a perfect tail_coverage and js_to_reference of 0 that no candidate can match: split,
+/// both sides are measured against documents neither contains.
+pub fn hold_out<'a>(docs: &[&'a str], seed: u64) -> (Vec<&'a str>, Vec<&'a str>) {
+    let mut rng = generator(seed, usize::MAX);
+    let held = subsample(&mut rng, docs.len(), docs.len() / 2);
+    let mut is_held = vec![false; docs.len()];
+    held.iter().for_each(|&i| is_held[i] = true);
+    let (mut reference, mut rest) = (Vec::with_capacity(held.len()), Vec::new());
+    for (doc, held) in docs.iter().zip(is_held) {
+        if held { reference.push(*doc) } else { rest.push(*doc) }
+    }
+    (reference, rest)
+}
+
+/// How many of `candidate`'s documents occur verbatim in `reference`.
+pub fn shared_documents(reference: &[&str], candidate: &[&str]) -> usize {
+    let known: std::collections::HashSet<&str> = reference.iter().copied().collect();
+    candidate.iter().filter(|d| known.contains(*d)).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hold_out_splits_in_half_disjointly_and_in_order() {
+        let docs: Vec<String> = (0..11).map(|i| format!("doc {i}")).collect();
+        let docs: Vec<&str> = docs.iter().map(String::as_str).collect();
+        let (reference, rest) = hold_out(&docs, 3);
+        assert_eq!((reference.len(), rest.len()), (5, 6));
+        assert_eq!(shared_documents(&reference, &rest), 0);
+        let mut all: Vec<&str> = reference.iter().chain(&rest).copied().collect();
+        all.sort_unstable();
+        let mut want = docs.clone();
+        want.sort_unstable();
+        assert_eq!(all, want);
+        let position = |d: &str| docs.iter().position(|x| *x == d).unwrap();
+        assert!(reference.windows(2).all(|w| position(w[0]) < position(w[1])));
+        assert_eq!(hold_out(&docs, 3), (reference, rest), "seeded");
+        assert_eq!(shared_documents(&docs[..3], &["doc 1", "doc 9", "doc 2"]), 2);
+    }
+}

@@ -96,17 +96,49 @@ impl Scorer {
         if profile.n_docs() == 0 {
             return Err(Error::NoDocuments { inputs: inputs.to_vec() });
         }
-        let (mut values, reference_info) = self.metrics(engine, &profile)?;
-        if let Some(compat) = self.options.compat {
-            let docs = read_all_docs(inputs, read)?;
-            let mut anchored = compat_metrics(compat, &docs, &self.settings.tokenizer)?;
-            self.options.metrics.retain(&mut anchored);
+        let anchored = match self.options.compat {
+            Some(compat) => {
+                let docs = read_all_docs(inputs, read)?;
+                let mut anchored = compat_metrics(compat, &docs, &self.settings.tokenizer)?;
+                self.options.metrics.retain(&mut anchored);
+                Some(anchored)
+            }
+            None => None,
+        };
+        let names = inputs.iter().map(|p| p.display().to_string()).collect();
+        let report = self.report(engine, &profile, names, anchored, stats.skipped)?;
+        Ok((report, stats))
+    }
+
+    /// Score documents held in memory (`name` names them in the report); anchor formulas
+    /// (`compat`) are not computed.
+    pub fn score_texts(&self, engine: &Engine, name: &str, texts: &[&str]) -> Result<ScoreReport> {
+        let parts = ProfileParts::needed_by(&self.options.metrics);
+        let settings = ProfileSettings { parts, ..self.settings.clone() };
+        let profile = engine.profile_texts(texts.iter().copied(), &settings)?;
+        if profile.n_docs() == 0 {
+            return Err(Error::NoDocuments { inputs: vec![PathBuf::from(name)] });
+        }
+        self.report(engine, &profile, vec![name.to_string()], None, 0)
+    }
+
+    /// The report of a profile: its metrics, plus the anchors' when computed.
+    fn report(
+        &self,
+        engine: &Engine,
+        profile: &Profile,
+        inputs: Vec<String>,
+        anchored: Option<MetricValues>,
+        skipped_records: u64,
+    ) -> Result<ScoreReport> {
+        let (mut values, reference_info) = self.metrics(engine, profile)?;
+        if let Some(anchored) = anchored {
             values.extend(anchored);
         }
         let sample = profile.sample();
-        let report = ScoreReport {
+        Ok(ScoreReport {
             tailwatch_version: tailwatch_core::VERSION.to_string(),
-            inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
+            inputs,
             n_docs: profile.n_docs(),
             n_tokens: profile.n_tokens(),
             metrics: values.values,
@@ -119,11 +151,10 @@ impl Scorer {
                 seed: self.settings.config.seed,
             },
             compat: self.options.compat.map(|c| c.name().to_string()),
-            skipped_records: stats.skipped,
+            skipped_records,
             zlib_version: zlib_version(),
             notes: values.notes,
-        };
-        Ok((report, stats))
+        })
     }
 
     /// The asked-for metrics of a profile, and the reference's description when there is one.

@@ -4,8 +4,10 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
+use tailwatch::ProfileSettings;
 use tailwatch::comparing::{Side, compare_matched, compare_sides, rule_metrics, saved_report};
-use tailwatch::matching::Resampling;
+use tailwatch::matching::{Resampling, hold_out, shared_documents};
+use tailwatch_metrics::Reference;
 use tailwatch_metrics::compare::{Comparison, DEFAULT_RULES, Verdict, default_rules, parse_rules};
 use tailwatch_metrics::report::ScoreReport;
 
@@ -28,11 +30,51 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
         }
         None => default_rules(),
     };
+    let (Some(baseline_path), Some(candidate_path)) = (&args.baseline, &args.candidate) else {
+        anyhow::bail!("compare needs a baseline and a candidate");
+    };
+    // the baseline as its own reference: half of it, held out, becomes the reference
+    let held_out = is_own_reference(args, baseline_path);
+    let mut reference_args = args.reference.clone();
+    if held_out {
+        reference_args.reference = None;
+    }
     // only what the rules read is computed
-    let scorer = scorer(cx, &args.profile, &args.reference, &args.input, rule_metrics(&rules), None)?;
+    let mut scorer = scorer(cx, &args.profile, &reference_args, &args.input, rule_metrics(&rules), None)?;
+    let mut held_notes = Vec::new();
+    let held: Option<(Vec<String>, Vec<String>)> = if held_out {
+        let read = read_options(&args.input, args.baseline_field.as_deref(), is_items(&args.profile))?;
+        let docs = tailwatch_io::read_all(baseline_path, &read)?;
+        let all: Vec<&str> = docs.iter().map(String::as_str).collect();
+        let (reference, rest) = hold_out(&all, args.profile.seed);
+        let settings =
+            ProfileSettings { parts: tailwatch_metrics::ProfileParts::ALL, ..scorer.settings.clone() };
+        let profile = cx.engine.profile_texts(reference.iter().copied(), &settings)?;
+        let name = format!("{} (held-out half)", baseline_path.display());
+        scorer.options.reference =
+            Some(Reference::from_profile(&profile, &name, "held-out half of the baseline"));
+        held_notes.push(format!(
+            "the reference is the baseline itself: a seeded half of it ({} documents) is the reference, the other {} documents are the baseline's side",
+            reference.len(),
+            rest.len()
+        ));
+        Some((
+            reference.into_iter().map(str::to_string).collect(),
+            rest.into_iter().map(str::to_string).collect(),
+        ))
+    } else {
+        None
+    };
+    let scorer = scorer;
     let side = |path: &Path, field: Option<&str>| -> Result<ScoreReport> {
         if let Some(report) = saved_report(path) {
             return Ok(report);
+        }
+        if let Some((_, rest)) = &held
+            && path == baseline_path.as_path()
+        {
+            let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+            return Ok(scorer.score_texts(&cx.engine, &path.display().to_string(), &rest)?);
         }
         let read = read_options(&args.input, field, is_items(&args.profile))?;
         let (report, _) = scorer
@@ -40,13 +82,8 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
             .with_context(|| format!("cannot score `{}`", path.display()))?;
         Ok(report)
     };
-    let (Some(baseline), Some(candidate)) = (&args.baseline, &args.candidate) else {
-        anyhow::bail!("compare needs a baseline and a candidate");
-    };
-    let baseline_path = baseline;
-    let candidate_path = candidate;
-    let baseline = side(baseline, args.baseline_field.as_deref())?;
-    let candidate = side(candidate, args.candidate_field.as_deref())?;
+    let baseline = side(baseline_path, args.baseline_field.as_deref())?;
+    let candidate = side(candidate_path, args.candidate_field.as_deref())?;
     if !(args.confidence > 0.0 && args.confidence < 1.0) {
         anyhow::bail!("--confidence must be in (0, 1), found {}", args.confidence);
     }
@@ -54,6 +91,11 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     let docs = |path: &Path, field: Option<&str>| -> Result<Option<(Vec<String>, Option<String>)>> {
         if saved_report(path).is_some() {
             return Ok(None);
+        }
+        if let Some((_, rest)) = &held
+            && path == baseline_path.as_path()
+        {
+            return Ok(Some((rest.clone(), None)));
         }
         if tailwatch::is_profile_path(path) {
             let profile = scorer.load_profile(path)?;
@@ -73,6 +115,17 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     };
     let base_docs = docs(baseline_path, args.baseline_field.as_deref())?;
     let cand_docs = docs(candidate_path, args.candidate_field.as_deref())?;
+    if let (Some((reference, _)), Some((candidate, _))) = (&held, &cand_docs) {
+        let reference: Vec<&str> = reference.iter().map(String::as_str).collect();
+        let candidate: Vec<&str> = candidate.iter().map(String::as_str).collect();
+        let shared = shared_documents(&reference, &candidate);
+        if shared > 0 {
+            held_notes.push(format!(
+                "{shared} of the candidate's {} documents are also in the reference: its reference metrics are flattered",
+                candidate.len()
+            ));
+        }
+    }
     let compared = match (base_docs, cand_docs) {
         (Some((b, b_note)), Some((c, c_note))) if args.permutations > 0 && b.len() >= 2 && c.len() >= 2 => {
             let b: Vec<&str> = b.iter().map(String::as_str).collect();
@@ -102,6 +155,8 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
             compared
         }
     };
+    let mut compared = compared;
+    compared.notes.extend(held_notes);
     let comparison = &compared.comparison;
     let json = serde_json::json!({
         "verdict": comparison.verdict,
@@ -113,6 +168,21 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     let report = CompareReport { json, comparison, notes: &compared.notes, sides: (&baseline, &candidate) };
     emit(&report, args.json)?;
     Ok(if comparison.verdict == Verdict::Collapse { Outcome::CheckFailed } else { Outcome::Ok })
+}
+
+/// Whether the reference is the baseline's own documents: the same document input (not a
+/// profile or a saved report) read with the same field.
+fn is_own_reference(args: &CompareArgs, baseline: &Path) -> bool {
+    let Some(reference) = &args.reference.reference else { return false };
+    if tailwatch::is_profile_path(baseline) || saved_report(baseline).is_some() {
+        return false;
+    }
+    let same_file = match (std::fs::canonicalize(reference), std::fs::canonicalize(baseline)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => reference == baseline,
+    };
+    let field = |own: &Option<String>| own.clone().or_else(|| args.input.field.clone());
+    same_file && field(&args.reference.reference_field) == field(&args.baseline_field)
 }
 
 /// `compare`'s result; its JSON goes through a JSON value, so its keys (nested ones too) are in

@@ -44,3 +44,35 @@ fn collapse_is_flagged_with_exit_1() {
     assert_eq!(printed.code, 0);
     assert!(printed.stdout.contains("metric = \"distinct_2\""));
 }
+
+/// Two random halves of one human corpus: with the baseline as its own reference, the old
+/// comparison always said collapse (a corpus covers its own tail, JS 0 to itself); held out,
+/// it does not, and the unequal sizes are matched.
+#[test]
+fn the_baseline_as_reference_is_held_out_and_sizes_are_matched() {
+    let text = std::fs::read_to_string(crate::shared_data("texygen/ref_test_emnlp.txt")).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    // every third line to the baseline, the rest to the candidate (1:2)
+    let (mut a, mut b) = (String::new(), String::new());
+    for (i, line) in lines.iter().take(1500).enumerate() {
+        let side = if i % 3 == 0 { &mut a } else { &mut b };
+        side.push_str(line);
+        side.push('\n');
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.txt", a.as_bytes());
+    let b = write(dir.path(), "b.txt", b.as_bytes());
+    let old = tailwatch(&["compare", &a, &b, "--reference", &a, "--permutations", "0", "--json", "-q"]);
+    assert_eq!(old.code, 1, "without holding out, the baseline's own reference flatters it");
+    let run = tailwatch(&["compare", &a, &b, "--reference", &a, "--json", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let j = run.json();
+    let notes = j["notes"].to_string();
+    assert!(notes.contains("the reference is the baseline itself"), "{notes}");
+    assert!(notes.contains("sizes matched"), "{notes}");
+    let js = j["checks"].as_array().unwrap().iter().find(|c| c["metric"] == "js_to_reference").unwrap();
+    assert_eq!(js["docs"], 250, "the baseline's other half, 250 documents, sets the size");
+    assert!(js["baseline"].as_f64().unwrap() > 0.01, "the baseline is measured against held-out text");
+    assert_eq!(js["breached"], false);
+    assert_eq!(j["baseline"]["n_docs"], 250);
+}

@@ -43,6 +43,28 @@ pub struct PushOutcome {
     pub alerts_opened: Vec<Alert>,
     /// Alerts this push resolved.
     pub alerts_resolved: Vec<Alert>,
+    /// Every rule the pushed version's aggregates breach now, whether its alert was opened by
+    /// this push, is already open, or is not open yet (a rule that waits for several breaches):
+    /// what a CI gate fails on. A repeated push lists the same.
+    #[serde(default)]
+    pub breaching: Vec<Breaching>,
+}
+
+/// A rule the pushed version breaches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Breaching {
+    /// The rule.
+    pub rule_id: i64,
+    /// Its metric.
+    pub metric: String,
+    /// The cohort it was evaluated on (`*` for all).
+    pub cohort: String,
+    /// The version's value.
+    pub value: f64,
+    /// The threshold it passed.
+    pub threshold: f64,
+    /// The rule's open or acknowledged alert, if there is one.
+    pub alert_id: Option<i64>,
 }
 
 /// How a rule's threshold is found.

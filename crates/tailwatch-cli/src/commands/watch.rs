@@ -132,10 +132,12 @@ pub fn run_push(args: &PushArgs, cx: &Context) -> Result<Outcome> {
         }
         Err(e) => return Err(e.into()),
     };
-    let opened = !outcome.alerts_opened.is_empty();
+    // the gate: the version breaches a rule, whether its alert is new, already open, or not
+    // open yet; a repeated push answers the same
+    let breaching = !outcome.breaching.is_empty();
     // the server's answer, as it sent it (keys in alphabetical order)
     emit(&Pushed { json: serde_json::to_value(&outcome)?, outcome }, args.json)?;
-    Ok(if args.fail_on_alert && opened { Outcome::CheckFailed } else { Outcome::Ok })
+    Ok(if args.fail_on_alert && breaching { Outcome::CheckFailed } else { Outcome::Ok })
 }
 
 /// What a push did.
@@ -175,6 +177,17 @@ impl Report for Pushed {
         }
         for alert in &o.alerts_resolved {
             writeln!(out, "resolved alert #{} ({})", alert.id, alert.metric)?;
+        }
+        let opened: Vec<i64> = o.alerts_opened.iter().map(|a| a.id).collect();
+        for b in o.breaching.iter().filter(|b| b.alert_id.is_none_or(|id| !opened.contains(&id))) {
+            let alert = b
+                .alert_id
+                .map_or_else(|| "no alert open yet".to_string(), |id| format!("alert #{id} already open"));
+            writeln!(
+                out,
+                "BREACHING rule #{}: {} = {:.4} past the threshold {:.4} ({alert})",
+                b.rule_id, b.metric, b.value, b.threshold
+            )?;
         }
         Ok(())
     }

@@ -102,6 +102,23 @@ fn push_is_idempotent_gates_ci_and_compare_matches_the_cli() {
     let gated = push(textgan.to_str().unwrap(), "v2", &["--fail-on-alert"]);
     assert_eq!(gated.code, 1, "{}\n{}", gated.stdout, gated.stderr);
     assert!(gated.stdout.contains("ALERT #1: distinct_2"), "{}", gated.stdout);
+    // the gate holds: re-running the failed push fails again (nothing is added) ...
+    let rerun = push(textgan.to_str().unwrap(), "v2", &["--fail-on-alert"]);
+    assert_eq!(rerun.code, 1, "{}\n{}", rerun.stdout, rerun.stderr);
+    assert!(rerun.stdout.starts_with("already pushed:"), "{}", rerun.stdout);
+    assert!(rerun.stdout.contains("BREACHING rule #1: distinct_2"), "{}", rerun.stdout);
+    assert!(rerun.stdout.contains("alert #1 already open"), "{}", rerun.stdout);
+    // ... a newer version that breaches the same rule fails although the alert is already open ...
+    let newer = push(textgan.to_str().unwrap(), "v3", &["--fail-on-alert", "--json"]);
+    assert_eq!(newer.code, 1, "{}\n{}", newer.stdout, newer.stderr);
+    let newer = newer.json();
+    assert_eq!(newer["alerts_opened"].as_array().unwrap().len(), 0, "no second alert for the same rule");
+    assert_eq!(newer["breaching"][0]["alert_id"], 1);
+    assert_eq!(newer["breaching"][0]["metric"], "distinct_2");
+    // ... and a healthy version passes
+    let healthy = push(h, "v4", &["--fail-on-alert"]);
+    assert_eq!(healthy.code, 0, "{}\n{}", healthy.stdout, healthy.stderr);
+    assert!(!healthy.stdout.contains("BREACHING"), "{}", healthy.stdout);
     // the server's comparison is `tailwatch compare` on the same profiles without matched sizes
     // or p-values (`--permutations 0`): the server does not match sizes yet
     let server_view =

@@ -6,7 +6,9 @@ use tailwatch_metrics::catalog::Direction;
 
 use crate::error::{Missing, StoreError, StoreResult};
 use crate::rules::{self, BaselineValues, Hysteresis, Transition};
-use crate::types::{ALL_COHORTS, Alert, AlertState, Metrics, PushKey, PushOutcome, Rule, RuleSpec};
+use crate::types::{
+    ALL_COHORTS, Alert, AlertState, Breaching, Metrics, PushKey, PushOutcome, Rule, RuleSpec,
+};
 
 use super::sqlite::{SqliteStore, from_json, now_ms, to_json};
 
@@ -68,6 +70,41 @@ impl SqliteStore {
         at: &str,
         outcome: &mut PushOutcome,
     ) -> StoreResult<()> {
+        self.apply_rules(tx, key, all, cohort, Some(at), outcome)
+    }
+
+    /// Which rules the version's aggregates breach now, without changing any state (for a
+    /// repeated push: the same exit code as the first time).
+    pub(super) fn breaching_rules(
+        &self,
+        tx: &Transaction<'_>,
+        key: &PushKey,
+        outcome: &mut PushOutcome,
+    ) -> StoreResult<()> {
+        let row = |cohort: &str| -> StoreResult<Option<(i64, u64)>> {
+            Ok(tx
+                .query_row(
+                    "SELECT rowid, n_docs FROM versions WHERE model = ?1 AND version = ?2 AND cohort = ?3",
+                    params![key.model, key.version, cohort],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? as u64)),
+                )
+                .optional()?)
+        };
+        let (Some(all), Some(cohort)) = (row(ALL_COHORTS)?, row(&key.cohort)?) else { return Ok(()) };
+        self.apply_rules(tx, key, all, cohort, None, outcome)
+    }
+
+    /// Evaluate every matching rule; with `at`, step the rules' state and open and resolve
+    /// alerts, else only list the breaches.
+    fn apply_rules(
+        &self,
+        tx: &Transaction<'_>,
+        key: &PushKey,
+        all: (i64, u64),
+        cohort: (i64, u64),
+        at: Option<&str>,
+        outcome: &mut PushOutcome,
+    ) -> StoreResult<()> {
         let rules: Vec<Rule> = rules_in(tx)?
             .into_iter()
             .filter(|r| r.enabled && r.model.as_ref().is_none_or(|m| *m == key.model))
@@ -98,6 +135,26 @@ impl SqliteStore {
             });
             let Ok(threshold) = rules::threshold(rule, baseline_values.as_ref()) else { continue };
             let breached = rules::breaches(rule.direction, value, threshold);
+            let active: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM alerts WHERE rule_id = ?1 AND model = ?2 AND cohort = ?3 AND state != 'resolved'",
+                    params![rule.id, key.model, scope],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(at) = at else {
+                if breached {
+                    outcome.breaching.push(Breaching {
+                        rule_id: rule.id,
+                        metric: rule.metric.clone(),
+                        cohort: scope.to_string(),
+                        value,
+                        threshold,
+                        alert_id: active,
+                    });
+                }
+                continue;
+            };
             let state: Hysteresis = tx
                 .query_row(
                     "SELECT breaches, clears FROM rule_state WHERE rule_id = ?1 AND model = ?2 AND cohort = ?3",
@@ -106,19 +163,13 @@ impl SqliteStore {
                 )
                 .optional()?
                 .unwrap_or_default();
-            let active: Option<i64> = tx
-                .query_row(
-                    "SELECT id FROM alerts WHERE rule_id = ?1 AND model = ?2 AND cohort = ?3 AND state != 'resolved'",
-                    params![rule.id, key.model, scope],
-                    |r| r.get(0),
-                )
-                .optional()?;
             let (next, transition) = rules::step(state, breached, active.is_some(), rule);
             tx.execute(
                 "INSERT INTO rule_state (rule_id, model, cohort, breaches, clears) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (rule_id, model, cohort) DO UPDATE SET breaches = excluded.breaches, clears = excluded.clears",
                 params![rule.id, key.model, scope, next.breaches, next.clears],
             )?;
+            let mut alert_id = active;
             match (transition, active) {
                 (Transition::Open, _) => {
                     let direction = if rule.direction == Direction::Lower { "below" } else { "above" };
@@ -128,6 +179,7 @@ impl SqliteStore {
                         params![rule.id, key.model, scope, key.version, rule.metric, direction, value, threshold, at],
                     )?;
                     let alert = alert_in(tx, tx.last_insert_rowid())?;
+                    alert_id = Some(alert.id);
                     enqueue(tx, &alert, "alert.opened")?;
                     outcome.alerts_opened.push(alert);
                 }
@@ -147,6 +199,16 @@ impl SqliteStore {
                     )?;
                 }
                 _ => {}
+            }
+            if breached {
+                outcome.breaching.push(Breaching {
+                    rule_id: rule.id,
+                    metric: rule.metric.clone(),
+                    cohort: scope.to_string(),
+                    value,
+                    threshold,
+                    alert_id,
+                });
             }
         }
         Ok(())

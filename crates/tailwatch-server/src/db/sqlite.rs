@@ -406,7 +406,7 @@ impl Profiles for SqliteStore {
                     return Err(StoreError::Conflict(Conflict::KeyReused { key: k.to_string(), used_for: seen_key }));
                 }
                 let (version_docs, version_pushes) = version_totals(tx)?;
-                return Ok(PushOutcome {
+                let mut outcome = PushOutcome {
                     push_id,
                     duplicate: true,
                     key: key.clone(),
@@ -415,7 +415,11 @@ impl Profiles for SqliteStore {
                     version_pushes,
                     alerts_opened: Vec::new(),
                     alerts_resolved: Vec::new(),
-                });
+                    breaching: Vec::new(),
+                };
+                // a repeated push changes nothing, and gates the same
+                self.breaching_rules(tx, key, &mut outcome)?;
+                return Ok(outcome);
             }
         }
         let config = self.check_mergeable(tx, key, &profile)?;
@@ -466,6 +470,7 @@ impl Profiles for SqliteStore {
             version_pushes,
             alerts_opened: Vec::new(),
             alerts_resolved: Vec::new(),
+            breaching: Vec::new(),
         };
         self.evaluate_rules(tx, key, all, cohort, &at, &mut outcome)?;
         Ok(outcome)

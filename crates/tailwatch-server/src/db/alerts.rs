@@ -142,17 +142,16 @@ impl SqliteStore {
                     |r| r.get(0),
                 )
                 .optional()?;
+            let mut breaching = breached.then(|| Breaching {
+                rule_id: rule.id,
+                metric: rule.metric.clone(),
+                cohort: scope.to_string(),
+                value,
+                threshold,
+                alert_id: active,
+            });
             let Some(at) = at else {
-                if breached {
-                    outcome.breaching.push(Breaching {
-                        rule_id: rule.id,
-                        metric: rule.metric.clone(),
-                        cohort: scope.to_string(),
-                        value,
-                        threshold,
-                        alert_id: active,
-                    });
-                }
+                outcome.breaching.extend(breaching);
                 continue;
             };
             let state: Hysteresis = tx
@@ -200,16 +199,10 @@ impl SqliteStore {
                 }
                 _ => {}
             }
-            if breached {
-                outcome.breaching.push(Breaching {
-                    rule_id: rule.id,
-                    metric: rule.metric.clone(),
-                    cohort: scope.to_string(),
-                    value,
-                    threshold,
-                    alert_id,
-                });
+            if let Some(breaching) = breaching.as_mut() {
+                breaching.alert_id = alert_id;
             }
+            outcome.breaching.extend(breaching);
         }
         Ok(())
     }

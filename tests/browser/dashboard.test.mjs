@@ -320,9 +320,10 @@ async function main() {
     await page.locator('form#login input[name=token]').fill(token);
     await Promise.all([page.waitForURL(`${server.url}/alerts`), page.locator('form#login button[type=submit]').click()]);
     const cookies = await context.cookies(server.url);
-    const session = cookies.find((c) => c.name === 'tailwatch_token');
-    assert.ok(session, `login: no tailwatch_token cookie (cookies: ${JSON.stringify(cookies.map((c) => c.name))})`);
+    const session = cookies.find((c) => c.name === 'tailwatch_session');
+    assert.ok(session, `login: no tailwatch_session cookie (cookies: ${JSON.stringify(cookies.map((c) => c.name))})`);
     assert.equal(session.httpOnly, true, 'login: the cookie must be HttpOnly');
+    assert.ok(!session.value.includes(token), 'login: the cookie must hold a session id, not the token');
     log('signed in, back on /alerts');
 
     // -- acknowledge

@@ -61,23 +61,10 @@ fn path<T>(p: Result<Path<T>, PathRejection>) -> ApiResult<T> {
     p.map(|Path(v)| v).map_err(|e| ApiError::bad_request(format!("invalid path: {}", e.body_text())))
 }
 
-/// Bearer token of a request (header), or the dashboard's cookie when `cookie` is allowed.
-pub fn presented_token(headers: &HeaderMap, cookie: bool) -> Option<String> {
-    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
-        && let Some(token) = value.strip_prefix("Bearer ")
-    {
-        return Some(token.trim().to_string());
-    }
-    if cookie {
-        for value in headers.get_all(header::COOKIE) {
-            for part in value.to_str().unwrap_or("").split(';') {
-                if let Some(token) = part.trim().strip_prefix(crate::dashboard::COOKIE_NAME) {
-                    return token.strip_prefix('=').map(str::to_string);
-                }
-            }
-        }
-    }
-    None
+/// The bearer token of a request (the `Authorization` header).
+pub fn presented_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())?;
+    value.strip_prefix("Bearer ").map(|token| token.trim().to_string())
 }
 
 /// Writes need the token; reads too with `--private-reads`. Health and the OpenAPI document are public.
@@ -87,7 +74,7 @@ pub async fn authorize(State(state): State<Arc<AppState>>, request: Request, nex
     let public = matches!(path, "/health" | "/openapi.json");
     let write = !matches!(*request.method(), Method::GET | Method::HEAD);
     if !public && (write || state.config.private_reads) {
-        match presented_token(request.headers(), false) {
+        match presented_token(request.headers()) {
             None => {
                 return ApiError::unauthorized(
                     "this request needs the server's token: send `Authorization: Bearer <token>`",

@@ -20,8 +20,8 @@ use crate::error::ApiError;
 use crate::types::{ALL_COHORTS, Alert, AlertState};
 use crate::{AppState, percent_encode};
 
-/// Cookie that carries the token for the dashboard's forms.
-pub const COOKIE_NAME: &str = "tailwatch_token";
+/// Cookie that carries the dashboard session (a random id, never the write token).
+pub const COOKIE_NAME: &str = "tailwatch_session";
 
 /// Metrics charted for every model (those it has), before the metrics its rules watch.
 const CHARTED: &[&str] =
@@ -60,8 +60,21 @@ fn page(title: &str, body: &str, signed_in: bool) -> Html<String> {
     ))
 }
 
+/// Signed in: a live session cookie, or the write token as a bearer header.
 fn signed_in(state: &AppState, headers: &HeaderMap) -> bool {
-    presented_token(headers, true).is_some_and(|t| state.token.accepts(&t))
+    if presented_token(headers).is_some_and(|t| state.token.accepts(&t)) {
+        return true;
+    }
+    session_cookie(headers).is_some_and(|id| state.sessions.is_live(&id))
+}
+
+/// The session id in the request's cookies.
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .flat_map(|value| value.to_str().unwrap_or("").split(';'))
+        .find_map(|part| part.trim().strip_prefix(COOKIE_NAME)?.strip_prefix('=').map(str::to_string))
 }
 
 fn error_page(error: ApiError, signed: bool) -> Response {
@@ -408,8 +421,9 @@ pub async fn login(
     // Behind a TLS-terminating proxy the cookie is also `Secure`.
     let https = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
     let cookie = format!(
-        "{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Strict{}",
-        form.token.trim(),
+        "{COOKIE_NAME}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}",
+        state.sessions.start(),
+        state.sessions.lifetime().as_secs(),
         if https { "; Secure" } else { "" }
     );
     let mut response = Redirect::to(&safe_next(form.next.as_deref())).into_response();

@@ -22,7 +22,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-pub use auth::{TokenCheck, TokenSource};
+pub use auth::{Sessions, TokenCheck, TokenSource};
 pub use db::{SqliteStore, Store};
 pub use error::{ApiError, StoreError};
 pub use webhooks::RetryPolicy;
@@ -54,6 +54,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The write token.
     pub token: TokenCheck,
+    /// Dashboard sessions.
+    pub sessions: Sessions,
     /// Settings.
     pub config: ServerConfig,
 }

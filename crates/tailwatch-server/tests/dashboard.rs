@@ -41,9 +41,13 @@ fn pages_show_models_trends_alerts_and_escape_names() {
     let alerts = server.get("/alerts");
     assert!(alerts.body.contains(&format!("data-alert=\"{alert_id}\" data-state=\"open\"")));
     assert!(alerts.body.contains("sign in to acknowledge"));
-    let cookie = format!("tailwatch_token={TOKEN}");
+    let cookie = sign_in(&server);
     let signed = call("GET", &format!("{}/alerts", server.base), None, false, &[("cookie", &cookie)]);
     assert!(signed.body.contains("Acknowledge</button>"));
+    // the cookie is a session, not the token: the token as a cookie signs nobody in
+    let raw = format!("tailwatch_session={TOKEN}");
+    let forged = call("GET", &format!("{}/alerts", server.base), None, false, &[("cookie", &raw)]);
+    assert!(forged.body.contains("sign in to acknowledge"));
     // a wrong token is refused at the login form
     let refused = call(
         "POST",
@@ -81,4 +85,26 @@ fn login_redirects_only_to_local_pages() {
     // followed to `/`, not to the other site
     assert_eq!(reply.status, 200);
     assert!(reply.body.contains("<h1>Models</h1>"), "{}", reply.body);
+}
+
+/// Sign in at the login form; the session cookie (`name=value`) it sets.
+fn sign_in(server: &TestServer) -> String {
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let request = ureq::http::Request::builder()
+        .method("POST")
+        .uri(format!("{}/login", server.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={TOKEN}&next=%2Falerts").into_bytes())
+        .unwrap();
+    let response = agent.run(request).unwrap();
+    assert_eq!(response.status().as_u16(), 303, "the login redirects");
+    let set = response.headers().get("set-cookie").expect("a session cookie").to_str().unwrap().to_string();
+    assert!(set.starts_with("tailwatch_session=tws_"), "{set}");
+    assert!(!set.contains(TOKEN), "the cookie must not hold the token: {set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Max-Age=43200"),
+        "{set}"
+    );
+    set.split(';').next().unwrap().to_string()
 }

@@ -41,6 +41,7 @@ pub fn run_serve(args: &ServeArgs, cx: &Context) -> Result<Outcome> {
         engine: cx.engine.clone(),
         store: Arc::new(store),
         token,
+        sessions: Default::default(),
         config: ServerConfig { private_reads: args.private_reads, max_body, ..ServerConfig::default() },
     });
     runtime.block_on(async move {

@@ -34,7 +34,13 @@ pub fn start_with(config: ServerConfig) -> TestServer {
     let store = SqliteStore::open(&dir.path().join("watch.db")).unwrap().with_max_decoded(config.max_decoded);
     let engine = tailwatch::Engine::new(Some(2)).unwrap();
     let store = store.with_engine(engine.clone());
-    let state = Arc::new(AppState { engine, store: Arc::new(store), token: TokenCheck::new(TOKEN), config });
+    let state = Arc::new(AppState {
+        engine,
+        store: Arc::new(store),
+        token: TokenCheck::new(TOKEN),
+        sessions: Default::default(),
+        config,
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();

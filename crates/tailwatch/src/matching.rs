@@ -177,8 +177,12 @@ impl Engine {
         for rule in rules {
             let observed = change(&observed_b, &observed_c, &rule.metric);
             let Some(r) = tested.iter().position(|t| std::ptr::eq(*t, rule)) else {
-                evidence
-                    .insert(rule.metric.clone(), Evidence { docs: m as u64, p_value: None, interval: None });
+                // (two rules on one metric: the tested one's evidence stays)
+                evidence.entry(rule.metric.clone()).or_insert(Evidence {
+                    docs: m as u64,
+                    p_value: None,
+                    interval: None,
+                });
                 continue;
             };
             let mut null: Vec<f64> = splits.iter().filter_map(|s| s[r]).collect();

@@ -127,7 +127,7 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
         }
     }
     let compared = match (base_docs, cand_docs) {
-        (Some((b, b_note)), Some((c, c_note))) if args.permutations > 0 && b.len() >= 2 && c.len() >= 2 => {
+        (Some((b, b_note)), Some((c, c_note))) if args.permutations > 0 && !b.is_empty() && !c.is_empty() => {
             let b: Vec<&str> = b.iter().map(String::as_str).collect();
             let c: Vec<&str> = c.iter().map(String::as_str).collect();
             let resampling = Resampling {

@@ -49,10 +49,14 @@ pub fn compare_sides(
             b.n_tokens, c.n_tokens
         ));
     }
-    if !b.tokenizer.is_empty() && !c.tokenizer.is_empty() && b.tokenizer != c.tokenizer {
-        notes.push(format!("the sides were tokenized differently (`{}` vs `{}`)", b.tokenizer, c.tokenizer));
-    }
+    notes.extend(tokenizer_note(b, c));
     Compared { comparison, notes }
+}
+
+/// A note when the sides were tokenized differently.
+fn tokenizer_note(b: &Side, c: &Side) -> Option<String> {
+    (!b.tokenizer.is_empty() && !c.tokenizer.is_empty() && b.tokenizer != c.tokenizer)
+        .then(|| format!("the sides were tokenized differently (`{}` vs `{}`)", b.tokenizer, c.tokenizer))
 }
 
 /// Apply `rules` to two sides computed at matched size, with their evidence (p-values and
@@ -77,15 +81,7 @@ pub fn compare_matched(
             matched.docs, baseline.n_docs, candidate.n_docs
         ));
     }
-    if !baseline.tokenizer.is_empty()
-        && !candidate.tokenizer.is_empty()
-        && baseline.tokenizer != candidate.tokenizer
-    {
-        notes.push(format!(
-            "the sides were tokenized differently (`{}` vs `{}`)",
-            baseline.tokenizer, candidate.tokenizer
-        ));
-    }
+    notes.extend(tokenizer_note(baseline, candidate));
     Compared { comparison, notes }
 }
 

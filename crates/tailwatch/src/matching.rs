@@ -28,11 +28,10 @@ use std::collections::BTreeMap;
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
+use tailwatch_metrics::MetricSelection;
 use tailwatch_metrics::catalog::{Direction, metric_info};
 use tailwatch_metrics::compare::{Evidence, Rule};
-use tailwatch_metrics::{MetricSelection, ProfileParts};
 
-use crate::profiling::ProfileSettings;
 use crate::scoring::{ScoreOptions, Scorer};
 use crate::{Engine, Result};
 
@@ -110,15 +109,10 @@ impl Engine {
         resampling: &Resampling,
     ) -> Result<Matched> {
         let m = baseline.len().min(candidate.len());
-        let settings = ProfileSettings {
-            parts: ProfileParts::needed_by(&scorer.options.metrics),
-            ..scorer.settings.clone()
-        };
         let values = |docs: &mut dyn Iterator<Item = &str>,
-                      settings: &ProfileSettings,
                       scorer: &Scorer|
          -> Result<BTreeMap<String, Option<f64>>> {
-            let profile = self.profile_texts(docs, settings)?;
+            let profile = scorer.profile_texts(self, docs)?;
             if profile.n_docs() == 0 {
                 return Ok(BTreeMap::new());
             }
@@ -127,8 +121,8 @@ impl Engine {
         let mut rng = generator(resampling.seed, 0);
         let pick_b = subsample(&mut rng, baseline.len(), m);
         let pick_c = subsample(&mut rng, candidate.len(), m);
-        let observed_b = values(&mut pick_b.iter().map(|&i| baseline[i]), &settings, scorer)?;
-        let observed_c = values(&mut pick_c.iter().map(|&i| candidate[i]), &settings, scorer)?;
+        let observed_b = values(&mut pick_b.iter().map(|&i| baseline[i]), scorer)?;
+        let observed_c = values(&mut pick_c.iter().map(|&i| candidate[i]), scorer)?;
         // the checks past their thresholds: the only ones a p-value can turn into a breach
         let observed = tailwatch_metrics::compare::compare(&observed_b, &observed_c, rules);
         let tested: Vec<&Rule> = rules
@@ -143,10 +137,6 @@ impl Engine {
                 metrics: MetricSelection::Only(tested.iter().map(|r| r.metric.clone()).collect()),
                 ..scorer.options.clone()
             },
-        };
-        let split_settings = ProfileSettings {
-            parts: ProfileParts::needed_by(&split_scorer.options.metrics),
-            ..scorer.settings.clone()
         };
         let permutations = if tested.is_empty() { 0 } else { resampling.permutations };
         let change = |b: &BTreeMap<String, Option<f64>>, c: &BTreeMap<String, Option<f64>>, id: &str| match (
@@ -167,8 +157,8 @@ impl Engine {
                     let mut order = picked;
                     rand::seq::SliceRandom::shuffle(order.as_mut_slice(), &mut rng);
                     let (first, second) = order.split_at(m);
-                    let b = values(&mut first.iter().map(|&i| pooled[i]), &split_settings, &split_scorer)?;
-                    let c = values(&mut second.iter().map(|&i| pooled[i]), &split_settings, &split_scorer)?;
+                    let b = values(&mut first.iter().map(|&i| pooled[i]), &split_scorer)?;
+                    let c = values(&mut second.iter().map(|&i| pooled[i]), &split_scorer)?;
                     Ok(tested.iter().map(|rule| change(&b, &c, &rule.metric)).collect())
                 })
                 .collect::<Result<Vec<_>>>()

@@ -113,13 +113,21 @@ impl Scorer {
     /// Score documents held in memory (`name` names them in the report); anchor formulas
     /// (`compat`) are not computed.
     pub fn score_texts(&self, engine: &Engine, name: &str, texts: &[&str]) -> Result<ScoreReport> {
-        let parts = ProfileParts::needed_by(&self.options.metrics);
-        let settings = ProfileSettings { parts, ..self.settings.clone() };
-        let profile = engine.profile_texts(texts.iter().copied(), &settings)?;
+        let profile = self.profile_texts(engine, texts.iter().copied())?;
         if profile.n_docs() == 0 {
             return Err(Error::NoDocuments { inputs: vec![PathBuf::from(name)] });
         }
         self.report(engine, &profile, vec![name.to_string()], None, 0)
+    }
+
+    /// The profile of documents held in memory, with only the parts the asked-for metrics read.
+    pub fn profile_texts<'a>(
+        &self,
+        engine: &Engine,
+        texts: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Profile> {
+        let parts = ProfileParts::needed_by(&self.options.metrics);
+        engine.profile_texts(texts, &ProfileSettings { parts, ..self.settings.clone() })
     }
 
     /// The report of a profile: its metrics, plus the anchors' when computed.

@@ -30,6 +30,9 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
         }
         None => default_rules(),
     };
+    if !(args.confidence > 0.0 && args.confidence < 1.0) {
+        anyhow::bail!("--confidence must be in (0, 1), found {}", args.confidence);
+    }
     let (Some(baseline_path), Some(candidate_path)) = (&args.baseline, &args.candidate) else {
         anyhow::bail!("compare needs a baseline and a candidate");
     };
@@ -84,9 +87,6 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     };
     let baseline = side(baseline_path, args.baseline_field.as_deref())?;
     let candidate = side(candidate_path, args.candidate_field.as_deref())?;
-    if !(args.confidence > 0.0 && args.confidence < 1.0) {
-        anyhow::bail!("--confidence must be in (0, 1), found {}", args.confidence);
-    }
     // the documents of each side, for the checks at matched size
     let docs = |path: &Path, field: Option<&str>| -> Result<Option<(Vec<String>, Option<String>)>> {
         if saved_report(path).is_some() {

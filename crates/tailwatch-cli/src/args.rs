@@ -269,10 +269,10 @@ pub struct CompareArgs {
     pub profile: ProfileOptions,
     #[command(flatten)]
     pub reference: ReferenceArgs,
-    /// Random splits of the pooled documents for each check's p-value and interval (0: no
-    /// p-values; checks then breach on their thresholds alone). The smallest p-value is
-    /// 1 / (permutations + 1)
-    #[arg(long, default_value_t = 200)]
+    /// Random reassignments of the two sides' blocks of documents for each check's p-value
+    /// and interval (0: no p-values; checks then breach on their thresholds alone). The
+    /// smallest p-value is 1 / (permutations + 1)
+    #[arg(long, default_value_t = 1000)]
     pub permutations: usize,
     /// Confidence of the intervals of the changes
     #[arg(long, default_value_t = 0.95)]

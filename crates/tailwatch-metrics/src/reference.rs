@@ -162,7 +162,8 @@ impl Reference {
     }
 
     /// The tail: rarest types whose weights sum to at most `tail_mass` of the total. Whole
-    /// frequency levels are taken, so ties never split.
+    /// frequency levels are taken, so ties never split; when the rarest level alone holds more
+    /// (a small reference, where most words are seen once), the tail is that level.
     pub fn tail(&self, tail_mass: f64) -> Vec<(&str, f64)> {
         let mut entries: Vec<(&str, f64)> =
             self.weights.iter().filter(|(_, w)| **w > 0.0).map(|(t, w)| (t.as_str(), *w)).collect();
@@ -179,7 +180,7 @@ impl Reference {
                 level_mass += entries[j].1;
                 j += 1;
             }
-            if cumulative + level_mass > budget * (1.0 + 1e-12) {
+            if end > 0 && cumulative + level_mass > budget * (1.0 + 1e-12) {
                 break;
             }
             cumulative += level_mass;
@@ -237,9 +238,10 @@ impl Reference {
             tail.iter().filter(|(t, _)| profile.token(t).is_some()).map(|(_, w)| *w).collect();
         out.set("tail_coverage", (!tail.is_empty()).then(|| present.len() as f64 / tail.len() as f64));
         out.set("tail_mass_coverage", (tail_total > 0.0).then(|| fsum(present) / tail_total));
-        if tail.is_empty() {
+        if tail_total > options.tail_mass * self.total * (1.0 + 1e-12) {
             out.notes.push(format!(
-                "the reference has no tail at tail mass {}: its rarest frequency level alone holds more",
+                "the reference's rarest frequency level alone holds {:.1} % of its mass, more than the tail mass {}: the tail is that level",
+                100.0 * tail_total / self.total,
                 options.tail_mass
             ));
         }
@@ -329,7 +331,11 @@ mod tests {
         let r = Reference::from_frequency_table(table.as_bytes(), Path::new("t.tsv"), false).unwrap();
         let tail: Vec<&str> = r.tail(0.1).into_iter().map(|(t, _)| t).collect();
         assert_eq!(tail, ["c", "d"]);
-        assert!(r.tail(0.05).is_empty());
+        // the rarest level alone holds more than 5 %: it is the tail, whole
+        let rarest: Vec<&str> = r.tail(0.05).into_iter().map(|(t, _)| t).collect();
+        assert_eq!(rarest, ["c", "d"]);
+        let levels: Vec<&str> = r.tail(0.2).into_iter().map(|(t, _)| t).collect();
+        assert_eq!(levels, ["c", "d", "b"]);
     }
 
     #[test]

@@ -6,41 +6,55 @@
 //! come from one model. Here both sides are computed at m = the smaller side's size (the larger
 //! side by a seeded subsample of m documents).
 //!
-//! The p-value (one-sided, in the collapse direction): the two sides' documents are pooled and,
-//! `permutations` times, split at random into two groups of m documents; p = (1 + number of
-//! splits whose change is at least as far in the collapse direction as the observed one) / (1 +
-//! splits with a defined change). Under the null hypothesis (both sides' documents come from
-//! one distribution) every split is as likely as the observed one, so p is exact for any metric
-//! and any size. The interval is the shift interval: the observed change minus the upper and
-//! lower quantiles of the null changes (the spread of a change between two samples of m
-//! documents of the pooled corpus).
+//! The p-value comes from a block permutation test (one-sided, in the collapse direction). Each
+//! side's m documents are dealt at random into k blocks of m / k documents (k = 10, fewer
+//! below 20 documents; the m mod k left over count in the side's value, not in a block), and
+//! each block's metrics are computed. The statistic is the mean of the candidate's block values
+//! minus the mean of the baseline's. `permutations` times, the 2k blocks are reassigned at
+//! random, k to each side; p = (1 + number of reassignments whose statistic is at least as far
+//! in the collapse direction as the observed one) / (1 + permutations). Under the null
+//! hypothesis (both sides' documents come from one distribution) randomly dealt blocks are
+//! exchangeable, so p is exact for any metric and any size.
 //!
-//! Only checks whose observed change passes their rule's threshold get splits (the others
-//! cannot breach, whatever their p-value), so a comparison that is within its rules costs two
-//! profiles; the Benjamini-Hochberg adjustment still counts every check with values on both
-//! sides (an untested one as p = 1), which keeps it conservative.
+//! Why blocks and not documents: reassigning documents means profiling two sides of m
+//! documents per permutation, 2,000 profiles for 1,000 permutations; blocks are profiled once
+//! (their profiles merged give each side's profile, so the sides cost nothing more), and a
+//! permutation is a sum of 2k numbers. Blocks of m / 10 documents still hold the repeats,
+//! templates and lost words a collapse plants across documents.
 //!
-//! Deterministic for a seed; each split has its own seeded generator, so the result does not
-//! depend on the thread count. Cost: 2 + permutations × 2 profiles of m documents, computing
-//! only the tested checks' metrics.
+//! The interval is the shift interval: the observed change at m documents minus the upper and
+//! lower quantiles of the statistic over the reassignments. A mean of k block values at m / k
+//! documents has about the variance of one value at m documents when a metric's variance falls
+//! as 1 / size (means of per-document values exactly, the others approximately), so this is
+//! the spread of a change between two samples of m documents from one distribution.
+//!
+//! Deterministic for a seed: blocks are profiled in parallel but the deal and the
+//! reassignments come from seeded generators, so the result does not depend on the thread
+//! count. Cost: one profile of each side's m documents (in blocks), the metrics of 2k + 2
+//! profiles, and `permutations` × 2k additions per metric.
 use std::collections::BTreeMap;
 
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
-use tailwatch_metrics::MetricSelection;
 use tailwatch_metrics::catalog::{Direction, metric_info};
 use tailwatch_metrics::compare::{Evidence, Rule};
+use tailwatch_metrics::Profile;
 
-use crate::scoring::{ScoreOptions, Scorer};
+use crate::scoring::Scorer;
 use crate::{Engine, Result};
+
+/// Blocks per side of the permutation test (at 20 documents or more per side): C(20, 10) =
+/// 184,756 reassignments, so 1,000 random ones rarely repeat and p can reach 0.001.
+pub const BLOCKS_PER_SIDE: usize = 10;
 
 /// How the evidence is computed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Resampling {
-    /// Seed of the subsample and of the splits.
+    /// Seed of the subsample, the deal into blocks and the reassignments.
     pub seed: u64,
-    /// Random splits of the pooled documents (0: no p-values or intervals).
+    /// Random reassignments of the blocks (0: no p-values or intervals).
     pub permutations: usize,
     /// Confidence of the intervals.
     pub confidence: f64,
@@ -65,7 +79,7 @@ pub struct Matched {
     pub evidence: BTreeMap<String, Evidence>,
 }
 
-/// A seeded generator for draw `k` (0 = the subsample of the larger side).
+/// A seeded generator for draw `k` (0 = the subsample and the deal).
 fn generator(seed: u64, k: usize) -> Pcg64Mcg {
     Pcg64Mcg::seed_from_u64(seed ^ (k as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
@@ -97,6 +111,20 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[below] * (1.0 - weight) + sorted[above] * weight
 }
 
+/// Blocks per side for `m` documents per side: [`BLOCKS_PER_SIDE`], fewer so that a block
+/// holds at least two documents (self-BLEU needs two), at least one.
+pub fn blocks_per_side(m: usize) -> usize {
+    (m / 2).clamp(1, BLOCKS_PER_SIDE)
+}
+
+type Values = BTreeMap<String, Option<f64>>;
+
+/// One side at `picked` documents: its metrics and its blocks' metrics.
+struct SideBlocks {
+    values: Values,
+    blocks: Vec<Values>,
+}
+
 impl Engine {
     /// Both sides at matched size, with a p-value and an interval for the metric of each rule.
     /// `scorer` computes the metrics (its selection should be the rules' metrics).
@@ -109,90 +137,107 @@ impl Engine {
         resampling: &Resampling,
     ) -> Result<Matched> {
         let m = baseline.len().min(candidate.len());
-        let values = |docs: &mut dyn Iterator<Item = &str>,
-                      scorer: &Scorer|
-         -> Result<BTreeMap<String, Option<f64>>> {
-            let profile = scorer.profile_texts(self, docs)?;
-            if profile.n_docs() == 0 {
-                return Ok(BTreeMap::new());
-            }
-            Ok(scorer.metrics(self, &profile)?.0.values)
-        };
+        let k = blocks_per_side(m);
         let mut rng = generator(resampling.seed, 0);
-        let pick_b = subsample(&mut rng, baseline.len(), m);
-        let pick_c = subsample(&mut rng, candidate.len(), m);
-        let observed_b = values(&mut pick_b.iter().map(|&i| baseline[i]), scorer)?;
-        let observed_c = values(&mut pick_c.iter().map(|&i| candidate[i]), scorer)?;
-        // the checks past their thresholds: the only ones a p-value can turn into a breach
-        let observed = tailwatch_metrics::compare::compare(&observed_b, &observed_c, rules);
-        let tested: Vec<&Rule> = rules
-            .iter()
-            .zip(&observed.checks)
-            .filter(|(_, check)| check.breached)
-            .map(|(rule, _)| rule)
-            .collect();
-        let split_scorer = Scorer {
-            settings: scorer.settings.clone(),
-            options: ScoreOptions {
-                metrics: MetricSelection::Only(tested.iter().map(|r| r.metric.clone()).collect()),
-                ..scorer.options.clone()
-            },
+        let mut deal = |docs: &[&str]| -> Vec<usize> {
+            let mut picked = subsample(&mut rng, docs.len(), m);
+            picked.shuffle(&mut rng);
+            picked
         };
-        let permutations = if tested.is_empty() { 0 } else { resampling.permutations };
-        let change = |b: &BTreeMap<String, Option<f64>>, c: &BTreeMap<String, Option<f64>>, id: &str| match (
-            b.get(id).copied().flatten(),
-            c.get(id).copied().flatten(),
-        ) {
-            (Some(b), Some(c)) => Some(c - b),
-            _ => None,
-        };
-        let pooled: Vec<&str> = baseline.iter().chain(candidate).copied().collect();
-        let splits: Vec<Vec<Option<f64>>> = self.install(|| {
-            (0..permutations)
-                .into_par_iter()
-                .map(|k| -> Result<Vec<Option<f64>>> {
-                    let mut rng = generator(resampling.seed, k + 1);
-                    let picked = subsample(&mut rng, pooled.len(), 2 * m);
-                    // the picked documents, shuffled, in two groups of m
-                    let mut order = picked;
-                    rand::seq::SliceRandom::shuffle(order.as_mut_slice(), &mut rng);
-                    let (first, second) = order.split_at(m);
-                    let b = values(&mut first.iter().map(|&i| pooled[i]), &split_scorer)?;
-                    let c = values(&mut second.iter().map(|&i| pooled[i]), &split_scorer)?;
-                    Ok(tested.iter().map(|rule| change(&b, &c, &rule.metric)).collect())
+        let (deal_b, deal_c) = (deal(baseline), deal(candidate));
+        let side_b = self.side_blocks(scorer, baseline, &deal_b, k)?;
+        let side_c = self.side_blocks(scorer, candidate, &deal_c, k)?;
+        let evidence = block_evidence(rules, &side_b, &side_c, m, resampling);
+        Ok(Matched { docs: m, baseline: side_b.values, candidate: side_c.values, evidence })
+    }
+
+    /// Profile `dealt` documents of `docs` in `k` blocks of equal size (the rest in one more
+    /// part), compute each block's metrics, and merge the parts into the side's profile.
+    fn side_blocks(&self, scorer: &Scorer, docs: &[&str], dealt: &[usize], k: usize) -> Result<SideBlocks> {
+        if dealt.is_empty() {
+            return Ok(SideBlocks { values: Values::new(), blocks: Vec::new() });
+        }
+        let size = dealt.len() / k;
+        let parts: Vec<&[usize]> = dealt.chunks(size).collect();
+        let profiled: Vec<(Profile, Option<Values>)> = self.install(|| {
+            parts
+                .par_iter()
+                .enumerate()
+                .map(|(i, part)| -> Result<(Profile, Option<Values>)> {
+                    let profile = scorer.profile_texts(self, part.iter().map(|&d| docs[d]))?;
+                    // the parts after the k-th hold the left-over documents: no block
+                    let values = if i < k { Some(scorer.metrics(self, &profile)?.0.values) } else { None };
+                    Ok((profile, values))
                 })
                 .collect::<Result<Vec<_>>>()
         })?;
-        let mut evidence = BTreeMap::new();
-        for rule in rules {
-            let observed = change(&observed_b, &observed_c, &rule.metric);
-            let Some(r) = tested.iter().position(|t| std::ptr::eq(*t, rule)) else {
-                // (two rules on one metric: the tested one's evidence stays)
-                evidence.entry(rule.metric.clone()).or_insert(Evidence {
-                    docs: m as u64,
-                    p_value: None,
-                    interval: None,
-                });
-                continue;
-            };
-            let mut null: Vec<f64> = splits.iter().filter_map(|s| s[r]).collect();
-            null.sort_by(f64::total_cmp);
-            let (p_value, interval) = match observed {
-                Some(d) if !null.is_empty() => {
-                    let sign = collapse_sign(rule);
-                    // a float tolerance: a split whose change equals the observed one counts
-                    let as_far = null.iter().filter(|&&x| sign * x >= sign * d - 1e-12).count();
-                    let p = (1 + as_far) as f64 / (1 + null.len()) as f64;
-                    let tail = (1.0 - resampling.confidence) / 2.0;
-                    let interval = [d - quantile(&null, 1.0 - tail), d - quantile(&null, tail)];
-                    (Some(p), Some(interval))
-                }
-                _ => (None, None),
-            };
-            evidence.insert(rule.metric.clone(), Evidence { docs: m as u64, p_value, interval });
+        let mut blocks = Vec::with_capacity(k);
+        let mut merged: Option<Profile> = None;
+        for (profile, values) in profiled {
+            blocks.extend(values);
+            match &mut merged {
+                None => merged = Some(profile),
+                Some(side) => self.install(|| side.merge(profile))?,
+            }
         }
-        Ok(Matched { docs: m, baseline: observed_b, candidate: observed_c, evidence })
+        let side = merged.expect("at least one part");
+        let values = scorer.metrics(self, &side)?.0.values;
+        Ok(SideBlocks { values, blocks })
     }
+}
+
+/// The p-value and interval of each rule's metric from the two sides' blocks.
+fn block_evidence(
+    rules: &[Rule],
+    baseline: &SideBlocks,
+    candidate: &SideBlocks,
+    m: usize,
+    resampling: &Resampling,
+) -> BTreeMap<String, Evidence> {
+    let k = baseline.blocks.len();
+    // the reassignments, the same for every metric: which of the 2k blocks go to the candidate
+    let mut rng = generator(resampling.seed, 1);
+    let mut order: Vec<usize> = (0..2 * k).collect();
+    let reassigned: Vec<Vec<usize>> = (0..if k == candidate.blocks.len() { resampling.permutations } else { 0 })
+        .map(|_| {
+            order.shuffle(&mut rng);
+            order[..k].to_vec()
+        })
+        .collect();
+    let mut evidence = BTreeMap::new();
+    for rule in rules {
+        if evidence.contains_key(&rule.metric) {
+            // (two rules on one metric share the first one's evidence)
+            continue;
+        }
+        let get = |side: &SideBlocks| side.values.get(&rule.metric).copied().flatten();
+        let blocks = |side: &SideBlocks| -> Option<Vec<f64>> {
+            side.blocks.iter().map(|b| b.get(&rule.metric).copied().flatten()).collect()
+        };
+        let found = match (get(baseline), get(candidate), blocks(baseline), blocks(candidate)) {
+            (Some(b), Some(c), Some(bb), Some(cb)) if !reassigned.is_empty() => {
+                let all: Vec<f64> = bb.iter().chain(&cb).copied().collect();
+                let total: f64 = all.iter().sum();
+                // the statistic when `to_candidate` are the candidate's blocks
+                let statistic = |candidate_sum: f64| (candidate_sum - (total - candidate_sum)) / k as f64;
+                let observed = statistic(cb.iter().sum());
+                let mut null: Vec<f64> =
+                    reassigned.iter().map(|to| statistic(to.iter().map(|&i| all[i]).sum())).collect();
+                null.sort_by(f64::total_cmp);
+                let sign = collapse_sign(rule);
+                // a float tolerance: a reassignment whose statistic equals the observed one counts
+                let as_far = null.iter().filter(|&&x| sign * x >= sign * observed - 1e-12).count();
+                let p = (1 + as_far) as f64 / (1 + null.len()) as f64;
+                let tail = (1.0 - resampling.confidence) / 2.0;
+                let change = c - b;
+                let interval = [change - quantile(&null, 1.0 - tail), change - quantile(&null, tail)];
+                Evidence { docs: m as u64, p_value: Some(p), interval: Some(interval) }
+            }
+            _ => Evidence { docs: m as u64, p_value: None, interval: None },
+        };
+        evidence.insert(rule.metric.clone(), found);
+    }
+    evidence
 }
 
 /// Split a baseline once, seeded, into a held-out reference (half its documents, rounded down)

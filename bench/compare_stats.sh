@@ -5,7 +5,7 @@
 #
 # Input (generated once under bench/out/compare_stats/, from ../shared/data): documents sampled
 # from a trigram Kneser-Ney model trained on tiny-shakespeare (crates/tailwatch-lm/examples/
-# kn_sample.rs), 100,000 per side with seeds 11 and 12.
+# kn_sample.rs), four sampled lines per document, 100,000 documents per side (seeds 11, 12).
 # (a) 100k vs 100k, all default rules, alternated ROUNDS times:
 #       tailwatch compare A B --json -q --permutations 0      (plain: full sizes, thresholds)
 #       tailwatch compare A B --json -q                       (1,000 block permutations)
@@ -28,8 +28,9 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 
 A="$DATA_DIR/a100k.txt"; B="$DATA_DIR/b100k.txt"
 if [ ! -s "$A" ] || [ ! -s "$B" ]; then
-    "$KN_SAMPLE" "$TW_DATA/tiny-shakespeare/input.txt" 100000 11 3 >"$A.tmp" && mv "$A.tmp" "$A" || die "kn_sample failed"
-    "$KN_SAMPLE" "$TW_DATA/tiny-shakespeare/input.txt" 100000 12 3 >"$B.tmp" && mv "$B.tmp" "$B" || die "kn_sample failed"
+    # four sampled lines make one document (about 30 words)
+    "$KN_SAMPLE" "$TW_DATA/tiny-shakespeare/input.txt" 400000 11 3 | paste -d' ' - - - - >"$A.tmp" && mv "$A.tmp" "$A" || die "kn_sample failed"
+    "$KN_SAMPLE" "$TW_DATA/tiny-shakespeare/input.txt" 400000 12 3 | paste -d' ' - - - - >"$B.tmp" && mv "$B.tmp" "$B" || die "kn_sample failed"
 fi
 head -n 10000 "$A" >"$DATA_DIR/a10k.txt"
 head -n 10000 "$B" | awk 'NR<=3 {copy[NR]=$0} {print (NR % 10 == 0 ? copy[(NR/10) % 3 + 1] : $0)}' >"$DATA_DIR/b10k_planted.txt"

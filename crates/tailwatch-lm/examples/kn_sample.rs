@@ -3,6 +3,7 @@
 //! bench/calibrate.py plants into candidates.
 //!
 //! Usage: `cargo run --release -p tailwatch-lm --example kn_sample -- CORPUS N [SEED] [ORDER]`
+#![allow(clippy::print_stderr)] // a bench tool: usage errors go to stderr
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use std::io::Write;

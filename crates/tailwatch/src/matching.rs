@@ -38,9 +38,9 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
+use tailwatch_metrics::Profile;
 use tailwatch_metrics::catalog::{Direction, metric_info};
 use tailwatch_metrics::compare::{Evidence, Rule};
-use tailwatch_metrics::Profile;
 
 use crate::scoring::Scorer;
 use crate::{Engine, Result};
@@ -198,12 +198,13 @@ fn block_evidence(
     // the reassignments, the same for every metric: which of the 2k blocks go to the candidate
     let mut rng = generator(resampling.seed, 1);
     let mut order: Vec<usize> = (0..2 * k).collect();
-    let reassigned: Vec<Vec<usize>> = (0..if k == candidate.blocks.len() { resampling.permutations } else { 0 })
-        .map(|_| {
-            order.shuffle(&mut rng);
-            order[..k].to_vec()
-        })
-        .collect();
+    let reassigned: Vec<Vec<usize>> =
+        (0..if k == candidate.blocks.len() { resampling.permutations } else { 0 })
+            .map(|_| {
+                order.shuffle(&mut rng);
+                order[..k].to_vec()
+            })
+            .collect();
     let mut evidence = BTreeMap::new();
     for rule in rules {
         if evidence.contains_key(&rule.metric) {

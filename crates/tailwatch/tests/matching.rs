@@ -57,18 +57,24 @@ fn splits_of_one_corpus_do_not_breach() {
         let large = small * (1 + split as usize % 5);
         let baseline: Vec<&str> = order[..small].iter().map(|&i| docs[i].as_str()).collect();
         let candidate: Vec<&str> = order[small..small + large].iter().map(|&i| docs[i].as_str()).collect();
-        let (matched, comparison) = compared(&engine, &baseline, &candidate, &Resampling { seed: split, ..resampling });
+        let (matched, comparison) =
+            compared(&engine, &baseline, &candidate, &Resampling { seed: split, ..resampling });
         assert_eq!(matched.docs, small);
         breaching += usize::from(comparison.verdict.as_str() == "collapse");
         // the thresholds alone (the old verdict) would have said collapse this often
         past_threshold += usize::from(
-            comparison.checks.iter().any(|c| matches!(c.status, CheckStatus::Breach | CheckStatus::NotSignificant)),
+            comparison
+                .checks
+                .iter()
+                .any(|c| matches!(c.status, CheckStatus::Breach | CheckStatus::NotSignificant)),
         );
     }
     // on a true null BH keeps the chance that a comparison has any breach at alpha (0.05):
     // about 3 of 60, standard error 1.7; more than 8 (3 SE above) fails
-    eprintln!("{breaching} of {splits} null splits say collapse ({past_threshold} past a threshold)");
-    assert!(breaching <= 8, "{breaching} of {splits} null splits say collapse ({past_threshold} past a threshold)");
+    assert!(
+        breaching <= 8,
+        "{breaching} of {splits} null splits say collapse ({past_threshold} past a threshold)"
+    );
 }
 
 #[test]
@@ -99,9 +105,16 @@ fn the_side_merged_from_its_blocks_is_the_side_profiled_whole() {
     let rules = default_rules();
     let scorer = scorer(&rules);
     let matched = engine
-        .matched_evidence(&scorer, &side, &side, &rules, &Resampling { permutations: 9, ..Resampling::default() })
+        .matched_evidence(
+            &scorer,
+            &side,
+            &side,
+            &rules,
+            &Resampling { permutations: 9, ..Resampling::default() },
+        )
         .unwrap();
-    let whole = scorer.metrics(&engine, &scorer.profile_texts(&engine, side.iter().copied()).unwrap()).unwrap();
+    let whole =
+        scorer.metrics(&engine, &scorer.profile_texts(&engine, side.iter().copied()).unwrap()).unwrap();
     assert_eq!(matched.baseline, whole.0.values);
     assert_eq!(matched.candidate, whole.0.values);
 }

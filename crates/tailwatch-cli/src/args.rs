@@ -150,7 +150,7 @@ pub struct ProfileOptions {
     /// (a number, or `all`)
     #[arg(long, default_value = "1000")]
     pub sample: String,
-    /// Seed of the sample's content hash
+    /// Seed of the sample's content hash and of the groups of --ci
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Memory budget for the exact n-gram tables of the whole input (e.g. 512MiB, 4GiB), whatever
@@ -235,6 +235,11 @@ pub struct ScoreArgs {
     /// Reproduce an anchor tool's formulas (holds all documents in memory)
     #[arg(long, value_enum)]
     pub compat: Option<Compat>,
+    /// Give each metric a confidence interval at this level (e.g. 0.95): a delete-a-group
+    /// jackknife over 20 groups of documents dealt with --seed (docs/METRICS.md). Holds the
+    /// documents in memory and costs about 21 scorings
+    #[arg(long, value_name = "LEVEL")]
+    pub ci: Option<f64>,
     /// Print one JSON document on stdout
     #[arg(long)]
     pub json: bool,

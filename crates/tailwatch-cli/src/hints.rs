@@ -32,8 +32,9 @@ fn engine_hint(error: &Error) -> Option<String> {
             "gamma" => "--gamma",
             _ => return None,
         }),
-        Error::CompatNeedsDocuments { .. } => {
-            "--compat reads every document: score the inputs, not a profile".into()
+        Error::NeedsDocuments { what, .. } => {
+            let flag = if what.starts_with("confidence") { "--ci" } else { "--compat" };
+            format!("{flag} reads every document: score the inputs, not a profile")
         }
         Error::OutputNotAFolder { .. } => "with several inputs, -o names a folder".into(),
         Error::OutputIsInput { .. } => "choose another -o".into(),

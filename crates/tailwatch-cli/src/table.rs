@@ -13,7 +13,8 @@ fn short(path: &str) -> String {
 }
 
 pub fn write_reports(out: &mut impl Write, reports: &[ScoreReport]) -> Result<()> {
-    let width = 14usize;
+    // a cell with an interval: `0.1234 [0.1100, 0.1300]`
+    let width = if reports.iter().any(|r| r.intervals.is_some()) { 26usize } else { 14 };
     let names: Vec<String> = reports.iter().map(|r| short(&r.inputs.join("+"))).collect();
     let w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(width);
     write!(out, "{:<26}", "")?;
@@ -37,7 +38,13 @@ pub fn write_reports(out: &mut impl Write, reports: &[ScoreReport]) -> Result<()
                 .iter()
                 .map(|r| {
                     let v = format_value(r.metrics.get(m.id).copied().flatten());
-                    if r.approximate.iter().any(|a| a == m.id) { format!("~{v}") } else { v }
+                    let v = if r.approximate.iter().any(|a| a == m.id) { format!("~{v}") } else { v };
+                    match r.intervals.as_ref().and_then(|i| i.values.get(m.id)) {
+                        Some([low, high]) => {
+                            format!("{v} [{}, {}]", format_value(Some(*low)), format_value(Some(*high)))
+                        }
+                        None => v,
+                    }
                 })
                 .collect();
             row(out, &format!("  {} {}", m.collapse.arrow(), m.id), cells)?;
@@ -53,6 +60,17 @@ pub fn write_reports(out: &mut impl Write, reports: &[ScoreReport]) -> Result<()
                 reference["types"],
                 reference["tail_types"],
                 reference["tail_mass"]
+            )?;
+        }
+        if let Some(i) = r.intervals.as_ref().filter(|i| i.groups == 0) {
+            writeln!(out, "{name}: no {} % intervals: fewer than 4 documents", i.confidence * 100.0)?;
+        } else if let Some(i) = &r.intervals {
+            writeln!(
+                out,
+                "{name}: [low, high] = {} % interval, jackknife over {} groups of documents (seed {})",
+                i.confidence * 100.0,
+                i.groups,
+                i.seed
             )?;
         }
         for note in &r.notes {

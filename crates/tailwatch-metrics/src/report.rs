@@ -51,6 +51,26 @@ pub struct ScoreReport {
     /// Notes on undefined or approximate values.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Confidence intervals of the metrics, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<MetricIntervals>,
+}
+
+/// Confidence intervals of a report's metrics: a delete-a-group jackknife over seeded groups
+/// of documents.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricIntervals {
+    /// Confidence level, in (0, 1).
+    pub confidence: f64,
+    /// How the intervals were computed (`jackknife`).
+    pub method: String,
+    /// Groups of documents left out in turn.
+    pub groups: usize,
+    /// Seed of the deal into groups.
+    pub seed: u64,
+    /// Per metric id: `[low, high]`; a metric without one (undefined, or too few documents)
+    /// is absent.
+    pub values: BTreeMap<String, [f64; 2]>,
 }
 
 /// A metric value as reports print it: 4 decimals, scientific notation below 1e-3 and from 1e5,

@@ -68,9 +68,12 @@ pub enum Error {
         /// The name given.
         name: String,
     },
-    /// An anchor's formulas need the documents, but a saved profile was given.
-    #[error("an anchor's formulas need the documents themselves, not the profile `{}`", .path.display())]
-    CompatNeedsDocuments {
+    /// Something reads every document (an anchor's formulas, intervals), but a saved profile
+    /// was given.
+    #[error("{what} need the documents themselves, not the profile `{}`", .path.display())]
+    NeedsDocuments {
+        /// What needs them: `an anchor's formulas`, `confidence intervals`.
+        what: &'static str,
         /// The profile.
         path: PathBuf,
     },

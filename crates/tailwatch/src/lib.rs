@@ -31,6 +31,7 @@ pub mod detecting;
 mod engine;
 mod error;
 pub mod ingest;
+pub mod intervals;
 pub mod ledger_files;
 pub mod matching;
 pub mod profiling;

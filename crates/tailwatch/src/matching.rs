@@ -80,7 +80,7 @@ pub struct Matched {
 }
 
 /// A seeded generator for draw `k` (0 = the subsample and the deal).
-fn generator(seed: u64, k: usize) -> Pcg64Mcg {
+pub(crate) fn generator(seed: u64, k: usize) -> Pcg64Mcg {
     Pcg64Mcg::seed_from_u64(seed ^ (k as u64).wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
@@ -117,7 +117,7 @@ pub fn blocks_per_side(m: usize) -> usize {
     (m / 2).clamp(1, BLOCKS_PER_SIDE)
 }
 
-type Values = BTreeMap<String, Option<f64>>;
+pub(crate) type Values = BTreeMap<String, Option<f64>>;
 
 /// One side at `picked` documents: its metrics and its blocks' metrics.
 struct SideBlocks {
@@ -157,32 +157,37 @@ impl Engine {
         if dealt.is_empty() {
             return Ok(SideBlocks { values: Values::new(), blocks: Vec::new() });
         }
-        let size = dealt.len() / k;
-        let parts: Vec<&[usize]> = dealt.chunks(size).collect();
-        let profiled: Vec<(Profile, Option<Values>)> = self.install(|| {
-            parts
+        let parts: Vec<&[usize]> = dealt.chunks(dealt.len() / k).collect();
+        let profiles = self.profile_groups(scorer, docs, &parts)?;
+        // the parts after the k-th hold the left-over documents: no block
+        let blocks = self.install(|| {
+            profiles[..k]
                 .par_iter()
-                .enumerate()
-                .map(|(i, part)| -> Result<(Profile, Option<Values>)> {
-                    let profile = scorer.profile_texts(self, part.iter().map(|&d| docs[d]))?;
-                    // the parts after the k-th hold the left-over documents: no block
-                    let values = if i < k { Some(scorer.metrics(self, &profile)?.0.values) } else { None };
-                    Ok((profile, values))
-                })
-                .collect::<Result<Vec<_>>>()
+                .map(|profile| Ok(scorer.metrics(self, profile)?.0.values))
+                .collect::<Result<Vec<Values>>>()
         })?;
-        let mut blocks = Vec::with_capacity(k);
-        let mut merged: Option<Profile> = None;
-        for (profile, values) in profiled {
-            blocks.extend(values);
-            match &mut merged {
-                None => merged = Some(profile),
-                Some(side) => self.install(|| side.merge(profile))?,
-            }
+        let mut profiles = profiles.into_iter();
+        let mut side = profiles.next().expect("at least one part");
+        for profile in profiles {
+            self.install(|| side.merge(profile))?;
         }
-        let side = merged.expect("at least one part");
         let values = scorer.metrics(self, &side)?.0.values;
         Ok(SideBlocks { values, blocks })
+    }
+
+    /// The profile of each group of documents (indices into `docs`), profiled in parallel.
+    pub(crate) fn profile_groups(
+        &self,
+        scorer: &Scorer,
+        docs: &[&str],
+        groups: &[&[usize]],
+    ) -> Result<Vec<Profile>> {
+        self.install(|| {
+            groups
+                .par_iter()
+                .map(|group| scorer.profile_texts(self, group.iter().map(|&d| docs[d])))
+                .collect()
+        })
     }
 }
 

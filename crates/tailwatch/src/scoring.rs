@@ -6,7 +6,7 @@ use tailwatch_core::{Reporter, Tokenizer, TokenizerKind};
 use tailwatch_io::{ReadOptions, ReadStats};
 use tailwatch_metrics::compression::zlib_version;
 use tailwatch_metrics::reference::REFERENCE_IDS;
-use tailwatch_metrics::report::{SampleInfo, ScoreReport};
+use tailwatch_metrics::report::{MetricIntervals, SampleInfo, ScoreReport};
 use tailwatch_metrics::{
     ItemListMetrics, LexicalMetrics, MetricSelection, MetricSet, MetricValues, Profile, ProfileParts,
     Reference, ReferenceInfo, ReferenceOptions,
@@ -29,6 +29,9 @@ pub struct ScoreOptions {
     pub catalog: Option<Vec<String>>,
     /// An anchor's formulas, computed over all documents in input order.
     pub compat: Option<Compat>,
+    /// Confidence of the metrics' intervals ([`crate::intervals`]), when asked for; the
+    /// documents are then held in memory.
+    pub confidence: Option<f64>,
 }
 
 impl ScoreOptions {
@@ -40,6 +43,11 @@ impl ScoreOptions {
         }
         if !(o.smoothing > 0.0 && o.smoothing < 1.0) {
             return Err(Error::invalid("smoothing", "in (0, 1)", o.smoothing));
+        }
+        if let Some(c) = self.confidence
+            && !(c > 0.0 && c < 1.0)
+        {
+            return Err(Error::invalid("confidence", "in (0, 1)", c));
         }
         Ok(())
     }
@@ -82,7 +90,22 @@ impl Scorer {
         read: &ReadOptions,
         reporter: &dyn Reporter,
     ) -> Result<(ScoreReport, ReadStats)> {
-        let (profile, stats) = if inputs.len() == 1 && is_profile_path(&inputs[0]) {
+        let mut intervals = None;
+        let (profile, stats) = if let Some(confidence) = self.options.confidence {
+            // the jackknife profiles groups of documents: they are read into memory
+            let (docs, stats) = read_all_docs(inputs, read, "confidence intervals")?;
+            let docs: Vec<&str> = docs.iter().map(String::as_str).collect();
+            let seed = self.settings.config.seed;
+            let found = engine.metric_intervals(self, &docs, confidence, seed)?;
+            intervals = Some(MetricIntervals {
+                confidence,
+                method: "jackknife".to_string(),
+                groups: found.groups,
+                seed,
+                values: found.intervals,
+            });
+            (found.profile, stats)
+        } else if inputs.len() == 1 && is_profile_path(&inputs[0]) {
             (self.load_profile(&inputs[0])?, ReadStats::default())
         } else {
             if let Some(p) = inputs.iter().find(|p| is_profile_path(p)) {
@@ -98,7 +121,7 @@ impl Scorer {
         }
         let anchored = match self.options.compat {
             Some(compat) => {
-                let docs = read_all_docs(inputs, read)?;
+                let (docs, _) = read_all_docs(inputs, read, "an anchor's formulas")?;
                 let mut anchored = compat_metrics(compat, &docs, &self.settings.tokenizer)?;
                 self.options.metrics.retain(&mut anchored);
                 Some(anchored)
@@ -106,7 +129,8 @@ impl Scorer {
             None => None,
         };
         let names = inputs.iter().map(|p| p.display().to_string()).collect();
-        let report = self.report(engine, &profile, names, anchored, stats.skipped)?;
+        let mut report = self.report(engine, &profile, names, anchored, stats.skipped)?;
+        report.intervals = intervals;
         Ok((report, stats))
     }
 
@@ -162,6 +186,7 @@ impl Scorer {
             skipped_records,
             zlib_version: zlib_version(),
             notes: values.notes,
+            intervals: None,
         })
     }
 
@@ -211,15 +236,26 @@ fn check_tokenizer(profile: &Profile, settings: &ProfileSettings, path: &Path) -
     Ok(())
 }
 
-fn read_all_docs(inputs: &[PathBuf], read: &ReadOptions) -> Result<Vec<String>> {
+/// Every document of `inputs`, for `what` (named in the error when an input is a profile), and
+/// what reading skipped.
+fn read_all_docs(
+    inputs: &[PathBuf],
+    read: &ReadOptions,
+    what: &'static str,
+) -> Result<(Vec<String>, ReadStats)> {
     let mut docs = Vec::new();
+    let mut stats = ReadStats::default();
     for input in inputs {
         if is_profile_path(input) {
-            return Err(Error::CompatNeedsDocuments { path: input.clone() });
+            return Err(Error::NeedsDocuments { what, path: input.clone() });
         }
-        docs.extend(tailwatch_io::read_all(input, read)?);
+        let mut reader = tailwatch_io::DocReader::open(input, read)?;
+        while let Some(batch) = reader.next_batch()? {
+            docs.extend(batch.into_texts());
+        }
+        stats += reader.stats();
     }
-    Ok(docs)
+    Ok((docs, stats))
 }
 
 /// Where a reference comes from, by its file name: a saved profile (`.twp`), a word-frequency

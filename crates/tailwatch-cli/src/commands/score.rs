@@ -33,6 +33,7 @@ pub fn scorer(
         },
         catalog: None,
         compat,
+        confidence: None,
     };
     options.validate()?;
     if let Some(path) = &reference.reference {
@@ -52,11 +53,17 @@ pub fn scorer(
 }
 
 pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
+    if let Some(level) = args.ci
+        && !(level > 0.0 && level < 1.0)
+    {
+        anyhow::bail!("--ci must be in (0, 1), found {level}");
+    }
     let read = read_options(&args.input, None, is_items(&args.profile))?;
     let metrics =
         if args.metrics.is_empty() { MetricSelection::All } else { MetricSelection::only(&args.metrics)? };
-    let scorer =
+    let mut scorer =
         scorer(cx, &args.profile, &args.reference, &args.input, metrics, args.compat.map(Into::into))?;
+    scorer.options.confidence = args.ci;
     let groups: Vec<Vec<PathBuf>> = if args.combine {
         vec![args.inputs.clone()]
     } else {

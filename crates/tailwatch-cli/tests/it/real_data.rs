@@ -128,3 +128,59 @@ fn shakespeare_is_closer_to_english_than_textgan() {
         "tail_coverage: shakespeare {shakespeare_tail} vs textgan {textgan_tail}"
     );
 }
+
+/// `score --ci`: each metric's interval holds its value, the JSON says how it was made, the
+/// thread count changes nothing, the seed changes the groups, and what cannot have intervals
+/// (a profile, a level outside (0, 1)) exits 2 naming the flag.
+#[test]
+fn score_ci_gives_every_metric_an_interval() {
+    let path = shared_data("texygen/ref_test_emnlp.txt");
+    let path = path.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["score", path, "--ci", "0.9", "--json", "-q"];
+        args.extend(extra);
+        let run = tailwatch(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.json()
+    };
+    let one = run(&["--threads", "1"]);
+    let intervals = &one["intervals"];
+    assert_eq!(intervals["method"], "jackknife");
+    assert_eq!(intervals["groups"], 20);
+    assert_eq!(intervals["confidence"], 0.9);
+    let metrics = one["metrics"].as_object().unwrap();
+    let values = intervals["values"].as_object().unwrap();
+    // every defined metric has one (duplicate_rate and top_output_share too: an interval of 0 width)
+    let defined = metrics.values().filter(|v| !v.is_null()).count();
+    assert_eq!(values.len(), defined, "{values:?}");
+    for (id, bounds) in values {
+        let (low, high) = (bounds[0].as_f64().unwrap(), bounds[1].as_f64().unwrap());
+        let value = metrics[id].as_f64().unwrap();
+        assert!(low <= value && value <= high, "{id}: {value} outside [{low}, {high}]");
+    }
+    // the distinct_2 of 10,000 sentences is known to about 1 %: the interval is narrow, not empty
+    let [low, high] = [0, 1].map(|i| values["distinct_2"][i].as_f64().unwrap());
+    assert!(high > low && (high - low) / metrics["distinct_2"].as_f64().unwrap() < 0.05);
+    // the values are those of a plain score
+    let plain = tailwatch(&["score", path, "--json", "-q"]).json();
+    assert_eq!(plain["metrics"], one["metrics"]);
+    assert!(plain.get("intervals").is_none());
+    assert_eq!(run(&["--threads", "2"]), one);
+    assert_ne!(run(&["--seed", "3"])["intervals"]["values"], one["intervals"]["values"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let twp = dir.path().join("emnlp.twp");
+    assert_eq!(tailwatch(&["profile", path, "-o", twp.to_str().unwrap(), "-q"]).code, 0);
+    let refused = tailwatch(&["score", twp.to_str().unwrap(), "--ci", "0.95"]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.contains("need the documents") && refused.stderr.contains("--ci"),
+        "{}",
+        refused.stderr
+    );
+    for level in ["1", "0", "1.5", "nan"] {
+        let bad = tailwatch(&["score", path, "--ci", level]);
+        assert_eq!(bad.code, 2, "--ci {level}");
+        assert!(bad.stderr.contains("--ci must be in (0, 1)"), "{}", bad.stderr);
+    }
+}

@@ -316,7 +316,7 @@ pub async fn series_value(state: &AppState, model: String, q: SeriesQuery) -> Ap
             let rules: Vec<_> = s
                 .rules()?
                 .into_iter()
-                .filter(|r| r.metric == metric && r.model.as_ref().is_none_or(|m| *m == model))
+                .filter(|r| r.metric == metric && rules::watches(r.model.as_deref(), &model))
                 .filter(|r| r.cohort.as_deref().unwrap_or(ALL_COHORTS) == cohort)
                 .collect();
             Ok((points, baseline, rules))

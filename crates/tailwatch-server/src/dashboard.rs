@@ -179,7 +179,8 @@ pub async fn model_page(
             metrics.push(id.to_string());
         }
     }
-    for r in rules.iter().filter(|r| r.model.as_ref().is_none_or(|x| *x == model) && r.cohort.is_none()) {
+    for r in rules.iter().filter(|r| crate::rules::watches(r.model.as_deref(), &model) && r.cohort.is_none())
+    {
         if !metrics.contains(&r.metric) {
             metrics.push(r.metric.clone());
         }
@@ -303,7 +304,8 @@ pub async fn compare_page(
     page("compare", &body, signed).into_response()
 }
 
-fn alert_row(a: &Alert, signed: bool) -> String {
+/// One alert as a table row; `rule` names its rule.
+fn alert_row(a: &Alert, rule: &str, signed: bool) -> String {
     let action = if a.state == AlertState::Open {
         if signed {
             format!(
@@ -317,15 +319,16 @@ fn alert_row(a: &Alert, signed: bool) -> String {
         a.acknowledged_by.as_deref().map(|b| format!("by {}", escape(b))).unwrap_or_default()
     };
     format!(
-        "<tr class=alert data-alert=\"{}\" data-state=\"{}\"><td>{}</td><td><a href=\"/models/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{} {} {}</td><td><span class=\"status status-{}\">{}</span></td><td>{}</td><td>{}</td></tr>",
+        "<tr class=alert data-alert=\"{}\" data-state=\"{}\"><td>{}</td><td class=rule>{}</td><td><a href=\"/models/{}\">{}</a></td><td>{}</td><td>{}</td><td class=versions>{}</td><td>{} {} {}</td><td><span class=\"status status-{}\">{}</span></td><td>{}</td><td>{}</td></tr>",
         a.id,
         a.state.as_str(),
         a.id,
+        escape(rule),
         percent_encode(&a.model),
         escape(&a.model),
         escape(if a.cohort == ALL_COHORTS { "all" } else { &a.cohort }),
         escape(&a.metric),
-        escape(&a.version),
+        escape(&breached_by(a)),
         fmt(Some(a.value)),
         if a.direction == tailwatch_metrics::catalog::Direction::Lower { "&lt;" } else { "&gt;" },
         fmt(Some(a.threshold)),
@@ -340,19 +343,34 @@ fn alert_row(a: &Alert, signed: bool) -> String {
     )
 }
 
+/// The versions that breached an alert's rule, the opener first (`v2, v3`).
+fn breached_by(a: &Alert) -> String {
+    if a.breached_by.is_empty() {
+        return a.version.clone();
+    }
+    a.breached_by.iter().map(|b| b.version.as_str()).collect::<Vec<_>>().join(", ")
+}
+
 pub async fn alerts_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let signed = signed_in(&state, &headers);
-    let alerts = match blocking(&state, |s| s.alerts(&AlertFilter::default())).await {
-        Ok(a) => a,
-        Err(e) => return error_page(e, signed),
+    let (alerts, rules) =
+        match blocking(&state, |s| Ok((s.alerts(&AlertFilter::default())?, s.rules()?))).await {
+            Ok(a) => a,
+            Err(e) => return error_page(e, signed),
+        };
+    let rule_name = |id: i64| -> String {
+        match rules.iter().find(|r| r.id == id) {
+            Some(r) => r.name.clone().unwrap_or_else(|| format!("#{id} {}", r.metric)),
+            None => format!("#{id} (deleted)"),
+        }
     };
     let mut body = String::from("<h1>Alerts</h1>");
     if alerts.is_empty() {
         body.push_str("<p class=muted>No alerts.</p>");
     } else {
-        body.push_str("<table id=alerts><tr><th>#</th><th>model</th><th>cohort</th><th>metric</th><th>version</th><th>value vs threshold</th><th>state</th><th>opened</th><th></th></tr>");
+        body.push_str("<table id=alerts><tr><th>#</th><th>rule</th><th>model</th><th>cohort</th><th>metric</th><th>versions</th><th>value vs threshold</th><th>state</th><th>opened</th><th></th></tr>");
         for a in &alerts {
-            body.push_str(&alert_row(a, signed));
+            body.push_str(&alert_row(a, &rule_name(a.rule_id), signed));
         }
         body.push_str("</table>");
     }

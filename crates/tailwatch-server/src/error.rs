@@ -92,6 +92,9 @@ pub enum RuleError {
         /// The rule's kind.
         kind: crate::types::RuleKind,
     },
+    /// A rule that names no model.
+    #[error("field `model` is required: the model the rule watches, or `*` for every model")]
+    NoModel,
     /// A relative rule with a negative threshold.
     #[error("field `threshold` of a relative rule must be ≥ 0")]
     NegativeRelative,

@@ -52,10 +52,13 @@ pub fn validate(spec: &RuleSpec) -> Result<RuleSpec, RuleError> {
             return Err(RuleError::ZeroHysteresis { field: name });
         }
     }
-    for (name, value) in [("model", &spec.model), ("cohort", &spec.cohort)] {
-        if let Some(v) = value {
-            check_name(name, v)?;
-        }
+    match spec.model.as_deref() {
+        None => return Err(RuleError::NoModel),
+        Some(EVERY_MODEL) => {}
+        Some(model) => check_name("model", model)?,
+    }
+    if let Some(cohort) = &spec.cohort {
+        check_name("cohort", cohort)?;
     }
     Ok(RuleSpec {
         direction: Some(direction),
@@ -66,6 +69,14 @@ pub fn validate(spec: &RuleSpec) -> Result<RuleSpec, RuleError> {
         enabled: Some(spec.enabled.unwrap_or(true)),
         ..spec.clone()
     })
+}
+
+/// A rule's `model` that watches every model.
+pub const EVERY_MODEL: &str = "*";
+
+/// Whether a rule's `model` (absent: a rule stored by an older server) watches `model`.
+pub fn watches(rule_model: Option<&str>, model: &str) -> bool {
+    rule_model.is_none_or(|m| m == EVERY_MODEL || m == model)
 }
 
 /// Model, version, cohort and window names: 1-200 printable characters, no `/`, not `*`.
@@ -223,13 +234,28 @@ mod tests {
     #[test]
     fn validation_names_the_field() {
         let spec: RuleSpec =
-            serde_json::from_str(r#"{"metric": "nope", "kind": "fixed", "threshold": 1}"#).unwrap();
+            serde_json::from_str(r#"{"model": "*", "metric": "nope", "kind": "fixed", "threshold": 1}"#)
+                .unwrap();
         assert!(validate(&spec).unwrap_err().to_string().contains("field `metric`"));
-        let spec: RuleSpec = serde_json::from_str(r#"{"metric": "distinct_2", "kind": "relative"}"#).unwrap();
+        let spec: RuleSpec =
+            serde_json::from_str(r#"{"model": "m", "metric": "distinct_2", "kind": "relative"}"#).unwrap();
         assert!(validate(&spec).unwrap_err().to_string().contains("field `threshold`"));
-        let spec: RuleSpec = serde_json::from_str(r#"{"metric": "distinct_2", "kind": "adaptive"}"#).unwrap();
+        let spec: RuleSpec =
+            serde_json::from_str(r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 1}"#).unwrap();
+        assert!(validate(&spec).unwrap_err().to_string().contains("field `model` is required"));
+        let spec: RuleSpec =
+            serde_json::from_str(r#"{"model": "*", "metric": "distinct_2", "kind": "adaptive"}"#).unwrap();
         let filled = validate(&spec).unwrap();
         assert_eq!(filled.direction, Some(Direction::Lower));
         assert_eq!(filled.k, Some(3.0));
+    }
+
+    #[test]
+    fn a_rule_watches_its_model_or_every_model() {
+        assert!(watches(Some("*"), "chat"));
+        assert!(watches(Some("chat"), "chat"));
+        assert!(!watches(Some("chat"), "code"));
+        // stored by an older server, without a model
+        assert!(watches(None, "chat"));
     }
 }

@@ -86,7 +86,8 @@ pub struct RuleSpec {
     /// A name for people.
     #[serde(default)]
     pub name: Option<String>,
-    /// Only this model (all models when absent).
+    /// The model it watches, or `*` for every model (required when a rule is created; a rule
+    /// stored without one, by an older server, watches every model).
     #[serde(default)]
     pub model: Option<String>,
     /// Only this cohort (the all-cohorts aggregate when absent).
@@ -221,6 +222,22 @@ pub struct Alert {
     pub acknowledged_by: Option<String>,
     /// When it resolved.
     pub resolved_at: Option<String>,
+    /// Every version that breached the rule while the alert was open, the opener first.
+    #[serde(default)]
+    pub breached_by: Vec<BreachedVersion>,
+}
+
+/// A version that breached an alert's rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreachedVersion {
+    /// The version.
+    pub version: String,
+    /// Its value (at its latest push).
+    pub value: f64,
+    /// The threshold it passed.
+    pub threshold: f64,
+    /// When it breached (its latest push, RFC 3339).
+    pub at: String,
 }
 
 /// A model's baseline.

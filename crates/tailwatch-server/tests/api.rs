@@ -395,7 +395,7 @@ fn rules_crud_and_validation() {
     let created = server.send(
         "POST",
         "/api/v1/rules",
-        r#"{"name": "diversity", "metric": "distinct_2", "kind": "fixed", "threshold": 0.5}"#,
+        r#"{"name": "diversity", "model": "*", "metric": "distinct_2", "kind": "fixed", "threshold": 0.5}"#,
     );
     assert_eq!(created.status, 201, "{}", created.body);
     let rule = created.json();
@@ -406,7 +406,7 @@ fn rules_crud_and_validation() {
     let updated = server.send(
         "PUT",
         &format!("/api/v1/rules/{id}"),
-        r#"{"metric": "self_bleu_4", "kind": "adaptive", "k": 2}"#,
+        r#"{"model": "*", "metric": "self_bleu_4", "kind": "adaptive", "k": 2}"#,
     );
     assert_eq!(updated.status, 200, "{}", updated.body);
     assert_eq!(
@@ -415,21 +415,25 @@ fn rules_crud_and_validation() {
     );
     for (body, needle) in [
         (r#"{"metric": "nope", "kind": "fixed", "threshold": 1}"#, "field `metric`"),
-        (r#"{"metric": "distinct_2", "kind": "fixed"}"#, "field `threshold` is required"),
-        (r#"{"metric": "distinct_2", "kind": "sometimes", "threshold": 1}"#, "unknown variant `sometimes`"),
-        (r#"{"metric": "distinct_2", "kind": "fixed", "threshold": "high"}"#, "invalid type"),
-        (r#"{"metric": "distinct_2", "kind": "adaptive", "k": -1}"#, "field `k` must be > 0"),
+        (r#"{"model": "*", "metric": "distinct_2", "kind": "fixed"}"#, "field `threshold` is required"),
         (
-            r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 1, "open_after": 0}"#,
+            r#"{"model": "*", "metric": "distinct_2", "kind": "sometimes", "threshold": 1}"#,
+            "unknown variant `sometimes`",
+        ),
+        (r#"{"model": "*", "metric": "distinct_2", "kind": "fixed", "threshold": "high"}"#, "invalid type"),
+        (r#"{"model": "*", "metric": "distinct_2", "kind": "adaptive", "k": -1}"#, "field `k` must be > 0"),
+        (
+            r#"{"model": "*", "metric": "distinct_2", "kind": "fixed", "threshold": 1, "open_after": 0}"#,
             "field `open_after`",
         ),
         (
-            r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 1, "colour": "red"}"#,
+            r#"{"model": "*", "metric": "distinct_2", "kind": "fixed", "threshold": 1, "colour": "red"}"#,
             "unknown field `colour`",
         ),
         (r#"{"kind": "fixed", "threshold": 1}"#, "missing field `metric`"),
-        (r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 1e999}"#, "invalid JSON"),
-        (r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 1, "model": "*"}"#, "field `model`"),
+        (r#"{"model": "*", "metric": "distinct_2", "kind": "fixed", "threshold": 1e999}"#, "invalid JSON"),
+        (r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 1, "model": "a/b"}"#, "field `model`"),
+        (r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 1}"#, "field `model` is required"),
     ] {
         let reply = server.send("POST", "/api/v1/rules", body);
         assert_eq!(reply.status, 400, "{body}: {}", reply.body);
@@ -490,10 +494,72 @@ fn alerts_open_on_collapse_are_acknowledged_and_resolve_with_hysteresis() {
     assert_eq!(server.get("/api/v1/models").json()["models"][0]["status"], "ok");
 }
 
+/// A rule watches the model it names; only `"model": "*"` watches every model.
+#[test]
+fn rules_watch_their_model_or_every_model_when_asked() {
+    let server = start();
+    // distinct_2 of any text is below 2: both rules breach wherever they apply
+    let chat = r#"{"model": "chat", "metric": "distinct_2", "kind": "fixed", "threshold": 2}"#;
+    let chat_id = server.send("POST", "/api/v1/rules", chat).json()["id"].as_i64().unwrap();
+    let rules_hit = |model: &str, version: &str| -> Vec<i64> {
+        let reply = server.push(model, version, "", &diverse_docs(60, 3), None).json();
+        reply["breaching"].as_array().unwrap().iter().map(|b| b["rule_id"].as_i64().unwrap()).collect()
+    };
+    assert_eq!(rules_hit("chat", "v1"), vec![chat_id]);
+    assert_eq!(rules_hit("code", "v1"), Vec::<i64>::new());
+    let every = r#"{"model": "*", "metric": "distinct_2", "kind": "fixed", "threshold": 2}"#;
+    let every_id = server.send("POST", "/api/v1/rules", every).json()["id"].as_i64().unwrap();
+    assert_eq!(rules_hit("code", "v2"), vec![every_id]);
+    assert_eq!(rules_hit("chat", "v2"), vec![chat_id, every_id]);
+}
+
+/// An open alert lists every version that breached its rule, not only the one that opened it;
+/// each of them is told it breaches (the gate of `push --fail-on-alert`).
+#[test]
+fn an_alert_lists_every_version_that_breached_it() {
+    let server = start();
+    let rule = r#"{"name": "bigram floor", "model": "m", "metric": "distinct_2", "kind": "fixed", "threshold": 0.3, "resolve_after": 2}"#;
+    server.send("POST", "/api/v1/rules", rule);
+    let opened = server.push("m", "v1", "", &collapsed_docs(60), None).json();
+    let alert_id = opened["alerts_opened"][0]["id"].as_i64().unwrap();
+    assert_eq!(opened["alerts_opened"][0]["breached_by"][0]["version"], "v1");
+    let again = server.push("m", "v2", "", &collapsed_docs(90), None).json();
+    assert!(again["alerts_opened"].as_array().unwrap().is_empty(), "{again}");
+    assert_eq!(again["breaching"][0]["alert_id"], alert_id);
+    // a clean version counts towards resolving but is not listed
+    let clean = server.push("m", "v3", "", &diverse_docs(60, 5), None).json();
+    assert!(clean["breaching"].as_array().unwrap().is_empty(), "{clean}");
+    server.push("m", "v4", "", &collapsed_docs(30), None);
+    let alert = server.get(&format!("/api/v1/alerts/{alert_id}")).json();
+    let listed: Vec<&str> =
+        alert["breached_by"].as_array().unwrap().iter().map(|b| b["version"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["v1", "v2", "v4"], "{alert}");
+    assert!(alert["breached_by"][1]["value"].as_f64().unwrap() < 0.3);
+    assert_eq!(alert["version"], "v1");
+    assert_eq!(alert["last_version"], "v4");
+    // the alerts page names the rule and the versions
+    let page = server.get("/alerts").body;
+    assert!(page.contains("<td class=rule>bigram floor</td>"), "{page}");
+    assert!(page.contains("<td class=versions>v1, v2, v4</td>"), "{page}");
+    // and each breaching version is marked on the model's chart series
+    let series = server.get("/api/v1/models/m/series?metric=distinct_2").json();
+    let marked: Vec<bool> = series["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| !p["alerts"].as_array().unwrap().is_empty())
+        .collect();
+    assert_eq!(marked, [true, true, false, true], "{series}");
+}
+
 #[test]
 fn adaptive_rules_use_the_baseline_chunks_and_wait_without_a_baseline() {
     let server = start();
-    server.send("POST", "/api/v1/rules", r#"{"metric": "self_bleu_4", "kind": "adaptive", "k": 3}"#);
+    server.send(
+        "POST",
+        "/api/v1/rules",
+        r#"{"model": "*", "metric": "self_bleu_4", "kind": "adaptive", "k": 3}"#,
+    );
     // no baseline yet: not evaluable, no alert, and the series says why
     let reply = server.push("m", "v0", "", &collapsed_docs(100), None).json();
     assert!(reply["alerts_opened"].as_array().unwrap().is_empty());
@@ -574,7 +640,11 @@ fn webhooks_are_retried_until_delivered_and_signed() {
     assert!(hook.get("secret").is_none(), "the secret is never returned");
     let id = hook["id"].as_i64().unwrap();
     assert_eq!(server.get("/api/v1/webhooks").json()["webhooks"].as_array().unwrap().len(), 1);
-    server.send("POST", "/api/v1/rules", r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 0.5}"#);
+    server.send(
+        "POST",
+        "/api/v1/rules",
+        r#"{"model": "*", "metric": "distinct_2", "kind": "fixed", "threshold": 0.5}"#,
+    );
     let pushed = server.push("m", "v1", "", &collapsed_docs(100), None).json();
     assert_eq!(pushed["alerts_opened"].as_array().unwrap().len(), 1);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -610,7 +680,11 @@ fn a_webhook_that_never_answers_is_marked_failed_after_the_last_attempt() {
     let (url, seen) = receiver(usize::MAX);
     let hook = server.send("POST", "/api/v1/webhooks", &format!(r#"{{"url": "{url}"}}"#)).json();
     let id = hook["id"].as_i64().unwrap();
-    server.send("POST", "/api/v1/rules", r#"{"metric": "distinct_2", "kind": "fixed", "threshold": 0.5}"#);
+    server.send(
+        "POST",
+        "/api/v1/rules",
+        r#"{"model": "*", "metric": "distinct_2", "kind": "fixed", "threshold": 0.5}"#,
+    );
     server.push("m", "v1", "", &collapsed_docs(100), None);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let d = loop {

@@ -83,7 +83,7 @@ fn every_route_answers_as_before() {
         server.send(
             "POST",
             "/api/v1/rules",
-            r#"{"name": "bigram floor", "metric": "distinct_2", "kind": "fixed", "threshold": 0.5}"#,
+            r#"{"name": "bigram floor", "model": "*", "metric": "distinct_2", "kind": "fixed", "threshold": 0.5}"#,
         ),
     );
     record(&mut log,

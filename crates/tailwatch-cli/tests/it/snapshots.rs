@@ -671,7 +671,7 @@ fn push() {
             "--fail-on-alert",
         ],
     ];
-    let rule = serde_json::json!({"metric": "distinct_2", "kind": "fixed", "threshold": 0.6});
+    let rule = serde_json::json!({"model": "*", "metric": "distinct_2", "kind": "fixed", "threshold": 0.6});
     let created = crate::watch::http("POST", &format!("{}/api/v1/rules", served.url), &rule.to_string());
     assert_eq!(created["metric"], "distinct_2", "{created}");
     let text: Vec<String> = commands.iter().map(|args| shown(args, &f.run_env(args, &token))).collect();

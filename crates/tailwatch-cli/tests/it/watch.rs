@@ -97,7 +97,7 @@ fn push_is_idempotent_gates_ci_and_compare_matches_the_cli() {
     http(
         "POST",
         &format!("{}/api/v1/rules", server.url),
-        r#"{"metric": "distinct_2", "kind": "relative", "threshold": 0.2}"#,
+        r#"{"model": "*", "metric": "distinct_2", "kind": "relative", "threshold": 0.2}"#,
     );
     let gated = push(textgan.to_str().unwrap(), "v2", &["--fail-on-alert"]);
     assert_eq!(gated.code, 1, "{}\n{}", gated.stdout, gated.stderr);

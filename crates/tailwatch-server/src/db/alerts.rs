@@ -7,7 +7,7 @@ use tailwatch_metrics::catalog::Direction;
 use crate::error::{Missing, StoreError, StoreResult};
 use crate::rules::{self, BaselineValues, Hysteresis, Transition};
 use crate::types::{
-    ALL_COHORTS, Alert, AlertState, Breaching, Metrics, PushKey, PushOutcome, Rule, RuleSpec,
+    ALL_COHORTS, Alert, AlertState, BreachedVersion, Breaching, Metrics, PushKey, PushOutcome, Rule, RuleSpec,
 };
 
 use super::sqlite::{SqliteStore, from_json, now_ms, to_json};
@@ -34,7 +34,39 @@ pub(super) fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Alert> {
         acknowledged_at: r.get(13)?,
         acknowledged_by: r.get(14)?,
         resolved_at: r.get(15)?,
+        breached_by: Vec::new(),
     })
+}
+
+/// Fill in the versions that breached each alert's rule.
+pub(super) fn with_breached_by(tx: &Connection, mut alerts: Vec<Alert>) -> StoreResult<Vec<Alert>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT version, value, threshold, at FROM alert_versions WHERE alert_id = ?1 ORDER BY at, rowid",
+    )?;
+    for alert in &mut alerts {
+        let rows = stmt.query_map([alert.id], |r| {
+            Ok(BreachedVersion { version: r.get(0)?, value: r.get(1)?, threshold: r.get(2)?, at: r.get(3)? })
+        })?;
+        alert.breached_by = rows.collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(alerts)
+}
+
+/// Record that `version` breached the rule of alert `alert_id` (again: its latest value).
+fn record_breach(
+    tx: &Connection,
+    alert_id: i64,
+    version: &str,
+    value: f64,
+    threshold: f64,
+    at: &str,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO alert_versions (alert_id, version, value, threshold, at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (alert_id, version) DO UPDATE SET value = excluded.value, threshold = excluded.threshold, at = excluded.at",
+        params![alert_id, version, value, threshold, at],
+    )?;
+    Ok(())
 }
 
 pub(super) fn rule_from(id: i64, spec: &str, created_at: String) -> StoreResult<Rule> {
@@ -107,7 +139,7 @@ impl SqliteStore {
     ) -> StoreResult<()> {
         let rules: Vec<Rule> = rules_in(tx)?
             .into_iter()
-            .filter(|r| r.enabled && r.model.as_ref().is_none_or(|m| *m == key.model))
+            .filter(|r| r.enabled && rules::watches(r.model.as_deref(), &key.model))
             .filter(|r| r.cohort.as_ref().is_none_or(|c| *c == key.cohort))
             .collect();
         if rules.is_empty() {
@@ -177,7 +209,9 @@ impl SqliteStore {
                          VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, 'open', ?7, ?8, ?7, ?9)",
                         params![rule.id, key.model, scope, key.version, rule.metric, direction, value, threshold, at],
                     )?;
-                    let alert = alert_in(tx, tx.last_insert_rowid())?;
+                    let id = tx.last_insert_rowid();
+                    record_breach(tx, id, &key.version, value, threshold, at)?;
+                    let alert = alert_in(tx, id)?;
                     alert_id = Some(alert.id);
                     enqueue(tx, &alert, "alert.opened")?;
                     outcome.alerts_opened.push(alert);
@@ -196,6 +230,9 @@ impl SqliteStore {
                         "UPDATE alerts SET last_value = ?2, last_version = ?3 WHERE id = ?1",
                         params![id, value, key.version],
                     )?;
+                    if breached {
+                        record_breach(tx, id, &key.version, value, threshold, at)?;
+                    }
                 }
                 _ => {}
             }
@@ -221,9 +258,11 @@ pub(super) fn rules_in(tx: &Connection) -> StoreResult<Vec<Rule>> {
 }
 
 pub(super) fn alert_in(tx: &Connection, id: i64) -> StoreResult<Alert> {
-    tx.query_row(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1"), [id], alert_row)
+    let alert = tx
+        .query_row(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1"), [id], alert_row)
         .optional()?
-        .ok_or(StoreError::NotFound(Missing::Alert(id)))
+        .ok_or(StoreError::NotFound(Missing::Alert(id)))?;
+    Ok(with_breached_by(tx, vec![alert])?.remove(0))
 }
 
 /// Queue one delivery of `event` per webhook (in the caller's transaction: an outbox).

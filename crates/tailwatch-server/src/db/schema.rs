@@ -4,7 +4,7 @@ use crate::error::StoreError;
 /// `PRAGMA application_id` of a server database: "TWSV".
 pub const APPLICATION_ID: i64 = 0x5457_5356;
 /// Newest schema this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 pub(super) const SCHEMA_V1: &str = "
 CREATE TABLE models (name TEXT PRIMARY KEY, created_at TEXT NOT NULL);
@@ -48,8 +48,18 @@ CREATE INDEX deliveries_due ON deliveries (state, next_attempt_ms);
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
+/// Version 2: every version that breached an alert's rule while it was open, not only the one
+/// that opened it (the opener is carried over from version 1).
+pub(super) const MIGRATION_V2: &str = "
+CREATE TABLE alert_versions (
+    alert_id INTEGER NOT NULL, version TEXT NOT NULL, value REAL NOT NULL, threshold REAL NOT NULL,
+    at TEXT NOT NULL, PRIMARY KEY (alert_id, version));
+INSERT INTO alert_versions (alert_id, version, value, threshold, at)
+    SELECT id, version, value, threshold, opened_at FROM alerts;
+";
+
 /// Migrations: entry i takes a database from version i to i + 1.
-pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, MIGRATION_V2];
 
 /// The server's kind of SQLite file.
 pub(super) const SCHEMA: tailwatch_sqlite::Schema =
@@ -70,5 +80,44 @@ pub(super) fn open_error(error: tailwatch_sqlite::Error) -> StoreError {
         }
         E::Sqlite { source, .. } => StoreError::Sqlite(source),
         other => StoreError::Open(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{AlertFilter, Alerting as _, SqliteStore};
+
+    /// A version-1 database with an open alert opens as version 2, the alert listing its opener.
+    #[test]
+    fn version_1_alerts_keep_their_opener() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA_V1).unwrap();
+            conn.execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;"
+            ))
+            .unwrap();
+            conn.execute(
+                "INSERT INTO alerts (id, rule_id, model, cohort, version, last_version, metric, direction, state, value, threshold, last_value, opened_at)
+                 VALUES (7, 1, 'chat', '*', 'v3', 'v4', 'distinct_2', 'below', 'open', 0.2, 0.3, 0.25, '2026-12-01T00:00:00Z')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let alerts = store.alerts(&AlertFilter::default()).unwrap();
+        assert_eq!(alerts.len(), 1);
+        let opener = &alerts[0].breached_by;
+        assert_eq!(opener.len(), 1);
+        assert_eq!((opener[0].version.as_str(), opener[0].value, opener[0].threshold), ("v3", 0.2, 0.3));
+        drop(store);
+        let version: i64 = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
     }
 }

@@ -15,7 +15,7 @@ use crate::types::{
 };
 
 use super::aggregates::AggregateCache;
-use super::alerts::{ALERT_COLUMNS, alert_in, alert_row, enqueue, rule_from, rules_in};
+use super::alerts::{ALERT_COLUMNS, alert_in, alert_row, enqueue, rule_from, rules_in, with_breached_by};
 use super::schema::{SCHEMA, open_error};
 use super::{
     AlertFilter, Alerting, Baselines, DueDelivery, Profiles, PushRecord, Settings, Totals, VersionDetail,
@@ -625,7 +625,8 @@ impl Profiles for SqliteStore {
         let table = if by_window { "windows" } else { "versions" };
         let mut baseline = BaselineCache::new();
         let mut alerts_of = conn.prepare_cached(
-            "SELECT id FROM alerts WHERE model = ?1 AND cohort = ?2 AND metric = ?3 AND version = ?4 ORDER BY id",
+            "SELECT a.id FROM alerts a JOIN alert_versions b ON b.alert_id = a.id
+             WHERE a.model = ?1 AND a.cohort = ?2 AND a.metric = ?3 AND b.version = ?4 ORDER BY a.id",
         )?;
         let mut out = Vec::new();
         for (version, window, n_docs, rowid) in rows {
@@ -869,7 +870,9 @@ impl Alerting for SqliteStore {
             "SELECT {ALERT_COLUMNS} FROM alerts WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR model = ?2) ORDER BY id DESC"
         ))?;
         let rows = stmt.query_map(params![filter.state.map(AlertState::as_str), filter.model], alert_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let alerts = rows.collect::<rusqlite::Result<_>>()?;
+        drop(stmt);
+        with_breached_by(&conn, alerts)
     }
 
     fn alert(&self, id: i64) -> StoreResult<Alert> {

@@ -270,11 +270,21 @@ async function main() {
     const healthyPoints = await chart().locator('circle.point').count();
     assert.ok(healthyPoints >= 2, `model page: ${METRIC} chart has ${healthyPoints} points, expected ≥ 2`);
     assert.equal(await chart().locator('circle.alert-marker').count(), 0, 'model page: alert marker before any alert');
-    assert.equal(await chart().locator('rect.baseline-band').count(), 1, 'model page: no rect.baseline-band (baseline v1 has 3 chunks)');
-    assert.equal(await chart().locator('line.baseline-value').count(), 1, 'model page: no line.baseline-value in the chart');
-    assert.ok((await chart().locator('line.threshold').count()) >= 1, 'model page: no line.threshold for the rule');
+    assert.equal(await chart().locator('path.baseline-band').count(), 1, 'model page: no path.baseline-band (baseline v1 has 3 chunks)');
+    assert.equal(await chart().locator('polyline.baseline-value').count(), 1, 'model page: no polyline.baseline-value in the chart');
+    assert.ok((await chart().locator('polyline.threshold').count()) >= 1, 'model page: no polyline.threshold for the rule');
+    // the band is read at each version's size: at v1's own size it holds v1's value
+    const v1 = chart().locator('circle.point[data-version="v1"]');
+    const [low, high] = (await v1.getAttribute('data-band')).split(' ').map(Number);
+    const v1Value = Number(await v1.getAttribute('data-value'));
+    assert.ok(low <= v1Value && v1Value <= high, `model page: v1's band [${low}, ${high}] does not hold its value ${v1Value}`);
+    // the legend says what each mark is
+    const legend = await page.locator(`div.chart[data-metric="${METRIC}"] div.legend`).innerText();
+    for (const words of ['value of each version', 'baseline ± 3σ at each version', 'baseline at each version', 'rule #']) {
+      assert.ok(legend.includes(words), `model page: the legend lacks "${words}": ${legend}`);
+    }
     assert.equal(await page.locator('table#versions tr').count(), 1 + 2, 'model page: table#versions should list v1 and v2');
-    log(`model page: ${healthyPoints} points, baseline band and value, threshold line`);
+    log(`model page: ${healthyPoints} points, band [${low}, ${high}] holding v1 = ${v1Value}, baseline, threshold, legend`);
 
     // -- collapsed push (the CI gate fails it)
     const gate = push(bin, server, files.v3, 'v3', ['--json', '--fail-on-alert']);

@@ -1,5 +1,5 @@
 //! The watch dashboard's trend chart: a metric over model versions, with the baseline band and
-//! value, rule thresholds and alert markers.
+//! value at each version's size, rule thresholds, alert markers and a legend.
 use std::fmt::Write;
 
 use crate::escape;
@@ -12,8 +12,20 @@ pub struct TrendPoint<'a> {
     pub value: Option<f64>,
     /// Documents in the version.
     pub n_docs: u64,
-    /// Whether an alert was opened on it.
+    /// Whether it breached a rule while an alert was open.
     pub alerted: bool,
+    /// The baseline's value read at this version's size.
+    pub baseline: Option<f64>,
+    /// The baseline band (low, high) at this version's size.
+    pub band: Option<(f64, f64)>,
+}
+
+/// A rule's threshold at each version's size.
+pub struct ThresholdLine {
+    /// The rule, for the legend (`#3 distinct_2`, or its name).
+    pub label: String,
+    /// Per point (`None`: not evaluable there).
+    pub values: Vec<Option<f64>>,
 }
 
 /// A metric over versions and what it is judged against.
@@ -24,12 +36,10 @@ pub struct Trend<'a> {
     pub title: String,
     /// The versions, in order.
     pub points: Vec<TrendPoint<'a>>,
-    /// The baseline's value.
-    pub baseline: Option<f64>,
-    /// The baseline band (low, high) and the number of chunks it comes from.
-    pub band: Option<(f64, f64, usize)>,
+    /// How the band is made, for the legend (`baseline ± 3σ of 5 chunks`).
+    pub band_label: String,
     /// Rule thresholds on this metric.
-    pub thresholds: Vec<f64>,
+    pub thresholds: Vec<ThresholdLine>,
 }
 
 /// A value with 4 decimals, in scientific notation when very large or small; `–` for none.
@@ -48,12 +58,11 @@ pub fn trend_chart(trend: &Trend) -> String {
     let (w, h, left, right, top, bottom) = (520.0, 220.0, 56.0, 12.0, 12.0, 40.0);
     let points = &trend.points;
     let values: Vec<Option<f64>> = points.iter().map(|p| p.value).collect();
-    let band = trend.band;
     let thresholds = &trend.thresholds;
     let mut all: Vec<f64> = values.iter().flatten().copied().collect();
-    all.extend(band.iter().flat_map(|b| [b.0, b.1]));
-    all.extend(trend.baseline);
-    all.extend(thresholds);
+    all.extend(points.iter().flat_map(|p| p.band.map(|b| [b.0, b.1])).flatten());
+    all.extend(points.iter().filter_map(|p| p.baseline));
+    all.extend(thresholds.iter().flat_map(|t| t.values.iter().flatten()));
     let title = &trend.title;
     let mut svg = format!(
         "<div class=chart data-metric=\"{}\"><h3>{}</h3><svg class=trend width={w} height={h} viewBox=\"0 0 {w} {h}\" role=img aria-label=\"{} by version\">",
@@ -103,35 +112,51 @@ pub fn trend_chart(trend: &Trend) -> String {
             escape(&fmt(Some(v)))
         );
     }
-    if let Some((b0, b1, chunks)) = band {
+    // the band, the baseline and the thresholds follow the versions' sizes: one path per run
+    // of consecutive versions that have them (a lone version gets a short mark)
+    let half = 8.0;
+    for run in runs(&points.iter().map(|p| p.band).collect::<Vec<_>>()) {
+        let upper = run.iter().map(|(i, b)| (x(*i), y(b.1)));
+        let lower = run.iter().rev().map(|(i, b)| (x(*i), y(b.0)));
+        let mut outline: Vec<(f64, f64)> = upper.chain(lower).collect();
+        if run.len() == 1 {
+            let (i, b) = run[0];
+            outline = vec![
+                (x(i) - half, y(b.1)),
+                (x(i) + half, y(b.1)),
+                (x(i) + half, y(b.0)),
+                (x(i) - half, y(b.0)),
+            ];
+        }
+        let d: Vec<String> = outline.iter().map(|(px, py)| format!("{px:.1},{py:.1}")).collect();
         let _ = write!(
             svg,
-            "<rect class=baseline-band x={left} y={:.1} width={} height={:.1} fill=#2456c7 fill-opacity=0.12><title>baseline mean ± 3σ of {} chunks</title></rect>",
-            y(b1),
-            w - left - right,
-            (y(b0) - y(b1)).max(1.0),
-            chunks
+            "<path class=baseline-band d=\"M{}Z\" fill=#2456c7 fill-opacity=0.12 stroke=none><title>{}</title></path>",
+            d.join(" L"),
+            escape(&trend.band_label)
         );
     }
-    if let Some(b) = trend.baseline {
-        let _ = write!(
-            svg,
-            "<line class=baseline-value x1={left} x2={} y1={:.1} y2={:.1} stroke=#2456c7 stroke-dasharray=\"5 4\"><title>baseline {}</title></line>",
-            w - right,
-            y(b),
-            y(b),
-            escape(&fmt(Some(b)))
-        );
-    }
+    let dashed = |svg: &mut String, class: &str, color: &str, dash: &str, at: &[Option<f64>], title: &str| {
+        for run in runs(at) {
+            let coords: Vec<(f64, f64)> = if run.len() == 1 {
+                let (i, v) = run[0];
+                vec![(x(i) - half, y(v)), (x(i) + half, y(v))]
+            } else {
+                run.iter().map(|(i, v)| (x(*i), y(*v))).collect()
+            };
+            let d: Vec<String> = coords.iter().map(|(px, py)| format!("{px:.1},{py:.1}")).collect();
+            let _ = write!(
+                svg,
+                "<polyline class={class} fill=none stroke={color} stroke-dasharray=\"{dash}\" points=\"{}\"><title>{}</title></polyline>",
+                d.join(" "),
+                escape(title)
+            );
+        }
+    };
+    let baselines: Vec<Option<f64>> = points.iter().map(|p| p.baseline).collect();
+    dashed(&mut svg, "baseline-value", "#2456c7", "5 4", &baselines, "baseline at each version's size");
     for t in thresholds {
-        let _ = write!(
-            svg,
-            "<line class=threshold x1={left} x2={} y1={:.1} y2={:.1} stroke=#a11d16 stroke-dasharray=\"2 3\"><title>rule threshold {}</title></line>",
-            w - right,
-            y(*t),
-            y(*t),
-            escape(&fmt(Some(*t)))
-        );
+        dashed(&mut svg, "threshold", "#a11d16", "2 3", &t.values, &format!("rule {}", t.label));
     }
     let path: Vec<String> = values
         .iter()
@@ -145,9 +170,10 @@ pub fn trend_chart(trend: &Trend) -> String {
     for (i, (point, value)) in points.iter().zip(&values).enumerate() {
         let (version, alerted) = (point.version, point.alerted);
         if let Some(v) = value {
+            let band = point.band.map(|(l, h)| format!(" data-band=\"{l} {h}\"")).unwrap_or_default();
             let _ = write!(
                 svg,
-                "<circle class=\"point{}\" data-version=\"{}\" cx={:.1} cy={:.1} r={} fill={}><title>{} = {} ({} docs){}</title></circle>",
+                "<circle class=\"point{}\" data-version=\"{}\" data-value=\"{v}\"{band} cx={:.1} cy={:.1} r={} fill={}><title>{} = {} ({} docs){}</title></circle>",
                 if alerted { " alert-marker" } else { "" },
                 escape(version),
                 x(i),
@@ -169,8 +195,53 @@ pub fn trend_chart(trend: &Trend) -> String {
             escape(&label)
         );
     }
-    svg.push_str("</svg></div>");
+    svg.push_str("</svg>");
+    svg.push_str(&legend(trend));
+    svg.push_str("</div>");
     svg
+}
+
+/// The legend under a chart: what each mark is.
+fn legend(trend: &Trend) -> String {
+    let mut items = vec![
+        "<span class=legend-value><svg width=18 height=10><line x1=0 y1=5 x2=18 y2=5 stroke=#1d2330 stroke-width=2 /></svg>value of each version</span>".to_string(),
+    ];
+    if trend.points.iter().any(|p| p.band.is_some()) {
+        items.push(format!(
+            "<span class=legend-band><svg width=18 height=10><rect width=18 height=10 fill=#2456c7 fill-opacity=0.12 /></svg>{}</span>",
+            escape(&trend.band_label)
+        ));
+    }
+    if trend.points.iter().any(|p| p.baseline.is_some()) {
+        items.push("<span class=legend-baseline><svg width=18 height=10><line x1=0 y1=5 x2=18 y2=5 stroke=#2456c7 stroke-dasharray=\"5 4\" /></svg>baseline at each version's size</span>".to_string());
+    }
+    for t in &trend.thresholds {
+        items.push(format!(
+            "<span class=legend-threshold><svg width=18 height=10><line x1=0 y1=5 x2=18 y2=5 stroke=#a11d16 stroke-dasharray=\"2 3\" /></svg>rule {}</span>",
+            escape(&t.label)
+        ));
+    }
+    if trend.points.iter().any(|p| p.alerted) {
+        items.push("<span class=legend-alert><svg width=12 height=12><circle cx=6 cy=6 r=5 fill=#d62d20 /></svg>breached a rule (alert)</span>".to_string());
+    }
+    format!("<div class=legend>{}</div>", items.join(" "))
+}
+
+/// The maximal runs of consecutive indices whose value is present, with the values.
+fn runs<T: Copy>(values: &[Option<T>]) -> Vec<Vec<(usize, T)>> {
+    let mut out: Vec<Vec<(usize, T)>> = Vec::new();
+    let mut current = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        match v {
+            Some(v) => current.push((i, *v)),
+            None if !current.is_empty() => out.push(std::mem::take(&mut current)),
+            None => {}
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -178,11 +249,13 @@ mod tests {
     use super::*;
 
     fn point(version: &str, value: Option<f64>, alerted: bool) -> TrendPoint<'_> {
-        TrendPoint { version, value, n_docs: 10, alerted }
+        TrendPoint { version, value, n_docs: 10, alerted, baseline: Some(0.5), band: Some((0.47, 0.52)) }
     }
 
     #[test]
-    fn draws_band_baseline_thresholds_and_alerts() {
+    fn draws_band_baseline_thresholds_alerts_and_a_legend() {
+        let mut lone = point("v4", Some(0.49), false);
+        lone.band = None;
         let trend = Trend {
             metric: "distinct_2",
             title: "↓ distinct_2".into(),
@@ -190,21 +263,35 @@ mod tests {
                 point("v1", Some(0.5), false),
                 point("v2<b>", Some(0.42), true),
                 point("v3", None, false),
+                lone,
+                point("v5", Some(0.51), false),
             ],
-            baseline: Some(0.5),
-            band: Some((0.47, 0.52, 5)),
-            thresholds: vec![0.45],
+            band_label: "baseline ± 3σ at each version's size (5 chunks)".into(),
+            thresholds: vec![ThresholdLine {
+                label: "floor <x>".into(),
+                values: vec![Some(0.45), Some(0.44), None, None, Some(0.46)],
+            }],
         };
         let svg = trend_chart(&trend);
-        assert!(svg.contains("baseline mean ± 3σ of 5 chunks"));
-        assert!(svg.contains("class=baseline-value"));
-        assert!(svg.contains("rule threshold 0.4500"));
+        // bands: v1-v3 (v3 has a band, no value), then v5 alone; v4 has none
+        assert_eq!(svg.matches("class=baseline-band").count(), 2);
+        assert!(svg.contains("baseline ± 3σ at each version&#39;s size (5 chunks)"), "{svg}");
+        assert_eq!(svg.matches("class=baseline-value").count(), 1);
+        assert_eq!(svg.matches("class=threshold").count(), 2);
+        assert!(svg.contains("rule floor &lt;x&gt;"));
         assert_eq!(svg.matches("alert-marker").count(), 1);
         assert!(svg.contains("data-version=\"v2&lt;b&gt;\""), "versions are escaped");
-        assert!(!svg.contains("<b>"));
-        // two points with values: one line between them; the undefined one has a label only
-        assert_eq!(svg.matches("<circle").count(), 2);
-        assert_eq!(svg.matches("<polyline").count(), 1);
+        assert!(svg.contains("data-value=\"0.5\" data-band=\"0.47 0.52\""));
+        assert!(!svg.contains("<b>") && !svg.contains("<x>"));
+        // four points with values: one line between them; the undefined one has a label only
+        assert_eq!(svg.matches("<circle").count(), 4 + 1, "and the legend's alert dot");
+        assert_eq!(svg.matches("class=legend-").count(), 5);
+    }
+
+    #[test]
+    fn runs_split_at_gaps() {
+        assert_eq!(runs(&[Some(1), None, Some(2), Some(3)]), vec![vec![(0, 1)], vec![(2, 2), (3, 3)]]);
+        assert!(runs::<u8>(&[None, None]).is_empty());
     }
 
     #[test]
@@ -213,8 +300,7 @@ mod tests {
             metric: "rep_4",
             title: "rep_4".into(),
             points: vec![],
-            baseline: None,
-            band: None,
+            band_label: String::new(),
             thresholds: vec![],
         };
         assert!(trend_chart(&trend).contains("no values yet"));

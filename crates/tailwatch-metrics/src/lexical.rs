@@ -54,6 +54,18 @@ pub enum MetricSelection {
     Only(std::collections::BTreeSet<String>),
 }
 
+/// The metrics computed on the bottom-k document sample: past the sample's size they no longer
+/// depend on how many documents a profile holds.
+pub const SAMPLE_METRICS: &[&str] = &[
+    "self_bleu_2",
+    "self_bleu_3",
+    "self_bleu_4",
+    "self_bleu_5",
+    "mtld",
+    "compression_ratio",
+    "self_repetition",
+];
+
 impl MetricSelection {
     /// Only `ids`, each of which must be a catalog id.
     pub fn only<S: AsRef<str>>(ids: impl IntoIterator<Item = S>) -> Result<Self> {
@@ -383,19 +395,10 @@ impl ProfileParts {
         ];
         const DOCUMENTS: &[&str] =
             &["duplicate_rate", "top_output_share", "psi_doc_length", "wasserstein_doc_length"];
-        const SAMPLE: &[&str] = &[
-            "self_bleu_2",
-            "self_bleu_3",
-            "self_bleu_4",
-            "self_bleu_5",
-            "mtld",
-            "compression_ratio",
-            "self_repetition",
-        ];
         ProfileParts {
             tokens: selection.wants_any(TOKENS),
             documents: selection.wants_any(DOCUMENTS),
-            sample: selection.wants_any(SAMPLE),
+            sample: selection.wants_any(SAMPLE_METRICS),
         }
     }
 }

@@ -323,21 +323,41 @@ pub async fn series_value(state: &AppState, model: String, q: SeriesQuery) -> Ap
         })
         .await?
     };
-    let band = baseline.as_ref().and_then(|b| rules::mean_sd(&b.chunks));
+    // each point is judged against the baseline read at its own size
+    let at_points: Vec<Value> = points
+        .iter()
+        .map(|p| {
+            let mut point = serde_json::to_value(p).expect("serializable");
+            let read = baseline.as_ref().and_then(|b| b.at_size(p.n_docs));
+            point["baseline"] = json!(read.map(|r| r.0));
+            point["band"] = json!(baseline.as_ref().and_then(|b| rules::band(b, p.n_docs, BAND_K)));
+            point
+        })
+        .collect();
     let rules: Vec<Value> = rules
         .iter()
         .map(|r| {
-            let threshold = rules::threshold(r, baseline.as_ref());
-            json!({"rule": r, "threshold": threshold.as_ref().ok(), "not_evaluable": threshold.err()})
+            let at = |n: u64| rules::threshold(r, baseline.as_ref(), n);
+            let latest = at(points.last().map_or(baseline.as_ref().map_or(0, |b| b.docs), |p| p.n_docs));
+            let thresholds: Vec<Option<f64>> = points.iter().map(|p| at(p.n_docs).ok()).collect();
+            json!({"rule": r, "threshold": latest.as_ref().ok(), "thresholds": thresholds, "not_evaluable": latest.err()})
         })
         .collect();
+    let spread = baseline.as_ref().and_then(|b| rules::mean_sd(b.chunks()));
     Ok(json!({
         "model": model, "metric": metric, "cohort": cohort, "by": if by_window { "window" } else { "version" },
-        "points": points,
-        "baseline": baseline.map(|b| json!({"value": b.value, "chunks": b.chunks.len(), "mean": band.map(|x| x.0), "sd": band.map(|x| x.1)})),
+        "points": at_points,
+        "baseline": baseline.map(|b| json!({
+            "value": b.value, "docs": b.docs, "chunks": b.chunks().len(), "chunk_docs": b.chunk_docs(),
+            "levels": b.levels.iter().map(|l| json!({"docs": l.0, "groups": l.1.len()})).collect::<Vec<_>>(),
+            "mean": spread.map(|x| x.0), "sd": spread.map(|x| x.1), "band_k": BAND_K,
+        })),
         "rules": rules,
     }))
 }
+
+/// The dashboard's band: the baseline ± this many standard deviations, at each point's size.
+pub const BAND_K: f64 = 3.0;
 
 pub async fn series(
     State(state): State<Arc<AppState>>,
@@ -474,7 +494,7 @@ pub async fn put_reference(
     }
     let max_decoded = state.config.max_decoded;
     let engine = state.engine.clone();
-    let (profile, chunk_metrics) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+    let (profile, levels) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
         if is_profile {
             return Ok((profiles::decode(&bytes, max_decoded)?, Vec::new()));
         }
@@ -484,16 +504,12 @@ pub async fn put_reference(
             lowercase: q.lowercase.unwrap_or(false),
         };
         let (whole, parts) = profiles::profile_jsonl(&engine, &bytes, &options, Some(chunks))?;
-        let metrics = parts
-            .iter()
-            .map(|p| profiles::metrics(&engine, p, Some(&whole)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((whole, metrics))
+        let levels = profiles::size_levels(&engine, parts, Some(&whole))?;
+        Ok((whole, levels))
     })
     .await
     .map_err(|_| ApiError::unprocessable("the reference could not be profiled"))??;
-    let baseline =
-        blocking(&state, move |s| s.set_baseline_reference(&model, profile, chunk_metrics)).await?;
+    let baseline = blocking(&state, move |s| s.set_baseline_reference(&model, profile, levels)).await?;
     Ok(Json(json!({"baseline": baseline})))
 }
 

@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::Value;
 use tailwatch_html::escape;
-use tailwatch_html::trend::{Trend, TrendPoint, trend_chart};
+use tailwatch_html::trend::{ThresholdLine, Trend, TrendPoint, trend_chart};
 use tailwatch_metrics::catalog::metric_info;
 
 use crate::api::{self, CompareQuery, SeriesQuery, blocking, presented_token};
@@ -38,7 +38,7 @@ th,td{padding:6px 12px;border-bottom:1px solid #e3e6ea;text-align:left}th{backgr
 .status-ok{background:#dcf5e3;color:#176b34}.status-alerting{background:#fde2e1;color:#a11d16}
 .status-acknowledged{background:#fff1d6;color:#8a5a00}.status-resolved{background:#e8eaee;color:#4b5360}
 .charts{display:flex;flex-wrap:wrap;gap:16px}.chart{background:#fff;border:1px solid #e3e6ea;padding:8px}
-.chart h3{margin:0 0 4px;font-size:14px}.muted{color:#6b7280}
+.chart h3{margin:0 0 4px;font-size:14px}.legend{font-size:11px;color:#4b5360;max-width:520px;display:flex;flex-wrap:wrap;gap:4px 12px}.legend svg{vertical-align:middle;margin-right:4px}.muted{color:#6b7280}
 button{background:#2456c7;color:#fff;border:0;border-radius:4px;padding:4px 10px;cursor:pointer}
 .collapse{color:#a11d16;font-weight:700}.ok{color:#176b34;font-weight:700}
 ";
@@ -126,18 +126,19 @@ pub async fn overview(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
     page("Models", &body, signed).into_response()
 }
 
-/// One trend chart: the metric over versions, the baseline band (mean ± 3σ of its chunks) and
-/// value, rule thresholds, and alert markers.
+/// One trend chart: the metric over versions, the baseline band (± 3σ) and value read at each
+/// version's size, rule thresholds at each version's size, and alert markers.
 fn chart(series: &Value, metric: &str) -> String {
     let points = series["points"].as_array().map(Vec::as_slice).unwrap_or_default();
     let baseline = &series["baseline"];
-    let band = match (baseline["mean"].as_f64(), baseline["sd"].as_f64()) {
-        (Some(m), Some(sd)) => {
-            Some((m - 3.0 * sd, m + 3.0 * sd, baseline["chunks"].as_u64().unwrap_or(0) as usize))
-        }
-        _ => None,
-    };
+    let band_label = format!(
+        "baseline ± {}σ at each version's size ({} chunks of about {:.0} docs)",
+        baseline["band_k"].as_f64().unwrap_or(api::BAND_K),
+        baseline["chunks"].as_u64().unwrap_or(0),
+        baseline["chunk_docs"].as_f64().unwrap_or(0.0)
+    );
     let arrow = metric_info(metric).map(|i| i.collapse.arrow()).unwrap_or("");
+    let pair = |v: &Value| Some((v.get(0)?.as_f64()?, v.get(1)?.as_f64()?));
     trend_chart(&Trend {
         metric,
         title: format!("{arrow} {metric}"),
@@ -148,13 +149,30 @@ fn chart(series: &Value, metric: &str) -> String {
                 value: p["value"].as_f64(),
                 n_docs: p["n_docs"].as_u64().unwrap_or(0),
                 alerted: p["alerts"].as_array().is_some_and(|a| !a.is_empty()),
+                baseline: p["baseline"].as_f64(),
+                band: pair(&p["band"]),
             })
             .collect(),
-        baseline: baseline["value"].as_f64(),
-        band,
+        band_label,
         thresholds: series["rules"]
             .as_array()
-            .map(|r| r.iter().filter_map(|x| x["threshold"].as_f64()).collect())
+            .map(|rules| {
+                rules
+                    .iter()
+                    .map(|r| ThresholdLine {
+                        label: match r["rule"]["name"].as_str() {
+                            Some(name) => name.to_string(),
+                            None => {
+                                format!("#{} {}", r["rule"]["id"], r["rule"]["kind"].as_str().unwrap_or(""))
+                            }
+                        },
+                        values: r["thresholds"]
+                            .as_array()
+                            .map(|t| t.iter().map(Value::as_f64).collect())
+                            .unwrap_or_default(),
+                    })
+                    .collect()
+            })
             .unwrap_or_default(),
     })
 }

@@ -112,3 +112,32 @@ pub fn metrics_of(
     tokenizer_check(profile)?;
     tailwatch::scoring::profile_metrics(engine, profile, baseline, selection).map_err(ProfileError::Metrics)
 }
+
+/// The metrics of `chunks` at every size the baseline can be read at: each chunk (level 0), then
+/// consecutive pairs merged, fours, ... while a level holds at least two groups (the whole
+/// baseline is read from its own profile). `reference` is what reference metrics are computed
+/// against.
+pub fn size_levels(
+    engine: &Engine,
+    chunks: Vec<Profile>,
+    reference: Option<&Profile>,
+) -> Result<Vec<crate::types::SizeLevel>, ProfileError> {
+    let mut levels = Vec::new();
+    let mut current = chunks;
+    while !current.is_empty() {
+        let groups = current.iter().map(|p| metrics(engine, p, reference)).collect::<Result<Vec<_>, _>>()?;
+        let docs = current.iter().map(|p| p.n_docs() as f64).sum::<f64>() / current.len() as f64;
+        levels.push(crate::types::SizeLevel { docs, groups });
+        if current.len() < 4 {
+            // the next level would hold one group
+            break;
+        }
+        let mut next = Vec::with_capacity(current.len() / 2);
+        let mut pairs = current.into_iter();
+        while let (Some(a), Some(b)) = (pairs.next(), pairs.next()) {
+            next.push(merge(engine, Some(a), b)?);
+        }
+        current = next;
+    }
+    Ok(levels)
+}

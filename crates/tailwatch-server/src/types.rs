@@ -48,6 +48,24 @@ pub struct PushOutcome {
     /// what a CI gate fails on. A repeated push lists the same.
     #[serde(default)]
     pub breaching: Vec<Breaching>,
+    /// Rules that watch the version but could not judge it, and why (too few documents, no
+    /// baseline, a version far larger or smaller than the baseline): a gate that passes
+    /// without them says so.
+    #[serde(default)]
+    pub not_evaluated: Vec<NotEvaluated>,
+}
+
+/// A rule that could not judge the pushed version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotEvaluated {
+    /// The rule.
+    pub rule_id: i64,
+    /// Its metric.
+    pub metric: String,
+    /// The cohort it watches (`*` for all).
+    pub cohort: String,
+    /// Why.
+    pub reason: String,
 }
 
 /// A rule the pushed version breaches.
@@ -238,6 +256,30 @@ pub struct BreachedVersion {
     pub threshold: f64,
     /// When it breached (its latest push, RFC 3339).
     pub at: String,
+}
+
+/// A baseline's metrics at one size: its chunks (level 0), or consecutive pairs of them merged
+/// (level 1), fours (level 2), ...
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SizeLevel {
+    /// Mean documents per group.
+    pub docs: f64,
+    /// The metrics of each group, in order.
+    pub groups: Vec<Metrics>,
+}
+
+/// What a baseline row stores as its chunks: levels (since schema 2), or the metrics of each
+/// chunk (a single level, as version 1 wrote them).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum StoredLevels {
+    /// `{"levels": [...]}`.
+    Levels {
+        /// The levels, smallest first.
+        levels: Vec<SizeLevel>,
+    },
+    /// `[metrics, ...]`: the chunks alone.
+    Chunks(Vec<Metrics>),
 }
 
 /// A model's baseline.

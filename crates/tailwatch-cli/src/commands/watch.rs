@@ -190,6 +190,9 @@ impl Report for Pushed {
                 b.rule_id, b.metric, b.value, b.threshold
             )?;
         }
+        for n in &o.not_evaluated {
+            writeln!(out, "not evaluated: rule #{} ({}): {}", n.rule_id, n.metric, n.reason)?;
+        }
         Ok(())
     }
 }

@@ -7,7 +7,8 @@ use tailwatch_metrics::catalog::Direction;
 use crate::error::{Missing, StoreError, StoreResult};
 use crate::rules::{self, BaselineValues, Hysteresis, Transition};
 use crate::types::{
-    ALL_COHORTS, Alert, AlertState, BreachedVersion, Breaching, Metrics, PushKey, PushOutcome, Rule, RuleSpec,
+    ALL_COHORTS, Alert, AlertState, BreachedVersion, Breaching, Metrics, NotEvaluated, PushKey, PushOutcome,
+    Rule, RuleSpec,
 };
 
 use super::sqlite::{SqliteStore, from_json, now_ms, to_json};
@@ -145,8 +146,9 @@ impl SqliteStore {
         if rules.is_empty() {
             return Ok(());
         }
-        let adaptive = rules.iter().any(|r| r.kind == crate::types::RuleKind::Adaptive);
-        let baseline = self.resolved_baseline(tx, &key.model, adaptive)?;
+        // relative and adaptive rules read the baseline at the version's size: they need its chunks
+        let against_baseline = rules.iter().any(|r| r.kind != crate::types::RuleKind::Fixed);
+        let baseline = self.resolved_baseline(tx, &key.model, against_baseline)?;
         let base_profile = baseline.as_ref().map(|b| &b.0);
         let mut metrics_of: std::collections::HashMap<i64, Metrics> = std::collections::HashMap::new();
         for rule in &rules {
@@ -154,18 +156,34 @@ impl SqliteStore {
                 None => (ALL_COHORTS, all),
                 Some(c) => (c.as_str(), cohort),
             };
+            let skip = |outcome: &mut PushOutcome, reason: String| {
+                outcome.not_evaluated.push(NotEvaluated {
+                    rule_id: rule.id,
+                    metric: rule.metric.clone(),
+                    cohort: scope.to_string(),
+                    reason,
+                });
+            };
             if n_docs < rule.min_docs {
+                skip(
+                    outcome,
+                    format!("insufficient data: {n_docs} documents, the rule needs {}", rule.min_docs),
+                );
                 continue;
             }
             if let std::collections::hash_map::Entry::Vacant(slot) = metrics_of.entry(rowid) {
                 slot.insert(self.row_metrics(tx, "versions", rowid, base_profile)?);
             }
             let Some(value) = metrics_of[&rowid].get(&rule.metric).copied().flatten() else { continue };
-            let baseline_values = baseline.as_ref().map(|(_, m, chunks)| BaselineValues {
-                value: m.get(&rule.metric).copied().flatten(),
-                chunks: chunks.iter().filter_map(|c| c.get(&rule.metric).copied().flatten()).collect(),
-            });
-            let Ok(threshold) = rules::threshold(rule, baseline_values.as_ref()) else { continue };
+            let baseline_values =
+                baseline.as_ref().map(|(p, m, chunks)| BaselineValues::of(&rule.metric, p, m, chunks));
+            let threshold = match rules::threshold(rule, baseline_values.as_ref(), n_docs) {
+                Ok(threshold) => threshold,
+                Err(reason) => {
+                    skip(outcome, reason);
+                    continue;
+                }
+            };
             let breached = rules::breaches(rule.direction, value, threshold);
             let active: Option<i64> = tx
                 .query_row(

@@ -16,8 +16,8 @@ use tailwatch_metrics::Profile;
 use crate::error::StoreResult;
 use crate::rules::BaselineValues;
 use crate::types::{
-    Alert, AlertState, Baseline, Delivery, Metrics, ModelSummary, PushKey, PushOutcome, Rule, RuleSpec,
-    SeriesPoint, VersionSummary, Webhook,
+    Alert, AlertState, Baseline, Delivery, ModelSummary, PushKey, PushOutcome, Rule, RuleSpec, SeriesPoint,
+    SizeLevel, VersionSummary, Webhook,
 };
 
 /// Filters of the alert list.
@@ -137,7 +137,7 @@ pub trait Baselines: Send + Sync {
         &self,
         model: &str,
         profile: Profile,
-        chunks: Vec<Metrics>,
+        levels: Vec<SizeLevel>,
     ) -> StoreResult<Baseline>;
     /// Freeze a live version baseline.
     fn freeze_baseline(&self, model: &str) -> StoreResult<Baseline>;

@@ -11,7 +11,7 @@ use crate::profiles;
 use crate::rules::{self, BaselineValues};
 use crate::types::{
     ALL_COHORTS, Alert, AlertState, Baseline, Delivery, Metrics, ModelSummary, PushKey, PushOutcome, Rule,
-    RuleSpec, SeriesPoint, VersionSummary, Webhook, now,
+    RuleSpec, SeriesPoint, SizeLevel, StoredLevels, VersionSummary, Webhook, now,
 };
 
 use super::aggregates::AggregateCache;
@@ -265,7 +265,7 @@ impl SqliteStore {
         tx: &Connection,
         model: &str,
         with_chunks: bool,
-    ) -> StoreResult<Option<(Profile, Metrics, Vec<Metrics>)>> {
+    ) -> StoreResult<Option<(Profile, Metrics, Vec<SizeLevel>)>> {
         let Some(row) = baseline_row(tx, model)? else { return Ok(None) };
         if row.frozen || row.kind == "reference" {
             let profile = match &row.profile {
@@ -273,17 +273,52 @@ impl SqliteStore {
                 None => return Ok(None),
             };
             let metrics = row.metrics.as_deref().map(from_json).transpose()?.unwrap_or_default();
-            let chunks = row.chunk_metrics.as_deref().map(from_json).transpose()?.unwrap_or_default();
-            return Ok(Some((profile, metrics, chunks)));
+            let levels = match row.chunk_metrics.as_deref().map(from_json::<StoredLevels>).transpose()? {
+                None => Vec::new(),
+                Some(StoredLevels::Levels { levels }) => levels,
+                // as schema version 1 stored them: the chunks alone
+                Some(StoredLevels::Chunks(chunks)) if chunks.is_empty() => Vec::new(),
+                Some(StoredLevels::Chunks(chunks)) => {
+                    vec![SizeLevel { docs: profile.n_docs() as f64 / chunks.len() as f64, groups: chunks }]
+                }
+            };
+            return Ok(Some((profile, metrics, levels)));
         }
         let version = row.version.unwrap_or_default();
         let rowid = version_rowid(tx, model, &version, ALL_COHORTS)?;
         let Some(rowid) = rowid else { return Ok(None) };
         let profile = self.with_aggregate(tx, "versions", rowid, |p| Ok(p.clone()))?;
         let metrics = self.row_metrics(tx, "versions", rowid, Some(&profile))?;
-        let chunks =
-            if with_chunks { self.push_metrics(tx, model, &version, Some(&profile))? } else { Vec::new() };
-        Ok(Some((profile, metrics, chunks)))
+        // a live baseline is read at its pushes' size and its own (freezing it adds the levels
+        // of merged pushes)
+        let levels = if with_chunks {
+            let chunks = self.push_metrics(tx, model, &version, Some(&profile))?;
+            if chunks.is_empty() {
+                Vec::new()
+            } else {
+                vec![SizeLevel { docs: profile.n_docs() as f64 / chunks.len() as f64, groups: chunks }]
+            }
+        } else {
+            Vec::new()
+        };
+        Ok(Some((profile, metrics, levels)))
+    }
+
+    /// The profiles of every push of a version, in order.
+    pub(super) fn push_profiles(
+        &self,
+        tx: &Connection,
+        model: &str,
+        version: &str,
+    ) -> StoreResult<Vec<Profile>> {
+        let mut stmt =
+            tx.prepare_cached("SELECT profile FROM pushes WHERE model = ?1 AND version = ?2 ORDER BY id")?;
+        let rows = stmt.query_map([model, version], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = Vec::new();
+        for bytes in rows {
+            out.push(self.decode(&bytes?)?);
+        }
+        Ok(out)
     }
 
     /// Mark every cached metric of `model` stale (its baseline changed).
@@ -416,6 +451,7 @@ impl Profiles for SqliteStore {
                     alerts_opened: Vec::new(),
                     alerts_resolved: Vec::new(),
                     breaching: Vec::new(),
+                    not_evaluated: Vec::new(),
                 };
                 // a repeated push changes nothing, and gates the same
                 self.breaching_rules(tx, key, &mut outcome)?;
@@ -471,6 +507,7 @@ impl Profiles for SqliteStore {
             alerts_opened: Vec::new(),
             alerts_resolved: Vec::new(),
             breaching: Vec::new(),
+            not_evaluated: Vec::new(),
         };
         self.evaluate_rules(tx, key, all, cohort, &at, &mut outcome)?;
         Ok(outcome)
@@ -721,8 +758,10 @@ impl Baselines for SqliteStore {
                 // a snapshot: the version's profile, its metrics and its pushes' metrics against it
                 let base = self.with_aggregate(tx, "versions", rowid, |p| Ok(p.clone()))?;
                 let metrics = profiles::metrics(&self.engine, &base, Some(&base))?;
-                let chunks = self.push_metrics(tx, model, version, Some(&base))?;
-                (Some(encode(&base)?), Some(to_json(&metrics)?), Some(to_json(&chunks)?))
+                let pushes = self.push_profiles(tx, model, version)?;
+                let levels = profiles::size_levels(&self.engine, pushes, Some(&base))?;
+                let stored = serde_json::json!({ "levels": levels });
+                (Some(encode(&base)?), Some(to_json(&metrics)?), Some(to_json(&stored)?))
             } else {
                 (None, None, None)
             };
@@ -740,9 +779,10 @@ impl Baselines for SqliteStore {
         &self,
         model: &str,
         profile: Profile,
-        chunks: Vec<Metrics>,
+        levels: Vec<SizeLevel>,
     ) -> StoreResult<Baseline> {
         let metrics = profiles::metrics(&self.engine, &profile, Some(&profile))?;
+        let stored = serde_json::json!({ "levels": levels });
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         tx.execute("INSERT OR IGNORE INTO models (name, created_at) VALUES (?1, ?2)", params![model, now()])?;
@@ -750,7 +790,7 @@ impl Baselines for SqliteStore {
         tx.execute(
             "INSERT OR REPLACE INTO baselines (model, kind, version, frozen, profile, metrics, chunk_metrics, created_at)
              VALUES (?1, 'reference', NULL, 1, ?2, ?3, ?4, ?5)",
-            params![model, encode(&profile)?, to_json(&metrics)?, to_json(&chunks)?, now()],
+            params![model, encode(&profile)?, to_json(&metrics)?, to_json(&stored)?, now()],
         )?;
         tx.commit()?;
         drop(conn);
@@ -779,7 +819,7 @@ impl Baselines for SqliteStore {
             return Err(StoreError::BaselineMissing { model: model.to_string() });
         };
         let chunks = if row.frozen || row.kind == "reference" {
-            chunks.len()
+            chunks.first().map_or(0, |l| l.groups.len())
         } else {
             conn.query_row(
                 "SELECT count(*) FROM pushes WHERE model = ?1 AND version = ?2",
@@ -801,10 +841,9 @@ impl Baselines for SqliteStore {
 
     fn baseline_values(&self, model: &str, metric: &str) -> StoreResult<Option<BaselineValues>> {
         let conn = self.lock();
-        Ok(self.resolved_baseline(&conn, model, true)?.map(|(_, metrics, chunks)| BaselineValues {
-            value: metrics.get(metric).copied().flatten(),
-            chunks: chunks.iter().filter_map(|c| c.get(metric).copied().flatten()).collect(),
-        }))
+        Ok(self
+            .resolved_baseline(&conn, model, true)?
+            .map(|(profile, metrics, chunks)| BaselineValues::of(metric, &profile, &metrics, &chunks)))
     }
 }
 

@@ -256,3 +256,53 @@ pub fn write_simulation(out: &mut impl Write, report: &tailwatch_sim::SimReport)
     }
     Ok(())
 }
+
+/// Text cut to `width` characters (an ellipsis when cut), on one line.
+fn clip(text: &str, width: usize) -> String {
+    let one_line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    match one_line.char_indices().nth(width) {
+        Some((end, _)) => format!("{}…", &one_line[..end]),
+        None => one_line,
+    }
+}
+
+/// The "why" of a comparison: grown n-grams, lost words, repeated outputs, near-duplicates.
+pub fn write_explanation(out: &mut impl Write, why: &tailwatch::explaining::Explanation) -> Result<()> {
+    let percent = |share: f64| format!("{:.2} %", 100.0 * share);
+    if !why.grown_ngrams.is_empty() {
+        writeln!(out, "\nn-grams that grew (share of the side's trigrams, baseline → candidate):")?;
+        for g in &why.grown_ngrams {
+            writeln!(
+                out,
+                "  {:<40} {:>7} ({:>7}) → {:>7} ({:>7})",
+                clip(&format!("\"{}\"", g.ngram), 40),
+                g.baseline_count,
+                percent(g.baseline_share),
+                g.candidate_count,
+                percent(g.candidate_share)
+            )?;
+        }
+    }
+    if !why.lost_words.is_empty() {
+        writeln!(
+            out,
+            "\nbaseline words the candidate never uses (count in the baseline, expected in the candidate):"
+        )?;
+        for l in &why.lost_words {
+            writeln!(out, "  {:<40} {:>7} {:>9.1}", clip(&l.word, 40), l.baseline_count, l.expected)?;
+        }
+    }
+    if !why.repeated_outputs.is_empty() {
+        writeln!(out, "\nrepeated candidate outputs (copies in the candidate, in the baseline):")?;
+        for r in &why.repeated_outputs {
+            writeln!(out, "  {:>6} {:>6}  {}", r.candidate_count, r.baseline_count, clip(&r.text, 70))?;
+        }
+    }
+    if !why.near_duplicates.is_empty() {
+        writeln!(out, "\nclosest near-duplicate candidate pairs (Jaccard of word trigrams):")?;
+        for n in &why.near_duplicates {
+            writeln!(out, "  {:.3}  {}\n         {}", n.jaccard, clip(&n.first, 70), clip(&n.second, 70))?;
+        }
+    }
+    Ok(())
+}

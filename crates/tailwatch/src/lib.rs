@@ -30,6 +30,7 @@ pub mod dedup;
 pub mod detecting;
 mod engine;
 mod error;
+pub mod explaining;
 pub mod ingest;
 pub mod intervals;
 pub mod ledger_files;

@@ -126,6 +126,15 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
             ));
         }
     }
+    // why: what changed, in the documents' own words (both sides need their documents)
+    let explanation = match (&base_docs, &cand_docs) {
+        (Some((b, _)), Some((c, _))) => {
+            let b: Vec<&str> = b.iter().map(String::as_str).collect();
+            let c: Vec<&str> = c.iter().map(String::as_str).collect();
+            Some(tailwatch::explaining::explain(&b, &c, &scorer.settings.tokenizer)?)
+        }
+        _ => None,
+    };
     let compared = match (base_docs, cand_docs) {
         (Some((b, b_note)), Some((c, c_note))) if args.permutations > 0 && !b.is_empty() && !c.is_empty() => {
             let b: Vec<&str> = b.iter().map(String::as_str).collect();
@@ -164,8 +173,15 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
         "baseline": SideSummary::of(&baseline),
         "candidate": SideSummary::of(&candidate),
         "notes": compared.notes,
+        "explanation": explanation,
     });
-    let report = CompareReport { json, comparison, notes: &compared.notes, sides: (&baseline, &candidate) };
+    let report = CompareReport {
+        json,
+        comparison,
+        notes: &compared.notes,
+        sides: (&baseline, &candidate),
+        explanation: explanation.as_ref(),
+    };
     emit(&report, args.json)?;
     Ok(if comparison.verdict == Verdict::Collapse { Outcome::CheckFailed } else { Outcome::Ok })
 }
@@ -197,6 +213,8 @@ struct CompareReport<'a> {
     notes: &'a [String],
     #[serde(skip)]
     sides: (&'a ScoreReport, &'a ScoreReport),
+    #[serde(skip)]
+    explanation: Option<&'a tailwatch::explaining::Explanation>,
 }
 
 /// What a side of a comparison was.
@@ -216,6 +234,9 @@ impl<'a> SideSummary<'a> {
 impl Report for CompareReport<'_> {
     fn render(&self, mut out: &mut dyn Write) -> Result<()> {
         crate::table::write_comparison(&mut out, self.comparison, self.sides.0, self.sides.1)?;
+        if let Some(why) = self.explanation {
+            crate::table::write_explanation(&mut out, why)?;
+        }
         for note in self.notes {
             writeln!(out, "note: {note}")?;
         }

@@ -184,3 +184,31 @@ fn score_ci_gives_every_metric_an_interval() {
         assert!(bad.stderr.contains("--ci must be in (0, 1)"), "{}", bad.stderr);
     }
 }
+
+/// `compare` says why: TextGAN's captions grow templates, repeat outputs and lose the human
+/// captions' words; two halves of the human captions list no grown n-gram and no lost word.
+#[test]
+fn compare_explains_a_collapse_and_not_chance() {
+    let dir = tempfile::tempdir().unwrap();
+    let coco = std::fs::read_to_string(shared_data("texygen/ref_test_coco.txt")).unwrap();
+    let lines: Vec<&str> = coco.lines().collect();
+    let first = crate::write(dir.path(), "first.txt", lines[..5000].join("\n").as_bytes());
+    let second = crate::write(dir.path(), "second.txt", lines[5000..].join("\n").as_bytes());
+    let textgan = shared_data("texygen/gen_textgan.txt");
+    let why = |baseline: &str, candidate: &str| {
+        let run = tailwatch(&["compare", baseline, candidate, "--tokenizer", "whitespace", "--json", "-q"]);
+        assert!(run.code <= 1, "{}", run.stderr);
+        run.json()["explanation"].clone()
+    };
+    let collapsed = why(&first, textgan.to_str().unwrap());
+    let grown: Vec<&str> =
+        collapsed["grown_ngrams"].as_array().unwrap().iter().map(|g| g["ngram"].as_str().unwrap()).collect();
+    assert!(grown.contains(&"a motorcycle ."), "{grown:?}");
+    let top = &collapsed["repeated_outputs"][0];
+    assert_eq!((top["text"].as_str(), top["candidate_count"].as_u64()), (Some("a motorcycle ."), Some(2768)));
+    assert!(collapsed["lost_words"].as_array().unwrap().iter().any(|w| w["word"] == "standing"));
+    assert!(collapsed["near_duplicates"][0]["jaccard"].as_f64().unwrap() >= 0.5);
+    let null = why(&first, &second);
+    assert_eq!(null["grown_ngrams"], serde_json::json!([]), "{null}");
+    assert_eq!(null["lost_words"], serde_json::json!([]), "{null}");
+}

@@ -78,7 +78,11 @@ fn push_is_idempotent_gates_ci_and_compare_matches_the_cli() {
     let lines: Vec<&str> = coco.lines().collect();
     let human = dir.path().join("human.txt");
     std::fs::write(&human, lines[..2000].join("\n")).unwrap();
-    let textgan = shared_data("texygen/gen_textgan.txt");
+    // the candidate at the baseline's size: rules read the baseline at the version's size, and a
+    // version 5x the baseline's is not judged (a test below)
+    let generated = std::fs::read_to_string(shared_data("texygen/gen_textgan.txt")).unwrap();
+    let textgan = dir.path().join("textgan.txt");
+    std::fs::write(&textgan, generated.lines().take(2000).collect::<Vec<_>>().join("\n")).unwrap();
     let push = |file: &str, version: &str, extra: &[&str]| {
         let mut args =
             vec!["push", file, "--server", &server.url, "--model", "captioner", "--version", version, "-q"];
@@ -115,10 +119,20 @@ fn push_is_idempotent_gates_ci_and_compare_matches_the_cli() {
     assert_eq!(newer["alerts_opened"].as_array().unwrap().len(), 0, "no second alert for the same rule");
     assert_eq!(newer["breaching"][0]["alert_id"], 1);
     assert_eq!(newer["breaching"][0]["metric"], "distinct_2");
-    // ... and a healthy version passes
+    // ... a healthy version passes ...
     let healthy = push(h, "v4", &["--fail-on-alert"]);
     assert_eq!(healthy.code, 0, "{}\n{}", healthy.stdout, healthy.stderr);
     assert!(!healthy.stdout.contains("BREACHING"), "{}", healthy.stdout);
+    // ... and a version 5x the baseline's size is not judged by the relative rule: the push
+    // says so instead of comparing distinct_2 at two sizes
+    let whole = shared_data("texygen/gen_textgan.txt");
+    let larger = push(whole.to_str().unwrap(), "v5", &["--fail-on-alert"]);
+    assert_eq!(larger.code, 0, "{}\n{}", larger.stdout, larger.stderr);
+    assert!(
+        larger.stdout.contains("not evaluated: rule #1 (distinct_2): the version holds 9980 documents"),
+        "{}",
+        larger.stdout
+    );
     // the server's comparison is `tailwatch compare` on the same profiles without matched sizes
     // or p-values (`--permutations 0`): the server does not match sizes yet
     let server_view =

@@ -246,6 +246,11 @@ pub struct ScoreArgs {
     /// Also write a self-contained HTML report
     #[arg(long)]
     pub html: Option<PathBuf>,
+    /// Also write one JSON line per document to this file: its tokens, distinct_1, distinct_2,
+    /// self_bleu_4 against the other documents scored with it, and its copies (holds the
+    /// documents in memory)
+    #[arg(long, value_name = "FILE")]
+    pub per_doc: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -35,6 +35,7 @@ pub mod ingest;
 pub mod intervals;
 pub mod ledger_files;
 pub mod matching;
+pub mod per_document;
 pub mod profiling;
 pub mod scoring;
 pub mod simulating;

@@ -53,6 +53,15 @@ pub fn scorer(
 }
 
 pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
+    if let Some(path) = &args.per_doc {
+        let same = |a: &std::path::Path| match (fs_err::canonicalize(a), fs_err::canonicalize(path)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == path,
+        };
+        if let Some(input) = args.inputs.iter().find(|input| same(input)) {
+            anyhow::bail!("--per-doc `{}` would overwrite its input `{}`", path.display(), input.display());
+        }
+    }
     if let Some(level) = args.ci
         && !(level > 0.0 && level < 1.0)
     {
@@ -81,6 +90,10 @@ pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
         }
         reports.push(report);
     }
+    if let Some(path) = &args.per_doc {
+        let rows = write_per_doc(path, &groups, &read, &scorer)?;
+        eprintln!("wrote {rows} document rows to {}", path.display());
+    }
     if let Some(path) = &args.html {
         let html = tailwatch_html::score::render(&reports);
         fs_err::write(path, html).with_context(|| format!("cannot write `{}`", path.display()))?;
@@ -88,6 +101,54 @@ pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
     }
     emit(&Scores(reports), args.json)?;
     Ok(Outcome::Ok)
+}
+
+/// Write one JSON line per document of each group to `path` (through a temporary file beside
+/// it, renamed at the end: a failure leaves no partial file); the number of rows.
+fn write_per_doc(
+    path: &std::path::Path,
+    groups: &[Vec<PathBuf>],
+    read: &tailwatch_io::ReadOptions,
+    scorer: &Scorer,
+) -> Result<usize> {
+    let same =
+        |a: &std::path::Path, b: &std::path::Path| match (fs_err::canonicalize(a), fs_err::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == b,
+        };
+    if let Some(input) = groups.iter().flatten().find(|input| same(input, path)) {
+        anyhow::bail!("--per-doc `{}` would overwrite its input `{}`", path.display(), input.display());
+    }
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(folder)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    let mut out = std::io::BufWriter::new(tmp.as_file());
+    let mut rows = 0;
+    for group in groups {
+        let (mut docs, mut names) = (Vec::new(), Vec::new());
+        for input in group {
+            if tailwatch::is_profile_path(input) {
+                anyhow::bail!(
+                    "--per-doc needs the documents themselves, not the profile `{}`",
+                    input.display()
+                );
+            }
+            let texts = tailwatch_io::read_all(input, read)?;
+            let name = input.display().to_string();
+            names.extend((1..=texts.len() as u64).map(|n| (name.clone(), n)));
+            docs.extend(texts);
+        }
+        let docs: Vec<&str> = docs.iter().map(String::as_str).collect();
+        for row in tailwatch::per_document::score_documents(&docs, &names, &scorer.settings.tokenizer)? {
+            serde_json::to_writer(&mut out, &row)?;
+            out.write_all(b"\n")?;
+            rows += 1;
+        }
+    }
+    out.flush().with_context(|| format!("cannot write `{}`", path.display()))?;
+    drop(out);
+    tmp.persist(path).with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(rows)
 }
 
 /// The reports of one run: one report's JSON is that report, several are a list.

@@ -212,3 +212,34 @@ fn compare_explains_a_collapse_and_not_chance() {
     assert_eq!(null["grown_ngrams"], serde_json::json!([]), "{null}");
     assert_eq!(null["lost_words"], serde_json::json!([]), "{null}");
 }
+
+/// `score --per-doc`: one JSON line per document, so the worst can be sorted out; it never
+/// overwrites an input.
+#[test]
+fn score_per_doc_writes_one_row_per_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let textgan = shared_data("texygen/gen_textgan.txt");
+    let rows = dir.path().join("rows.jsonl");
+    let run = tailwatch(&["score", textgan.to_str().unwrap(), "--per-doc", rows.to_str().unwrap(), "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("wrote 9980 document rows"), "{}", run.stderr);
+    let rows: Vec<serde_json::Value> =
+        std::fs::read_to_string(&rows).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 9980);
+    assert_eq!(rows[0]["doc"], 1);
+    assert_eq!(rows[9979]["doc"], 9980);
+    // the most copied document is the one compare lists first
+    let most = rows.iter().max_by_key(|r| r["copies"].as_u64().unwrap()).unwrap();
+    assert_eq!(most["copies"], 2768);
+    for row in &rows {
+        let tokens = row["tokens"].as_u64().unwrap();
+        assert!(tokens == 0 || (0.0..=1.0).contains(&row["distinct_1"].as_f64().unwrap()), "{row}");
+        assert!((0.0..=1.0).contains(&row["self_bleu_4"].as_f64().unwrap()), "{row}");
+    }
+    // an input is never overwritten
+    let input = crate::write(dir.path(), "in.txt", b"one two three\nfour five six\n");
+    let refused = tailwatch(&["score", &input, "--per-doc", &input]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("would overwrite its input"), "{}", refused.stderr);
+    assert_eq!(std::fs::read(&input).unwrap(), b"one two three\nfour five six\n");
+}

@@ -128,6 +128,10 @@ pub struct InputArgs {
     /// Replace invalid UTF-8 with U+FFFD instead of failing
     #[arg(long)]
     pub lossy: bool,
+    /// Leave the prompt out of what is scored: this field (JSON dotted path, CSV or Parquet
+    /// column) holds each record's prompt, and a document that starts with it is read without it
+    #[arg(long, value_name = "FIELD")]
+    pub prompt_field: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

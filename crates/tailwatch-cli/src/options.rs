@@ -22,6 +22,7 @@ pub fn read_options(args: &InputArgs, field_override: Option<&str>, items: bool)
         skip_invalid: args.skip_invalid,
         lossy: args.lossy,
         array_is_one_doc: items,
+        prompt_field: args.prompt_field.clone(),
         ..ReadOptions::default()
     })
 }

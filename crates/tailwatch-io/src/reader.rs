@@ -38,6 +38,11 @@ pub struct ReadOptions {
     /// converted to text, arrays and objects to JSON; a missing field or JSON null gives `None`.
     /// A CSV or Parquet column that does not exist is an error.
     pub extra_fields: Vec<String>,
+    /// Leave the prompt out of what is read: this field (a JSON dotted path, a CSV or Parquet
+    /// column) holds each record's prompt, and a document that starts with it is read without
+    /// it and the whitespace after it (continuations that repeat their prompt). A record without
+    /// the field, or a document that does not start with it, is read whole. Not for plain text.
+    pub prompt_field: Option<String>,
 }
 
 impl Default for ReadOptions {
@@ -51,11 +56,23 @@ impl Default for ReadOptions {
             array_is_one_doc: false,
             batch_bytes: 1 << 20,
             extra_fields: Vec::new(),
+            prompt_field: None,
         }
     }
 }
 
 impl ReadOptions {
+    /// The options the sources read with: the prompt field, if any, read as the last extra
+    /// field, and its index there.
+    fn with_prompt_extra(&self) -> (ReadOptions, Option<usize>) {
+        let mut options = self.clone();
+        let index = self.prompt_field.as_ref().map(|field| {
+            options.extra_fields.push(field.clone());
+            self.extra_fields.len()
+        });
+        (options, index)
+    }
+
     pub(crate) fn field_name(&self) -> &str {
         self.field.as_deref().unwrap_or("text")
     }
@@ -153,6 +170,8 @@ pub struct ReadStats {
     pub skipped: u64,
     /// The first skipped record's error, for the report.
     pub first_skipped: Option<String>,
+    /// Documents read without their prompt ([`ReadOptions::prompt_field`]).
+    pub prompts_stripped: u64,
 }
 
 impl ReadStats {
@@ -171,6 +190,7 @@ impl std::ops::AddAssign<&ReadStats> for ReadStats {
         self.records += other.records;
         self.docs += other.docs;
         self.skipped += other.skipped;
+        self.prompts_stripped += other.prompts_stripped;
         if self.first_skipped.is_none() {
             self.first_skipped.clone_from(&other.first_skipped);
         }
@@ -186,6 +206,8 @@ pub struct DocReader {
     stats: ReadStats,
     position: Arc<AtomicU64>,
     total_bytes: Option<u64>,
+    /// Index of the prompt among the records' extras ([`ReadOptions::prompt_field`]).
+    prompt: Option<usize>,
 }
 
 struct CountingReader<R> {
@@ -204,7 +226,14 @@ impl<R: Read> Read for CountingReader<R> {
 impl DocReader {
     /// Open `path` (`-` is stdin).
     pub fn open(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Self> {
-        let path = path.as_ref().to_path_buf();
+        let (options, prompt) = options.with_prompt_extra();
+        let mut reader = Self::open_with(path.as_ref(), &options)?;
+        reader.prompt = prompt;
+        Ok(reader)
+    }
+
+    fn open_with(path: &Path, options: &ReadOptions) -> Result<Self> {
+        let path = path.to_path_buf();
         let format = options.format.unwrap_or_else(|| Format::from_path(&path));
         let open_err = |source| Error::Open { path: path.clone(), source };
         if path.as_os_str() == "-" {
@@ -228,9 +257,13 @@ impl DocReader {
     /// file.
     pub fn from_bytes(name: impl Into<PathBuf>, bytes: Vec<u8>, options: &ReadOptions) -> Result<Self> {
         let path = name.into();
+        let (options, prompt) = options.with_prompt_extra();
         let format = options.format.unwrap_or_else(|| Format::from_path(&path));
         let total = bytes.len() as u64;
-        Self::from_stream(path, Box::new(io::Cursor::new(bytes)), Some(total), false, format, options)
+        let mut reader =
+            Self::from_stream(path, Box::new(io::Cursor::new(bytes)), Some(total), false, format, &options)?;
+        reader.prompt = prompt;
+        Ok(reader)
     }
 
     fn with_source(
@@ -247,6 +280,7 @@ impl DocReader {
             stats: ReadStats::default(),
             position: Arc::new(AtomicU64::new(0)),
             total_bytes,
+            prompt: None,
         }
     }
 
@@ -282,6 +316,9 @@ impl DocReader {
         let source: Box<dyn RecordSource> = match format {
             Format::Parquet => return Err(Error::NeedsPlainFile { path, format: "Parquet" }),
             Format::Text | Format::Jsonl => {
+                if format == Format::Text && options.prompt_field.is_some() {
+                    return Err(Error::NoFields { path, what: "a prompt field" });
+                }
                 if format == Format::Text && !options.extra_fields.is_empty() {
                     return Err(Error::NoFields { path, what: "an extra field" });
                 }
@@ -345,6 +382,19 @@ impl DocReader {
             match self.next_unit(&mut batch.records)? {
                 Some(n) => bytes += n,
                 None => break,
+            }
+        }
+        if let Some(index) = self.prompt {
+            for record in &mut batch.records {
+                let prompt = record.extras.get_mut(index).and_then(Option::take).filter(|p| !p.is_empty());
+                record.extras.truncate(index);
+                let Some(prompt) = prompt else { continue };
+                for text in record.texts.iter_mut() {
+                    if let Some(rest) = text.strip_prefix(prompt.as_str()) {
+                        *text = rest.trim_start().to_string();
+                        self.stats.prompts_stripped += 1;
+                    }
+                }
             }
         }
         self.stats.docs += batch.n_docs() as u64;

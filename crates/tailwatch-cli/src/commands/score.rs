@@ -88,6 +88,17 @@ pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
                 stats.first_skipped.as_deref().unwrap_or("?")
             );
         }
+        if let Some(field) = &args.input.prompt_field {
+            match stats.prompts_stripped {
+                0 => eprintln!(
+                    "warning: no document starts with its prompt (`{field}`): all were scored whole"
+                ),
+                n => eprintln!(
+                    "note: {n} of {} documents were scored without their prompt (`{field}`)",
+                    stats.docs
+                ),
+            }
+        }
         reports.push(report);
     }
     if let Some(path) = &args.per_doc {

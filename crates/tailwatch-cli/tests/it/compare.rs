@@ -76,3 +76,33 @@ fn the_baseline_as_reference_is_held_out_and_sizes_are_matched() {
     assert_eq!(js["breached"], false);
     assert_eq!(j["baseline"]["n_docs"], 250);
 }
+
+/// `--prompt-field`: continuations that repeat one of a few prompts look collapsed until the
+/// prompt is left out of what is scored.
+#[test]
+fn the_prompt_is_left_out_of_what_is_scored() {
+    let dir = tempfile::tempdir().unwrap();
+    let news = std::fs::read_to_string(crate::shared_data("texygen/ref_test_emnlp.txt")).unwrap();
+    let lines: Vec<&str> = news.lines().filter(|l| !l.trim().is_empty()).collect();
+    let prompts = [
+        "Write the next sentence of a news story about the economy and the markets this week:",
+        "Continue this article about politics, elections and the government in a neutral tone:",
+        "Here is the start of a report on sport, the teams and their results this season:",
+    ];
+    let record = |prompt: Option<&str>, text: &str| match prompt {
+        Some(p) => serde_json::json!({"prompt": p, "text": format!("{p} {text}")}).to_string(),
+        None => serde_json::json!({"text": text}).to_string(),
+    };
+    let baseline: Vec<String> = lines[..400].iter().map(|l| record(None, l)).collect();
+    let candidate: Vec<String> =
+        lines[400..800].iter().enumerate().map(|(i, l)| record(Some(prompts[i % 3]), l)).collect();
+    let base = crate::write(dir.path(), "base.jsonl", baseline.join("\n").as_bytes());
+    let cand = crate::write(dir.path(), "cand.jsonl", candidate.join("\n").as_bytes());
+    let whole = tailwatch(&["compare", &base, &cand, "--json", "-q"]);
+    assert_eq!(whole.code, 1, "the repeated prompts look like templates: {}", whole.stdout);
+    let grown = &whole.json()["explanation"]["grown_ngrams"];
+    assert!(!grown.as_array().unwrap().is_empty(), "{grown}");
+    let stripped = tailwatch(&["compare", &base, &cand, "--prompt-field", "prompt", "--json", "-q"]);
+    assert_eq!(stripped.code, 0, "{}", stripped.stdout);
+    assert_eq!(stripped.json()["verdict"], "ok");
+}

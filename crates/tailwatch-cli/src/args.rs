@@ -294,6 +294,10 @@ pub struct CompareArgs {
     /// Print one JSON document on stdout
     #[arg(long)]
     pub json: bool,
+    /// Also write a self-contained HTML report: the verdict, each check with its interval and
+    /// p-values, each side's block values, and why
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -23,3 +23,40 @@ pub fn emit(report: &impl Report, json: bool) -> Result<()> {
     out.flush()?;
     Ok(())
 }
+
+/// Write a report file (`--html`, ...): refused when it is one of `inputs`, written to a
+/// temporary file beside it and renamed at the end, so a failure leaves no partial file.
+pub fn write_report_file(path: &std::path::Path, contents: &[u8], inputs: &[&std::path::Path]) -> Result<()> {
+    use anyhow::Context as _;
+    refuse_overwriting_inputs(path, inputs)?;
+    let mut tmp = temp_file_beside(path)?;
+    tmp.write_all(contents).with_context(|| format!("cannot write `{}`", path.display()))?;
+    tmp.persist(path).with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(())
+}
+
+/// Refuse an output that is one of `inputs` (checked before any work, and again on writing).
+pub fn refuse_overwriting_inputs(path: &std::path::Path, inputs: &[&std::path::Path]) -> Result<()> {
+    let same = |input: &std::path::Path| match (std::fs::canonicalize(input), std::fs::canonicalize(path)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => input == path,
+    };
+    if let Some(input) = inputs.iter().find(|input| same(input)) {
+        anyhow::bail!("`{}` would overwrite its input `{}`", path.display(), input.display());
+    }
+    Ok(())
+}
+
+/// A temporary file in `path`'s folder, to be renamed onto `path` when complete; it gets the
+/// permissions a new file would (0666 less the umask), not a temporary file's 0600.
+pub fn temp_file_beside(path: &std::path::Path) -> Result<tempfile::NamedTempFile> {
+    use anyhow::Context as _;
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(folder).with_context(|| format!("cannot write `{}`", path.display()))
+}

@@ -2,8 +2,7 @@
 use std::io::Write;
 
 use anyhow::Result;
-use tailwatch_metrics::catalog::Direction;
-use tailwatch_metrics::compare::{CheckStatus, Comparison, ThresholdKind};
+use tailwatch_metrics::compare::Comparison;
 use tailwatch_metrics::report::{ScoreReport, format_value};
 
 fn short(path: &str) -> String {
@@ -118,25 +117,7 @@ pub fn write_comparison(
         )?;
     }
     for c in &comparison.checks {
-        let change = match (c.relative_change, c.change, c.threshold_kind) {
-            (Some(r), _, ThresholdKind::Relative) => format!("{:+.1}%", r * 100.0),
-            (_, Some(d), _) => format!("{d:+.4}"),
-            _ => "-".into(),
-        };
-        let arrow = if c.direction == Direction::Lower { "drop" } else { "rise" };
-        let rule = if c.threshold_kind == ThresholdKind::Relative {
-            format!("{arrow} > {:.0}%", c.threshold * 100.0)
-        } else {
-            format!("{arrow} > {}", c.threshold)
-        };
-        let result = match c.status {
-            CheckStatus::Skipped => "skipped",
-            CheckStatus::Breach => "BREACH",
-            CheckStatus::NotSignificant => "past rule, not significant",
-            CheckStatus::InsufficientData => "insufficient data",
-            CheckStatus::Ok if c.worse => "worse, within rule",
-            CheckStatus::Ok => "ok",
-        };
+        let (change, rule, result) = (c.change_label(), c.rule_label(), c.result_label());
         if with_evidence {
             let interval = match c.interval {
                 Some([lo, hi]) => format!("[{lo:+.4}, {hi:+.4}]"),

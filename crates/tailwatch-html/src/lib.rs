@@ -1,9 +1,11 @@
 //! tailwatch-html: self-contained HTML (inline CSS and SVG, no network) for every front end:
-//! escaping, axes and charts, and the pages of `score --html`, `simulate --html` and `demo`.
+//! escaping, axes and charts, and the pages of `score --html`, `compare --html`, `simulate --html`
+//! and `demo`.
 //! The watch server's dashboard escapes with [`escape`] and draws its trend charts with
 //! [`trend::trend_chart`].
 pub mod axis;
 pub mod chart;
+pub mod compare;
 pub mod score;
 pub mod simulation;
 pub mod trend;

@@ -162,6 +162,40 @@ pub struct Check {
     pub reason: Option<String>,
 }
 
+impl Check {
+    /// The change as reports print it: `-7.1%` for a relative rule, `+0.0500` for an absolute
+    /// one, `-` when undefined.
+    pub fn change_label(&self) -> String {
+        match (self.relative_change, self.change, self.threshold_kind) {
+            (Some(r), _, ThresholdKind::Relative) => format!("{:+.1}%", r * 100.0),
+            (_, Some(d), _) => format!("{d:+.4}"),
+            _ => "-".into(),
+        }
+    }
+
+    /// The rule as reports print it: `drop > 10%`, `rise > 0.05`.
+    pub fn rule_label(&self) -> String {
+        let arrow = if self.direction == Direction::Lower { "drop" } else { "rise" };
+        if self.threshold_kind == ThresholdKind::Relative {
+            format!("{arrow} > {:.0}%", self.threshold * 100.0)
+        } else {
+            format!("{arrow} > {}", self.threshold)
+        }
+    }
+
+    /// What the check concluded, in words: `BREACH`, `worse, within rule`, `ok`, ...
+    pub fn result_label(&self) -> &'static str {
+        match self.status {
+            CheckStatus::Skipped => "skipped",
+            CheckStatus::Breach => "BREACH",
+            CheckStatus::NotSignificant => "past rule, not significant",
+            CheckStatus::InsufficientData => "insufficient data",
+            CheckStatus::Ok if self.worse => "worse, within rule",
+            CheckStatus::Ok => "ok",
+        }
+    }
+}
+
 /// What one check concluded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CheckStatus {

@@ -77,6 +77,9 @@ pub struct Matched {
     pub candidate: BTreeMap<String, Option<f64>>,
     /// Per metric id of the rules.
     pub evidence: BTreeMap<String, Evidence>,
+    /// Per metric id of the rules: the metric on each of the baseline's and the candidate's
+    /// blocks (what the permutation test reassigns; what a report plots).
+    pub blocks: BTreeMap<String, [Vec<f64>; 2]>,
 }
 
 /// A seeded generator for draw `k` (0 = the subsample and the deal).
@@ -147,8 +150,8 @@ impl Engine {
         let (deal_b, deal_c) = (deal(baseline), deal(candidate));
         let side_b = self.side_blocks(scorer, baseline, &deal_b, k)?;
         let side_c = self.side_blocks(scorer, candidate, &deal_c, k)?;
-        let evidence = block_evidence(rules, &side_b, &side_c, m, resampling);
-        Ok(Matched { docs: m, baseline: side_b.values, candidate: side_c.values, evidence })
+        let (evidence, blocks) = block_evidence(rules, &side_b, &side_c, m, resampling);
+        Ok(Matched { docs: m, baseline: side_b.values, candidate: side_c.values, evidence, blocks })
     }
 
     /// Profile `dealt` documents of `docs` in `k` blocks of equal size (the rest in one more
@@ -191,14 +194,18 @@ impl Engine {
     }
 }
 
-/// The p-value and interval of each rule's metric from the two sides' blocks.
+/// Per metric: the baseline's and the candidate's block values.
+type BlockValues = BTreeMap<String, [Vec<f64>; 2]>;
+
+/// The p-value and interval of each rule's metric from the two sides' blocks, and the blocks'
+/// values.
 fn block_evidence(
     rules: &[Rule],
     baseline: &SideBlocks,
     candidate: &SideBlocks,
     m: usize,
     resampling: &Resampling,
-) -> BTreeMap<String, Evidence> {
+) -> (BTreeMap<String, Evidence>, BlockValues) {
     let k = baseline.blocks.len();
     // the reassignments, the same for every metric: which of the 2k blocks go to the candidate
     let mut rng = generator(resampling.seed, 1);
@@ -211,6 +218,7 @@ fn block_evidence(
             })
             .collect();
     let mut evidence = BTreeMap::new();
+    let mut values = BlockValues::new();
     for rule in rules {
         if evidence.contains_key(&rule.metric) {
             // (two rules on one metric share the first one's evidence)
@@ -220,6 +228,9 @@ fn block_evidence(
         let blocks = |side: &SideBlocks| -> Option<Vec<f64>> {
             side.blocks.iter().map(|b| b.get(&rule.metric).copied().flatten()).collect()
         };
+        if let (Some(bb), Some(cb)) = (blocks(baseline), blocks(candidate)) {
+            values.insert(rule.metric.clone(), [bb, cb]);
+        }
         let found = match (get(baseline), get(candidate), blocks(baseline), blocks(candidate)) {
             (Some(b), Some(c), Some(bb), Some(cb)) if !reassigned.is_empty() => {
                 let all: Vec<f64> = bb.iter().chain(&cb).copied().collect();
@@ -243,7 +254,7 @@ fn block_evidence(
         };
         evidence.insert(rule.metric.clone(), found);
     }
-    evidence
+    (evidence, values)
 }
 
 /// Split a baseline once, seeded, into a held-out reference (half its documents, rounded down)

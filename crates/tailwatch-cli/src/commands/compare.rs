@@ -36,6 +36,11 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     let (Some(baseline_path), Some(candidate_path)) = (&args.baseline, &args.candidate) else {
         anyhow::bail!("compare needs a baseline and a candidate");
     };
+    if let Some(path) = &args.html {
+        let mut inputs = vec![baseline_path.as_path(), candidate_path.as_path()];
+        inputs.extend(args.reference.reference.as_deref());
+        crate::output::refuse_overwriting_inputs(path, &inputs)?;
+    }
     // the baseline as its own reference: half of it, held out, becomes the reference
     let held_out = is_own_reference(args, baseline_path);
     let mut reference_args = args.reference.clone();
@@ -135,6 +140,7 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
         }
         _ => None,
     };
+    let mut blocks = std::collections::BTreeMap::new();
     let compared = match (base_docs, cand_docs) {
         (Some((b, b_note)), Some((c, c_note))) if args.permutations > 0 && !b.is_empty() && !c.is_empty() => {
             let b: Vec<&str> = b.iter().map(String::as_str).collect();
@@ -146,6 +152,7 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
             };
             let matched = cx.engine.matched_evidence(&scorer, &b, &c, &rules, &resampling)?;
             let mut compared = compare_matched(&Side::of(&baseline), &Side::of(&candidate), &matched, &rules);
+            blocks = matched.blocks;
             compared.notes.extend(b_note.into_iter().chain(c_note));
             compared
         }
@@ -175,6 +182,22 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
         "notes": compared.notes,
         "explanation": explanation,
     });
+    if let Some(path) = &args.html {
+        let explanation = serde_json::to_value(&explanation)?;
+        let view = tailwatch_html::compare::CompareView {
+            comparison,
+            baseline: &baseline,
+            candidate: &candidate,
+            blocks: &blocks,
+            explanation: explanation.is_object().then_some(&explanation),
+            notes: &compared.notes,
+            confidence: args.confidence,
+        };
+        let mut inputs = vec![baseline_path.as_path(), candidate_path.as_path()];
+        inputs.extend(args.reference.reference.as_deref());
+        crate::output::write_report_file(path, tailwatch_html::compare::render(&view).as_bytes(), &inputs)?;
+        eprintln!("wrote {}", path.display());
+    }
     let report = CompareReport {
         json,
         comparison,

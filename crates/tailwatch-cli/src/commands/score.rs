@@ -53,14 +53,9 @@ pub fn scorer(
 }
 
 pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
-    if let Some(path) = &args.per_doc {
-        let same = |a: &std::path::Path| match (fs_err::canonicalize(a), fs_err::canonicalize(path)) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => a == path,
-        };
-        if let Some(input) = args.inputs.iter().find(|input| same(input)) {
-            anyhow::bail!("--per-doc `{}` would overwrite its input `{}`", path.display(), input.display());
-        }
+    let inputs: Vec<&std::path::Path> = args.inputs.iter().map(PathBuf::as_path).collect();
+    for path in args.per_doc.iter().chain(&args.html) {
+        crate::output::refuse_overwriting_inputs(path, &inputs)?;
     }
     if let Some(level) = args.ci
         && !(level > 0.0 && level < 1.0)
@@ -107,7 +102,7 @@ pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
     }
     if let Some(path) = &args.html {
         let html = tailwatch_html::score::render(&reports);
-        fs_err::write(path, html).with_context(|| format!("cannot write `{}`", path.display()))?;
+        crate::output::write_report_file(path, html.as_bytes(), &inputs)?;
         eprintln!("wrote {}", path.display());
     }
     emit(&Scores(reports), args.json)?;
@@ -130,9 +125,7 @@ fn write_per_doc(
     if let Some(input) = groups.iter().flatten().find(|input| same(input, path)) {
         anyhow::bail!("--per-doc `{}` would overwrite its input `{}`", path.display(), input.display());
     }
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(folder)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    let tmp = crate::output::temp_file_beside(path)?;
     let mut out = std::io::BufWriter::new(tmp.as_file());
     let mut rows = 0;
     for group in groups {

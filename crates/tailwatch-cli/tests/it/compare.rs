@@ -106,3 +106,44 @@ fn the_prompt_is_left_out_of_what_is_scored() {
     assert_eq!(stripped.code, 0, "{}", stripped.stdout);
     assert_eq!(stripped.json()["verdict"], "ok");
 }
+
+/// `compare --html`: one page with the verdict, the checks with intervals and p-values, each
+/// side's blocks and why; names are escaped, and an input is never overwritten.
+#[test]
+fn compare_writes_a_report_people_would_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let diverse: String = (0..300)
+        .map(|i| {
+            format!(
+                "doc {i} talks about <topic> {} with word{} and word{}\n",
+                i % 13,
+                i * 7 % 101,
+                i * 3 % 97
+            )
+        })
+        .collect();
+    let collapsed: String = (0..300).map(|i| format!("the same <answer> {}\n", i % 2)).collect();
+    let base = write(d, "base.txt", diverse.as_bytes());
+    let cand = write(d, "cand.txt", collapsed.as_bytes());
+    let page = d.join("report.html");
+    let run = tailwatch(&["compare", &base, &cand, "--html", page.to_str().unwrap(), "-q"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<span id=verdict class=\"verdict collapse\">collapse</span>"));
+    assert!(html.contains("<tr class=check data-metric=\"distinct_2\">"));
+    assert!(html.contains("95 % interval") && html.contains("BREACH"));
+    assert!(html.contains("<div class=card data-metric=\"self_bleu_4\">"));
+    assert_eq!(
+        html.matches("class=\"block baseline\"").count(),
+        html.matches("class=\"block candidate\"").count()
+    );
+    assert!(html.contains("id=grown") && html.contains("id=repeated"));
+    assert!(html.contains("&lt;answer&gt;") && !html.contains("<answer>"), "text is escaped");
+    assert!(!html.contains("http://") && !html.contains("https://"), "self-contained");
+    // never over an input, checked before anything is computed
+    let refused = tailwatch(&["compare", &base, &cand, "--html", &cand]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("would overwrite its input"), "{}", refused.stderr);
+    assert_eq!(std::fs::read_to_string(&cand).unwrap(), collapsed);
+}

@@ -106,7 +106,7 @@ class Server {
       this.url = `http://127.0.0.1:${port}`;
       this.output = '';
       this.exited = null;
-      this.child = spawn(this.bin, ['serve', '--db', this.db, '--addr', `127.0.0.1:${port}`, '-q'], {
+      this.child = spawn(this.bin, ['serve', '--db', this.db, '--addr', `127.0.0.1:${port}`, '--public-reads', '-q'], {
         env: { ...process.env, TAILWATCH_TOKEN: this.token },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -62,9 +62,10 @@ pub struct ServeArgs {
     /// Address to listen on
     #[arg(long, default_value = "127.0.0.1:8787")]
     pub addr: String,
-    /// Require the token for reads too (API and dashboard)
+    /// Let anyone who can reach the server read every profile, metric and alert (API and
+    /// dashboard) without the token; by default reads need it too
     #[arg(long)]
-    pub private_reads: bool,
+    pub public_reads: bool,
     /// Largest request body (e.g. 64MiB)
     #[arg(long, default_value = "64MiB")]
     pub max_body: String,

@@ -67,13 +67,13 @@ pub fn presented_token(headers: &HeaderMap) -> Option<String> {
     value.strip_prefix("Bearer ").map(|token| token.trim().to_string())
 }
 
-/// Writes need the token; reads too with `--private-reads`. Health and the OpenAPI document are public.
+/// Writes need the token; reads too unless `--public-reads`. Health and the OpenAPI document are public.
 pub async fn authorize(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     // (inside the nested router the path has lost its `/api/v1` prefix)
     let path = request.uri().path().trim_start_matches("/api/v1");
     let public = matches!(path, "/health" | "/openapi.json");
     let write = !matches!(*request.method(), Method::GET | Method::HEAD);
-    if !public && (write || state.config.private_reads) {
+    if !public && (write || !state.config.public_reads) {
         match presented_token(request.headers()) {
             None => {
                 return ApiError::unauthorized(

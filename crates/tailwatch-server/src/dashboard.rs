@@ -82,12 +82,12 @@ fn error_page(error: ApiError, signed: bool) -> Response {
     (error.status, page("error", &body, signed)).into_response()
 }
 
-/// With `--private-reads`, pages need the cookie too (the login page excepted).
+/// Unless `--public-reads`, pages need the cookie too (the login page excepted).
 pub async fn authorize(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let login = path == "/login";
     let write = request.method() == Method::POST && !login;
-    if (write || (state.config.private_reads && !login)) && !signed_in(&state, request.headers()) {
+    if (write || (!state.config.public_reads && !login)) && !signed_in(&state, request.headers()) {
         let next_page = if write { "/alerts".to_string() } else { path.to_string() };
         return Redirect::to(&format!("/login?next={}", percent_encode(&next_page))).into_response();
     }

@@ -30,8 +30,8 @@ pub use webhooks::RetryPolicy;
 /// Server settings.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Require the token for reads too (API and dashboard).
-    pub private_reads: bool,
+    /// Let anyone read (API and dashboard) without the token; by default reads need it too.
+    pub public_reads: bool,
     /// Largest request body, in bytes.
     pub max_body: usize,
     /// Largest decompressed profile, in bytes.
@@ -42,7 +42,7 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { private_reads: false, max_body: 64 << 20, max_decoded: 1 << 30, retry: RetryPolicy::default() }
+        Self { public_reads: false, max_body: 64 << 20, max_decoded: 1 << 30, retry: RetryPolicy::default() }
     }
 }
 

@@ -228,7 +228,7 @@ fn oversized_bodies_get_413_and_decompression_bombs_are_refused() {
 }
 
 #[test]
-fn writes_need_the_token_and_private_reads_need_it_for_reads() {
+fn writes_need_the_token_and_reads_need_it_unless_public() {
     let server = start();
     let body = docs_json(&diverse_docs(3, 1));
     let url = format!("{}/api/v1/models/m/versions/v1/outputs", server.base);
@@ -255,7 +255,8 @@ fn writes_need_the_token_and_private_reads_need_it_for_reads() {
     let form = call("POST", &format!("{}/alerts/1/acknowledge", server.base), None, false, &[]);
     assert!(form.body.contains("Sign in") || form.status == 303, "{} {}", form.status, form.body);
 
-    let private = start_with(tailwatch_server::ServerConfig { private_reads: true, ..Default::default() });
+    // the default: reads need the token too
+    let private = start_with(tailwatch_server::ServerConfig::default());
     assert_eq!(private.get("/api/v1/models").status, 401);
     assert_eq!(private.get("/api/v1/health").status, 200);
     assert_eq!(call("GET", &format!("{}/api/v1/models", private.base), None, true, &[]).status, 200);

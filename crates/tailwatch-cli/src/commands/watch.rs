@@ -42,7 +42,7 @@ pub fn run_serve(args: &ServeArgs, cx: &Context) -> Result<Outcome> {
         store: Arc::new(store),
         token,
         sessions: Default::default(),
-        config: ServerConfig { private_reads: args.private_reads, max_body, ..ServerConfig::default() },
+        config: ServerConfig { public_reads: args.public_reads, max_body, ..ServerConfig::default() },
     });
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
@@ -56,6 +56,11 @@ pub fn run_serve(args: &ServeArgs, cx: &Context) -> Result<Outcome> {
             )?,
             TokenSource::Given => writeln!(err, "write token: from TAILWATCH_TOKEN")?,
             TokenSource::Stored => writeln!(err, "write token: the one created at first start")?,
+        }
+        if args.public_reads {
+            writeln!(err, "notice: --public-reads: anyone who can reach {bound} can read every profile, metric and alert")?;
+        } else {
+            writeln!(err, "reads need the token too (the dashboard asks for it once); --public-reads opens them")?;
         }
         drop(err);
         tailwatch_server::serve(listener, state, shutdown_signal()).await.context("the server failed")

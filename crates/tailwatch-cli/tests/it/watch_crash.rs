@@ -113,8 +113,14 @@ fn call(agent: &ureq::Agent, request: ureq::http::Request<Vec<u8>>) -> Result<(u
 }
 
 fn get_json(agent: &ureq::Agent, url: &str) -> (u16, serde_json::Value) {
-    let (status, body) = call(agent, ureq::http::Request::get(url).body(Vec::new()).unwrap())
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let (status, body) = call(
+        agent,
+        ureq::http::Request::get(url)
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .body(Vec::new())
+            .unwrap(),
+    )
+    .unwrap_or_else(|e| panic!("GET {url}: {e}"));
     (status, serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {body}")))
 }
 
@@ -301,7 +307,10 @@ fn a_killed_server_keeps_every_acknowledged_push_counted_once() {
             'poll: while !killed.load(Ordering::SeqCst) {
                 for model in MODELS {
                     let url = format!("{base}/api/v1/models/{model}/versions");
-                    let request = ureq::http::Request::get(&url).body(Vec::new()).unwrap();
+                    let request = ureq::http::Request::get(&url)
+                        .header("authorization", format!("Bearer {TOKEN}"))
+                        .body(Vec::new())
+                        .unwrap();
                     let (status, body) = match call(&agent, request) {
                         Ok(answer) => answer,
                         Err(_) if killed.load(Ordering::SeqCst) => break 'poll,
@@ -323,7 +332,10 @@ fn a_killed_server_keeps_every_acknowledged_push_counted_once() {
                                 v["version"].as_str().unwrap(),
                                 cohort.replace('*', "%2A")
                             );
-                            let request = ureq::http::Request::get(&url).body(Vec::new()).unwrap();
+                            let request = ureq::http::Request::get(&url)
+                                .header("authorization", format!("Bearer {TOKEN}"))
+                                .body(Vec::new())
+                                .unwrap();
                             match agent.run(request) {
                                 Ok(r) if r.status().as_u16() == 200 || r.status().as_u16() == 404 => {
                                     reads += 1
@@ -428,7 +440,14 @@ fn a_killed_server_keeps_every_acknowledged_push_counted_once() {
                 server.base,
                 cohort.replace('*', "%2A")
             );
-            let mut response = agent.run(ureq::http::Request::get(&url).body(Vec::new()).unwrap()).unwrap();
+            let mut response = agent
+                .run(
+                    ureq::http::Request::get(&url)
+                        .header("authorization", format!("Bearer {TOKEN}"))
+                        .body(Vec::new())
+                        .unwrap(),
+                )
+                .unwrap();
             assert_eq!(response.status().as_u16(), 200, "{url}");
             let bytes = response.body_mut().with_config().limit(1 << 30).read_to_vec().unwrap();
             let profile = Profile::from_bytes(&bytes, Path::new(&url)).unwrap();

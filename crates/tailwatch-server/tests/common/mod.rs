@@ -52,8 +52,11 @@ pub fn start_with(config: ServerConfig) -> TestServer {
 }
 
 /// Start a server with test defaults: webhooks retried after 50 ms, polled every 50 ms.
+/// A server whose reads are public (most tests read without the token; the default, private
+/// reads, has its own test).
 pub fn start() -> TestServer {
     start_with(ServerConfig {
+        public_reads: true,
         retry: RetryPolicy {
             base: Duration::from_millis(50),
             max_delay: Duration::from_millis(200),

@@ -149,38 +149,92 @@ pub fn generations_chart(curves: &[Curve], bands: &[Band], generations: usize) -
     svg
 }
 
-/// An SVG bar chart: one labelled bar per value, scaled to the largest magnitude.
+/// A bar label: the last part of a path (the full name is the bar's tooltip), cut to 26
+/// characters.
+fn bar_label(name: &str) -> String {
+    let short = name.rsplit(['/', '\\']).next().filter(|s| !s.is_empty()).unwrap_or(name);
+    match short.char_indices().nth(26) {
+        Some((end, _)) => format!("{}…", &short[..end]),
+        None => short.to_string(),
+    }
+}
+
+/// Where the bars start: 0, unless every value is positive and they lie within a fifth of the
+/// largest, where bars from 0 would look alike; then a round value below the smallest.
+fn bar_origin(values: &[f64]) -> f64 {
+    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    if values.len() < 2 || lo <= 0.0 || hi - lo > 0.2 * hi || hi - lo < 1e-12 * hi {
+        return 0.0;
+    }
+    let below = lo - 0.5 * (hi - lo);
+    nice_ticks(below, hi).into_iter().take_while(|t| *t <= below + 1e-12 * hi).last().unwrap_or(0.0).max(0.0)
+}
+
+/// An SVG bar chart: one labelled bar per value; it scales to its card (a view box), labels are
+/// file names, and when the values are close the bars start above 0 (said under the chart).
 pub fn bars(values: &[Option<f64>], names: &[String]) -> String {
-    let bar_h = 18;
-    let label_w = 190;
-    let chart_w = 320;
-    let h = values.len() * (bar_h + 6) + 6;
-    let max = values.iter().flatten().fold(0.0f64, |a, b| a.max(b.abs()));
-    let mut svg = format!(r#"<svg width="{}" height="{h}" role="img">"#, label_w + chart_w + 90);
+    let (bar_h, label_w, chart_w, value_w) = (18.0, 170.0, 250.0, 80.0);
+    let w = label_w + chart_w + value_w;
+    let present: Vec<f64> = values.iter().flatten().copied().collect();
+    let origin = bar_origin(&present);
+    let max = present.iter().fold(0.0f64, |a, b| a.max((b - origin).abs()));
+    let note = if origin > 0.0 { 16.0 } else { 0.0 };
+    let h = values.len() as f64 * (bar_h + 6.0) + 6.0 + note;
+    let mut svg = format!(r#"<svg viewBox="0 0 {w} {h}" width="100%" role="img">"#);
     for (i, (v, name)) in values.iter().zip(names).enumerate() {
-        let y = 6 + i * (bar_h + 6);
+        let y = 6.0 + i as f64 * (bar_h + 6.0);
         let color = COLORS[i % COLORS.len()];
         let _ = write!(
             svg,
-            r#"<text x="{}" y="{}" text-anchor="end" class="l">{}</text>"#,
-            label_w - 8,
-            y + bar_h - 5,
-            escape(name)
+            r#"<text x="{}" y="{}" text-anchor="end" class="l"><title>{}</title>{}</text>"#,
+            label_w - 8.0,
+            y + bar_h - 5.0,
+            escape(name),
+            escape(&bar_label(name))
         );
         if let Some(v) = v {
-            let w = if max > 0.0 { (v.abs() / max * chart_w as f64).max(1.0) } else { 1.0 };
+            let width = if max > 0.0 { ((v - origin).abs() / max * chart_w).max(1.0) } else { 1.0 };
             let _ = write!(
                 svg,
-                r#"<rect x="{label_w}" y="{y}" width="{w:.1}" height="{bar_h}" fill="{color}"><title>{}</title></rect><text x="{:.1}" y="{}" class="v">{}</text>"#,
+                r#"<rect x="{label_w}" y="{y}" width="{width:.1}" height="{bar_h}" fill="{color}"><title>{}</title></rect><text x="{:.1}" y="{}" class="v">{}</text>"#,
                 escape(&format!("{name}: {v}")),
-                label_w as f64 + w + 6.0,
-                y + bar_h - 5,
+                label_w + width + 6.0,
+                y + bar_h - 5.0,
                 format_value(Some(*v))
             );
         } else {
-            let _ = write!(svg, r#"<text x="{label_w}" y="{}" class="v">undefined</text>"#, y + bar_h - 5);
+            let _ = write!(svg, r#"<text x="{label_w}" y="{}" class="v">undefined</text>"#, y + bar_h - 5.0);
         }
+    }
+    if origin > 0.0 {
+        let _ = write!(
+            svg,
+            r#"<text x="{label_w}" y="{}" class="l axis-origin">bars start at {} to show the differences</text>"#,
+            h - 4.0,
+            escape(&tick_label(origin))
+        );
     }
     svg.push_str("</svg>");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_values_get_bars_that_show_their_differences() {
+        let origin = bar_origin(&[0.61, 0.63]);
+        assert!(origin > 0.5 && origin < 0.61, "{origin}");
+        let svg = bars(&[Some(0.61), Some(0.63)], &["a".into(), "b".into()]);
+        assert!(svg.contains("bars start at"));
+        assert_eq!(bar_origin(&[0.1, 0.9]), 0.0);
+        assert_eq!(bar_origin(&[-0.61, 0.63]), 0.0);
+        assert_eq!(bar_origin(&[0.5]), 0.0);
+        assert_eq!(bar_label("/data/runs/gen_textgan.txt"), "gen_textgan.txt");
+        assert_eq!(bar_label(&"x".repeat(40)).chars().count(), 27);
+        let svg = bars(&[Some(1.0)], &["/long/path/to/file.txt".into()]);
+        assert!(svg.contains("<title>/long/path/to/file.txt</title>file.txt"));
+        assert!(svg.contains("viewBox") && svg.contains("width=\"100%\""));
+    }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use tailwatch_metrics::report::ScoreReport;
 
 use crate::chart::bars;
-use crate::escape;
+use crate::{escape, format_value};
 
 /// The page for one or more score reports (one bar per report in each metric's chart).
 pub fn render(reports: &[ScoreReport]) -> String {
@@ -18,7 +18,7 @@ h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid
 .card{border:1px solid #e3e3e3;border-radius:6px;padding:.6rem .8rem}.card h3{font-size:.95rem;margin:.1rem 0}
 .card p{font-size:.8rem;color:#555;margin:.2rem 0 .4rem}.l{font-size:12px;fill:#333}.v{font-size:12px;fill:#111}
 table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
-th:first-child,td:first-child{text-align:left}.dir{color:#a33;font-weight:bold}.muted{color:#777;font-size:.85rem}
+th:first-child,td:first-child{text-align:left}#metrics th{max-width:14rem;word-break:break-all}.dir{color:#a33;font-weight:bold}.muted{color:#777;font-size:.85rem}
 </style></head><body>"#);
     let _ = write!(
         html,
@@ -70,6 +70,7 @@ th:first-child,td:first-child{text-align:left}.dir{color:#a33;font-weight:bold}.
         }
         html.push_str("</div>");
     }
+    html.push_str(&metrics_table(reports, &names));
     let notes: Vec<&String> = reports.iter().flat_map(|r| &r.notes).collect();
     if !notes.is_empty() {
         html.push_str("<h2>Notes</h2><ul>");
@@ -79,5 +80,44 @@ th:first-child,td:first-child{text-align:left}.dir{color:#a33;font-weight:bold}.
         html.push_str("</ul>");
     }
     html.push_str("</body></html>\n");
+    html
+}
+
+/// Every metric of every report, with each later report's change against the first.
+fn metrics_table(reports: &[ScoreReport], names: &[String]) -> String {
+    let mut html = String::from("<h2>All metrics</h2><table id=metrics><tr><th>metric</th>");
+    for (i, name) in names.iter().enumerate() {
+        let _ = write!(html, "<th>{}</th>", escape(name));
+        if i > 0 {
+            html.push_str("<th>change vs first</th>");
+        }
+    }
+    html.push_str("</tr>");
+    for (_, present) in tailwatch_metrics::report::metrics_by_family(reports) {
+        for m in present {
+            let value = |r: &ScoreReport| r.metrics.get(m.id).copied().flatten();
+            let first = reports.first().and_then(value);
+            let _ = write!(
+                html,
+                "<tr data-metric=\"{}\"><td>{} {}</td>",
+                escape(m.id),
+                m.collapse.arrow(),
+                escape(m.id)
+            );
+            for (i, r) in reports.iter().enumerate() {
+                let _ = write!(html, "<td>{}</td>", escape(&format_value(value(r))));
+                if i > 0 {
+                    let change = match (first, value(r)) {
+                        (Some(a), Some(b)) if a != 0.0 => format!("{:+.1} %", 100.0 * (b - a) / a.abs()),
+                        (Some(a), Some(b)) => format!("{:+.4}", b - a),
+                        _ => "-".into(),
+                    };
+                    let _ = write!(html, "<td class=change>{change}</td>");
+                }
+            }
+            html.push_str("</tr>");
+        }
+    }
+    html.push_str("</table>");
     html
 }

@@ -76,7 +76,6 @@ pub fn trend_chart(trend: &Trend) -> String {
     }
     let (mut lo, mut hi) =
         all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let (data_lo, data_hi) = (lo, hi);
     if hi - lo < 1e-12 {
         let spread = (0.05 * lo.abs()).max(0.01);
         lo -= spread;
@@ -99,17 +98,16 @@ pub fn trend_chart(trend: &Trend) -> String {
         h - bottom,
         h - bottom
     );
-    let ticks = if data_hi - data_lo < 1e-12 {
-        vec![data_lo]
-    } else {
-        vec![data_lo, (data_lo + data_hi) / 2.0, data_hi]
-    };
-    for v in ticks {
+    // round tick values over the plotted range
+    for v in crate::axis::nice_ticks(lo, hi) {
         let _ = write!(
             svg,
-            "<text x=4 y={:.1} font-size=10 fill=#6b7280>{}</text>",
+            "<text x=4 y={:.1} font-size=10 fill=#6b7280>{}</text><line x1={left} x2={} y1={:.1} y2={:.1} stroke=#eef0f3 />",
             y(v) + 3.0,
-            escape(&fmt(Some(v)))
+            escape(&crate::axis::tick_label(v)),
+            w - right,
+            y(v),
+            y(v)
         );
     }
     // the band, the baseline and the thresholds follow the versions' sizes: one path per run

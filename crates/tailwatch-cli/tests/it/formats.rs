@@ -165,5 +165,8 @@ fn html_report_is_self_contained_and_side_by_side() {
         !page.contains("http://") && !page.contains("https://") && !page.contains("<script src"),
         "no network"
     );
-    assert_eq!(page.matches("distinct_2").count(), 1);
+    // one card per metric, and the table of every metric with the change against the first input
+    assert_eq!(page.matches("</span> distinct_2</h3>").count(), 1);
+    assert!(page.contains("<tr data-metric=\"distinct_2\">"));
+    assert!(page.contains("<th>change vs first</th>") && page.contains("<td class=change>"));
 }

@@ -1,6 +1,8 @@
 //! Why a comparison says what it says: the n-grams whose share grew, the baseline's words the
 //! candidate lost, the candidate's repeated outputs and its closest near-duplicate pairs.
-use std::collections::HashMap;
+/// Hash maps keyed by token ids and n-grams: foldhash, several times faster than SipHash on
+/// these small keys (nothing here needs DoS resistance; results are sorted before use).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
 use serde::Serialize;
 use statrs::distribution::{Binomial, DiscreteCDF};
@@ -20,8 +22,11 @@ pub const GROWN_ORDER: usize = 3;
 pub const FAMILY_ERROR: f64 = 0.05;
 /// Near-duplicate pairs: word 3-gram sets with Jaccard at least this.
 pub const NEAR_DUPLICATE_JACCARD: f64 = 0.5;
-/// Distinct candidate documents searched for near-duplicate pairs (the first ones).
-pub const NEAR_DUPLICATE_DOCS: usize = 20_000;
+/// Grown n-grams are tested in order of growth, at most this many (the list shows the top ones).
+pub const GROWN_TESTED: usize = 1_000;
+/// Distinct candidate documents searched for near-duplicate pairs (the first ones): the list is
+/// an illustration, and an exact all-pairs join over 100,000 documents costs seconds.
+pub const NEAR_DUPLICATE_DOCS: usize = 2_000;
 /// Characters of a document an explanation quotes.
 const QUOTE: usize = 300;
 
@@ -97,24 +102,46 @@ fn quote(text: &str) -> String {
     }
 }
 
-/// Token and n-gram counts of one side.
+/// Token ids shared by both sides (so that counts compare), and each id's token.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    tokens: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, token: &str) -> u32 {
+        if let Some(&id) = self.ids.get(token) {
+            return id;
+        }
+        let id = self.tokens.len() as u32;
+        self.tokens.push(token.to_string());
+        self.ids.insert(token.to_string(), id);
+        id
+    }
+}
+
+/// Token and n-gram counts of one side, by token id.
 struct Counts {
-    words: HashMap<String, u64>,
-    ngrams: HashMap<String, u64>,
+    words: HashMap<u32, u64>,
+    ngrams: HashMap<[u32; GROWN_ORDER], u64>,
     tokens: u64,
     ngram_total: u64,
 }
 
-fn counts(docs: &[&str], tokenizer: &Tokenizer) -> Result<Counts> {
-    let mut c = Counts { words: HashMap::new(), ngrams: HashMap::new(), tokens: 0, ngram_total: 0 };
+fn counts(docs: &[&str], tokenizer: &Tokenizer, interner: &mut Interner) -> Result<Counts> {
+    let mut c = Counts { words: HashMap::default(), ngrams: HashMap::default(), tokens: 0, ngram_total: 0 };
+    let mut ids = Vec::new();
     for doc in docs {
-        let tokens = tokenizer.tokens(doc)?;
-        c.tokens += tokens.len() as u64;
-        for token in &tokens {
-            *c.words.entry(token.clone()).or_default() += 1;
+        ids.clear();
+        tokenizer.tokenize(doc, |t| ids.push(interner.id(t)))?;
+        c.tokens += ids.len() as u64;
+        for &id in &ids {
+            *c.words.entry(id).or_default() += 1;
         }
-        for window in tokens.windows(GROWN_ORDER) {
-            *c.ngrams.entry(window.join(" ")).or_default() += 1;
+        for window in ids.windows(GROWN_ORDER) {
+            let key: [u32; GROWN_ORDER] = window.try_into().expect("a window of the order");
+            *c.ngrams.entry(key).or_default() += 1;
             c.ngram_total += 1;
         }
     }
@@ -122,8 +149,16 @@ fn counts(docs: &[&str], tokenizer: &Tokenizer) -> Result<Counts> {
 }
 
 /// Explain how `candidate` differs from `baseline` (documents tokenized by `tokenizer`).
-pub fn explain(baseline: &[&str], candidate: &[&str], tokenizer: &Tokenizer) -> Result<Explanation> {
-    let (b, c) = (counts(baseline, tokenizer)?, counts(candidate, tokenizer)?);
+pub fn explain<'a>(
+    baseline: &[&'a str],
+    candidate: &[&'a str],
+    tokenizer: &Tokenizer,
+) -> Result<Explanation> {
+    let mut interner = Interner::default();
+    let b = counts(baseline, tokenizer, &mut interner)?;
+    let c = counts(candidate, tokenizer, &mut interner)?;
+    let words =
+        |ids: &[u32]| ids.iter().map(|&i| interner.tokens[i as usize].as_str()).collect::<Vec<_>>().join(" ");
     let share = |count: u64, total: u64| if total == 0 { 0.0 } else { count as f64 / total as f64 };
 
     // an n-gram's k occurrences on both sides fall on the candidate's side with probability
@@ -134,28 +169,35 @@ pub fn explain(baseline: &[&str], candidate: &[&str], tokenizer: &Tokenizer) -> 
         Binomial::new(ngram_p, baseline_count + candidate_count)
             .is_ok_and(|tail| tail.sf(candidate_count - 1) < FAMILY_ERROR / tested)
     };
-    let mut grown: Vec<GrownNgram> = c
+    // the n-grams whose share grew, largest growth first; tested in that order until LIMIT pass
+    // (the tail test is the costly part, and only the top ones are listed)
+    let mut rising: Vec<(&[u32; GROWN_ORDER], u64, u64, f64)> = c
         .ngrams
         .iter()
-        .filter(|&(ngram, &count)| count >= 3 && surprising(b.ngrams.get(ngram).copied().unwrap_or(0), count))
+        .filter(|&(_, &count)| count >= 3)
         .map(|(ngram, &candidate_count)| {
             let baseline_count = b.ngrams.get(ngram).copied().unwrap_or(0);
-            GrownNgram {
-                ngram: ngram.clone(),
+            let growth = share(candidate_count, c.ngram_total) - share(baseline_count, b.ngram_total);
+            (ngram, baseline_count, candidate_count, growth)
+        })
+        .filter(|r| r.3 > 0.0)
+        .collect();
+    rising.sort_by(|x, y| y.3.total_cmp(&x.3).then_with(|| x.0.cmp(y.0)));
+    let mut grown: Vec<GrownNgram> = Vec::new();
+    for (ngram, baseline_count, candidate_count, _) in rising.into_iter().take(GROWN_TESTED) {
+        if grown.len() == LIMIT {
+            break;
+        }
+        if surprising(baseline_count, candidate_count) {
+            grown.push(GrownNgram {
+                ngram: words(ngram),
                 baseline_count,
                 candidate_count,
                 baseline_share: share(baseline_count, b.ngram_total),
                 candidate_share: share(candidate_count, c.ngram_total),
-            }
-        })
-        .filter(|g| g.candidate_share > g.baseline_share)
-        .collect();
-    grown.sort_by(|x, y| {
-        (y.candidate_share - y.baseline_share)
-            .total_cmp(&(x.candidate_share - x.baseline_share))
-            .then_with(|| x.ngram.cmp(&y.ngram))
-    });
-    grown.truncate(LIMIT);
+            });
+        }
+    }
 
     // none of a word's k occurrences falls on the candidate's side with probability (1 - p)^k,
     // p the candidate's share of all tokens: listed when below the family error of all words
@@ -166,8 +208,8 @@ pub fn explain(baseline: &[&str], candidate: &[&str], tokenizer: &Tokenizer) -> 
         .words
         .iter()
         .filter(|(word, _)| !c.words.contains_key(*word))
-        .map(|(word, &count)| LostWord {
-            word: word.clone(),
+        .map(|(&word, &count)| LostWord {
+            word: interner.tokens[word as usize].clone(),
             baseline_count: count,
             expected: count as f64 * rate,
         })
@@ -176,10 +218,10 @@ pub fn explain(baseline: &[&str], candidate: &[&str], tokenizer: &Tokenizer) -> 
     lost.sort_by(|x, y| y.baseline_count.cmp(&x.baseline_count).then_with(|| x.word.cmp(&y.word)));
     lost.truncate(LIMIT);
 
-    let copies = |docs: &[&str]| {
-        let mut seen: HashMap<String, u64> = HashMap::new();
+    let copies = |docs: &[&'a str]| {
+        let mut seen: HashMap<&'a str, u64> = HashMap::default();
         for doc in docs {
-            *seen.entry(doc.trim().to_string()).or_default() += 1;
+            *seen.entry(doc.trim()).or_default() += 1;
         }
         seen
     };

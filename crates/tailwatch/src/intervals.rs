@@ -113,7 +113,7 @@ impl Engine {
     /// The metrics of `outside` merged with every group of `groups` but one, for each group in
     /// turn, into `out` (one per group). Halving: each half is left out of the other's
     /// profiles together, so the k profiles cost about log₂ k merges of the whole.
-    fn leave_one_out(
+    pub(crate) fn leave_one_out(
         &self,
         scorer: &Scorer,
         groups: &[Profile],

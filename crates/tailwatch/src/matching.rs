@@ -22,22 +22,28 @@
 //! permutation is a sum of 2k numbers. Blocks of m / 10 documents still hold the repeats,
 //! templates and lost words a collapse plants across documents.
 //!
-//! The interval is the shift interval: the observed change at m documents minus the upper and
-//! lower quantiles of the statistic over the reassignments. A mean of k block values at m / k
-//! documents has about the variance of one value at m documents when a metric's variance falls
-//! as 1 / size (means of per-document values exactly, the others approximately), so this is
-//! the spread of a change between two samples of m documents from one distribution.
+//! The interval is a delete-a-block jackknife at m documents: each side's metric is computed
+//! without each of its k blocks in turn (the blocks' profiles merged, exactly), its variance
+//! is (k − 1)/k · Σ (θ₍ᵢ₎ − θ̄)², and the interval is the change ± t · √(v_baseline +
+//! v_candidate), t the Student-t quantile at 2(k − 1) degrees of freedom
+//! ([`crate::intervals`] checks its coverage). Why not the spread of the block statistic: a
+//! block's distinct-n, entropy and self-BLEU spread about as much at m / 10 documents as a
+//! side's at m (sd 0.0064 at 260 news sentences, 0.0055 at 1,000), so the mean of ten blocks
+//! varies about √10 times less than a side's value, and such intervals excluded 0 on 17 of 40
+//! splits of one corpus (distinct_2); the test of the block statistic stays exact.
 //!
 //! Deterministic for a seed: blocks are profiled in parallel but the deal and the
 //! reassignments come from seeded generators, so the result does not depend on the thread
-//! count. Cost: one profile of each side's m documents (in blocks), the metrics of 2k + 2
-//! profiles, and `permutations` × 2k additions per metric.
+//! count. Cost: one profile of each side's m documents (in blocks), the metrics of 4k + 2
+//! profiles (k of each side at about m documents), and `permutations` × 2k additions per
+//! metric.
 use std::collections::BTreeMap;
 
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
+use statrs::distribution::{ContinuousCDF, StudentsT};
 use tailwatch_metrics::Profile;
 use tailwatch_metrics::catalog::{Direction, metric_info};
 use tailwatch_metrics::compare::{Evidence, Rule};
@@ -106,14 +112,6 @@ fn collapse_sign(rule: &Rule) -> f64 {
     if direction == Direction::Lower { -1.0 } else { 1.0 }
 }
 
-/// The `q`-quantile of sorted values (linear interpolation).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let position = q * (sorted.len() - 1) as f64;
-    let (below, above) = (position.floor() as usize, position.ceil() as usize);
-    let weight = position - below as f64;
-    sorted[below] * (1.0 - weight) + sorted[above] * weight
-}
-
 /// Blocks per side for `m` documents per side: [`BLOCKS_PER_SIDE`], fewer so that a block
 /// holds at least two documents (self-BLEU needs two), at least one.
 pub fn blocks_per_side(m: usize) -> usize {
@@ -122,10 +120,12 @@ pub fn blocks_per_side(m: usize) -> usize {
 
 pub(crate) type Values = BTreeMap<String, Option<f64>>;
 
-/// One side at `picked` documents: its metrics and its blocks' metrics.
+/// One side at `picked` documents: its metrics, its blocks' metrics, and its metrics without
+/// each block in turn (the jackknife's).
 struct SideBlocks {
     values: Values,
     blocks: Vec<Values>,
+    left_out: Vec<Values>,
 }
 
 impl Engine {
@@ -158,7 +158,7 @@ impl Engine {
     /// part), compute each block's metrics, and merge the parts into the side's profile.
     fn side_blocks(&self, scorer: &Scorer, docs: &[&str], dealt: &[usize], k: usize) -> Result<SideBlocks> {
         if dealt.is_empty() {
-            return Ok(SideBlocks { values: Values::new(), blocks: Vec::new() });
+            return Ok(SideBlocks { values: Values::new(), blocks: Vec::new(), left_out: Vec::new() });
         }
         let parts: Vec<&[usize]> = dealt.chunks(dealt.len() / k).collect();
         let profiles = self.profile_groups(scorer, docs, &parts)?;
@@ -169,13 +169,20 @@ impl Engine {
                 .map(|profile| Ok(scorer.metrics(self, profile)?.0.values))
                 .collect::<Result<Vec<Values>>>()
         })?;
+        // without each block in turn: the left-over part (if any) stays in every one
+        let mut left_out: Vec<Option<Values>> = vec![None; if k >= 2 { k } else { 0 }];
+        if k >= 2 {
+            let outside = profiles.get(k).cloned();
+            self.install(|| self.leave_one_out(scorer, &profiles[..k], outside, &mut left_out))?;
+        }
+        let left_out = left_out.into_iter().map(|v| v.expect("every block left out")).collect();
         let mut profiles = profiles.into_iter();
         let mut side = profiles.next().expect("at least one part");
         for profile in profiles {
             self.install(|| side.merge(profile))?;
         }
         let values = scorer.metrics(self, &side)?.0.values;
-        Ok(SideBlocks { values, blocks })
+        Ok(SideBlocks { values, blocks, left_out })
     }
 
     /// The profile of each group of documents (indices into `docs`), profiled in parallel.
@@ -238,23 +245,42 @@ fn block_evidence(
                 // the statistic when `to_candidate` are the candidate's blocks
                 let statistic = |candidate_sum: f64| (candidate_sum - (total - candidate_sum)) / k as f64;
                 let observed = statistic(cb.iter().sum());
-                let mut null: Vec<f64> =
+                let null: Vec<f64> =
                     reassigned.iter().map(|to| statistic(to.iter().map(|&i| all[i]).sum())).collect();
-                null.sort_by(f64::total_cmp);
                 let sign = collapse_sign(rule);
                 // a float tolerance: a reassignment whose statistic equals the observed one counts
                 let as_far = null.iter().filter(|&&x| sign * x >= sign * observed - 1e-12).count();
                 let p = (1 + as_far) as f64 / (1 + null.len()) as f64;
-                let tail = (1.0 - resampling.confidence) / 2.0;
                 let change = c - b;
-                let interval = [change - quantile(&null, 1.0 - tail), change - quantile(&null, tail)];
-                Evidence { docs: m as u64, p_value: Some(p), interval: Some(interval) }
+                let interval = jackknife_variance(baseline, &rule.metric)
+                    .zip(jackknife_variance(candidate, &rule.metric))
+                    .map(|(vb, vc)| {
+                        let t = StudentsT::new(0.0, 1.0, (2 * (k - 1)) as f64)
+                            .expect("two or more blocks a side")
+                            .inverse_cdf((1.0 + resampling.confidence) / 2.0);
+                        let half = t * (vb + vc).sqrt();
+                        [change - half, change + half]
+                    });
+                Evidence { docs: m as u64, p_value: Some(p), interval }
             }
             _ => Evidence { docs: m as u64, p_value: None, interval: None },
         };
         evidence.insert(rule.metric.clone(), found);
     }
     (evidence, values)
+}
+
+/// The jackknife variance of a side's `metric` at its m documents, from its values without each
+/// block (`None` with fewer than two blocks or an undefined value).
+fn jackknife_variance(side: &SideBlocks, metric: &str) -> Option<f64> {
+    let k = side.left_out.len();
+    if k < 2 {
+        return None;
+    }
+    let values: Vec<f64> =
+        side.left_out.iter().map(|v| v.get(metric).copied().flatten()).collect::<Option<_>>()?;
+    let mean = values.iter().sum::<f64>() / k as f64;
+    Some((k - 1) as f64 / k as f64 * values.iter().map(|x| (x - mean).powi(2)).sum::<f64>())
 }
 
 /// Split a baseline once, seeded, into a held-out reference (half its documents, rounded down)

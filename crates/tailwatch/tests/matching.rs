@@ -49,6 +49,7 @@ fn splits_of_one_corpus_do_not_breach() {
     let engine = Engine::new(Some(2)).unwrap();
     let resampling = Resampling { permutations: 199, ..Resampling::default() };
     let (mut breaching, mut past_threshold) = (0, 0);
+    let (mut excluded, mut intervals) = (0, 0);
     let splits = 60;
     // random splits, sizes 1:1 to 1:5 (the smaller side 60-180 documents)
     for split in 0..splits as u64 {
@@ -61,6 +62,13 @@ fn splits_of_one_corpus_do_not_breach() {
             compared(&engine, &baseline, &candidate, &Resampling { seed: split, ..resampling });
         assert_eq!(matched.docs, small);
         breaching += usize::from(comparison.verdict.as_str() == "collapse");
+        for check in
+            comparison.checks.iter().filter(|c| c.metric == "distinct_2" || c.metric == "self_bleu_4")
+        {
+            let [low, high] = check.interval.expect("an interval");
+            excluded += usize::from(!(low <= 0.0 && 0.0 <= high));
+            intervals += 1;
+        }
         // the thresholds alone (the old verdict) would have said collapse this often
         past_threshold += usize::from(
             comparison
@@ -75,6 +83,10 @@ fn splits_of_one_corpus_do_not_breach() {
         breaching <= 8,
         "{breaching} of {splits} null splits say collapse ({past_threshold} past a threshold)"
     );
+    // a 95 % interval of a change between two samples of one corpus holds 0 in 95 % of splits:
+    // of 120 (distinct_2 and self_bleu_4), about 6 exclude it, standard error 2.4; more than 13
+    // fails (the jackknife is conservative, so fewer is expected)
+    assert!(excluded <= 13, "{excluded} of {intervals} intervals exclude 0 on splits of one corpus");
 }
 
 #[test]

@@ -199,6 +199,13 @@ pub fn explain<'a>(
         }
     }
 
+    // ties in alphabetical order, for people
+    grown.sort_by(|x, y| {
+        (y.candidate_share - y.baseline_share)
+            .total_cmp(&(x.candidate_share - x.baseline_share))
+            .then_with(|| x.ngram.cmp(&y.ngram))
+    });
+
     // none of a word's k occurrences falls on the candidate's side with probability (1 - p)^k,
     // p the candidate's share of all tokens: listed when below the family error of all words
     let rate = if b.tokens == 0 { 0.0 } else { c.tokens as f64 / b.tokens as f64 };

@@ -156,9 +156,10 @@ impl BaselineValues {
     /// Why: distinct-n, self-BLEU and coverage move with the number of documents they are
     /// computed over, so a version is judged against the baseline at the version's own size.
     /// The value is read on the broken line through (size, mean value) of each level and
-    /// (baseline size, whole baseline) in log size; the spread is the chunks' (see below). A version the size of the baseline (the
-    /// baseline's own files pushed again) is judged against the whole baseline's value, a
-    /// version the size of a chunk against the chunks' mean ± their spread.
+    /// (baseline size, whole baseline) in log size; the spread is the chunks' (see below). A
+    /// version the size of the baseline (the baseline's own files pushed again) is judged
+    /// against the whole baseline's value, a version the size of a chunk against the chunks'
+    /// mean ± their spread.
     pub fn at_size(&self, n: u64) -> Option<(f64, Option<f64>)> {
         // a sample metric is read at the number of documents it was computed over
         let size = |docs: f64| docs.min(self.sample_cap.unwrap_or(f64::INFINITY));

@@ -184,7 +184,7 @@ pub fn trend_chart(trend: &Trend) -> String {
                 if alerted { " · alert" } else { "" }
             );
         }
-        let label: String = version.chars().take(12).collect();
+        let label: String = version.chars().take(18).collect();
         let _ = write!(
             svg,
             "<text x={:.1} y={} font-size=10 text-anchor=middle fill=#4b5360>{}</text>",

@@ -290,6 +290,11 @@ impl SeriesQuery {
     pub fn for_metric(metric: &str) -> Self {
         Self { metric: Some(metric.to_string()), cohort: None, by: None }
     }
+
+    /// The same series by window (each version's windows in time order).
+    pub fn by_window(self) -> Self {
+        Self { by: Some("window".into()), ..self }
+    }
 }
 
 /// A series with its baseline band and the rules on the metric.

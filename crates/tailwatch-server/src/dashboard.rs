@@ -139,13 +139,25 @@ fn chart(series: &Value, metric: &str) -> String {
     );
     let arrow = metric_info(metric).map(|i| i.collapse.arrow()).unwrap_or("");
     let pair = |v: &Value| Some((v.get(0)?.as_f64()?, v.get(1)?.as_f64()?));
+    // by window, a point is one version's window: labelled `window version`
+    let labels: Vec<String> = points
+        .iter()
+        .map(|p| {
+            let version = p["version"].as_str().unwrap_or("");
+            match p["window"].as_str() {
+                Some(window) => format!("{window} {version}"),
+                None => version.to_string(),
+            }
+        })
+        .collect();
     trend_chart(&Trend {
         metric,
         title: format!("{arrow} {metric}"),
         points: points
             .iter()
-            .map(|p| TrendPoint {
-                version: p["version"].as_str().unwrap_or(""),
+            .zip(&labels)
+            .map(|(p, label)| TrendPoint {
+                version: label,
                 value: p["value"].as_f64(),
                 n_docs: p["n_docs"].as_u64().unwrap_or(0),
                 alerted: p["alerts"].as_array().is_some_and(|a| !a.is_empty()),
@@ -177,13 +189,28 @@ fn chart(series: &Value, metric: &str) -> String {
     })
 }
 
+/// `?by=version` (the default) or `?by=window`: the model page's time axis.
+#[derive(Deserialize)]
+pub struct ChartsBy {
+    by: Option<String>,
+}
+
 pub async fn model_page(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     p: Result<Path<String>, PathRejection>,
+    q: Result<Query<ChartsBy>, QueryRejection>,
 ) -> Response {
     let signed = signed_in(&state, &headers);
     let Ok(Path(model)) = p else { return error_page(ApiError::bad_request("bad model name"), signed) };
+    let by_window = match q.ok().and_then(|Query(q)| q.by).as_deref() {
+        None | Some("version") => false,
+        Some("window") => true,
+        Some(other) => {
+            let message = format!("parameter `by` must be `version` or `window`, found `{other}`");
+            return error_page(ApiError::bad_request(message), signed);
+        }
+    };
     let m = model.clone();
     let loaded = blocking(&state, move |s| Ok((s.versions(&m)?, s.baseline(&m)?, s.rules()?))).await;
     let (versions, baseline, rules) = match loaded {
@@ -220,9 +247,21 @@ pub async fn model_page(
         }
         None => body.push_str("<p class=muted>No baseline: relative and adaptive rules wait for one (PUT /api/v1/models/{model}/baseline).</p>"),
     }
-    body.push_str("<div class=charts>");
+    let link = |by: &str, on: bool| {
+        if on { format!("<strong>{by}</strong>") } else { format!("<a href=\"?by={by}\">{by}</a>") }
+    };
+    let _ = write!(
+        body,
+        "<p id=axis class=muted>time axis: {} · {}</p><div class=charts>",
+        link("version", !by_window),
+        link("window", by_window)
+    );
     for metric in &metrics {
-        let q = SeriesQuery::for_metric(metric);
+        let q = if by_window {
+            SeriesQuery::for_metric(metric).by_window()
+        } else {
+            SeriesQuery::for_metric(metric)
+        };
         match api::series_value(&state, model.clone(), q).await {
             Ok(series) => body.push_str(&chart(&series, metric)),
             Err(e) => {

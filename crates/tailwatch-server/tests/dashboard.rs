@@ -108,3 +108,24 @@ fn sign_in(server: &TestServer) -> String {
     );
     set.split(';').next().unwrap().to_string()
 }
+
+/// The model page's time axis: by version (the default) or by window, each point one version's
+/// window; a bad axis is a 400 page.
+#[test]
+fn charts_run_by_version_or_by_window() {
+    let server = start();
+    server.push("chat", "v1", "?window=2026-11-01", &diverse_docs(80, 1), None);
+    server.push("chat", "v1", "?window=2026-11-02", &diverse_docs(80, 2), None);
+    server.push("chat", "v2", "?window=2026-11-02", &diverse_docs(80, 3), None);
+    let by_version = server.get("/models/chat").body;
+    assert!(by_version.contains("time axis: <strong>version</strong> · <a href=\"?by=window\">window</a>"));
+    assert!(by_version.contains("data-version=\"v1\""));
+    let by_window = server.get("/models/chat?by=window");
+    assert_eq!(by_window.status, 200);
+    for label in ["2026-11-01 v1", "2026-11-02 v1", "2026-11-02 v2"] {
+        assert!(by_window.body.contains(&format!("data-version=\"{label}\"")), "{label}: {}", by_window.body);
+    }
+    let bad = server.get("/models/chat?by=month");
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("parameter `by` must be `version` or `window`"), "{}", bad.body);
+}

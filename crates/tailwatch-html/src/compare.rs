@@ -190,57 +190,78 @@ fn explanation(why: &Value) -> String {
         html.push_str("<p class=muted>Nothing changed beyond chance: no n-gram grew, no word was lost, no output repeats.</p>");
         return html;
     }
-    if !list("grown_ngrams").is_empty() {
-        html.push_str("<h3>n-grams that grew</h3><table id=grown><tr><th>trigram</th><th>baseline</th><th>share</th><th>candidate</th><th>share</th></tr>");
-        for g in list("grown_ngrams") {
-            let _ = write!(
-                html,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                text(&g["ngram"]),
-                number(&g["baseline_count"]),
-                share(&g["baseline_share"]),
-                number(&g["candidate_count"]),
-                share(&g["candidate_share"])
-            );
+    // each list: its key, heading, table id, column headers, and its cells (`true`: text, left)
+    type Cells = Vec<(String, bool)>;
+    type Section<'s> = (&'s str, &'s str, &'s str, &'s [&'s str], &'s dyn Fn(&Value) -> Cells);
+    let fixed =
+        |v: &Value, decimals: usize| v.as_f64().map_or_else(|| "-".into(), |x| format!("{x:.decimals$}"));
+    let sections: [Section; 4] = [
+        (
+            "grown_ngrams",
+            "n-grams that grew",
+            "grown",
+            &["trigram", "baseline", "share", "candidate", "share"],
+            &|g| {
+                vec![
+                    (text(&g["ngram"]), false),
+                    (number(&g["baseline_count"]), false),
+                    (share(&g["baseline_share"]), false),
+                    (number(&g["candidate_count"]), false),
+                    (share(&g["candidate_share"]), false),
+                ]
+            },
+        ),
+        (
+            "lost_words",
+            "Baseline words the candidate never uses",
+            "lost",
+            &["word", "in the baseline", "expected in the candidate"],
+            &|l| {
+                vec![
+                    (text(&l["word"]), false),
+                    (number(&l["baseline_count"]), false),
+                    (fixed(&l["expected"], 1), false),
+                ]
+            },
+        ),
+        (
+            "repeated_outputs",
+            "Repeated candidate outputs",
+            "repeated",
+            &["output", "copies in the candidate", "in the baseline"],
+            &|r| {
+                vec![
+                    (text(&r["text"]), true),
+                    (number(&r["candidate_count"]), false),
+                    (number(&r["baseline_count"]), false),
+                ]
+            },
+        ),
+        (
+            "near_duplicates",
+            "Closest near-duplicate candidate pairs",
+            "near",
+            &["first", "second", "Jaccard"],
+            &|n| {
+                vec![(text(&n["first"]), true), (text(&n["second"]), true), (fixed(&n["jaccard"], 3), false)]
+            },
+        ),
+    ];
+    for (key, title, id, headers, cells) in sections {
+        if list(key).is_empty() {
+            continue;
         }
-        html.push_str("</table>");
-    }
-    if !list("lost_words").is_empty() {
-        html.push_str("<h3>Baseline words the candidate never uses</h3><table id=lost><tr><th>word</th><th>in the baseline</th><th>expected in the candidate</th></tr>");
-        for l in list("lost_words") {
-            let expected = l["expected"].as_f64().map_or_else(|| "-".into(), |x| format!("{x:.1}"));
-            let _ = write!(
-                html,
-                "<tr><td>{}</td><td>{}</td><td>{expected}</td></tr>",
-                text(&l["word"]),
-                number(&l["baseline_count"])
-            );
+        let _ = write!(html, "<h3>{title}</h3><table id={id}><tr>");
+        for header in headers {
+            let _ = write!(html, "<th>{header}</th>");
         }
-        html.push_str("</table>");
-    }
-    if !list("repeated_outputs").is_empty() {
-        html.push_str("<h3>Repeated candidate outputs</h3><table id=repeated><tr><th>output</th><th>copies in the candidate</th><th>in the baseline</th></tr>");
-        for r in list("repeated_outputs") {
-            let _ = write!(
-                html,
-                "<tr><td class=text>{}</td><td>{}</td><td>{}</td></tr>",
-                text(&r["text"]),
-                number(&r["candidate_count"]),
-                number(&r["baseline_count"])
-            );
-        }
-        html.push_str("</table>");
-    }
-    if !list("near_duplicates").is_empty() {
-        html.push_str("<h3>Closest near-duplicate candidate pairs</h3><table id=near><tr><th>first</th><th>second</th><th>Jaccard</th></tr>");
-        for n in list("near_duplicates") {
-            let jaccard = n["jaccard"].as_f64().map_or_else(|| "-".into(), |x| format!("{x:.3}"));
-            let _ = write!(
-                html,
-                "<tr><td class=text>{}</td><td class=text>{}</td><td>{jaccard}</td></tr>",
-                text(&n["first"]),
-                text(&n["second"])
-            );
+        html.push_str("</tr>");
+        for row in list(key) {
+            html.push_str("<tr>");
+            for (cell, is_text) in cells(row) {
+                let _ = write!(html, "{}{cell}</td>", if is_text { "<td class=text>" } else { "<td>" });
+            }
+            html.push_str("</tr>");
         }
         html.push_str("</table>");
     }

@@ -36,9 +36,10 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     let (Some(baseline_path), Some(candidate_path)) = (&args.baseline, &args.candidate) else {
         anyhow::bail!("compare needs a baseline and a candidate");
     };
+    // what a report file must never replace, checked before any work
+    let mut inputs = vec![baseline_path.as_path(), candidate_path.as_path()];
+    inputs.extend(args.reference.reference.as_deref());
     if let Some(path) = &args.html {
-        let mut inputs = vec![baseline_path.as_path(), candidate_path.as_path()];
-        inputs.extend(args.reference.reference.as_deref());
         crate::output::refuse_overwriting_inputs(path, &inputs)?;
     }
     // the baseline as its own reference: half of it, held out, becomes the reference
@@ -193,8 +194,6 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
             notes: &compared.notes,
             confidence: args.confidence,
         };
-        let mut inputs = vec![baseline_path.as_path(), candidate_path.as_path()];
-        inputs.extend(args.reference.reference.as_deref());
         crate::output::write_report_file(path, tailwatch_html::compare::render(&view).as_bytes(), &inputs)?;
         eprintln!("wrote {}", path.display());
     }

@@ -106,6 +106,10 @@ pub struct PushArgs {
     /// Exit 1 when the push opens an alert (a CI gate)
     #[arg(long)]
     pub fail_on_alert: bool,
+    /// Keep the sampled documents' text in the pushed profile (default: token ids only, so the
+    /// server never holds the text; compression_ratio needs it)
+    #[arg(long)]
+    pub keep_text: bool,
     /// Print the server's answer as JSON
     #[arg(long)]
     pub json: bool,
@@ -313,6 +317,10 @@ pub struct ProfileArgs {
     /// Output profile
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Keep the sampled documents' text in the profile (default: token ids only; compression_ratio
+    /// needs the text)
+    #[arg(long)]
+    pub keep_text: bool,
 }
 
 #[derive(Debug, Args)]

@@ -106,20 +106,30 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
     (den > 0.0).then(|| num / den)
 }
 
-/// The sampled documents as token-hash sequences, in sample (content-hash) order.
-/// Tokenized in parallel on the current rayon pool; the result does not depend on its size.
+/// The sampled documents as token-hash sequences, in sample (content-hash) order, each repeated
+/// by its copies. Documents sampled as text alone (profiles of formats 1 and 2) are tokenized,
+/// in parallel on the current rayon pool; the result does not depend on its size.
 pub fn sample_token_hashes(profile: &Profile, tokenizer: &Tokenizer) -> Result<Vec<Vec<u64>>> {
     use rayon::prelude::*;
-    let texts: Vec<&str> = profile.sample().texts().collect();
-    texts
+    let docs: Vec<&crate::sample::SampledDoc> = profile.sample().docs().map(|(_, d)| d).collect();
+    let hashed: Vec<Vec<u64>> = docs
         .par_iter()
         .with_min_len(64)
-        .map(|text| {
-            let mut hashes = Vec::new();
-            tokenizer.tokenize(text, |t| hashes.push(tailwatch_core::stable_hash(t)))?;
-            Ok(hashes)
+        .map(|doc| match (&doc.tokens, &doc.text) {
+            (Some(tokens), _) => Ok(tokens.clone()),
+            (None, Some(text)) => {
+                let mut hashes = Vec::new();
+                tokenizer.tokenize(text, |t| hashes.push(tailwatch_core::stable_hash(t)))?;
+                Ok(hashes)
+            }
+            (None, None) => unreachable!("a sampled document has text or tokens"),
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok(docs
+        .iter()
+        .zip(hashed)
+        .flat_map(|(doc, tokens)| std::iter::repeat_n(tokens, doc.copies as usize))
+        .collect())
 }
 
 /// Every metric that needs no reference, or those of them `selection` asks for.
@@ -241,8 +251,16 @@ fn sample_metrics(
         out.set("mtld", mtld(&stream, MTLD_THRESHOLD));
     }
     if selection.wants("compression_ratio") {
-        let joined = profile.sample().texts().collect::<Vec<_>>().join(" ");
-        out.set("compression_ratio", crate::compression::gzip_ratio(joined.as_bytes()));
+        if profile.sample().has_text() {
+            let joined = profile.sample().texts().collect::<Vec<_>>().join(" ");
+            out.set("compression_ratio", crate::compression::gzip_ratio(joined.as_bytes()));
+        } else {
+            out.set("compression_ratio", None);
+            out.notes.push(
+                "compression_ratio needs the sample's text, and this profile keeps none (profile with --keep-text to keep it)"
+                    .into(),
+            );
+        }
     }
     if selection.wants("self_repetition") {
         match profile.ngram_table(4).exact() {

@@ -12,6 +12,14 @@ pub struct SampleInfo {
     pub docs: u64,
     /// Seed of the content hash.
     pub seed: u64,
+    /// Whether the sample held its documents' text (else their tokens only); reports written
+    /// before profiles could keep none always did.
+    #[serde(default = "held_text")]
+    pub text_kept: bool,
+}
+
+fn held_text() -> bool {
+    true
 }
 
 /// One scored input (or several inputs scored together).

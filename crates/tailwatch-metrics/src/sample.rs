@@ -30,13 +30,23 @@ impl std::fmt::Display for SampleSize {
     }
 }
 
-/// One sampled document and how many copies of it the sample holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One sampled document and how many copies of it the sample holds: its token hashes, its
+/// text, or both (never neither).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SampledDoc {
-    /// The document's text.
-    pub text: String,
+    /// The document's text, when the profile keeps text (or its tokens were not hashed).
+    pub text: Option<String>,
+    /// The stable hashes of the document's tokens, in order, when they were hashed.
+    pub tokens: Option<Vec<u64>>,
     /// Copies in the sample (at least 1).
     pub copies: u64,
+}
+
+impl SampledDoc {
+    /// Approximate heap bytes.
+    fn memory_bytes(&self) -> usize {
+        self.text.as_ref().map_or(0, String::len) + self.tokens.as_ref().map_or(0, |t| t.len() * 8) + 64
+    }
 }
 
 /// The bottom-k sample.
@@ -45,7 +55,7 @@ pub struct SampledDoc {
 /// sample keeps the `k` smallest pairs. Copies of one document are indistinguishable, so the
 /// result does not depend on input order, and merging two samples then re-truncating gives the
 /// sample of the union.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BottomK {
     size: SampleSize,
     held: u64,
@@ -68,8 +78,10 @@ impl BottomK {
         self.held
     }
 
-    /// Offer one document with its key.
-    pub fn offer(&mut self, key: u64, text: &str) {
+    /// Offer one document with its key, its text (`None`: keep no text) and its token hashes
+    /// (`None`: not hashed, then the text is kept whatever `text` says, as nothing else
+    /// describes the document).
+    pub fn offer(&mut self, key: u64, doc: &str, keep_text: bool, tokens: Option<&[u64]>) {
         let limit = self.size.limit();
         if limit == 0 {
             return;
@@ -80,7 +92,8 @@ impl BottomK {
             if self.held >= limit && self.docs.last_key_value().is_some_and(|(max, _)| key > *max) {
                 return;
             }
-            self.docs.insert(key, SampledDoc { text: text.to_string(), copies: 1 });
+            let text = (keep_text || tokens.is_none()).then(|| doc.to_string());
+            self.docs.insert(key, SampledDoc { text, tokens: tokens.map(<[u64]>::to_vec), copies: 1 });
         }
         self.held += 1;
         self.trim();
@@ -104,25 +117,97 @@ impl BottomK {
     /// Merge another sample of the same size into this one.
     pub fn merge(&mut self, other: BottomK) {
         for (key, doc) in other.docs {
+            self.held += doc.copies;
             match self.docs.get_mut(&key) {
-                Some(mine) => mine.copies += doc.copies,
+                Some(mine) => {
+                    mine.copies += doc.copies;
+                    // one document: whatever either side knew of it
+                    if mine.text.is_none() {
+                        mine.text = doc.text;
+                    }
+                    if mine.tokens.is_none() {
+                        mine.tokens = doc.tokens;
+                    }
+                }
                 None => {
-                    self.docs.insert(key, doc.clone());
+                    self.docs.insert(key, doc);
                 }
             }
-            self.held += doc.copies;
         }
         self.trim();
     }
 
-    /// The sampled documents in key order, each repeated by its copies.
+    /// Drop the text of every document whose tokens are known (a profile that keeps no text).
+    pub fn drop_text(&mut self) {
+        for doc in self.docs.values_mut() {
+            if doc.tokens.is_some() {
+                doc.text = None;
+            }
+        }
+    }
+
+    /// Whether every sampled document's text is held (an empty sample holds all of none).
+    pub fn has_text(&self) -> bool {
+        self.docs.values().all(|d| d.text.is_some())
+    }
+
+    /// Whether any sampled document's text is held.
+    pub fn holds_any_text(&self) -> bool {
+        self.docs.values().any(|d| d.text.is_some())
+    }
+
+    /// The sampled documents in key order, each once, with their copies.
+    pub fn docs(&self) -> impl Iterator<Item = (u64, &SampledDoc)> {
+        self.docs.iter().map(|(k, d)| (*k, d))
+    }
+
+    /// Fill in the token hashes of documents held only as text, with `hash_tokens` (for samples
+    /// of files written before samples kept tokens).
+    pub fn fill_tokens<E>(
+        &mut self,
+        mut hash_tokens: impl FnMut(&str) -> Result<Vec<u64>, E>,
+    ) -> Result<(), E> {
+        for doc in self.docs.values_mut() {
+            if let (None, Some(text)) = (&doc.tokens, &doc.text) {
+                doc.tokens = Some(hash_tokens(text)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Rebuild a sample from its parts (a `.twp` body); `held` must be the sum of the copies,
+    /// at most the size, and every document must have text or tokens.
+    pub(crate) fn from_parts(
+        size: SampleSize,
+        docs: impl IntoIterator<Item = (u64, SampledDoc)>,
+    ) -> Result<Self, String> {
+        let mut sample = Self::new(size);
+        for (key, doc) in docs {
+            if doc.copies == 0 || (doc.text.is_none() && doc.tokens.is_none()) {
+                return Err("a sampled document without copies, text or tokens".into());
+            }
+            sample.held = sample.held.checked_add(doc.copies).ok_or("sample copies overflow")?;
+            if sample.docs.insert(key, doc).is_some() {
+                return Err("a sampled document twice".into());
+            }
+        }
+        if sample.held > size.limit() {
+            return Err(format!("the sample holds {} documents, more than its size {size}", sample.held));
+        }
+        Ok(sample)
+    }
+
+    /// The sampled documents' texts in key order, each repeated by its copies (those held).
     pub fn texts(&self) -> impl Iterator<Item = &str> {
-        self.docs.values().flat_map(|d| std::iter::repeat_n(d.text.as_str(), d.copies as usize))
+        self.docs
+            .values()
+            .filter_map(|d| d.text.as_deref().map(|t| std::iter::repeat_n(t, d.copies as usize)))
+            .flatten()
     }
 
     /// Approximate heap bytes used.
     pub fn memory_bytes(&self) -> usize {
-        self.docs.values().map(|d| d.text.len() + 64).sum()
+        self.docs.values().map(SampledDoc::memory_bytes).sum()
     }
 }
 
@@ -134,7 +219,7 @@ mod tests {
     fn build(size: SampleSize, items: &[(u64, &str)]) -> BottomK {
         let mut s = BottomK::new(size);
         for (k, t) in items {
-            s.offer(*k, t);
+            s.offer(*k, t, true, None);
         }
         s
     }

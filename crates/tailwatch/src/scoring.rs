@@ -63,9 +63,11 @@ pub struct Scorer {
 }
 
 impl Scorer {
-    /// A scorer; the options are checked.
-    pub fn new(settings: ProfileSettings, options: ScoreOptions) -> Result<Self> {
+    /// A scorer; the options are checked. Its profiles of inputs are held in memory, never
+    /// written, so their samples keep the documents' text (`compression_ratio` reads it).
+    pub fn new(mut settings: ProfileSettings, options: ScoreOptions) -> Result<Self> {
         options.validate()?;
+        settings.config.keep_text = true;
         Ok(Self { settings, options })
     }
 
@@ -181,6 +183,7 @@ impl Scorer {
                 size: sample.size().to_string(),
                 docs: sample.held(),
                 seed: self.settings.config.seed,
+                text_kept: sample.has_text(),
             },
             compat: self.options.compat.map(|c| c.name().to_string()),
             skipped_records,

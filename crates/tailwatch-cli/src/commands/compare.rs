@@ -93,18 +93,25 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     };
     let baseline = side(baseline_path, args.baseline_field.as_deref())?;
     let candidate = side(candidate_path, args.candidate_field.as_deref())?;
-    // the documents of each side, for the checks at matched size
-    let docs = |path: &Path, field: Option<&str>| -> Result<Option<(Vec<String>, Option<String>)>> {
+    // the documents of each side, for the checks at matched size (else why there are none)
+    type Documents = std::result::Result<(Vec<String>, Option<String>), String>;
+    let docs = |path: &Path, field: Option<&str>| -> Result<Documents> {
         if saved_report(path).is_some() {
-            return Ok(None);
+            return Ok(Err(format!("`{}` is a saved report and holds no documents", path.display())));
         }
         if let Some((_, rest)) = &held
             && path == baseline_path.as_path()
         {
-            return Ok(Some((rest.clone(), None)));
+            return Ok(Ok((rest.clone(), None)));
         }
         if tailwatch::is_profile_path(path) {
             let profile = scorer.load_profile(path)?;
+            if !profile.sample().has_text() {
+                return Ok(Err(format!(
+                    "`{}` is a profile that keeps no text (made without --keep-text)",
+                    path.display()
+                )));
+            }
             let texts: Vec<String> = profile.sample().texts().map(str::to_string).collect();
             let note = ((texts.len() as u64) < profile.n_docs()).then(|| {
                 format!(
@@ -114,14 +121,14 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
                     profile.n_docs()
                 )
             });
-            return Ok(Some((texts, note)));
+            return Ok(Ok((texts, note)));
         }
         let read = read_options(&args.input, field, is_items(&args.profile))?;
-        Ok(Some((tailwatch_io::read_all(path, &read)?, None)))
+        Ok(Ok((tailwatch_io::read_all(path, &read)?, None)))
     };
     let base_docs = docs(baseline_path, args.baseline_field.as_deref())?;
     let cand_docs = docs(candidate_path, args.candidate_field.as_deref())?;
-    if let (Some((reference, _)), Some((candidate, _))) = (&held, &cand_docs) {
+    if let (Some((reference, _)), Ok((candidate, _))) = (&held, &cand_docs) {
         let reference: Vec<&str> = reference.iter().map(String::as_str).collect();
         let candidate: Vec<&str> = candidate.iter().map(String::as_str).collect();
         let shared = shared_documents(&reference, &candidate);
@@ -134,7 +141,7 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     }
     // why: what changed, in the documents' own words (both sides need their documents)
     let explanation = match (&base_docs, &cand_docs) {
-        (Some((b, _)), Some((c, _))) => {
+        (Ok((b, _)), Ok((c, _))) => {
             let b: Vec<&str> = b.iter().map(String::as_str).collect();
             let c: Vec<&str> = c.iter().map(String::as_str).collect();
             Some(tailwatch::explaining::explain(&b, &c, &scorer.settings.tokenizer)?)
@@ -143,7 +150,7 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     };
     let mut blocks = std::collections::BTreeMap::new();
     let compared = match (base_docs, cand_docs) {
-        (Some((b, b_note)), Some((c, c_note))) if args.permutations > 0 && !b.is_empty() && !c.is_empty() => {
+        (Ok((b, b_note)), Ok((c, c_note))) if args.permutations > 0 && !b.is_empty() && !c.is_empty() => {
             let b: Vec<&str> = b.iter().map(String::as_str).collect();
             let c: Vec<&str> = c.iter().map(String::as_str).collect();
             let resampling = Resampling {
@@ -163,11 +170,10 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
                 (&Side::of(&candidate), &candidate.metrics),
                 &rules,
             );
-            if b.is_none() || c.is_none() {
-                compared.notes.push(
-                    "a saved report holds no documents: sizes are not matched and checks have no p-values"
-                        .into(),
-                );
+            for reason in [b.err(), c.err()].into_iter().flatten() {
+                compared.notes.push(format!(
+                    "{reason}: sizes are not matched and checks have no p-values or intervals"
+                ));
             }
             compared
         }

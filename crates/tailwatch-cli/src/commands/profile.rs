@@ -9,15 +9,17 @@ use crate::options::{is_items, profile_settings, read_options};
 
 pub fn run_profile(args: &ProfileArgs, cx: &Context) -> Result<Outcome> {
     let read = read_options(&args.input, None, is_items(&args.profile))?;
-    let settings = profile_settings(&args.profile)?;
+    let mut settings = profile_settings(&args.profile)?;
+    settings.config.keep_text = args.keep_text;
     let (profile, stats) = cx.engine.profile_inputs(&args.inputs, &read, &settings, &cx.progress())?;
     save_profile(&profile, &args.output)
         .with_context(|| format!("cannot write `{}`", args.output.display()))?;
     eprintln!(
-        "wrote {}: {} docs, {} tokens{}{}",
+        "wrote {}: {} docs, {} tokens, {}{}{}",
         args.output.display(),
         profile.n_docs(),
         profile.n_tokens(),
+        text_held(&profile),
         if profile.is_sketched() { " (distinct_2..4 sketched)" } else { "" },
         if stats.skipped > 0 {
             format!(", {} invalid records skipped", stats.skipped)
@@ -32,6 +34,17 @@ pub fn run_merge(args: &MergeArgs, cx: &Context) -> Result<Outcome> {
     let merged = cx.engine.merge_profiles(&args.profiles)?;
     save_profile(&merged, &args.output)
         .with_context(|| format!("cannot write `{}`", args.output.display()))?;
-    eprintln!("wrote {}: {} docs, {} tokens", args.output.display(), merged.n_docs(), merged.n_tokens());
+    eprintln!(
+        "wrote {}: {} docs, {} tokens, {}",
+        args.output.display(),
+        merged.n_docs(),
+        merged.n_tokens(),
+        text_held(&merged)
+    );
     Ok(Outcome::Ok)
+}
+
+/// What a written profile says of its text.
+fn text_held(profile: &tailwatch_metrics::Profile) -> &'static str {
+    if profile.sample().holds_any_text() { "sample text kept" } else { "no document text" }
 }

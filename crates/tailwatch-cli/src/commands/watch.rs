@@ -105,7 +105,8 @@ pub fn run_push(args: &PushArgs, cx: &Context) -> Result<Outcome> {
         tailwatch::load_profile(&args.inputs[0])?
     } else {
         let read = read_options(&args.input, None, is_items(&args.profile))?;
-        let settings = profile_settings(&args.profile)?;
+        let mut settings = profile_settings(&args.profile)?;
+        settings.config.keep_text = args.keep_text;
         cx.engine.profile_inputs(&args.inputs, &read, &settings, &cx.progress())?.0
     };
     if profile.n_docs() == 0 {

@@ -50,7 +50,9 @@ fn merge_of_profiles_equals_profile_of_union() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(std::fs::read(&merged).unwrap(), std::fs::read(&pab).unwrap(), "byte-identical profiles");
     let from_profile = metrics(&["score", merged.to_str().unwrap(), "--json", "-q"]);
-    let from_text = metrics(&["score", &a, &b, "--combine", "--sample", "100", "--json", "-q"]);
+    let mut from_text = metrics(&["score", &a, &b, "--combine", "--sample", "100", "--json", "-q"]);
+    // the profiles keep no text, so no compression ratio (tests below keep it)
+    from_text["compression_ratio"] = serde_json::Value::Null;
     assert_eq!(from_profile, from_text);
 
     let mismatch = d.join("other.twp");
@@ -139,4 +141,59 @@ fn score_metrics_computes_only_those_and_equal_values() {
         "{}",
         unknown.stderr
     );
+}
+
+/// A profile's decompressed body (the `.twp` header is 12 bytes, then zstd).
+fn profile_body(path: &std::path::Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
+    zstd::decode_all(&bytes[12..]).expect("a zstd body")
+}
+
+/// Whether `needle` occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Without --keep-text a profile holds none of its documents as text: every input line of more
+/// than one word is searched for in the file and in its decompressed body (a line of one word is
+/// a vocabulary entry, which a profile keeps). With --keep-text the sampled lines are there, so
+/// the search can find what it looks for.
+#[test]
+fn profiles_hold_no_document_text_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shakespeare = std::fs::read_to_string(crate::shared_data("tiny-shakespeare/input.txt")).unwrap();
+    // 2,000 lines: the sample of 1,000 is half of them, all 250 of a small input
+    let lines: Vec<&str> =
+        shakespeare.lines().filter(|l| l.split_whitespace().count() >= 2).take(2000).collect();
+    let input = write(d, "lines.txt", (lines.join("\n") + "\n").as_bytes());
+    let small = write(d, "small.txt", (lines[..250].join("\n") + "\n").as_bytes());
+    for (source, n) in [(&input, lines.len()), (&small, 250)] {
+        let plain = d.join("plain.twp");
+        let kept = d.join("kept.twp");
+        let run = tailwatch(&["profile", source, "-o", plain.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stderr.contains("no document text"), "{}", run.stderr);
+        let run = tailwatch(&["profile", source, "--keep-text", "-o", kept.to_str().unwrap(), "-q"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let (file, body) = (std::fs::read(&plain).unwrap(), profile_body(&plain));
+        for line in &lines[..n] {
+            assert!(!contains(&body, line.as_bytes()), "the profile's body holds `{line}`");
+            assert!(!contains(&file, line.as_bytes()), "the profile holds `{line}`");
+        }
+        let kept_body = profile_body(&kept);
+        let found = lines[..n].iter().filter(|l| contains(&kept_body, l.as_bytes())).count();
+        assert!(found >= n.min(1000) * 9 / 10, "--keep-text keeps the sample's text: {found} of {n} lines");
+        // what the metrics need is all there but the text: every metric but compression_ratio
+        let without = metrics(&["score", plain.to_str().unwrap(), "--json", "-q"]);
+        let with = metrics(&["score", kept.to_str().unwrap(), "--json", "-q"]);
+        let from_text = metrics(&["score", source, "--json", "-q"]);
+        assert_eq!(with, from_text);
+        let mut expected = from_text.clone();
+        expected["compression_ratio"] = serde_json::Value::Null;
+        assert_eq!(without, expected);
+        let report = tailwatch(&["score", plain.to_str().unwrap(), "--json", "-q"]).json();
+        assert_eq!(report["sample"]["text_kept"], false);
+        assert!(report["notes"].to_string().contains("compression_ratio needs the sample's text"));
+    }
 }

@@ -238,6 +238,7 @@ fn profile_and_merge() {
             &["profile", "healthy.jsonl", "-o", "healthy.twp"],
             &["profile", "healthy2.txt", "-o", "healthy2.twp"],
             &["profile", "healthy.jsonl", "healthy2.txt", "-o", "both.twp"],
+            &["profile", "healthy.jsonl", "healthy2.txt", "--keep-text", "-o", "both-text.twp"],
             &["merge", "healthy2.twp", "healthy.twp", "-o", "merged.twp"],
             &["profile", "items.txt", "--tokenizer", "items", "--k", "5", "-o", "items.twp"],
             &["profile", "collapsed.txt", "--max-memory", "1KiB", "--sample", "20", "-o", "sketched.twp"],
@@ -247,20 +248,14 @@ fn profile_and_merge() {
     );
     // (sketched profiles changed on purpose with the run-wide memory budget: their sketches
     // keep no update order now; the committed one of before still reads, see below)
-    for name in ["healthy", "healthy2", "both", "items"] {
+    for name in ["healthy", "healthy2", "both", "both-text", "items"] {
         let made = std::fs::read(f.path(&format!("{name}.twp"))).expect("profile written");
         if std::env::var_os("TAILWATCH_UPDATE_PROFILES").is_some() {
             let dir = profiles_dir(PROFILE_FORMAT_NOW);
             std::fs::create_dir_all(&dir).expect("profiles folder");
             std::fs::write(dir.join(format!("{name}.twp")), &made).expect("write profile");
         }
-        let mut committed = committed_profile(PROFILE_FORMAT_NOW, name);
-        if name == "items" {
-            // the header's kind tag (byte 6) says "item lists" since it exists; the committed
-            // file was written before, with 0 there; every other byte is the same
-            assert_eq!((committed[6], made[6]), (0, 1));
-            committed[6] = 1;
-        }
+        let committed = committed_profile(PROFILE_FORMAT_NOW, name);
         assert!(
             made == committed,
             "{name}.twp differs from tests/fixtures/profiles/v{PROFILE_FORMAT_NOW}/{name}.twp"
@@ -270,7 +265,7 @@ fn profile_and_merge() {
 }
 
 /// The `.twp` format version today's build writes.
-const PROFILE_FORMAT_NOW: u32 = 2;
+const PROFILE_FORMAT_NOW: u32 = 3;
 
 fn profiles_dir(version: u32) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/profiles/v{version}"))
@@ -283,8 +278,9 @@ fn committed_profile(version: u32, name: &str) -> Vec<u8> {
 
 /// Profiles written by earlier builds, committed: format 1 (made at 3ae8b8d, before format 2
 /// kept the 2- and 3-gram tables as keys only) and format 2 (made before the engine moved out of
-/// the binary). Each still reads, scores as a profile of the same inputs made today does, and
-/// merges with today's profiles.
+/// the binary; both kept the sample as text, format 3 keeps it as tokens). Each still reads,
+/// scores as a profile of the same inputs made today does (today's keep no text, so no
+/// compression ratio), and merges with today's profiles.
 #[test]
 fn profiles_of_every_format_still_read() {
     let f = Fixtures::new();
@@ -307,11 +303,33 @@ fn profiles_of_every_format_still_read() {
         let (v1, v2) = (runs[i].json(), runs[i + names.len()].json());
         assert_eq!(v1["metrics"], v2["metrics"], "{name}: format 1 and 2 score alike");
         assert_eq!(v1["approximate"], v2["approximate"], "{name}");
+        if *name != "sketched" {
+            std::fs::write(f.path("now.twp"), committed_profile(PROFILE_FORMAT_NOW, name)).unwrap();
+            let mut args = vec!["score", "now.twp", "--json"];
+            if *name == "items" {
+                args.extend(["--tokenizer", "items"]);
+            }
+            let mut now = f.run(&args).json()["metrics"].clone();
+            let mut then = v2["metrics"].clone();
+            for metrics in [&mut now, &mut then] {
+                metrics.as_object_mut().unwrap().remove("compression_ratio");
+            }
+            assert_eq!(now, then, "{name}: formats 2 and {PROFILE_FORMAT_NOW} score alike");
+        }
     }
     // a format-1 profile merges with a format-2 one into what profiling both inputs gives
+    // (keeping text, as both did)
     let merged = f.run(&["merge", "v1-healthy.twp", "v2-healthy2.twp", "-o", "merged.twp"]);
     assert_eq!(merged.code, 0, "{}", merged.stderr);
-    assert!(std::fs::read(f.path("merged.twp")).unwrap() == committed_profile(2, "both"));
+    assert!(
+        std::fs::read(f.path("merged.twp")).unwrap() == committed_profile(PROFILE_FORMAT_NOW, "both-text")
+    );
+    // and with today's, which keep no text, into a profile of neither's text
+    std::fs::write(f.path("now-healthy.twp"), committed_profile(PROFILE_FORMAT_NOW, "healthy")).unwrap();
+    let merged =
+        f.run(&["merge", "v1-healthy.twp", "v2-healthy2.twp", "now-healthy.twp", "-o", "merged.twp"]);
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    assert!(merged.stderr.contains("no document text"), "{}", merged.stderr);
     let text: Vec<String> = commands
         .iter()
         .zip(&runs)

@@ -62,7 +62,7 @@ impl<'t> ProfileBuilder<'t> {
             // nothing reads the tokens themselves: count them, hash none
             let mut len = 0usize;
             self.tokenizer.tokenize(doc, |_| len += 1)?;
-            self.observe_document(doc, len);
+            self.observe_document(doc, len, None);
             return Ok(());
         }
         let (hashes, text, ends) = (&mut self.hashes, &mut self.text, &mut self.ends);
@@ -84,7 +84,8 @@ impl<'t> ProfileBuilder<'t> {
     }
 
     /// What a document adds besides its tokens: the counts, the document part, the sample.
-    fn observe_document(&mut self, doc: &str, len: usize) {
+    /// `tokens`: the document's token hashes, when they were hashed.
+    fn observe_document(&mut self, doc: &str, len: usize, tokens: Option<&[u64]>) {
         let p = &mut self.profile;
         p.n_docs += 1;
         p.n_tokens += len as u64;
@@ -94,7 +95,7 @@ impl<'t> ProfileBuilder<'t> {
             *p.doc_counts.entry(content_hash(doc)).or_default() += 1;
         }
         if p.parts.sample {
-            p.sample.offer(sample_key(doc, p.config.seed), doc);
+            p.sample.offer(sample_key(doc, p.config.seed), doc, p.config.keep_text, tokens);
         }
     }
 
@@ -102,7 +103,9 @@ impl<'t> ProfileBuilder<'t> {
     /// and (when token types are kept) their texts concatenated in `self.text` (token `i` ends
     /// at `self.ends[i]`).
     fn observe_tokens(&mut self, doc: &str) {
-        self.observe_document(doc, self.hashes.len());
+        let hashes = std::mem::take(&mut self.hashes);
+        self.observe_document(doc, hashes.len(), Some(&hashes));
+        self.hashes = hashes;
         let p = &mut self.profile;
         let hashes = &self.hashes;
         let len = hashes.len();

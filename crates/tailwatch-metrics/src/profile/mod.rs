@@ -42,12 +42,17 @@ pub struct ProfileConfig {
     pub seed: u64,
     /// For `items`: how many leading items of each list count as exposed (top-k).
     pub items_k: u32,
+    /// Whether the sample keeps its documents' text (else their token hashes only, and
+    /// `compression_ratio` cannot be computed). The one setting profiles may differ in when they
+    /// merge: the union keeps text only when both did.
+    #[serde(default)]
+    pub keep_text: bool,
 }
 
 impl ProfileConfig {
-    /// Defaults: sample 1000, seed 0, top-10 exposure.
+    /// Defaults: sample 1000, seed 0, top-10 exposure, no text kept.
     pub fn new(tokenizer: TokenizerSpec) -> Self {
-        Self { tokenizer, sample: SampleSize::Docs(1000), seed: 0, items_k: 10 }
+        Self { tokenizer, sample: SampleSize::Docs(1000), seed: 0, items_k: 10, keep_text: false }
     }
 }
 
@@ -289,6 +294,7 @@ impl Profile {
             self.unique_in_docs[n] += other.unique_in_docs[n];
         }
         // the n-gram tables merge on all threads; the rest merges beside them
+        let keep_text = other.config.keep_text;
         let Profile { vocab, ngrams, doc_counts, doc_lengths, sample, .. } = other;
         let (my_ngrams, my_vocab, my_doc_counts) = (&mut self.ngrams, &mut self.vocab, &mut self.doc_counts);
         rayon::join(
@@ -311,6 +317,10 @@ impl Profile {
             *self.doc_lengths.entry(l).or_default() += c;
         }
         self.sample.merge(sample);
+        self.config.keep_text &= keep_text;
+        if !self.config.keep_text {
+            self.sample.drop_text();
+        }
         self.seal();
         Ok(())
     }
@@ -444,7 +454,7 @@ mod tests {
         assert!(matches!(a.ngram_table(2), NgramTable::Keys(_)));
         assert!(matches!(a.ngram_table(3), NgramTable::Keys(_)));
         assert!(a.ngram_table(4).exact().is_some());
-        let path = Path::new("v3.twp");
+        let path = Path::new("v4.twp");
         // the header's kind tag: 0 for text; a tag this build does not know is refused by name
         let bytes = a.to_bytes().expect("encode");
         assert_eq!(bytes[6], ProfileKind::Text.tag());
@@ -455,10 +465,47 @@ mod tests {
         let mut wrong = bytes;
         wrong[6] = ProfileKind::Items.tag();
         assert!(matches!(Profile::from_bytes(&wrong, path), Err(Error::NotAProfile { .. })));
-        let future = [&PROFILE_MAGIC[..], &3u32.to_le_bytes(), b"junk"].concat();
+        let future = [&PROFILE_MAGIC[..], &4u32.to_le_bytes(), b"junk"].concat();
         assert!(matches!(
             Profile::from_bytes(&future, path),
-            Err(Error::UnsupportedVersion { found: 3, .. })
+            Err(Error::UnsupportedVersion { found: 4, .. })
         ));
+    }
+
+    pub(super) fn profile_keeping_text(docs: &[&str], keep_text: bool) -> Profile {
+        let tokenizer = Tokenizer::from_spec(&TokenizerSpec::words()).unwrap();
+        let mut config = ProfileConfig::new(TokenizerSpec::words());
+        config.keep_text = keep_text;
+        let mut b = ProfileBuilder::new(&tokenizer, config);
+        for d in docs {
+            b.observe(d).unwrap();
+        }
+        b.finish()
+    }
+
+    /// The sample keeps token hashes, and text only when asked; both round-trip through the
+    /// wire; a union keeps text only when both sides did; a corrupt token index is refused.
+    #[test]
+    fn samples_keep_tokens_and_text_only_when_asked() {
+        let docs = ["the cat sat on the mat", "a dog ran", "the cat sat on the mat"];
+        let path = Path::new("p.twp");
+        for keep_text in [false, true] {
+            let p = profile_keeping_text(&docs, keep_text);
+            assert_eq!(p.sample().held(), 3);
+            assert_eq!(p.sample().has_text(), keep_text);
+            for (_, doc) in p.sample().docs() {
+                assert!(doc.tokens.as_ref().is_some_and(|t| !t.is_empty()));
+            }
+            let back = Profile::from_bytes(&p.to_bytes().unwrap(), path).unwrap();
+            assert_eq!(back.sample(), p.sample());
+            assert_eq!(back.config(), p.config());
+        }
+        let mut with = profile_keeping_text(&docs[..1], true);
+        with.merge(profile_keeping_text(&docs[1..], false)).unwrap();
+        assert!(!with.config().keep_text && !with.sample().holds_any_text());
+        assert_eq!(with.sample(), profile_keeping_text(&docs, false).sample());
+        let mut both = profile_keeping_text(&docs[..1], true);
+        both.merge(profile_keeping_text(&docs[1..], true)).unwrap();
+        assert!(both.sample().has_text() && both.sample().texts().count() == 3);
     }
 }

@@ -3,6 +3,9 @@
 //! Header (12 bytes): `TWPROF`, the kind tag ([`ProfileKind`], one byte: 0 text, 1 item
 //! lists), `0x01`, and the body's format version (u32, little-endian). Files of formats 1 and 2
 //! written before the kind tag existed hold 0 there, whatever they profile.
+//!
+//! Format 3 keeps each sampled document as its tokens (indices into the body's sorted token
+//! list) and its text only when the profile keeps text; formats 1 and 2 kept the text alone.
 use std::io::Write;
 use std::path::Path;
 
@@ -12,14 +15,15 @@ use tailwatch_core::DocHash;
 use super::{Profile, ProfileConfig, ProfileParts, TokenStat};
 use crate::accumulator::ProfileKind;
 use crate::ngram_table::{MAX_ORDER, NgramTable, NgramWire};
-use crate::sample::BottomK;
+use crate::sample::{BottomK, SampleSize, SampledDoc};
 use crate::{Error, Result};
 
 /// Magic bytes that open every `.twp` file (with the kind tag of a text profile at byte 6).
 pub const PROFILE_MAGIC: &[u8; 8] = b"TWPROF\x00\x01";
 /// The `.twp` format version this build writes. Version 2 stores the 2- and 3-gram tables as
-/// keys only; this build also reads version 1 (and drops those tables' statistics).
-pub const PROFILE_FORMAT_VERSION: u32 = 2;
+/// keys only; version 3 the sample as tokens, with text only when kept. This build also reads
+/// versions 1 (dropping the 2- and 3-gram statistics) and 2.
+pub const PROFILE_FORMAT_VERSION: u32 = 3;
 /// The oldest `.twp` format version this build reads.
 pub const PROFILE_FORMAT_OLDEST: u32 = 1;
 
@@ -40,9 +44,12 @@ impl Profile {
         if self.parts != ProfileParts::ALL {
             return Err(Error::PartialProfile);
         }
-        let mut tokens: Vec<(String, u64, u64, u64)> =
-            self.token_stats().map(|(t, s)| (t.to_string(), s.count, s.docs, s.exposure)).collect();
-        tokens.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut stats: Vec<(&str, TokenStat)> = self.token_stats().collect();
+        stats.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let tokens: Vec<(String, u64, u64, u64)> =
+            stats.iter().map(|(t, s)| (t.to_string(), s.count, s.docs, s.exposure)).collect();
+        let ids: foldhash::HashMap<u64, u32> =
+            stats.iter().enumerate().map(|(i, (_, s))| (s.hash, i as u32)).collect();
         let mut doc_counts: Vec<(u128, u64)> = self.doc_counts.iter().map(|(h, c)| (h.0, *c)).collect();
         doc_counts.sort_unstable();
         let wire = ProfileWire {
@@ -57,7 +64,7 @@ impl Profile {
             unique_in_docs: self.unique_in_docs,
             doc_counts,
             doc_lengths: self.doc_lengths.iter().map(|(l, c)| (*l, *c)).collect(),
-            sample: self.sample.clone(),
+            sample: SampleWire::of(&self.sample, &ids),
         };
         let body = postcard::to_stdvec(&wire).map_err(Error::Encode)?;
         let mut out = Vec::with_capacity(body.len() / 3 + 16);
@@ -104,8 +111,12 @@ impl Profile {
         if body.len() > max_decoded {
             return Err(not_profile(format!("the body decompresses to more than {max_decoded} bytes")));
         }
-        let wire: ProfileWire =
-            postcard::from_bytes(&body).map_err(|e| not_profile(format!("corrupt body: {e}")))?;
+        let corrupt = |e: postcard::Error| not_profile(format!("corrupt body: {e}"));
+        let wire: ProfileWire = if version >= 3 {
+            postcard::from_bytes(&body).map_err(corrupt)?
+        } else {
+            postcard::from_bytes::<LegacyWire>(&body).map_err(corrupt)?.into()
+        };
         let mut profile = Profile::new(wire.config);
         // files written before the kind tag hold 0 (text) for every profile
         if kind != profile.kind() && kind != ProfileKind::Text {
@@ -115,11 +126,15 @@ impl Profile {
                 profile.config.tokenizer.name()
             )));
         }
+        let n_tokens_listed = wire.tokens.len();
         profile.n_docs = wire.n_docs;
         profile.n_tokens = wire.n_tokens;
         profile.n_bytes = wire.n_bytes;
         for (token, count, docs, exposure) in wire.tokens {
             profile.vocab.add(&token, TokenStat { hash: 0, count, docs, exposure });
+        }
+        if profile.vocab.len() != n_tokens_listed {
+            return Err(not_profile("a token listed twice".into()));
         }
         if wire.ngrams.len() != MAX_ORDER - 1 {
             return Err(not_profile(format!(
@@ -138,10 +153,20 @@ impl Profile {
         profile.unique_in_docs = wire.unique_in_docs;
         profile.doc_counts = wire.doc_counts.into_iter().map(|(h, c)| (DocHash(h), c)).collect();
         profile.doc_lengths = wire.doc_lengths.into_iter().collect();
-        if wire.sample.size() != profile.config.sample {
+        if wire.sample.size != profile.config.sample {
             return Err(not_profile("sample size does not match the header".into()));
         }
-        profile.sample = wire.sample;
+        let hashes: Vec<u64> = profile.vocab.iter().map(|(_, s)| s.hash).collect();
+        profile.sample =
+            wire.sample.into_sample(&hashes).map_err(|e| not_profile(format!("corrupt sample: {e}")))?;
+        // files of formats 1 and 2 sampled text alone: hash its tokens (built-in tokenizers;
+        // a HuggingFace one is not at hand here, and its documents keep only their text)
+        if let Ok(tokenizer) = tailwatch_core::Tokenizer::from_spec(&profile.config.tokenizer) {
+            profile.sample.fill_tokens(|text| {
+                let mut hashes = Vec::new();
+                tokenizer.tokenize(text, |t| hashes.push(tailwatch_core::stable_hash(t))).map(|()| hashes)
+            })?;
+        }
         profile.seal();
         Ok(profile)
     }
@@ -160,5 +185,159 @@ struct ProfileWire {
     unique_in_docs: [u64; MAX_ORDER],
     doc_counts: Vec<(u128, u64)>,
     doc_lengths: Vec<(u64, u64)>,
-    sample: BottomK,
+    sample: SampleWire,
+}
+
+/// The sample of a format-3 body.
+#[derive(Serialize, Deserialize)]
+struct SampleWire {
+    size: SampleSize,
+    /// Token hashes the sample uses that the token list lacks (none in a profile built whole;
+    /// kept so that any sample round-trips).
+    extra_tokens: Vec<u64>,
+    /// The documents, in key order.
+    docs: Vec<SampleDocWire>,
+}
+
+/// One sampled document of a format-3 body.
+#[derive(Serialize, Deserialize)]
+struct SampleDocWire {
+    key: u64,
+    copies: u64,
+    /// Indices into the body's token list, then into `extra_tokens`.
+    tokens: Option<Vec<u32>>,
+    text: Option<String>,
+}
+
+impl SampleWire {
+    /// `ids`: the index of each token hash in the body's token list.
+    fn of(sample: &BottomK, ids: &foldhash::HashMap<u64, u32>) -> Self {
+        let mut extra: foldhash::HashMap<u64, u32> = foldhash::HashMap::default();
+        let mut extra_tokens = Vec::new();
+        let mut id = |hash: u64| match ids.get(&hash) {
+            Some(&i) => i,
+            None => *extra.entry(hash).or_insert_with(|| {
+                extra_tokens.push(hash);
+                (ids.len() + extra_tokens.len() - 1) as u32
+            }),
+        };
+        let docs = sample
+            .docs()
+            .map(|(key, doc)| {
+                let tokens = doc.tokens.as_ref().map(|t| t.iter().map(|&h| id(h)).collect());
+                SampleDocWire { key, copies: doc.copies, tokens, text: doc.text.clone() }
+            })
+            .collect();
+        Self { size: sample.size(), extra_tokens, docs }
+    }
+
+    /// The sample; `hashes`: the token hash of each entry of the body's token list.
+    fn into_sample(self, hashes: &[u64]) -> std::result::Result<BottomK, String> {
+        let extra = self.extra_tokens;
+        let hash = |i: u32| {
+            let i = i as usize;
+            hashes.get(i).or_else(|| extra.get(i - hashes.len().min(i))).copied()
+        };
+        let mut docs = Vec::with_capacity(self.docs.len());
+        for SampleDocWire { key, copies, tokens, text } in self.docs {
+            let tokens = match tokens {
+                Some(ids) => Some(
+                    ids.into_iter()
+                        .map(|i| hash(i).ok_or_else(|| format!("token index {i} out of range")))
+                        .collect::<std::result::Result<Vec<u64>, String>>()?,
+                ),
+                None => None,
+            };
+            docs.push((key, SampledDoc { text, tokens, copies }));
+        }
+        BottomK::from_parts(self.size, docs)
+    }
+}
+
+/// A format-1 or -2 body: the same fields, a configuration without `keep_text`, and the sample
+/// as text.
+#[derive(Deserialize)]
+struct LegacyWire {
+    tailwatch_version: String,
+    config: LegacyConfig,
+    n_docs: u64,
+    n_tokens: u64,
+    n_bytes: u64,
+    tokens: Vec<(String, u64, u64, u64)>,
+    ngrams: Vec<NgramWire>,
+    totals: [u64; MAX_ORDER],
+    unique_in_docs: [u64; MAX_ORDER],
+    doc_counts: Vec<(u128, u64)>,
+    doc_lengths: Vec<(u64, u64)>,
+    sample: LegacySample,
+}
+
+#[derive(Deserialize)]
+struct LegacyConfig {
+    tokenizer: tailwatch_core::TokenizerSpec,
+    sample: SampleSize,
+    seed: u64,
+    items_k: u32,
+}
+
+#[derive(Deserialize)]
+struct LegacySample {
+    size: SampleSize,
+    #[allow(dead_code, reason = "read to reach the documents; recomputed from them")]
+    held: u64,
+    docs: std::collections::BTreeMap<u64, LegacyDoc>,
+}
+
+#[derive(Deserialize)]
+struct LegacyDoc {
+    text: String,
+    copies: u64,
+}
+
+impl From<LegacyWire> for ProfileWire {
+    fn from(old: LegacyWire) -> Self {
+        let LegacyConfig { tokenizer, sample, seed, items_k } = old.config;
+        Self {
+            tailwatch_version: old.tailwatch_version,
+            config: ProfileConfig { tokenizer, sample, seed, items_k, keep_text: true },
+            n_docs: old.n_docs,
+            n_tokens: old.n_tokens,
+            n_bytes: old.n_bytes,
+            tokens: old.tokens,
+            ngrams: old.ngrams,
+            totals: old.totals,
+            unique_in_docs: old.unique_in_docs,
+            doc_counts: old.doc_counts,
+            doc_lengths: old.doc_lengths,
+            sample: SampleWire {
+                size: old.sample.size,
+                extra_tokens: Vec::new(),
+                docs: old
+                    .sample
+                    .docs
+                    .into_iter()
+                    .map(|(key, d)| SampleDocWire { key, copies: d.copies, tokens: None, text: Some(d.text) })
+                    .collect(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sample naming a token past the token list and its extras is a corrupt file, not a panic.
+    #[test]
+    fn a_token_index_out_of_range_is_refused() {
+        let profile = super::super::tests::profile_keeping_text(&["the cat sat", "a dog"], false);
+        let bytes = profile.to_bytes().unwrap();
+        let body = zstd::decode_all(&bytes[12..]).unwrap();
+        let mut wire: ProfileWire = postcard::from_bytes(&body).unwrap();
+        wire.sample.docs[0].tokens = Some(vec![u32::MAX]);
+        let body = postcard::to_stdvec(&wire).unwrap();
+        let corrupt = [&bytes[..12], &zstd::encode_all(&body[..], 3).unwrap()[..]].concat();
+        let err = Profile::from_bytes(&corrupt, Path::new("p.twp")).unwrap_err();
+        assert!(err.to_string().contains("token index"), "{err}");
+    }
 }

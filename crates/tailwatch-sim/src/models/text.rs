@@ -84,7 +84,9 @@ fn text(vocab: &Vocabulary, doc: &[u32]) -> String {
 fn profile_of(vocab: &Vocabulary, docs: &[Vec<u32>]) -> Result<Profile> {
     let tokenizer = Tokenizer::from_spec(&TokenizerSpec::builtin(TokenizerKind::Whitespace, false))
         .map_err(tailwatch_metrics::Error::from)?;
-    let mut profile = ProfileBuilder::new(&tokenizer, ProfileConfig::new(tokenizer.spec().clone()));
+    // held in memory only: the sample keeps its text (compression_ratio reads it)
+    let config = ProfileConfig { keep_text: true, ..ProfileConfig::new(tokenizer.spec().clone()) };
+    let mut profile = ProfileBuilder::new(&tokenizer, config);
     for doc in docs {
         profile.observe(&text(vocab, doc))?;
     }

@@ -120,6 +120,33 @@ fn pushes_merge_on_arrival_and_idempotency_keys_prevent_double_counting() {
     assert_eq!(server.get("/api/v1/models/chat/versions").json()["versions"][0]["n_docs"], 70);
 }
 
+/// Raw outputs profiled on the server leave no text there: the stored profile, as served back,
+/// holds none of the documents (searched in its decompressed body), and says so.
+#[test]
+fn raw_outputs_leave_no_text_on_the_server() {
+    let server = start();
+    let docs = diverse_docs(300, 11);
+    let url = format!("{}/api/v1/models/m/versions/v1/outputs", server.base);
+    let ok = call("POST", &url, Some(docs_json(&docs).as_bytes()), true, &[]);
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    let request = ureq::http::Request::builder()
+        .uri(format!("{}/api/v1/models/m/versions/v1/profile", server.base))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(Vec::new())
+        .unwrap();
+    let mut response = agent().run(request).unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let bytes = response.body_mut().read_to_vec().unwrap();
+    let profile = tailwatch_metrics::Profile::from_bytes(&bytes, std::path::Path::new("served.twp")).unwrap();
+    assert_eq!(profile.n_docs(), 300);
+    assert_eq!(profile.sample().held(), 300, "every document is sampled, as tokens");
+    assert!(!profile.sample().holds_any_text() && !profile.config().keep_text);
+    let body = zstd::decode_all(&bytes[12..]).unwrap();
+    for doc in &docs {
+        assert!(!body.windows(doc.len()).any(|w| w == doc.as_bytes()), "the served profile holds `{doc}`");
+    }
+}
+
 #[test]
 fn raw_outputs_are_profiled_and_bad_lines_are_named() {
     let server = start();

@@ -102,6 +102,12 @@ pub fn run_push(args: &PushArgs, cx: &Context) -> Result<Outcome> {
     let token = env_token().context("pushing needs the server's token in TAILWATCH_TOKEN")?;
     let window = args.window.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y-%m-%d").to_string());
     let profile = if args.inputs.len() == 1 && tailwatch::is_profile_path(&args.inputs[0]) {
+        if args.keep_text {
+            bail!(
+                "--keep-text applies to inputs push profiles; `{}` is a profile and is pushed as it is (make it with `tailwatch profile --keep-text`)",
+                args.inputs[0].display()
+            );
+        }
         tailwatch::load_profile(&args.inputs[0])?
     } else {
         let read = read_options(&args.input, None, is_items(&args.profile))?;

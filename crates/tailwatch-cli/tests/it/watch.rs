@@ -200,6 +200,40 @@ fn push_and_serve_fail_clearly() {
     );
     assert_eq!(nothing.code, 2);
     assert!(nothing.stderr.contains("no documents"), "{}", nothing.stderr);
+    // --keep-text: the pushed profile keeps its sample's text (compression_ratio reads it); a
+    // .twp is pushed as it is, so asking it of one is an error, not a silent no-op
+    for (version, extra) in [("plain", None), ("text", Some("--keep-text"))] {
+        let mut args =
+            vec!["push", &input, "--server", &server.url, "--model", "m", "--version", version, "-q"];
+        args.extend(extra);
+        let pushed = run_with_token(&args, Some(TOKEN));
+        assert_eq!(pushed.code, 0, "{}", pushed.stderr);
+    }
+    let versions = http("GET", &format!("{}/api/v1/models/m/versions", server.url), "");
+    let ratio = |version: &str| {
+        let row = versions["versions"].as_array().unwrap().iter().find(|v| v["version"] == version).unwrap();
+        row["metrics"]["compression_ratio"].clone()
+    };
+    assert!(ratio("plain").is_null() && ratio("text").is_number(), "{versions}");
+    let profile = dir.path().join("a.twp");
+    assert_eq!(tailwatch(&["profile", &input, "-o", profile.to_str().unwrap(), "-q"]).code, 0);
+    let refused = run_with_token(
+        &[
+            "push",
+            profile.to_str().unwrap(),
+            "--keep-text",
+            "--server",
+            &server.url,
+            "--model",
+            "m",
+            "--version",
+            "v",
+            "-q",
+        ],
+        Some(TOKEN),
+    );
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("pushed as it is"), "{}", refused.stderr);
     // serve refuses a file that is not its database, and leaves it alone
     let foreign = crate::write(dir.path(), "notes.db", b"not a database");
     let refused = run_with_token(&["serve", "--db", &foreign, "--addr", "127.0.0.1:0"], Some(TOKEN));

@@ -382,7 +382,9 @@ pub struct CompareQuery {
     cohort: Option<String>,
 }
 
-/// Compare two versions under the default collapse rules (what `tailwatch compare A.twp B.twp` says).
+/// Compare two versions under the default collapse rules (what `tailwatch compare A.twp B.twp` says),
+/// the reference metrics of both against the model's baseline reference (its held-out half when
+/// frozen), unless a side is the baseline version, which holds its own reference.
 pub async fn compare_value(state: &AppState, model: String, q: CompareQuery) -> ApiResult<Value> {
     let base =
         q.baseline.ok_or_else(|| ApiError::bad_request("parameter `baseline` (a version) is required"))?;
@@ -390,10 +392,27 @@ pub async fn compare_value(state: &AppState, model: String, q: CompareQuery) -> 
         q.candidate.ok_or_else(|| ApiError::bad_request("parameter `candidate` (a version) is required"))?;
     let cohort = q.cohort.unwrap_or_else(|| ALL_COHORTS.into());
     let (b, c) = (base.clone(), cand.clone());
-    let (bp, cp) = blocking(state, move |s| {
-        Ok((s.version_profile(&model, &b, &cohort)?, s.version_profile(&model, &c, &cohort)?))
+    let (bp, cp, reference, baseline_version) = blocking(state, move |s| {
+        let baseline_version = s.baseline(&model)?.and_then(|b| b.version);
+        Ok((
+            s.version_profile(&model, &b, &cohort)?,
+            s.version_profile(&model, &c, &cohort)?,
+            s.reference_profile(&model)?,
+            baseline_version,
+        ))
     })
     .await?;
+    let mut notes = Vec::new();
+    let own = [&base, &cand].into_iter().find(|v| baseline_version.as_deref() == Some(v.as_str()));
+    let reference = match (reference, own) {
+        (Some(_), Some(own)) => {
+            notes.push(format!(
+                "`{own}` is the model's baseline version and holds its reference, so reference metrics are not compared (compare two other versions)"
+            ));
+            None
+        }
+        (reference, _) => reference,
+    };
     let engine = state.engine.clone();
     let rules = default_rules();
     let selection = tailwatch::comparing::rule_metrics(&rules);
@@ -403,13 +422,14 @@ pub async fn compare_value(state: &AppState, model: String, q: CompareQuery) -> 
             n_tokens: p.n_tokens(),
             tokenizer: p.config().tokenizer.name(),
         };
-        let metrics = |p| profiles::metrics_of(&engine, p, None, &selection);
+        let metrics = |p| profiles::metrics_of(&engine, p, reference.as_ref(), &selection);
         Ok((metrics(&bp)?, metrics(&cp)?, [side(&bp), side(&cp)]))
     })
     .await
     .map_err(|_| ApiError::internal("comparison failed"))??;
     let compared = tailwatch::comparing::compare_sides((&sides[0], &bm), (&sides[1], &cm), &rules);
-    let (comparison, notes) = (compared.comparison, compared.notes);
+    let comparison = compared.comparison;
+    notes.extend(compared.notes);
     let sizes = [(sides[0].n_docs, sides[0].n_tokens), (sides[1].n_docs, sides[1].n_tokens)];
     Ok(json!({
         "verdict": comparison.verdict,
@@ -499,9 +519,9 @@ pub async fn put_reference(
     }
     let max_decoded = state.config.max_decoded;
     let engine = state.engine.clone();
-    let (profile, levels) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+    let (profile, levels, held) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
         if is_profile {
-            return Ok((profiles::decode(&bytes, max_decoded)?, Vec::new()));
+            return Ok((profiles::decode(&bytes, max_decoded)?, Vec::new(), None));
         }
         let options = RawOptions {
             field: q.field.unwrap_or_else(|| "text".into()),
@@ -509,12 +529,13 @@ pub async fn put_reference(
             lowercase: q.lowercase.unwrap_or(false),
         };
         let (whole, parts) = profiles::profile_jsonl(&engine, &bytes, &options, Some(chunks))?;
+        let held = profiles::held_out(&engine, &parts)?;
         let levels = profiles::size_levels(&engine, parts, Some(&whole))?;
-        Ok((whole, levels))
+        Ok((whole, levels, held))
     })
     .await
     .map_err(|_| ApiError::unprocessable("the reference could not be profiled"))??;
-    let baseline = blocking(&state, move |s| s.set_baseline_reference(&model, profile, levels)).await?;
+    let baseline = blocking(&state, move |s| s.set_baseline_reference(&model, profile, levels, held)).await?;
     Ok(Json(json!({"baseline": baseline})))
 }
 

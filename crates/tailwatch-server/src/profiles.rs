@@ -113,6 +113,46 @@ pub fn metrics_of(
     tailwatch::scoring::profile_metrics(engine, profile, baseline, selection).map_err(ProfileError::Metrics)
 }
 
+/// A baseline's held-out reference: half of its chunks, merged, which versions' reference
+/// metrics are computed against, and the levels of the other half against it.
+#[derive(Debug)]
+pub struct HeldOut {
+    /// The reference: the chunks of even index, merged.
+    pub reference: Profile,
+    /// The chunks of odd index against the reference: at every level, then all merged.
+    pub levels: Vec<crate::types::SizeLevel>,
+}
+
+/// Split a baseline's chunks once (even index: the reference; odd: the baseline's side), so
+/// that neither the baseline nor any version is measured against a reference holding it: a
+/// corpus covers all of its own tail (`tail_coverage` 1, `js_to_reference` 0), and measured
+/// against itself every independent version of it looked collapsed. `None` under two chunks.
+pub fn held_out(engine: &Engine, chunks: &[Profile]) -> Result<Option<HeldOut>, ProfileError> {
+    if chunks.len() < 2 {
+        return Ok(None);
+    }
+    let mut reference: Option<Profile> = None;
+    let mut side = Vec::new();
+    for (i, chunk) in chunks.iter().enumerate() {
+        if i % 2 == 0 {
+            reference = Some(merge(engine, reference, chunk.clone())?);
+        } else {
+            side.push(chunk.clone());
+        }
+    }
+    let reference = reference.expect("two chunks or more");
+    let whole = side.iter().cloned().try_fold(None, |acc, p| merge(engine, acc, p).map(Some))?;
+    let mut levels = size_levels(engine, side.clone(), Some(&reference))?;
+    if side.len() > 1
+        && let Some(whole) = whole
+    {
+        let docs = whole.n_docs() as f64;
+        levels
+            .push(crate::types::SizeLevel { docs, groups: vec![metrics(engine, &whole, Some(&reference))?] });
+    }
+    Ok(Some(HeldOut { reference, levels }))
+}
+
 /// The metrics of `chunks` at every size the baseline can be read at: each chunk (level 0), then
 /// consecutive pairs merged, fours, ... while a level holds at least two groups (the whole
 /// baseline is read from its own profile). `reference` is what reference metrics are computed

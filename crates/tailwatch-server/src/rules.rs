@@ -108,6 +108,9 @@ pub struct BaselineValues {
     pub sample_cap: Option<f64>,
     /// How the metric's standard deviation falls with size (sd ∝ size^(-β)).
     pub spread_exponent: f64,
+    /// Why the baseline cannot judge this metric at any size (a reference metric of a baseline
+    /// that is its own reference).
+    pub unjudged: Option<String>,
 }
 
 /// Metrics that are means over documents: their spread falls as 1 / √size.
@@ -120,22 +123,57 @@ const PER_DOCUMENT_MEANS: &[&str] = &["mean_doc_tokens", "rep_2", "rep_3", "rep_
 pub const EXTRAPOLATION: f64 = 1.25;
 
 impl BaselineValues {
-    /// The values of `metric` in a baseline: its profile, its metrics and its levels.
-    pub fn of(metric: &str, profile: &Profile, whole: &Metrics, levels: &[SizeLevel]) -> Self {
+    /// The values of `metric` in a baseline: its profile, its metrics and its levels, and for
+    /// a reference metric the levels of its chunks outside the held-out reference (`held_out`).
+    ///
+    /// A reference metric is read on the held-out levels alone: the whole baseline against a
+    /// reference inside it is no value an independent version could have (it covers all of its
+    /// own tail), so without held-out levels (a live baseline, a reference of one profile, one
+    /// stored before schema 3) the metric is not judged, and says why.
+    pub fn of(
+        metric: &str,
+        profile: &Profile,
+        whole: &Metrics,
+        levels: &[SizeLevel],
+        held_out: Option<&[SizeLevel]>,
+    ) -> Self {
         let sample_cap = match profile.config().sample {
             SampleSize::Docs(k) if SAMPLE_METRICS.contains(&metric) => Some(k as f64),
             _ => None,
         };
-        let docs = profile.n_docs();
-        BaselineValues {
-            sample_cap,
-            spread_exponent: if PER_DOCUMENT_MEANS.contains(&metric) { 0.5 } else { 0.0 },
-            value: whole.get(metric).copied().flatten(),
-            docs,
-            levels: levels
+        let read = |levels: &[SizeLevel]| -> Vec<(f64, Vec<f64>)> {
+            levels
                 .iter()
                 .map(|l| (l.docs, l.groups.iter().filter_map(|g| g.get(metric).copied().flatten()).collect()))
-                .collect(),
+                .collect()
+        };
+        let spread_exponent = if PER_DOCUMENT_MEANS.contains(&metric) { 0.5 } else { 0.0 };
+        if tailwatch_metrics::reference::REFERENCE_IDS.contains(&metric) {
+            let Some(held) = held_out.filter(|h| !h.is_empty()) else {
+                return BaselineValues {
+                    unjudged: Some(format!(
+                        "the baseline is its own reference, so `{metric}` cannot be judged against it: freeze a version baseline of two pushes or more, or upload the reference as JSONL, and half of it is held out as the reference"
+                    )),
+                    ..BaselineValues::default()
+                };
+            };
+            let docs = held.last().map_or(0, |l| l.docs.round() as u64);
+            return BaselineValues {
+                sample_cap,
+                spread_exponent,
+                value: None,
+                docs,
+                levels: read(held),
+                unjudged: None,
+            };
+        }
+        BaselineValues {
+            sample_cap,
+            spread_exponent,
+            value: whole.get(metric).copied().flatten(),
+            docs: profile.n_docs(),
+            levels: read(levels),
+            unjudged: None,
         }
     }
 
@@ -224,6 +262,11 @@ impl BaselineValues {
 /// evaluated.
 pub fn threshold(rule: &Rule, baseline: Option<&BaselineValues>, n_docs: u64) -> Result<f64, String> {
     let sign = if rule.direction == Direction::Lower { -1.0 } else { 1.0 };
+    if rule.kind != RuleKind::Fixed
+        && let Some(reason) = baseline.and_then(|b| b.unjudged.clone())
+    {
+        return Err(reason);
+    }
     match rule.kind {
         RuleKind::Fixed => rule.threshold.ok_or_else(|| "fixed rule without threshold".to_string()),
         RuleKind::Relative => {
@@ -342,6 +385,39 @@ mod tests {
         }
     }
 
+    /// A reference metric is read on the held-out levels alone; without them (the baseline its
+    /// own reference) relative and adaptive rules say why they cannot judge, fixed ones still do.
+    #[test]
+    fn reference_metrics_read_held_out_levels_only() {
+        let profile =
+            Profile::new(tailwatch_metrics::ProfileConfig::new(tailwatch_core::TokenizerSpec::words()));
+        let metrics = |v: f64| Metrics::from([("tail_coverage".to_string(), Some(v))]);
+        // the whole baseline against itself: coverage 1, no value a version could have
+        let whole = metrics(1.0);
+        let levels = vec![SizeLevel { docs: 100.0, groups: vec![metrics(0.9), metrics(0.95)] }];
+        let own = BaselineValues::of("tail_coverage", &profile, &whole, &levels, None);
+        let mut relative = rule(RuleKind::Relative, Direction::Lower, Some(0.1));
+        relative.metric = "tail_coverage".into();
+        let reason = threshold(&relative, Some(&own), 100).unwrap_err();
+        assert!(reason.contains("its own reference"), "{reason}");
+        let mut fixed = rule(RuleKind::Fixed, Direction::Lower, Some(0.5));
+        fixed.metric = "tail_coverage".into();
+        assert_eq!(threshold(&fixed, Some(&own), 100), Ok(0.5));
+
+        let held = vec![
+            SizeLevel { docs: 100.0, groups: vec![metrics(0.5), metrics(0.6)] },
+            SizeLevel { docs: 200.0, groups: vec![metrics(0.7)] },
+        ];
+        let read = BaselineValues::of("tail_coverage", &profile, &whole, &levels, Some(&held));
+        assert_eq!((read.value, read.docs, read.unjudged.as_deref()), (None, 200, None));
+        let (center, _) = read.at_size(200).unwrap();
+        assert!((center - 0.7).abs() < 1e-12, "{center}");
+        assert!(read.at_size(251).is_none(), "past the held-out side × 1.25");
+        // other metrics read the whole baseline as before
+        let d2 = BaselineValues::of("distinct_2", &profile, &whole, &levels, Some(&held));
+        assert!(d2.unjudged.is_none() && d2.levels.len() == 1);
+    }
+
     #[test]
     fn thresholds_of_each_kind() {
         // 3 chunks of 100 documents (mean 0.8, sd 0.1); the whole 300 documents: 0.74
@@ -351,6 +427,7 @@ mod tests {
             levels: vec![(100.0, vec![0.7, 0.8, 0.9])],
             sample_cap: None,
             spread_exponent: 0.5,
+            unjudged: None,
         };
         let fixed = rule(RuleKind::Fixed, Direction::Lower, Some(0.5));
         assert_eq!(threshold(&fixed, None, 100), Ok(0.5));
@@ -375,6 +452,7 @@ mod tests {
             levels: vec![(100.0, vec![0.8])],
             sample_cap: None,
             spread_exponent: 0.5,
+            unjudged: None,
         };
         assert!(threshold(&adaptive, Some(&one_chunk), 100).unwrap_err().contains("≥ 2 chunks"));
         // one chunk the size of the baseline: read at that size
@@ -390,6 +468,7 @@ mod tests {
             levels: vec![(100.0, vec![0.6, 0.8])],
             sample_cap: None,
             spread_exponent: 0.5,
+            unjudged: None,
         };
         // halfway between 100 and 1000 in log size: √(100 · 1000)
         let (center, sd) = base.at_size(316).unwrap();
@@ -411,6 +490,7 @@ mod tests {
             ],
             sample_cap: None,
             spread_exponent: 0.5,
+            unjudged: None,
         };
         assert!((levels.at_size(200).unwrap().0 - 0.65).abs() < 1e-12);
         assert!((levels.at_size(400).unwrap().0 - 0.61).abs() < 1e-12);

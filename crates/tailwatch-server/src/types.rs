@@ -273,10 +273,14 @@ pub struct SizeLevel {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum StoredLevels {
-    /// `{"levels": [...]}`.
+    /// `{"levels": [...], "held_out": [...]}`.
     Levels {
         /// The levels, smallest first.
         levels: Vec<SizeLevel>,
+        /// The reference metrics' levels: the chunks outside the held-out reference, against
+        /// it, smallest first, ending with all of them merged (since schema 3).
+        #[serde(default)]
+        held_out: Option<Vec<SizeLevel>>,
     },
     /// `[metrics, ...]`: the chunks alone.
     Chunks(Vec<Metrics>),

@@ -345,6 +345,22 @@ fn series_and_compare() {
     assert_eq!(compare["verdict"], "collapse");
     assert_eq!(server.get("/api/v1/models/m/compare?baseline=v1&candidate=v1").json()["verdict"], "ok");
     assert_eq!(server.get("/api/v1/models/m/compare?baseline=v1").status, 400);
+
+    // with a frozen baseline, both sides' reference metrics are against its held-out reference;
+    // a side that is the baseline version holds that reference, so they are not compared
+    let frozen = server.send("PUT", "/api/v1/models/m/baseline", r#"{"version": "v1", "freeze": true}"#);
+    assert_eq!(frozen.status, 200, "{}", frozen.body);
+    server.push("m", "v3", "?window=d4", &diverse_docs(200, 3), None);
+    let check = |compare: &serde_json::Value, metric: &str| {
+        compare["checks"].as_array().unwrap().iter().find(|c| c["metric"] == metric).unwrap().clone()
+    };
+    let fresh = server.get("/api/v1/models/m/compare?baseline=v3&candidate=v2").json();
+    let tail = check(&fresh, "tail_coverage");
+    assert!(tail["baseline"].as_f64().unwrap() > tail["candidate"].as_f64().unwrap(), "{fresh}");
+    assert_eq!(fresh["verdict"], "collapse");
+    let own = server.get("/api/v1/models/m/compare?baseline=v1&candidate=v3").json();
+    assert!(check(&own, "tail_coverage")["baseline"].is_null(), "{own}");
+    assert!(own["notes"].to_string().contains("holds its reference"), "{own}");
 }
 
 #[test]

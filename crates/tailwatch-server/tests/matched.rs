@@ -21,13 +21,20 @@ fn human_sentences() -> Vec<String> {
     docs
 }
 
-/// Rules on the size-dependent metrics the issue found false alarms on.
-const RULES: [&str; 4] = [
+/// Rules on the size-dependent metrics the issue found false alarms on, and on the reference
+/// metrics (last), which against a baseline that held itself as the reference breached on
+/// every one of the 28 human versions below.
+const RULES: [&str; 6] = [
     r#"{"model": "*", "metric": "self_bleu_4", "kind": "adaptive", "k": 3}"#,
     r#"{"model": "*", "metric": "distinct_2", "kind": "adaptive", "k": 3}"#,
     r#"{"model": "*", "metric": "entropy_1", "kind": "adaptive", "k": 3}"#,
     r#"{"model": "*", "metric": "distinct_2", "kind": "relative", "threshold": 0.1}"#,
+    r#"{"model": "*", "metric": "tail_coverage", "kind": "relative", "threshold": 0.1}"#,
+    r#"{"model": "*", "metric": "js_to_reference", "kind": "adaptive", "k": 3}"#,
 ];
+
+/// The reference metrics' rules.
+const REFERENCE_RULES: usize = 2;
 
 fn breaches(reply: &Reply) -> usize {
     reply.json()["breaching"].as_array().unwrap().len()
@@ -70,19 +77,24 @@ fn versions_are_judged_at_their_own_size() {
         }
         let reply = server.push("m", &format!("null{i}"), "", &docs[start_at..start_at + size], None);
         start_at += size;
-        assert!(reply.json()["not_evaluated"].as_array().unwrap().is_empty(), "{}", reply.body);
+        // the reference metrics are read on the baseline's half outside its held-out reference
+        // (2 pushes, 520 sentences): up to 520 × 1.25
+        let not_evaluated = reply.json()["not_evaluated"].as_array().unwrap().len();
+        assert_eq!(not_evaluated, if size > 650 { REFERENCE_RULES } else { 0 }, "{}", reply.body);
         if breaches(&reply) > 0 {
             breached.push((size, reply.json()["breaching"].clone()));
         }
     }
-    // each version is judged by 4 rules; a band of ± 3σ from 5 chunks (4 degrees of freedom)
-    // leaves at most about 2 % per rule one-sided, so about 2 of 28 versions; more than 5 fails
-    // (measured: 0 of 28)
+    // each version is judged by 4 to 6 rules; a band of ± 3σ from 5 chunks (4 degrees of
+    // freedom) leaves at most about 2 % per rule one-sided, so about 2 of 28 versions; more than
+    // 5 fails (measured: 0 of 28 with the first 4 rules; with the reference rules 2 of 28, both
+    // tail_coverage's fixed 10 % at 210 and 400 documents, within its noise at that size; 28 of
+    // 28 when the baseline was its own reference)
     assert!(breached.len() <= 5, "{} of {versions} human versions breach: {breached:?}", breached.len());
 
     // a version far smaller or larger than the baseline is not judged, and the push says why
     // (self-BLEU is read at its 1,000-document sample: the large version is judged on it)
-    for (version, range, skipped) in [("small", 9000..9100, 4), ("large", 1300..5300, 3)] {
+    for (version, range, skipped) in [("small", 9000..9100, 6), ("large", 1300..5300, 5)] {
         let reply = server.push("m", version, "", &docs[range], None).json();
         assert!(reply["breaching"].as_array().unwrap().is_empty(), "{reply}");
         let not_evaluated = reply["not_evaluated"].as_array().unwrap();

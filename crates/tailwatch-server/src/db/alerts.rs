@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tailwatch_metrics::catalog::Direction;
 
 use crate::error::{Missing, StoreError, StoreResult};
-use crate::rules::{self, BaselineValues, Hysteresis, Transition};
+use crate::rules::{self, Hysteresis, Transition};
 use crate::types::{
     ALL_COHORTS, Alert, AlertState, BreachedVersion, Breaching, Metrics, NotEvaluated, PushKey, PushOutcome,
     Rule, RuleSpec,
@@ -149,7 +149,7 @@ impl SqliteStore {
         // relative and adaptive rules read the baseline at the version's size: they need its chunks
         let against_baseline = rules.iter().any(|r| r.kind != crate::types::RuleKind::Fixed);
         let baseline = self.resolved_baseline(tx, &key.model, against_baseline)?;
-        let base_profile = baseline.as_ref().map(|b| &b.0);
+        let base_profile = baseline.as_ref().map(|b| b.reference());
         let mut metrics_of: std::collections::HashMap<i64, Metrics> = std::collections::HashMap::new();
         for rule in &rules {
             let (scope, (rowid, n_docs)) = match &rule.cohort {
@@ -175,8 +175,7 @@ impl SqliteStore {
                 slot.insert(self.row_metrics(tx, "versions", rowid, base_profile)?);
             }
             let Some(value) = metrics_of[&rowid].get(&rule.metric).copied().flatten() else { continue };
-            let baseline_values =
-                baseline.as_ref().map(|(p, m, chunks)| BaselineValues::of(&rule.metric, p, m, chunks));
+            let baseline_values = baseline.as_ref().map(|b| b.values(&rule.metric));
             let threshold = match rules::threshold(rule, baseline_values.as_ref(), n_docs) {
                 Ok(threshold) => threshold,
                 Err(reason) => {

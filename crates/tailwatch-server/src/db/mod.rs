@@ -138,11 +138,15 @@ pub trait Baselines: Send + Sync {
         model: &str,
         profile: Profile,
         levels: Vec<SizeLevel>,
+        held: Option<crate::profiles::HeldOut>,
     ) -> StoreResult<Baseline>;
     /// Freeze a live version baseline.
     fn freeze_baseline(&self, model: &str) -> StoreResult<Baseline>;
     /// The model's baseline.
     fn baseline(&self, model: &str) -> StoreResult<Option<Baseline>>;
+    /// What versions' reference metrics are computed against: a frozen baseline's held-out
+    /// reference, else the baseline's profile; `None` without a baseline.
+    fn reference_profile(&self, model: &str) -> StoreResult<Option<Profile>>;
     /// The baseline's value and chunk values of one metric (what rules and charts use).
     fn baseline_values(&self, model: &str, metric: &str) -> StoreResult<Option<BaselineValues>>;
 }

@@ -4,7 +4,7 @@ use crate::error::StoreError;
 /// `PRAGMA application_id` of a server database: "TWSV".
 pub const APPLICATION_ID: i64 = 0x5457_5356;
 /// Newest schema this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 pub(super) const SCHEMA_V1: &str = "
 CREATE TABLE models (name TEXT PRIMARY KEY, created_at TEXT NOT NULL);
@@ -58,8 +58,14 @@ INSERT INTO alert_versions (alert_id, version, value, threshold, at)
     SELECT id, version, value, threshold, opened_at FROM alerts;
 ";
 
+/// Version 3: a frozen baseline's held-out reference (half of its chunks), against which
+/// reference metrics are computed, so the baseline is never its own reference.
+pub(super) const MIGRATION_V3: &str = "
+ALTER TABLE baselines ADD COLUMN reference BLOB;
+";
+
 /// Migrations: entry i takes a database from version i to i + 1.
-pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, MIGRATION_V2];
+pub(super) const MIGRATIONS: &[&str] = &[SCHEMA_V1, MIGRATION_V2, MIGRATION_V3];
 
 /// The server's kind of SQLite file.
 pub(super) const SCHEMA: tailwatch_sqlite::Schema =

@@ -130,12 +130,40 @@ pub(super) struct BaselineRow {
     pub(super) metrics: Option<String>,
     pub(super) chunk_metrics: Option<String>,
     pub(super) created_at: String,
+    /// The held-out reference (frozen baselines of two chunks or more, since schema 3).
+    pub(super) reference: Option<Vec<u8>>,
+}
+
+/// A model's baseline as rules and charts read it.
+pub(super) struct ResolvedBaseline {
+    /// The whole baseline.
+    pub(super) profile: Profile,
+    /// What versions' reference metrics are computed against: the held-out half, else the
+    /// whole baseline.
+    pub(super) reference: Option<Profile>,
+    /// Its metrics.
+    pub(super) metrics: Metrics,
+    /// Its levels (all metrics) and, with a held-out reference, the reference metrics' levels.
+    pub(super) levels: Vec<SizeLevel>,
+    pub(super) held_out: Option<Vec<SizeLevel>>,
+}
+
+impl ResolvedBaseline {
+    /// What versions' reference metrics are computed against.
+    pub(super) fn reference(&self) -> &Profile {
+        self.reference.as_ref().unwrap_or(&self.profile)
+    }
+
+    /// The values of one metric.
+    pub(super) fn values(&self, metric: &str) -> BaselineValues {
+        BaselineValues::of(metric, &self.profile, &self.metrics, &self.levels, self.held_out.as_deref())
+    }
 }
 
 pub(super) fn baseline_row(tx: &Connection, model: &str) -> StoreResult<Option<BaselineRow>> {
     Ok(tx
         .query_row(
-            "SELECT kind, version, frozen, profile, metrics, chunk_metrics, created_at FROM baselines WHERE model = ?1",
+            "SELECT kind, version, frozen, profile, metrics, chunk_metrics, created_at, reference FROM baselines WHERE model = ?1",
             [model],
             |r| {
                 Ok(BaselineRow {
@@ -146,6 +174,7 @@ pub(super) fn baseline_row(tx: &Connection, model: &str) -> StoreResult<Option<B
                     metrics: r.get(4)?,
                     chunk_metrics: r.get(5)?,
                     created_at: r.get(6)?,
+                    reference: r.get(7)?,
                 })
             },
         )
@@ -195,11 +224,12 @@ impl SqliteStore {
         result
     }
 
-    /// The profile of a model's baseline (a frozen snapshot, a reference, or a live version).
+    /// The profile versions' reference metrics are computed against: a frozen baseline's
+    /// held-out reference, else the baseline (a frozen snapshot, a reference, or a live version).
     pub(super) fn baseline_profile(&self, tx: &Connection, model: &str) -> StoreResult<Option<Profile>> {
         let Some(row) = baseline_row(tx, model)? else { return Ok(None) };
         if row.frozen || row.kind == "reference" {
-            return row.profile.as_deref().map(|b| self.decode(b)).transpose();
+            return row.reference.as_deref().or(row.profile.as_deref()).map(|b| self.decode(b)).transpose();
         }
         let rowid = version_rowid(tx, model, row.version.as_deref().unwrap_or_default(), ALL_COHORTS)?;
         rowid.map(|id| self.with_aggregate(tx, "versions", id, |p| Ok(p.clone()))).transpose()
@@ -265,24 +295,27 @@ impl SqliteStore {
         tx: &Connection,
         model: &str,
         with_chunks: bool,
-    ) -> StoreResult<Option<(Profile, Metrics, Vec<SizeLevel>)>> {
+    ) -> StoreResult<Option<ResolvedBaseline>> {
         let Some(row) = baseline_row(tx, model)? else { return Ok(None) };
         if row.frozen || row.kind == "reference" {
             let profile = match &row.profile {
                 Some(bytes) => self.decode(bytes)?,
                 None => return Ok(None),
             };
+            let reference = row.reference.as_deref().map(|b| self.decode(b)).transpose()?;
             let metrics = row.metrics.as_deref().map(from_json).transpose()?.unwrap_or_default();
-            let levels = match row.chunk_metrics.as_deref().map(from_json::<StoredLevels>).transpose()? {
-                None => Vec::new(),
-                Some(StoredLevels::Levels { levels }) => levels,
-                // as schema version 1 stored them: the chunks alone
-                Some(StoredLevels::Chunks(chunks)) if chunks.is_empty() => Vec::new(),
-                Some(StoredLevels::Chunks(chunks)) => {
-                    vec![SizeLevel { docs: profile.n_docs() as f64 / chunks.len() as f64, groups: chunks }]
-                }
-            };
-            return Ok(Some((profile, metrics, levels)));
+            let (levels, held_out) =
+                match row.chunk_metrics.as_deref().map(from_json::<StoredLevels>).transpose()? {
+                    None => (Vec::new(), None),
+                    Some(StoredLevels::Levels { levels, held_out }) => (levels, held_out),
+                    // as schema version 1 stored them: the chunks alone
+                    Some(StoredLevels::Chunks(chunks)) if chunks.is_empty() => (Vec::new(), None),
+                    Some(StoredLevels::Chunks(chunks)) => {
+                        let docs = profile.n_docs() as f64 / chunks.len() as f64;
+                        (vec![SizeLevel { docs, groups: chunks }], None)
+                    }
+                };
+            return Ok(Some(ResolvedBaseline { profile, reference, metrics, levels, held_out }));
         }
         let version = row.version.unwrap_or_default();
         let rowid = version_rowid(tx, model, &version, ALL_COHORTS)?;
@@ -301,7 +334,7 @@ impl SqliteStore {
         } else {
             Vec::new()
         };
-        Ok(Some((profile, metrics, levels)))
+        Ok(Some(ResolvedBaseline { profile, reference: None, metrics, levels, held_out: None }))
     }
 
     /// The profiles of every push of a version, in order.
@@ -754,21 +787,24 @@ impl Baselines for SqliteStore {
                 return Err(Missing::version(model, version, None));
             };
             self.invalidate_metrics(tx, model)?;
-            let (profile, metrics, chunks) = if freeze {
-                // a snapshot: the version's profile, its metrics and its pushes' metrics against it
+            let (profile, metrics, chunks, reference) = if freeze {
+                // a snapshot: the version's profile, its metrics, its pushes' metrics against it,
+                // and half of its pushes held out as the reference metrics' reference
                 let base = self.with_aggregate(tx, "versions", rowid, |p| Ok(p.clone()))?;
                 let metrics = profiles::metrics(&self.engine, &base, Some(&base))?;
                 let pushes = self.push_profiles(tx, model, version)?;
+                let held = profiles::held_out(&self.engine, &pushes)?;
                 let levels = profiles::size_levels(&self.engine, pushes, Some(&base))?;
-                let stored = serde_json::json!({ "levels": levels });
-                (Some(encode(&base)?), Some(to_json(&metrics)?), Some(to_json(&stored)?))
+                let stored = serde_json::json!({ "levels": levels, "held_out": held.as_ref().map(|h| &h.levels) });
+                let reference = held.map(|h| encode(&h.reference)).transpose()?;
+                (Some(encode(&base)?), Some(to_json(&metrics)?), Some(to_json(&stored)?), reference)
             } else {
-                (None, None, None)
+                (None, None, None, None)
             };
             tx.execute(
-                "INSERT OR REPLACE INTO baselines (model, kind, version, frozen, profile, metrics, chunk_metrics, created_at)
-                 VALUES (?1, 'version', ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![model, version, freeze as i64, profile, metrics, chunks, now()],
+                "INSERT OR REPLACE INTO baselines (model, kind, version, frozen, profile, metrics, chunk_metrics, created_at, reference)
+                 VALUES (?1, 'version', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![model, version, freeze as i64, profile, metrics, chunks, now(), reference],
             )?;
             Ok(())
         })?;
@@ -780,17 +816,19 @@ impl Baselines for SqliteStore {
         model: &str,
         profile: Profile,
         levels: Vec<SizeLevel>,
+        held: Option<profiles::HeldOut>,
     ) -> StoreResult<Baseline> {
         let metrics = profiles::metrics(&self.engine, &profile, Some(&profile))?;
-        let stored = serde_json::json!({ "levels": levels });
+        let stored = serde_json::json!({ "levels": levels, "held_out": held.as_ref().map(|h| &h.levels) });
+        let reference = held.map(|h| encode(&h.reference)).transpose()?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         tx.execute("INSERT OR IGNORE INTO models (name, created_at) VALUES (?1, ?2)", params![model, now()])?;
         self.invalidate_metrics(&tx, model)?;
         tx.execute(
-            "INSERT OR REPLACE INTO baselines (model, kind, version, frozen, profile, metrics, chunk_metrics, created_at)
-             VALUES (?1, 'reference', NULL, 1, ?2, ?3, ?4, ?5)",
-            params![model, encode(&profile)?, to_json(&metrics)?, to_json(&stored)?, now()],
+            "INSERT OR REPLACE INTO baselines (model, kind, version, frozen, profile, metrics, chunk_metrics, created_at, reference)
+             VALUES (?1, 'reference', NULL, 1, ?2, ?3, ?4, ?5, ?6)",
+            params![model, encode(&profile)?, to_json(&metrics)?, to_json(&stored)?, now(), reference],
         )?;
         tx.commit()?;
         drop(conn);
@@ -815,7 +853,9 @@ impl Baselines for SqliteStore {
         let conn = self.lock();
         model_exists(&conn, model)?;
         let Some(row) = baseline_row(&conn, model)? else { return Ok(None) };
-        let Some((profile, metrics, chunks)) = self.resolved_baseline(&conn, model, false)? else {
+        let Some(ResolvedBaseline { profile, metrics, levels: chunks, .. }) =
+            self.resolved_baseline(&conn, model, false)?
+        else {
             return Err(StoreError::BaselineMissing { model: model.to_string() });
         };
         let chunks = if row.frozen || row.kind == "reference" {
@@ -839,11 +879,15 @@ impl Baselines for SqliteStore {
         }))
     }
 
+    fn reference_profile(&self, model: &str) -> StoreResult<Option<Profile>> {
+        let conn = self.lock();
+        model_exists(&conn, model)?;
+        self.baseline_profile(&conn, model)
+    }
+
     fn baseline_values(&self, model: &str, metric: &str) -> StoreResult<Option<BaselineValues>> {
         let conn = self.lock();
-        Ok(self
-            .resolved_baseline(&conn, model, true)?
-            .map(|(profile, metrics, chunks)| BaselineValues::of(metric, &profile, &metrics, &chunks)))
+        Ok(self.resolved_baseline(&conn, model, true)?.map(|baseline| baseline.values(metric)))
     }
 }
 

@@ -126,4 +126,41 @@ mod tests {
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
     }
+
+    /// A version-2 database with a frozen reference baseline opens as version 3: the baseline
+    /// still reads (no held-out reference: its reference metrics are not judged, and say why),
+    /// and its other metrics are read as before.
+    #[test]
+    fn version_2_baselines_read_without_a_held_out_reference() {
+        use crate::db::Baselines as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        let profile = tailwatch_metrics::Profile::new(tailwatch_metrics::ProfileConfig::new(
+            tailwatch_core::TokenizerSpec::words(),
+        ));
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA_V1).unwrap();
+            conn.execute_batch(MIGRATION_V2).unwrap();
+            conn.execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 2;"
+            ))
+            .unwrap();
+            conn.execute("INSERT INTO models (name, created_at) VALUES ('chat', '2026-12-01T00:00:00Z')", [])
+                .unwrap();
+            let levels = r#"{"levels": [{"docs": 100.0, "groups": [{"distinct_2": 0.5, "tail_coverage": 0.9}, {"distinct_2": 0.6, "tail_coverage": 0.95}]}]}"#;
+            conn.execute(
+                "INSERT INTO baselines (model, kind, version, frozen, profile, metrics, chunk_metrics, created_at)
+                 VALUES ('chat', 'reference', NULL, 1, ?1, '{\"distinct_2\": 0.55, \"tail_coverage\": 1.0}', ?2, '2026-12-01T00:00:00Z')",
+                rusqlite::params![profile.to_bytes().unwrap(), levels],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let tail = store.baseline_values("chat", "tail_coverage").unwrap().unwrap();
+        assert!(tail.unjudged.as_deref().is_some_and(|r| r.contains("its own reference")), "{tail:?}");
+        let d2 = store.baseline_values("chat", "distinct_2").unwrap().unwrap();
+        assert_eq!((d2.value, d2.chunks().len(), d2.unjudged), (Some(0.55), 2, None));
+        assert!(store.reference_profile("chat").unwrap().is_some());
+    }
 }

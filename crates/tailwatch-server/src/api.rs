@@ -382,9 +382,14 @@ pub struct CompareQuery {
     cohort: Option<String>,
 }
 
+/// How many consecutive groups of its pushes the larger side of a comparison is read in.
+const COMPARE_GROUPS: usize = 16;
+
 /// Compare two versions under the default collapse rules (what `tailwatch compare A.twp B.twp` says),
 /// the reference metrics of both against the model's baseline reference (its held-out half when
-/// frozen), unless a side is the baseline version, which holds its own reference.
+/// frozen), unless a side is the baseline version, which holds its own reference. At matched
+/// sizes: a side more than 1.25 times the other's documents is read at the other's size from its
+/// pushes (in at most 16 groups: each, pairs, ..., and the whole, as rules read a baseline).
 pub async fn compare_value(state: &AppState, model: String, q: CompareQuery) -> ApiResult<Value> {
     let base =
         q.baseline.ok_or_else(|| ApiError::bad_request("parameter `baseline` (a version) is required"))?;
@@ -392,14 +397,19 @@ pub async fn compare_value(state: &AppState, model: String, q: CompareQuery) -> 
         q.candidate.ok_or_else(|| ApiError::bad_request("parameter `candidate` (a version) is required"))?;
     let cohort = q.cohort.unwrap_or_else(|| ALL_COHORTS.into());
     let (b, c) = (base.clone(), cand.clone());
-    let (bp, cp, reference, baseline_version) = blocking(state, move |s| {
+    let (bp, cp, reference, baseline_version, larger) = blocking(state, move |s| {
         let baseline_version = s.baseline(&model)?.and_then(|b| b.version);
-        Ok((
-            s.version_profile(&model, &b, &cohort)?,
-            s.version_profile(&model, &c, &cohort)?,
-            s.reference_profile(&model)?,
-            baseline_version,
-        ))
+        let (bp, cp) = (s.version_profile(&model, &b, &cohort)?, s.version_profile(&model, &c, &cohort)?);
+        // the larger side's pushes, when the sizes differ past what counts as one size
+        let (small, large) = if bp.n_docs() <= cp.n_docs() { (&bp, 1) } else { (&cp, 0) };
+        let large_docs = if large == 0 { bp.n_docs() } else { cp.n_docs() };
+        let larger = if large_docs as f64 > small.n_docs() as f64 * rules::EXTRAPOLATION {
+            let version = if large == 0 { &b } else { &c };
+            Some((large, s.push_groups(&model, version, &cohort, COMPARE_GROUPS)?))
+        } else {
+            None
+        };
+        Ok((bp, cp, s.reference_profile(&model)?, baseline_version, larger))
     })
     .await?;
     let mut notes = Vec::new();
@@ -416,20 +426,61 @@ pub async fn compare_value(state: &AppState, model: String, q: CompareQuery) -> 
     let engine = state.engine.clone();
     let rules = default_rules();
     let selection = tailwatch::comparing::rule_metrics(&rules);
-    let (bm, cm, sides) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+    let names = [base.clone(), cand.clone()];
+    let (bm, cm, sides, matched) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
         let side = |p: &tailwatch_metrics::Profile| tailwatch::comparing::Side {
             n_docs: p.n_docs(),
             n_tokens: p.n_tokens(),
             tokenizer: p.config().tokenizer.name(),
         };
         let metrics = |p| profiles::metrics_of(&engine, p, reference.as_ref(), &selection);
-        Ok((metrics(&bp)?, metrics(&cp)?, [side(&bp), side(&cp)]))
+        let mut values = [metrics(&bp)?, metrics(&cp)?];
+        let mut matched = None;
+        if let Some((large, groups)) = larger {
+            let (profile, small) = if large == 0 { (&bp, &cp) } else { (&cp, &bp) };
+            let n_groups = groups.len();
+            let levels = profiles::size_levels(&engine, groups, reference.as_ref())?;
+            let mut unread = Vec::new();
+            let whole = values[large].clone();
+            for (id, value) in values[large].iter_mut() {
+                let read = rules::BaselineValues::of_version(id, profile, &whole, &levels);
+                *value = match read.at_size(small.n_docs()) {
+                    Some((at, _)) => Some(at),
+                    None => {
+                        if value.is_some() {
+                            unread.push(id.clone());
+                        }
+                        None
+                    }
+                };
+            }
+            matched = Some((large, profile.n_docs(), small.n_docs(), n_groups, unread));
+        }
+        let [bm, cm] = values;
+        Ok((bm, cm, [side(&bp), side(&cp)], matched))
     })
     .await
     .map_err(|_| ApiError::internal("comparison failed"))??;
     let compared = tailwatch::comparing::compare_sides((&sides[0], &bm), (&sides[1], &cm), &rules);
     let comparison = compared.comparison;
-    notes.extend(compared.notes);
+    match matched {
+        Some((large, large_docs, small_docs, groups, unread)) => {
+            let (large, small) = (&names[large], &names[1 - large]);
+            notes.push(format!(
+                "matched sizes: `{large}` ({large_docs} documents) is read at `{small}`'s {small_docs} from {groups} groups of its pushes, as rules read a baseline"
+            ));
+            if !unread.is_empty() {
+                notes.push(format!(
+                    "`{large}` cannot be read at {small_docs} documents (its smallest groups of pushes are more than 1.25 times that), so {} {} skipped: push it in smaller parts, or compare versions of about one size",
+                    unread.join(", "),
+                    if unread.len() == 1 { "is" } else { "are" }
+                ));
+            }
+            // the sizes were matched: the size note of unmatched values does not apply
+            notes.extend(compared.notes.into_iter().filter(|n| !n.starts_with("the sides differ in size")));
+        }
+        None => notes.extend(compared.notes),
+    }
     let sizes = [(sides[0].n_docs, sides[0].n_tokens), (sides[1].n_docs, sides[1].n_tokens)];
     Ok(json!({
         "verdict": comparison.verdict,

@@ -167,12 +167,25 @@ impl BaselineValues {
                 unjudged: None,
             };
         }
+        Self::of_version(metric, profile, whole, levels)
+    }
+
+    /// The values of `metric` in a version measured against a reference outside it (every
+    /// metric, the reference metrics too, read on its levels and its whole).
+    pub fn of_version(metric: &str, profile: &Profile, whole: &Metrics, levels: &[SizeLevel]) -> Self {
+        let sample_cap = match profile.config().sample {
+            SampleSize::Docs(k) if SAMPLE_METRICS.contains(&metric) => Some(k as f64),
+            _ => None,
+        };
         BaselineValues {
             sample_cap,
-            spread_exponent,
+            spread_exponent: if PER_DOCUMENT_MEANS.contains(&metric) { 0.5 } else { 0.0 },
             value: whole.get(metric).copied().flatten(),
             docs: profile.n_docs(),
-            levels: read(levels),
+            levels: levels
+                .iter()
+                .map(|l| (l.docs, l.groups.iter().filter_map(|g| g.get(metric).copied().flatten()).collect()))
+                .collect(),
             unjudged: None,
         }
     }

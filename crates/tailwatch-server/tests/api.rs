@@ -361,6 +361,22 @@ fn series_and_compare() {
     let own = server.get("/api/v1/models/m/compare?baseline=v1&candidate=v3").json();
     assert!(check(&own, "tail_coverage")["baseline"].is_null(), "{own}");
     assert!(own["notes"].to_string().contains("holds its reference"), "{own}");
+
+    // sizes are matched: a version of 4 × 200 documents of the same kind as v3's 200 is read at
+    // 200 from its pushes (at 800, distinct_2 alone would fall by half and say collapse)
+    for i in 0..4 {
+        server.push("m", "v4", &format!("?window=e{i}"), &diverse_docs(200, 10 + i), None);
+    }
+    let matched = server.get("/api/v1/models/m/compare?baseline=v3&candidate=v4").json();
+    assert_eq!(matched["verdict"], "ok", "{matched}");
+    assert!(matched["notes"].to_string().contains("matched sizes: `v4` (800 documents)"), "{matched}");
+    assert!(!matched["notes"].to_string().contains("the sides differ in size"), "{matched}");
+    let d2 = check(&matched, "distinct_2");
+    let change = d2["relative_change"].as_f64().unwrap();
+    assert!(change.abs() < 0.1, "{d2}");
+    let whole = server.get("/api/v1/models/m/versions/v4").json();
+    let at_800 = whole["metrics"]["distinct_2"].as_f64().unwrap();
+    assert!(at_800 < d2["candidate"].as_f64().unwrap() * 0.9, "{at_800} vs {d2}");
 }
 
 #[test]

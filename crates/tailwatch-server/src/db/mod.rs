@@ -113,6 +113,15 @@ pub trait Profiles: Send + Sync {
     fn version(&self, model: &str, version: &str) -> StoreResult<VersionDetail>;
     /// The merged profile of a version (cohort `*` for all).
     fn version_profile(&self, model: &str, version: &str, cohort: &str) -> StoreResult<Profile>;
+    /// The profiles of a version's pushes (cohort `*` for all), in order, merged into at most
+    /// `groups` consecutive groups.
+    fn push_groups(
+        &self,
+        model: &str,
+        version: &str,
+        cohort: &str,
+        groups: usize,
+    ) -> StoreResult<Vec<Profile>>;
     /// A metric over versions (`by_window` false) or over the windows of each version.
     fn series(
         &self,

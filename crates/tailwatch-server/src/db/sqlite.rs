@@ -670,6 +670,32 @@ impl Profiles for SqliteStore {
         self.with_aggregate(&conn, "versions", rowid, |p| Ok(p.clone()))
     }
 
+    fn push_groups(
+        &self,
+        model: &str,
+        version: &str,
+        cohort: &str,
+        groups: usize,
+    ) -> StoreResult<Vec<Profile>> {
+        let conn = self.lock();
+        model_exists(&conn, model)?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT profile FROM pushes WHERE model = ?1 AND version = ?2 AND (?3 = '*' OR cohort = ?3) ORDER BY id",
+        )?;
+        let blobs: Vec<Vec<u8>> =
+            stmt.query_map(params![model, version, cohort], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let per_group = blobs.len().div_ceil(groups.max(1)).max(1);
+        let mut out = Vec::new();
+        for chunk in blobs.chunks(per_group) {
+            let mut merged = None;
+            for bytes in chunk {
+                merged = Some(profiles::merge(&self.engine, merged, self.decode(bytes)?)?);
+            }
+            out.extend(merged);
+        }
+        Ok(out)
+    }
+
     fn series(
         &self,
         model: &str,

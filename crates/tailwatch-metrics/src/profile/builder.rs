@@ -95,6 +95,8 @@ impl<'t> ProfileBuilder<'t> {
             *p.doc_counts.entry(content_hash(doc)).or_default() += 1;
         }
         if p.parts.sample {
+            // text or tokens: a sample that keeps text is tokenized again when read
+            let tokens = if p.config.keep_text { None } else { tokens };
             p.sample.offer(sample_key(doc, p.config.seed), doc, p.config.keep_text, tokens);
         }
     }

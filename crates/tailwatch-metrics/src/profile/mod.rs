@@ -319,9 +319,23 @@ impl Profile {
         self.sample.merge(sample);
         self.config.keep_text &= keep_text;
         if !self.config.keep_text {
+            self.hash_sample_tokens()?;
             self.sample.drop_text();
         }
         self.seal();
+        Ok(())
+    }
+
+    /// Hash the tokens of sampled documents held as text alone, with the profile's tokenizer
+    /// (built-in ones; a HuggingFace tokenizer is not at hand here, and such documents keep
+    /// only their text).
+    pub(crate) fn hash_sample_tokens(&mut self) -> Result<()> {
+        if let Ok(tokenizer) = tailwatch_core::Tokenizer::from_spec(&self.config.tokenizer) {
+            self.sample.fill_tokens(|text| {
+                let mut hashes = Vec::new();
+                tokenizer.tokenize(text, |t| hashes.push(tailwatch_core::stable_hash(t))).map(|()| hashes)
+            })?;
+        }
         Ok(())
     }
 
@@ -494,14 +508,21 @@ mod tests {
             assert_eq!(p.sample().held(), 3);
             assert_eq!(p.sample().has_text(), keep_text);
             for (_, doc) in p.sample().docs() {
+                // text or tokens
+                assert_eq!(doc.tokens.as_ref().is_some_and(|t| !t.is_empty()), !keep_text);
+            }
+            let bytes = p.to_bytes().unwrap();
+            let back = Profile::from_bytes(&bytes, path).unwrap();
+            assert_eq!(back.config(), p.config());
+            assert_eq!(back.to_bytes().unwrap(), bytes, "a round trip gives the same bytes");
+            // read back, text is tokenized again (so a union without text can drop it)
+            for (_, doc) in back.sample().docs() {
                 assert!(doc.tokens.as_ref().is_some_and(|t| !t.is_empty()));
             }
-            let back = Profile::from_bytes(&p.to_bytes().unwrap(), path).unwrap();
-            assert_eq!(back.sample(), p.sample());
-            assert_eq!(back.config(), p.config());
         }
-        let mut with = profile_keeping_text(&docs[..1], true);
-        with.merge(profile_keeping_text(&docs[1..], false)).unwrap();
+        // (documents in one side only: the text side's are tokenized to drop their text)
+        let mut with = profile_keeping_text(&docs[1..2], true);
+        with.merge(profile_keeping_text(&[docs[0], docs[2]], false)).unwrap();
         assert!(!with.config().keep_text && !with.sample().holds_any_text());
         assert_eq!(with.sample(), profile_keeping_text(&docs, false).sample());
         let mut both = profile_keeping_text(&docs[..1], true);

@@ -4,8 +4,9 @@
 //! lists), `0x01`, and the body's format version (u32, little-endian). Files of formats 1 and 2
 //! written before the kind tag existed hold 0 there, whatever they profile.
 //!
-//! Format 3 keeps each sampled document as its tokens (indices into the body's sorted token
-//! list) and its text only when the profile keeps text; formats 1 and 2 kept the text alone.
+//! Format 3 keeps each sampled document as its text when the profile keeps text, else as its
+//! tokens (indices into the body's sorted token list); formats 1 and 2 kept the text alone.
+//! Text is tokenized again on reading (built-in tokenizers), so equal profiles give equal bytes.
 use std::io::Write;
 use std::path::Path;
 
@@ -159,14 +160,8 @@ impl Profile {
         let hashes: Vec<u64> = profile.vocab.iter().map(|(_, s)| s.hash).collect();
         profile.sample =
             wire.sample.into_sample(&hashes).map_err(|e| not_profile(format!("corrupt sample: {e}")))?;
-        // files of formats 1 and 2 sampled text alone: hash its tokens (built-in tokenizers;
-        // a HuggingFace one is not at hand here, and its documents keep only their text)
-        if let Ok(tokenizer) = tailwatch_core::Tokenizer::from_spec(&profile.config.tokenizer) {
-            profile.sample.fill_tokens(|text| {
-                let mut hashes = Vec::new();
-                tokenizer.tokenize(text, |t| hashes.push(tailwatch_core::stable_hash(t))).map(|()| hashes)
-            })?;
-        }
+        // a sample kept as text (and files of formats 1 and 2) is tokenized again
+        profile.hash_sample_tokens()?;
         profile.seal();
         Ok(profile)
     }
@@ -224,7 +219,11 @@ impl SampleWire {
         let docs = sample
             .docs()
             .map(|(key, doc)| {
-                let tokens = doc.tokens.as_ref().map(|t| t.iter().map(|&h| id(h)).collect());
+                // the text, when kept, says everything the tokens would
+                let tokens = match &doc.text {
+                    Some(_) => None,
+                    None => doc.tokens.as_ref().map(|t| t.iter().map(|&h| id(h)).collect()),
+                };
                 SampleDocWire { key, copies: doc.copies, tokens, text: doc.text.clone() }
             })
             .collect();

@@ -11,6 +11,12 @@ pub enum Error {
     /// Tokenizing failed.
     #[error(transparent)]
     Tokenizer(#[from] tailwatch_core::Error),
+    /// A sampled document names a token its profile's vocabulary does not hold.
+    #[error("a sampled document holds a token (hash {hash:#018x}) that its profile's vocabulary does not")]
+    UnknownSampleToken {
+        /// The token's stable hash.
+        hash: u64,
+    },
     /// Two profiles cannot be merged or compared.
     #[error("profiles are incompatible: {what}")]
     Incompatible {

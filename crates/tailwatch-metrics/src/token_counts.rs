@@ -190,6 +190,12 @@ impl TokenCounts {
         (0..self.len()).map(|id| (self.text_of(id), self.stat(id)))
     }
 
+    /// The text of the type whose hash is `hash`, if it was seen.
+    pub(crate) fn text_of_hash(&self, hash: u64) -> Option<&str> {
+        let slot = &self.slots[self.find(hash)];
+        (slot.id != EMPTY).then(|| self.text_of(slot.id as usize))
+    }
+
     /// The counts of `token`, if it was seen.
     pub(crate) fn get(&self, token: &str) -> Option<TokenStat> {
         let slot = &self.slots[self.find(stable_hash(token))];

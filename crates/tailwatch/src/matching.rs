@@ -128,6 +128,59 @@ struct SideBlocks {
     left_out: Vec<Values>,
 }
 
+/// The documents of one side of a comparison.
+#[derive(Debug, Clone)]
+pub enum Documents<'a> {
+    /// Their texts.
+    Texts(&'a [&'a str]),
+    /// The sample of a profile that keeps no text: each sampled document copy as its sample
+    /// key and token hashes, read with the profile's vocabulary. Their exact duplicates are
+    /// copies of one key; their bytes are unknown, so `compression_ratio` is not computed.
+    Sampled {
+        /// The profile.
+        profile: &'a Profile,
+        /// Each document copy, in sample order.
+        docs: Vec<(u64, &'a [u64])>,
+    },
+}
+
+impl<'a> Documents<'a> {
+    /// The sampled documents of `profile` that are held as tokens (every one, in a profile
+    /// that keeps no text), each copy once.
+    pub fn sampled(profile: &'a Profile) -> Self {
+        let docs = profile
+            .sample()
+            .docs()
+            .filter_map(|(key, doc)| doc.tokens.as_deref().map(|t| (key, t, doc.copies)))
+            .flat_map(|(key, tokens, copies)| std::iter::repeat_n((key, tokens), copies as usize))
+            .collect();
+        Documents::Sampled { profile, docs }
+    }
+
+    /// How many documents.
+    pub fn len(&self) -> usize {
+        match self {
+            Documents::Texts(texts) => texts.len(),
+            Documents::Sampled { docs, .. } => docs.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The profile of the documents at `indices`.
+    fn profile(&self, engine: &Engine, scorer: &Scorer, indices: &[usize]) -> Result<Profile> {
+        match self {
+            Documents::Texts(texts) => scorer.profile_texts(engine, indices.iter().map(|&d| texts[d])),
+            Documents::Sampled { profile, docs } => {
+                scorer.profile_sampled(engine, profile, indices.iter().map(|&d| docs[d]))
+            }
+        }
+    }
+}
+
 impl Engine {
     /// Both sides at matched size, with a p-value and an interval for the metric of each rule.
     /// `scorer` computes the metrics (its selection should be the rules' metrics).
@@ -139,10 +192,23 @@ impl Engine {
         rules: &[Rule],
         resampling: &Resampling,
     ) -> Result<Matched> {
+        let (baseline, candidate) = (Documents::Texts(baseline), Documents::Texts(candidate));
+        self.matched_evidence_of(scorer, &baseline, &candidate, rules, resampling)
+    }
+
+    /// [`Engine::matched_evidence`] of documents held as text or as a profile's sampled tokens.
+    pub fn matched_evidence_of(
+        &self,
+        scorer: &Scorer,
+        baseline: &Documents<'_>,
+        candidate: &Documents<'_>,
+        rules: &[Rule],
+        resampling: &Resampling,
+    ) -> Result<Matched> {
         let m = baseline.len().min(candidate.len());
         let k = blocks_per_side(m);
         let mut rng = generator(resampling.seed, 0);
-        let mut deal = |docs: &[&str]| -> Vec<usize> {
+        let mut deal = |docs: &Documents<'_>| -> Vec<usize> {
             let mut picked = subsample(&mut rng, docs.len(), m);
             picked.shuffle(&mut rng);
             picked
@@ -156,12 +222,18 @@ impl Engine {
 
     /// Profile `dealt` documents of `docs` in `k` blocks of equal size (the rest in one more
     /// part), compute each block's metrics, and merge the parts into the side's profile.
-    fn side_blocks(&self, scorer: &Scorer, docs: &[&str], dealt: &[usize], k: usize) -> Result<SideBlocks> {
+    fn side_blocks(
+        &self,
+        scorer: &Scorer,
+        docs: &Documents<'_>,
+        dealt: &[usize],
+        k: usize,
+    ) -> Result<SideBlocks> {
         if dealt.is_empty() {
             return Ok(SideBlocks { values: Values::new(), blocks: Vec::new(), left_out: Vec::new() });
         }
         let parts: Vec<&[usize]> = dealt.chunks(dealt.len() / k).collect();
-        let profiles = self.profile_groups(scorer, docs, &parts)?;
+        let profiles = self.profile_groups_of(scorer, docs, &parts)?;
         // the parts after the k-th hold the left-over documents: no block
         let blocks = self.install(|| {
             profiles[..k]
@@ -192,12 +264,17 @@ impl Engine {
         docs: &[&str],
         groups: &[&[usize]],
     ) -> Result<Vec<Profile>> {
-        self.install(|| {
-            groups
-                .par_iter()
-                .map(|group| scorer.profile_texts(self, group.iter().map(|&d| docs[d])))
-                .collect()
-        })
+        self.profile_groups_of(scorer, &Documents::Texts(docs), groups)
+    }
+
+    /// [`Engine::profile_groups`] of documents held as text or as sampled tokens.
+    fn profile_groups_of(
+        &self,
+        scorer: &Scorer,
+        docs: &Documents<'_>,
+        groups: &[&[usize]],
+    ) -> Result<Vec<Profile>> {
+        self.install(|| groups.par_iter().map(|group| docs.profile(self, scorer, group)).collect())
     }
 }
 

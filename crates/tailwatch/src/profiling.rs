@@ -331,6 +331,27 @@ impl Engine {
         self.install(|| budget.finish(vec![builder.take()], settings))
     }
 
+    /// Profile sampled documents of `source` known by their tokens alone (its sample key and
+    /// token hashes each; `source` is a profile that keeps no text), their token texts read from
+    /// its vocabulary, in order, on the calling thread.
+    pub fn profile_sampled<'a>(
+        &self,
+        source: &Profile,
+        docs: impl IntoIterator<Item = (u64, &'a [u64])>,
+        settings: &ProfileSettings,
+    ) -> Result<Profile> {
+        let budget = NgramBudget::new(settings.max_memory, 1);
+        let mut builder = settings.builder();
+        let mut reported = 0;
+        for (i, (key, tokens)) in docs.into_iter().enumerate() {
+            builder.observe_sampled(key, tokens, |hash| source.token_text(hash).map(str::to_string))?;
+            if i % 4096 == 4095 {
+                self.install(|| budget.check(&mut builder, &mut reported))?;
+            }
+        }
+        self.install(|| budget.finish(vec![builder.take()], settings))
+    }
+
     /// Profiles of `chunks` contiguous slices of `texts` (as even as can be), each on its own
     /// (for thresholds built from the spread of a metric between slices).
     pub fn profile_chunks(

@@ -146,6 +146,18 @@ impl Scorer {
         self.report(engine, &profile, vec![name.to_string()], None, 0)
     }
 
+    /// The profile of sampled documents of `source` known by their tokens alone (see
+    /// [`Engine::profile_sampled`]), with only the parts the asked-for metrics read.
+    pub fn profile_sampled<'a>(
+        &self,
+        engine: &Engine,
+        source: &Profile,
+        docs: impl IntoIterator<Item = (u64, &'a [u64])>,
+    ) -> Result<Profile> {
+        let parts = ProfileParts::needed_by(&self.options.metrics);
+        engine.profile_sampled(source, docs, &ProfileSettings { parts, ..self.settings.clone() })
+    }
+
     /// The profile of documents held in memory, with only the parts the asked-for metrics read.
     pub fn profile_texts<'a>(
         &self,

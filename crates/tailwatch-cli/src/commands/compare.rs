@@ -6,7 +6,7 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 use tailwatch::ProfileSettings;
 use tailwatch::comparing::{Side, compare_matched, compare_sides, rule_metrics, saved_report};
-use tailwatch::matching::{Resampling, hold_out, shared_documents};
+use tailwatch::matching::{Documents, Resampling, hold_out, shared_documents};
 use tailwatch_metrics::Reference;
 use tailwatch_metrics::compare::{Comparison, DEFAULT_RULES, Verdict, default_rules, parse_rules};
 use tailwatch_metrics::report::ScoreReport;
@@ -94,41 +94,47 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     let baseline = side(baseline_path, args.baseline_field.as_deref())?;
     let candidate = side(candidate_path, args.candidate_field.as_deref())?;
     // the documents of each side, for the checks at matched size (else why there are none)
-    type Documents = std::result::Result<(Vec<String>, Option<String>), String>;
-    let docs = |path: &Path, field: Option<&str>| -> Result<Documents> {
+    let docs = |path: &Path, field: Option<&str>| -> Result<SideDocuments> {
         if saved_report(path).is_some() {
-            return Ok(Err(format!("`{}` is a saved report and holds no documents", path.display())));
+            return Ok(SideDocuments::None(format!(
+                "`{}` is a saved report and holds no documents",
+                path.display()
+            )));
         }
         if let Some((_, rest)) = &held
             && path == baseline_path.as_path()
         {
-            return Ok(Ok((rest.clone(), None)));
+            return Ok(SideDocuments::Texts(rest.clone(), None));
         }
         if tailwatch::is_profile_path(path) {
             let profile = scorer.load_profile(path)?;
-            if !profile.sample().has_text() {
-                return Ok(Err(format!(
-                    "`{}` is a profile that keeps no text (made without --keep-text)",
-                    path.display()
-                )));
-            }
-            let texts: Vec<String> = profile.sample().texts().map(str::to_string).collect();
-            let note = ((texts.len() as u64) < profile.n_docs()).then(|| {
+            let held = profile.sample().held();
+            let note = (held < profile.n_docs()).then(|| {
                 format!(
-                    "`{}` is a profile: its checks use its sample of {} of {} documents",
+                    "`{}` is a profile: its checks use its sample of {held} of {} documents",
                     path.display(),
-                    texts.len(),
                     profile.n_docs()
                 )
             });
-            return Ok(Ok((texts, note)));
+            if !profile.sample().has_text() {
+                let why = format!(
+                    "`{}` is a profile that keeps no text (made without --keep-text): its sample is compared as tokens, with no compression_ratio and no explanation",
+                    path.display()
+                );
+                return Ok(SideDocuments::Sampled(
+                    Box::new(profile),
+                    note.into_iter().chain([why]).collect(),
+                ));
+            }
+            let texts: Vec<String> = profile.sample().texts().map(str::to_string).collect();
+            return Ok(SideDocuments::Texts(texts, note));
         }
         let read = read_options(&args.input, field, is_items(&args.profile))?;
-        Ok(Ok((tailwatch_io::read_all(path, &read)?, None)))
+        Ok(SideDocuments::Texts(tailwatch_io::read_all(path, &read)?, None))
     };
     let base_docs = docs(baseline_path, args.baseline_field.as_deref())?;
     let cand_docs = docs(candidate_path, args.candidate_field.as_deref())?;
-    if let (Some((reference, _)), Ok((candidate, _))) = (&held, &cand_docs) {
+    if let (Some((reference, _)), SideDocuments::Texts(candidate, _)) = (&held, &cand_docs) {
         let reference: Vec<&str> = reference.iter().map(String::as_str).collect();
         let candidate: Vec<&str> = candidate.iter().map(String::as_str).collect();
         let shared = shared_documents(&reference, &candidate);
@@ -139,9 +145,9 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
             ));
         }
     }
-    // why: what changed, in the documents' own words (both sides need their documents)
+    // why: what changed, in the documents' own words (both sides need their texts)
     let explanation = match (&base_docs, &cand_docs) {
-        (Ok((b, _)), Ok((c, _))) => {
+        (SideDocuments::Texts(b, _), SideDocuments::Texts(c, _)) => {
             let b: Vec<&str> = b.iter().map(String::as_str).collect();
             let c: Vec<&str> = c.iter().map(String::as_str).collect();
             Some(tailwatch::explaining::explain(&b, &c, &scorer.settings.tokenizer)?)
@@ -149,19 +155,18 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
         _ => None,
     };
     let mut blocks = std::collections::BTreeMap::new();
-    let compared = match (base_docs, cand_docs) {
-        (Ok((b, b_note)), Ok((c, c_note))) if args.permutations > 0 && !b.is_empty() && !c.is_empty() => {
-            let b: Vec<&str> = b.iter().map(String::as_str).collect();
-            let c: Vec<&str> = c.iter().map(String::as_str).collect();
+    let (b_texts, c_texts) = (base_docs.texts(), cand_docs.texts());
+    let compared = match (base_docs.documents(&b_texts), cand_docs.documents(&c_texts)) {
+        (Ok(b), Ok(c)) if args.permutations > 0 && !b.is_empty() && !c.is_empty() => {
             let resampling = Resampling {
                 seed: args.profile.seed,
                 permutations: args.permutations,
                 confidence: args.confidence,
             };
-            let matched = cx.engine.matched_evidence(&scorer, &b, &c, &rules, &resampling)?;
+            let matched = cx.engine.matched_evidence_of(&scorer, &b, &c, &rules, &resampling)?;
             let mut compared = compare_matched(&Side::of(&baseline), &Side::of(&candidate), &matched, &rules);
             blocks = matched.blocks;
-            compared.notes.extend(b_note.into_iter().chain(c_note));
+            compared.notes.extend(base_docs.notes().iter().chain(cand_docs.notes()).cloned());
             compared
         }
         (b, c) => {
@@ -212,6 +217,44 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     };
     emit(&report, args.json)?;
     Ok(if comparison.verdict == Verdict::Collapse { Outcome::CheckFailed } else { Outcome::Ok })
+}
+
+/// What one side of a comparison brings for the checks at matched size.
+enum SideDocuments {
+    /// Texts (an input, the held-out baseline, a profile's sample kept as text), and a note.
+    Texts(Vec<String>, Option<String>),
+    /// A profile that keeps no text: its sample as tokens, and notes.
+    Sampled(Box<tailwatch_metrics::Profile>, Vec<String>),
+    /// Nothing (a saved report), and why.
+    None(String),
+}
+
+impl SideDocuments {
+    /// The texts, as the borrowed slices the checks read.
+    fn texts(&self) -> Vec<&str> {
+        match self {
+            SideDocuments::Texts(texts, _) => texts.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The documents for the checks (`texts`: [`SideDocuments::texts`]), or why there are none.
+    fn documents<'a>(&'a self, texts: &'a [&'a str]) -> std::result::Result<Documents<'a>, String> {
+        match self {
+            SideDocuments::Texts(..) => Ok(Documents::Texts(texts)),
+            SideDocuments::Sampled(profile, _) => Ok(Documents::sampled(profile)),
+            SideDocuments::None(why) => Err(why.clone()),
+        }
+    }
+
+    /// The notes the checks carry.
+    fn notes(&self) -> &[String] {
+        match self {
+            SideDocuments::Texts(_, note) => note.as_slice(),
+            SideDocuments::Sampled(_, notes) => notes,
+            SideDocuments::None(_) => &[],
+        }
+    }
 }
 
 /// Whether the reference is the baseline's own documents: the same document input (not a

@@ -197,3 +197,50 @@ fn profiles_hold_no_document_text_unless_asked() {
         assert!(report["notes"].to_string().contains("compression_ratio needs the sample's text"));
     }
 }
+
+/// `compare` of profiles that keep no text matches sizes and tests as it does with their text:
+/// every check but compression_ratio (which needs the text, so is skipped) has the same values,
+/// p-value and interval as the comparison of the same profiles made with --keep-text.
+#[test]
+fn profiles_without_text_compare_at_matched_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shakespeare = std::fs::read_to_string(crate::shared_data("tiny-shakespeare/input.txt")).unwrap();
+    let lines: Vec<&str> = shakespeare.lines().filter(|l| l.split_whitespace().count() >= 3).collect();
+    let a = write(d, "a.txt", (lines[..600].join("\n") + "\n").as_bytes());
+    // the candidate: 300 other lines, a third of them one repeated line
+    let mut cand: Vec<&str> = lines[600..900].to_vec();
+    for line in cand.iter_mut().step_by(3) {
+        *line = lines[1000];
+    }
+    let b = write(d, "b.txt", (cand.join("\n") + "\n").as_bytes());
+    let mut reports = Vec::new();
+    for extra in [None, Some("--keep-text")] {
+        let mut names = Vec::new();
+        for (input, name) in [(&a, "a"), (&b, "b")] {
+            let out = d.join(format!("{name}{}.twp", if extra.is_some() { "-text" } else { "" }));
+            let mut args = vec!["profile", input.as_str(), "-o", out.to_str().unwrap(), "-q"];
+            args.extend(extra);
+            assert_eq!(tailwatch(&args).code, 0);
+            names.push(out);
+        }
+        let run =
+            tailwatch(&["compare", names[0].to_str().unwrap(), names[1].to_str().unwrap(), "--json", "-q"]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        reports.push(run.json());
+    }
+    let (plain, text) = (&reports[0], &reports[1]);
+    assert_eq!(plain["verdict"], "collapse");
+    let checks = |r: &serde_json::Value| r["checks"].as_array().unwrap().clone();
+    for (p, t) in checks(plain).iter().zip(checks(text)) {
+        if p["metric"] == "compression_ratio" {
+            assert_eq!(p["status"], "skipped", "{p}");
+            continue;
+        }
+        assert_eq!(p, &t, "the check of {} differs without text", p["metric"]);
+        assert_eq!(p["docs"], 300, "matched at the candidate's size: {p}");
+    }
+    assert!(checks(plain).iter().any(|c| c["p_value"].is_number()));
+    assert!(plain["notes"].to_string().contains("compared as tokens"), "{}", plain["notes"]);
+    assert!(plain["explanation"].is_null() && text["explanation"].is_object());
+}

@@ -1,11 +1,34 @@
 //! [`ProfileBuilder`]: observes documents into a [`Profile`], with the scratch buffers of the
 //! document at hand.
-use tailwatch_core::{Tokenizer, TokenizerKind, content_hash, sample_key, stable_hash};
+use tailwatch_core::{DocHash, Tokenizer, TokenizerKind, content_hash, sample_key, stable_hash};
 
 use super::{Profile, ProfileConfig, ProfileParts};
 use crate::Result;
 use crate::accumulator::Observer;
 use crate::ngram_table::{MAX_ORDER, extend_key, for_each_run};
+
+/// What identifies a document to a profile besides its tokens.
+struct DocIdentity<'a> {
+    /// Its bytes.
+    bytes: u64,
+    /// Its content hash (exact duplicates share it).
+    content: DocHash,
+    /// Its sample key.
+    key: u64,
+    /// Its text, when known.
+    text: Option<&'a str>,
+}
+
+impl<'a> DocIdentity<'a> {
+    fn of(doc: &'a str, seed: u64) -> Self {
+        Self {
+            bytes: doc.len() as u64,
+            content: content_hash(doc),
+            key: sample_key(doc, seed),
+            text: Some(doc),
+        }
+    }
+}
 
 /// Builds a [`Profile`] one document at a time.
 #[derive(Debug)]
@@ -62,7 +85,7 @@ impl<'t> ProfileBuilder<'t> {
             // nothing reads the tokens themselves: count them, hash none
             let mut len = 0usize;
             self.tokenizer.tokenize(doc, |_| len += 1)?;
-            self.observe_document(doc, len, None);
+            self.observe_document(DocIdentity::of(doc, self.profile.config.seed), len, None);
             return Ok(());
         }
         let (hashes, text, ends) = (&mut self.hashes, &mut self.text, &mut self.ends);
@@ -74,7 +97,35 @@ impl<'t> ProfileBuilder<'t> {
             text.push_str(t);
             ends.push(text.len());
         })?;
-        self.observe_tokens(doc);
+        self.observe_tokens(DocIdentity::of(doc, self.profile.config.seed));
+        Ok(())
+    }
+
+    /// Add one document known by its tokens alone (a sampled document of a profile that keeps
+    /// no text): `key` is its sample key, which also identifies it among exact duplicates, and
+    /// `text_of` gives each token's text. Its bytes are unknown and count as 0.
+    pub fn observe_sampled(
+        &mut self,
+        key: u64,
+        tokens: &[u64],
+        text_of: impl Fn(u64) -> Option<String>,
+    ) -> Result<()> {
+        let identity = DocIdentity { bytes: 0, content: DocHash(u128::from(key)), key, text: None };
+        if !self.profile.parts.tokens {
+            self.observe_document(identity, tokens.len(), Some(tokens));
+            return Ok(());
+        }
+        let (hashes, text, ends) = (&mut self.hashes, &mut self.text, &mut self.ends);
+        hashes.clear();
+        text.clear();
+        ends.clear();
+        for &hash in tokens {
+            let token = text_of(hash).ok_or(crate::Error::UnknownSampleToken { hash })?;
+            hashes.push(hash);
+            text.push_str(&token);
+            ends.push(text.len());
+        }
+        self.observe_tokens(identity);
         Ok(())
     }
 
@@ -85,26 +136,27 @@ impl<'t> ProfileBuilder<'t> {
 
     /// What a document adds besides its tokens: the counts, the document part, the sample.
     /// `tokens`: the document's token hashes, when they were hashed.
-    fn observe_document(&mut self, doc: &str, len: usize, tokens: Option<&[u64]>) {
+    fn observe_document(&mut self, doc: DocIdentity<'_>, len: usize, tokens: Option<&[u64]>) {
         let p = &mut self.profile;
         p.n_docs += 1;
         p.n_tokens += len as u64;
-        p.n_bytes += doc.len() as u64;
+        p.n_bytes += doc.bytes;
         if p.parts.documents {
             *p.doc_lengths.entry(len as u64).or_default() += 1;
-            *p.doc_counts.entry(content_hash(doc)).or_default() += 1;
+            *p.doc_counts.entry(doc.content).or_default() += 1;
         }
         if p.parts.sample {
             // text or tokens: a sample that keeps text is tokenized again when read
-            let tokens = if p.config.keep_text { None } else { tokens };
-            p.sample.offer(sample_key(doc, p.config.seed), doc, p.config.keep_text, tokens);
+            let keep_text = p.config.keep_text && doc.text.is_some();
+            let tokens = if keep_text { None } else { tokens };
+            p.sample.offer(doc.key, doc.text.unwrap_or_default(), keep_text, tokens);
         }
     }
 
     /// [`ProfileBuilder::observe`] of a tokenized document: its token hashes in `self.hashes`,
     /// and (when token types are kept) their texts concatenated in `self.text` (token `i` ends
     /// at `self.ends[i]`).
-    fn observe_tokens(&mut self, doc: &str) {
+    fn observe_tokens(&mut self, doc: DocIdentity<'_>) {
         let hashes = std::mem::take(&mut self.hashes);
         self.observe_document(doc, hashes.len(), Some(&hashes));
         self.hashes = hashes;

@@ -182,6 +182,10 @@ impl Profile {
     pub fn token(&self, token: &str) -> Option<TokenStat> {
         self.vocab.get(token)
     }
+    /// The text of the token type whose stable hash is `hash`, if the profile saw it.
+    pub fn token_text(&self, hash: u64) -> Option<&str> {
+        self.vocab.text_of_hash(hash)
+    }
     /// Number of token types.
     pub fn n_types(&self) -> usize {
         self.vocab.len()

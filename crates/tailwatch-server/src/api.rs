@@ -423,6 +423,17 @@ pub async fn compare_value(state: &AppState, model: String, q: CompareQuery) -> 
         }
         (reference, _) => reference,
     };
+    if let Some(reference) = &reference {
+        for (name, profile) in [(&base, &bp), (&cand, &cp)] {
+            let shared = profile.shared_documents(reference);
+            if shared > 0 {
+                notes.push(format!(
+                    "{shared} of `{name}`'s {} documents are also in the reference: its reference metrics are flattered",
+                    profile.n_docs()
+                ));
+            }
+        }
+    }
     let engine = state.engine.clone();
     let rules = default_rules();
     let selection = tailwatch::comparing::rule_metrics(&rules);

@@ -355,6 +355,15 @@ fn series_and_compare() {
         compare["checks"].as_array().unwrap().iter().find(|c| c["metric"] == metric).unwrap().clone()
     };
     let fresh = server.get("/api/v1/models/m/compare?baseline=v3&candidate=v2").json();
+    assert!(!fresh["notes"].to_string().contains("also in the reference"), "{fresh}");
+    // a version that repeats the baseline's documents is measured against a reference holding
+    // them, and the comparison says so
+    server.push("m", "v1again", "?window=d1", &diverse_docs(200, 1), None);
+    let again = server.get("/api/v1/models/m/compare?baseline=v3&candidate=v1again").json();
+    assert!(
+        again["notes"].to_string().contains("of `v1again`'s 200 documents are also in the reference"),
+        "{again}"
+    );
     let tail = check(&fresh, "tail_coverage");
     assert!(tail["baseline"].as_f64().unwrap() > tail["candidate"].as_f64().unwrap(), "{fresh}");
     assert_eq!(fresh["verdict"], "collapse");

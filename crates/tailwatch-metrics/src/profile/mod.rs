@@ -206,6 +206,10 @@ impl Profile {
     pub fn doc_multiplicities(&self) -> impl Iterator<Item = u64> + '_ {
         self.doc_counts.values().copied()
     }
+    /// How many of this profile's documents (copies counted) also occur, exactly, in `other`.
+    pub fn shared_documents(&self, other: &Profile) -> u64 {
+        self.doc_counts.iter().filter(|(h, _)| other.doc_counts.contains_key(*h)).map(|(_, c)| *c).sum()
+    }
     /// Histogram of document lengths in tokens.
     pub fn doc_lengths(&self) -> &BTreeMap<u64, u64> {
         &self.doc_lengths

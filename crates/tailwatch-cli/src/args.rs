@@ -245,8 +245,9 @@ pub struct ScoreArgs {
     #[arg(long, value_enum)]
     pub compat: Option<Compat>,
     /// Give each metric a confidence interval at this level (e.g. 0.95): a delete-a-group
-    /// jackknife over 20 groups of documents dealt with --seed (docs/METRICS.md). Holds the
-    /// documents in memory and costs about 21 scorings
+    /// jackknife over 20 groups of documents dealt with --seed (of whole records when a record
+    /// holds several documents, an array field; docs/METRICS.md). Holds the documents in memory
+    /// and costs about 21 scorings
     #[arg(long, value_name = "LEVEL")]
     pub ci: Option<f64>,
     /// Print one JSON document on stdout

@@ -62,13 +62,14 @@ pub fn write_reports(out: &mut impl Write, reports: &[ScoreReport]) -> Result<()
             )?;
         }
         if let Some(i) = r.intervals.as_ref().filter(|i| i.groups == 0) {
-            writeln!(out, "{name}: no {} % intervals: fewer than 4 documents", i.confidence * 100.0)?;
+            writeln!(out, "{name}: no {} % intervals: fewer than 4 {}", i.confidence * 100.0, i.dealt)?;
         } else if let Some(i) = &r.intervals {
             writeln!(
                 out,
-                "{name}: [low, high] = {} % interval, jackknife over {} groups of documents (seed {})",
+                "{name}: [low, high] = {} % interval, jackknife over {} groups of {} (seed {})",
                 i.confidence * 100.0,
                 i.groups,
+                i.dealt,
                 i.seed
             )?;
         }

@@ -22,6 +22,10 @@ fn held_text() -> bool {
     true
 }
 
+fn documents() -> String {
+    "documents".to_string()
+}
+
 /// One scored input (or several inputs scored together).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScoreReport {
@@ -74,6 +78,10 @@ pub struct MetricIntervals {
     pub method: String,
     /// Groups of documents left out in turn.
     pub groups: usize,
+    /// What was dealt into the groups: `documents`, or `records` when a record holds several
+    /// documents (an array field), so that a record's documents stay together.
+    #[serde(default = "documents")]
+    pub dealt: String,
     /// Seed of the deal into groups.
     pub seed: u64,
     /// Per metric id: `[low, high]`; a metric without one (undefined, or too few documents)

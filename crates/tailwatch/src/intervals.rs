@@ -66,19 +66,50 @@ impl Engine {
         confidence: f64,
         seed: u64,
     ) -> Result<Intervals> {
+        self.metric_intervals_of_records(scorer, docs, &vec![1; docs.len()], confidence, seed)
+    }
+
+    /// [`Engine::metric_intervals`] of documents that come in records (`record_sizes`: how
+    /// many consecutive documents each record holds, e.g. the k samples of one prompt): whole
+    /// records are dealt into the groups, so documents of one record, which are alike, are
+    /// never split between a group and the rest.
+    pub fn metric_intervals_of_records(
+        &self,
+        scorer: &Scorer,
+        docs: &[&str],
+        record_sizes: &[usize],
+        confidence: f64,
+        seed: u64,
+    ) -> Result<Intervals> {
         if !(confidence > 0.0 && confidence < 1.0) {
             return Err(Error::invalid("confidence", "in (0, 1)", confidence));
         }
-        let k = jackknife_groups(docs.len());
+        if record_sizes.iter().sum::<usize>() != docs.len() {
+            return Err(Error::invalid(
+                "record_sizes",
+                "summing to the number of documents",
+                record_sizes.len(),
+            ));
+        }
+        let k = jackknife_groups(record_sizes.len());
         if k < 2 {
             let profile = scorer.profile_texts(self, docs.iter().copied())?;
             let values = scorer.metrics(self, &profile)?.0.values;
             return Ok(Intervals { profile, values, intervals: BTreeMap::new(), confidence, groups: 0 });
         }
-        let mut order: Vec<usize> = (0..docs.len()).collect();
+        let mut starts = Vec::with_capacity(record_sizes.len());
+        let mut at = 0;
+        for &size in record_sizes {
+            starts.push(at..at + size);
+            at += size;
+        }
+        let mut order: Vec<usize> = (0..record_sizes.len()).collect();
         order.shuffle(&mut generator(seed, 0));
-        let groups: Vec<&[usize]> =
-            (0..k).map(|g| &order[g * docs.len() / k..(g + 1) * docs.len() / k]).collect();
+        let n = order.len();
+        let dealt: Vec<Vec<usize>> = (0..k)
+            .map(|g| order[g * n / k..(g + 1) * n / k].iter().flat_map(|&r| starts[r].clone()).collect())
+            .collect();
+        let groups: Vec<&[usize]> = dealt.iter().map(Vec::as_slice).collect();
         let profiles = self.profile_groups(scorer, docs, &groups)?;
         let mut left_out: Vec<Option<Values>> = vec![None; k];
         self.install(|| self.leave_one_out(scorer, &profiles, None, &mut left_out))?;

@@ -95,14 +95,18 @@ impl Scorer {
         let mut intervals = None;
         let (profile, stats) = if let Some(confidence) = self.options.confidence {
             // the jackknife profiles groups of documents: they are read into memory
-            let (docs, stats) = read_all_docs(inputs, read, "confidence intervals")?;
+            let (docs, stats, record_sizes) = read_records(inputs, read, "confidence intervals")?;
             let docs: Vec<&str> = docs.iter().map(String::as_str).collect();
             let seed = self.settings.config.seed;
-            let found = engine.metric_intervals(self, &docs, confidence, seed)?;
+            // records of several documents (an array field: k samples of one prompt) are dealt
+            // whole
+            let grouped = record_sizes.iter().any(|&n| n > 1);
+            let found = engine.metric_intervals_of_records(self, &docs, &record_sizes, confidence, seed)?;
             intervals = Some(MetricIntervals {
                 confidence,
                 method: "jackknife".to_string(),
                 groups: found.groups,
+                dealt: if grouped { "records" } else { "documents" }.to_string(),
                 seed,
                 values: found.intervals,
             });
@@ -258,7 +262,17 @@ fn read_all_docs(
     read: &ReadOptions,
     what: &'static str,
 ) -> Result<(Vec<String>, ReadStats)> {
+    read_records(inputs, read, what).map(|(docs, stats, _)| (docs, stats))
+}
+
+/// [`read_all_docs`], with how many documents each record holds.
+fn read_records(
+    inputs: &[PathBuf],
+    read: &ReadOptions,
+    what: &'static str,
+) -> Result<(Vec<String>, ReadStats, Vec<usize>)> {
     let mut docs = Vec::new();
+    let mut sizes = Vec::new();
     let mut stats = ReadStats::default();
     for input in inputs {
         if is_profile_path(input) {
@@ -266,11 +280,14 @@ fn read_all_docs(
         }
         let mut reader = tailwatch_io::DocReader::open(input, read)?;
         while let Some(batch) = reader.next_batch()? {
-            docs.extend(batch.into_texts());
+            for record in batch.records {
+                sizes.push(record.texts.len());
+                docs.extend(record.texts);
+            }
         }
         stats += reader.stats();
     }
-    Ok((docs, stats))
+    Ok((docs, stats, sizes))
 }
 
 /// Where a reference comes from, by its file name: a saved profile (`.twp`), a word-frequency

@@ -137,3 +137,52 @@ fn tiny_corpora_have_no_interval_and_bad_confidence_is_refused() {
         assert!(err.to_string().contains("confidence"), "{err}");
     }
 }
+
+/// Records of 4 samples that share their length (the k samples of one prompt are alike): dealt
+/// by documents, the jackknife takes the 4 for independent and its interval of mean_doc_tokens
+/// is about half as wide as it must be; dealt by records it holds its nominal level. The
+/// lengths are uniform on 3..=20 (mean 11.5) and every sample of a record has its record's.
+#[test]
+fn records_of_several_documents_are_dealt_whole() {
+    let engine = Engine::new(Some(2)).unwrap();
+    let scorer = scorer(&["mean_doc_tokens"]);
+    let (records, per_record) = (60, 4);
+    let mut covered = [0usize; 2];
+    for r in 0..REPLICATES {
+        let mut rng = Pcg64Mcg::seed_from_u64(5000 + r);
+        let mut docs = Vec::new();
+        for _ in 0..records {
+            let len = rng.random_range(3..=20usize);
+            for _ in 0..per_record {
+                let words: Vec<String> = (0..len).map(|_| format!("w{}", rng.random_range(0..500))).collect();
+                docs.push(words.join(" "));
+            }
+        }
+        let docs: Vec<&str> = docs.iter().map(String::as_str).collect();
+        let by_record =
+            engine.metric_intervals_of_records(&scorer, &docs, &[per_record; 60], 0.95, r).unwrap();
+        let by_document = engine.metric_intervals(&scorer, &docs, 0.95, r).unwrap();
+        for (i, found) in [by_record, by_document].iter().enumerate() {
+            let [low, high] = found.intervals["mean_doc_tokens"];
+            covered[i] += usize::from(low <= 11.5 && 11.5 <= high);
+        }
+    }
+    let [by_record, by_document] = covered.map(|c| c as f64 / REPLICATES as f64);
+    assert!((LOW..=HIGH).contains(&by_record), "by record: {by_record}");
+    // a half-wide 95 % interval covers about 68 % (measured: by record 0.935, by document 0.72)
+    assert!(by_document < 0.85, "by document: {by_document}");
+}
+
+/// Records of one document each deal exactly as documents do.
+#[test]
+fn records_of_one_document_deal_as_documents() {
+    let engine = Engine::new(Some(2)).unwrap();
+    let scorer = scorer(&["distinct_2", "mean_doc_tokens"]);
+    let docs: Vec<String> = (0..90).map(|i| format!("w{} w{} w{}", i % 7, i % 11, i % 13)).collect();
+    let docs: Vec<&str> = docs.iter().map(String::as_str).collect();
+    let plain = engine.metric_intervals(&scorer, &docs, 0.9, 3).unwrap();
+    let records = engine.metric_intervals_of_records(&scorer, &docs, &[1; 90], 0.9, 3).unwrap();
+    assert_eq!(plain.intervals, records.intervals);
+    let wrong = engine.metric_intervals_of_records(&scorer, &docs, &[2; 10], 0.9, 3);
+    assert!(wrong.is_err(), "record sizes must add up to the documents");
+}

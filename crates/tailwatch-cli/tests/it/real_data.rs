@@ -148,6 +148,7 @@ fn score_ci_gives_every_metric_an_interval() {
     assert_eq!(intervals["method"], "jackknife");
     assert_eq!(intervals["groups"], 20);
     assert_eq!(intervals["confidence"], 0.9);
+    assert_eq!(intervals["dealt"], "documents");
     let metrics = one["metrics"].as_object().unwrap();
     let values = intervals["values"].as_object().unwrap();
     // every defined metric has one (duplicate_rate and top_output_share too: an interval of 0 width)
@@ -178,6 +179,22 @@ fn score_ci_gives_every_metric_an_interval() {
         "{}",
         refused.stderr
     );
+    // records of four sentences each (an array field) are dealt whole: the values are the
+    // same documents', the intervals are of 20 groups of records
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text.lines().take(2000).collect();
+    let jsonl: String =
+        lines.chunks(4).map(|c| serde_json::json!({ "samples": c }).to_string() + "\n").collect();
+    let grouped = crate::write(dir.path(), "grouped.jsonl", jsonl.as_bytes());
+    let flat = crate::write(dir.path(), "flat.txt", (lines.join("\n") + "\n").as_bytes());
+    let by_record =
+        tailwatch(&["score", &grouped, "--field", "samples", "--ci", "0.9", "--json", "-q"]).json();
+    let by_document = tailwatch(&["score", &flat, "--ci", "0.9", "--json", "-q"]).json();
+    assert_eq!(by_record["intervals"]["dealt"], "records");
+    assert_eq!(by_record["intervals"]["groups"], 20);
+    assert_eq!(by_record["metrics"], by_document["metrics"]);
+    let table = tailwatch(&["score", &grouped, "--field", "samples", "--ci", "0.9"]);
+    assert!(table.stdout.contains("jackknife over 20 groups of records"), "{}", table.stdout);
     for level in ["1", "0", "1.5", "nan"] {
         let bad = tailwatch(&["score", path, "--ci", level]);
         assert_eq!(bad.code, 2, "--ci {level}");

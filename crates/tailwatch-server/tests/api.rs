@@ -141,7 +141,7 @@ fn raw_outputs_leave_no_text_on_the_server() {
     assert_eq!(profile.n_docs(), 300);
     assert_eq!(profile.sample().held(), 300, "every document is sampled, as tokens");
     assert!(!profile.sample().holds_any_text() && !profile.config().keep_text);
-    let body = zstd::decode_all(&bytes[12..]).unwrap();
+    let body = zstd::decode_all(&bytes[20..]).unwrap();
     for doc in &docs {
         assert!(!body.windows(doc.len()).any(|w| w == doc.as_bytes()), "the served profile holds `{doc}`");
     }
@@ -214,6 +214,13 @@ fn profiles_that_are_not_profiles_are_refused() {
     let mut truncated = profile_bytes(&diverse_docs(10, 4));
     truncated.truncate(truncated.len() / 2);
     assert_eq!(post(&truncated).status, 400);
+    // one flipped bit in the body: its checksum fails, nothing is stored
+    let mut flipped = profile_bytes(&diverse_docs(10, 4));
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x10;
+    let refused = post(&flipped);
+    assert_eq!(refused.status, 400);
+    assert!(refused.message().contains("checksum does not match"), "{}", refused.body);
     let empty = profile_bytes(&[]);
     let reply = post(&empty);
     assert_eq!(reply.status, 400);

@@ -294,13 +294,22 @@ impl Profile {
                 what: format!("kept parts {:?} vs {:?}", self.parts, other.parts),
             });
         }
-        self.n_docs += other.n_docs;
-        self.n_tokens += other.n_tokens;
-        self.n_bytes += other.n_bytes;
+        // every other count is at most one of these, so checking them checks all
+        let overflow = || Error::Incompatible { what: "their counts together overflow 64 bits".into() };
+        let add = |a: u64, b: u64| a.checked_add(b).ok_or_else(overflow);
+        let (n_docs, n_tokens, n_bytes) = (
+            add(self.n_docs, other.n_docs)?,
+            add(self.n_tokens, other.n_tokens)?,
+            add(self.n_bytes, other.n_bytes)?,
+        );
+        let mut totals = self.totals;
+        let mut unique = self.unique_in_docs;
         for n in 0..MAX_ORDER {
-            self.totals[n] += other.totals[n];
-            self.unique_in_docs[n] += other.unique_in_docs[n];
+            totals[n] = add(totals[n], other.totals[n])?;
+            unique[n] = add(unique[n], other.unique_in_docs[n])?;
         }
+        (self.n_docs, self.n_tokens, self.n_bytes) = (n_docs, n_tokens, n_bytes);
+        (self.totals, self.unique_in_docs) = (totals, unique);
         // the n-gram tables merge on all threads; the rest merges beside them
         let keep_text = other.config.keep_text;
         let Profile { vocab, ngrams, doc_counts, doc_lengths, sample, .. } = other;
@@ -331,6 +340,56 @@ impl Profile {
             self.sample.drop_text();
         }
         self.seal();
+        Ok(())
+    }
+
+    /// Whether the counts of a decoded profile add up as a profile built from documents has them:
+    /// else why not. Cost: O(types + distinct documents + sample).
+    pub(crate) fn check_consistent(&self) -> std::result::Result<(), String> {
+        fn sum(values: impl Iterator<Item = u64>) -> Option<u64> {
+            values.into_iter().try_fold(0u64, |acc, v| acc.checked_add(v))
+        }
+        let n = self.n_docs;
+        for order in 0..MAX_ORDER {
+            if self.unique_in_docs[order] > self.totals[order] || self.totals[order] > self.n_tokens {
+                return Err(format!("its {}-gram counts exceed its tokens", order + 1));
+            }
+        }
+        if self.parts.tokens {
+            if self.totals[0] != self.n_tokens {
+                return Err(format!("{} tokens, but a unigram total of {}", self.n_tokens, self.totals[0]));
+            }
+            let (mut occurrences, mut bad) = (Some(0u64), None);
+            for (token, stat) in self.vocab.iter() {
+                occurrences = occurrences.and_then(|o| o.checked_add(stat.count));
+                if stat.docs > stat.count || stat.docs > n || stat.exposure > stat.count || stat.count == 0 {
+                    bad = Some(token.to_string());
+                    break;
+                }
+            }
+            if let Some(token) = bad {
+                return Err(format!("the counts of token `{token}` cannot be"));
+            }
+            if occurrences != Some(self.n_tokens) {
+                return Err(format!("its tokens' counts do not add up to its {} tokens", self.n_tokens));
+            }
+        }
+        if self.parts.documents {
+            if sum(self.doc_counts.values().copied()) != Some(n) {
+                return Err(format!("its distinct documents' copies do not add up to its {n} documents"));
+            }
+            if sum(self.doc_lengths.values().copied()) != Some(n) {
+                return Err(format!("its length histogram does not add up to its {n} documents"));
+            }
+            let tokens =
+                self.doc_lengths.iter().try_fold(0u64, |acc, (l, c)| acc.checked_add(l.checked_mul(*c)?));
+            if tokens != Some(self.n_tokens) {
+                return Err(format!("its length histogram does not add up to its {} tokens", self.n_tokens));
+            }
+        }
+        if self.sample.held() > n {
+            return Err(format!("its sample holds {} documents, more than its {n}", self.sample.held()));
+        }
         Ok(())
     }
 

@@ -7,6 +7,9 @@
 //! Format 3 keeps each sampled document as its text when the profile keeps text, else as its
 //! tokens (indices into the body's sorted token list); formats 1 and 2 kept the text alone.
 //! Text is tokenized again on reading (built-in tokenizers), so equal profiles give equal bytes.
+//! A format-3 header is followed by the xxh3-64 (little-endian) of the compressed body, checked
+//! before anything is decoded, and a decoded body must be consistent (its counts add up) to be
+//! read: a flipped bit or a crafted count is refused, never scored or stored.
 use std::io::Write;
 use std::path::Path;
 
@@ -68,11 +71,15 @@ impl Profile {
             sample: SampleWire::of(&self.sample, &ids),
         };
         let body = postcard::to_stdvec(&wire).map_err(Error::Encode)?;
-        let mut out = Vec::with_capacity(body.len() / 3 + 16);
-        out.extend_from_slice(&header(self.kind()));
-        let mut encoder = zstd::Encoder::new(out, 3).map_err(Error::Compress)?;
+        let mut encoder =
+            zstd::Encoder::new(Vec::with_capacity(body.len() / 3 + 16), 3).map_err(Error::Compress)?;
         encoder.write_all(&body).map_err(Error::Compress)?;
-        encoder.finish().map_err(Error::Compress)
+        let compressed = encoder.finish().map_err(Error::Compress)?;
+        let mut out = Vec::with_capacity(compressed.len() + 20);
+        out.extend_from_slice(&header(self.kind()));
+        out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&compressed).to_le_bytes());
+        out.extend_from_slice(&compressed);
+        Ok(out)
     }
 
     /// Parse `.twp` bytes; `path` is only used in error messages.
@@ -99,11 +106,25 @@ impl Profile {
         }
         let kind = ProfileKind::from_tag(bytes[6])
             .ok_or_else(|| Error::UnknownKind { path: path.to_path_buf(), tag: bytes[6] })?;
+        let compressed = if version >= 3 {
+            if bytes.len() < 20 {
+                return Err(not_profile("truncated: no checksum after the header".into()));
+            }
+            let stored = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+            if xxhash_rust::xxh3::xxh3_64(&bytes[20..]) != stored {
+                return Err(not_profile(
+                    "its checksum does not match: the file is corrupt or truncated".into(),
+                ));
+            }
+            &bytes[20..]
+        } else {
+            &bytes[12..]
+        };
         let mut body = Vec::new();
         {
             use std::io::Read;
             let decoder =
-                zstd::Decoder::new(&bytes[12..]).map_err(|e| not_profile(format!("corrupt body: {e}")))?;
+                zstd::Decoder::new(compressed).map_err(|e| not_profile(format!("corrupt body: {e}")))?;
             decoder
                 .take((max_decoded as u64).saturating_add(1))
                 .read_to_end(&mut body)
@@ -163,6 +184,7 @@ impl Profile {
         // a sample kept as text (and files of formats 1 and 2) is tokenized again
         profile.hash_sample_tokens()?;
         profile.seal();
+        profile.check_consistent().map_err(|e| not_profile(format!("inconsistent: {e}")))?;
         Ok(profile)
     }
 }
@@ -326,17 +348,77 @@ impl From<LegacyWire> for ProfileWire {
 mod tests {
     use super::*;
 
+    /// `bytes` with its body changed by `change`, under a checksum that matches (what a crafted
+    /// file looks like).
+    fn rewrite(bytes: &[u8], change: impl FnOnce(&mut ProfileWire)) -> Vec<u8> {
+        let body = zstd::decode_all(&bytes[20..]).unwrap();
+        let mut wire: ProfileWire = postcard::from_bytes(&body).unwrap();
+        change(&mut wire);
+        let compressed = zstd::encode_all(&postcard::to_stdvec(&wire).unwrap()[..], 3).unwrap();
+        [&bytes[..12], &xxhash_rust::xxh3::xxh3_64(&compressed).to_le_bytes(), &compressed[..]].concat()
+    }
+
+    fn profile_bytes() -> Vec<u8> {
+        let docs = ["the cat sat on the mat", "a dog ran", "the cat sat on the mat", "birds sing at dawn"];
+        super::super::tests::profile_keeping_text(&docs, false).to_bytes().unwrap()
+    }
+
     /// A sample naming a token past the token list and its extras is a corrupt file, not a panic.
     #[test]
     fn a_token_index_out_of_range_is_refused() {
-        let profile = super::super::tests::profile_keeping_text(&["the cat sat", "a dog"], false);
-        let bytes = profile.to_bytes().unwrap();
-        let body = zstd::decode_all(&bytes[12..]).unwrap();
-        let mut wire: ProfileWire = postcard::from_bytes(&body).unwrap();
-        wire.sample.docs[0].tokens = Some(vec![u32::MAX]);
-        let body = postcard::to_stdvec(&wire).unwrap();
-        let corrupt = [&bytes[..12], &zstd::encode_all(&body[..], 3).unwrap()[..]].concat();
+        let corrupt = rewrite(&profile_bytes(), |w| w.sample.docs[0].tokens = Some(vec![u32::MAX]));
         let err = Profile::from_bytes(&corrupt, Path::new("p.twp")).unwrap_err();
         assert!(err.to_string().contains("token index"), "{err}");
+    }
+
+    /// Every single-bit flip of a profile file is refused: the header's by its checks, the
+    /// rest by the checksum, so no flipped profile is ever scored or stored.
+    #[test]
+    fn every_flipped_bit_is_refused() {
+        let bytes = profile_bytes();
+        assert!(Profile::from_bytes(&bytes, Path::new("p.twp")).is_ok());
+        for bit in 0..bytes.len() * 8 {
+            let mut flipped = bytes.clone();
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            assert!(Profile::from_bytes(&flipped, Path::new("p.twp")).is_err(), "bit {bit} flipped is read");
+        }
+        for len in 0..bytes.len() {
+            assert!(Profile::from_bytes(&bytes[..len], Path::new("p.twp")).is_err(), "cut at {len} is read");
+        }
+    }
+
+    /// Counts that cannot come from documents are refused by name, even under a valid checksum:
+    /// more duplicate copies than documents (a duplicate_rate above 1), a token counted in more
+    /// documents than it occurs in, a length histogram off by one, a sample larger than the
+    /// corpus, and counters that would wrap.
+    #[test]
+    fn crafted_counts_are_refused() {
+        let bytes = profile_bytes();
+        type Change = Box<dyn FnOnce(&mut ProfileWire)>;
+        let cases: Vec<(Change, &str)> = vec![
+            (Box::new(|w| w.doc_counts[0].1 += 50), "distinct documents' copies"),
+            (Box::new(|w| w.tokens[0].2 = w.tokens[0].1 + 1), "the counts of token"),
+            (Box::new(|w| w.doc_lengths[0].1 += 1), "length histogram"),
+            (Box::new(|w| w.sample.docs[0].copies += 40), "sample"),
+            (Box::new(|w| w.tokens[0].1 = u64::MAX), "counts do not add up"),
+            (Box::new(|w| w.totals[1] = w.n_tokens + 1), "2-gram counts"),
+        ];
+        for (change, needle) in cases {
+            let err = Profile::from_bytes(&rewrite(&bytes, change), Path::new("p.twp")).unwrap_err();
+            assert!(err.to_string().contains(needle), "expected `{needle}` in: {err}");
+        }
+        // and the untouched body under the same rewrite reads
+        assert!(Profile::from_bytes(&rewrite(&bytes, |_| ()), Path::new("p.twp")).is_ok());
+    }
+
+    /// Merging profiles whose counts together pass 64 bits is an error, and changes nothing.
+    #[test]
+    fn merges_that_would_wrap_are_refused() {
+        let mut a = Profile::from_bytes(&profile_bytes(), Path::new("a.twp")).unwrap();
+        let mut b = a.clone();
+        b.n_bytes = u64::MAX;
+        let before = a.to_bytes().unwrap();
+        assert!(matches!(a.merge(b), Err(Error::Incompatible { .. })));
+        assert_eq!(a.to_bytes().unwrap(), before);
     }
 }

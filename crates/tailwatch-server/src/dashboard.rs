@@ -458,12 +458,46 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// Where sign-in goes next: a path of this site, else `/`. Never another site: the path must be
+/// printable ASCII without spaces or backslashes, parse as a URI path, and, percent-decoded
+/// (`/%09/evil.com` is `/<tab>/evil.com`, which browsers read as `//evil.com`), still start with
+/// one `/` and hold no control character, whitespace but the space, or backslash.
 fn safe_next(next: Option<&str>) -> String {
+    let local = |n: &str| {
+        let printable = n.bytes().all(|b| b.is_ascii_graphic());
+        let decoded = percent_decode(n);
+        printable
+            && !n.contains('\\')
+            && n.parse::<axum::http::uri::PathAndQuery>().is_ok()
+            && decoded.starts_with('/')
+            && !decoded.starts_with("//")
+            && !decoded.chars().any(|c| c.is_control() || (c.is_whitespace() && c != ' ') || c == '\\')
+    };
     match next {
-        // Only local paths: never redirect to another site.
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if local(n) => n.to_string(),
         _ => "/".to_string(),
     }
+}
+
+/// `text` with `%XX` escapes decoded (invalid ones kept), lossily as UTF-8.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) =
+                (bytes.get(i + 1).and_then(|&b| hex(b)), bytes.get(i + 2).and_then(|&b| hex(b)))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub async fn login_page(
@@ -506,4 +540,36 @@ pub async fn login(
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sign-in goes only to a path of this site: the probes' open redirects and control
+    /// characters go to `/`.
+    #[test]
+    fn sign_in_redirects_only_to_local_paths() {
+        for good in ["/", "/alerts", "/models/chat?metric=distinct_2", "/models/a%20b"] {
+            assert_eq!(safe_next(Some(good)), good);
+        }
+        for bad in [
+            "//evil.com",
+            "/%09/evil.com",
+            "/%2F/evil.com",
+            "/\\evil.com",
+            "/%5Cevil.com",
+            "https://evil.com",
+            "evil.com",
+            "/\tfoo",
+            "/a b",
+            "/a\u{7f}",
+            "/caf\u{e9}",
+            "/%0d%0aSet-Cookie:x=1",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }

@@ -62,6 +62,9 @@ pub fn validate(spec: &RuleSpec) -> Result<RuleSpec, RuleError> {
     if let Some(cohort) = &spec.cohort {
         check_name("cohort", cohort)?;
     }
+    if let Some(name) = &spec.name {
+        check_name("name", name)?;
+    }
     Ok(RuleSpec {
         direction: Some(direction),
         k: Some(spec.k.unwrap_or(DEFAULT_K)),
@@ -81,12 +84,17 @@ pub fn watches(rule_model: Option<&str>, model: &str) -> bool {
     rule_model.is_none_or(|m| m == EVERY_MODEL || m == model)
 }
 
-/// Model, version, cohort and window names: 1-200 printable characters, no `/`, not `*`.
+/// Model, version, cohort, window and rule names: 1-200 bytes of printable characters, no `/`,
+/// not `*`, `.` or `..` (path-like), no Unicode format characters (category Cf: U+202E and the
+/// other bidirectional controls, zero-width spaces, U+FEFF), which display a name as another.
 pub fn check_name(field: &'static str, value: &str) -> Result<(), RuleError> {
+    use unicode_categories::UnicodeCategories as _;
     if value.is_empty() || value.len() > 200 {
         return Err(RuleError::NameLength { field });
     }
-    if value == "*" || value.chars().any(|c| c.is_control() || c == '/') {
+    if matches!(value, "*" | "." | "..")
+        || value.chars().any(|c| c.is_control() || c == '/' || c.is_other_format())
+    {
         return Err(RuleError::NameForbidden { field, value: value.escape_debug().to_string() });
     }
     Ok(())
@@ -396,6 +404,28 @@ mod tests {
             enabled: true,
             created_at: String::new(),
         }
+    }
+
+    /// Names refuse what displays one name as another or reads as a path, and rule names are
+    /// bounded like the others.
+    #[test]
+    fn names_refuse_paths_format_characters_and_length() {
+        for good in ["chat", "chat v2", "模型", "2026-12-03", "a.b", "..."] {
+            assert!(check_name("model", good).is_ok(), "{good}");
+        }
+        for bad in [".", "..", "*", "a/b", "a\u{202e}b", "\u{200b}", "\u{feff}x", "x\u{2066}", "a\nb", ""] {
+            assert!(check_name("model", bad).is_err(), "{bad:?}");
+        }
+        let long = "n".repeat(201);
+        assert!(matches!(check_name("name", &long), Err(RuleError::NameLength { field: "name" })));
+        let mut spec: RuleSpec = serde_json::from_str(
+            r#"{"model": "m", "metric": "distinct_2", "kind": "fixed", "threshold": 0.5}"#,
+        )
+        .unwrap();
+        spec.name = Some(long);
+        assert!(matches!(validate(&spec), Err(RuleError::NameLength { field: "name" })));
+        spec.name = Some("diversity \u{202e}".into());
+        assert!(matches!(validate(&spec), Err(RuleError::NameForbidden { field: "name", .. })));
     }
 
     /// A reference metric is read on the held-out levels alone; without them (the baseline its

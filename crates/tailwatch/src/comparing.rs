@@ -2,6 +2,8 @@
 use std::path::Path;
 
 use serde::Serialize;
+
+use crate::{Error, Result};
 use tailwatch_metrics::compare::{Comparison, Rule, compare};
 use tailwatch_metrics::report::ScoreReport;
 
@@ -88,6 +90,37 @@ pub fn compare_matched(
 /// The metric ids `rules` read: all a comparison needs computed.
 pub fn rule_metrics(rules: &[Rule]) -> tailwatch_metrics::MetricSelection {
     tailwatch_metrics::MetricSelection::Only(rules.iter().map(|r| r.metric.clone()).collect())
+}
+
+/// Check that a saved report can stand for a side under `rules` (fail closed): it holds
+/// documents, has every rule's metric (null when undefined, as `score` writes it; reference
+/// metrics only when it was scored against a reference), and every
+/// value is finite and inside its metric's documented range. A report edited by hand, cut, or
+/// from another tool would otherwise pass every check it lacks.
+pub fn check_report(report: &ScoreReport, path: &Path, rules: &[Rule]) -> Result<()> {
+    let bad = |reason: String| Error::BadReport { path: path.to_path_buf(), reason };
+    if report.n_docs == 0 {
+        return Err(bad("it holds no documents (`n_docs` 0)".into()));
+    }
+    // (reference metrics are absent from a report scored without a reference)
+    let reference = tailwatch_metrics::reference::REFERENCE_IDS;
+    for rule in rules.iter().filter(|r| !reference.contains(&r.metric.as_str())) {
+        if !report.metrics.contains_key(&rule.metric) {
+            return Err(bad(format!(
+                "it has no `{}`, which a rule checks (score it again with that metric)",
+                rule.metric
+            )));
+        }
+    }
+    for (id, value) in &report.metrics {
+        if let Some(v) = *value {
+            let (low, high) = crate::intervals::metric_range(id);
+            if !v.is_finite() || v < low - 1e-9 || v > high + 1e-9 {
+                return Err(bad(format!("`{id}` is {v}, outside its range")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A saved `score --json` report, if `path` is one (a `.json` file holding a report).

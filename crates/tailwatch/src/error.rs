@@ -30,6 +30,14 @@ pub enum Error {
     /// The detector failed.
     #[error(transparent)]
     Detector(#[from] tailwatch_detect::DetectError),
+    /// A saved report that cannot stand for a side of a comparison.
+    #[error("`{path}` is not a report compare can trust: {reason}")]
+    BadReport {
+        /// The report.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A file could not be read or written.
     #[error("cannot access `{path}`: {source}")]
     File {

@@ -180,7 +180,7 @@ impl Engine {
 
 /// The bounds of a metric's documented range (`[0,1]`, `(0,inf)`, `[1,V]`...); a bound that
 /// is not a number is open.
-fn metric_range(id: &str) -> (f64, f64) {
+pub(crate) fn metric_range(id: &str) -> (f64, f64) {
     let Some(range) = metric_info(id).map(|m| m.range) else {
         return (f64::NEG_INFINITY, f64::INFINITY);
     };

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 use tailwatch::ProfileSettings;
-use tailwatch::comparing::{Side, compare_matched, compare_sides, rule_metrics, saved_report};
+use tailwatch::comparing::{Side, check_report, compare_matched, compare_sides, rule_metrics, saved_report};
 use tailwatch::matching::{Documents, Resampling, hold_out, shared_documents};
 use tailwatch_metrics::Reference;
 use tailwatch_metrics::compare::{Comparison, DEFAULT_RULES, Verdict, default_rules, parse_rules};
@@ -77,6 +77,7 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     let scorer = scorer;
     let side = |path: &Path, field: Option<&str>| -> Result<ScoreReport> {
         if let Some(report) = saved_report(path) {
+            check_report(&report, path, &rules)?;
             return Ok(report);
         }
         if let Some((_, rest)) = &held

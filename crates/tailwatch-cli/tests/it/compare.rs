@@ -35,6 +35,30 @@ fn collapse_is_flagged_with_exit_1() {
     let run = tailwatch(&["compare", &saved, prof.to_str().unwrap(), "--json", "-q"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
 
+    // fail closed: a candidate report that lacks a rule's metric, holds a value no metric can
+    // take, or no documents is refused (exit 2, naming it), never passed
+    let json: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
+    let edited = |name: &str, change: &dyn Fn(&mut serde_json::Value)| {
+        let mut value = json.clone();
+        change(&mut value);
+        write(d, name, value.to_string().as_bytes())
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (edited("empty.json", &|v| v["metrics"] = serde_json::json!({})), "has no `distinct_2`"),
+        (edited("big.json", &|v| v["metrics"]["duplicate_rate"] = 52.into()), "`duplicate_rate` is 52"),
+        (edited("neg.json", &|v| v["metrics"]["distinct_2"] = (-0.5).into()), "`distinct_2` is -0.5"),
+        (edited("none.json", &|v| v["n_docs"] = 0.into()), "holds no documents"),
+    ];
+    for (bad, needle) in &cases {
+        let run = tailwatch(&["compare", &saved, bad, "-q"]);
+        assert_eq!(run.code, 2, "{bad}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(needle) && run.stderr.contains("not a report compare can trust"),
+            "{}",
+            run.stderr
+        );
+    }
+
     // a custom rule that cannot breach
     let rules =
         write(d, "r.toml", b"[[rule]]\nmetric = \"distinct_2\"\nrelative = 0.99\nreason = \"loose\"\n");

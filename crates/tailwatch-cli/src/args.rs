@@ -15,9 +15,9 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Worker threads (default: all cores)
-    #[arg(long, global = true)]
-    pub threads: Option<usize>,
+    /// Worker threads (default: all cores; at most 1024)
+    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
     /// Hide progress bars
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -110,6 +110,9 @@ pub struct PushArgs {
     /// server never holds the text; compression_ratio needs it)
     #[arg(long)]
     pub keep_text: bool,
+    /// Seconds to wait for the server's answer (connecting: at most 10)
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
     /// Print the server's answer as JSON
     #[arg(long)]
     pub json: bool,

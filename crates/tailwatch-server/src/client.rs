@@ -67,6 +67,9 @@ pub enum ClientError {
     },
 }
 
+/// How long connecting to a server may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A server, a token and a connection pool.
 pub struct Client {
     base: String,
@@ -76,11 +79,13 @@ pub struct Client {
 
 impl Client {
     /// A client of the server at `base` (`http://host:port`), sending `token` when given; a call
-    /// gives up after `timeout`.
+    /// gives up after `timeout`, and sooner when the server cannot be reached
+    /// ([`CONNECT_TIMEOUT`]) so a CI job never waits long on a host that is down.
     pub fn new(base: &str, token: Option<String>, timeout: Duration) -> Self {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(timeout))
+            .timeout_connect(Some(CONNECT_TIMEOUT.min(timeout)))
             .build()
             .into();
         Self { base: base.trim_end_matches('/').to_string(), token, agent }

@@ -20,9 +20,18 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// The most worker threads an engine takes: more than any machine's cores gains nothing, and a
+/// mistyped `--threads 5000` spent minutes starting threads.
+pub const MAX_THREADS: usize = 1024;
+
 impl Engine {
-    /// An engine with `threads` worker threads (`None`: one per core).
+    /// An engine with `threads` worker threads (`None`: one per core; at most [`MAX_THREADS`]).
     pub fn new(threads: Option<usize>) -> Result<Self> {
+        if let Some(n) = threads
+            && n > MAX_THREADS
+        {
+            return Err(Error::invalid("threads", "at most 1024", n));
+        }
         let mut builder = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("tailwatch-{i}"));
         if let Some(n) = threads {
             builder = builder.num_threads(n.max(1));
@@ -51,5 +60,16 @@ impl Engine {
     /// Run `f` on the pool: rayon calls inside it (`join`, parallel iterators) use this pool.
     pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         self.pool.install(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_counts_past_the_maximum_are_refused() {
+        assert!(Engine::new(Some(MAX_THREADS + 1)).is_err());
+        assert_eq!(Engine::new(Some(2)).unwrap().threads(), 2);
     }
 }

@@ -26,7 +26,8 @@ pub struct Context {
 
 impl Context {
     fn new(global: &GlobalArgs) -> Result<Self> {
-        Ok(Self { engine: Engine::new(global.threads)?, quiet: global.quiet, threads: global.threads })
+        let threads = global.threads.map(usize::from);
+        Ok(Self { engine: Engine::new(threads)?, quiet: global.quiet, threads })
     }
 
     /// A byte-progress bar (hidden with `--quiet` or off a terminal).

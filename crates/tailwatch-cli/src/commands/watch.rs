@@ -131,7 +131,7 @@ pub fn run_push(args: &PushArgs, cx: &Context) -> Result<Outcome> {
         hasher.update(&bytes);
         hasher.finalize().to_hex().to_string()
     });
-    let client = Client::new(&server, Some(token), std::time::Duration::from_secs(300));
+    let client = Client::new(&server, Some(token), std::time::Duration::from_secs(args.timeout));
     let push_key = PushKey {
         model: args.model.clone(),
         version: args.model_version.clone(),

@@ -87,6 +87,9 @@ fn usage_errors_exit_2() {
         vec!["score", "-", "--tokenizer", "nonsense"],
         vec!["score", "-", "--max-memory", "12 parsecs"],
         vec!["score", "-", "--tail-mass", "1.5"],
+        // a mistyped thread count is refused at once, not minutes of starting threads
+        vec!["score", "-", "--threads", "5000"],
+        vec!["score", "-", "--threads", "0"],
         vec!["bogus-command"],
     ] {
         let run = tailwatch_stdin(&args, Some(b"a b c\n"));

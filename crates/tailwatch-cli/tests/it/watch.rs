@@ -200,6 +200,38 @@ fn push_and_serve_fail_clearly() {
     );
     assert_eq!(nothing.code, 2);
     assert!(nothing.stderr.contains("no documents"), "{}", nothing.stderr);
+    // a server that never answers, and one whose answer is not the server's: push fails
+    // (exit 2), after --timeout for the silent one, never exit 0
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    let held = std::thread::spawn(move || {
+        let (conn, _) = silent.accept().unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        drop(conn);
+    });
+    let hung = run_with_token(
+        &["push", &input, "--server", &silent_url, "--model", "m", "--version", "v", "--timeout", "1", "-q"],
+        Some(TOKEN),
+    );
+    assert_eq!(hung.code, 2, "{}", hung.stderr);
+    assert!(hung.stderr.contains("cannot reach the server"), "{}", hung.stderr);
+    held.join().unwrap();
+    let liar = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let liar_url = format!("http://{}", liar.local_addr().unwrap());
+    let answered = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut conn, _) = liar.accept().unwrap();
+        let mut request = [0u8; 65536];
+        let _ = conn.read(&mut request);
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello");
+    });
+    let malformed = run_with_token(
+        &["push", &input, "--server", &liar_url, "--model", "m", "--version", "v", "-q"],
+        Some(TOKEN),
+    );
+    assert_eq!(malformed.code, 2, "{}", malformed.stderr);
+    assert!(malformed.stderr.contains("not the expected JSON"), "{}", malformed.stderr);
+    answered.join().unwrap();
     // --keep-text: the pushed profile keeps its sample's text (compression_ratio reads it); a
     // .twp is pushed as it is, so asking it of one is an error, not a silent no-op
     for (version, extra) in [("plain", None), ("text", Some("--keep-text"))] {

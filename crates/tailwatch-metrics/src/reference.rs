@@ -210,13 +210,15 @@ impl Reference {
             }));
             out.set("kl_to_reference", Some(kl.max(0.0)));
             // JS: terms over the candidate's types, plus reference-only mass (each contributes q/2).
-            let mut ref_seen = 0.0;
+            // Every sum is exact (fsum), so the value does not depend on the order the profile
+            // holds its types in (which follows the documents' and the workers' order).
+            let mut seen = Vec::with_capacity(profile.n_types());
             let mut terms: Vec<f64> = profile
                 .token_stats()
                 .map(|(t, s)| {
                     let p = s.count as f64 / n;
                     let q = self.weights.get(t).copied().unwrap_or(0.0) / self.total;
-                    ref_seen += q;
+                    seen.push(q);
                     let m = (p + q) / 2.0;
                     let mut term = 0.5 * p * (p / m).log2();
                     if q > 0.0 {
@@ -225,7 +227,7 @@ impl Reference {
                     term
                 })
                 .collect();
-            terms.push(0.5 * (1.0 - ref_seen).max(0.0));
+            terms.push(0.5 * (1.0 - fsum(seen)).max(0.0));
             out.set("js_to_reference", Some(fsum(terms).clamp(0.0, 1.0)));
         } else {
             out.set("kl_to_reference", None);
@@ -352,5 +354,34 @@ mod tests {
         let b: BTreeMap<u64, u64> = [(3, 1), (4, 1)].into();
         assert_eq!(wasserstein_1(&a, &b), Some(2.0));
         assert_eq!(psi_on_reference_deciles(&a, &a), Some(0.0));
+    }
+
+    /// Reference metrics are bit-identical whatever order the profile holds its types in: a
+    /// profile of the same documents in another order (other types first) gives the same bits.
+    #[test]
+    fn reference_metrics_do_not_depend_on_type_order() {
+        use crate::{ProfileBuilder, ProfileConfig};
+        use tailwatch_core::{Tokenizer, TokenizerSpec};
+        let tokenizer = Tokenizer::from_spec(&TokenizerSpec::words()).unwrap();
+        let docs: Vec<String> =
+            (0..300).map(|i| format!("w{} w{} x{} y{}", i % 97, i * 7 % 131, i % 13, i * 11 % 173)).collect();
+        let profile = |order: &mut dyn Iterator<Item = &String>| {
+            let mut b = ProfileBuilder::new(&tokenizer, ProfileConfig::new(TokenizerSpec::words()));
+            for d in order {
+                b.observe(d).unwrap();
+            }
+            b.finish()
+        };
+        let forward = profile(&mut docs.iter());
+        let backward = profile(&mut docs.iter().rev());
+        let reference_docs: Vec<String> =
+            (0..200).map(|i| format!("w{} x{} z{}", i % 89, i % 7, i % 31)).collect();
+        let reference = Reference::from_profile(&profile(&mut reference_docs.iter()), "r", "profile");
+        let (a, _) = reference.metrics(&forward, ReferenceOptions::default());
+        let (b, _) = reference.metrics(&backward, ReferenceOptions::default());
+        for id in ["js_to_reference", "kl_to_reference", "tail_coverage", "tail_mass_coverage"] {
+            let bits = |v: &MetricValues| v.values[id].map(f64::to_bits);
+            assert_eq!(bits(&a), bits(&b), "{id}");
+        }
     }
 }

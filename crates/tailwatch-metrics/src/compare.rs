@@ -91,6 +91,12 @@ pub fn parse_rules(text: &str, path: &Path) -> Result<Vec<Rule>> {
             (None, None) => {
                 return Err(err(format!("rule for `{}` needs `relative` or `absolute`", rule.metric)));
             }
+            (Some(_), Some(_)) => {
+                return Err(err(format!(
+                    "rule for `{}` sets both `relative` and `absolute`; a rule has one threshold (write two rules for both)",
+                    rule.metric
+                )));
+            }
             (r, a) => {
                 for t in [r, a].into_iter().flatten() {
                     if !t.is_finite() || t < 0.0 {

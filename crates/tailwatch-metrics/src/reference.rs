@@ -133,9 +133,16 @@ impl Reference {
                 ));
             }
             let key = if lowercase { word.to_lowercase() } else { word.to_string() };
-            *weights.entry(key).or_default() += value;
+            let weight = weights.entry(key).or_default();
+            *weight += value;
+            if !weight.is_finite() {
+                return Err(err(n, format!("the counts of `{word}` add up past what a number holds")));
+            }
         }
         let total = fsum(weights.values().copied());
+        if !total.is_finite() {
+            return Err(err(0, "the counts add up past what a number holds".into()));
+        }
         if total <= 0.0 {
             return Err(err(0, "the table holds no positive frequency".into()));
         }
@@ -342,7 +349,16 @@ mod tests {
 
     #[test]
     fn bad_tables_name_the_line() {
-        for (text, line) in [("a\t1\nb\tx\n", 2), ("a\t1\nb\t-3\n", 2), ("a\tNaN\n", 1), ("a\n", 1)] {
+        let huge = format!("a\t{max}\nb\t{max}\n", max = f64::MAX);
+        let twice = format!("a\t{max}\na\t{max}\n", max = f64::MAX);
+        for (text, line) in [
+            ("a\t1\nb\tx\n", 2),
+            ("a\t1\nb\t-3\n", 2),
+            ("a\tNaN\n", 1),
+            ("a\n", 1),
+            (twice.as_str(), 2),
+            (huge.as_str(), 0),
+        ] {
             let e = Reference::from_frequency_table(text.as_bytes(), Path::new("t.tsv"), false).unwrap_err();
             assert!(matches!(e, Error::Reference { line: l, .. } if l == line), "{text:?}: {e}");
         }

@@ -106,4 +106,13 @@ fn a_bad_rules_file_exits_2() {
     let run = tailwatch(&["compare", &data, &data, "--rules", &rules, "-q"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("rules.toml") && run.stderr.contains("distinct_9"), "{}", run.stderr);
+    // a rule with two thresholds used one of them silently; it is an error now
+    let both = write(
+        dir.path(),
+        "both.toml",
+        b"[[rule]]\nmetric = \"distinct_2\"\nrelative = 0.1\nabsolute = 0.05\n",
+    );
+    let run = tailwatch(&["compare", &data, &data, "--rules", &both, "-q"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("both.toml") && run.stderr.contains("sets both"), "{}", run.stderr);
 }

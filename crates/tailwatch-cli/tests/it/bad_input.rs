@@ -116,3 +116,23 @@ fn a_bad_rules_file_exits_2() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("both.toml") && run.stderr.contains("sets both"), "{}", run.stderr);
 }
+
+/// `profile` and `merge` never write over an input: `profile X -o X` replaced the corpus with
+/// its profile, exit 0.
+#[test]
+fn profile_and_merge_refuse_to_overwrite_their_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = b"one two three\nfour five six\n";
+    let input = write(dir.path(), "a.txt", text);
+    let run = tailwatch(&["profile", &input, "-o", &input, "-q"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("would overwrite its input"), "{}", run.stderr);
+    assert_eq!(std::fs::read(&input).unwrap(), text);
+    let twp = dir.path().join("a.twp");
+    assert_eq!(tailwatch(&["profile", &input, "-o", twp.to_str().unwrap(), "-q"]).code, 0);
+    let before = std::fs::read(&twp).unwrap();
+    let run =
+        tailwatch(&["merge", twp.to_str().unwrap(), twp.to_str().unwrap(), "-o", twp.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(std::fs::read(&twp).unwrap(), before);
+}

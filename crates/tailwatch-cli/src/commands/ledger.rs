@@ -44,6 +44,8 @@ pub fn run(args: &LedgerArgs, cx: &Context) -> Result<Outcome> {
             emit(&lineage, *json)?;
         }
         LedgerCommand::Export { db, output, manifest, name } => {
+            let manifest_path = manifest.clone().unwrap_or_else(|| output.with_extension("croissant.json"));
+            refuse_outputs_over(&[output, &manifest_path], &db.db)?;
             let ledger = Ledger::open(&db.db)?;
             let (summary, manifest_path) = ledger_files::export(&ledger, output, manifest.as_deref(), name)?;
             writeln!(
@@ -56,6 +58,7 @@ pub fn run(args: &LedgerArgs, cx: &Context) -> Result<Outcome> {
         }
         LedgerCommand::Review(review) => match &review.command {
             ReviewCommand::Sample { db, n, seed, origin, generator, output } => {
+                refuse_outputs_over(&[output], &db.db)?;
                 let origins: Vec<Origin> = origin
                     .split(',')
                     .map(|o| o.parse::<Origin>().map_err(anyhow::Error::msg))
@@ -160,7 +163,20 @@ fn ingest(args: &IngestArgs, cx: &Context) -> Result<()> {
     emit(&Ingested { json: serde_json::to_value(&report)?, report }, args.json)
 }
 
+/// Refuse outputs that are the ledger or one another (`mix --db L -o L` replaced the ledger
+/// with JSONL, exit 0), before any work.
+fn refuse_outputs_over(outputs: &[&std::path::Path], db: &std::path::Path) -> Result<()> {
+    for (i, output) in outputs.iter().enumerate() {
+        let mut others: Vec<&std::path::Path> = vec![db];
+        others.extend(outputs.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| *o));
+        crate::output::refuse_overwriting_inputs(output, &others)?;
+    }
+    Ok(())
+}
+
 pub fn run_mix(args: &MixArgs, cx: &Context) -> Result<Outcome> {
+    let manifest_path = args.manifest.clone().unwrap_or_else(|| args.output.with_extension("manifest.json"));
+    refuse_outputs_over(&[&args.output, &manifest_path], &args.db.db)?;
     let min_human = match &args.min_human {
         None => None,
         Some(text) => {

@@ -317,3 +317,31 @@ fn mix_export_and_review_from_the_command_line() {
         run.stderr
     );
 }
+
+/// Outputs never replace the ledger or one another: `mix --db L -o L` replaced the ledger with
+/// JSONL, exit 0; so did `ledger export` and `ledger review sample`, and `--manifest`.
+#[test]
+fn outputs_never_replace_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("l.db");
+    let dbs = db.to_str().unwrap();
+    assert_eq!(tailwatch(&["ledger", "init", "--db", dbs]).code, 0);
+    let good = write(dir.path(), "good.jsonl", b"{\"text\": \"one two\"}\n{\"text\": \"three four\"}\n");
+    assert_eq!(tailwatch(&["ledger", "ingest", &good, "--db", dbs, "--origin", "human", "-q"]).code, 0);
+    let before = std::fs::read(&db).unwrap();
+    let out = dir.path().join("out.jsonl");
+    let outs = out.to_str().unwrap();
+    for args in [
+        vec!["mix", "--db", dbs, "-o", dbs],
+        vec!["mix", "--db", dbs, "-o", outs, "--manifest", dbs],
+        vec!["mix", "--db", dbs, "-o", outs, "--manifest", outs],
+        vec!["ledger", "export", "--db", dbs, "-o", dbs],
+        vec!["ledger", "export", "--db", dbs, "-o", outs, "--manifest", dbs],
+        vec!["ledger", "review", "sample", "--db", dbs, "-o", dbs],
+    ] {
+        let run = tailwatch(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains("would overwrite"), "{args:?}: {}", run.stderr);
+        assert_eq!(std::fs::read(&db).unwrap(), before, "{args:?} changed the ledger");
+    }
+}

@@ -60,3 +60,47 @@ pub fn temp_file_beside(path: &std::path::Path) -> Result<tempfile::NamedTempFil
     }
     builder.tempfile_in(folder).with_context(|| format!("cannot write `{}`", path.display()))
 }
+
+/// An output being written: a temporary file beside a regular (or new) file, renamed onto it
+/// by [`Output::finish`] and removed if the run fails first; or, for an existing device or FIFO
+/// (`-o /dev/null`), the target itself, so the device is never replaced by a file.
+pub enum Output {
+    /// A temporary file and the path it becomes.
+    Temp(tempfile::NamedTempFile, std::path::PathBuf),
+    /// The target, opened for writing.
+    Direct(std::fs::File),
+}
+
+impl Output {
+    /// Open `path` for writing, refused when it is one of `inputs`.
+    pub fn create(path: &std::path::Path, inputs: &[&std::path::Path]) -> Result<Self> {
+        use anyhow::Context as _;
+        refuse_overwriting_inputs(path, inputs)?;
+        let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        if special {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot write `{}`", path.display()))?;
+            return Ok(Output::Direct(file));
+        }
+        Ok(Output::Temp(temp_file_beside(path)?, path.to_path_buf()))
+    }
+
+    /// Where it writes.
+    pub fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Output::Temp(tmp, _) => tmp.as_file_mut(),
+            Output::Direct(file) => file,
+        }
+    }
+
+    /// The run succeeded: the output takes its place.
+    pub fn finish(self) -> Result<()> {
+        use anyhow::Context as _;
+        if let Output::Temp(tmp, path) = self {
+            tmp.persist(&path).with_context(|| format!("cannot write `{}`", path.display()))?;
+        }
+        Ok(())
+    }
+}

@@ -45,6 +45,15 @@ pub fn run(args: &DetectArgs, cx: &Context) -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     match &args.command {
         DetectCommand::Train { data, reference, kind, output, json } => {
+            let inputs: Vec<&std::path::Path> = data
+                .human
+                .iter()
+                .chain(&data.machine)
+                .chain(&data.labelled)
+                .chain(reference)
+                .map(|p| p.as_path())
+                .collect();
+            crate::output::refuse_overwriting_inputs(output, &inputs)?;
             let texts = labelled(data)?;
             let reference = if reference.is_empty() {
                 None
@@ -76,11 +85,23 @@ pub fn run(args: &DetectArgs, cx: &Context) -> Result<Outcome> {
         DetectCommand::Score { input, model, output, score_field, input_args } => {
             let detector = load(model)?;
             let read = read_options(input_args, None, false)?;
-            let (mut sink, name): (Box<dyn Write>, std::path::PathBuf) = match output {
-                Some(path) => (Box::new(std::io::BufWriter::new(fs_err::File::create(path)?)), path.clone()),
-                None => (Box::new(std::io::BufWriter::new(std::io::stdout().lock())), "<stdout>".into()),
-            };
-            cx.engine.score_records(&detector, input, &read, score_field, (&mut sink, &name))?;
+            match output {
+                // never over the input or the model; a failed run leaves no partial output
+                Some(path) => {
+                    let mut file = crate::output::Output::create(path, &[input.as_path(), model.as_path()])?;
+                    {
+                        let mut sink = std::io::BufWriter::new(file.writer());
+                        cx.engine.score_records(&detector, input, &read, score_field, (&mut sink, path))?;
+                        sink.flush()?;
+                    }
+                    file.finish()?;
+                }
+                None => {
+                    let mut sink = std::io::BufWriter::new(std::io::stdout().lock());
+                    let name = std::path::PathBuf::from("<stdout>");
+                    cx.engine.score_records(&detector, input, &read, score_field, (&mut sink, &name))?;
+                }
+            }
         }
         DetectCommand::Eval { data, model, json } => {
             let detector = load(model)?;

@@ -79,6 +79,44 @@ fn train_eval_score_on_fast_detect_gpt_and_seqxgpt() {
         let p = l["machine_probability"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&p));
     }
+    // outputs never destroy data: -o its own input is refused and the input stays; a run that
+    // fails on a bad record leaves the earlier output as it was; -o /dev/null writes into the
+    // device and leaves it a device
+    let copy = write(dir.path(), "copy.jsonl", &std::fs::read(&llama).unwrap());
+    let before = std::fs::read(&copy).unwrap();
+    let own = tailwatch(&["detect", "score", &copy, "--model", model.to_str().unwrap(), "-o", &copy, "-q"]);
+    assert_eq!(own.code, 2, "{}", own.stderr);
+    assert!(own.stderr.contains("would overwrite its input"), "{}", own.stderr);
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+    let mut broken = before.clone();
+    broken.extend_from_slice(b"{broken\n");
+    let broken = write(dir.path(), "broken.jsonl", &broken);
+    let kept = std::fs::read(&scored).unwrap();
+    let failed = tailwatch(&[
+        "detect",
+        "score",
+        &broken,
+        "--model",
+        model.to_str().unwrap(),
+        "-o",
+        scored.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(failed.code, 2, "{}", failed.stderr);
+    assert_eq!(std::fs::read(&scored).unwrap(), kept, "a failed run replaced the output");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    let null =
+        tailwatch(&["detect", "score", &copy, "--model", model.to_str().unwrap(), "-o", "/dev/null", "-q"]);
+    assert_eq!(null.code, 0, "{}", null.stderr);
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    }
     let human = shared_data("seqxgpt/document-level/human_lines.jsonl");
     let run = tailwatch(&[
         "detect",

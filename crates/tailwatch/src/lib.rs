@@ -41,7 +41,7 @@ pub mod scoring;
 pub mod simulating;
 
 pub use compat::Compat;
-pub use engine::Engine;
+pub use engine::{Engine, MAX_THREADS};
 pub use error::{Error, Result};
 pub use profiling::{ProfileSettings, is_profile_path, load_profile, save_profile, tokenizer_by_name};
 pub use scoring::{ScoreOptions, Scorer};

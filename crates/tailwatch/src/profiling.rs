@@ -408,8 +408,18 @@ pub fn is_profile_path(path: &Path) -> bool {
 /// Load a `.twp` profile.
 pub fn load_profile(path: &Path) -> Result<Profile> {
     let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
-    Ok(Profile::from_bytes(&bytes, path)?)
+    Ok(Profile::from_bytes_limited(&bytes, path, decoded_limit(bytes.len()))?)
 }
+
+/// How far a profile of `compressed` bytes may decompress: [`MAX_PROFILE_EXPANSION`] times,
+/// and at least 64 MiB. Real profiles are mostly hashes and expand 1.5 to 4 times; a 134 KB
+/// decompression bomb took the CLI to 6.3 GB.
+pub fn decoded_limit(compressed: usize) -> usize {
+    compressed.saturating_mul(MAX_PROFILE_EXPANSION).max(64 << 20)
+}
+
+/// See [`decoded_limit`].
+pub const MAX_PROFILE_EXPANSION: usize = 64;
 
 /// Write a `.twp` profile atomically (temporary file + rename), so a failure never leaves a
 /// torn file.

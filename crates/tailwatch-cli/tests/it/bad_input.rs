@@ -136,3 +136,23 @@ fn profile_and_merge_refuse_to_overwrite_their_inputs() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(std::fs::read(&twp).unwrap(), before);
 }
+
+/// A decompression bomb in `.twp` clothing (a valid header and checksum over a zstd stream of
+/// 200 MB of zeros, a few KB on disk) is refused before it is inflated: it took the CLI to
+/// 6.3 GB.
+#[test]
+fn a_profile_that_decompresses_too_far_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let zeros = vec![0u8; 200 << 20];
+    let compressed = zstd::encode_all(&zeros[..], 19).unwrap();
+    drop(zeros);
+    assert!(compressed.len() < 1 << 20);
+    let mut bytes = b"TWPROF\x00\x01\x03\x00\x00\x00".to_vec();
+    // the checksum: xxh3-64 of the compressed body, as the reader computes it
+    bytes.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&compressed).to_le_bytes());
+    bytes.extend_from_slice(&compressed);
+    let bomb = write(dir.path(), "bomb.twp", &bytes);
+    let run = tailwatch(&["score", &bomb]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("decompresses to more than"), "{}", run.stderr);
+}

@@ -337,16 +337,18 @@ impl SqliteStore {
         Ok(Some(ResolvedBaseline { profile, reference: None, metrics, levels, held_out: None }))
     }
 
-    /// The profiles of every push of a version, in order.
+    /// The profiles of every push of a version to `cohort` (`*`: every cohort), in order.
     pub(super) fn push_profiles(
         &self,
         tx: &Connection,
         model: &str,
         version: &str,
+        cohort: &str,
     ) -> StoreResult<Vec<Profile>> {
-        let mut stmt =
-            tx.prepare_cached("SELECT profile FROM pushes WHERE model = ?1 AND version = ?2 ORDER BY id")?;
-        let rows = stmt.query_map([model, version], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT profile FROM pushes WHERE model = ?1 AND version = ?2 AND (?3 = '*' OR cohort = ?3) ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![model, version, cohort], |r| r.get::<_, Vec<u8>>(0))?;
         let mut out = Vec::new();
         for bytes in rows {
             out.push(self.decode(&bytes?)?);
@@ -679,17 +681,14 @@ impl Profiles for SqliteStore {
     ) -> StoreResult<Vec<Profile>> {
         let conn = self.lock();
         model_exists(&conn, model)?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT profile FROM pushes WHERE model = ?1 AND version = ?2 AND (?3 = '*' OR cohort = ?3) ORDER BY id",
-        )?;
-        let blobs: Vec<Vec<u8>> =
-            stmt.query_map(params![model, version, cohort], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        let per_group = blobs.len().div_ceil(groups.max(1)).max(1);
+        let pushes = self.push_profiles(&conn, model, version, cohort)?;
+        let per_group = pushes.len().div_ceil(groups.max(1)).max(1);
         let mut out = Vec::new();
-        for chunk in blobs.chunks(per_group) {
+        let mut pushes = pushes.into_iter().peekable();
+        while pushes.peek().is_some() {
             let mut merged = None;
-            for bytes in chunk {
-                merged = Some(profiles::merge(&self.engine, merged, self.decode(bytes)?)?);
+            for push in pushes.by_ref().take(per_group) {
+                merged = Some(profiles::merge(&self.engine, merged, push)?);
             }
             out.extend(merged);
         }
@@ -818,7 +817,7 @@ impl Baselines for SqliteStore {
                 // and half of its pushes held out as the reference metrics' reference
                 let base = self.with_aggregate(tx, "versions", rowid, |p| Ok(p.clone()))?;
                 let metrics = profiles::metrics(&self.engine, &base, Some(&base))?;
-                let pushes = self.push_profiles(tx, model, version)?;
+                let pushes = self.push_profiles(tx, model, version, ALL_COHORTS)?;
                 let held = profiles::held_out(&self.engine, &pushes)?;
                 let levels = profiles::size_levels(&self.engine, pushes, Some(&base))?;
                 let stored = serde_json::json!({ "levels": levels, "held_out": held.as_ref().map(|h| &h.levels) });

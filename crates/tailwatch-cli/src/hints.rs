@@ -37,7 +37,6 @@ fn engine_hint(error: &Error) -> Option<String> {
             format!("{flag} reads every document: score the inputs, not a profile")
         }
         Error::OutputNotAFolder { .. } => "with several inputs, -o names a folder".into(),
-        Error::OutputIsInput { .. } => "choose another -o".into(),
         Error::NoLabelledTexts => "give --human and --machine inputs, or --labelled inputs".into(),
         Error::NoOrigin => "pass --origin (human, synthetic or unknown), or --field-map origin=FIELD".into(),
         Error::NoCorpus => "pass --corpus FILE (or run `tailwatch demo`, which generates one)".into(),

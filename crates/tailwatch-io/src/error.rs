@@ -133,6 +133,30 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// An output is one of the run's inputs (or its database), under this name or another.
+    #[error("`{}` is also an input of this run (`{}`): writing it would destroy it; choose another output", .output.display(), .input.display())]
+    OutputOverInput {
+        /// The output.
+        output: PathBuf,
+        /// The input it is.
+        input: PathBuf,
+    },
+    /// Two outputs of one run are the same file.
+    #[error("`{}` and `{}` are the same file: each output of a run needs its own", .output.display(), .other.display())]
+    OutputTwice {
+        /// The output.
+        output: PathBuf,
+        /// The output claimed before it.
+        other: PathBuf,
+    },
+    /// An output is a symbolic link, which would be replaced by a file.
+    #[error("`{}` is a symbolic link (to `{}`); it is not replaced: give the file it points to, or remove the link", .path.display(), .target.display())]
+    OutputIsSymlink {
+        /// The output.
+        path: PathBuf,
+        /// Where the link points.
+        target: PathBuf,
+    },
     /// This format cannot be read from stdin or through a compressor.
     #[error("`{path}`: {format} input must be a plain (uncompressed) file, not stdin or compressed")]
     NeedsPlainFile {

@@ -20,20 +20,19 @@ use crate::{DocSeparator, Error, Format, Location, ReadOptions, Result};
 /// each array element's exact JSON text for a JSON document (written as a JSON array).
 /// CSV rows are re-written field by field with the same header (values untouched; quoting may
 /// become minimal). Parquet rows are filtered and written with the input's schema (zstd
-/// compression). The output is compressed when its name ends in `.gz` or `.zst`. The output
-/// is written to a temporary file in the same folder and renamed at the end, so a failure never
-/// leaves a partial file. `input` must be a file (stdin cannot be read twice).
+/// compression). The output is compressed when its name ends in `.gz` or `.zst`. It is an
+/// [`crate::OutputFile`], so a failure never leaves a partial file. `input` must be a file (stdin
+/// cannot be read twice).
 pub fn write_records(input: &Path, options: &ReadOptions, keep: &HashSet<u64>, output: &Path) -> Result<u64> {
     let format = options.format.unwrap_or_else(|| Format::from_path(input));
     let write_err =
         |e: &dyn std::fmt::Display| Error::Write { path: output.to_path_buf(), message: e.to_string() };
-    let folder = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(folder).map_err(|e| write_err(&e))?;
+    let target = crate::OutputFile::create(output)?;
+    let file = || target.file().try_clone().map_err(|e| write_err(&e));
     let written = if format == Format::Parquet {
-        write_parquet(input, keep, tmp.as_file().try_clone().map_err(|e| write_err(&e))?, output)?
+        write_parquet(input, keep, file()?, output)?
     } else {
-        let mut sink = compressed_writer(output, tmp.as_file().try_clone().map_err(|e| write_err(&e))?)
-            .map_err(|e| write_err(&e))?;
+        let mut sink = compressed_writer(output, file()?).map_err(|e| write_err(&e))?;
         let reader = open_decoded(input)?;
         let n = match format {
             Format::Text | Format::Jsonl => copy_lines(input, reader, options, keep, &mut sink)?,
@@ -44,7 +43,7 @@ pub fn write_records(input: &Path, options: &ReadOptions, keep: &HashSet<u64>, o
         sink.finish().map_err(|e| write_err(&e))?;
         n
     };
-    tmp.persist(output).map_err(|e| write_err(&e.error))?;
+    target.finish()?;
     Ok(written)
 }
 
@@ -59,24 +58,19 @@ trait FinishWrite: Write {
 
 impl FinishWrite for BufWriter<File> {
     fn finish_boxed(mut self: Box<Self>) -> io::Result<()> {
-        self.flush()?;
-        self.get_ref().sync_all()
+        self.flush()
     }
 }
 
 impl FinishWrite for flate2::write::GzEncoder<BufWriter<File>> {
     fn finish_boxed(self: Box<Self>) -> io::Result<()> {
-        let mut inner = (*self).finish()?;
-        inner.flush()?;
-        inner.get_ref().sync_all()
+        (*self).finish()?.flush()
     }
 }
 
 impl FinishWrite for zstd::stream::write::Encoder<'static, BufWriter<File>> {
     fn finish_boxed(self: Box<Self>) -> io::Result<()> {
-        let mut inner = (*self).finish()?;
-        inner.flush()?;
-        inner.get_ref().sync_all()
+        (*self).finish()?.flush()
     }
 }
 

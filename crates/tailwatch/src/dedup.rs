@@ -2,12 +2,13 @@
 //! pool, candidates are verified (their records read again from plain files), and the kept
 //! records, the clusters and the pairs are written out.
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
 use tailwatch_core::Reporter;
-use tailwatch_io::{DocReader, Format, ReadOptions, ReadStats, RecordRereader, RecordSpan, write_records};
+use tailwatch_io::output::write_json_lines;
+use tailwatch_io::{
+    DocReader, Format, ReadOptions, ReadStats, RecordRereader, RecordSpan, RunFiles, write_records,
+};
 use tailwatch_sketch::dedup::{
     Cluster, DedupOptions, DedupResult, Deduper, HashedBatch, RereadError, Verify,
 };
@@ -150,6 +151,16 @@ impl Engine {
         {
             return Err(Error::OutputNotAFolder { path: out.clone() });
         }
+        let targets = kept_targets(job)?;
+        if let Some(out) = &job.output
+            && job.inputs.len() > 1
+        {
+            std::fs::create_dir_all(out).map_err(|e| Error::file(out, e))?;
+        }
+        let mut files = RunFiles::reading(&job.inputs);
+        for target in targets.iter().chain(&job.clusters).chain(&job.pairs) {
+            files.output(target)?;
+        }
         // stdin and pipes (`<(zcat …)`) cannot be read twice: spool them when the kept records
         // must be written
         let spool = tempfile::tempdir().map_err(|e| Error::file(std::env::temp_dir(), e))?;
@@ -238,42 +249,26 @@ impl Engine {
         };
         let UnitRecords { refs, stats, .. } = units;
         let mut outputs = Vec::new();
-        if let Some(out) = &job.output {
-            if inputs.len() > 1 {
-                std::fs::create_dir_all(out).map_err(|e| Error::file(out, e))?;
-            }
-            for (index, input) in inputs.iter().enumerate() {
-                let keep: HashSet<u64> = refs
-                    .iter()
-                    .zip(&result.keep)
-                    .filter(|(r, k)| r.input == index as u32 && **k)
-                    .map(|(r, _)| r.record)
-                    .collect();
-                let target = if inputs.len() > 1 {
-                    let name = job.inputs[index]
-                        .file_name()
-                        .map_or_else(|| format!("stdin-{index}"), |n| n.to_string_lossy().into_owned());
-                    out.join(name)
-                } else {
-                    out.clone()
-                };
-                if same_file(input, &target) {
-                    return Err(Error::OutputIsInput { path: target });
-                }
-                write_records(input, &read, &keep, &target)?;
-                outputs.push(target);
-            }
+        for ((index, input), target) in inputs.iter().enumerate().zip(targets) {
+            let keep: HashSet<u64> = refs
+                .iter()
+                .zip(&result.keep)
+                .filter(|(r, k)| r.input == index as u32 && **k)
+                .map(|(r, _)| r.record)
+                .collect();
+            write_records(input, &read, &keep, &target)?;
+            outputs.push(target);
         }
         let member = |doc: u32| {
             let r = refs[doc as usize];
             serde_json::json!({"input": job.inputs[r.input as usize].display().to_string(), "record": r.record})
         };
         if let Some(path) = &job.clusters {
-            write_jsonl(path, result.clusters.iter().map(|cluster| cluster_line(cluster, &member)))?;
+            write_json_lines(path, result.clusters.iter().map(|cluster| cluster_line(cluster, &member)))?;
             outputs.push(path.clone());
         }
         if let Some(path) = &job.pairs {
-            write_jsonl(
+            write_json_lines(
                 path,
                 result
                     .pairs
@@ -305,27 +300,29 @@ fn cluster_line(cluster: &Cluster, member: &impl Fn(u32) -> serde_json::Value) -
     })
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
+/// Where each input's kept records go: the output itself for one input, else the output
+/// folder joined with the input's file name (refused when two inputs share one).
+fn kept_targets(job: &DedupJob) -> Result<Vec<PathBuf>> {
+    let Some(out) = &job.output else { return Ok(Vec::new()) };
+    if job.inputs.len() == 1 {
+        return Ok(vec![out.clone()]);
     }
+    let mut targets: Vec<PathBuf> = Vec::with_capacity(job.inputs.len());
+    for (index, input) in job.inputs.iter().enumerate() {
+        let name = input.file_name().map_or_else(|| format!("input-{index}").into(), |n| n.to_os_string());
+        let target = out.join(name);
+        if let Some(first) = targets.iter().position(|t| *t == target) {
+            return Err(Error::OutputNameClash {
+                output: target,
+                first: job.inputs[first].clone(),
+                second: input.clone(),
+            });
+        }
+        targets.push(target);
+    }
+    Ok(targets)
 }
 
 fn short(path: &Path) -> String {
     path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
-}
-
-/// Write JSON lines atomically (temporary file + rename).
-pub(crate) fn write_jsonl<T: Serialize>(path: &Path, lines: impl Iterator<Item = T>) -> Result<()> {
-    let tmp = path.with_extension("jsonl.tmp");
-    let io = |e| Error::file(&tmp, e);
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
-    for line in lines {
-        serde_json::to_writer(&mut file, &line).map_err(|e| io(e.into()))?;
-        file.write_all(b"\n").map_err(io)?;
-    }
-    file.into_inner().map_err(|e| io(e.into_error()))?.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::file(path, e))?;
-    Ok(())
 }

@@ -109,11 +109,15 @@ pub enum Error {
         /// The output.
         path: PathBuf,
     },
-    /// An output would overwrite its input.
-    #[error("`{}` would overwrite its input", .path.display())]
-    OutputIsInput {
-        /// The output.
-        path: PathBuf,
+    /// Two inputs with one file name would write their kept records to one output.
+    #[error("`{}` and `{}` would both be written to `{}`: dedup them into separate folders, or rename one", .first.display(), .second.display(), .output.display())]
+    OutputNameClash {
+        /// The output both would have.
+        output: PathBuf,
+        /// The first input.
+        first: PathBuf,
+        /// The second input.
+        second: PathBuf,
     },
     /// A labelled record without its label.
     #[error("{}: record {record}: missing label field `{field}`", .path.display())]

@@ -1,6 +1,5 @@
 //! The ledger's files: an export with its manifest, a mix with its manifest, a review sample to
 //! fill in, and the verdicts read back.
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
@@ -9,12 +8,13 @@ use tailwatch_ledger::mix::Manifest;
 use tailwatch_ledger::review::Sample;
 use tailwatch_ledger::store::{Ledger, RecordRow};
 
-use crate::dedup::write_jsonl;
 use crate::{Error, Result};
+use tailwatch_io::OutputFile;
+use tailwatch_io::output::write_json_lines;
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(value).expect("serializable");
-    std::fs::write(path, bytes).map_err(|e| Error::file(path, e))
+    Ok(tailwatch_io::output::write_file(path, &bytes)?)
 }
 
 /// Every record of `ledger` as JSONL with its provenance at `output`, and a Croissant-style
@@ -25,14 +25,9 @@ pub fn export(
     manifest: Option<&Path>,
     name: &str,
 ) -> Result<(ExportSummary, PathBuf)> {
-    let tmp = output.with_extension("jsonl.tmp");
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(|e| Error::file(&tmp, e))?);
+    let mut file = std::io::BufWriter::new(OutputFile::create(output)?);
     let summary = tailwatch_ledger::export::export_jsonl(ledger, &mut file)?;
-    file.into_inner()
-        .map_err(|e| Error::file(&tmp, e.into_error()))?
-        .sync_all()
-        .map_err(|e| Error::file(&tmp, e))?;
-    std::fs::rename(&tmp, output).map_err(|e| Error::file(output, e))?;
+    file.into_inner().map_err(|e| Error::file(output, e.into_error()))?.finish()?;
     let file_name =
         output.file_name().map_or_else(|| "records.jsonl".into(), |n| n.to_string_lossy().into_owned());
     let manifest_path = manifest.map_or_else(|| output.with_extension("croissant.json"), Path::to_path_buf);
@@ -43,17 +38,13 @@ pub fn export(
 
 /// A review sample as JSONL to fill in (`verdict`: accept or reject).
 pub fn write_review_sample(sample: &Sample, output: &Path) -> Result<()> {
-    let mut file =
-        std::io::BufWriter::new(std::fs::File::create(output).map_err(|e| Error::file(output, e))?);
-    for r in &sample.records {
-        let line = json!({
+    let lines = sample.records.iter().map(|r| {
+        json!({
             "id": r.id, "key": r.key, "generator": r.generator, "generation": r.generation,
             "origin": r.origin, "text": r.text, "verdict": null, "reviewer": null, "note": null,
-        });
-        serde_json::to_writer(&mut file, &line).map_err(|e| Error::file(output, e.into()))?;
-        file.write_all(b"\n").map_err(|e| Error::file(output, e))?;
-    }
-    file.flush().map_err(|e| Error::file(output, e))
+        })
+    });
+    Ok(write_json_lines(output, lines)?)
 }
 
 /// One verdict of a filled-in review sample.
@@ -120,7 +111,7 @@ pub fn write_mix(
     output: &Path,
     manifest_path: Option<&Path>,
 ) -> Result<PathBuf> {
-    write_jsonl(
+    write_json_lines(
         output,
         members.iter().map(|r| {
             json!({

@@ -421,12 +421,9 @@ pub fn decoded_limit(compressed: usize) -> usize {
 /// See [`decoded_limit`].
 pub const MAX_PROFILE_EXPANSION: usize = 64;
 
-/// Write a `.twp` profile atomically (temporary file + rename), so a failure never leaves a
-/// torn file.
+/// Write a `.twp` profile as a [`tailwatch_io::OutputFile`], so a failure never leaves a torn
+/// file.
 pub fn save_profile(profile: &Profile, path: &Path) -> Result<()> {
     let bytes = profile.to_bytes()?;
-    let tmp = path.with_extension("twp.tmp");
-    std::fs::write(&tmp, &bytes).map_err(|e| Error::file(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::file(path, e))?;
-    Ok(())
+    Ok(tailwatch_io::output::write_file(path, &bytes)?)
 }

@@ -153,7 +153,7 @@ impl Engine {
                 let path = out.join("corpus.txt");
                 let mut text = sentences.join("\n");
                 text.push('\n');
-                std::fs::write(&path, text).map_err(|e| Error::file(&path, e))?;
+                tailwatch_io::output::write_file(&path, text.as_bytes())?;
                 let note = format!(
                     "generated language: {} words in {} classes, Zipf exponent {} within classes, sentences of {}..={} words, seed {}; {} words have a true probability below 1e-4 (the true tail); {} sentences written to {}",
                     spec.vocab_size,
@@ -194,7 +194,7 @@ impl Engine {
         for report in &reports {
             let path = out.join(format!("{}.json", report.model));
             let bytes = serde_json::to_vec_pretty(report).expect("serializable");
-            std::fs::write(&path, bytes).map_err(|e| Error::file(&path, e))?;
+            tailwatch_io::output::write_file(&path, &bytes)?;
             written.push(path);
         }
         let lines = summarize(&reports);

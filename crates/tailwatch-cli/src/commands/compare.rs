@@ -39,9 +39,7 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     // what a report file must never replace, checked before any work
     let mut inputs = vec![baseline_path.as_path(), candidate_path.as_path()];
     inputs.extend(args.reference.reference.as_deref());
-    if let Some(path) = &args.html {
-        crate::output::refuse_overwriting_inputs(path, &inputs)?;
-    }
+    crate::output::claim_outputs([args.html.as_deref()], inputs.iter().copied())?;
     // the baseline as its own reference: half of it, held out, becomes the reference
     let held_out = is_own_reference(args, baseline_path);
     let mut reference_args = args.reference.clone();
@@ -206,7 +204,7 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
             notes: &compared.notes,
             confidence: args.confidence,
         };
-        crate::output::write_report_file(path, tailwatch_html::compare::render(&view).as_bytes(), &inputs)?;
+        crate::output::write_report_file(path, tailwatch_html::compare::render(&view).as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
     let report = CompareReport {

@@ -95,10 +95,9 @@ pub fn run(args: &DemoArgs, cx: &Context) -> Result<Outcome> {
     let corpus = args.corpus.as_deref().map(|path| Corpus { path, read: &read });
     let demo = cx.engine.demo(&args.out, corpus, &cx.counting("steps"))?;
     let report_path = args.out.join("report.html");
-    fs_err::write(
-        &report_path,
-        tailwatch_html::simulation::render_with_intro(&demo.reports, "tailwatch demo: model collapse", INTRO),
-    )?;
+    let html =
+        tailwatch_html::simulation::render_with_intro(&demo.reports, "tailwatch demo: model collapse", INTRO);
+    crate::output::write_report_file(&report_path, html.as_bytes())?;
     let elapsed = start.elapsed().as_secs_f64();
     let summary = DemoSummary {
         tailwatch_version: tailwatch_core::VERSION,

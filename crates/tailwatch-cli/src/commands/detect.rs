@@ -53,7 +53,7 @@ pub fn run(args: &DetectArgs, cx: &Context) -> Result<Outcome> {
                 .chain(reference)
                 .map(|p| p.as_path())
                 .collect();
-            crate::output::refuse_overwriting_inputs(output, &inputs)?;
+            crate::output::claim_outputs([Some(output.as_path())], inputs)?;
             let texts = labelled(data)?;
             let reference = if reference.is_empty() {
                 None
@@ -71,7 +71,7 @@ pub fn run(args: &DetectArgs, cx: &Context) -> Result<Outcome> {
                 ..TrainOptions::default()
             };
             let model = cx.engine.install(|| DetectorModel::train(&texts, &options))?;
-            model.save(output)?;
+            crate::output::write_report_file(output, model.to_json()?.as_bytes())?;
             let trained = Trained {
                 summary: model.summary(),
                 kind,
@@ -88,13 +88,10 @@ pub fn run(args: &DetectArgs, cx: &Context) -> Result<Outcome> {
             match output {
                 // never over the input or the model; a failed run leaves no partial output
                 Some(path) => {
-                    let mut file = crate::output::Output::create(path, &[input.as_path(), model.as_path()])?;
-                    {
-                        let mut sink = std::io::BufWriter::new(file.writer());
-                        cx.engine.score_records(&detector, input, &read, score_field, (&mut sink, path))?;
-                        sink.flush()?;
-                    }
-                    file.finish()?;
+                    crate::output::claim_outputs([Some(path.as_path())], [input.as_path(), model.as_path()])?;
+                    let mut sink = std::io::BufWriter::new(tailwatch_io::OutputFile::create(path)?);
+                    cx.engine.score_records(&detector, input, &read, score_field, (&mut sink, path))?;
+                    sink.into_inner().map_err(|e| e.into_error())?.finish()?;
                 }
                 None => {
                     let mut sink = std::io::BufWriter::new(std::io::stdout().lock());

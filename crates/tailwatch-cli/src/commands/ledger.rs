@@ -166,10 +166,9 @@ fn ingest(args: &IngestArgs, cx: &Context) -> Result<()> {
 /// Refuse outputs that are the ledger or one another (`mix --db L -o L` replaced the ledger
 /// with JSONL, exit 0), before any work.
 fn refuse_outputs_over(outputs: &[&std::path::Path], db: &std::path::Path) -> Result<()> {
-    for (i, output) in outputs.iter().enumerate() {
-        let mut others: Vec<&std::path::Path> = vec![db];
-        others.extend(outputs.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, o)| *o));
-        crate::output::refuse_overwriting_inputs(output, &others)?;
+    let mut files = tailwatch_io::RunFiles::reading([db]);
+    for output in outputs {
+        files.output(output)?;
     }
     Ok(())
 }

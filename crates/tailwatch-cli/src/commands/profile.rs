@@ -8,8 +8,7 @@ use crate::args::{MergeArgs, ProfileArgs};
 use crate::options::{is_items, profile_settings, read_options};
 
 pub fn run_profile(args: &ProfileArgs, cx: &Context) -> Result<Outcome> {
-    let inputs: Vec<&std::path::Path> = args.inputs.iter().map(|p| p.as_path()).collect();
-    crate::output::refuse_overwriting_inputs(&args.output, &inputs)?;
+    crate::output::claim_outputs([Some(args.output.as_path())], args.inputs.iter().map(|p| p.as_path()))?;
     let read = read_options(&args.input, None, is_items(&args.profile))?;
     let mut settings = profile_settings(&args.profile)?;
     settings.config.keep_text = args.keep_text;
@@ -33,8 +32,7 @@ pub fn run_profile(args: &ProfileArgs, cx: &Context) -> Result<Outcome> {
 }
 
 pub fn run_merge(args: &MergeArgs, cx: &Context) -> Result<Outcome> {
-    let inputs: Vec<&std::path::Path> = args.profiles.iter().map(|p| p.as_path()).collect();
-    crate::output::refuse_overwriting_inputs(&args.output, &inputs)?;
+    crate::output::claim_outputs([Some(args.output.as_path())], args.profiles.iter().map(|p| p.as_path()))?;
     let merged = cx.engine.merge_profiles(&args.profiles)?;
     save_profile(&merged, &args.output)
         .with_context(|| format!("cannot write `{}`", args.output.display()))?;

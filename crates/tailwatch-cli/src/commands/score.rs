@@ -53,10 +53,11 @@ pub fn scorer(
 }
 
 pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
-    let inputs: Vec<&std::path::Path> = args.inputs.iter().map(PathBuf::as_path).collect();
-    for path in args.per_doc.iter().chain(&args.html) {
-        crate::output::refuse_overwriting_inputs(path, &inputs)?;
-    }
+    let inputs = args.inputs.iter().chain(&args.reference.reference).chain(&args.reference.catalog);
+    crate::output::claim_outputs(
+        [args.per_doc.as_deref(), args.html.as_deref()],
+        inputs.map(PathBuf::as_path),
+    )?;
     if let Some(level) = args.ci
         && !(level > 0.0 && level < 1.0)
     {
@@ -102,7 +103,7 @@ pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
     }
     if let Some(path) = &args.html {
         let html = tailwatch_html::score::render(&reports);
-        crate::output::write_report_file(path, html.as_bytes(), &inputs)?;
+        crate::output::write_report_file(path, html.as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
     emit(&Scores(reports), args.json)?;
@@ -117,16 +118,7 @@ fn write_per_doc(
     read: &tailwatch_io::ReadOptions,
     scorer: &Scorer,
 ) -> Result<usize> {
-    let same =
-        |a: &std::path::Path, b: &std::path::Path| match (fs_err::canonicalize(a), fs_err::canonicalize(b)) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => a == b,
-        };
-    if let Some(input) = groups.iter().flatten().find(|input| same(input, path)) {
-        anyhow::bail!("--per-doc `{}` would overwrite its input `{}`", path.display(), input.display());
-    }
-    let tmp = crate::output::temp_file_beside(path)?;
-    let mut out = std::io::BufWriter::new(tmp.as_file());
+    let mut out = std::io::BufWriter::new(tailwatch_io::OutputFile::create(path)?);
     let mut rows = 0;
     for group in groups {
         let (mut docs, mut names) = (Vec::new(), Vec::new());
@@ -149,9 +141,7 @@ fn write_per_doc(
             rows += 1;
         }
     }
-    out.flush().with_context(|| format!("cannot write `{}`", path.display()))?;
-    drop(out);
-    tmp.persist(path).with_context(|| format!("cannot write `{}`", path.display()))?;
+    out.into_inner().with_context(|| format!("cannot write `{}`", path.display()))?.finish()?;
     Ok(rows)
 }
 

@@ -117,6 +117,7 @@ pub fn run(args: &SimulateArgs, cx: &Context) -> Result<Outcome> {
     let generations = args.generations.unwrap_or(if matches!(model, ModelSpec::Ngram(_)) { 10 } else { 100 });
     let replicates = args.replicates.unwrap_or_else(|| default_replicates(&model));
     let spec = SimSpec { model, strategies, generations, replicates, seed: args.seed };
+    output::claim_outputs([args.html.as_deref()], args.ngram.corpus.as_deref())?;
     let read = read_options(&args.ngram.input, None, false)?;
     let corpus = args.ngram.corpus.as_deref().map(|path| Corpus { path, read: &read });
     let unit = if matches!(spec.model, ModelSpec::Ngram(_)) { "generations" } else { "replicates" };
@@ -129,10 +130,8 @@ pub fn run(args: &SimulateArgs, cx: &Context) -> Result<Outcome> {
 fn emit(report: &SimReport, json: bool, html: Option<&Path>) -> Result<()> {
     output::emit(&Simulation(report), json)?;
     if let Some(path) = html {
-        fs_err::write(
-            path,
-            tailwatch_html::simulation::render(std::slice::from_ref(report), "tailwatch simulation"),
-        )?;
+        let html = tailwatch_html::simulation::render(std::slice::from_ref(report), "tailwatch simulation");
+        output::write_report_file(path, html.as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())

@@ -126,7 +126,7 @@ fn profile_and_merge_refuse_to_overwrite_their_inputs() {
     let input = write(dir.path(), "a.txt", text);
     let run = tailwatch(&["profile", &input, "-o", &input, "-q"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("would overwrite its input"), "{}", run.stderr);
+    assert!(run.stderr.contains("is also an input of this run"), "{}", run.stderr);
     assert_eq!(std::fs::read(&input).unwrap(), text);
     let twp = dir.path().join("a.twp");
     assert_eq!(tailwatch(&["profile", &input, "-o", twp.to_str().unwrap(), "-q"]).code, 0);

@@ -142,7 +142,7 @@ fn bad_dedup_input_exits_2() {
             vec!["dedup", &ok, "--recall", "1"],
             "recall must be in (0, 1), found 1\nhint: set it with --recall",
         ),
-        (vec!["dedup", &ok, "-o", &ok], "would overwrite its input"),
+        (vec!["dedup", &ok, "-o", &ok], "is also an input of this run"),
         (
             vec!["dedup", &ok, "--exact-only", "--exact-pairs"],
             "exact_only and exact_pairs exclude each other\nhint: pass one of --exact-only and --exact-pairs",

@@ -86,7 +86,7 @@ fn train_eval_score_on_fast_detect_gpt_and_seqxgpt() {
     let before = std::fs::read(&copy).unwrap();
     let own = tailwatch(&["detect", "score", &copy, "--model", model.to_str().unwrap(), "-o", &copy, "-q"]);
     assert_eq!(own.code, 2, "{}", own.stderr);
-    assert!(own.stderr.contains("would overwrite its input"), "{}", own.stderr);
+    assert!(own.stderr.contains("is also an input of this run"), "{}", own.stderr);
     assert_eq!(std::fs::read(&copy).unwrap(), before);
     let mut broken = before.clone();
     broken.extend_from_slice(b"{broken\n");

@@ -10,6 +10,7 @@ mod detect;
 mod fixtures;
 mod formats;
 mod ledger;
+mod outputs;
 mod profiles;
 mod real_data;
 mod simulate;

@@ -257,6 +257,6 @@ fn score_per_doc_writes_one_row_per_document() {
     let input = crate::write(dir.path(), "in.txt", b"one two three\nfour five six\n");
     let refused = tailwatch(&["score", &input, "--per-doc", &input]);
     assert_eq!(refused.code, 2);
-    assert!(refused.stderr.contains("would overwrite its input"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("is also an input of this run"), "{}", refused.stderr);
     assert_eq!(std::fs::read(&input).unwrap(), b"one two three\nfour five six\n");
 }

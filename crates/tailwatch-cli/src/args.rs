@@ -140,6 +140,10 @@ pub struct InputArgs {
     /// column) holds each record's prompt, and a document that starts with it is read without it
     #[arg(long, value_name = "FIELD")]
     pub prompt_field: Option<String>,
+    /// The largest record (line, paragraph, CSV row, Parquet value) in bytes, e.g. 256MiB; a
+    /// larger one is an error naming its line. A JSON document (not JSONL) may hold 16 times this
+    #[arg(long, value_name = "SIZE", default_value = "64MiB")]
+    pub max_record_bytes: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -9,6 +9,8 @@ pub fn hint(error: &anyhow::Error) -> Option<String> {
     error.chain().find_map(|e| {
         if let Some(e) = e.downcast_ref::<Error>() {
             engine_hint(e)
+        } else if let Some(e) = e.downcast_ref::<tailwatch_io::Error>() {
+            input_hint(e)
         } else if let Some(e) = e.downcast_ref::<tailwatch_ledger::Error>() {
             ledger_hint(e)
         } else if let Some(e) = e.downcast_ref::<tailwatch_sim::Error>() {
@@ -40,12 +42,22 @@ fn engine_hint(error: &Error) -> Option<String> {
         Error::NoLabelledTexts => "give --human and --machine inputs, or --labelled inputs".into(),
         Error::NoOrigin => "pass --origin (human, synthetic or unknown), or --field-map origin=FIELD".into(),
         Error::NoCorpus => "pass --corpus FILE (or run `tailwatch demo`, which generates one)".into(),
+        Error::Input(e) => return input_hint(e),
         Error::Metrics(e) => return metrics_hint(e),
         Error::Simulation(e) => return simulation_hint(e),
         Error::Ledger(e) => return ledger_hint(e),
         Error::Dedup(e) => return dedup_hint(e),
         _ => return None,
     })
+}
+
+fn input_hint(error: &tailwatch_io::Error) -> Option<String> {
+    match error {
+        tailwatch_io::Error::RecordTooLarge { .. } => {
+            Some("if the input is right, raise --max-record-bytes (default 64MiB)".into())
+        }
+        _ => None,
+    }
 }
 
 fn metrics_hint(error: &tailwatch_metrics::Error) -> Option<String> {

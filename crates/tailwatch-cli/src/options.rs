@@ -23,8 +23,17 @@ pub fn read_options(args: &InputArgs, field_override: Option<&str>, items: bool)
         lossy: args.lossy,
         array_is_one_doc: items,
         prompt_field: args.prompt_field.clone(),
+        max_record_bytes: max_record_bytes(&args.max_record_bytes)?,
         ..ReadOptions::default()
     })
+}
+
+fn max_record_bytes(text: &str) -> Result<usize> {
+    let bytes = parse_bytes(text).with_context(|| "--max-record-bytes")?;
+    if bytes == 0 {
+        bail!("--max-record-bytes must be at least 1 byte, found `{text}`");
+    }
+    Ok(usize::try_from(bytes).unwrap_or(usize::MAX))
 }
 
 /// Parse sizes like `512MiB`, `4GiB`, `1000000`, `2G`.

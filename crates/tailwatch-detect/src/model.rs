@@ -135,6 +135,10 @@ pub fn json_exact(x: f64) -> f64 {
     text.parse().unwrap_or(x)
 }
 
+/// The largest model file [`DetectorModel::load`] reads: 1 GiB (a model with its reference
+/// language model is a few megabytes).
+pub const MAX_MODEL_BYTES: u64 = 1 << 30;
+
 impl DetectorModel {
     /// Train on `(text, is_machine)` pairs. Errors when a class is missing or an option is invalid.
     pub fn train<S: AsRef<str> + Sync>(data: &[(S, bool)], options: &TrainOptions) -> Result<Self> {
@@ -370,9 +374,21 @@ impl DetectorModel {
     }
 
     /// Read a model written by [`DetectorModel::save`].
+    /// Files over [`MAX_MODEL_BYTES`] (or endless ones, `/dev/zero`) are refused.
     pub fn load(path: &Path) -> Result<Self> {
-        let json =
-            std::fs::read_to_string(path).map_err(|source| DetectError::Io { path: path.into(), source })?;
+        use std::io::Read as _;
+        let io = |source| DetectError::Io { path: path.into(), source };
+        let mut json = String::new();
+        std::fs::File::open(path)
+            .map_err(io)?
+            .take(MAX_MODEL_BYTES + 1)
+            .read_to_string(&mut json)
+            .map_err(io)?;
+        if json.len() as u64 > MAX_MODEL_BYTES {
+            return Err(io(std::io::Error::other(format!(
+                "larger than {MAX_MODEL_BYTES} bytes, more than a model holds"
+            ))));
+        }
         Self::parse(&json, &path.display().to_string())
     }
 }

@@ -125,6 +125,24 @@ pub enum Error {
         /// What was asked for.
         what: &'static str,
     },
+    /// A record is larger than [`crate::ReadOptions::max_record_bytes`].
+    #[error("{path}: {location}: a record longer than {limit} bytes, the most one may hold")]
+    RecordTooLarge {
+        /// The input.
+        path: PathBuf,
+        /// Where the record starts.
+        location: Location,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A side file (tokenizer, profile, model) is larger than it may be.
+    #[error("`{}` is larger than {limit} bytes, more than a file of its kind may hold", .path.display())]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// Writing an output failed.
     #[error("cannot write `{path}`: {message}")]
     Write {
@@ -176,7 +194,8 @@ impl Error {
             | Error::MissingField { location, .. }
             | Error::FieldType { location, .. }
             | Error::Utf8 { location, .. }
-            | Error::Csv { location, .. } => Some(*location),
+            | Error::Csv { location, .. }
+            | Error::RecordTooLarge { location, .. } => Some(*location),
             _ => None,
         }
     }

@@ -33,7 +33,9 @@ pub fn write_records(input: &Path, options: &ReadOptions, keep: &HashSet<u64>, o
         write_parquet(input, keep, file()?, output)?
     } else {
         let mut sink = compressed_writer(output, file()?).map_err(|e| write_err(&e))?;
-        let reader = open_decoded(input)?;
+        // the records were read under the limit before; a JSON document may hold more
+        let reader =
+            open_decoded(input, options.max_record_bytes.saturating_mul(crate::JSON_DOCUMENT_RECORDS))?;
         let n = match format {
             Format::Text | Format::Jsonl => copy_lines(input, reader, options, keep, &mut sink)?,
             Format::Csv => copy_csv(input, reader, keep, &mut sink)?,
@@ -102,14 +104,14 @@ fn compressed_writer(output: &Path, file: File) -> io::Result<Sink> {
     Ok(Sink { inner })
 }
 
-fn open_decoded(input: &Path) -> Result<Box<dyn BufRead + Send>> {
+fn open_decoded(input: &Path, max_line: usize) -> Result<Box<dyn BufRead + Send>> {
     if input.as_os_str() == "-" {
         return Err(Error::Open {
             path: input.to_path_buf(),
             source: io::Error::other("stdin cannot be read a second time to copy records"),
         });
     }
-    crate::open_text(input)
+    crate::open_text_limited(input, max_line)
 }
 
 fn read_error(input: &Path, location: Location, source: io::Error) -> Error {

@@ -32,5 +32,8 @@ pub use error::{Error, Location, Result};
 pub use filter::write_records;
 pub use format::{Compression, DocSeparator, Format};
 pub use output::{OutputFile, RunFiles};
-pub use reader::{Batch, DocReader, ReadOptions, ReadStats, Record, RecordSpan, Texts, open_text, read_all};
+pub use reader::{
+    Batch, DEFAULT_MAX_RECORD_BYTES, DocReader, JSON_DOCUMENT_RECORDS, ReadOptions, ReadStats, Record,
+    RecordSpan, Texts, open_text, open_text_limited, read_all, read_file_limited,
+};
 pub use reread::RecordRereader;

@@ -12,7 +12,7 @@ use crate::source::json::JsonDocument;
 use crate::source::lines::LineSource;
 use crate::source::parquet::ParquetSource;
 use crate::source::{Context, RecordSource};
-use crate::{Compression, DocSeparator, Error, Format, Result};
+use crate::{Compression, DocSeparator, Error, Format, Location, Result};
 
 /// How to read an input.
 #[derive(Debug, Clone)]
@@ -43,7 +43,21 @@ pub struct ReadOptions {
     /// it and the whitespace after it (continuations that repeat their prompt). A record without
     /// the field, or a document that does not start with it, is read whole. Not for plain text.
     pub prompt_field: Option<String>,
+    /// The largest record, in bytes of its text as read (a line, a paragraph, a CSV row, a
+    /// Parquet value); a larger one is an [`Error::RecordTooLarge`] naming its line, found
+    /// before it is all in memory. A JSON document, read whole, may hold
+    /// [`JSON_DOCUMENT_RECORDS`] times this. Default [`DEFAULT_MAX_RECORD_BYTES`].
+    pub max_record_bytes: usize,
 }
+
+/// The default [`ReadOptions::max_record_bytes`]: 64 MiB, far above any real document (a whole
+/// novel is about 1 MiB) and far below what would exhaust memory (a 2 MB `.gz` of one 2 GiB
+/// line took the reader past 10 GB).
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// A JSON document (not JSONL) is parsed whole: at most this many times
+/// [`ReadOptions::max_record_bytes`] (1 GiB by default). Larger inputs belong in JSONL.
+pub const JSON_DOCUMENT_RECORDS: usize = 16;
 
 impl Default for ReadOptions {
     fn default() -> Self {
@@ -57,6 +71,7 @@ impl Default for ReadOptions {
             batch_bytes: 1 << 20,
             extra_fields: Vec::new(),
             prompt_field: None,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
         }
     }
 }
@@ -430,8 +445,15 @@ pub fn read_all(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Vec<Str
 }
 
 /// Open a file (or `-` for stdin) as a buffered line source, transparently decompressing gzip
-/// and zstd. Used for side files such as word-frequency tables.
+/// and zstd. Used for side files such as word-frequency tables. A line longer than
+/// [`DEFAULT_MAX_RECORD_BYTES`] is a read error (see [`open_text_limited`]).
 pub fn open_text(path: impl AsRef<Path>) -> Result<Box<dyn BufRead + Send>> {
+    open_text_limited(path, DEFAULT_MAX_RECORD_BYTES)
+}
+
+/// [`open_text`] with lines of at most `max_line` bytes: a longer one is an
+/// [`io::ErrorKind::InvalidData`] error before it is all in memory.
+pub fn open_text_limited(path: impl AsRef<Path>, max_line: usize) -> Result<Box<dyn BufRead + Send>> {
     let path = path.as_ref();
     let open_err = |source| Error::Open { path: path.to_path_buf(), source };
     let raw: Box<dyn Read + Send> = if path.as_os_str() == "-" {
@@ -441,11 +463,72 @@ pub fn open_text(path: impl AsRef<Path>) -> Result<Box<dyn BufRead + Send>> {
     };
     let mut buffered = BufReader::with_capacity(1 << 16, raw);
     let head = buffered.fill_buf().map_err(open_err)?;
-    Ok(match Compression::sniff(head) {
+    let decoded: Box<dyn BufRead + Send> = match Compression::sniff(head) {
         Compression::None => Box::new(buffered),
         Compression::Gzip => Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(buffered))),
         Compression::Zstd => {
             Box::new(BufReader::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(open_err)?))
         }
-    })
+    };
+    Ok(Box::new(LineLimited { inner: decoded, since_newline: 0, limit: max_line }))
+}
+
+/// Read a whole side file (a tokenizer, a profile, a model) of at most `limit` bytes: a larger
+/// one (or an endless one, `/dev/zero`) is an [`Error::FileTooLarge`] after `limit` bytes.
+pub fn read_file_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let file = File::open(path).map_err(|source| Error::Open { path: path.to_path_buf(), source })?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(Error::Open { path: path.to_path_buf(), source: io::Error::other("is a directory") });
+    }
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        location: Location::Record(0),
+        source,
+    })?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::FileTooLarge { path: path.to_path_buf(), limit });
+    }
+    Ok(bytes)
+}
+
+/// A line source that fails once more than `limit` bytes come without a newline.
+struct LineLimited {
+    inner: Box<dyn BufRead + Send>,
+    since_newline: usize,
+    limit: usize,
+}
+
+impl Read for LineLimited {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for LineLimited {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.since_newline > self.limit {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("a line longer than {} bytes, the most one may hold", self.limit),
+            ));
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        // the buffer is already filled: this reads nothing
+        if let Ok(available) = self.inner.fill_buf() {
+            let consumed = &available[..amount.min(available.len())];
+            self.since_newline = match memchr::memrchr(b'\n', consumed) {
+                Some(i) => consumed.len() - i - 1,
+                None => self.since_newline.saturating_add(consumed.len()),
+            };
+        }
+        self.inner.consume(amount);
+    }
 }

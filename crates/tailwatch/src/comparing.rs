@@ -123,17 +123,23 @@ pub fn check_report(report: &ScoreReport, path: &Path, rules: &[Rule]) -> Result
     Ok(())
 }
 
-/// A saved `score --json` report, if `path` is one (a `.json` file holding a report).
-pub fn saved_report(path: &Path) -> Option<ScoreReport> {
+/// A saved `score --json` report, if `path` is one: a `.json` file of a JSON object with
+/// `tailwatch_version`. Any other file is `Ok(None)` (a corpus, whose reader reports its own
+/// errors); a file with `tailwatch_version` that is not a whole report is an
+/// [`Error::BadReport`] saying what is wrong, not a corpus with a missing field.
+pub fn saved_report(path: &Path) -> Result<Option<ScoreReport>> {
+    /// Reports are kilobytes; a larger `.json` is a corpus.
+    const MAX_REPORT_BYTES: u64 = 64 << 20;
     if path.extension().is_none_or(|e| e != "json") {
-        return None;
+        return Ok(None);
     }
-    let text = std::fs::read_to_string(path).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    if value.get("tailwatch_version").is_none()
-        || !value.get("metrics").is_some_and(serde_json::Value::is_object)
-    {
-        return None;
+    let Ok(bytes) = tailwatch_io::read_file_limited(path, MAX_REPORT_BYTES) else { return Ok(None) };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return Ok(None) };
+    if value.get("tailwatch_version").is_none() {
+        return Ok(None);
     }
-    serde_json::from_value(value).ok()
+    serde_json::from_value(value).map(Some).map_err(|e| Error::BadReport {
+        path: path.to_path_buf(),
+        reason: format!("it has `tailwatch_version`, so it is read as a saved report, but {e}"),
+    })
 }

@@ -262,7 +262,7 @@ pub fn watermark_file(
     if !(config.gamma > 0.0 && config.gamma < 1.0) {
         return Err(Error::invalid("gamma", "in (0, 1)", config.gamma));
     }
-    let bytes = std::fs::read(tokenizer).map_err(|e| Error::file(tokenizer, e))?;
+    let bytes = tailwatch_io::read_file_limited(tokenizer, crate::profiling::MAX_TOKENIZER_BYTES)?;
     let tok = tokenizers::Tokenizer::from_bytes(&bytes)
         .map_err(|e| Error::NotATokenizer { path: tokenizer.to_path_buf(), message: e.to_string() })?;
     let docs = tailwatch_io::read_all(input, read)?;

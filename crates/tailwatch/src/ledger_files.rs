@@ -65,7 +65,8 @@ pub struct ReviewVerdict {
 /// The verdicts of a filled-in review sample (JSONL `{"id", "verdict", "reviewer", "note"}`),
 /// and how many records have no verdict yet.
 pub fn read_verdicts(path: &Path) -> Result<(Vec<ReviewVerdict>, usize)> {
-    let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+    // a review sample is a few thousand records at most
+    let bytes = tailwatch_io::read_file_limited(path, 1 << 30)?;
     let mut verdicts = Vec::new();
     let mut undecided = 0usize;
     for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {

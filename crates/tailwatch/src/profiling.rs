@@ -51,9 +51,17 @@ pub fn tokenizer_by_name(name: &str, lowercase: bool) -> Result<Tokenizer> {
     if !path.exists() {
         return Err(Error::UnknownTokenizer { name: name.to_string() });
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+    let bytes = tailwatch_io::read_file_limited(path, MAX_TOKENIZER_BYTES)?;
     Ok(Tokenizer::huggingface(&bytes, name, lowercase)?)
 }
+
+/// The largest `tokenizer.json` read: 256 MiB (the largest public ones are about 30 MB; a path of
+/// `/dev/zero` grew without bound).
+pub const MAX_TOKENIZER_BYTES: u64 = 256 << 20;
+
+/// The largest `.twp` file read: 4 GiB (profiles are mostly fixed-size sketches; the sample of a
+/// `--sample all` profile of a large corpus is what grows).
+pub const MAX_PROFILE_FILE_BYTES: u64 = 4 << 30;
 
 /// How far the estimated size of the union must exceed the limit before a run switches to
 /// sketches early: ten standard errors of the estimate, so that an early switch is one the exact
@@ -407,7 +415,7 @@ pub fn is_profile_path(path: &Path) -> bool {
 
 /// Load a `.twp` profile.
 pub fn load_profile(path: &Path) -> Result<Profile> {
-    let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+    let bytes = tailwatch_io::read_file_limited(path, MAX_PROFILE_FILE_BYTES)?;
     Ok(Profile::from_bytes_limited(&bytes, path, decoded_limit(bytes.len()))?)
 }
 

@@ -25,7 +25,10 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     }
     let rules = match &args.rules {
         Some(path) => {
-            let text = fs_err::read_to_string(path)?;
+            // a rules file is a few kilobytes
+            let bytes = tailwatch_io::read_file_limited(path, 16 << 20)?;
+            let text = String::from_utf8(bytes)
+                .map_err(|e| anyhow::anyhow!("`{}` is not UTF-8 text: {e}", path.display()))?;
             parse_rules(&text, path)?
         }
         None => default_rules(),
@@ -74,7 +77,7 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     };
     let scorer = scorer;
     let side = |path: &Path, field: Option<&str>| -> Result<ScoreReport> {
-        if let Some(report) = saved_report(path) {
+        if let Some(report) = saved_report(path)? {
             check_report(&report, path, &rules)?;
             return Ok(report);
         }
@@ -94,7 +97,7 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     let candidate = side(candidate_path, args.candidate_field.as_deref())?;
     // the documents of each side, for the checks at matched size (else why there are none)
     let docs = |path: &Path, field: Option<&str>| -> Result<SideDocuments> {
-        if saved_report(path).is_some() {
+        if saved_report(path)?.is_some() {
             return Ok(SideDocuments::None(format!(
                 "`{}` is a saved report and holds no documents",
                 path.display()
@@ -260,7 +263,7 @@ impl SideDocuments {
 /// profile or a saved report) read with the same field.
 fn is_own_reference(args: &CompareArgs, baseline: &Path) -> bool {
     let Some(reference) = &args.reference.reference else { return false };
-    if tailwatch::is_profile_path(baseline) || saved_report(baseline).is_some() {
+    if tailwatch::is_profile_path(baseline) || saved_report(baseline).ok().flatten().is_some() {
         return false;
     }
     let same_file = match (std::fs::canonicalize(reference), std::fs::canonicalize(baseline)) {

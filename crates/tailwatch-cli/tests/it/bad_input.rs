@@ -156,3 +156,46 @@ fn a_profile_that_decompresses_too_far_is_refused() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("decompresses to more than"), "{}", run.stderr);
 }
+
+/// A record over `--max-record-bytes` is an error naming file and line, with the flag in a hint;
+/// endless inputs (`/dev/zero` as a corpus or a tokenizer) end with an error instead of filling
+/// memory.
+#[test]
+fn records_and_side_files_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = b"short line\n".to_vec();
+    text.extend(vec![b'a'; 5000]);
+    text.push(b'\n');
+    let input = write(dir.path(), "long.txt", &text);
+    let run = tailwatch(&["score", &input, "--max-record-bytes", "4KiB", "-q"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("long.txt: line 2: a record longer than 4096 bytes"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: if the input is right, raise --max-record-bytes"), "{}", run.stderr);
+    assert_eq!(tailwatch(&["score", &input, "--max-record-bytes", "8KiB", "-q"]).code, 0);
+    let run = tailwatch(&["score", &input, "--max-record-bytes", "0", "-q"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--max-record-bytes must be at least 1 byte"), "{}", run.stderr);
+    #[cfg(unix)]
+    {
+        let run = tailwatch(&["score", "/dev/zero", "--lossy", "--max-record-bytes", "1MiB", "-q"]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("/dev/zero: line 1: a record longer than"), "{}", run.stderr);
+        let run = tailwatch(&["score", &input, "--tokenizer", "/dev/zero", "-q"]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("`/dev/zero` is larger than"), "{}", run.stderr);
+    }
+}
+
+/// A malformed saved report was read as a corpus and failed with "missing field `text`"; it
+/// now says it is read as a report and what is wrong with it.
+#[test]
+fn a_malformed_saved_report_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "a.txt", b"one two three\nfour five six\n");
+    let report = write(dir.path(), "old.json", br#"{"tailwatch_version": "0.1.0", "metrics": 3}"#);
+    let run = tailwatch(&["compare", &data, &report, "-q"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("old.json` is not a report compare can trust"), "{}", run.stderr);
+    assert!(run.stderr.contains("read as a saved report"), "{}", run.stderr);
+    assert!(!run.stderr.contains("missing field `text`"), "{}", run.stderr);
+}

@@ -1,6 +1,6 @@
 //! A JSON document: one record, or an array of records, parsed whole.
 use std::collections::VecDeque;
-use std::io::BufRead;
+use std::io::{BufRead, Read as _};
 
 use serde_json::Value;
 
@@ -16,13 +16,23 @@ pub(crate) struct JsonDocument {
 
 impl JsonDocument {
     /// Parse the whole document (records skipped by `skip_invalid` are counted in `cx`).
-    pub(crate) fn parse(mut reader: Box<dyn BufRead + Send>, cx: &mut Context<'_>) -> Result<Self> {
+    pub(crate) fn parse(reader: Box<dyn BufRead + Send>, cx: &mut Context<'_>) -> Result<Self> {
         let mut bytes = Vec::new();
-        reader.read_to_end(&mut bytes).map_err(|source| Error::Read {
+        let limit = cx.options.max_record_bytes.saturating_mul(crate::JSON_DOCUMENT_RECORDS);
+        let mut bounded = reader.take(limit as u64 + 1);
+        bounded.read_to_end(&mut bytes).map_err(|source| Error::Read {
             path: cx.path.to_path_buf(),
             location: Location::Record(0),
             source,
         })?;
+        if bytes.len() > limit {
+            // one document, read whole: the limit is that of a record times JSON_DOCUMENT_RECORDS
+            return Err(Error::RecordTooLarge {
+                path: cx.path.to_path_buf(),
+                location: Location::Line(1),
+                limit,
+            });
+        }
         let text = decode_utf8(cx.path, Location::Line(1), &bytes, cx.options.lossy)?;
         let value: Value = serde_json::from_str(&text).map_err(|e| Error::Json {
             path: cx.path.to_path_buf(),

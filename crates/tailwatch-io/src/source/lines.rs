@@ -65,11 +65,22 @@ impl RecordSource for LineSource {
         loop {
             self.buf.clear();
             let line_offset = self.offset;
-            let n = self.reader.read_until(b'\n', &mut self.buf).map_err(|source| Error::Read {
-                path: cx.path.to_path_buf(),
-                location: Location::Line(self.line),
-                source,
+            let limit = cx.options.max_record_bytes;
+            let n = read_line_bounded(&mut *self.reader, &mut self.buf, limit).map_err(|source| {
+                Error::Read { path: cx.path.to_path_buf(), location: Location::Line(self.line), source }
             })?;
+            let ending = match self.buf.as_slice() {
+                [.., b'\r', b'\n'] => 2,
+                [.., b'\n' | b'\r'] => 1,
+                _ => 0,
+            };
+            if self.buf.len() - ending > limit {
+                return Err(Error::RecordTooLarge {
+                    path: cx.path.to_path_buf(),
+                    location: Location::Line(self.line + 1),
+                    limit,
+                });
+            }
             if n == 0 {
                 self.finished = true;
                 let last = std::mem::take(&mut self.paragraph);
@@ -147,8 +158,42 @@ impl RecordSource for LineSource {
                         self.paragraph.push('\n');
                     }
                     self.paragraph.push_str(&text);
+                    if self.paragraph.len() > cx.options.max_record_bytes {
+                        return Err(Error::RecordTooLarge {
+                            path: cx.path.to_path_buf(),
+                            location: Location::Line(self.paragraph_start),
+                            limit: cx.options.max_record_bytes,
+                        });
+                    }
                 }
             }
+        }
+    }
+}
+
+/// `read_until(b'\n')`, but it stops once `buf` holds more than `limit` bytes and a `\r` without
+/// a newline,
+/// so one endless line (`/dev/zero`, a 2 GiB line in a 2 MB `.gz`) never fills memory.
+fn read_line_bounded(reader: &mut dyn BufRead, buf: &mut Vec<u8>, limit: usize) -> std::io::Result<usize> {
+    let mut read = 0;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(read);
+        }
+        let (done, used) = match memchr::memchr(b'\n', available) {
+            Some(i) => (true, i + 1),
+            None => (false, available.len()),
+        };
+        buf.extend_from_slice(&available[..used]);
+        reader.consume(used);
+        read += used;
+        if done || buf.len() > limit.saturating_add(1) {
+            return Ok(read);
         }
     }
 }

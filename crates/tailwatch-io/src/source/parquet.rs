@@ -79,6 +79,13 @@ impl RecordSource for ParquetSource {
         for (i, value) in texts.into_iter().enumerate() {
             let number = base + i as u64 + 1;
             match value {
+                Some(s) if s.len() > cx.options.max_record_bytes => {
+                    return Err(Error::RecordTooLarge {
+                        path: cx.path.to_path_buf(),
+                        location: Location::Record(number),
+                        limit: cx.options.max_record_bytes,
+                    });
+                }
                 Some(s) => {
                     bytes += s.len() + 1;
                     let extras = columns.iter().map(|c| c[i].clone()).collect();

@@ -45,6 +45,16 @@ pub fn body(bytes: Result<Bytes, BytesRejection>, limit: usize) -> ApiResult<Byt
     })
 }
 
+/// A `.twp` body sent as text (no `Content-Type: application/octet-stream`): it was read as
+/// JSONL and failed with "invalid JSON at line 1".
+fn profile_without_content_type() -> ApiError {
+    ApiError {
+        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        code: "unsupported_media_type",
+        message: "the body is a .twp profile: send it with `Content-Type: application/octet-stream` (without it, the body is read as JSONL outputs)".into(),
+    }
+}
+
 /// Parse a JSON body into `T`, naming the field that is wrong.
 pub fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -173,9 +183,14 @@ pub async fn push_profile(
     let idempotency = idempotency_key(&headers)?;
     let bytes = body(bytes, state.config.max_body)?;
     let max_decoded = state.config.max_decoded;
-    let profile = tokio::task::spawn_blocking(move || profiles::decode(&bytes, max_decoded))
-        .await
-        .map_err(|_| ApiError::unprocessable("the profile could not be decoded"))??;
+    let share = state.decoding.reserve(bytes.len(), max_decoded).await;
+    let profile = tokio::task::spawn_blocking(move || {
+        let decoded = profiles::decode(&bytes, max_decoded);
+        drop(share);
+        decoded
+    })
+    .await
+    .map_err(|_| ApiError::unprocessable("the profile could not be decoded"))??;
     store_push(&state, key, idempotency, profile).await
 }
 
@@ -191,6 +206,15 @@ pub async fn push_outputs(
     let key = push_key(model, version, &q)?;
     let idempotency = idempotency_key(&headers)?;
     let bytes = body(bytes, state.config.max_body)?;
+    if bytes.starts_with(&tailwatch_metrics::profile::wire::PROFILE_MAGIC[..6]) {
+        return Err(ApiError {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: "unsupported_media_type",
+            message:
+                "the body is a .twp profile: POST it to .../profiles, not .../outputs (which takes JSONL)"
+                    .into(),
+        });
+    }
     let options = RawOptions {
         field: q.field.clone().unwrap_or_else(|| "text".into()),
         tokenizer: q.tokenizer.clone().unwrap_or_else(|| "words".into()),
@@ -579,11 +603,17 @@ pub async fn put_reference(
     if !(2..=1000).contains(&chunks) {
         return Err(ApiError::bad_request("parameter `chunks` must be in 2..=1000"));
     }
+    if !is_profile && bytes.starts_with(&tailwatch_metrics::profile::wire::PROFILE_MAGIC[..6]) {
+        return Err(profile_without_content_type());
+    }
     let max_decoded = state.config.max_decoded;
     let engine = state.engine.clone();
+    let share = if is_profile { Some(state.decoding.reserve(bytes.len(), max_decoded).await) } else { None };
     let (profile, levels, held) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
         if is_profile {
-            return Ok((profiles::decode(&bytes, max_decoded)?, Vec::new(), None));
+            let decoded = profiles::decode(&bytes, max_decoded);
+            drop(share);
+            return Ok((decoded?, Vec::new(), None));
         }
         let options = RawOptions {
             field: q.field.unwrap_or_else(|| "text".into()),

@@ -15,7 +15,6 @@ pub mod rules;
 pub mod types;
 pub mod webhooks;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -34,15 +33,49 @@ pub struct ServerConfig {
     pub public_reads: bool,
     /// Largest request body, in bytes.
     pub max_body: usize,
-    /// Largest decompressed profile, in bytes.
+    /// Largest decompressed profile, in bytes (a body may also expand at most
+    /// [`tailwatch::MAX_PROFILE_EXPANSION`] times, see [`tailwatch::decoded_limit`]).
     pub max_decoded: usize,
     /// Webhook retries.
     pub retry: RetryPolicy,
+    /// Connections, timeouts and the decoding budget.
+    pub limits: Limits,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { public_reads: false, max_body: 64 << 20, max_decoded: 1 << 30, retry: RetryPolicy::default() }
+        Self {
+            public_reads: false,
+            max_body: 64 << 20,
+            max_decoded: 1 << 30,
+            retry: RetryPolicy::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// What a slow or crafted client can hold: 300 half-open connections were held indefinitely,
+/// and six 134 KB profile bombs took the server to 6.3 GB.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Open connections at most; past it a new connection is closed at once.
+    pub max_connections: usize,
+    /// A connection must send a request's headers within this (also after an idle keep-alive).
+    pub header_timeout: std::time::Duration,
+    /// A request (its body read and its answer computed) must finish within this: 408 after.
+    pub request_timeout: std::time::Duration,
+    /// Bytes that all profile decodings at once may decompress to; a decoding waits for its share.
+    pub decode_budget: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 512,
+            header_timeout: std::time::Duration::from_secs(10),
+            request_timeout: std::time::Duration::from_secs(120),
+            decode_budget: 1 << 30,
+        }
     }
 }
 
@@ -58,6 +91,8 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Settings.
     pub config: ServerConfig,
+    /// Shares of [`Limits::decode_budget`] for the decodings in flight.
+    pub decoding: profiles::DecodeBudget,
 }
 
 /// The whole application: API, dashboard, limits and panic handling.
@@ -97,10 +132,21 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/alerts/{id}/acknowledge", post(dashboard::acknowledge_form))
         .route("/login", get(dashboard::login_page).post(dashboard::login))
         .layer(axum::middleware::from_fn_with_state(state.clone(), dashboard::authorize));
+    let request_timeout = state.config.limits.request_timeout;
     Router::new()
         .nest("/api/v1", api)
         .merge(pages)
         .layer(DefaultBodyLimit::max(state.config.max_body))
+        .layer(axum::middleware::from_fn(move |request, next: axum::middleware::Next| async move {
+            match tokio::time::timeout(request_timeout, next.run(request)).await {
+                Ok(response) => response,
+                Err(_) => axum::response::IntoResponse::into_response(ApiError {
+                    status: axum::http::StatusCode::REQUEST_TIMEOUT,
+                    code: "request_timeout",
+                    message: format!("the request took longer than {} s", request_timeout.as_secs()),
+                }),
+            }
+        }))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(ApiError::internal(
                 "the server failed on this request",
@@ -138,11 +184,44 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let deliveries = tokio::spawn(webhooks::run(state.store.clone(), state.config.retry));
     let upkeep = tokio::spawn(compact_loop(state.store.clone()));
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let limits = state.config.limits;
+    let app = router(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // out of file descriptors, say: wait a little instead of spinning
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            drop(stream); // over the connection limit: closed at once
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(limits.header_timeout);
+        let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    // requests in flight finish (each within the request timeout); idle connections close
+    let _ = tokio::time::timeout(limits.request_timeout, graceful.shutdown()).await;
     deliveries.abort();
     upkeep.abort();
-    result
+    Ok(())
 }
 
 /// Five times a second, merge a few pending pushes into their aggregates (off the request path).

@@ -7,13 +7,43 @@ use tailwatch_metrics::Profile;
 use crate::error::ProfileError;
 use crate::types::Metrics;
 
-/// Decode a `.twp` body (at most `max_decoded` bytes once decompressed) whose tokenizer the
+/// How far a body of `len` bytes may decompress: at most `max_decoded`, and at most
+/// [`tailwatch::decoded_limit`] (64 times, at least 64 MiB), as in the CLI.
+pub fn decoded_limit(len: usize, max_decoded: usize) -> usize {
+    tailwatch::decoded_limit(len).min(max_decoded)
+}
+
+/// Decode a `.twp` body (at most [`decoded_limit`] bytes once decompressed) whose tokenizer the
 /// server can rebuild.
 pub fn decode(bytes: &[u8], max_decoded: usize) -> Result<Profile, ProfileError> {
-    let profile = Profile::from_bytes_limited(bytes, std::path::Path::new("<request body>"), max_decoded)
+    let limit = decoded_limit(bytes.len(), max_decoded);
+    let profile = Profile::from_bytes_limited(bytes, std::path::Path::new("<request body>"), limit)
         .map_err(ProfileError::NotAProfile)?;
     tokenizer_check(&profile)?;
     Ok(profile)
+}
+
+/// The bytes all profile decodings at once may decompress to: each decoding holds its
+/// [`decoded_limit`] of the budget while it runs, so concurrent bombs wait instead of adding up.
+#[derive(Debug, Clone)]
+pub struct DecodeBudget {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    megabytes: u32,
+}
+
+impl DecodeBudget {
+    /// A budget of `bytes` (at least 1 MiB).
+    pub fn new(bytes: usize) -> Self {
+        let megabytes = u32::try_from(bytes >> 20).unwrap_or(u32::MAX).clamp(1, 1 << 24);
+        Self { permits: std::sync::Arc::new(tokio::sync::Semaphore::new(megabytes as usize)), megabytes }
+    }
+
+    /// Wait until a body of `len` bytes may be decoded; the share is held until the permit drops.
+    pub async fn reserve(&self, len: usize, max_decoded: usize) -> tokio::sync::OwnedSemaphorePermit {
+        let share = decoded_limit(len, max_decoded).div_ceil(1 << 20);
+        let share = u32::try_from(share).unwrap_or(u32::MAX).clamp(1, self.megabytes);
+        self.permits.clone().acquire_many_owned(share).await.expect("the budget is never closed")
+    }
 }
 
 /// Refuse a profile whose tokenizer the server cannot rebuild (a HuggingFace tokenizer file).
@@ -180,4 +210,24 @@ pub fn size_levels(
         current = next;
     }
     Ok(levels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Six 134 KB bombs at once took the server to 6.3 GB: each decoding now holds its limit
+    /// (64 MiB for a small body) of the budget, and the next waits.
+    #[tokio::test]
+    async fn decodings_past_the_budget_wait_for_a_share() {
+        assert_eq!(decoded_limit(134_000, 1 << 30), 64 << 20);
+        let budget = DecodeBudget::new(100 << 20);
+        let first = budget.reserve(134_000, 1 << 30).await;
+        let wait = std::time::Duration::from_millis(100);
+        assert!(tokio::time::timeout(wait, budget.reserve(134_000, 1 << 30)).await.is_err());
+        drop(first);
+        let second =
+            tokio::time::timeout(std::time::Duration::from_secs(5), budget.reserve(134_000, 1 << 30));
+        assert!(second.await.is_ok());
+    }
 }

@@ -43,5 +43,8 @@ pub mod simulating;
 pub use compat::Compat;
 pub use engine::{Engine, MAX_THREADS};
 pub use error::{Error, Result};
-pub use profiling::{ProfileSettings, is_profile_path, load_profile, save_profile, tokenizer_by_name};
+pub use profiling::{
+    MAX_PROFILE_EXPANSION, ProfileSettings, decoded_limit, is_profile_path, load_profile, save_profile,
+    tokenizer_by_name,
+};
 pub use scoring::{ScoreOptions, Scorer};

@@ -42,6 +42,7 @@ pub fn run_serve(args: &ServeArgs, cx: &Context) -> Result<Outcome> {
         store: Arc::new(store),
         token,
         sessions: Default::default(),
+        decoding: tailwatch_server::profiles::DecodeBudget::new(ServerConfig::default().limits.decode_budget),
         config: ServerConfig { public_reads: args.public_reads, max_body, ..ServerConfig::default() },
     });
     runtime.block_on(async move {

@@ -39,6 +39,7 @@ pub fn start_with(config: ServerConfig) -> TestServer {
         store: Arc::new(store),
         token: TokenCheck::new(TOKEN),
         sessions: Default::default(),
+        decoding: tailwatch_server::profiles::DecodeBudget::new(config.limits.decode_budget),
         config,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();

@@ -105,6 +105,56 @@ fn lineage_over_generations() {
     assert!(matches!(ledger.lineage("nope"), Err(Error::NoSuchRecord { .. })));
 }
 
+/// A lineage as one line per relative: `-depth key gen` above, `+depth key gen` below.
+fn shown(lineage: &tailwatch_ledger::store::Lineage) -> String {
+    let line = |sign: char, r: &tailwatch_ledger::store::Relative| {
+        let generation = r.generation.map_or("-".into(), |g| g.to_string());
+        format!("{sign}{} {} gen {generation}\n", r.depth, r.key.as_deref().unwrap_or("?"))
+    };
+    let mut text = line('=', &lineage.record);
+    text.extend(lineage.ancestors.iter().map(|r| line('-', r)));
+    text.extend(lineage.descendants.iter().map(|r| line('+', r)));
+    text
+}
+
+/// Shared ancestors (diamonds), two paths of different lengths to one record and a cycle: each
+/// relative once, at its shortest distance, nearest first and then by content id.
+#[test]
+fn lineage_with_shared_ancestors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut ledger, _) = fresh(dir.path());
+    let derived = |key: &str, parents: &[&str]| NewRecord {
+        key: Some(key.into()),
+        parents: parents.iter().map(|p| (*p).to_string()).collect(),
+        generator: Some("model".into()),
+        ..record(&format!("the text of record {key}"), Origin::Synthetic)
+    };
+    let records = vec![
+        NewRecord { key: Some("root".into()), ..record("the human root text", Origin::Human) },
+        NewRecord { key: Some("other".into()), ..record("another human text", Origin::Human) },
+        derived("a", &["root"]),
+        derived("b", &["root"]),
+        derived("c", &["root", "other"]),
+        // diamonds: root reaches d through a and b, and e through d and c
+        derived("d", &["a", "b"]),
+        derived("e", &["d", "c"]),
+        // a shortcut: root is two steps from f through d's line but one step directly
+        derived("f", &["e", "root"]),
+        derived("g", &["f", "e", "d", "a"]),
+        // a cycle (both in one input): x and y are each other's parent
+        derived("x", &["g", "y"]),
+        derived("y", &["x"]),
+        derived("z", &["y", "c"]),
+    ];
+    ledger.ingest("dag", records, 4, &NoReporter).unwrap();
+    let text: String = ["root", "a", "d", "g", "x", "z"]
+        .iter()
+        .map(|key| shown(&ledger.lineage(key).unwrap()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("lineage_with_shared_ancestors", text);
+}
+
 #[test]
 fn bad_records_change_nothing() {
     let dir = tempfile::tempdir().unwrap();

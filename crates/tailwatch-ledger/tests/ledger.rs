@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use tailwatch_core::NoReporter;
 use tailwatch_ledger::Error;
 use tailwatch_ledger::mix::{MinHuman, MixOptions, Selection, Unit, build_mix, check_caps};
-use tailwatch_ledger::store::{Ledger, NewRecord, Origin, SCHEMA_VERSION};
+use tailwatch_ledger::store::{Ledger, NewRecord, Origin, SCHEMA_VERSION, content_id};
 
 fn record(text: &str, origin: Origin) -> NewRecord {
     NewRecord {
@@ -153,6 +153,48 @@ fn lineage_with_shared_ancestors() {
         .collect::<Vec<_>>()
         .join("\n");
     insta::assert_snapshot!("lineage_with_shared_ancestors", text);
+}
+
+/// Issue 16: in a 600-record dense DAG (each record derived from the 50 before it) every
+/// earlier record is an ancestor and every later one a descendant, each once, `ceil(distance /
+/// 50)` steps away, nearest first and then by id. (bench/lineage.sh times it.)
+#[test]
+fn lineage_of_a_dense_dag_issue_16() {
+    const N: usize = 600;
+    const WINDOW: usize = 50;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut ledger, _) = fresh(dir.path());
+    let text = |i: usize| format!("dense record number {i}");
+    let records: Vec<NewRecord> = (0..N)
+        .map(|i| NewRecord {
+            key: Some(format!("r{i}")),
+            parents: (i.saturating_sub(WINDOW)..i).map(|j| format!("r{j}")).collect(),
+            generator: (i > 0).then(|| "model".into()),
+            ..record(&text(i), if i == 0 { Origin::Human } else { Origin::Synthetic })
+        })
+        .collect();
+    let summary = ledger.ingest("dense", records, 1000, &NoReporter).unwrap();
+    let edges: usize = (0..N).map(|i| i.min(WINDOW)).sum();
+    assert_eq!(summary.parent_edges, edges as u64);
+    // the expected relatives: (id, depth) sorted by depth, then id
+    let expected = |others: std::ops::Range<usize>, k: usize| {
+        let mut out: Vec<(String, i64)> =
+            others.map(|j| (content_id(&text(j)), k.abs_diff(j).div_ceil(WINDOW) as i64)).collect();
+        out.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        out
+    };
+    let pairs = |relatives: &[tailwatch_ledger::store::Relative]| -> Vec<(String, i64)> {
+        relatives.iter().map(|r| (r.id.clone(), r.depth)).collect()
+    };
+    for k in [0, 1, 49, 50, 300, N - 1] {
+        let lineage = ledger.lineage(&format!("r{k}")).unwrap();
+        assert_eq!(lineage.record.id, content_id(&text(k)));
+        assert_eq!(lineage.record.generation, Some(k as i64), "one generation per step");
+        assert_eq!(lineage.ancestors.len(), k, "r{k}");
+        assert_eq!(lineage.descendants.len(), N - 1 - k, "r{k}");
+        assert_eq!(pairs(&lineage.ancestors), expected(0..k, k), "ancestors of r{k}");
+        assert_eq!(pairs(&lineage.descendants), expected(k + 1..N, k), "descendants of r{k}");
+    }
 }
 
 #[test]

@@ -298,6 +298,10 @@ pub struct Lineage {
     pub descendants: Vec<Relative>,
 }
 
+/// How many steps a lineage reaches up or down (kept from the recursive query the walk
+/// replaced, whose bound it was).
+const MAX_LINEAGE_DEPTH: i64 = 10_000;
+
 /// An open ledger.
 pub struct Ledger {
     conn: Connection,
@@ -646,10 +650,10 @@ impl Ledger {
     }
 
     fn relative(&self, id: &str, depth: i64) -> Result<Relative> {
-        Ok(self.conn.query_row(
-            "SELECT id, key, origin, generator, generation FROM records WHERE id = ?1",
-            [id],
-            |r| {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id, key, origin, generator, generation FROM records WHERE id = ?1")?
+            .query_row([id], |r| {
                 Ok(Relative {
                     id: r.get(0)?,
                     depth,
@@ -658,32 +662,55 @@ impl Ledger {
                     generator: r.get(3)?,
                     generation: r.get(4)?,
                 })
-            },
-        )?)
+            })?)
     }
 
-    /// Ancestors and descendants of a record (breadth-first, each at its shortest distance).
+    /// Ancestors and descendants of a record (breadth-first, each at its shortest distance,
+    /// nearest first, then by id).
     pub fn lineage(&self, reference: &str) -> Result<Lineage> {
         let id = self.resolve(reference)?;
-        let walk = |up: bool| -> Result<Vec<Relative>> {
-            let (from, to) = if up { ("parent", "child") } else { ("child", "parent") };
-            let sql = format!(
-                "WITH RECURSIVE walk(id, depth) AS (
-                    SELECT {from}, 1 FROM parents WHERE {to} = ?1
-                    UNION
-                    SELECT p.{from}, walk.depth + 1 FROM parents p JOIN walk ON p.{to} = walk.id WHERE walk.depth < 10000
-                 ) SELECT id, min(depth) FROM walk GROUP BY id ORDER BY min(depth), id"
-            );
-            let mut stmt = self.conn.prepare(&sql)?;
-            let found: Vec<(String, i64)> =
-                stmt.query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
-            found
-                .into_iter()
-                .filter(|(other, _)| *other != id)
-                .map(|(other, d)| self.relative(&other, d))
-                .collect()
-        };
-        Ok(Lineage { record: self.relative(&id, 0)?, ancestors: walk(true)?, descendants: walk(false)? })
+        Ok(Lineage {
+            record: self.relative(&id, 0)?,
+            ancestors: self.walk(&id, true)?,
+            descendants: self.walk(&id, false)?,
+        })
+    }
+
+    /// The records `up` (parents) or down (children) from `id`, breadth-first, to
+    /// [`MAX_LINEAGE_DEPTH`] steps. Each record is expanded once, when first reached, so a walk
+    /// reads each edge it visits once: linear in those edges however many paths join two
+    /// records. (The recursive query this replaces kept one row per record and path length, so
+    /// it expanded a shared ancestor once per distinct distance to it, cubic in a dense DAG,
+    /// and went round any cycle up to the depth limit: issue 16.)
+    fn walk(&self, id: &str, up: bool) -> Result<Vec<Relative>> {
+        let mut next = self.conn.prepare_cached(if up {
+            "SELECT parent FROM parents WHERE child = ?1"
+        } else {
+            "SELECT child FROM parents WHERE parent = ?1"
+        })?;
+        let mut seen: HashSet<String> = HashSet::from([id.to_string()]);
+        let mut frontier = vec![id.to_string()];
+        let mut found = Vec::new();
+        let mut depth = 0;
+        while !frontier.is_empty() && depth < MAX_LINEAGE_DEPTH {
+            depth += 1;
+            let mut level = Vec::new();
+            for from in &frontier {
+                for other in next.query_map([from], |r| r.get::<_, String>(0))? {
+                    let other = other?;
+                    if !seen.contains(&other) {
+                        seen.insert(other.clone());
+                        level.push(other);
+                    }
+                }
+            }
+            level.sort_unstable();
+            for other in &level {
+                found.push(self.relative(other, depth)?);
+            }
+            frontier = level;
+        }
+        Ok(found)
     }
 
     /// Every record matching an optional origin filter, in id order.

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use tailwatch_core::NoReporter;
 use tailwatch_ledger::Error;
 use tailwatch_ledger::mix::{MinHuman, MixOptions, Selection, Unit, build_mix, check_caps};
-use tailwatch_ledger::store::{Ledger, NewRecord, Origin, SCHEMA_VERSION};
+use tailwatch_ledger::store::{Ledger, NewRecord, Origin, SCHEMA_VERSION, content_id};
 
 fn record(text: &str, origin: Origin) -> NewRecord {
     NewRecord {
@@ -103,6 +103,98 @@ fn lineage_over_generations() {
     let prefix = &lineage.record.id[..10];
     assert_eq!(ledger.lineage(prefix).unwrap().record.id, lineage.record.id);
     assert!(matches!(ledger.lineage("nope"), Err(Error::NoSuchRecord { .. })));
+}
+
+/// A lineage as one line per relative: `-depth key gen` above, `+depth key gen` below.
+fn shown(lineage: &tailwatch_ledger::store::Lineage) -> String {
+    let line = |sign: char, r: &tailwatch_ledger::store::Relative| {
+        let generation = r.generation.map_or("-".into(), |g| g.to_string());
+        format!("{sign}{} {} gen {generation}\n", r.depth, r.key.as_deref().unwrap_or("?"))
+    };
+    let mut text = line('=', &lineage.record);
+    text.extend(lineage.ancestors.iter().map(|r| line('-', r)));
+    text.extend(lineage.descendants.iter().map(|r| line('+', r)));
+    text
+}
+
+/// Shared ancestors (diamonds), two paths of different lengths to one record and a cycle: each
+/// relative once, at its shortest distance, nearest first and then by content id.
+#[test]
+fn lineage_with_shared_ancestors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut ledger, _) = fresh(dir.path());
+    let derived = |key: &str, parents: &[&str]| NewRecord {
+        key: Some(key.into()),
+        parents: parents.iter().map(|p| (*p).to_string()).collect(),
+        generator: Some("model".into()),
+        ..record(&format!("the text of record {key}"), Origin::Synthetic)
+    };
+    let records = vec![
+        NewRecord { key: Some("root".into()), ..record("the human root text", Origin::Human) },
+        NewRecord { key: Some("other".into()), ..record("another human text", Origin::Human) },
+        derived("a", &["root"]),
+        derived("b", &["root"]),
+        derived("c", &["root", "other"]),
+        // diamonds: root reaches d through a and b, and e through d and c
+        derived("d", &["a", "b"]),
+        derived("e", &["d", "c"]),
+        // a shortcut: root is two steps from f through d's line but one step directly
+        derived("f", &["e", "root"]),
+        derived("g", &["f", "e", "d", "a"]),
+        // a cycle (both in one input): x and y are each other's parent
+        derived("x", &["g", "y"]),
+        derived("y", &["x"]),
+        derived("z", &["y", "c"]),
+    ];
+    ledger.ingest("dag", records, 4, &NoReporter).unwrap();
+    let text: String = ["root", "a", "d", "g", "x", "z"]
+        .iter()
+        .map(|key| shown(&ledger.lineage(key).unwrap()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("lineage_with_shared_ancestors", text);
+}
+
+/// Issue 16: in a 600-record dense DAG (each record derived from the 50 before it) every
+/// earlier record is an ancestor and every later one a descendant, each once, `ceil(distance /
+/// 50)` steps away, nearest first and then by id. (bench/lineage.sh times it.)
+#[test]
+fn lineage_of_a_dense_dag_issue_16() {
+    const N: usize = 600;
+    const WINDOW: usize = 50;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut ledger, _) = fresh(dir.path());
+    let text = |i: usize| format!("dense record number {i}");
+    let records: Vec<NewRecord> = (0..N)
+        .map(|i| NewRecord {
+            key: Some(format!("r{i}")),
+            parents: (i.saturating_sub(WINDOW)..i).map(|j| format!("r{j}")).collect(),
+            generator: (i > 0).then(|| "model".into()),
+            ..record(&text(i), if i == 0 { Origin::Human } else { Origin::Synthetic })
+        })
+        .collect();
+    let summary = ledger.ingest("dense", records, 1000, &NoReporter).unwrap();
+    let edges: usize = (0..N).map(|i| i.min(WINDOW)).sum();
+    assert_eq!(summary.parent_edges, edges as u64);
+    // the expected relatives: (id, depth) sorted by depth, then id
+    let expected = |others: std::ops::Range<usize>, k: usize| {
+        let mut out: Vec<(String, i64)> =
+            others.map(|j| (content_id(&text(j)), k.abs_diff(j).div_ceil(WINDOW) as i64)).collect();
+        out.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        out
+    };
+    let pairs = |relatives: &[tailwatch_ledger::store::Relative]| -> Vec<(String, i64)> {
+        relatives.iter().map(|r| (r.id.clone(), r.depth)).collect()
+    };
+    for k in [0, 1, 49, 50, 300, N - 1] {
+        let lineage = ledger.lineage(&format!("r{k}")).unwrap();
+        assert_eq!(lineage.record.id, content_id(&text(k)));
+        assert_eq!(lineage.record.generation, Some(k as i64), "one generation per step");
+        assert_eq!(lineage.ancestors.len(), k, "r{k}");
+        assert_eq!(lineage.descendants.len(), N - 1 - k, "r{k}");
+        assert_eq!(pairs(&lineage.ancestors), expected(0..k, k), "ancestors of r{k}");
+        assert_eq!(pairs(&lineage.descendants), expected(k + 1..N, k), "descendants of r{k}");
+    }
 }
 
 #[test]

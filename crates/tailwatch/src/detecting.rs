@@ -111,6 +111,12 @@ pub struct Evaluation {
     pub tpr_at_5pct_fpr: f64,
 }
 
+/// A document's score as JSON: `null` for a document with no text (nothing to judge; it scored
+/// 1.0, "machine", before).
+fn score_json(text: &str, probability: f64) -> serde_json::Value {
+    if text.trim().is_empty() { serde_json::Value::Null } else { serde_json::json!(probability) }
+}
+
 impl Engine {
     /// Evaluate `detector` on labelled texts.
     pub fn evaluate_detector(&self, detector: &Detector, texts: &[(String, bool)]) -> Result<Evaluation> {
@@ -186,18 +192,18 @@ impl Engine {
         let write_err = |e: std::io::Error| Error::file(output, e);
         if format == Format::Jsonl && input.as_os_str() != "-" {
             let field = read.field.clone().unwrap_or_else(|| "text".into());
-            let reader = tailwatch_io::open_text(input)?;
-            let mut chunk: Vec<(usize, serde_json::Value, String)> = Vec::new();
-            let mut flush = |chunk: &mut Vec<(usize, serde_json::Value, String)>| -> Result<()> {
-                let texts: Vec<&str> = chunk.iter().map(|(_, _, t)| t.as_str()).collect();
+            let reader = tailwatch_io::open_text_limited(input, read.max_record_bytes)?;
+            // each record as it was (its bytes, with the score added before its closing brace)
+            let mut chunk: Vec<(String, String)> = Vec::new();
+            let mut flush = |chunk: &mut Vec<(String, String)>| -> Result<()> {
+                let texts: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
                 let probabilities = self.detect(detector, &texts)?;
-                for ((line, mut value, _), p) in chunk.drain(..).zip(probabilities) {
-                    let Some(object) = value.as_object_mut() else {
-                        return Err(Error::NotAnObject { path: input.to_path_buf(), line });
-                    };
-                    object.insert(score_field.to_string(), serde_json::json!(p));
-                    serde_json::to_writer(&mut *sink, &value).map_err(|e| write_err(e.into()))?;
-                    sink.write_all(b"\n").map_err(write_err)?;
+                for ((line, text), p) in chunk.drain(..).zip(probabilities) {
+                    // an object with a field (the text) ends in `}`, after optional whitespace
+                    let open = line.trim_end().strip_suffix('}').expect("checked to be an object");
+                    let score = score_json(&text, p);
+                    let key = serde_json::to_string(score_field).expect("a string");
+                    write!(sink, "{open}, {key}: {score}}}\n").map_err(write_err)?;
                 }
                 Ok(())
             };
@@ -214,6 +220,16 @@ impl Engine {
                 let value: serde_json::Value = serde_json::from_str(&line).map_err(|e| {
                     tailwatch_io::Error::Json { path: input.to_path_buf(), location, message: e.to_string() }
                 })?;
+                let Some(object) = value.as_object() else {
+                    return Err(Error::NotAnObject { path: input.to_path_buf(), line: i + 1 });
+                };
+                if object.contains_key(score_field) {
+                    return Err(Error::ScoreFieldTaken {
+                        path: input.to_path_buf(),
+                        line: i + 1,
+                        field: score_field.to_string(),
+                    });
+                }
                 let text =
                     lookup(&value, &field).and_then(|v| v.as_str().map(str::to_string)).ok_or_else(|| {
                         tailwatch_io::Error::MissingField {
@@ -222,7 +238,7 @@ impl Engine {
                             field: field.clone(),
                         }
                     })?;
-                chunk.push((i + 1, value, text));
+                chunk.push((line, text));
                 if chunk.len() == SCORE_CHUNK {
                     flush(&mut chunk)?;
                 }
@@ -239,7 +255,8 @@ impl Engine {
                 let texts: Vec<&str> = docs.iter().map(|(_, t)| *t).collect();
                 let probabilities = self.detect(detector, &texts)?;
                 for ((record, doc), p) in docs.into_iter().zip(probabilities) {
-                    let line = serde_json::json!({"record": record, "text": doc, score_field: p});
+                    let line =
+                        serde_json::json!({"record": record, "text": doc, score_field: score_json(doc, p)});
                     serde_json::to_writer(&mut *sink, &line).map_err(|e| write_err(e.into()))?;
                     sink.write_all(b"\n").map_err(write_err)?;
                 }

@@ -109,6 +109,16 @@ pub enum Error {
         /// The output.
         path: PathBuf,
     },
+    /// A record already has the field its score would be written to.
+    #[error("{}: line {line}: the record already has a field `{field}`, which the score would replace", .path.display())]
+    ScoreFieldTaken {
+        /// The input.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// The field.
+        field: String,
+    },
     /// Two inputs with one file name would write their kept records to one output.
     #[error("`{}` and `{}` would both be written to `{}`: dedup them into separate folders, or rename one", .first.display(), .second.display(), .output.display())]
     OutputNameClash {

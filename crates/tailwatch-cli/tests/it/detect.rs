@@ -117,6 +117,30 @@ fn train_eval_score_on_fast_detect_gpt_and_seqxgpt() {
         use std::os::unix::fs::FileTypeExt as _;
         assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
     }
+    // records pass through byte for byte (big integers, key order, spacing), the score added
+    // last; a record without text scores null; a record that has the score field already is
+    // refused, naming its line
+    let records = "{\"z\": 12345678901234567890, \"text\": \"the cat sat on the mat today\",\t\"a\":{\"b\":[1.50,2]}}\n\n{\"text\": \"  \"}\n";
+    let records = write(dir.path(), "records.jsonl", records.as_bytes());
+    let out = dir.path().join("records.scored.jsonl");
+    let args =
+        ["detect", "score", &records, "--model", model.to_str().unwrap(), "-o", out.to_str().unwrap(), "-q"];
+    let run = tailwatch(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let scored = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = scored.lines().collect();
+    assert_eq!(lines.len(), 2, "{scored}");
+    let prefix = "{\"z\": 12345678901234567890, \"text\": \"the cat sat on the mat today\",\t\"a\":{\"b\":[1.50,2]}, \"machine_probability\": ";
+    assert!(lines[0].starts_with(prefix), "{}", lines[0]);
+    assert_eq!(lines[1], "{\"text\": \"  \", \"machine_probability\": null}");
+    let rescore = write(dir.path(), "rescore.jsonl", &std::fs::read(&out).unwrap());
+    let run = tailwatch(&["detect", "score", &rescore, "--model", model.to_str().unwrap(), "-q"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("rescore.jsonl: line 1: the record already has a field `machine_probability`"),
+        "{}",
+        run.stderr
+    );
     let human = shared_data("seqxgpt/document-level/human_lines.jsonl");
     let run = tailwatch(&[
         "detect",

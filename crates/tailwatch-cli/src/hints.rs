@@ -56,6 +56,9 @@ fn input_hint(error: &tailwatch_io::Error) -> Option<String> {
         tailwatch_io::Error::RecordTooLarge { .. } => {
             Some("if the input is right, raise --max-record-bytes (default 64MiB)".into())
         }
+        tailwatch_io::Error::Json { message, .. } if message.contains("lone UTF-16 surrogate") => {
+            Some("pass --lossy to read it as U+FFFD".into())
+        }
         _ => None,
     }
 }

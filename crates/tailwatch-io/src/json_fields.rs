@@ -107,11 +107,63 @@ pub(crate) fn json_line(
     location: Location,
     text: &str,
 ) -> Result<(Texts, Value)> {
-    let value: Value = serde_json::from_str(text).map_err(|e| Error::Json {
-        path: path.to_path_buf(),
-        location,
-        message: e.to_string(),
-    })?;
+    let value: Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(e) => {
+            let json_error = |message: String| Error::Json { path: path.to_path_buf(), location, message };
+            let Some((fixed, escape, column)) = replace_lone_surrogates(text) else {
+                return Err(json_error(e.to_string()));
+            };
+            if !options.lossy {
+                return Err(json_error(format!(
+                    "a lone UTF-16 surrogate `{escape}` at column {column}: JSON text holds one only as half of a pair (read lossily, it becomes U+FFFD)"
+                )));
+            }
+            serde_json::from_str(&fixed).map_err(|e| json_error(e.to_string()))?
+        }
+    };
     let texts = record_texts(path, location, &value, options)?;
     Ok((texts, value))
+}
+
+/// `text` with every `\uD800`..`\uDFFF` escape that is not half of a high-low pair replaced by
+/// `\uFFFD`, the first such escape and its 1-based column; `None` when there is none. (serde_json
+/// refuses them, as RFC 8259 allows; Python's `json.dumps` writes them for lone surrogates.)
+pub(crate) fn replace_lone_surrogates(text: &str) -> Option<(String, String, usize)> {
+    let bytes = text.as_bytes();
+    let code = |at: usize| -> Option<u16> {
+        let digits = bytes.get(at + 2..at + 6)?;
+        if bytes.get(at + 1) != Some(&b'u') {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+    };
+    let (mut out, mut first, mut copied, mut i) = (String::new(), None, 0, 0);
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let Some(unit) = code(i) else {
+            i += 2; // another escape (`\\`, `\"`, ...): skip both characters
+            continue;
+        };
+        let paired = (0xD800..0xDC00).contains(&unit)
+            && bytes.get(i + 6) == Some(&b'\\')
+            && code(i + 6).is_some_and(|low| (0xDC00..0xE000).contains(&low));
+        if paired {
+            i += 12;
+        } else if (0xD800..0xE000).contains(&unit) {
+            first.get_or_insert_with(|| (text[i..i + 6].to_string(), text[..i].chars().count() + 1));
+            out.push_str(&text[copied..i]);
+            out.push_str("\\uFFFD");
+            i += 6;
+            copied = i;
+        } else {
+            i += 6;
+        }
+    }
+    let (escape, column) = first?;
+    out.push_str(&text[copied..]);
+    Some((out, escape, column))
 }

@@ -326,6 +326,12 @@ impl DocReader {
                 Box::new(BufReader::with_capacity(1 << 16, decoder))
             }
         };
+        // a UTF-8 byte order mark (Windows tools write one) is not part of the first record
+        let mut decoded = decoded;
+        let bom = decoded.fill_buf().map_err(open_err)?.starts_with(b"\xEF\xBB\xBF");
+        if bom {
+            decoded.consume(3);
+        }
         let mut stats = ReadStats::default();
         let mut cx = Context { path: &path, options, stats: &mut stats };
         let source: Box<dyn RecordSource> = match format {
@@ -338,7 +344,11 @@ impl DocReader {
                     return Err(Error::NoFields { path, what: "an extra field" });
                 }
                 let spans = rereadable && compression == Compression::None;
-                Box::new(LineSource::new(decoded, format == Format::Jsonl, 0, spans, 0))
+                let mut lines = LineSource::new(decoded, format == Format::Jsonl, 0, spans, 0);
+                if bom {
+                    lines.skipped(3);
+                }
+                Box::new(lines)
             }
             Format::Json => Box::new(JsonDocument::parse(decoded, &mut cx)?),
             Format::Csv => Box::new(CsvSource::open(Box::new(decoded), &cx)?),

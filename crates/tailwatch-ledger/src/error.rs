@@ -16,6 +16,14 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The file is a ledger, but damaged.
+    #[error("`{}` is a damaged ledger: {reason}; restore it from a backup (`ledger export` writes one)", .path.display())]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The ledger was written by a newer tailwatch.
     #[error(
         "`{path}` is a tailwatch ledger of schema version {found}; this tailwatch reads up to version {supported} (upgrade tailwatch)"

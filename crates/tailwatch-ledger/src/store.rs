@@ -345,10 +345,32 @@ impl Ledger {
         let location = tailwatch_sqlite::Location::File { path, create };
         let opened = tailwatch_sqlite::open(location, &SCHEMA).map_err(|e| open_error(path, e))?;
         let ledger = Self { conn: opened.conn, path: path.to_path_buf() };
+        ledger.check_tables()?;
         // a 256 MiB page cache and memory-mapped reads: index lookups stay out of read(2)
         ledger.conn.pragma_update(None, "cache_size", -262_144)?;
         ledger.conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
         Ok((ledger, opened.created))
+    }
+
+    /// Refuse a ledger whose tables are not all there (a damaged or hand-edited file failed later
+    /// with "no such table: records", naming no file).
+    fn check_tables(&self) -> Result<()> {
+        const TABLES: [&str; 7] =
+            ["batches", "records", "parents", "review_samples", "reviews", "mixes", "mix_members"];
+        let mut statement = self.conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?;
+        let present: Vec<String> = statement.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let missing: Vec<&str> = TABLES.into_iter().filter(|t| !present.iter().any(|p| p == t)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Damaged {
+            path: self.path.clone(),
+            reason: if missing.len() == 1 {
+                format!("table `{}` is missing", missing[0])
+            } else {
+                format!("tables `{}` are missing", missing.join("`, `"))
+            },
+        })
     }
 
     /// The file.

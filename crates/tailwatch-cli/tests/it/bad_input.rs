@@ -199,3 +199,40 @@ fn a_malformed_saved_report_says_so() {
     assert!(run.stderr.contains("read as a saved report"), "{}", run.stderr);
     assert!(!run.stderr.contains("missing field `text`"), "{}", run.stderr);
 }
+
+/// Misleading messages of the probe: a BOM in JSONL ("invalid JSON at line 1 column 1"), a lone
+/// `\ud800` ("unexpected end of hex escape"), a damaged ledger ("no such table: records",
+/// naming no file).
+#[test]
+fn careless_inputs_get_messages_that_name_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let bom =
+        write(dir.path(), "bom.jsonl", b"\xEF\xBB\xBF{\"text\": \"one two\"}\n{\"text\": \"three four\"}\n");
+    let run = tailwatch(&["score", &bom, "--json", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["n_docs"], 2);
+    let lone = write(dir.path(), "lone.jsonl", b"{\"text\": \"bad \\ud800 x\"}\n");
+    let run = tailwatch(&["score", &lone, "-q"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("lone.jsonl: line 1: invalid JSON: a lone UTF-16 surrogate `\\ud800`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("hint: pass --lossy"), "{}", run.stderr);
+    assert_eq!(tailwatch(&["score", &lone, "--lossy", "-q"]).code, 0);
+    let db = dir.path().join("l.db");
+    let dbs = db.to_str().unwrap();
+    assert_eq!(tailwatch(&["ledger", "init", "--db", dbs]).code, 0);
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("DROP TABLE mix_members; DROP TABLE mixes;").unwrap();
+    }
+    let run = tailwatch(&["ledger", "stats", "--db", dbs]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("l.db` is a damaged ledger: tables `mixes`, `mix_members` are missing"),
+        "{}",
+        run.stderr
+    );
+}

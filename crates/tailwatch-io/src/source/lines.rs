@@ -48,6 +48,12 @@ impl LineSource {
         }
     }
 
+    /// `bytes` at the start were consumed before the first line (a byte order mark): offsets
+    /// count from the start of the file.
+    pub(crate) fn skipped(&mut self, bytes: u64) {
+        self.offset += bytes;
+    }
+
     fn span(&self, offset: u64, end: u64) -> Option<RecordSpan> {
         self.spans.then_some(RecordSpan { offset, len: end - offset })
     }

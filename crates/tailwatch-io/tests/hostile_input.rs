@@ -1,6 +1,7 @@
-//! `max_record_bytes`: a record over the limit is an error naming its line, found before it is
-//! all in memory, in every format (a 2 GiB line in a 2 MB `.gz`, `/dev/zero`, an unclosed CSV
-//! quote took the readers past 10 GB).
+//! Hostile and careless inputs (issue 16). `max_record_bytes`: a record over the limit is an
+//! error naming its line, found before it is all in memory, in every format (a 2 GiB line in a
+//! 2 MB `.gz`, `/dev/zero`, an unclosed CSV quote took the readers past 10 GB); a byte order mark
+//! and lone surrogate escapes no longer give misleading errors.
 use std::io::Write;
 use std::path::Path;
 
@@ -119,4 +120,46 @@ fn a_json_document_over_its_limit_is_refused() {
         Error::RecordTooLarge { limit, .. } => assert_eq!(limit, LIMIT * tailwatch_io::JSON_DOCUMENT_RECORDS),
         other => panic!("{other}"),
     }
+}
+
+/// A UTF-8 byte order mark is not part of the first record ("invalid JSON at line 1 column 1"),
+/// and rereading (spans) still finds each record.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [
+        ("bom.jsonl", &b"\xEF\xBB\xBF{\"text\": \"one two\"}\n{\"text\": \"three\"}\n"[..]),
+        ("bom.txt", b"\xEF\xBB\xBFone two\nthree\n"),
+        ("bom.csv", b"\xEF\xBB\xBFtext\none two\nthree\n"),
+        ("bom.json", b"\xEF\xBB\xBF[{\"text\": \"one two\"}, {\"text\": \"three\"}]"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let texts = tailwatch_io::read_all(&path, &ReadOptions::default()).unwrap();
+        assert_eq!(texts, ["one two", "three"], "{name}");
+        let mut reader = DocReader::open(&path, &ReadOptions::default()).unwrap();
+        let batch = reader.next_batch().unwrap().unwrap();
+        if let Some(span) = batch.records[0].span {
+            assert_eq!(span.offset, 3, "{name}");
+        }
+    }
+}
+
+/// A lone surrogate escape (`"\ud800"`, which Python's json.dumps writes) is named as such;
+/// read lossily it becomes U+FFFD.
+#[test]
+fn a_lone_surrogate_is_named_and_read_lossily() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.jsonl");
+    std::fs::write(&path, b"{\"text\": \"ok \\ud83d\\ude00\"}\n{\"text\": \"bad \\ud800 x \\\\ud800\"}\n")
+        .unwrap();
+    let error = tailwatch_io::read_all(&path, &ReadOptions::default()).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("line 2") && message.contains("lone UTF-16 surrogate `\\ud800` at column 15"),
+        "{message}"
+    );
+    let lossy = ReadOptions { lossy: true, ..ReadOptions::default() };
+    let texts = tailwatch_io::read_all(&path, &lossy).unwrap();
+    assert_eq!(texts, ["ok \u{1F600}", "bad \u{FFFD} x \\ud800"]);
 }

@@ -41,7 +41,7 @@ run_timed reingest_human "$TAILWATCH" ledger ingest "$H" --db "$DB" --origin hum
 run_timed stats "$TAILWATCH" ledger stats --db "$DB" --json -q
 run_timed mix "$TAILWATCH" mix --db "$DB" -o "$OUT/mix.jsonl" --max-synthetic 0.2 --json -q
 if [ -n "${DETECTOR_MODEL:-}" ]; then
-    run_timed detect_score "$TAILWATCH" detect score "$S" --model "$DETECTOR_MODEL" -o "$OUT/scored.jsonl" -q
+    run_timed detect_score "$TAILWATCH" detect score "$S" --detector "$DETECTOR_MODEL" -o "$OUT/scored.jsonl" -q
 fi
 echo
 "$BENCH_PY" - "$OUT" "$H" "$S" <<'PYEOF'

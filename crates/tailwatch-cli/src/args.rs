@@ -74,10 +74,14 @@ pub struct ServeArgs {
     pub reset_token: bool,
 }
 
-/// `tailwatch push` (its `--version` is the model version, so it has no version flag).
+/// `tailwatch push`. Its `--version` was the model version (now `--model-version`); while that
+/// spelling still works, only `-V` prints the program's version here.
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
 pub struct PushArgs {
+    /// Print version
+    #[arg(short = 'V', action = clap::ArgAction::Version)]
+    pub print_version: (),
     /// Inputs profiled together (or one .twp profile, pushed as is)
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
@@ -92,7 +96,7 @@ pub struct PushArgs {
     #[arg(long)]
     pub model: String,
     /// Model version
-    #[arg(long = "version", id = "model_version")]
+    #[arg(long, alias = "version")]
     pub model_version: String,
     /// User cohort
     #[arg(long, default_value = "default")]
@@ -434,9 +438,10 @@ pub struct NgramArgs {
     /// ngram: drop exact duplicate documents from each generation's training data
     #[arg(long)]
     pub dedup: bool,
-    /// ngram: always keep the human documents holding tail types in the training data
-    #[arg(long)]
-    pub tail_preserve: bool,
+    /// ngram: always keep the human documents holding tail types in the training data; MASS,
+    /// if given, is the tail's share of the corpus's tokens (as `--tail-mass`; as in `mix`)
+    #[arg(long, value_name = "MASS", num_args = 0..=1, default_missing_value = "")]
+    pub tail_preserve: Option<String>,
     /// ngram: the tail is the rarest reference types holding at most this share of its tokens
     #[arg(long)]
     pub tail_mass: Option<f64>,
@@ -448,8 +453,8 @@ pub struct NgramArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Directory for the HTML report and JSON results
-    #[arg(long, default_value = "tailwatch-demo")]
-    pub out: PathBuf,
+    #[arg(short, long, alias = "out", default_value = "tailwatch-demo")]
+    pub output: PathBuf,
     /// Run the text simulation on this corpus instead of generated text
     #[arg(long)]
     pub corpus: Option<PathBuf>,
@@ -565,7 +570,7 @@ pub struct LedgerArgs {
 #[derive(Debug, Args, Clone)]
 pub struct DbArg {
     /// The ledger (an SQLite file)
-    #[arg(long)]
+    #[arg(long, env = "TAILWATCH_DB", default_value = "ledger.db")]
     pub db: PathBuf,
 }
 
@@ -672,8 +677,8 @@ pub enum ReviewCommand {
         #[command(flatten)]
         db: DbArg,
         /// How many records
-        #[arg(long, default_value_t = 50)]
-        n: usize,
+        #[arg(long, alias = "n", default_value_t = 50)]
+        size: usize,
         /// Seed (the same seed gives the same sample)
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -815,9 +820,9 @@ pub enum DetectCommand {
     Score {
         /// Input
         input: PathBuf,
-        /// The model (from `detect train`)
-        #[arg(long)]
-        model: PathBuf,
+        /// The detector (from `detect train`)
+        #[arg(long, alias = "model")]
+        detector: PathBuf,
         /// Output JSONL (default: stdout)
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -831,9 +836,9 @@ pub enum DetectCommand {
     Eval {
         #[command(flatten)]
         data: LabelledArgs,
-        /// The model (from `detect train`)
-        #[arg(long)]
-        model: PathBuf,
+        /// The detector (from `detect train`)
+        #[arg(long, alias = "model")]
+        detector: PathBuf,
         /// Print JSON
         #[arg(long)]
         json: bool,

@@ -4,6 +4,7 @@
 mod allocator;
 mod args;
 mod commands;
+mod deprecated;
 mod hints;
 mod options;
 mod output;
@@ -27,6 +28,10 @@ pub enum Outcome {
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    let given: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    for note in deprecated::notes(&given) {
+        eprintln!("{note}");
+    }
     match commands::run(cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::CheckFailed) => ExitCode::from(1),

@@ -93,15 +93,15 @@ pub fn run(args: &DemoArgs, cx: &Context) -> Result<Outcome> {
     let start = Instant::now();
     let read = read_options(&args.input, None, false)?;
     let corpus = args.corpus.as_deref().map(|path| Corpus { path, read: &read });
-    let demo = cx.engine.demo(&args.out, corpus, &cx.counting("steps"))?;
-    let report_path = args.out.join("report.html");
+    let demo = cx.engine.demo(&args.output, corpus, &cx.counting("steps"))?;
+    let report_path = args.output.join("report.html");
     let html =
         tailwatch_html::simulation::render_with_intro(&demo.reports, "tailwatch demo: model collapse", INTRO);
     crate::output::write_report_file(&report_path, html.as_bytes())?;
     let elapsed = start.elapsed().as_secs_f64();
     let summary = DemoSummary {
         tailwatch_version: tailwatch_core::VERSION,
-        out: args.out.display().to_string(),
+        out: args.output.display().to_string(),
         elapsed_s: elapsed,
         parts: &demo.lines,
         seed: demo.seed,

@@ -82,7 +82,7 @@ pub fn run(args: &DetectArgs, cx: &Context) -> Result<Outcome> {
             };
             emit(&trained, *json)?;
         }
-        DetectCommand::Score { input, model, output, score_field, input_args } => {
+        DetectCommand::Score { input, detector: model, output, score_field, input_args } => {
             let detector = load(model)?;
             let read = read_options(input_args, None, false)?;
             match output {
@@ -100,7 +100,7 @@ pub fn run(args: &DetectArgs, cx: &Context) -> Result<Outcome> {
                 }
             }
         }
-        DetectCommand::Eval { data, model, json } => {
+        DetectCommand::Eval { data, detector: model, json } => {
             let detector = load(model)?;
             let texts = labelled(data)?;
             emit(&Evaluated(cx.engine.evaluate_detector(&detector, &texts)?), *json)?;

@@ -57,7 +57,7 @@ pub fn run(args: &LedgerArgs, cx: &Context) -> Result<Outcome> {
             )?;
         }
         LedgerCommand::Review(review) => match &review.command {
-            ReviewCommand::Sample { db, n, seed, origin, generator, output } => {
+            ReviewCommand::Sample { db, size: n, seed, origin, generator, output } => {
                 refuse_outputs_over(&[output], &db.db)?;
                 let origins: Vec<Origin> = origin
                     .split(',')

@@ -45,7 +45,7 @@ fn check_applicable(args: &SimulateArgs, model: &str) -> Result<()> {
         ("--heldout", n.heldout.is_some(), &["ngram"]),
         ("--max-doc-tokens", n.max_doc_tokens.is_some(), &["ngram"]),
         ("--dedup", n.dedup, &["ngram"]),
-        ("--tail-preserve", n.tail_preserve, &["ngram"]),
+        ("--tail-preserve", n.tail_preserve.is_some(), &["ngram"]),
         ("--tail-mass", n.tail_mass.is_some(), &["ngram"]),
         ("--lowercase", n.lowercase, &["ngram"]),
         ("--field", n.input.field.is_some(), &["ngram"]),
@@ -97,8 +97,19 @@ pub fn model_spec(args: &SimulateArgs) -> Result<ModelSpec> {
             s.heldout = n.heldout.unwrap_or(s.heldout);
             s.max_doc_tokens = n.max_doc_tokens.unwrap_or(s.max_doc_tokens);
             s.dedup = n.dedup;
-            s.tail_preserve = n.tail_preserve;
-            s.tail_mass = n.tail_mass.unwrap_or(s.tail_mass);
+            s.tail_preserve = n.tail_preserve.is_some();
+            let preserve_mass = match n.tail_preserve.as_deref() {
+                None | Some("") => None,
+                Some(text) => Some(text.parse::<f64>().map_err(|_| {
+                    anyhow::anyhow!("--tail-preserve takes a tail mass in (0, 1), found `{text}`")
+                })?),
+            };
+            if let (Some(a), Some(b)) = (preserve_mass, n.tail_mass)
+                && a != b
+            {
+                bail!("--tail-preserve {a} and --tail-mass {b} name two tails; give one");
+            }
+            s.tail_mass = preserve_mass.or(n.tail_mass).unwrap_or(s.tail_mass);
             s.lowercase = n.lowercase;
         }
     }

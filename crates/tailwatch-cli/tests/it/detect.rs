@@ -40,7 +40,7 @@ fn train_eval_score_on_fast_detect_gpt_and_seqxgpt() {
     let run = tailwatch(&[
         "detect",
         "eval",
-        "--model",
+        "--detector",
         model.to_str().unwrap(),
         "--human",
         o,
@@ -64,7 +64,7 @@ fn train_eval_score_on_fast_detect_gpt_and_seqxgpt() {
         "detect",
         "score",
         llama.to_str().unwrap(),
-        "--model",
+        "--detector",
         model.to_str().unwrap(),
         "-o",
         scored.to_str().unwrap(),
@@ -84,7 +84,8 @@ fn train_eval_score_on_fast_detect_gpt_and_seqxgpt() {
     // device and leaves it a device
     let copy = write(dir.path(), "copy.jsonl", &std::fs::read(&llama).unwrap());
     let before = std::fs::read(&copy).unwrap();
-    let own = tailwatch(&["detect", "score", &copy, "--model", model.to_str().unwrap(), "-o", &copy, "-q"]);
+    let own =
+        tailwatch(&["detect", "score", &copy, "--detector", model.to_str().unwrap(), "-o", &copy, "-q"]);
     assert_eq!(own.code, 2, "{}", own.stderr);
     assert!(own.stderr.contains("is also an input of this run"), "{}", own.stderr);
     assert_eq!(std::fs::read(&copy).unwrap(), before);
@@ -96,7 +97,7 @@ fn train_eval_score_on_fast_detect_gpt_and_seqxgpt() {
         "detect",
         "score",
         &broken,
-        "--model",
+        "--detector",
         model.to_str().unwrap(),
         "-o",
         scored.to_str().unwrap(),
@@ -110,8 +111,16 @@ fn train_eval_score_on_fast_detect_gpt_and_seqxgpt() {
         .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
-    let null =
-        tailwatch(&["detect", "score", &copy, "--model", model.to_str().unwrap(), "-o", "/dev/null", "-q"]);
+    let null = tailwatch(&[
+        "detect",
+        "score",
+        &copy,
+        "--detector",
+        model.to_str().unwrap(),
+        "-o",
+        "/dev/null",
+        "-q",
+    ]);
     assert_eq!(null.code, 0, "{}", null.stderr);
     {
         use std::os::unix::fs::FileTypeExt as _;
@@ -123,8 +132,16 @@ fn train_eval_score_on_fast_detect_gpt_and_seqxgpt() {
     let records = "{\"z\": 12345678901234567890, \"text\": \"the cat sat on the mat today\",\t\"a\":{\"b\":[1.50,2]}}\n\n{\"text\": \"  \"}\n";
     let records = write(dir.path(), "records.jsonl", records.as_bytes());
     let out = dir.path().join("records.scored.jsonl");
-    let args =
-        ["detect", "score", &records, "--model", model.to_str().unwrap(), "-o", out.to_str().unwrap(), "-q"];
+    let args = [
+        "detect",
+        "score",
+        &records,
+        "--detector",
+        model.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ];
     let run = tailwatch(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let scored = std::fs::read_to_string(&out).unwrap();
@@ -134,7 +151,7 @@ fn train_eval_score_on_fast_detect_gpt_and_seqxgpt() {
     assert!(lines[0].starts_with(prefix), "{}", lines[0]);
     assert_eq!(lines[1], "{\"text\": \"  \", \"machine_probability\": null}");
     let rescore = write(dir.path(), "rescore.jsonl", &std::fs::read(&out).unwrap());
-    let run = tailwatch(&["detect", "score", &rescore, "--model", model.to_str().unwrap(), "-q"]);
+    let run = tailwatch(&["detect", "score", &rescore, "--detector", model.to_str().unwrap(), "-q"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("rescore.jsonl: line 1: the record already has a field `machine_probability`"),
@@ -145,7 +162,7 @@ fn train_eval_score_on_fast_detect_gpt_and_seqxgpt() {
     let run = tailwatch(&[
         "detect",
         "eval",
-        "--model",
+        "--detector",
         model.to_str().unwrap(),
         "--labelled",
         human.to_str().unwrap(),
@@ -169,7 +186,7 @@ fn train_eval_score_on_fast_detect_gpt_and_seqxgpt() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("both classes are needed"), "{}", run.stderr);
     let not_model = write(dir.path(), "not_model.json", b"{\"nope\": 1}");
-    let run = tailwatch(&["detect", "score", &bad, "--model", &not_model]);
+    let run = tailwatch(&["detect", "score", &bad, "--detector", &not_model]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("not_model.json"), "{}", run.stderr);
 }

@@ -437,7 +437,7 @@ fn simulate_html() {
 #[test]
 fn demo() {
     let f = Fixtures::new();
-    snapshot_runs(&f, "demo", &[&["demo", "--out", "demo"], &["demo", "--out", "demo-json", "--json"]]);
+    snapshot_runs(&f, "demo", &[&["demo", "--output", "demo"], &["demo", "--output", "demo-json", "--json"]]);
     for file in ["gaussian.json", "zipf.json", "ngram.json", "report.html"] {
         snapshot_file(&f, &format!("demo_{file}"), &format!("demo/{file}"));
     }
@@ -525,7 +525,7 @@ fn ledger_and_mix() {
             &["ledger", "lineage", "h3", "--db", "l.db"],
             &["ledger", "lineage", "s3", "--db", "l.db", "--json"],
             &["ledger", "export", "--db", "l.db", "-o", "export.jsonl"],
-            &["ledger", "review", "sample", "--db", "l.db", "--n", "6", "--seed", "2", "-o", "review.jsonl"],
+            &["ledger", "review", "sample", "--db", "l.db", "--size", "6", "--seed", "2", "-o", "review.jsonl"],
         ],
     );
     snapshot_file(&f, "ledger_export_jsonl", "export.jsonl");
@@ -633,7 +633,7 @@ fn detect() {
                 "-o",
                 "det-stumps.json",
             ],
-            &["detect", "eval", "--labelled", "labelled.jsonl", "--model", "det.json"],
+            &["detect", "eval", "--labelled", "labelled.jsonl", "--detector", "det.json"],
             &[
                 "detect",
                 "eval",
@@ -641,12 +641,12 @@ fn detect() {
                 "detect_human.txt",
                 "--machine",
                 "detect_machine.txt",
-                "--model",
+                "--detector",
                 "det-stumps.json",
                 "--json",
             ],
-            &["detect", "score", "labelled.jsonl", "--model", "det.json", "-o", "scored.jsonl"],
-            &["detect", "score", "detect_machine.txt", "--model", "det-stumps.json", "--score-field", "p"],
+            &["detect", "score", "labelled.jsonl", "--detector", "det.json", "-o", "scored.jsonl"],
+            &["detect", "score", "detect_machine.txt", "--detector", "det-stumps.json", "--score-field", "p"],
             &["detect", "watermark", "marked.txt", "--tokenizer", "tokenizer.json", "--key", "42"],
             &["detect", "watermark", "marked.txt", "--tokenizer", "tokenizer.json", "--key", "42", "--json"],
         ],
@@ -662,14 +662,14 @@ fn push() {
     let served = crate::watch::serve(&f.path("watch.db"), &[]);
     let token = [("TAILWATCH_TOKEN", crate::watch::TOKEN), ("TAILWATCH_SERVER", served.url.as_str())];
     let commands: &[&[&str]] = &[
-        &["push", "healthy.jsonl", "--model", "chat", "--version", "v1", "--window", "w1"],
-        &["push", "healthy.jsonl", "--model", "chat", "--version", "v1", "--window", "w1"],
+        &["push", "healthy.jsonl", "--model", "chat", "--model-version", "v1", "--window", "w1"],
+        &["push", "healthy.jsonl", "--model", "chat", "--model-version", "v1", "--window", "w1"],
         &[
             "push",
             "healthy2.txt",
             "--model",
             "chat",
-            "--version",
+            "--model-version",
             "v1",
             "--window",
             "w2",
@@ -682,7 +682,7 @@ fn push() {
             "collapsed.jsonl",
             "--model",
             "chat",
-            "--version",
+            "--model-version",
             "v2",
             "--window",
             "w2",

@@ -84,8 +84,17 @@ fn push_is_idempotent_gates_ci_and_compare_matches_the_cli() {
     let textgan = dir.path().join("textgan.txt");
     std::fs::write(&textgan, generated.lines().take(2000).collect::<Vec<_>>().join("\n")).unwrap();
     let push = |file: &str, version: &str, extra: &[&str]| {
-        let mut args =
-            vec!["push", file, "--server", &server.url, "--model", "captioner", "--version", version, "-q"];
+        let mut args = vec![
+            "push",
+            file,
+            "--server",
+            &server.url,
+            "--model",
+            "captioner",
+            "--model-version",
+            version,
+            "-q",
+        ];
         args.extend_from_slice(extra);
         run_with_token(&args, Some(TOKEN))
     };
@@ -169,33 +178,33 @@ fn push_and_serve_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let input = crate::write(dir.path(), "a.txt", b"one document\nanother document\n");
     let no_token = run_with_token(
-        &["push", &input, "--server", "http://127.0.0.1:9", "--model", "m", "--version", "v"],
+        &["push", &input, "--server", "http://127.0.0.1:9", "--model", "m", "--model-version", "v"],
         None,
     );
     assert_eq!(no_token.code, 2);
     assert!(no_token.stderr.contains("TAILWATCH_TOKEN"), "{}", no_token.stderr);
     let unreachable = run_with_token(
-        &["push", &input, "--server", "http://127.0.0.1:9", "--model", "m", "--version", "v"],
+        &["push", &input, "--server", "http://127.0.0.1:9", "--model", "m", "--model-version", "v"],
         Some("x"),
     );
     assert_eq!(unreachable.code, 2);
     assert!(unreachable.stderr.contains("cannot reach the server"), "{}", unreachable.stderr);
     let server = serve(&dir.path().join("w.db"), &[]);
     let wrong = run_with_token(
-        &["push", &input, "--server", &server.url, "--model", "m", "--version", "v", "-q"],
+        &["push", &input, "--server", &server.url, "--model", "m", "--model-version", "v", "-q"],
         Some("nope"),
     );
     assert_eq!(wrong.code, 2);
     assert!(wrong.stderr.contains("HTTP 401"), "{}", wrong.stderr);
     let bad_name = run_with_token(
-        &["push", &input, "--server", &server.url, "--model", "*", "--version", "v", "-q"],
+        &["push", &input, "--server", &server.url, "--model", "*", "--model-version", "v", "-q"],
         Some(TOKEN),
     );
     assert_eq!(bad_name.code, 2);
     assert!(bad_name.stderr.contains("field `model`"), "{}", bad_name.stderr);
     let empty = crate::write(dir.path(), "empty.txt", b"");
     let nothing = run_with_token(
-        &["push", &empty, "--server", &server.url, "--model", "m", "--version", "v", "-q"],
+        &["push", &empty, "--server", &server.url, "--model", "m", "--model-version", "v", "-q"],
         Some(TOKEN),
     );
     assert_eq!(nothing.code, 2);
@@ -210,7 +219,19 @@ fn push_and_serve_fail_clearly() {
         drop(conn);
     });
     let hung = run_with_token(
-        &["push", &input, "--server", &silent_url, "--model", "m", "--version", "v", "--timeout", "1", "-q"],
+        &[
+            "push",
+            &input,
+            "--server",
+            &silent_url,
+            "--model",
+            "m",
+            "--model-version",
+            "v",
+            "--timeout",
+            "1",
+            "-q",
+        ],
         Some(TOKEN),
     );
     assert_eq!(hung.code, 2, "{}", hung.stderr);
@@ -226,7 +247,7 @@ fn push_and_serve_fail_clearly() {
         let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello");
     });
     let malformed = run_with_token(
-        &["push", &input, "--server", &liar_url, "--model", "m", "--version", "v", "-q"],
+        &["push", &input, "--server", &liar_url, "--model", "m", "--model-version", "v", "-q"],
         Some(TOKEN),
     );
     assert_eq!(malformed.code, 2, "{}", malformed.stderr);
@@ -236,7 +257,7 @@ fn push_and_serve_fail_clearly() {
     // .twp is pushed as it is, so asking it of one is an error, not a silent no-op
     for (version, extra) in [("plain", None), ("text", Some("--keep-text"))] {
         let mut args =
-            vec!["push", &input, "--server", &server.url, "--model", "m", "--version", version, "-q"];
+            vec!["push", &input, "--server", &server.url, "--model", "m", "--model-version", version, "-q"];
         args.extend(extra);
         let pushed = run_with_token(&args, Some(TOKEN));
         assert_eq!(pushed.code, 0, "{}", pushed.stderr);

@@ -12,6 +12,7 @@ mod formats;
 mod ledger;
 mod outputs;
 mod profiles;
+mod readme;
 mod real_data;
 mod simulate;
 mod snapshots;

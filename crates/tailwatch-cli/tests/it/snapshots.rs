@@ -525,7 +525,19 @@ fn ledger_and_mix() {
             &["ledger", "lineage", "h3", "--db", "l.db"],
             &["ledger", "lineage", "s3", "--db", "l.db", "--json"],
             &["ledger", "export", "--db", "l.db", "-o", "export.jsonl"],
-            &["ledger", "review", "sample", "--db", "l.db", "--size", "6", "--seed", "2", "-o", "review.jsonl"],
+            &[
+                "ledger",
+                "review",
+                "sample",
+                "--db",
+                "l.db",
+                "--size",
+                "6",
+                "--seed",
+                "2",
+                "-o",
+                "review.jsonl",
+            ],
         ],
     );
     snapshot_file(&f, "ledger_export_jsonl", "export.jsonl");

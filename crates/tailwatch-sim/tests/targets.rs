@@ -296,16 +296,22 @@ fn target_10_gmm_components_collapse() {
 
 #[test]
 fn results_do_not_depend_on_thread_count() {
-    let s = spec(gaussian(Estimator::Mle), 20, 64, 21);
-    let one = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap()
-        .install(|| run(&s, Strategy::AccumulateSubsample));
-    let two = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .unwrap()
-        .install(|| run(&s, Strategy::AccumulateSubsample));
-    assert_eq!(one.values, two.values);
+    // accumulate-subsample draws every sample; the other strategies draw sufficient statistics
+    for strategy in [
+        Strategy::AccumulateSubsample,
+        Strategy::Replace,
+        Strategy::Accumulate,
+        Strategy::Fresh(0.1),
+        Strategy::Weighted(0.618),
+    ] {
+        let s = spec(gaussian(Estimator::Mle), 20, 64, 21);
+        let on = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| run(&s, strategy))
+        };
+        assert_eq!(on(1).values, on(2).values, "{strategy}");
+    }
 }

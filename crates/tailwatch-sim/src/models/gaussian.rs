@@ -2,7 +2,7 @@
 //! (known-σ mean estimation), with their closed forms (Shumailov et al. 2024; Gerstgrasser
 //! et al. 2024; Dey & Donoho 2024; Alemohammad et al. 2024; He et al. 2025).
 use rand::RngExt;
-use rand_distr::StandardNormal;
+use rand_distr::{ChiSquared, StandardNormal};
 
 use crate::Strategy;
 use crate::closed_form::{c4, expected_log_chi2, h2};
@@ -66,18 +66,38 @@ pub(crate) struct Normal {
     variance: f64,
 }
 
-/// n draws, summarised as a batch (two-pass mean and squared deviations) and combined into
-/// `data`: no division per sample.
+/// Add n draws from `p` to `data`.
+///
+/// Without raw samples only the sufficient statistics are drawn, which is exact in
+/// distribution: for n iid N(μ, σ²) values the sample mean is N(μ, σ²/n), the sum of squared
+/// deviations is σ²·χ²(n − 1), and the two are independent (Cochran's theorem). One normal and
+/// one chi-square draw thus replace n normals, and every metric is a function of the fitted
+/// (mean, variance) alone. With raw samples (`accumulate-subsample` draws its subsets from
+/// them) every value is drawn and summarised as a batch (two-pass mean and squared deviations).
 fn draw(p: &Normal, n: usize, data: &mut Moments, rng: &mut SimRng) {
     if n == 0 {
         return;
     }
-    let sd = p.variance.max(0.0).sqrt();
-    let values: Vec<f64> = (0..n).map(|_| p.mean + sd * rng.sample::<f64, _>(StandardNormal)).collect();
-    let mean = values.iter().sum::<f64>() / n as f64;
-    let m2 = values.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>();
-    let raw = data.raw.is_some().then_some(values);
-    data.combine(Moments { n: n as f64, mean, m2, raw });
+    let variance = p.variance.max(0.0);
+    let sd = variance.sqrt();
+    let batch = if data.raw.is_some() {
+        let values: Vec<f64> = (0..n).map(|_| p.mean + sd * rng.sample::<f64, _>(StandardNormal)).collect();
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let m2 = values.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>();
+        Moments { n: n as f64, mean, m2, raw: Some(values) }
+    } else {
+        let count = n as f64;
+        let mean = p.mean + sd / count.sqrt() * rng.sample::<f64, _>(StandardNormal);
+        // a single value deviates from its own mean by exactly 0
+        let m2 = if n > 1 {
+            let chi2 = ChiSquared::new(count - 1.0).expect("n − 1 ≥ 1 degrees of freedom");
+            variance * rng.sample(chi2)
+        } else {
+            0.0
+        };
+        Moments { n: count, mean, m2, raw: None }
+    };
+    data.combine(batch);
 }
 
 /// Weighted mean and MLE variance of two groups with total weights w and 1 − w, and the sum of
@@ -378,5 +398,124 @@ impl MeanEstimation {
             Strategy::AccumulateSubsample => return Vec::new(),
         };
         vec![("sq_error", Expectation { statistic: Statistic::Mean, exact: true, source, values })]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::replicate_rng;
+
+    /// Every generation's fitted model under `replace` from N(0, 1), one row per replicate;
+    /// `raw` draws every sample (the `accumulate-subsample` path), otherwise only the
+    /// sufficient statistics are drawn.
+    fn replace_fits(
+        estimator: Estimator,
+        m: usize,
+        generations: usize,
+        replicates: usize,
+        raw: bool,
+        seed: u64,
+    ) -> Vec<Vec<Normal>> {
+        let spec = GaussianSpec { samples: m, estimator, mean: 0.0, std: 1.0 };
+        let family = Normal1d(Gaussian { spec });
+        (0..replicates)
+            .map(|r| {
+                let mut rng = replicate_rng(seed, r as u64);
+                let mut p = family.truth(&mut rng);
+                let mut row = vec![p];
+                for _ in 0..generations {
+                    let mut data = family.empty(raw);
+                    family.draw_into(&p, m, 0, &mut data, &mut rng);
+                    p = family.fit(&data, &p, &mut rng);
+                    row.push(p);
+                }
+                row
+            })
+            .collect()
+    }
+
+    fn mean_se(values: impl Iterator<Item = f64>) -> (f64, f64) {
+        let values: Vec<f64> = values.collect();
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        (mean, (var / n).sqrt())
+    }
+
+    #[test]
+    fn sufficient_statistics_reproduce_the_closed_forms() {
+        // (estimator, M, generation, closed-form E[σ²_n], E[μ_n²]); M = 2 draws χ²(1), and the
+        // generations keep ln σ²_n's spread below target 1's (1.4), where 4 SE is a fair test
+        let a = |m: f64| (m - 1.0) / m;
+        let cases = [
+            (Estimator::Mle, 2, 1, a(2.0), 1.0 - a(2.0)),
+            (Estimator::Mle, 10, 5, a(10.0).powi(5), 1.0 - a(10.0).powi(5)),
+            (Estimator::Mle, 100, 50, a(100.0).powi(50), 1.0 - a(100.0).powi(50)),
+            (Estimator::Unbiased, 3, 1, 1.0, 1.0 / 3.0),
+            (Estimator::Unbiased, 10, 5, 1.0, 0.5),
+            (Estimator::Unbiased, 100, 50, 1.0, 0.5),
+        ];
+        for (i, (estimator, m, n, variance, drift)) in cases.into_iter().enumerate() {
+            let fits = replace_fits(estimator, m, n, 20_000, false, 100 + i as u64);
+            let (got, se) = mean_se(fits.iter().map(|row| row[n].variance));
+            assert!(
+                (got - variance).abs() <= 4.0 * se,
+                "{estimator:?} M = {m}: E[σ²_{n}] {got} ± {se} vs {variance}"
+            );
+            let (got, se) = mean_se(fits.iter().map(|row| row[n].mean.powi(2)));
+            assert!(
+                (got - drift).abs() <= 4.0 * se,
+                "{estimator:?} M = {m}: E[μ_{n}²] {got} ± {se} vs {drift}"
+            );
+        }
+    }
+
+    /// Two-sample Kolmogorov-Smirnov statistic sup |F_a − F_b|.
+    fn ks_statistic(mut a: Vec<f64>, mut b: Vec<f64>) -> f64 {
+        a.sort_by(f64::total_cmp);
+        b.sort_by(f64::total_cmp);
+        let (mut i, mut j, mut d) = (0, 0, 0.0f64);
+        while i < a.len() && j < b.len() {
+            let x = a[i].min(b[j]);
+            while i < a.len() && a[i] <= x {
+                i += 1;
+            }
+            while j < b.len() && b[j] <= x {
+                j += 1;
+            }
+            d = d.max((i as f64 / a.len() as f64 - j as f64 / b.len() as f64).abs());
+        }
+        d
+    }
+
+    type Metric = fn(&Normal) -> f64;
+
+    #[test]
+    fn sufficient_statistics_match_drawing_every_sample() {
+        let (m, generations, replicates) = (10, 5, 20_000);
+        let samples = replace_fits(Estimator::Mle, m, generations, replicates, true, 1);
+        let fast = replace_fits(Estimator::Mle, m, generations, replicates, false, 2);
+        // two-sample KS critical value at α = 1e-4: sqrt(−ln(α/2)/2)·sqrt(2/R)
+        let ks_limit = (-(0.5e-4f64).ln() / 2.0).sqrt() * (2.0 / replicates as f64).sqrt();
+        let metrics: [(&str, Metric); 3] =
+            [("σ²", |p| p.variance), ("μ²", |p| p.mean * p.mean), ("ln σ²", |p| p.variance.ln())];
+        for g in 1..=generations {
+            for (name, metric) in metrics {
+                let column =
+                    |fits: &[Vec<Normal>]| fits.iter().map(|row| metric(&row[g])).collect::<Vec<_>>();
+                let (a, b) = (column(&samples), column(&fast));
+                let (mean_a, se_a) = mean_se(a.iter().copied());
+                let (mean_b, se_b) = mean_se(b.iter().copied());
+                let se = se_a.hypot(se_b);
+                assert!(
+                    (mean_a - mean_b).abs() <= 4.0 * se,
+                    "generation {g} {name}: every sample {mean_a} vs sufficient statistics {mean_b} (4 SE = {})",
+                    4.0 * se
+                );
+                let d = ks_statistic(a, b);
+                assert!(d <= ks_limit, "generation {g} {name}: KS distance {d} > {ks_limit}");
+            }
+        }
     }
 }

@@ -76,17 +76,19 @@ fn matches(expected: &[String], actual: &[&str]) -> bool {
 fn run_block(dir: &Path, steps: &[Step]) -> Vec<String> {
     let bin = Path::new(env!("CARGO_BIN_EXE_tailwatch")).parent().unwrap().to_path_buf();
     // background jobs (a server) end with the block
-    let mut script =
-        String::from("cleanup() { kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; }\ntrap cleanup EXIT\n");
+    let mut script = String::from(
+        "cleanup() { kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; }\ntrap cleanup EXIT\nrc=0\n",
+    );
     for (i, step) in steps.iter().enumerate() {
-        script.push_str(&format!("printf '\\n@@step {i}\\n'\n"));
+        // `$?` is the previous command's status, as in a terminal (`echo $?`)
+        script.push_str(&format!("printf '\\n@@step {i}\\n'\n(exit $rc)\n"));
         match step.command.strip_suffix('&') {
             // a background command: its output is what it printed when it was up (its lines)
             Some(command) => script.push_str(&format!(
                 "{command} > .bg{i}.log 2>&1 &\nfor _ in $(seq 100); do [ \"$(wc -l < .bg{i}.log)\" -ge {} ] && break; sleep 0.1; done\ncat .bg{i}.log\n",
                 step.expected.len()
             )),
-            None => script.push_str(&format!("{{ {}\n}} 2>&1\n", step.command)),
+            None => script.push_str(&format!("{{ {}\n}} 2>&1\nrc=$?\n", step.command)),
         }
     }
     let output = std::process::Command::new("bash")

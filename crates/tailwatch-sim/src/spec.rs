@@ -256,6 +256,24 @@ impl ModelSpec {
         }
     }
 
+    /// The numbers one replicate holds: per generation of data (its samples times their
+    /// width), and regardless of generations (the model's own tables). An upper bound, checked
+    /// before anything is allocated (`zipf --categories 1e11` aborted on allocation failure).
+    fn footprint(&self) -> (f64, f64) {
+        let n = |v: usize| v as f64;
+        match self {
+            ModelSpec::Gaussian(s) => (n(s.samples), 0.0),
+            ModelSpec::MvGaussian(s) => (n(s.samples) * n(s.dim), n(s.dim) * n(s.dim)),
+            ModelSpec::Gmm(s) => (n(s.samples) * n(s.dim), n(s.components) * n(s.dim) * n(s.dim)),
+            ModelSpec::Categorical(s) => (n(s.samples), n(s.categories)),
+            ModelSpec::Poisson(s) => (n(s.samples), 0.0),
+            ModelSpec::Zipf(s) => (n(s.samples), n(s.symbols)),
+            ModelSpec::Mean(s) => (n(s.samples), 0.0),
+            ModelSpec::Regression(s) => (n(s.samples) * (n(s.dim) + 1.0), n(s.dim) * n(s.dim)),
+            ModelSpec::Ngram(s) => (n(s.samples.unwrap_or(0)) * n(s.max_doc_tokens), 0.0),
+        }
+    }
+
     /// Check every parameter; errors name the parameter's field.
     pub fn validate(&self) -> Result<()> {
         fn positive(name: &'static str, v: f64) -> Result<()> {
@@ -350,6 +368,9 @@ impl fmt::Display for ModelSpec {
     }
 }
 
+/// The most numbers one replicate may hold (see [`SimSpec::validate`]): 2^28, 2 GiB of `f64`.
+pub const MAX_VALUES_PER_REPLICATE: u64 = 1 << 28;
+
 /// A whole simulation: one model, one or more strategies.
 #[derive(Debug, Clone, Serialize)]
 pub struct SimSpec {
@@ -377,6 +398,19 @@ impl SimSpec {
         }
         if self.strategies.is_empty() {
             return Err(Error::invalid("strategies", "at least one strategy", "none"));
+        }
+        // the data a replicate holds: two generations, or all of them when data accumulates
+        let accumulating =
+            self.strategies.iter().any(|s| matches!(s, Strategy::Accumulate | Strategy::AccumulateSubsample));
+        let (per_generation, fixed) = self.model.footprint();
+        let kept = if accumulating { self.generations as f64 + 1.0 } else { 2.0 };
+        let held = per_generation * kept + fixed;
+        if held > MAX_VALUES_PER_REPLICATE as f64 {
+            return Err(Error::invalid(
+                "samples × generations kept × width, plus the model's tables",
+                format!("at most {MAX_VALUES_PER_REPLICATE} values per replicate (2 GiB)"),
+                format!("{held:.3e}"),
+            ));
         }
         if self.generations.saturating_mul(self.replicates) > 100_000_000 {
             return Err(Error::invalid(

@@ -236,3 +236,36 @@ fn careless_inputs_get_messages_that_name_the_cause() {
         run.stderr
     );
 }
+
+/// Sizes from the command line are checked before anything is allocated: `--categories 1e11`
+/// aborted on allocation failure (exit 134) and `ngram --samples 1e8` grew without bound.
+#[test]
+fn simulation_sizes_are_checked_before_allocating() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = write(dir.path(), "c.txt", b"one two three four\nfive six seven eight\n");
+    for args in [
+        vec!["simulate", "zipf", "--categories", "100000000000"],
+        vec!["simulate", "categorical", "--categories", "100000000000", "--replicates", "1"],
+        vec!["simulate", "ngram", "--corpus", corpus.as_str(), "--samples", "100000000"],
+        vec!["simulate", "gaussian", "--samples", "10000000", "--strategy", "accumulate"],
+    ] {
+        let run = tailwatch(&[&args[..], &["-q"]].concat());
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("values per replicate"), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(
+        tailwatch(&[
+            "simulate",
+            "zipf",
+            "--categories",
+            "1000",
+            "--replicates",
+            "2",
+            "--generations",
+            "2",
+            "-q"
+        ])
+        .code,
+        0
+    );
+}

@@ -227,7 +227,7 @@ pub const METRICS: &[MetricInfo] = &[
         "zipf_coefficient",
         Diversity,
         Higher,
-        "(0,inf)",
+        "[0,inf)",
         "-slope of log frequency on log rank, top 5000 types (Holtzman et al. 2019)"
     ),
     m!(
@@ -264,8 +264,8 @@ pub const METRICS: &[MetricInfo] = &[
         "compression_ratio",
         Repetition,
         Higher,
-        "[~0.9,inf)",
-        "raw bytes / gzip-9 bytes of the sample joined by spaces"
+        "(0,inf)",
+        "raw bytes / gzip-9 bytes of the sample joined by spaces (below 1 for a few dozen bytes: gzip adds 18)"
     ),
     m!(
         "self_repetition",

@@ -110,14 +110,17 @@ pub fn hdd(frequencies: impl IntoIterator<Item = u64>, total: u64, draws: u64) -
 /// Zipf coefficient: `−slope` of `log(frequency)` on `log(rank)` over the `top` most frequent
 /// types (least squares), with the correlation `r`.
 ///
-/// Range: `(0, ∞)`, about 1 for natural text. Collapse: higher (mass piles onto few types).
+/// Range: `[0, ∞)` (ranks sort frequencies, so the slope is never positive; 0 when every type
+/// is as frequent, as in `a b`), about 1 for natural text. Collapse: higher (mass piles onto
+/// few types).
 /// Cost: O(V log V). Source: Holtzman et al. 2019, ari-holtzman/degen `metrics/zipf.py` (top 5000).
 pub fn zipf_coefficient(mut frequencies: Vec<u64>, top: usize) -> Option<(f64, f64)> {
     frequencies.sort_unstable_by(|a, b| b.cmp(a));
     frequencies.truncate(top);
     let x: Vec<f64> = (1..=frequencies.len()).map(|r| (r as f64).ln()).collect();
     let y: Vec<f64> = frequencies.iter().map(|&f| (f as f64).ln()).collect();
-    linregress(&x, &y).map(|(slope, r)| (-slope, -r))
+    // `0.0 - slope`, not `-slope`: a flat line is 0, not -0
+    linregress(&x, &y).map(|(slope, r)| (0.0 - slope, -r))
 }
 
 #[cfg(test)]

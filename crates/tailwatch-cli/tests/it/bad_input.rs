@@ -269,3 +269,51 @@ fn simulation_sizes_are_checked_before_allocating() {
         0
     );
 }
+
+/// Metrics stay in their documented ranges (`tailwatch metrics --json`) on degenerate corpora:
+/// one token, one repeated token, two distinct tokens.
+#[test]
+fn metrics_stay_in_their_documented_ranges_on_tiny_corpora() {
+    let catalog = tailwatch(&["metrics", "--json"]).json();
+    let ranges: std::collections::HashMap<String, String> = catalog
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap().to_string(), m["range"].as_str().unwrap().to_string()))
+        .collect();
+    let within = |range: &str, v: f64| -> bool {
+        let (low, high) = range.split_once(',').unwrap();
+        let bound = |t: &str| match t.trim_matches(|c| "[]()".contains(c)) {
+            "inf" => f64::INFINITY,
+            "-inf" => f64::NEG_INFINITY,
+            t => t.parse::<f64>().unwrap_or(f64::NAN),
+        };
+        let (lo, hi) = (bound(low), bound(high));
+        let lo_ok = if lo.is_nan() {
+            true
+        } else if low.starts_with('[') {
+            v >= lo
+        } else {
+            v > lo
+        };
+        let hi_ok = if hi.is_nan() {
+            true
+        } else if high.ends_with(']') {
+            v <= hi
+        } else {
+            v < hi
+        };
+        lo_ok && hi_ok
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [("one.txt", "a\n"), ("same.txt", "a\na\na\n"), ("two.txt", "a b\nb a\n")] {
+        let path = write(dir.path(), name, text.as_bytes());
+        let run = tailwatch(&["score", &path, "--json", "-q"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for (id, value) in run.json()["metrics"].as_object().unwrap() {
+            let Some(v) = value.as_f64() else { continue };
+            let range = &ranges[id];
+            assert!(within(range, v), "{name}: {id} = {v} outside its documented range {range}");
+        }
+    }
+}

@@ -203,7 +203,7 @@ impl Engine {
                     let open = line.trim_end().strip_suffix('}').expect("checked to be an object");
                     let score = score_json(&text, p);
                     let key = serde_json::to_string(score_field).expect("a string");
-                    write!(sink, "{open}, {key}: {score}}}\n").map_err(write_err)?;
+                    writeln!(sink, "{open}, {key}: {score}}}").map_err(write_err)?;
                 }
                 Ok(())
             };

@@ -44,8 +44,8 @@ pub use classifier::LogisticOptions;
 pub use eval::{EvalReport, evaluate, evaluate_model, hash_split};
 pub use features::{FEATURE_SET_VERSION, FUNCTION_WORDS, FeatureExtractor, base_feature_names};
 pub use model::{
-    ClassifierKind, DetectorModel, LinearParameters, MODEL_FORMAT_VERSION, TrainOptions, TrainingSummary,
-    json_exact,
+    ClassifierKind, DetectorModel, LinearParameters, MAX_MODEL_BYTES, MODEL_FORMAT_VERSION, TrainOptions,
+    TrainingSummary, json_exact,
 };
 pub use reference::{ReferenceLm, ReferenceLmOptions};
 pub use roc::{auroc, threshold_at_fpr, tpr_at_fpr};

@@ -128,8 +128,13 @@ pub fn saved_report(path: &Path) -> Option<ScoreReport> {
     if path.extension().is_none_or(|e| e != "json") {
         return None;
     }
-    let text = std::fs::read_to_string(path).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    report_of_json(&std::fs::read_to_string(path).ok()?)
+}
+
+/// The `score --json` report that `text` holds, if it is one: a JSON object with a
+/// `tailwatch_version` and a `metrics` object (what [`saved_report`] reads from a file).
+pub fn report_of_json(text: &str) -> Option<ScoreReport> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
     if value.get("tailwatch_version").is_none()
         || !value.get("metrics").is_some_and(serde_json::Value::is_object)
     {

@@ -514,6 +514,31 @@ fn registers_only(sketch: &HllSketch) -> HllSketch {
     union.to_sketch(HllType::Hll8)
 }
 
+/// DataSketches' bytes of `sketch`, canonical. With few keys a sketch is in its list or set
+/// mode, which it writes as its coupons in the order it holds them: the order of its updates,
+/// or of a union's inputs (`a` merged with `b` and `b` with `a` gave different bytes, found by
+/// fuzzing, issue 16). Sorted, equal sketches give equal bytes; reading them back does not
+/// depend on the order (a list keeps it, a set hashes each coupon), nor does the estimate
+/// (the count of coupons). The register array of the HLL mode is canonical already.
+fn sketch_bytes(sketch: &HllSketch) -> Vec<u8> {
+    let mut bytes = sketch.serialize();
+    // byte 7: the current mode in its low two bits; the coupons follow the preamble
+    let preamble = match bytes.get(7).map(|mode| mode & 0x3) {
+        Some(0) => 8,  // list
+        Some(1) => 12, // set: and the coupon count
+        _ => return bytes,
+    };
+    if let Some(coupons) = bytes.get_mut(preamble..) {
+        let mut sorted: Vec<u32> =
+            coupons.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+        sorted.sort_unstable();
+        for (chunk, coupon) in coupons.chunks_exact_mut(4).zip(sorted) {
+            chunk.copy_from_slice(&coupon.to_le_bytes());
+        }
+    }
+    bytes
+}
+
 impl NgramTable {
     /// An empty exact table of keys only.
     pub fn keys_only() -> Self {
@@ -673,7 +698,7 @@ impl NgramTable {
                 NgramWire::Exact(table.entries().map(|&(k, [count, docs])| (k, count, docs)).collect())
             }
             NgramTable::Keys(table) => NgramWire::Keys(table.entries().copied().collect()),
-            NgramTable::Sketch(sketch) => NgramWire::Sketch(sketch.serialize()),
+            NgramTable::Sketch(sketch) => NgramWire::Sketch(sketch_bytes(sketch)),
         }
     }
 
@@ -752,6 +777,37 @@ mod tests {
         let [count, docs] = want[17].1;
         assert_eq!(a.get(want[17].0), Some(NgramStat { count, docs }));
         assert_eq!(a.get(want[17].0 ^ 1), None);
+    }
+
+    /// Issue 16 (fuzzing): a sketch of few keys, in its list or set mode, wrote its coupons in
+    /// update order, so equal sketches (and `a + b` against `b + a`) gave different bytes.
+    #[test]
+    fn sketches_of_few_keys_encode_canonically_issue_16() {
+        let sketch_of = |keys: &mut dyn Iterator<Item = u64>| {
+            let mut table = NgramTable::default().into_sketch();
+            for key in keys {
+                table.add(extend_key(key, 7), 1);
+            }
+            table.compact();
+            table
+        };
+        let bytes = |table: &NgramTable| match table.to_wire() {
+            NgramWire::Sketch(bytes) => bytes,
+            _ => unreachable!("a sketch"),
+        };
+        // 5 keys: list mode; 200: set mode; 5,000: the register array
+        for n in [5u64, 200, 5_000] {
+            let forward = sketch_of(&mut (0..n));
+            let backward = sketch_of(&mut (0..n).rev());
+            assert_eq!(bytes(&forward), bytes(&backward), "{n} keys");
+            let (mut ab, mut ba) = (sketch_of(&mut (0..n / 2)), sketch_of(&mut (n / 2..n)));
+            ab.merge(sketch_of(&mut (n / 2..n)));
+            ba.merge(sketch_of(&mut (0..n / 2)));
+            assert_eq!(bytes(&ab), bytes(&ba), "{n} keys merged");
+            let read = NgramTable::from_wire(NgramWire::Sketch(bytes(&ab))).unwrap();
+            assert_eq!(bytes(&read), bytes(&ab), "{n} keys read back");
+            assert_eq!(read.distinct(), ab.distinct());
+        }
     }
 
     #[test]

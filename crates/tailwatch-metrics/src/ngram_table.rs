@@ -705,9 +705,18 @@ impl NgramTable {
     /// Deserialize what [`NgramTable::to_wire`] wrote (exact keys must be strictly increasing).
     pub fn from_wire(wire: NgramWire) -> Result<Self, String> {
         Ok(match wire {
-            NgramWire::Exact(entries) => NgramTable::Exact(ExactTable::from_sorted(
-                entries.into_iter().map(|(k, count, docs)| (k, [count, docs])).collect(),
-            )?),
+            NgramWire::Exact(entries) => {
+                // an n-gram counted is in 1 to `count` documents (self_repetition subtracts 1
+                // from the documents of each n-gram: a crafted 0 overflowed, issue 16)
+                if let Some((key, count, docs)) =
+                    entries.iter().find(|(_, count, docs)| *docs == 0 || docs > count)
+                {
+                    return Err(format!("n-gram {key:#x} counted {count} times in {docs} documents"));
+                }
+                NgramTable::Exact(ExactTable::from_sorted(
+                    entries.into_iter().map(|(k, count, docs)| (k, [count, docs])).collect(),
+                )?)
+            }
             NgramWire::Sketch(bytes) => {
                 NgramTable::Sketch(Box::new(HllSketch::deserialize(&bytes).map_err(|e| e.to_string())?))
             }
@@ -777,6 +786,18 @@ mod tests {
         let [count, docs] = want[17].1;
         assert_eq!(a.get(want[17].0), Some(NgramStat { count, docs }));
         assert_eq!(a.get(want[17].0 ^ 1), None);
+    }
+
+    /// Issue 16 (fuzzing): a decoded exact entry in no document (or in more documents than
+    /// its count) made `self_repetition` subtract with overflow.
+    #[test]
+    fn impossible_document_counts_are_refused_issue_16() {
+        for (count, docs) in [(1, 0), (0, 0), (2, 3)] {
+            let wire = NgramWire::Exact(vec![(1, 1, 1), (7, count, docs)]);
+            let err = NgramTable::from_wire(wire).map(|_| ()).unwrap_err();
+            assert!(err.contains("documents"), "{err}");
+        }
+        assert!(NgramTable::from_wire(NgramWire::Exact(vec![(1, 1, 1), (7, 5, 2)])).is_ok());
     }
 
     /// Issue 16 (fuzzing): a sketch of few keys, in its list or set mode, wrote its coupons in

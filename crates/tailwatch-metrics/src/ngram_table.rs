@@ -718,7 +718,12 @@ impl NgramTable {
                 )?)
             }
             NgramWire::Sketch(bytes) => {
-                NgramTable::Sketch(Box::new(HllSketch::deserialize(&bytes).map_err(|e| e.to_string())?))
+                let sketch = HllSketch::deserialize(&bytes).map_err(|e| e.to_string())?;
+                // DataSketches reads a few sketches it cannot write back (a zero coupon: counted,
+                // then not written; issue 16): a profile read must encode to one that reads
+                HllSketch::deserialize(&sketch_bytes(&sketch))
+                    .map_err(|e| format!("a sketch that does not read back once written: {e}"))?;
+                NgramTable::Sketch(Box::new(sketch))
             }
             NgramWire::Keys(keys) => NgramTable::Keys(KeySet::from_sorted(keys)?),
         })
@@ -798,6 +803,28 @@ mod tests {
             assert!(err.contains("documents"), "{err}");
         }
         assert!(NgramTable::from_wire(NgramWire::Exact(vec![(1, 1, 1), (7, 5, 2)])).is_ok());
+    }
+
+    /// Issue 16 (fuzzing): a sketch holding a zero coupon was read, then written with one
+    /// coupon fewer than its count, which no longer read: a stored profile that cannot be
+    /// loaded again.
+    #[test]
+    fn sketches_that_do_not_read_back_are_refused_issue_16() {
+        for n in [5u64, 200] {
+            let mut table = NgramTable::default().into_sketch();
+            for key in 0..n {
+                table.add(extend_key(key, 3), 1);
+            }
+            table.compact();
+            let NgramWire::Sketch(mut bytes) = table.to_wire() else { unreachable!("a sketch") };
+            let preamble = if bytes[7] & 0x3 == 0 { 8 } else { 12 };
+            bytes[preamble..preamble + 4].copy_from_slice(&0u32.to_le_bytes());
+            if let Ok(read) = NgramTable::from_wire(NgramWire::Sketch(bytes)) {
+                // (a mode that refuses or drops the coupon is fine too, if it reads back)
+                let NgramWire::Sketch(again) = read.to_wire() else { unreachable!("a sketch") };
+                NgramTable::from_wire(NgramWire::Sketch(again)).expect("what was read writes back");
+            }
+        }
     }
 
     /// Issue 16 (fuzzing): a sketch of few keys, in its list or set mode, wrote its coupons in

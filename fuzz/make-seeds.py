@@ -11,7 +11,6 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -37,8 +36,11 @@ def zstd(data):
 
 
 def main():
-    if os.path.isdir(SEEDS):
-        shutil.rmtree(SEEDS)
+    # every seed is rewritten but the crash inputs of fixed bugs (`regression-*`), kept as found
+    for target in os.listdir(SEEDS) if os.path.isdir(SEEDS) else []:
+        for name in os.listdir(os.path.join(SEEDS, target)):
+            if not name.startswith("regression-"):
+                os.remove(os.path.join(SEEDS, target, name))
     text = "\n".join(DOCS) + "\n"
     jsonl = "".join(json.dumps({"out": {"text": d}}) + "\n" for d in DOCS)
     plain_jsonl = "".join(json.dumps({"text": d, "id": i, "meta": {"origin": "human"}}) + "\n" for i, d in enumerate(DOCS))

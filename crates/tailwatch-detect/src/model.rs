@@ -441,6 +441,22 @@ mod tests {
         assert!(missing.to_string().contains("missing.json"), "{missing}");
     }
 
+    /// Issue 16 (fuzzing): serde_json's default float parser reads some numbers it writes one
+    /// ulp off (`1.0142003078017723`), so a model changed in every write and load; the
+    /// workspace enables its `float_roundtrip`.
+    #[test]
+    fn every_parameter_reads_back_exactly_issue_16() {
+        let options = TrainOptions { kind: ClassifierKind::Stumps, ..TrainOptions::default() };
+        let model = DetectorModel::train(&toy_data(), &options).unwrap();
+        let mut json: serde_json::Value = serde_json::from_str(&model.to_json().unwrap()).unwrap();
+        let exact = 1.014_200_307_801_772_3_f64;
+        json["classifier"]["stumps"][0]["right"] = serde_json::json!(exact);
+        let loaded = DetectorModel::from_json(&json.to_string()).unwrap();
+        assert_eq!(loaded.stumps().unwrap().1[0].right.to_bits(), exact.to_bits());
+        let again = DetectorModel::from_json(&loaded.to_json().unwrap()).unwrap();
+        assert_eq!(again.to_json().unwrap(), loaded.to_json().unwrap());
+    }
+
     #[test]
     fn stump_ensemble_trains_and_round_trips_exactly() {
         let data = toy_data();

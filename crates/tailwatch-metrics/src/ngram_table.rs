@@ -514,6 +514,31 @@ fn registers_only(sketch: &HllSketch) -> HllSketch {
     union.to_sketch(HllType::Hll8)
 }
 
+/// DataSketches' bytes of `sketch`, canonical. With few keys a sketch is in its list or set
+/// mode, which it writes as its coupons in the order it holds them: the order of its updates,
+/// or of a union's inputs (`a` merged with `b` and `b` with `a` gave different bytes, found by
+/// fuzzing, issue 16). Sorted, equal sketches give equal bytes; reading them back does not
+/// depend on the order (a list keeps it, a set hashes each coupon), nor does the estimate
+/// (the count of coupons). The register array of the HLL mode is canonical already.
+fn sketch_bytes(sketch: &HllSketch) -> Vec<u8> {
+    let mut bytes = sketch.serialize();
+    // byte 7: the current mode in its low two bits; the coupons follow the preamble
+    let preamble = match bytes.get(7).map(|mode| mode & 0x3) {
+        Some(0) => 8,  // list
+        Some(1) => 12, // set: and the coupon count
+        _ => return bytes,
+    };
+    if let Some(coupons) = bytes.get_mut(preamble..) {
+        let mut sorted: Vec<u32> =
+            coupons.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+        sorted.sort_unstable();
+        for (chunk, coupon) in coupons.chunks_exact_mut(4).zip(sorted) {
+            chunk.copy_from_slice(&coupon.to_le_bytes());
+        }
+    }
+    bytes
+}
+
 impl NgramTable {
     /// An empty exact table of keys only.
     pub fn keys_only() -> Self {
@@ -673,18 +698,32 @@ impl NgramTable {
                 NgramWire::Exact(table.entries().map(|&(k, [count, docs])| (k, count, docs)).collect())
             }
             NgramTable::Keys(table) => NgramWire::Keys(table.entries().copied().collect()),
-            NgramTable::Sketch(sketch) => NgramWire::Sketch(sketch.serialize()),
+            NgramTable::Sketch(sketch) => NgramWire::Sketch(sketch_bytes(sketch)),
         }
     }
 
     /// Deserialize what [`NgramTable::to_wire`] wrote (exact keys must be strictly increasing).
     pub fn from_wire(wire: NgramWire) -> Result<Self, String> {
         Ok(match wire {
-            NgramWire::Exact(entries) => NgramTable::Exact(ExactTable::from_sorted(
-                entries.into_iter().map(|(k, count, docs)| (k, [count, docs])).collect(),
-            )?),
+            NgramWire::Exact(entries) => {
+                // an n-gram counted is in 1 to `count` documents (self_repetition subtracts 1
+                // from the documents of each n-gram: a crafted 0 overflowed, issue 16)
+                if let Some((key, count, docs)) =
+                    entries.iter().find(|(_, count, docs)| *docs == 0 || docs > count)
+                {
+                    return Err(format!("n-gram {key:#x} counted {count} times in {docs} documents"));
+                }
+                NgramTable::Exact(ExactTable::from_sorted(
+                    entries.into_iter().map(|(k, count, docs)| (k, [count, docs])).collect(),
+                )?)
+            }
             NgramWire::Sketch(bytes) => {
-                NgramTable::Sketch(Box::new(HllSketch::deserialize(&bytes).map_err(|e| e.to_string())?))
+                let sketch = HllSketch::deserialize(&bytes).map_err(|e| e.to_string())?;
+                // DataSketches reads a few sketches it cannot write back (a zero coupon: counted,
+                // then not written; issue 16): a profile read must encode to one that reads
+                HllSketch::deserialize(&sketch_bytes(&sketch))
+                    .map_err(|e| format!("a sketch that does not read back once written: {e}"))?;
+                NgramTable::Sketch(Box::new(sketch))
             }
             NgramWire::Keys(keys) => NgramTable::Keys(KeySet::from_sorted(keys)?),
         })
@@ -752,6 +791,71 @@ mod tests {
         let [count, docs] = want[17].1;
         assert_eq!(a.get(want[17].0), Some(NgramStat { count, docs }));
         assert_eq!(a.get(want[17].0 ^ 1), None);
+    }
+
+    /// Issue 16 (fuzzing): a decoded exact entry in no document (or in more documents than
+    /// its count) made `self_repetition` subtract with overflow.
+    #[test]
+    fn impossible_document_counts_are_refused_issue_16() {
+        for (count, docs) in [(1, 0), (0, 0), (2, 3)] {
+            let wire = NgramWire::Exact(vec![(1, 1, 1), (7, count, docs)]);
+            let err = NgramTable::from_wire(wire).map(|_| ()).unwrap_err();
+            assert!(err.contains("documents"), "{err}");
+        }
+        assert!(NgramTable::from_wire(NgramWire::Exact(vec![(1, 1, 1), (7, 5, 2)])).is_ok());
+    }
+
+    /// Issue 16 (fuzzing): a sketch holding a zero coupon was read, then written with one
+    /// coupon fewer than its count, which no longer read: a stored profile that cannot be
+    /// loaded again.
+    #[test]
+    fn sketches_that_do_not_read_back_are_refused_issue_16() {
+        for n in [5u64, 200] {
+            let mut table = NgramTable::default().into_sketch();
+            for key in 0..n {
+                table.add(extend_key(key, 3), 1);
+            }
+            table.compact();
+            let NgramWire::Sketch(mut bytes) = table.to_wire() else { unreachable!("a sketch") };
+            let preamble = if bytes[7] & 0x3 == 0 { 8 } else { 12 };
+            bytes[preamble..preamble + 4].copy_from_slice(&0u32.to_le_bytes());
+            if let Ok(read) = NgramTable::from_wire(NgramWire::Sketch(bytes)) {
+                // (a mode that refuses or drops the coupon is fine too, if it reads back)
+                let NgramWire::Sketch(again) = read.to_wire() else { unreachable!("a sketch") };
+                NgramTable::from_wire(NgramWire::Sketch(again)).expect("what was read writes back");
+            }
+        }
+    }
+
+    /// Issue 16 (fuzzing): a sketch of few keys, in its list or set mode, wrote its coupons in
+    /// update order, so equal sketches (and `a + b` against `b + a`) gave different bytes.
+    #[test]
+    fn sketches_of_few_keys_encode_canonically_issue_16() {
+        let sketch_of = |keys: &mut dyn Iterator<Item = u64>| {
+            let mut table = NgramTable::default().into_sketch();
+            for key in keys {
+                table.add(extend_key(key, 7), 1);
+            }
+            table.compact();
+            table
+        };
+        let bytes = |table: &NgramTable| match table.to_wire() {
+            NgramWire::Sketch(bytes) => bytes,
+            _ => unreachable!("a sketch"),
+        };
+        // 5 keys: list mode; 200: set mode; 5,000: the register array
+        for n in [5u64, 200, 5_000] {
+            let forward = sketch_of(&mut (0..n));
+            let backward = sketch_of(&mut (0..n).rev());
+            assert_eq!(bytes(&forward), bytes(&backward), "{n} keys");
+            let (mut ab, mut ba) = (sketch_of(&mut (0..n / 2)), sketch_of(&mut (n / 2..n)));
+            ab.merge(sketch_of(&mut (n / 2..n)));
+            ba.merge(sketch_of(&mut (0..n / 2)));
+            assert_eq!(bytes(&ab), bytes(&ba), "{n} keys merged");
+            let read = NgramTable::from_wire(NgramWire::Sketch(bytes(&ab))).unwrap();
+            assert_eq!(bytes(&read), bytes(&ab), "{n} keys read back");
+            assert_eq!(read.distinct(), ab.distinct());
+        }
     }
 
     #[test]

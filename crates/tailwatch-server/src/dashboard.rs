@@ -461,8 +461,10 @@ pub struct LoginForm {
 /// Where sign-in goes next: a path of this site, else `/`. Never another site: the path must be
 /// printable ASCII without spaces or backslashes, parse as a URI path, and, percent-decoded
 /// (`/%09/evil.com` is `/<tab>/evil.com`, which browsers read as `//evil.com`), still start with
-/// one `/` and hold no control character, whitespace but the space, or backslash.
-fn safe_next(next: Option<&str>) -> String {
+/// one `/` and hold no control character, whitespace but the space, or backslash. Public for
+/// the fuzz targets (`fuzz/`), not part of the API.
+#[doc(hidden)]
+pub fn safe_next(next: Option<&str>) -> String {
     let local = |n: &str| {
         let printable = n.bytes().all(|b| b.is_ascii_graphic());
         let decoded = percent_decode(n);

@@ -134,12 +134,18 @@ pub fn saved_report(path: &Path) -> Result<Option<ScoreReport>> {
         return Ok(None);
     }
     let Ok(bytes) = tailwatch_io::read_file_limited(path, MAX_REPORT_BYTES) else { return Ok(None) };
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return Ok(None) };
+    report_of_json(&bytes).map_err(|reason| Error::BadReport { path: path.to_path_buf(), reason })
+}
+
+/// The `score --json` report that `bytes` hold, as [`saved_report`] reads it from a file:
+/// `Ok(None)` when they are not a JSON object with `tailwatch_version`, `Err(reason)` when they
+/// are one but not a whole report.
+pub fn report_of_json(bytes: &[u8]) -> std::result::Result<Option<ScoreReport>, String> {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return Ok(None) };
     if value.get("tailwatch_version").is_none() {
         return Ok(None);
     }
-    serde_json::from_value(value).map(Some).map_err(|e| Error::BadReport {
-        path: path.to_path_buf(),
-        reason: format!("it has `tailwatch_version`, so it is read as a saved report, but {e}"),
-    })
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| format!("it has `tailwatch_version`, so it is read as a saved report, but {e}"))
 }

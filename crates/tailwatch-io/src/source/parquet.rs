@@ -24,6 +24,19 @@ impl ParquetSource {
             message: e.to_string(),
         };
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(err)?;
+        // the reader adds up the row groups' row counts as `usize` (and casts a negative one),
+        // which panics with overflow checks on: refuse a file whose counts cannot be (issue 16)
+        let mut rows = 0u64;
+        for (i, group) in builder.metadata().row_groups().iter().enumerate() {
+            rows = u64::try_from(group.num_rows())
+                .ok()
+                .and_then(|n| rows.checked_add(n))
+                .filter(|&total| usize::try_from(total).is_ok())
+                .ok_or_else(|| Error::Parquet {
+                    path: path.to_path_buf(),
+                    message: format!("row group {i} claims {} rows", group.num_rows()),
+                })?;
+        }
         let schema = builder.schema().clone();
         let find = |name: &str| {
             schema.fields().iter().position(|f| f.name() == name).ok_or_else(|| Error::MissingColumn {
@@ -134,4 +147,21 @@ fn parquet_strings(column: &dyn Array) -> std::result::Result<Vec<Option<String>
     let formatter = arrow_cast::display::ArrayFormatter::try_new(column, &Default::default())
         .map_err(|_| format!("Parquet type {}", column.data_type()))?;
     Ok((0..column.len()).map(|i| column.is_valid(i).then(|| formatter.value(i).to_string())).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{DocReader, Error, ReadOptions};
+
+    /// Issue 16 (fuzzing): a file whose row groups claim more rows than a `usize` holds (a
+    /// negative count, cast) panicked in the parquet crate with overflow checks on.
+    #[test]
+    fn impossible_row_counts_are_an_error_issue_16() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/row-count-overflow.parquet");
+        match DocReader::open(path, &ReadOptions::default()) {
+            Err(Error::Parquet { message, .. }) => assert!(message.contains("claims"), "{message}"),
+            Err(e) => panic!("another error: {e}"),
+            Ok(_) => panic!("an impossible file opened"),
+        }
+    }
 }

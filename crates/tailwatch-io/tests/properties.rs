@@ -50,6 +50,11 @@ proptest! {
     fn text_lines_round_trip(lines in prop::collection::vec("[^\r\n]{0,30}", 0..30)) {
         let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
         let (docs, _) = read(text.as_bytes(), Format::Text, false).unwrap();
+        // a byte order mark opening the file is not part of its first line
+        let mut lines = lines;
+        if let Some(first) = lines.first_mut().and_then(|l| l.strip_prefix('\u{feff}').map(str::to_string)) {
+            lines[0] = first;
+        }
         let want: Vec<&String> = lines.iter().filter(|l| !l.trim().is_empty()).collect();
         prop_assert_eq!(docs.iter().collect::<Vec<_>>(), want);
     }

@@ -20,6 +20,8 @@ pub fn read_options(format: Format, flags: u8) -> ReadOptions {
             Vec::new()
         },
         prompt_field: (flags & 0x80 != 0 && format != Format::Text).then(|| "prompt".to_string()),
+        // small, so the fuzzer reaches the record-size checks
+        max_record_bytes: 4096,
     }
 }
 

@@ -68,6 +68,7 @@ impl Server {
             store: Arc::new(store),
             token: TokenCheck::new(TOKEN),
             sessions,
+            decoding: tailwatch_server::profiles::DecodeBudget::new(config.limits.decode_budget),
             config,
         });
         let server = Self { router: tailwatch_server::router(state.clone()), cookie, state };

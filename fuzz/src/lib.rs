@@ -20,8 +20,8 @@ pub fn read_options(format: Format, flags: u8) -> ReadOptions {
             Vec::new()
         },
         prompt_field: (flags & 0x80 != 0 && format != Format::Text).then(|| "prompt".to_string()),
-        // small, so the fuzzer reaches the record-size checks
-        max_record_bytes: 4096,
+        // the default: inputs (at most 128 KB) stay under it, so the targets' round trips hold
+        max_record_bytes: tailwatch_io::DEFAULT_MAX_RECORD_BYTES,
     }
 }
 

@@ -21,7 +21,7 @@ static ENGINE: LazyLock<tailwatch::Engine> =
     LazyLock::new(|| tailwatch::Engine::new(Some(1)).expect("an engine"));
 
 static RUNTIME: LazyLock<tokio::runtime::Runtime> =
-    LazyLock::new(|| tokio::runtime::Builder::new_current_thread().build().expect("a runtime"));
+    LazyLock::new(|| tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime"));
 
 fn profile_of(lines: &str) -> Profile {
     let options = RawOptions { field: "text".into(), tokenizer: "words".into(), lowercase: false };

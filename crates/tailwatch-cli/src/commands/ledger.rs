@@ -45,7 +45,10 @@ pub fn run(args: &LedgerArgs, cx: &Context) -> Result<Outcome> {
         }
         LedgerCommand::Export { db, output, manifest, name } => {
             let manifest_path = manifest.clone().unwrap_or_else(|| output.with_extension("croissant.json"));
-            refuse_outputs_over(&[output, &manifest_path], &db.db)?;
+            crate::output::claim_outputs(
+                [Some(output.as_path()), Some(manifest_path.as_path())],
+                [db.db.as_path()],
+            )?;
             let ledger = Ledger::open(&db.db)?;
             let (summary, manifest_path) = ledger_files::export(&ledger, output, manifest.as_deref(), name)?;
             writeln!(
@@ -58,7 +61,7 @@ pub fn run(args: &LedgerArgs, cx: &Context) -> Result<Outcome> {
         }
         LedgerCommand::Review(review) => match &review.command {
             ReviewCommand::Sample { db, size: n, seed, origin, generator, output } => {
-                refuse_outputs_over(&[output], &db.db)?;
+                crate::output::claim_outputs([Some(output.as_path())], [db.db.as_path()])?;
                 let origins: Vec<Origin> = origin
                     .split(',')
                     .map(|o| o.parse::<Origin>().map_err(anyhow::Error::msg))
@@ -163,19 +166,13 @@ fn ingest(args: &IngestArgs, cx: &Context) -> Result<()> {
     emit(&Ingested { json: serde_json::to_value(&report)?, report }, args.json)
 }
 
-/// Refuse outputs that are the ledger or one another (`mix --db L -o L` replaced the ledger
-/// with JSONL, exit 0), before any work.
-fn refuse_outputs_over(outputs: &[&std::path::Path], db: &std::path::Path) -> Result<()> {
-    let mut files = tailwatch_io::RunFiles::reading([db]);
-    for output in outputs {
-        files.output(output)?;
-    }
-    Ok(())
-}
-
 pub fn run_mix(args: &MixArgs, cx: &Context) -> Result<Outcome> {
     let manifest_path = args.manifest.clone().unwrap_or_else(|| args.output.with_extension("manifest.json"));
-    refuse_outputs_over(&[&args.output, &manifest_path], &args.db.db)?;
+    // `mix --db L -o L` replaced the ledger with JSONL, exit 0
+    crate::output::claim_outputs(
+        [Some(args.output.as_path()), Some(manifest_path.as_path())],
+        [args.db.db.as_path()],
+    )?;
     let min_human = match &args.min_human {
         None => None,
         Some(text) => {

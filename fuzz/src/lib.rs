@@ -103,3 +103,34 @@ pub fn twp_input(data: &[u8]) -> Vec<u8> {
 
 pub mod seeds;
 pub mod server;
+
+/// The body of the `decompress_*` targets. Byte 0 picks the read options, byte 1 the format
+/// (text, JSONL, JSON or CSV) and the mode: compressed with `compress` (in one or two pieces),
+/// the input must read exactly as the same bytes uncompressed; raw, the rest follows `magic` as
+/// is and must give records or an `Err`, never a panic. `name` is the file name, its extension
+/// the compression's (`input.gz`).
+pub fn check_compressed(data: &[u8], name: &str, magic: &[u8], compress: fn(&[&[u8]]) -> Vec<u8>) {
+    let [flags, mode, input @ ..] = data else { return };
+    let format = [Format::Text, Format::Jsonl, Format::Json, Format::Csv][usize::from(mode % 4)];
+    let options = read_options(format, *flags);
+    if mode & 0x80 != 0 {
+        let _ = read_bytes(name, [magic, input].concat(), &options);
+        return;
+    }
+    if tailwatch_io::Compression::sniff(input) != tailwatch_io::Compression::None {
+        return; // the plain side would itself be read as compressed
+    }
+    let pieces: Vec<&[u8]> = if mode & 0x40 != 0 {
+        let (a, b) = input.split_at(input.len() / 2);
+        vec![a, b]
+    } else {
+        vec![input]
+    };
+    let plain = read_bytes("input", input.to_vec(), &options).map(without_spans);
+    let compressed = read_bytes(name, compress(&pieces), &options).map(without_spans);
+    match (plain, compressed) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "{name} read differently from the same bytes uncompressed"),
+        (Err(_), Err(_)) => {}
+        (a, b) => panic!("{name}: compression changed the outcome: plain {a:?}, compressed {b:?}"),
+    }
+}

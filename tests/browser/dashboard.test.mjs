@@ -245,7 +245,12 @@ async function main() {
     assert.equal(before.alerts.length, 0, `no alert expected before the collapsed push: ${JSON.stringify(before)}`);
 
     // -- browser: overview and model page while healthy
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'], headless: true });
+    browser = await chromium.launch({ executablePath, args: [
+      // the flags this workplace's machines need: no sandbox as root, no /dev/shm (small in
+      // containers; a full one crashes the renderer), no network beyond localhost
+      '--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ], headless: true });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     context.setDefaultTimeout(STEP_TIMEOUT_MS);
     page = await context.newPage();

@@ -140,14 +140,30 @@ impl Scorer {
         Ok((report, stats))
     }
 
-    /// Score documents held in memory (`name` names them in the report); anchor formulas
-    /// (`compat`) are not computed.
+    /// Score documents held in memory (`name` names them in the report), with the anchor's
+    /// formulas (`compat`) over them in order when asked.
     pub fn score_texts(&self, engine: &Engine, name: &str, texts: &[&str]) -> Result<ScoreReport> {
         let profile = self.profile_texts(engine, texts.iter().copied())?;
         if profile.n_docs() == 0 {
             return Err(Error::NoDocuments { inputs: vec![PathBuf::from(name)] });
         }
-        self.report(engine, &profile, vec![name.to_string()], None, 0)
+        let anchored = match self.options.compat {
+            Some(compat) => {
+                let docs: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
+                let mut anchored =
+                    engine.install(|| compat_metrics(compat, &docs, &self.settings.tokenizer))?;
+                self.options.metrics.retain(&mut anchored);
+                Some(anchored)
+            }
+            None => None,
+        };
+        self.report(engine, &profile, vec![name.to_string()], anchored, 0)
+    }
+
+    /// The report of a profile already made (a saved one, or one a caller built), under
+    /// `inputs`' names.
+    pub fn report_of(&self, engine: &Engine, profile: &Profile, inputs: Vec<String>) -> Result<ScoreReport> {
+        self.report(engine, profile, inputs, None, 0)
     }
 
     /// The profile of sampled documents of `source` known by their tokens alone (see

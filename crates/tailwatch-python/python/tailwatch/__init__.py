@@ -1,0 +1,81 @@
+"""tailwatch: detect, simulate and prevent model collapse, from Python.
+
+Profiles are mergeable summaries of a corpus (the same ``.twp`` files as ``tailwatch profile``):
+build one per thread, partition or file, merge them exactly, and compute every collapse metric
+from the merged one. ``tailwatch.spark`` and ``tailwatch.ray`` do this inside those engines;
+``tailwatch.watch`` talks to a ``tailwatch serve`` watch server. Nothing optional is imported
+until it is used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tailwatch._tailwatch import (
+    IncompatibleProfilesError,
+    InputError,
+    NotAProfileError,
+    Profile,
+    Reference,
+    TailwatchError,
+    TokenizerError,
+    UnsupportedVersionError,
+    _versions,
+    catalog,
+    merge,
+    num_threads,
+    set_num_threads,
+)
+from tailwatch._tailwatch import dedup as _dedup
+from tailwatch._tailwatch import score as _score
+from tailwatch._report import DedupResult, Report, metrics_frame
+
+__version__: str = _versions()["tailwatch"]
+PROFILE_FORMAT_VERSION: int = _versions()["profile_format"]
+
+__all__ = [
+    "DedupResult",
+    "IncompatibleProfilesError",
+    "InputError",
+    "NotAProfileError",
+    "Profile",
+    "Reference",
+    "Report",
+    "TailwatchError",
+    "TokenizerError",
+    "UnsupportedVersionError",
+    "catalog",
+    "dedup",
+    "merge",
+    "metrics_frame",
+    "num_threads",
+    "score",
+    "set_num_threads",
+]
+
+def score(texts: Any, **options: Any) -> Report:
+    """Score documents as ``tailwatch score --json`` does (see ``Profile`` for the profile
+    options; ``reference``, ``metrics``, ``compat``, ``skip_nulls``). The report's ``raw`` is
+    the CLI's JSON."""
+    return Report.from_dict(_score(texts, **options))
+
+
+def dedup(texts: Any, **options: Any) -> DedupResult:
+    """Deduplicate documents as ``tailwatch dedup`` does with the same options (``threshold``,
+    ``shingle_size``, ``num_perm``, ``signature``, ``seed``, ``recall``, ``verify``,
+    ``exact_only``, ``exact_pairs``, ``keep``, ``nfkc``, ``lowercase``, ``strip_punctuation``,
+    ``skip_nulls``): a keep flag and a cluster id per document."""
+    return DedupResult.from_dict(_dedup(texts, **options))
+
+
+_SUBMODULES = ("spark", "ray", "watch")
+
+
+def __getattr__(name: str) -> Any:
+    # tailwatch.spark, tailwatch.ray and tailwatch.watch load on first use, so that
+    # `import tailwatch` never imports pyspark, ray or pyarrow
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"tailwatch.{name}")
+    raise AttributeError(f"module 'tailwatch' has no attribute {name!r}")

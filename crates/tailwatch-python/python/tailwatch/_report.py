@@ -1,0 +1,104 @@
+"""Results as Python objects: a score report, a dedup result, and their pandas frames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+
+    from tailwatch._tailwatch import Profile
+
+
+def _catalog_by_id() -> dict[str, dict[str, Any]]:
+    from tailwatch._tailwatch import catalog
+
+    return {m["id"]: m for m in catalog()}
+
+
+@dataclass(frozen=True)
+class Report:
+    """The metrics of a profile or corpus, as ``tailwatch score --json`` reports them.
+
+    ``metrics`` maps metric id to value (None when undefined); ``approximate`` lists ids that
+    are estimates (sketched tables); ``notes`` say what limits the numbers; ``raw`` is the
+    whole report as a dict.
+    """
+
+    metrics: dict[str, float | None]
+    n_docs: int
+    n_tokens: int
+    approximate: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, report: Mapping[str, Any]) -> "Report":
+        return cls(
+            metrics=dict(report.get("metrics", {})),
+            n_docs=int(report.get("n_docs", 0)),
+            n_tokens=int(report.get("n_tokens", 0)),
+            approximate=list(report.get("approximate", [])),
+            notes=list(report.get("notes", [])),
+            raw=dict(report),
+        )
+
+    def to_pandas(self) -> "pandas.DataFrame":
+        """One row per metric: id, value, family, collapse direction, range, approximate."""
+        import pandas as pd
+
+        info = _catalog_by_id()
+        rows = []
+        for metric, value in self.metrics.items():
+            m = info.get(metric, {})
+            rows.append(
+                {
+                    "metric": metric,
+                    "value": value,
+                    "family": m.get("family"),
+                    "collapse": m.get("collapse"),
+                    "range": m.get("range"),
+                    "approximate": metric in self.approximate,
+                }
+            )
+        return pd.DataFrame(rows, columns=["metric", "value", "family", "collapse", "range", "approximate"])
+
+
+@dataclass(frozen=True)
+class DedupResult:
+    """What ``tailwatch.dedup`` found: a keep flag and a cluster id (None: no duplicate) per
+    document, the clusters, the verified near-duplicate pairs and the summary."""
+
+    keep: list[bool]
+    cluster: list[int | None]
+    clusters: list[dict[str, Any]]
+    pairs: list[tuple[int, int, float]]
+    summary: dict[str, Any]
+    warnings: list[str]
+
+    @classmethod
+    def from_dict(cls, result: Mapping[str, Any]) -> "DedupResult":
+        return cls(
+            keep=list(result["keep"]),
+            cluster=list(result["cluster"]),
+            clusters=list(result["clusters"]),
+            pairs=[tuple(p) for p in result["pairs"]],  # type: ignore[misc]
+            summary=dict(result["summary"]),
+            warnings=list(result["warnings"]),
+        )
+
+    def to_pandas(self) -> "pandas.DataFrame":
+        """One row per document: its cluster id and keep flag."""
+        import pandas as pd
+
+        return pd.DataFrame({"cluster": pd.array(self.cluster, dtype="Int64"), "keep": self.keep})
+
+
+def metrics_frame(profiles: Mapping[str, "Profile"], **kwargs: Any) -> "pandas.DataFrame":
+    """A frame of metrics, one row per named profile (``{"gen0": p0, "gen1": p1}``), one column
+    per metric id; ``kwargs`` go to ``Profile.metrics``."""
+    import pandas as pd
+
+    rows = {name: p.metrics(**kwargs) for name, p in profiles.items()}
+    return pd.DataFrame.from_dict(rows, orient="index")

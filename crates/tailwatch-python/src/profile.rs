@@ -1,0 +1,586 @@
+//! `Profile`: a mergeable profile of documents, the same `.twp` bytes as `tailwatch profile`.
+use std::path::PathBuf;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyTuple, PyType};
+use rayon::prelude::*;
+use tailwatch::{Engine, ProfileSettings, ScoreOptions, Scorer};
+use tailwatch_core::Tokenizer;
+use tailwatch_metrics::{MetricSelection, Profile, ProfileConfig, Reference, SampleSize};
+
+use crate::errors::{IntoPy, input_error};
+use crate::pool::engine;
+use crate::texts::{Documents, documents, stream_column};
+
+/// A sample size: a number of documents, or `"all"`.
+#[derive(FromPyObject)]
+pub enum SampleArg {
+    /// At most this many documents.
+    Docs(u64),
+    /// `"all"`.
+    Word(String),
+}
+
+impl SampleArg {
+    fn size(&self) -> PyResult<SampleSize> {
+        match self {
+            SampleArg::Docs(n) => Ok(SampleSize::Docs(*n)),
+            SampleArg::Word(w) if w == "all" => Ok(SampleSize::All),
+            SampleArg::Word(w) => {
+                Err(PyValueError::new_err(format!("sample must be a number or \"all\", found {w:?}")))
+            }
+        }
+    }
+}
+
+/// A tokenizer argument: a built-in name (or a path to a `tokenizer.json`), or the bytes of a
+/// HuggingFace `tokenizer.json` (what executors can be sent).
+#[derive(FromPyObject)]
+pub enum TokenizerArg {
+    /// A name or a path.
+    Name(String),
+    /// `tokenizer.json` bytes.
+    Json(Vec<u8>),
+}
+
+impl TokenizerArg {
+    /// The tokenizer.
+    pub fn load(&self, lowercase: bool) -> PyResult<Tokenizer> {
+        match self {
+            TokenizerArg::Name(name) => tailwatch::tokenizer_by_name(name, lowercase).py_err(),
+            TokenizerArg::Json(json) => Tokenizer::huggingface(json, "tokenizer.json", lowercase)
+                .map_err(|e| crate::errors::to_py(e.into())),
+        }
+    }
+}
+
+/// A profile of documents: counts, n-gram tables, exact-duplicate counts, a length histogram
+/// and a bottom-k sample, from which every corpus metric is computed. Profiles of the same
+/// settings merge exactly (the profile of both corpora); an empty profile is the identity of
+/// the merge. One profile per thread or partition, then merge them.
+#[pyclass(module = "tailwatch._tailwatch", name = "Profile")]
+pub struct PyProfile {
+    pub(crate) profile: Profile,
+    /// The tokenizer, when known (a loaded profile of a HuggingFace tokenizer needs its file).
+    pub(crate) tokenizer: Option<Tokenizer>,
+    pub(crate) max_memory: u64,
+}
+
+impl PyProfile {
+    /// A profile of these settings, empty.
+    pub fn empty(tokenizer: Tokenizer, config: ProfileConfig, max_memory: u64) -> Self {
+        Self { profile: Profile::new(config).sealed(), tokenizer: Some(tokenizer), max_memory }
+    }
+
+    /// A loaded profile (its tokenizer rebuilt when built in, or the one given).
+    pub fn of(profile: Profile, tokenizer: Option<Tokenizer>) -> Self {
+        let tokenizer = tokenizer.or_else(|| tailwatch::scoring::tokenizer_of(&profile).ok());
+        Self { profile, tokenizer, max_memory: tailwatch::profiling::DEFAULT_MAX_MEMORY }
+    }
+
+    /// The settings the constructor's arguments describe.
+    pub fn new_settings(
+        tokenizer: TokenizerArg,
+        lowercase: bool,
+        sample: SampleArg,
+        seed: u64,
+        items_k: u32,
+        keep_text: bool,
+        max_memory: Option<u64>,
+    ) -> PyResult<ProfileSettings> {
+        let tokenizer = tokenizer.load(lowercase)?;
+        let mut settings = ProfileSettings::new(tokenizer);
+        settings.config.sample = sample.size()?;
+        settings.config.seed = seed;
+        settings.config.items_k = items_k;
+        settings.config.keep_text = keep_text;
+        settings.max_memory = max_memory.unwrap_or(tailwatch::profiling::DEFAULT_MAX_MEMORY);
+        Ok(settings)
+    }
+
+    fn settings(&self) -> PyResult<ProfileSettings> {
+        let tokenizer = self.tokenizer.clone().ok_or_else(|| {
+            crate::errors::TokenizerError::new_err(format!(
+                "this profile was made with the tokenizer `{}`, which needs its tokenizer.json: pass tokenizer=<its bytes> when loading it",
+                self.profile.config().tokenizer.name()
+            ))
+        })?;
+        Ok(ProfileSettings {
+            tokenizer,
+            config: self.profile.config().clone(),
+            max_memory: self.max_memory,
+            parts: tailwatch_metrics::ProfileParts::ALL,
+        })
+    }
+
+    /// Add `docs`, profiled on the pool in one part per thread, to this profile.
+    fn absorb(&mut self, py: Python<'_>, docs: &Documents, skip_nulls: bool) -> PyResult<()> {
+        let strs = docs.strs(skip_nulls)?;
+        let settings = self.settings()?;
+        let engine = engine()?;
+        let profile = &mut self.profile;
+        py.detach(|| absorb(&engine, profile, &strs, &settings)).py_err()
+    }
+
+    /// Whether two profiles hold the same content (their canonical bytes are equal).
+    fn bytes(&self) -> PyResult<Vec<u8>> {
+        self.profile.to_bytes().py_err()
+    }
+}
+
+/// Profile `docs` in one contiguous part per pool thread and merge the parts into `profile`
+/// (merges are exact: the result is that of one pass in order), then apply the memory budget
+/// of the whole: sketched once its exact n-gram tables exceed it.
+pub fn absorb(
+    engine: &Engine,
+    profile: &mut Profile,
+    docs: &[&str],
+    settings: &ProfileSettings,
+) -> tailwatch::Result<()> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    let parts = engine.threads().max(1);
+    let size = docs.len().div_ceil(parts).max(1024);
+    let profiles: Vec<Profile> = engine.install(|| {
+        docs.par_chunks(size)
+            .map(|chunk| engine.profile_texts(chunk.iter().copied(), settings))
+            .collect::<tailwatch::Result<Vec<_>>>()
+    })?;
+    engine.install(|| -> tailwatch::Result<()> {
+        for part in profiles {
+            profile.merge(part)?;
+        }
+        profile.seal();
+        if !profile.is_sketched() && profile.exact_ngram_bytes() as u64 > settings.max_memory {
+            profile.sketch_ngrams();
+            profile.seal();
+        }
+        Ok(())
+    })
+}
+
+/// The keyword arguments of the constructor, as the classmethods forward them.
+fn construct<'py>(
+    cls: &Bound<'py, PyType>,
+    config: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    cls.call((), config)
+}
+
+fn borrow_mut<'py>(slf: &Bound<'py, PyProfile>) -> PyResult<PyRefMut<'py, PyProfile>> {
+    slf.try_borrow_mut().map_err(|_| in_use())
+}
+
+fn borrow<'py>(slf: &Bound<'py, PyProfile>) -> PyResult<PyRef<'py, PyProfile>> {
+    slf.try_borrow().map_err(|_| in_use())
+}
+
+fn in_use() -> PyErr {
+    pyo3::exceptions::PyRuntimeError::new_err(
+        "this Profile is being updated by another thread: use one Profile per thread and merge them",
+    )
+}
+
+/// The metrics asked for (`None`: all).
+pub fn selection(metrics: Option<Vec<String>>) -> PyResult<MetricSelection> {
+    match metrics {
+        None => Ok(MetricSelection::All),
+        Some(ids) => MetricSelection::only(ids).py_err(),
+    }
+}
+
+/// A reference argument: a `Reference` or a `Profile`.
+pub fn reference_of(reference: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Reference>> {
+    let Some(reference) = reference else { return Ok(None) };
+    if let Ok(r) = reference.cast::<crate::reference::PyReference>() {
+        return Ok(Some(r.borrow().reference.clone()));
+    }
+    if let Ok(p) = reference.cast::<PyProfile>() {
+        let p = borrow(p)?;
+        return Ok(Some(Reference::from_profile(&p.profile, "profile", "profile")));
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err(
+        "reference must be a tailwatch.Reference or a tailwatch.Profile",
+    ))
+}
+
+#[pymethods]
+impl PyProfile {
+    /// An empty profile of these settings (the identity of `merge`).
+    #[new]
+    #[pyo3(signature = (tokenizer = TokenizerArg::Name("words".to_string()), *, lowercase = false, sample = SampleArg::Docs(1000), seed = 0, items_k = 10, keep_text = false, max_memory = None))]
+    fn new(
+        tokenizer: TokenizerArg,
+        lowercase: bool,
+        sample: SampleArg,
+        seed: u64,
+        items_k: u32,
+        keep_text: bool,
+        max_memory: Option<u64>,
+    ) -> PyResult<Self> {
+        let settings =
+            Self::new_settings(tokenizer, lowercase, sample, seed, items_k, keep_text, max_memory)?;
+        Ok(Self::empty(settings.tokenizer, settings.config, settings.max_memory))
+    }
+
+    /// Add documents: an iterable of `str`, a pyarrow `Array` or `ChunkedArray` of strings,
+    /// or any object with `__arrow_c_array__` (read without copying). Nulls raise `InputError`
+    /// unless `skip_nulls`.
+    #[pyo3(signature = (texts, *, skip_nulls = false))]
+    fn update(slf: &Bound<'_, Self>, texts: &Bound<'_, PyAny>, skip_nulls: bool) -> PyResult<()> {
+        let docs = documents(texts, skip_nulls)?;
+        borrow_mut(slf)?.absorb(slf.py(), &docs, skip_nulls)
+    }
+
+    /// Add the column `column` of a tabular Arrow object (`__arrow_c_stream__`: a pyarrow Table
+    /// or RecordBatchReader, a polars DataFrame, ...), batch by batch.
+    #[pyo3(signature = (table, column, *, skip_nulls = false))]
+    fn update_arrow(
+        slf: &Bound<'_, Self>,
+        table: &Bound<'_, PyAny>,
+        column: &str,
+        skip_nulls: bool,
+    ) -> PyResult<()> {
+        if !table.hasattr("__arrow_c_stream__")? {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "update_arrow takes a table with __arrow_c_stream__ (pyarrow Table, RecordBatchReader, polars DataFrame)",
+            ));
+        }
+        let docs = stream_column(table, column)?;
+        borrow_mut(slf)?.absorb(slf.py(), &docs, skip_nulls)
+    }
+
+    /// The profile of `texts` (see `update`), with the constructor's keyword arguments.
+    #[classmethod]
+    #[pyo3(signature = (texts, *, skip_nulls = false, **config))]
+    fn from_texts<'py>(
+        cls: &Bound<'py, PyType>,
+        texts: &Bound<'py, PyAny>,
+        skip_nulls: bool,
+        config: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let profile = construct(cls, config)?;
+        Self::update(profile.cast::<PyProfile>()?, texts, skip_nulls)?;
+        Ok(profile)
+    }
+
+    /// The profile of the column `column` of a table (`__arrow_c_stream__`), or of an Arrow
+    /// array when `column` is None.
+    #[classmethod]
+    #[pyo3(signature = (data, column = None, *, skip_nulls = false, **config))]
+    fn from_arrow<'py>(
+        cls: &Bound<'py, PyType>,
+        data: &Bound<'py, PyAny>,
+        column: Option<&str>,
+        skip_nulls: bool,
+        config: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let profile = construct(cls, config)?;
+        let bound = profile.cast::<PyProfile>()?;
+        match column {
+            Some(column) => Self::update_arrow(bound, data, column, skip_nulls)?,
+            None => Self::update(bound, data, skip_nulls)?,
+        }
+        Ok(profile)
+    }
+
+    /// The profile of the column `column` of a HuggingFace `datasets.Dataset` (or
+    /// `IterableDataset`), read as Arrow batches of `batch_size` rows (never `.map`, whose cache
+    /// would skip the work).
+    #[classmethod]
+    #[pyo3(signature = (dataset, column, *, batch_size = 10_000, skip_nulls = false, **config))]
+    fn from_dataset<'py>(
+        cls: &Bound<'py, PyType>,
+        dataset: &Bound<'py, PyAny>,
+        column: &str,
+        batch_size: usize,
+        skip_nulls: bool,
+        config: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = cls.py();
+        let profile = construct(cls, config)?;
+        let bound = profile.cast::<PyProfile>()?;
+        let arrow = dataset.call_method1("with_format", ("arrow",))?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("batch_size", batch_size)?;
+        for table in arrow.call_method("iter", (), Some(&kwargs))?.try_iter()? {
+            Self::update_arrow(bound, &table?, column, skip_nulls)?;
+        }
+        Ok(profile)
+    }
+
+    /// A new profile: this one merged with `other` (of the same settings).
+    fn merge(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<Self> {
+        let (mine, theirs) = (borrow(slf)?, borrow(other)?);
+        let mut merged = mine.profile.clone();
+        let other = theirs.profile.clone();
+        let engine = engine()?;
+        slf.py().detach(|| engine.install(|| merged.merge(other))).py_err()?;
+        Ok(Self {
+            profile: merged,
+            tokenizer: mine.tokenizer.clone().or(theirs.tokenizer.clone()),
+            max_memory: mine.max_memory,
+        })
+    }
+
+    /// Metric id to value (None when undefined), as `tailwatch score --json` reports them:
+    /// `metrics` picks ids (default: all), `reference` (a `Reference` or a `Profile`) adds the
+    /// reference metrics. `compat` formulas read every document in input order, which a profile
+    /// does not keep: use `tailwatch.score(texts, compat=...)`.
+    #[pyo3(signature = (reference = None, *, metrics = None, compat = None))]
+    fn metrics<'py>(
+        slf: &Bound<'py, Self>,
+        reference: Option<&Bound<'py, PyAny>>,
+        metrics: Option<Vec<String>>,
+        compat: Option<&str>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let report = Self::report_json(slf, reference, metrics, compat)?;
+        let dict = PyDict::new(slf.py());
+        if let serde_json::Value::Object(map) = &report["metrics"] {
+            for (id, value) in map {
+                dict.set_item(id, value.as_f64())?;
+            }
+        }
+        Ok(dict)
+    }
+
+    /// The report `tailwatch score --json` writes for this profile, as a `tailwatch.Report`
+    /// (`metrics`, `approximate`, `notes`, `raw`; `to_pandas()`).
+    #[pyo3(signature = (reference = None, *, metrics = None))]
+    fn report<'py>(
+        slf: &Bound<'py, Self>,
+        reference: Option<&Bound<'py, PyAny>>,
+        metrics: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let report = Self::report_json(slf, reference, metrics, None)?;
+        let report_class = py.import("tailwatch._report")?.getattr("Report")?;
+        report_class.call_method1("from_dict", (crate::json_to_py(py, &report)?,))
+    }
+
+    /// The profile's canonical `.twp` bytes (what `tailwatch profile` writes).
+    fn to_bytes<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = borrow(slf)?.bytes()?;
+        Ok(PyBytes::new(slf.py(), &bytes))
+    }
+
+    /// A profile from `.twp` bytes; `tokenizer` (its `tokenizer.json` bytes) when it was made
+    /// with a HuggingFace tokenizer and will be updated or scored.
+    #[staticmethod]
+    #[pyo3(signature = (data, *, tokenizer = None, max_decoded = None))]
+    fn from_bytes(
+        data: &[u8],
+        tokenizer: Option<TokenizerArg>,
+        max_decoded: Option<usize>,
+    ) -> PyResult<Self> {
+        let limit = max_decoded.unwrap_or_else(|| tailwatch::decoded_limit(data.len()));
+        let profile = Profile::from_bytes_limited(data, std::path::Path::new("<bytes>"), limit).py_err()?;
+        let tokenizer = match tokenizer {
+            Some(t) => Some(t.load(profile.config().tokenizer.lowercase)?),
+            None => None,
+        };
+        Ok(Self::of(profile, tokenizer))
+    }
+
+    /// Write the profile to a `.twp` file (replaced whole, never torn).
+    fn save(slf: &Bound<'_, Self>, path: PathBuf) -> PyResult<()> {
+        let me = borrow(slf)?;
+        tailwatch::save_profile(&me.profile, &path).py_err()
+    }
+
+    /// A profile from a `.twp` file.
+    #[staticmethod]
+    #[pyo3(signature = (path, *, tokenizer = None))]
+    fn load(path: PathBuf, tokenizer: Option<TokenizerArg>) -> PyResult<Self> {
+        let profile = tailwatch::load_profile(&path).py_err()?;
+        let tokenizer = match tokenizer {
+            Some(t) => Some(t.load(profile.config().tokenizer.lowercase)?),
+            None => None,
+        };
+        Ok(Self::of(profile, tokenizer))
+    }
+
+    /// Documents profiled.
+    #[getter]
+    fn n_docs(&self) -> u64 {
+        self.profile.n_docs()
+    }
+
+    /// Tokens profiled.
+    #[getter]
+    fn n_tokens(&self) -> u64 {
+        self.profile.n_tokens()
+    }
+
+    /// Distinct token types.
+    #[getter]
+    fn n_types(&self) -> usize {
+        self.profile.n_types()
+    }
+
+    /// Whether the n-gram tables became sketches (past `max_memory`): distinct-n is then
+    /// estimated.
+    #[getter]
+    fn is_sketched(&self) -> bool {
+        self.profile.is_sketched()
+    }
+
+    /// Bytes the profile takes in memory (approximately).
+    #[getter]
+    fn memory_bytes(&self) -> usize {
+        self.profile.memory_bytes()
+    }
+
+    /// The settings, as a plain dict (what profiles must share to merge).
+    #[getter]
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.profile.config();
+        let value = serde_json::json!({
+            "tokenizer": c.tokenizer.name(),
+            "lowercase": c.tokenizer.lowercase,
+            "sample": match c.sample { SampleSize::Docs(n) => serde_json::json!(n), SampleSize::All => serde_json::json!("all") },
+            "seed": c.seed,
+            "items_k": c.items_k,
+            "keep_text": c.keep_text,
+            "max_memory": self.max_memory,
+        });
+        crate::json_to_py(py, &value)
+    }
+
+    fn __len__(&self) -> usize {
+        self.profile.n_docs() as usize
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        match other.cast::<PyProfile>() {
+            Ok(other) => Ok(self.bytes()? == borrow(other)?.bytes()?),
+            Err(_) => Ok(false),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Profile(docs={}, tokens={}, types={}, tokenizer={:?}{})",
+            self.profile.n_docs(),
+            self.profile.n_tokens(),
+            self.profile.n_types(),
+            self.profile.config().tokenizer.name(),
+            if self.profile.is_sketched() { ", sketched" } else { "" }
+        )
+    }
+
+    /// Pickle as the `.twp` bytes (an executor of another tailwatch version raises
+    /// `UnsupportedVersionError`, never reads garbage).
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let rebuild = py.import("tailwatch._tailwatch")?.getattr("_profile_from_bytes")?;
+        let bytes = Self::to_bytes(slf)?;
+        let max_memory = borrow(slf)?.max_memory;
+        (rebuild, (bytes, max_memory)).into_pyobject(py)
+    }
+}
+
+impl PyProfile {
+    fn report_json(
+        slf: &Bound<'_, Self>,
+        reference: Option<&Bound<'_, PyAny>>,
+        metrics: Option<Vec<String>>,
+        compat: Option<&str>,
+    ) -> PyResult<serde_json::Value> {
+        if compat.is_some() {
+            return Err(PyValueError::new_err(
+                "compat formulas read every document in input order, which a profile does not keep: use tailwatch.score(texts, compat=...)",
+            ));
+        }
+        let reference = reference_of(reference)?;
+        let me = borrow(slf)?;
+        let options = ScoreOptions { metrics: selection(metrics)?, reference, ..ScoreOptions::default() };
+        let scorer = Scorer { settings: me.settings()?, options };
+        let engine = engine()?;
+        let profile = &me.profile;
+        let report =
+            slf.py().detach(|| scorer.report_of(&engine, profile, vec!["<profile>".to_string()])).py_err()?;
+        Ok(serde_json::to_value(report).expect("serializable"))
+    }
+}
+
+/// Rebuild a pickled profile.
+#[pyfunction]
+pub fn _profile_from_bytes(data: &[u8], max_memory: u64) -> PyResult<PyProfile> {
+    let mut profile = PyProfile::from_bytes(data, None, None)?;
+    profile.max_memory = max_memory;
+    Ok(profile)
+}
+
+/// Merge profiles (or `.twp` bytes) into one, in a balanced tree: the same profile whatever
+/// the order.
+#[pyfunction]
+pub fn merge(py: Python<'_>, profiles: &Bound<'_, PyAny>) -> PyResult<PyProfile> {
+    let mut all: Vec<Profile> = Vec::new();
+    let mut tokenizer = None;
+    let mut max_memory = tailwatch::profiling::DEFAULT_MAX_MEMORY;
+    for (index, item) in profiles.try_iter()?.enumerate() {
+        let item = item?;
+        if let Ok(p) = item.cast::<PyProfile>() {
+            let p = borrow(p)?;
+            if tokenizer.is_none() {
+                tokenizer = p.tokenizer.clone();
+                max_memory = p.max_memory;
+            }
+            all.push(p.profile.clone());
+        } else if let Ok(bytes) = item.extract::<&[u8]>() {
+            let name = format!("<profile {index}>");
+            let limit = tailwatch::decoded_limit(bytes.len());
+            all.push(Profile::from_bytes_limited(bytes, std::path::Path::new(&name), limit).py_err()?);
+        } else {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "element {index} is neither a Profile nor bytes"
+            )));
+        }
+    }
+    if all.is_empty() {
+        return Err(input_error("merge needs at least one profile"));
+    }
+    let engine = engine()?;
+    let merged = py
+        .detach(|| {
+            engine.install(|| {
+                let mut merged = merge_tree(all)?;
+                // the memory budget of the whole, as when one process profiles everything
+                if !merged.is_sketched() && merged.exact_ngram_bytes() as u64 > max_memory {
+                    merged.sketch_ngrams();
+                    merged.seal();
+                }
+                Ok::<_, tailwatch_metrics::Error>(merged)
+            })
+        })
+        .py_err()?;
+    let mut out = PyProfile::of(merged, tokenizer);
+    out.max_memory = max_memory;
+    Ok(out)
+}
+
+/// Merge in a balanced tree (pairs, then pairs of pairs) on the pool.
+fn merge_tree(mut profiles: Vec<Profile>) -> tailwatch_metrics::Result<Profile> {
+    while profiles.len() > 1 {
+        let mut pairs = Vec::with_capacity(profiles.len().div_ceil(2));
+        let mut iter = profiles.into_iter();
+        while let Some(a) = iter.next() {
+            pairs.push((a, iter.next()));
+        }
+        profiles = pairs
+            .into_par_iter()
+            .map(|(mut a, b)| {
+                if let Some(b) = b {
+                    a.merge(b)?;
+                }
+                Ok(a)
+            })
+            .collect::<tailwatch_metrics::Result<Vec<_>>>()?;
+    }
+    let mut merged = profiles.pop().expect("at least one profile");
+    merged.seal();
+    Ok(merged)
+}

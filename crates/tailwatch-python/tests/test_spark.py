@@ -1,0 +1,69 @@
+"""tailwatch.spark: profiles of DataFrame partitions, merged on executors and the driver."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+import tailwatch as tw
+
+pyspark = pytest.importorskip("pyspark")
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # executors run this interpreter, which has tailwatch installed
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("tailwatch-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        # partitions span several Arrow batches
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+def test_profile_dataframe_is_byte_identical_for_any_partitioning(spark, synthetic_texts):
+    expected = tw.Profile.from_texts(synthetic_texts).to_bytes()
+    df = spark.createDataFrame([(i, t) for i, t in enumerate(synthetic_texts)], "id long, text string")
+    for partitions in (1, 3, 7):
+        for fan_in in (1, 3, 64):
+            got = tw.spark.profile_dataframe(df.repartition(partitions), "text", fan_in=fan_in)
+            assert got.to_bytes() == expected, (partitions, fan_in)
+    # empty partitions: more partitions than rows
+    few = synthetic_texts[:5]
+    small = spark.createDataFrame([(t,) for t in few], "text string").repartition(9)
+    assert tw.spark.profile_dataframe(small, "text").to_bytes() == tw.Profile.from_texts(few).to_bytes()
+
+
+def test_profile_dataframe_settings_and_segments(spark, synthetic_texts):
+    rows = [("m1" if i % 3 else "m2", i % 2, t) for i, t in enumerate(synthetic_texts)]
+    df = spark.createDataFrame(rows, "model string, version int, text string").repartition(4)
+    segments = tw.spark.profile_dataframe(df, "text", by=["model", "version"], sample="all", seed=3)
+    assert set(segments) == {("m1", 0), ("m1", 1), ("m2", 0), ("m2", 1)}
+    for (model, version), profile in segments.items():
+        texts = [t for m, v, t in rows if m == model and v == version]
+        assert profile.to_bytes() == tw.Profile.from_texts(texts, sample="all", seed=3).to_bytes()
+
+
+def test_profile_dataframe_bad_input(spark):
+    df = spark.createDataFrame([("a b",), (None,)], "text string")
+    with pytest.raises(tw.InputError, match="no column `body`"):
+        tw.spark.profile_dataframe(df, "body")
+    with pytest.raises(Exception, match="null"):
+        tw.spark.profile_dataframe(df, "text")
+    assert tw.spark.profile_dataframe(df, "text", skip_nulls=True).n_docs == 1
+    numbers = spark.createDataFrame([(1,)], "text long")
+    with pytest.raises(Exception, match="strings"):
+        tw.spark.profile_dataframe(numbers, "text")

@@ -98,6 +98,12 @@ fn _versions(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     Ok(d)
 }
 
+/// The hex BLAKE3 of `data`: the hash behind `tailwatch push`'s idempotency keys.
+#[pyfunction]
+fn _blake3_hex(py: Python<'_>, data: &[u8]) -> String {
+    py.detach(|| blake3::hash(data).to_hex().to_string())
+}
+
 /// The native module.
 #[pymodule]
 mod _tailwatch {
@@ -113,5 +119,5 @@ mod _tailwatch {
     #[pymodule_export]
     use super::reference::PyReference;
     #[pymodule_export]
-    use super::{_versions, catalog, num_threads, score, set_num_threads};
+    use super::{_blake3_hex, _versions, catalog, num_threads, score, set_num_threads};
 }

@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use tailwatch::{ScoreOptions, Scorer};
 
+mod compare;
 mod dedup;
 mod errors;
 mod pool;
@@ -107,6 +108,8 @@ fn _blake3_hex(py: Python<'_>, data: &[u8]) -> String {
 /// The native module.
 #[pymodule]
 mod _tailwatch {
+    #[pymodule_export]
+    use super::compare::compare;
     #[pymodule_export]
     use super::dedup::dedup;
     #[pymodule_export]

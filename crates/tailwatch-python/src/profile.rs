@@ -99,6 +99,11 @@ impl PyProfile {
         Ok(settings)
     }
 
+    /// The settings documents compared with this profile are profiled with.
+    pub fn settings_for_scoring(&self) -> PyResult<ProfileSettings> {
+        self.settings()
+    }
+
     fn settings(&self) -> PyResult<ProfileSettings> {
         let tokenizer = self.tokenizer.clone().ok_or_else(|| {
             crate::errors::TokenizerError::new_err(format!(

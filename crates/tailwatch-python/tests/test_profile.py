@@ -266,3 +266,60 @@ def test_import_pulls_in_no_optional_dependency():
     code = "import sys, tailwatch; bad = [m for m in ('pyarrow', 'pandas', 'polars', 'pyspark', 'ray', 'datasets') if m in sys.modules]; print(','.join(bad))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def _without_names(result: dict) -> dict:
+    result = json.loads(json.dumps(result))
+    for side in ("baseline", "candidate"):
+        result[side].pop("inputs")
+    return result
+
+
+def test_compare_matches_the_cli(cli, tmp_path, texygen):
+    human = texygen[:3000]
+    collapsed = texygen[3000:3300] * 10
+    base = write_lines(tmp_path / "base.txt", human)
+    cand = write_lines(tmp_path / "cand.txt", collapsed)
+    done = __import__("subprocess").run(
+        [str(cli), "compare", str(base), str(cand), "--json", "-q", "--permutations", "200"], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 1, done.stderr  # a collapse
+    expected = _without_names(json.loads(done.stdout))
+    result = tw.compare(human, collapsed, permutations=200)
+    assert result.collapsed and result.verdict == "collapse"
+    assert _without_names(result.raw) == expected
+    assert {c["metric"] for c in result.checks} >= {"distinct_2", "entropy_1"}
+    assert len(result.to_pandas()) == len(result.checks)
+    # profiles as sides: the same as the CLI given the .twp files
+    tw.Profile.from_texts(human, keep_text=True).save(tmp_path / "base.twp")
+    tw.Profile.from_texts(collapsed, keep_text=True).save(tmp_path / "cand.twp")
+    done = __import__("subprocess").run(
+        [str(cli), "compare", str(tmp_path / "base.twp"), str(tmp_path / "cand.twp"), "--json", "-q", "--permutations", "200"],
+        capture_output=True, text=True, timeout=300,
+    )
+    expected = json.loads(done.stdout)
+    got = tw.compare(tw.Profile.load(tmp_path / "base.twp"), tw.Profile.load(tmp_path / "cand.twp"), permutations=200).raw
+    for side in ("baseline", "candidate"):
+        expected[side].pop("inputs"), got[side].pop("inputs")
+    # notes name the sides: the CLI by their paths
+    expected_notes = [n.replace(str(tmp_path / "base.twp"), "baseline").replace(str(tmp_path / "cand.twp"), "candidate") for n in expected.pop("notes")]
+    assert got.pop("notes") == expected_notes
+    assert got == expected
+
+
+def test_compare_of_two_halves_of_one_corpus_is_ok(texygen):
+    result = tw.compare(texygen[0::2], texygen[1::2], permutations=200)
+    assert result.verdict == "ok", result.checks
+
+
+def test_compare_refuses_bad_rules_and_sides(tmp_path):
+    with pytest.raises(tw.InputError, match="rules"):
+        tw.compare(["a b"], ["a b"], rules="[[rule]]\nmetric = 3")
+    with pytest.raises(FileNotFoundError):
+        tw.compare(["a b"], ["a b"], rules=tmp_path / "missing.toml")
+    with pytest.raises(tw.InputError, match="candidate holds no documents"):
+        tw.compare(["a b"], [])
+    with pytest.raises(tw.InputError, match="confidence"):
+        tw.compare(["a b"], ["a b"], confidence=2)
+    rules = '[[rule]]\nmetric = "distinct_1"\nrelative = 0.5\n'
+    assert [c["metric"] for c in tw.compare(["a b c"] * 5, ["a b"] * 5, rules=rules, permutations=0).checks] == ["distinct_1"]

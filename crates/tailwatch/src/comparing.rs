@@ -1,9 +1,12 @@
 //! Comparing a candidate against a baseline under collapse rules, with the notes a reader needs.
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::{Error, Result};
+use crate::explaining::Explanation;
+use crate::matching::{Documents, Resampling};
+use crate::{Engine, Error, Result, Scorer};
 use tailwatch_metrics::compare::{Comparison, Rule, compare};
 use tailwatch_metrics::report::ScoreReport;
 
@@ -148,4 +151,124 @@ pub fn report_of_json(bytes: &[u8]) -> std::result::Result<Option<ScoreReport>, 
     serde_json::from_value(value)
         .map(Some)
         .map_err(|e| format!("it has `tailwatch_version`, so it is read as a saved report, but {e}"))
+}
+
+/// What one side of a comparison brings for the checks at matched size.
+#[derive(Debug)]
+pub enum SideDocuments {
+    /// Texts (an input, the held-out baseline, a profile's sample kept as text), and a note.
+    Texts(Vec<String>, Option<String>),
+    /// A profile that keeps no text: its sample as tokens, and notes.
+    Sampled(Box<tailwatch_metrics::Profile>, Vec<String>),
+    /// Nothing (a saved report), and why.
+    None(String),
+}
+
+impl SideDocuments {
+    /// The documents a profile named `name` brings: its sample, as texts when it kept them,
+    /// else as tokens; with notes when the sample is not every document.
+    pub fn of_profile(profile: tailwatch_metrics::Profile, name: &str) -> Self {
+        let held = profile.sample().held();
+        let note = (held < profile.n_docs()).then(|| {
+            format!("`{name}` is a profile: its checks use its sample of {held} of {} documents", profile.n_docs())
+        });
+        if !profile.sample().has_text() {
+            let why = format!(
+                "`{name}` is a profile that keeps no text (made without --keep-text): its sample is compared as tokens, with no compression_ratio and no explanation"
+            );
+            return SideDocuments::Sampled(Box::new(profile), note.into_iter().chain([why]).collect());
+        }
+        let texts: Vec<String> = profile.sample().texts().map(str::to_string).collect();
+        SideDocuments::Texts(texts, note)
+    }
+
+    /// The texts, as the borrowed slices the checks read.
+    pub fn texts(&self) -> Vec<&str> {
+        match self {
+            SideDocuments::Texts(texts, _) => texts.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The documents for the checks (`texts`: [`SideDocuments::texts`]), or why there are none.
+    pub fn documents<'a>(&'a self, texts: &'a [&'a str]) -> std::result::Result<Documents<'a>, String> {
+        match self {
+            SideDocuments::Texts(..) => Ok(Documents::Texts(texts)),
+            SideDocuments::Sampled(profile, _) => Ok(Documents::sampled(profile)),
+            SideDocuments::None(why) => Err(why.clone()),
+        }
+    }
+
+    /// The notes the checks carry.
+    pub fn notes(&self) -> &[String] {
+        match self {
+            SideDocuments::Texts(_, note) => note.as_slice(),
+            SideDocuments::Sampled(_, notes) => notes,
+            SideDocuments::None(_) => &[],
+        }
+    }
+}
+
+/// A comparison of two sides with their documents: the checks (at matched size, with
+/// p-values and intervals, when both sides bring documents and `resampling` permutes), the
+/// blocks each check was computed on, and what changed in the documents' own words (when both
+/// sides bring texts).
+#[derive(Debug)]
+pub struct DocumentComparison {
+    /// Checks, verdict and notes.
+    pub compared: Compared,
+    /// Each check's metric on each side's blocks (empty when sizes were not matched).
+    pub blocks: BTreeMap<String, [Vec<f64>; 2]>,
+    /// What changed (the explanation), when both sides hold texts.
+    pub explanation: Option<Explanation>,
+}
+
+impl Engine {
+    /// Compare two sides under `rules`: their reports (full size) and documents. What
+    /// `tailwatch compare` and `tailwatch.compare` both run.
+    pub fn compare_documents(
+        &self,
+        scorer: &Scorer,
+        rules: &[Rule],
+        baseline: (&ScoreReport, &SideDocuments),
+        candidate: (&ScoreReport, &SideDocuments),
+        resampling: &Resampling,
+    ) -> Result<DocumentComparison> {
+        let ((base_report, base_docs), (cand_report, cand_docs)) = (baseline, candidate);
+        // why: what changed, in the documents' own words (both sides need their texts)
+        let explanation = match (base_docs, cand_docs) {
+            (SideDocuments::Texts(b, _), SideDocuments::Texts(c, _)) => {
+                let b: Vec<&str> = b.iter().map(String::as_str).collect();
+                let c: Vec<&str> = c.iter().map(String::as_str).collect();
+                Some(crate::explaining::explain(&b, &c, &scorer.settings.tokenizer)?)
+            }
+            _ => None,
+        };
+        let mut blocks = BTreeMap::new();
+        let (b_texts, c_texts) = (base_docs.texts(), cand_docs.texts());
+        let compared = match (base_docs.documents(&b_texts), cand_docs.documents(&c_texts)) {
+            (Ok(b), Ok(c)) if resampling.permutations > 0 && !b.is_empty() && !c.is_empty() => {
+                let matched = self.matched_evidence_of(scorer, &b, &c, rules, resampling)?;
+                let mut compared =
+                    compare_matched(&Side::of(base_report), &Side::of(cand_report), &matched, rules);
+                blocks = matched.blocks;
+                compared.notes.extend(base_docs.notes().iter().chain(cand_docs.notes()).cloned());
+                compared
+            }
+            (b, c) => {
+                let mut compared = compare_sides(
+                    (&Side::of(base_report), &base_report.metrics),
+                    (&Side::of(cand_report), &cand_report.metrics),
+                    rules,
+                );
+                for reason in [b.err(), c.err()].into_iter().flatten() {
+                    compared.notes.push(format!(
+                        "{reason}: sizes are not matched and checks have no p-values or intervals"
+                    ));
+                }
+                compared
+            }
+        };
+        Ok(DocumentComparison { compared, blocks, explanation })
+    }
 }

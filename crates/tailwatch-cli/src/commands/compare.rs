@@ -5,8 +5,8 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 use tailwatch::ProfileSettings;
-use tailwatch::comparing::{Side, check_report, compare_matched, compare_sides, rule_metrics, saved_report};
-use tailwatch::matching::{Documents, Resampling, hold_out, shared_documents};
+use tailwatch::comparing::{DocumentComparison, SideDocuments, check_report, rule_metrics, saved_report};
+use tailwatch::matching::{Resampling, hold_out, shared_documents};
 use tailwatch_metrics::Reference;
 use tailwatch_metrics::compare::{Comparison, DEFAULT_RULES, Verdict, default_rules, parse_rules};
 use tailwatch_metrics::report::ScoreReport;
@@ -110,26 +110,7 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
         }
         if tailwatch::is_profile_path(path) {
             let profile = scorer.load_profile(path)?;
-            let held = profile.sample().held();
-            let note = (held < profile.n_docs()).then(|| {
-                format!(
-                    "`{}` is a profile: its checks use its sample of {held} of {} documents",
-                    path.display(),
-                    profile.n_docs()
-                )
-            });
-            if !profile.sample().has_text() {
-                let why = format!(
-                    "`{}` is a profile that keeps no text (made without --keep-text): its sample is compared as tokens, with no compression_ratio and no explanation",
-                    path.display()
-                );
-                return Ok(SideDocuments::Sampled(
-                    Box::new(profile),
-                    note.into_iter().chain([why]).collect(),
-                ));
-            }
-            let texts: Vec<String> = profile.sample().texts().map(str::to_string).collect();
-            return Ok(SideDocuments::Texts(texts, note));
+            return Ok(SideDocuments::of_profile(profile, &path.display().to_string()));
         }
         let read = read_options(&args.input, field, is_items(&args.profile))?;
         Ok(SideDocuments::Texts(tailwatch_io::read_all(path, &read)?, None))
@@ -147,44 +128,18 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
             ));
         }
     }
-    // why: what changed, in the documents' own words (both sides need their texts)
-    let explanation = match (&base_docs, &cand_docs) {
-        (SideDocuments::Texts(b, _), SideDocuments::Texts(c, _)) => {
-            let b: Vec<&str> = b.iter().map(String::as_str).collect();
-            let c: Vec<&str> = c.iter().map(String::as_str).collect();
-            Some(tailwatch::explaining::explain(&b, &c, &scorer.settings.tokenizer)?)
-        }
-        _ => None,
+    let resampling = Resampling {
+        seed: args.profile.seed,
+        permutations: args.permutations,
+        confidence: args.confidence,
     };
-    let mut blocks = std::collections::BTreeMap::new();
-    let (b_texts, c_texts) = (base_docs.texts(), cand_docs.texts());
-    let compared = match (base_docs.documents(&b_texts), cand_docs.documents(&c_texts)) {
-        (Ok(b), Ok(c)) if args.permutations > 0 && !b.is_empty() && !c.is_empty() => {
-            let resampling = Resampling {
-                seed: args.profile.seed,
-                permutations: args.permutations,
-                confidence: args.confidence,
-            };
-            let matched = cx.engine.matched_evidence_of(&scorer, &b, &c, &rules, &resampling)?;
-            let mut compared = compare_matched(&Side::of(&baseline), &Side::of(&candidate), &matched, &rules);
-            blocks = matched.blocks;
-            compared.notes.extend(base_docs.notes().iter().chain(cand_docs.notes()).cloned());
-            compared
-        }
-        (b, c) => {
-            let mut compared = compare_sides(
-                (&Side::of(&baseline), &baseline.metrics),
-                (&Side::of(&candidate), &candidate.metrics),
-                &rules,
-            );
-            for reason in [b.err(), c.err()].into_iter().flatten() {
-                compared.notes.push(format!(
-                    "{reason}: sizes are not matched and checks have no p-values or intervals"
-                ));
-            }
-            compared
-        }
-    };
+    let DocumentComparison { compared, blocks, explanation } = cx.engine.compare_documents(
+        &scorer,
+        &rules,
+        (&baseline, &base_docs),
+        (&candidate, &cand_docs),
+        &resampling,
+    )?;
     let mut compared = compared;
     compared.notes.extend(held_notes);
     let comparison = &compared.comparison;
@@ -219,44 +174,6 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     };
     emit(&report, args.json)?;
     Ok(if comparison.verdict == Verdict::Collapse { Outcome::CheckFailed } else { Outcome::Ok })
-}
-
-/// What one side of a comparison brings for the checks at matched size.
-enum SideDocuments {
-    /// Texts (an input, the held-out baseline, a profile's sample kept as text), and a note.
-    Texts(Vec<String>, Option<String>),
-    /// A profile that keeps no text: its sample as tokens, and notes.
-    Sampled(Box<tailwatch_metrics::Profile>, Vec<String>),
-    /// Nothing (a saved report), and why.
-    None(String),
-}
-
-impl SideDocuments {
-    /// The texts, as the borrowed slices the checks read.
-    fn texts(&self) -> Vec<&str> {
-        match self {
-            SideDocuments::Texts(texts, _) => texts.iter().map(String::as_str).collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// The documents for the checks (`texts`: [`SideDocuments::texts`]), or why there are none.
-    fn documents<'a>(&'a self, texts: &'a [&'a str]) -> std::result::Result<Documents<'a>, String> {
-        match self {
-            SideDocuments::Texts(..) => Ok(Documents::Texts(texts)),
-            SideDocuments::Sampled(profile, _) => Ok(Documents::sampled(profile)),
-            SideDocuments::None(why) => Err(why.clone()),
-        }
-    }
-
-    /// The notes the checks carry.
-    fn notes(&self) -> &[String] {
-        match self {
-            SideDocuments::Texts(_, note) => note.as_slice(),
-            SideDocuments::Sampled(_, notes) => notes,
-            SideDocuments::None(_) => &[],
-        }
-    }
 }
 
 /// Whether the reference is the baseline's own documents: the same document input (not a

@@ -26,14 +26,16 @@ from tailwatch._tailwatch import (
     num_threads,
     set_num_threads,
 )
+from tailwatch._tailwatch import compare as _compare
 from tailwatch._tailwatch import dedup as _dedup
 from tailwatch._tailwatch import score as _score
-from tailwatch._report import DedupResult, Report, metrics_frame
+from tailwatch._report import Comparison, DedupResult, Report, metrics_frame
 
 __version__: str = _versions()["tailwatch"]
 PROFILE_FORMAT_VERSION: int = _versions()["profile_format"]
 
 __all__ = [
+    "Comparison",
     "DedupResult",
     "IncompatibleProfilesError",
     "InputError",
@@ -45,6 +47,7 @@ __all__ = [
     "TokenizerError",
     "UnsupportedVersionError",
     "catalog",
+    "compare",
     "dedup",
     "merge",
     "metrics_frame",
@@ -58,6 +61,14 @@ def score(texts: Any, **options: Any) -> Report:
     options; ``reference``, ``metrics``, ``compat``, ``skip_nulls``). The report's ``raw`` is
     the CLI's JSON."""
     return Report.from_dict(_score(texts, **options))
+
+
+def compare(baseline: Any, candidate: Any, **options: Any) -> Comparison:
+    """Compare a candidate against a baseline (each a ``Profile`` or documents) under collapse
+    rules, as ``tailwatch compare`` does: ``rules`` (TOML text or a ``pathlib.Path``; default:
+    the built-in rules), ``reference``, ``permutations`` (1000), ``confidence`` (0.95), and the
+    ``Profile`` settings for documents."""
+    return Comparison.from_dict(_compare(baseline, candidate, **options))
 
 
 def dedup(texts: Any, **options: Any) -> DedupResult:

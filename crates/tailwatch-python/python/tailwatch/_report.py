@@ -102,3 +102,38 @@ def metrics_frame(profiles: Mapping[str, "Profile"], **kwargs: Any) -> "pandas.D
 
     rows = {name: p.metrics(**kwargs) for name, p in profiles.items()}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What ``tailwatch.compare`` found, as ``tailwatch compare --json`` reports it: the
+    ``verdict`` (``ok`` or ``collapse``), one check per rule (values, change, threshold,
+    p-value, interval, breached), notes on what limits the comparison, and the explanation
+    (what changed, in the documents' own words)."""
+
+    verdict: str
+    checks: list[dict[str, Any]]
+    notes: list[str]
+    explanation: dict[str, Any] | None
+    raw: dict[str, Any]
+
+    @property
+    def collapsed(self) -> bool:
+        """Whether a rule breached (the CLI exits 1)."""
+        return self.verdict == "collapse"
+
+    @classmethod
+    def from_dict(cls, result: Mapping[str, Any]) -> "Comparison":
+        return cls(
+            verdict=str(result["verdict"]),
+            checks=list(result["checks"]),
+            notes=list(result["notes"]),
+            explanation=result.get("explanation"),
+            raw=dict(result),
+        )
+
+    def to_pandas(self) -> "pandas.DataFrame":
+        """One row per check."""
+        import pandas as pd
+
+        return pd.DataFrame(self.checks)

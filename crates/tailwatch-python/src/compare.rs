@@ -14,16 +14,18 @@ use crate::texts::documents;
 
 /// One side: a profile, or documents.
 enum SideInput {
-    Profile(tailwatch_metrics::Profile, ProfileSettings),
+    Profile(Box<tailwatch_metrics::Profile>, ProfileSettings),
     Texts(Vec<String>),
 }
 
 fn side_input(side: &Bound<'_, PyAny>, skip_nulls: bool, which: &str) -> PyResult<SideInput> {
     if let Ok(profile) = side.cast::<PyProfile>() {
-        let profile = profile
-            .try_borrow()
-            .map_err(|_| pyo3::exceptions::PyRuntimeError::new_err(format!("the {which} Profile is being updated by another thread")))?;
-        return Ok(SideInput::Profile(profile.profile.clone(), profile.settings_for_scoring()?));
+        let profile = profile.try_borrow().map_err(|_| {
+            pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "the {which} Profile is being updated by another thread"
+            ))
+        })?;
+        return Ok(SideInput::Profile(Box::new(profile.profile.clone()), profile.settings_for_scoring()?));
     }
     let docs = documents(side, skip_nulls)?;
     let texts: Vec<String> = docs.strs(skip_nulls)?.into_iter().map(str::to_string).collect();
@@ -39,13 +41,15 @@ fn rules_of(rules: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Rule>> {
     let Some(rules) = rules else { return Ok(default_rules()) };
     if rules.hasattr("__fspath__")? {
         let path: std::path::PathBuf = rules.extract()?;
-        let bytes = tailwatch_io::read_file_limited(&path, 16 << 20).map_err(|e| crate::errors::to_py(e.into()))?;
-        let text = String::from_utf8(bytes).map_err(|e| input_error(format!("`{}` is not UTF-8 text: {e}", path.display())))?;
+        let bytes =
+            tailwatch_io::read_file_limited(&path, 16 << 20).map_err(|e| crate::errors::to_py(e.into()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| input_error(format!("`{}` is not UTF-8 text: {e}", path.display())))?;
         return parse_rules(&text, &path).py_err();
     }
-    let text: String = rules
-        .extract()
-        .map_err(|_| PyTypeError::new_err("rules must be TOML text or a path (pathlib.Path) to a rules file"))?;
+    let text: String = rules.extract().map_err(|_| {
+        PyTypeError::new_err("rules must be TOML text or a path (pathlib.Path) to a rules file")
+    })?;
     parse_rules(&text, std::path::Path::new("<rules>")).py_err()
 }
 
@@ -109,7 +113,7 @@ pub fn compare<'py>(
                             });
                         }
                         let report = scorer.report_of(&engine, &profile, vec![name.to_string()])?;
-                        Ok((report, SideDocuments::of_profile(profile, name)))
+                        Ok((report, SideDocuments::of_profile(*profile, name)))
                     }
                     SideInput::Texts(texts) => {
                         let strs: Vec<&str> = texts.iter().map(String::as_str).collect();

@@ -40,6 +40,13 @@ pyo3::create_exception!(
     "Input that cannot be used: a null or non-string document, an empty corpus, a bad value of an option."
 );
 
+pyo3::create_exception!(
+    tailwatch,
+    CapsUnmetError,
+    TailwatchError,
+    "A training mix whose caps (max_synthetic, min_human, size) cannot all be met; nothing was recorded."
+);
+
 /// The Python exception of an engine error: the message is the engine's (it names files,
 /// records and fields as the CLI does).
 pub fn to_py(error: tailwatch::Error) -> PyErr {

@@ -11,9 +11,11 @@ use tailwatch::{ScoreOptions, Scorer};
 mod compare;
 mod dedup;
 mod errors;
+mod ledger;
 mod pool;
 mod profile;
 mod reference;
+mod simulate;
 mod texts;
 
 use errors::IntoPy;
@@ -114,13 +116,17 @@ mod _tailwatch {
     use super::dedup::dedup;
     #[pymodule_export]
     use super::errors::{
-        IncompatibleProfilesError, InputError, NotAProfileError, TailwatchError, TokenizerError,
-        UnsupportedVersionError,
+        CapsUnmetError, IncompatibleProfilesError, InputError, NotAProfileError, TailwatchError,
+        TokenizerError, UnsupportedVersionError,
     };
+    #[pymodule_export]
+    use super::ledger::PyLedger;
     #[pymodule_export]
     use super::profile::{_profile_from_bytes, PyProfile, merge};
     #[pymodule_export]
     use super::reference::PyReference;
+    #[pymodule_export]
+    use super::simulate::simulate;
     #[pymodule_export]
     use super::{_blake3_hex, _versions, catalog, num_threads, score, set_num_threads};
 }

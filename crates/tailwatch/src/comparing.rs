@@ -170,7 +170,10 @@ impl SideDocuments {
     pub fn of_profile(profile: tailwatch_metrics::Profile, name: &str) -> Self {
         let held = profile.sample().held();
         let note = (held < profile.n_docs()).then(|| {
-            format!("`{name}` is a profile: its checks use its sample of {held} of {} documents", profile.n_docs())
+            format!(
+                "`{name}` is a profile: its checks use its sample of {held} of {} documents",
+                profile.n_docs()
+            )
         });
         if !profile.sample().has_text() {
             let why = format!(

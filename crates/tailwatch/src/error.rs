@@ -95,6 +95,28 @@ pub enum Error {
         /// The value given.
         found: String,
     },
+    /// A model option given for a model it does not apply to.
+    #[error("{option} does not apply to the {model} model (it applies to: {applies_to})")]
+    NotApplicable {
+        /// The option, as [`crate::simulating::ModelOptions`] names it.
+        option: &'static str,
+        /// The model.
+        model: String,
+        /// The models it applies to, comma-separated.
+        applies_to: String,
+    },
+    /// Two options that name one value give two values.
+    #[error("{first} {first_value} and {second} {second_value} name two tails; give one")]
+    TwoValues {
+        /// The first option.
+        first: &'static str,
+        /// Its value.
+        first_value: f64,
+        /// The second option.
+        second: &'static str,
+        /// Its value.
+        second_value: f64,
+    },
     /// An input changed while it was read (its records are read twice).
     #[error("{}", changed(.path, *.record))]
     ChangedWhileRead {

@@ -128,11 +128,8 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
             ));
         }
     }
-    let resampling = Resampling {
-        seed: args.profile.seed,
-        permutations: args.permutations,
-        confidence: args.confidence,
-    };
+    let resampling =
+        Resampling { seed: args.profile.seed, permutations: args.permutations, confidence: args.confidence };
     let DocumentComparison { compared, blocks, explanation } = cx.engine.compare_documents(
         &scorer,
         &rules,

@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from tailwatch._tailwatch import (
+    CapsUnmetError,
     IncompatibleProfilesError,
     InputError,
+    Ledger,
     NotAProfileError,
     Profile,
     Reference,
@@ -28,21 +30,25 @@ from tailwatch._tailwatch import (
 )
 from tailwatch._tailwatch import compare as _compare
 from tailwatch._tailwatch import dedup as _dedup
+from tailwatch._tailwatch import simulate as _simulate
 from tailwatch._tailwatch import score as _score
-from tailwatch._report import Comparison, DedupResult, Report, metrics_frame
+from tailwatch._report import Comparison, DedupResult, Report, Simulation, metrics_frame
 
 __version__: str = _versions()["tailwatch"]
 PROFILE_FORMAT_VERSION: int = _versions()["profile_format"]
 
 __all__ = [
+    "CapsUnmetError",
     "Comparison",
     "DedupResult",
     "IncompatibleProfilesError",
     "InputError",
+    "Ledger",
     "NotAProfileError",
     "Profile",
     "Reference",
     "Report",
+    "Simulation",
     "TailwatchError",
     "TokenizerError",
     "UnsupportedVersionError",
@@ -54,6 +60,7 @@ __all__ = [
     "num_threads",
     "score",
     "set_num_threads",
+    "simulate",
 ]
 
 def score(texts: Any, **options: Any) -> Report:
@@ -77,6 +84,15 @@ def dedup(texts: Any, **options: Any) -> DedupResult:
     ``exact_only``, ``exact_pairs``, ``keep``, ``nfkc``, ``lowercase``, ``strip_punctuation``,
     ``skip_nulls``): a keep flag and a cluster id per document."""
     return DedupResult.from_dict(_dedup(texts, **options))
+
+
+def simulate(model: str, **options: Any) -> Simulation:
+    """Simulate recursive training of ``model`` (gaussian, mvgaussian, gmm, categorical,
+    poisson, zipf, mean, regression, ngram) as ``tailwatch simulate`` does: ``strategies``
+    (``"replace,accumulate"`` or a list), ``generations``, ``replicates``, ``seed``,
+    ``samples``, the model's parameters (``lam`` is the Poisson rate), and for ngram a
+    ``corpus`` (a path or documents)."""
+    return Simulation.from_dict(_simulate(model, **options))
 
 
 _SUBMODULES = ("spark", "ray", "watch")

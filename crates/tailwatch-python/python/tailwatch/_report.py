@@ -137,3 +137,51 @@ class Comparison:
         import pandas as pd
 
         return pd.DataFrame(self.checks)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What ``tailwatch.simulate`` ran, as ``tailwatch simulate --json`` reports it: per
+    strategy and metric, the mean, standard error and quantiles over replicates at each
+    generation, and the closed forms where known. ``raw`` is the whole report."""
+
+    model: str
+    generations: int
+    replicates: int
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls, report: Mapping[str, Any]) -> "Simulation":
+        return cls(
+            model=str(report["model"]),
+            generations=int(report["generations"]),
+            replicates=int(report["replicates"]),
+            raw=dict(report),
+        )
+
+    def series(self, metric: str, strategy: str | None = None, statistic: str = "mean") -> list[float | None]:
+        """One statistic (``mean``, ``se``, ``q05`` ... ``q95``) of one metric per generation,
+        for ``strategy`` (default: the first)."""
+        strategies = self.raw["strategies"]
+        chosen = strategies[0] if strategy is None else next((s for s in strategies if s["strategy"] == strategy), None)
+        if chosen is None:
+            names = ", ".join(str(s["strategy"]) for s in strategies)
+            raise KeyError(f"no strategy {strategy!r}: the strategies are {names}")
+        if metric not in chosen["metrics"]:
+            raise KeyError(f"no metric {metric!r}: the metrics are {', '.join(chosen['metrics'])}")
+        return list(chosen["metrics"][metric][statistic])
+
+    def to_pandas(self) -> "pandas.DataFrame":
+        """Long format: one row per strategy, metric and generation, with the mean, se and
+        quantiles as columns."""
+        import pandas as pd
+
+        rows = []
+        for s in self.raw["strategies"]:
+            for metric, series in s["metrics"].items():
+                for g in range(len(series["mean"])):
+                    row = {"strategy": s["strategy"], "metric": metric, "generation": g}
+                    for stat in ("mean", "se", "q05", "q25", "median", "q75", "q95"):
+                        row[stat] = series[stat][g]
+                    rows.append(row)
+        return pd.DataFrame(rows)

@@ -13,6 +13,16 @@ REPO = Path(__file__).resolve().parents[3]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+def need(module: str):
+    """Import an optional dependency of a test: skipped without it, except in CI (CI=true),
+    which installs every one, so that a broken install fails instead of skipping."""
+    if os.environ.get("CI") == "true":
+        import importlib
+
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
+
+
 def _binary(name: str, env: str, subdir: str = "") -> Path:
     path = Path(os.environ.get(env, REPO / "target" / "debug" / subdir / name))
     if not path.exists():

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import tailwatch as tw
-from conftest import run_cli, write_lines
+from conftest import need, run_cli, write_lines
 
 
 def cli_profile(cli: Path, tmp_path: Path, texts: list[str], *flags: str) -> bytes:
@@ -87,7 +87,7 @@ def test_merges_are_byte_equal_under_every_permutation(synthetic_texts):
 
 
 def test_pickle_and_cloudpickle_round_trip(synthetic_texts):
-    cloudpickle = pytest.importorskip("cloudpickle")
+    cloudpickle = need("cloudpickle")
     p = tw.Profile.from_texts(synthetic_texts, sample=50, max_memory=1 << 30)
     for dumps, loads in [(pickle.dumps, pickle.loads), (cloudpickle.dumps, pickle.loads)]:
         q = loads(dumps(p))
@@ -100,7 +100,7 @@ def test_pickle_and_cloudpickle_round_trip(synthetic_texts):
 
 
 def test_arrow_and_dataframe_inputs(synthetic_texts):
-    pa = pytest.importorskip("pyarrow")
+    pa = need("pyarrow")
     whole = tw.Profile.from_texts(synthetic_texts).to_bytes()
     half = len(synthetic_texts) // 2
     inputs = [
@@ -118,22 +118,22 @@ def test_arrow_and_dataframe_inputs(synthetic_texts):
     assert tw.Profile.from_arrow(table, column="text").to_bytes() == whole
     assert tw.Profile.from_arrow(table.to_reader(max_chunksize=97), column="text").to_bytes() == whole
     assert tw.Profile.from_arrow(table.column("text")).to_bytes() == whole
-    pd = pytest.importorskip("pandas")
+    pd = need("pandas")
     assert tw.Profile.from_texts(pd.Series(synthetic_texts)).to_bytes() == whole
     assert tw.Profile.from_texts(pd.Series(synthetic_texts, dtype="string[pyarrow]").array).to_bytes() == whole
-    pl = pytest.importorskip("polars")
+    pl = need("polars")
     assert tw.Profile.from_texts(pl.Series(synthetic_texts)).to_bytes() == whole
     assert tw.Profile.from_arrow(pl.DataFrame({"text": synthetic_texts}), column="text").to_bytes() == whole
 
 
 def test_hf_dataset_column(synthetic_texts):
-    datasets = pytest.importorskip("datasets")
+    datasets = need("datasets")
     ds = datasets.Dataset.from_dict({"text": synthetic_texts, "n": list(range(len(synthetic_texts)))})
     assert tw.Profile.from_dataset(ds, column="text", batch_size=333).to_bytes() == tw.Profile.from_texts(synthetic_texts).to_bytes()
 
 
 def test_bad_input_raises_the_documented_exceptions(tmp_path, synthetic_texts):
-    pa = pytest.importorskip("pyarrow")
+    pa = need("pyarrow")
     with pytest.raises(tw.InputError, match="element 1 of the column is null"):
         tw.Profile.from_texts(["a", None, "b"])
     with pytest.raises(tw.InputError, match="element 2 of the column is null"):

@@ -142,5 +142,5 @@ pub fn compare<'py>(
             }))
         })
         .py_err()?;
-    crate::json_to_py(py, &value)
+    crate::result_object(py, "Comparison", &value)
 }

@@ -40,7 +40,7 @@ fn keep_policy(name: &str) -> PyResult<KeepPolicy> {
 }
 
 /// Deduplicate documents exactly and near-exactly (MinHash + LSH, candidates verified), as
-/// `tailwatch dedup` does with the same options. Returns a dict: `keep` (one flag per
+/// `tailwatch dedup` does with the same options. Returns a `DedupResult`: `keep` (one flag per
 /// document), `cluster` (each document's cluster id, None when it has no duplicate),
 /// `clusters`, `pairs` (verified near-duplicate pairs) and `summary`.
 #[pyfunction]
@@ -111,5 +111,5 @@ pub fn dedup<'py>(
         "summary": result.summary,
         "warnings": result.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
     });
-    crate::json_to_py(py, &value)
+    crate::result_object(py, "DedupResult", &value)
 }

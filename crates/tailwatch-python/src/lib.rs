@@ -27,6 +27,17 @@ pub(crate) fn json_to_py<'py>(py: Python<'py>, value: &serde_json::Value) -> PyR
     py.import("json")?.call_method1("loads", (text,))
 }
 
+/// A result as an object of `tailwatch._report` (`Report`, `Comparison`, `DedupResult`,
+/// `Simulation`), made from its JSON.
+pub(crate) fn result_object<'py>(
+    py: Python<'py>,
+    class: &str,
+    value: &serde_json::Value,
+) -> PyResult<Bound<'py, PyAny>> {
+    let class = py.import("tailwatch._report")?.getattr(class)?;
+    class.call_method1("from_dict", (json_to_py(py, value)?,))
+}
+
 /// Use `threads` worker threads from now on (`None`: the default: `TAILWATCH_NUM_THREADS`,
 /// `RAYON_NUM_THREADS`, `OMP_NUM_THREADS`, else one per core). Results never depend on it.
 #[pyfunction]
@@ -48,8 +59,8 @@ fn catalog(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     json_to_py(py, &serde_json::to_value(tailwatch_metrics::catalog::METRICS).expect("serializable"))
 }
 
-/// Score documents as `tailwatch score --json` does: the report as a dict (`metrics`, sizes,
-/// sample, reference, notes). `compat` reproduces an anchor tool's formulas (diversity, nltk,
+/// Score documents as `tailwatch score --json` does: a `Report` (`metrics`, sizes, notes; `raw`
+/// is the CLI's JSON). `compat` reproduces an anchor tool's formulas (diversity, nltk,
 /// degen, texygen, simctg, lexicaldiversity) over the documents in order.
 #[pyfunction]
 #[pyo3(signature = (texts, *, reference = None, metrics = None, compat = None, skip_nulls = false, tokenizer = TokenizerArg::Name("words".to_string()), lowercase = false, sample = SampleArg::Docs(1000), seed = 0, items_k = 10, max_memory = None))]
@@ -89,7 +100,7 @@ fn score<'py>(
     let strs = docs.strs(skip_nulls)?;
     let engine = pool::engine()?;
     let report = py.detach(|| scorer.score_texts(&engine, "<texts>", &strs)).py_err()?;
-    json_to_py(py, &serde_json::to_value(report).expect("serializable"))
+    result_object(py, "Report", &serde_json::to_value(report).expect("serializable"))
 }
 
 /// The package's version and the profile format versions it reads and writes.

@@ -21,7 +21,7 @@ pub enum StrategiesArg {
 
 /// Simulate recursive training of `model` (gaussian, mvgaussian, gmm, categorical, poisson,
 /// zipf, mean, regression, ngram) under each strategy: the report `tailwatch simulate --json`
-/// writes, as a dict (one series per metric and strategy: mean, se, quantiles and closed
+/// writes, as a `Simulation` (one series per metric and strategy: mean, se, quantiles and closed
 /// forms, per generation). The ngram model trains on `corpus`: a path, or documents.
 #[pyfunction]
 #[pyo3(signature = (model, *, strategies = StrategiesArg::Text("replace".to_string()), generations = None, replicates = None, seed = 0, samples = None, corpus = None, estimator = None, dim = None, components = None, categories = None, exponent = None, lam = None, mean = None, std = None, noise_variance = None, tolerance = None, max_iterations = None, order = None, heldout = None, max_doc_tokens = None, dedup = false, tail_preserve = None, tail_mass = None, lowercase = false))]
@@ -124,5 +124,5 @@ pub fn simulate<'py>(
             engine.simulate_documents(&spec, docs.as_deref(), &tailwatch_core::NoReporter)
         })
         .py_err()?;
-    crate::json_to_py(py, &serde_json::to_value(report).expect("serializable"))
+    crate::result_object(py, "Simulation", &serde_json::to_value(report).expect("serializable"))
 }

@@ -24,14 +24,14 @@ from tailwatch._tailwatch import (
     UnsupportedVersionError,
     _versions,
     catalog,
+    compare,
+    dedup,
     merge,
     num_threads,
+    score,
     set_num_threads,
+    simulate,
 )
-from tailwatch._tailwatch import compare as _compare
-from tailwatch._tailwatch import dedup as _dedup
-from tailwatch._tailwatch import simulate as _simulate
-from tailwatch._tailwatch import score as _score
 from tailwatch._report import Comparison, DedupResult, Report, Simulation, metrics_frame
 
 __version__: str = _versions()["tailwatch"]
@@ -62,38 +62,6 @@ __all__ = [
     "set_num_threads",
     "simulate",
 ]
-
-def score(texts: Any, **options: Any) -> Report:
-    """Score documents as ``tailwatch score --json`` does (see ``Profile`` for the profile
-    options; ``reference``, ``metrics``, ``compat``, ``skip_nulls``). The report's ``raw`` is
-    the CLI's JSON."""
-    return Report.from_dict(_score(texts, **options))
-
-
-def compare(baseline: Any, candidate: Any, **options: Any) -> Comparison:
-    """Compare a candidate against a baseline (each a ``Profile`` or documents) under collapse
-    rules, as ``tailwatch compare`` does: ``rules`` (TOML text or a ``pathlib.Path``; default:
-    the built-in rules), ``reference``, ``permutations`` (1000), ``confidence`` (0.95), and the
-    ``Profile`` settings for documents."""
-    return Comparison.from_dict(_compare(baseline, candidate, **options))
-
-
-def dedup(texts: Any, **options: Any) -> DedupResult:
-    """Deduplicate documents as ``tailwatch dedup`` does with the same options (``threshold``,
-    ``shingle_size``, ``num_perm``, ``signature``, ``seed``, ``recall``, ``verify``,
-    ``exact_only``, ``exact_pairs``, ``keep``, ``nfkc``, ``lowercase``, ``strip_punctuation``,
-    ``skip_nulls``): a keep flag and a cluster id per document."""
-    return DedupResult.from_dict(_dedup(texts, **options))
-
-
-def simulate(model: str, **options: Any) -> Simulation:
-    """Simulate recursive training of ``model`` (gaussian, mvgaussian, gmm, categorical,
-    poisson, zipf, mean, regression, ngram) as ``tailwatch simulate`` does: ``strategies``
-    (``"replace,accumulate"`` or a list), ``generations``, ``replicates``, ``seed``,
-    ``samples``, the model's parameters (``lam`` is the Poisson rate), and for ngram a
-    ``corpus`` (a path or documents)."""
-    return Simulation.from_dict(_simulate(model, **options))
-
 
 _SUBMODULES = ("spark", "ray", "watch")
 

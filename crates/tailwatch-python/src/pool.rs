@@ -54,6 +54,17 @@ pub fn engine() -> PyResult<Engine> {
 
 /// Use `threads` worker threads from now on (`None`: the default again).
 pub fn set_threads(threads: Option<usize>) -> PyResult<()> {
+    {
+        // the same count again (each Spark or Ray task sets it): keep the pool
+        let slot = ENGINE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(current) = slot.as_ref()
+            && current.pid == std::process::id()
+            && current.asked == threads
+            && threads.is_some()
+        {
+            return Ok(());
+        }
+    }
     let engine = Engine::new(threads.or_else(default_threads)).py_err()?;
     let mut slot = ENGINE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(old) = slot.take()

@@ -7,7 +7,7 @@ use pyo3::types::{PyBytes, PyDict, PyTuple, PyType};
 use rayon::prelude::*;
 use tailwatch::{Engine, ProfileSettings, ScoreOptions, Scorer};
 use tailwatch_core::Tokenizer;
-use tailwatch_metrics::{MetricSelection, Profile, ProfileConfig, Reference, SampleSize};
+use tailwatch_metrics::{MetricSelection, Profile, ProfileBuilder, ProfileConfig, Reference, SampleSize};
 
 use crate::errors::{IntoPy, input_error};
 use crate::pool::engine;
@@ -134,20 +134,43 @@ impl PyProfile {
     }
 }
 
-/// Profile `docs` in one contiguous part per pool thread and merge the parts into `profile`
-/// (merges are exact: the result is that of one pass in order), then apply the memory budget
-/// of the whole: sketched once its exact n-gram tables exceed it.
-pub fn absorb(
-    engine: &Engine,
-    profile: &mut Profile,
-    docs: &[&str],
-    settings: &ProfileSettings,
-) -> tailwatch::Result<()> {
+/// Documents from which an update is profiled in parallel parts (merged into the whole, which
+/// re-sorts it once); smaller updates, and every update on one thread, go on adding to the
+/// profile itself (Spark and Ray tasks update batch after batch).
+const PARALLEL_UPDATE_DOCS: usize = 1 << 16;
+
+/// Add `docs` to `profile`, in order. Large updates with several pool threads are profiled in
+/// one contiguous part per thread and merged in (merges are exact: the result is that of one
+/// pass in order); the others are added to the profile itself. Either way the memory budget is
+/// the whole profile's: its n-gram tables become sketches once their exact size exceeds it.
+/// The profile is left sealed.
+pub fn absorb(engine: &Engine, profile: &mut Profile, docs: &[&str], settings: &ProfileSettings) -> tailwatch::Result<()> {
     if docs.is_empty() {
         return Ok(());
     }
-    let parts = engine.threads().max(1);
-    let size = docs.len().div_ceil(parts).max(1024);
+    let threads = engine.threads().max(1);
+    if threads == 1 || docs.len() < PARALLEL_UPDATE_DOCS {
+        return engine.install(|| {
+            let empty = Profile::with_parts(profile.config().clone(), profile.parts());
+            let mut builder = ProfileBuilder::resume(&settings.tokenizer, std::mem::replace(profile, empty));
+            let mut observed = Ok(());
+            for (i, doc) in docs.iter().enumerate() {
+                observed = builder.observe(doc);
+                if observed.is_err() {
+                    break;
+                }
+                if i % 65_536 == 65_535 {
+                    apply_budget(builder.profile_mut(), settings.max_memory);
+                }
+            }
+            // the documents before a failing one stay added
+            *profile = builder.take();
+            apply_budget(profile, settings.max_memory);
+            profile.seal();
+            Ok(observed?)
+        });
+    }
+    let size = docs.len().div_ceil(threads);
     let profiles: Vec<Profile> = engine.install(|| {
         docs.par_chunks(size)
             .map(|chunk| engine.profile_texts(chunk.iter().copied(), settings))
@@ -157,13 +180,23 @@ pub fn absorb(
         for part in profiles {
             profile.merge(part)?;
         }
+        apply_budget(profile, settings.max_memory);
         profile.seal();
-        if !profile.is_sketched() && profile.exact_ngram_bytes() as u64 > settings.max_memory {
-            profile.sketch_ngrams();
-            profile.seal();
-        }
         Ok(())
     })
+}
+
+/// Sketch the n-gram tables once their exact size exceeds `max_memory` (checked exactly only
+/// when the bound, which needs no sorting, is over it).
+fn apply_budget(profile: &mut Profile, max_memory: u64) {
+    if profile.is_sketched() || profile.exact_ngram_bytes_bound() as u64 <= max_memory {
+        return;
+    }
+    profile.seal();
+    if profile.exact_ngram_bytes() as u64 > max_memory {
+        profile.sketch_ngrams();
+        profile.seal();
+    }
 }
 
 /// The keyword arguments of the constructor, as the classmethods forward them.
@@ -554,10 +587,7 @@ pub fn merge(py: Python<'_>, profiles: &Bound<'_, PyAny>) -> PyResult<PyProfile>
             engine.install(|| {
                 let mut merged = merge_tree(all)?;
                 // the memory budget of the whole, as when one process profiles everything
-                if !merged.is_sketched() && merged.exact_ngram_bytes() as u64 > max_memory {
-                    merged.sketch_ngrams();
-                    merged.seal();
-                }
+                apply_budget(&mut merged, max_memory);
                 Ok::<_, tailwatch_metrics::Error>(merged)
             })
         })

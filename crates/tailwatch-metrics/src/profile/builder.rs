@@ -63,6 +63,15 @@ impl<'t> ProfileBuilder<'t> {
         }
     }
 
+    /// A builder that goes on adding documents to `profile`, made with `tokenizer`: adding
+    /// batch after batch this way costs what one pass does, where merging a profile of each
+    /// batch into the whole re-sorts the whole each time.
+    pub fn resume(tokenizer: &'t Tokenizer, profile: Profile) -> Self {
+        let mut builder = Self::with_parts(tokenizer, profile.config.clone(), profile.parts);
+        builder.profile = profile;
+        builder
+    }
+
     /// The profile so far (its n-gram tables are readable once sealed).
     pub fn profile(&self) -> &Profile {
         &self.profile

@@ -9,6 +9,7 @@ use pyo3::types::PyDict;
 use tailwatch::{ScoreOptions, Scorer};
 
 mod dedup;
+mod dedup_keys;
 mod errors;
 mod pool;
 mod profile;
@@ -103,6 +104,8 @@ fn _versions(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 mod _tailwatch {
     #[pymodule_export]
     use super::dedup::dedup;
+    #[pymodule_export]
+    use super::dedup_keys::{dedup_candidates, dedup_clusters, dedup_keys, dedup_settings, jaccard_pairs};
     #[pymodule_export]
     use super::errors::{
         IncompatibleProfilesError, InputError, NotAProfileError, TailwatchError, TokenizerError,

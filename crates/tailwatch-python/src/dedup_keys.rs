@@ -11,9 +11,10 @@ use arrow_array::types::Int64Type;
 use arrow_array::{
     Array, ArrayRef, BinaryArray, BooleanArray, Float64Array, Int64Array, ListArray, RecordBatch, make_array,
 };
+use arrow_cast::cast;
 use arrow_data::ArrayData;
 use arrow_pyarrow::{FromPyArrow, ToPyArrow};
-use arrow_schema::DataType;
+use arrow_schema::{DataType, Field};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -174,51 +175,28 @@ pub fn dedup_candidates<'py>(
     if u32::try_from(digests.len()).is_err() {
         return Err(input_error(format!("{} documents: dedup takes at most 2^32 − 1", digests.len())));
     }
-    let digest = |i: usize| -> Option<&[u8]> {
-        match digests.data_type() {
-            DataType::Binary => {
-                digests.as_binary::<i32>().is_valid(i).then(|| digests.as_binary::<i32>().value(i))
-            }
-            DataType::LargeBinary => {
-                digests.as_binary::<i64>().is_valid(i).then(|| digests.as_binary::<i64>().value(i))
-            }
-            _ => None,
-        }
-    };
-    if !matches!(digests.data_type(), DataType::Binary | DataType::LargeBinary) {
-        return Err(PyTypeError::new_err(format!("`digests` must be binary, found {}", digests.data_type())));
-    }
-    let keys_of: Box<dyn Fn(usize) -> Option<ArrayRef>> = match keys.data_type() {
-        DataType::List(_) => {
-            let list = keys.as_list::<i32>().clone();
-            Box::new(move |i| list.is_valid(i).then(|| list.value(i)))
-        }
-        DataType::LargeList(_) => {
-            let list = keys.as_list::<i64>().clone();
-            Box::new(move |i| list.is_valid(i).then(|| list.value(i)))
-        }
-        other => return Err(PyTypeError::new_err(format!("`band_keys` must be list<int64>, found {other}"))),
-    };
+    // one layout for every width: binary and list offsets widened, key values as int64
+    let digests = cast(&digests, &DataType::LargeBinary)
+        .map_err(|e| PyTypeError::new_err(format!("`digests` must be binary: {e}")))?;
+    let list_of_keys = DataType::LargeList(Arc::new(Field::new_list_field(DataType::Int64, true)));
+    let keys = cast(&keys, &list_of_keys)
+        .map_err(|e| PyTypeError::new_err(format!("`band_keys` must be list<int64>: {e}")))?;
+    let (digests, keys) = (digests.as_binary::<i64>(), keys.as_list::<i64>());
     let mut first: HashMap<&[u8], u32> = HashMap::with_capacity(digests.len());
     let mut representative = Vec::with_capacity(digests.len());
     let mut candidates: Vec<u32> = Vec::new();
     let mut candidate_keys: Vec<Vec<u64>> = Vec::new();
     for doc in 0..digests.len() {
-        let Some(d) = digest(doc) else {
+        if digests.is_null(doc) {
             return Err(input_error(format!("the digest of document {doc} is null")));
-        };
-        let rep = *first.entry(d).or_insert(doc as u32);
+        }
+        let rep = *first.entry(digests.value(doc)).or_insert(doc as u32);
         representative.push(i64::from(rep));
-        if rep as usize != doc {
+        if rep as usize != doc || keys.is_null(doc) {
             continue;
         }
-        let Some(row) = keys_of(doc) else { continue };
-        let Some(row) = row.as_primitive_opt::<Int64Type>() else {
-            return Err(PyTypeError::new_err(format!(
-                "`band_keys` must be list<int64>, found list<{}>",
-                row.data_type()
-            )));
-        };
+        let row = keys.value(doc);
+        let row = row.as_primitive::<Int64Type>();
         let row: Vec<u64> = row.values().iter().map(|&k| k as u64).collect();
         if candidate_keys.first().is_some_and(|k| k.len() != row.len()) {
             return Err(input_error(format!(

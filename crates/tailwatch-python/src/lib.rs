@@ -10,6 +10,7 @@ use tailwatch::{ScoreOptions, Scorer};
 
 mod compare;
 mod dedup;
+mod dedup_keys;
 mod errors;
 mod ledger;
 mod pool;
@@ -125,6 +126,8 @@ mod _tailwatch {
     use super::compare::compare;
     #[pymodule_export]
     use super::dedup::dedup;
+    #[pymodule_export]
+    use super::dedup_keys::{dedup_candidates, dedup_clusters, dedup_keys, dedup_settings, jaccard_pairs};
     #[pymodule_export]
     use super::errors::{
         CapsUnmetError, IncompatibleProfilesError, InputError, NotAProfileError, TailwatchError,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -75,3 +78,139 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def write_lines(path: Path, texts: list[str]) -> Path:
     path.write_text("".join(t + "\n" for t in texts), encoding="utf-8")
     return path
+
+
+@dataclass
+class CliDedup:
+    """What `tailwatch dedup` decided, per record (0-based): its cluster id (None: no
+    duplicate) and whether it is kept."""
+
+    cluster: list[int | None]
+    keep: list[bool]
+
+    def groups(self) -> list[tuple[tuple[int, ...], int]]:
+        """Each cluster as (its members, its kept record), ordered by first member."""
+        return groups_of(self.cluster, self.keep)
+
+
+def groups_of(cluster: list[int | None], keep: list[bool | None]) -> list[tuple[tuple[int, ...], int]]:
+    """The clusters of per-record cluster ids and keep flags: (members, kept record) each,
+    ordered by first member."""
+    members: dict[int, list[int]] = {}
+    for record, c in enumerate(cluster):
+        if c is not None:
+            members.setdefault(c, []).append(record)
+    out = []
+    for group in members.values():
+        kept = [m for m in group if keep[m]]
+        assert len(kept) == 1, f"cluster {group} keeps {kept}"
+        out.append((tuple(group), kept[0]))
+    return sorted(out)
+
+
+def cli_dedup(cli: Path, corpus: Path, tmp_path: Path, *flags: str) -> CliDedup:
+    """Run `tailwatch dedup` on a text file (one record a line) and read its clusters file."""
+    kept, clusters = tmp_path / "kept.txt", tmp_path / "clusters.jsonl"
+    run_cli(cli, "dedup", corpus, "-o", kept, "--clusters", clusters, "-q", *flags)
+    n = len(corpus.read_text(encoding="utf-8").splitlines())
+    result = CliDedup(cluster=[None] * n, keep=[True] * n)
+    for line in clusters.read_text().splitlines():
+        c = json.loads(line)
+        for m in c["members"]:
+            record = m["record"] - 1
+            result.cluster[record] = c["cluster"]
+            result.keep[record] = record == c["kept"]["record"] - 1
+    assert sum(result.keep) == len(kept.read_text(encoding="utf-8").splitlines())
+    return result
+
+
+def assert_same_dedup(cluster: list[int | None], keep: list[bool | None], want: CliDedup) -> None:
+    """The same clusters (membership and kept record), then the same ids and flags."""
+    assert len(cluster) == len(want.cluster) and len(keep) == len(want.keep)
+    got_groups, want_groups = groups_of(cluster, keep), want.groups()
+    assert [g for g, _ in got_groups] == [g for g, _ in want_groups], "cluster membership differs"
+    assert got_groups == want_groups, "kept records differ"
+    assert cluster == want.cluster, "cluster ids differ"
+    assert keep == want.keep
+
+
+@dataclass
+class StarCorpus:
+    """Records in one LSH bucket above the CLI's pairwise limit of 64 members, which the CLI
+    links to the bucket's first member only: `x` and `y` are near duplicates of each other,
+    but not of that first member, and share no other bucket, so they stay apart."""
+
+    texts: list[str]
+    options: dict[str, int]
+    flags: tuple[str, ...]
+    x: int
+    y: int
+
+
+def star_corpus() -> StarCorpus:
+    import tailwatch as tw
+
+    # words as shingles and one signature slot: one band, whose key is the least word hash;
+    # every record holding the vocabulary's least-hashed word lands in one bucket
+    options = {"num_perm": 1, "shingle_size": 1}
+    vocab = [f"v{i}" for i in range(300)]
+    keys = tw._tailwatch.dedup_keys([" ".join(vocab), *vocab], **options).column("band_keys").to_pylist()
+    least = vocab[keys[1:].index(keys[0])]
+    words = [w for w in vocab if w != least]
+    rng = random.Random(5)
+    first = [least, *words[:20]]
+    x, y = [least, *words[20:40]], [least, *words[21:41]]
+    others = [[least, *rng.sample(words[41:], 20)] for _ in range(70)]
+    rest = [x, y, *others]
+    rng.shuffle(rest)
+    docs = [" ".join(d) for d in [first, *rest]]
+    # exact copies (not in the bucket: only first appearances are)
+    docs += [docs[3].upper(), docs[10] + " ."]
+    return StarCorpus(
+        texts=docs,
+        options=options,
+        flags=("--num-perm", "1", "--shingle", "1"),
+        x=docs.index(" ".join(x)),
+        y=docs.index(" ".join(y)),
+    )
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for every test (JVM start costs seconds), two cores."""
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # executors run this interpreter, which has tailwatch installed
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("tailwatch-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        # partitions span several Arrow batches
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One local Ray instance for every test (each start costs seconds), two CPUs."""
+    ray = pytest.importorskip("ray")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray.init(
+        num_cpus=2,
+        object_store_memory=300 * 2**20,
+        include_dashboard=False,
+        _node_ip_address="127.0.0.1",
+        log_to_driver=False,
+    )
+    yield
+    ray.shutdown()

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 import tailwatch as tw
 
 ray = pytest.importorskip("ray")
-
-
-@pytest.fixture(scope="module")
-def ray_session():
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    ray.init(
-        num_cpus=2,
-        object_store_memory=300 * 2**20,
-        include_dashboard=False,
-        _node_ip_address="127.0.0.1",
-        log_to_driver=False,
-    )
-    yield
-    ray.shutdown()
 
 
 def test_profile_dataset_is_byte_identical_over_blocks(ray_session, synthetic_texts):

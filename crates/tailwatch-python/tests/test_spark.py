@@ -2,36 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import pytest
 
 import tailwatch as tw
 
 pyspark = pytest.importorskip("pyspark")
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession
-
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    # executors run this interpreter, which has tailwatch installed
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("tailwatch-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
-        # partitions span several Arrow batches
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
 
 
 def test_profile_dataframe_is_byte_identical_for_any_partitioning(spark, synthetic_texts):

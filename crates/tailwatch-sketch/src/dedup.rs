@@ -79,6 +79,41 @@ pub enum KeepPolicy {
     Prefer(String),
 }
 
+impl KeepPolicy {
+    /// The member of a cluster to keep: `members` are documents in input order (the first is
+    /// the cluster's first member), `lengths` and `extras` hold every document's length (bytes
+    /// of the original text) and keep-policy field, indexed by document.
+    pub fn choose(&self, members: &[u32], lengths: &[u64], extras: &[Option<String>]) -> u32 {
+        match self {
+            KeepPolicy::First => members[0],
+            KeepPolicy::Longest => *members
+                .iter()
+                .max_by(|a, b| lengths[**a as usize].cmp(&lengths[**b as usize]).then(b.cmp(a)))
+                .expect("non-empty"),
+            KeepPolicy::Prefer(value) => members
+                .iter()
+                .copied()
+                .find(|&d| extras.get(d as usize).and_then(Option::as_deref) == Some(value.as_str()))
+                .unwrap_or(members[0]),
+        }
+    }
+}
+
+/// The clusters of `representative.len()` documents: each document is linked to its
+/// representative (the first document with the same normalized text) and each `near` pair
+/// (documents) to each other. Groups of two or more members, each in input order, ordered by
+/// first member: a group's index is its cluster id.
+pub fn cluster_groups(representative: &[u32], near: impl IntoIterator<Item = (u32, u32)>) -> Vec<Vec<u32>> {
+    let mut uf = UnionFind::new(representative.len());
+    for (doc, &rep) in representative.iter().enumerate() {
+        uf.union(doc as u32, rep);
+    }
+    for (a, b) in near {
+        uf.union(a, b);
+    }
+    uf.groups(2)
+}
+
 /// Everything `dedup` can be told.
 #[derive(Debug, Clone, Serialize)]
 pub struct DedupOptions {
@@ -415,12 +450,51 @@ pub struct BatchHasher {
 pub struct HashedBatch {
     runs: Vec<HashedRun>,
     docs: usize,
+    /// Band keys per document (0 when exact only).
+    bands: usize,
     /// The hasher that made it (its address).
     hasher: usize,
 }
 
+/// One document of a [`HashedBatch`]: what [`Deduper::absorb`] takes in of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashedDoc<'a> {
+    /// BLAKE3 of the normalized text: documents with equal digests are exact duplicates.
+    pub digest: &'a [u8; 32],
+    /// Its band keys (one per band of [`DedupOptions::banding`]); `None` when the options are
+    /// exact only or the text has no shingles (it is then never a near-duplicate candidate).
+    pub band_keys: Option<&'a [u64]>,
+}
+
+impl HashedBatch {
+    /// Documents hashed.
+    pub fn len(&self) -> usize {
+        self.docs
+    }
+
+    /// Whether no documents were hashed.
+    pub fn is_empty(&self) -> bool {
+        self.docs == 0
+    }
+
+    /// Each document's digest and band keys, in input order.
+    pub fn docs(&self) -> impl Iterator<Item = HashedDoc<'_>> {
+        let bands = self.bands;
+        self.runs.iter().flat_map(move |run| {
+            run.digests.iter().enumerate().map(move |(i, digest)| HashedDoc {
+                digest,
+                band_keys: (bands > 0 && run.has_shingles[i]).then(|| &run.keys[i * bands..(i + 1) * bands]),
+            })
+        })
+    }
+}
+
 impl BatchHasher {
-    fn new(options: DedupOptions) -> Self {
+    /// A hasher for `options`, once [`DedupOptions::validate`] accepts them (a [`Deduper`]
+    /// makes its own: [`Deduper::batch_hasher`]). Hashing with it on several machines gives
+    /// what one deduper's hashing gives.
+    pub fn new(options: DedupOptions) -> Result<Self, Error> {
+        options.validate()?;
         let banding = options.banding();
         let permutations =
             matches!(options.signature, SignatureMode::Classic | SignatureMode::DatasketchLegacy)
@@ -429,7 +503,7 @@ impl BatchHasher {
             .then(|| OphSketcher::new(options.num_perm, options.seed));
         let affine = (options.signature == SignatureMode::Datasketch)
             .then(|| Affine32Permutations::datasketch(options.num_perm, options.seed as u32));
-        Self {
+        Ok(Self {
             options,
             banding,
             permutations,
@@ -438,18 +512,42 @@ impl BatchHasher {
             started: std::sync::OnceLock::new(),
             normalize_nanos: Default::default(),
             signature_nanos: Default::default(),
-        }
+        })
     }
 
     /// Normalize and hash a batch of documents, in parallel runs of consecutive documents.
-    pub fn hash(&self, texts: &[String]) -> HashedBatch {
+    pub fn hash<S: AsRef<str> + Sync>(&self, texts: &[S]) -> HashedBatch {
         self.started.get_or_init(Instant::now);
         let per_run = texts.len().div_ceil(RUNS_PER_THREAD * rayon::current_num_threads().max(1)).max(1);
         let runs: Vec<HashedRun> = texts
             .par_chunks(per_run)
             .map_init(Scratch::default, |scratch, run| self.hash_run(run, scratch))
             .collect();
-        HashedBatch { runs, docs: texts.len(), hasher: self as *const Self as usize }
+        let bands = if self.options.exact_only { 0 } else { self.banding.bands };
+        HashedBatch { runs, docs: texts.len(), bands, hasher: self as *const Self as usize }
+    }
+
+    /// The similarity a [`Deduper`] verifies a candidate pair of distinct texts with: the exact
+    /// Jaccard of their shingle sets (`Verify::Exact` and `Verify::Reread`), or the estimate
+    /// from their signatures (`Verify::Estimate`). A pair is a near duplicate when it reaches
+    /// [`DedupOptions::threshold`].
+    pub fn similarity(&self, a: &str, b: &str) -> f64 {
+        let mut scratch = Scratch::default();
+        match self.options.verify {
+            Verify::Exact | Verify::Reread => {
+                let (_, x) = self.digest_and_set(a, &mut scratch);
+                let (_, y) = self.digest_and_set(b, &mut scratch);
+                jaccard(&x, &y)
+            }
+            Verify::Estimate => {
+                // the signatures exactly as hashing for a deduper makes them
+                let (mut run, mut nanos) = (HashedRun::default(), [0u64; 2]);
+                self.hash_one(a, &mut scratch, &mut run, &mut nanos);
+                self.hash_one(b, &mut scratch, &mut run, &mut nanos);
+                let k = self.options.num_perm;
+                estimate_jaccard(&run.signatures[..k], &run.signatures[k..2 * k])
+            }
+        }
     }
 
     /// Whether shingle hashes are kept for verification (exact Jaccard) or the exact join.
@@ -486,14 +584,14 @@ impl BatchHasher {
     }
 
     /// Hash consecutive documents of a batch into one [`HashedRun`].
-    fn hash_run(&self, texts: &[String], scratch: &mut Scratch) -> HashedRun {
+    fn hash_run<S: AsRef<str>>(&self, texts: &[S], scratch: &mut Scratch) -> HashedRun {
         let mut run = HashedRun {
             digests: Vec::with_capacity(texts.len()),
             empty: Vec::with_capacity(texts.len()),
             ..HashedRun::default()
         };
         if !self.options.exact_only {
-            let bytes: usize = texts.iter().map(String::len).sum();
+            let bytes: usize = texts.iter().map(|t| t.as_ref().len()).sum();
             if self.keeps_shingles() {
                 // about one shingle per word, a word per five or six bytes
                 run.shingles.reserve(bytes / 5);
@@ -504,7 +602,7 @@ impl BatchHasher {
         }
         let mut nanos = [0u64; 2];
         for text in texts {
-            self.hash_one(text, scratch, &mut run, &mut nanos);
+            self.hash_one(text.as_ref(), scratch, &mut run, &mut nanos);
         }
         // once per run: two threads adding to the same counters per document contend for them
         self.normalize_nanos.fetch_add(nanos[0], std::sync::atomic::Ordering::Relaxed);
@@ -615,7 +713,7 @@ impl Deduper {
             options.verify = Verify::Exact;
         }
         let banding = options.banding();
-        let hasher = std::sync::Arc::new(BatchHasher::new(options.clone()));
+        let hasher = std::sync::Arc::new(BatchHasher::new(options.clone())?);
         Ok(Self {
             options,
             banding,
@@ -715,18 +813,7 @@ impl Deduper {
     }
 
     fn chosen(&self, members: &[u32]) -> u32 {
-        match &self.options.keep {
-            KeepPolicy::First => members[0],
-            KeepPolicy::Longest => *members
-                .iter()
-                .max_by(|a, b| self.lengths[**a as usize].cmp(&self.lengths[**b as usize]).then(b.cmp(a)))
-                .expect("non-empty"),
-            KeepPolicy::Prefer(value) => members
-                .iter()
-                .copied()
-                .find(|&d| self.extras[d as usize].as_deref() == Some(value.as_str()))
-                .unwrap_or(members[0]),
-        }
+        self.options.keep.choose(members, &self.lengths, &self.extras)
     }
 
     /// Cluster everything added and decide what to keep.
@@ -831,15 +918,9 @@ impl Deduper {
             summary.seconds.verify = start.elapsed().as_secs_f64();
         }
         let start = Instant::now();
-        let mut uf = UnionFind::new(n);
-        for (doc, &rep) in self.representative.iter().enumerate() {
-            uf.union(doc as u32, rep);
-        }
-        for &(a, b, _) in &near {
-            uf.union(self.unique[a as usize], self.unique[b as usize]);
-        }
-        let pairs =
+        let pairs: Vec<(u32, u32, f64)> =
             near.iter().map(|&(a, b, j)| (self.unique[a as usize], self.unique[b as usize], j)).collect();
+        let groups = cluster_groups(&self.representative, pairs.iter().map(|&(a, b, _)| (a, b)));
         // per document: its index among the distinct texts (set for their first documents)
         let mut unique_index = vec![usize::MAX; n];
         for (i, &doc) in self.unique.iter().enumerate() {
@@ -847,7 +928,7 @@ impl Deduper {
         }
         let mut keep = vec![true; n];
         let mut clusters = Vec::new();
-        for (id, members) in uf.groups(2).into_iter().enumerate() {
+        for (id, members) in groups.into_iter().enumerate() {
             let kept = self.chosen(&members);
             let kept_rep = unique_index[self.representative[kept as usize] as usize];
             let mut out = Vec::with_capacity(members.len());
@@ -1010,6 +1091,107 @@ mod batch_tests {
         assert_eq!(a.keep, b.keep);
         assert_eq!(a.pairs, b.pairs);
         assert_eq!((b.summary.exact_duplicates, b.summary.near_duplicates), (1, 1));
+    }
+
+    /// A corpus with exact copies, near copies, texts too short for a shingle, an empty text,
+    /// and a hundred one-word edits of one text (LSH buckets above the pairwise limit).
+    fn mixed_corpus() -> Vec<String> {
+        let spec = crate::planted::PlantedSpec {
+            base_docs: 40,
+            min_words: 20,
+            max_words: 60,
+            ..crate::planted::PlantedSpec::default()
+        };
+        let mut docs = crate::planted::planted_corpus(&spec).docs;
+        let copies: Vec<String> = docs.iter().step_by(7).cloned().collect();
+        docs.extend(copies.into_iter().map(|d| d.to_uppercase()));
+        docs.extend(["", "a b", "A  b", "x"].map(String::from));
+        let base: Vec<String> = (0..300).map(|w| format!("w{w}")).collect();
+        for i in 0..100 {
+            let mut words = base.clone();
+            words[i * 3] = format!("edit{i}");
+            docs.push(words.join(" "));
+        }
+        docs
+    }
+
+    /// What a distributed dedup computes from the public pieces (digests and band keys per
+    /// document, `candidate_pairs`, `similarity`, `cluster_groups`, `KeepPolicy::choose`):
+    /// per document its cluster (`None`: no duplicate) and keep flag.
+    fn from_pieces(texts: &[String], options: &DedupOptions) -> (Vec<Option<usize>>, Vec<bool>) {
+        let hasher = BatchHasher::new(options.clone()).unwrap();
+        // hashed in uneven batches, as partitions would be
+        let mut digests: Vec<[u8; 32]> = Vec::new();
+        let mut keys: Vec<Option<Vec<u64>>> = Vec::new();
+        for batch in texts.chunks(37) {
+            for doc in hasher.hash(batch).docs() {
+                digests.push(*doc.digest);
+                keys.push(doc.band_keys.map(<[u64]>::to_vec));
+            }
+        }
+        let mut first: HashMap<[u8; 32], u32> = HashMap::new();
+        let representative: Vec<u32> =
+            digests.iter().enumerate().map(|(d, g)| *first.entry(*g).or_insert(d as u32)).collect();
+        let candidates: Vec<u32> = (0..texts.len() as u32)
+            .filter(|&d| representative[d as usize] == d && keys[d as usize].is_some())
+            .collect();
+        let candidate_keys: Vec<&[u64]> =
+            candidates.iter().map(|&d| keys[d as usize].as_deref().unwrap()).collect();
+        let near: Vec<(u32, u32)> = if options.exact_only {
+            Vec::new()
+        } else {
+            candidate_pairs(&candidate_keys)
+                .0
+                .into_iter()
+                .map(|(a, b)| (candidates[a as usize], candidates[b as usize]))
+                .filter(|&(a, b)| {
+                    hasher.similarity(&texts[a as usize], &texts[b as usize]) >= options.threshold
+                })
+                .collect()
+        };
+        let lengths: Vec<u64> = texts.iter().map(|t| t.len() as u64).collect();
+        let (mut cluster, mut keep) = (vec![None; texts.len()], vec![true; texts.len()]);
+        for (id, members) in cluster_groups(&representative, near).into_iter().enumerate() {
+            let kept = options.keep.choose(&members, &lengths, &[]);
+            for m in members {
+                cluster[m as usize] = Some(id);
+                keep[m as usize] = m == kept;
+            }
+        }
+        (cluster, keep)
+    }
+
+    #[test]
+    fn the_public_pieces_reproduce_a_deduper() {
+        let texts = mixed_corpus();
+        let d = DedupOptions::default;
+        let settings = [
+            d(),
+            DedupOptions { threshold: 0.6, keep: KeepPolicy::Longest, ..d() },
+            DedupOptions { verify: Verify::Estimate, signature: SignatureMode::Fss, ..d() },
+            DedupOptions { signature: SignatureMode::Datasketch, shingle_size: 3, ..d() },
+            DedupOptions { exact_only: true, ..d() },
+        ];
+        for options in settings {
+            let mut deduper = Deduper::new(options.clone()).unwrap();
+            deduper.add(&texts, None);
+            let result = deduper.finish();
+            let mut cluster = vec![None; texts.len()];
+            for c in &result.clusters {
+                for m in &c.members {
+                    cluster[m.doc as usize] = Some(c.id);
+                }
+            }
+            let (got_cluster, got_keep) = from_pieces(&texts, &options);
+            assert_eq!(got_cluster, cluster, "{options:?}");
+            assert_eq!(got_keep, result.keep, "{options:?}");
+            if !options.exact_only {
+                assert!(
+                    result.summary.near_duplicates > 0 && result.summary.large_buckets > 0,
+                    "{options:?}"
+                );
+            }
+        }
     }
 
     #[test]

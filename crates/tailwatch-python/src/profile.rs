@@ -144,7 +144,12 @@ const PARALLEL_UPDATE_DOCS: usize = 1 << 16;
 /// pass in order); the others are added to the profile itself. Either way the memory budget is
 /// the whole profile's: its n-gram tables become sketches once their exact size exceeds it.
 /// The profile is left sealed.
-pub fn absorb(engine: &Engine, profile: &mut Profile, docs: &[&str], settings: &ProfileSettings) -> tailwatch::Result<()> {
+pub fn absorb(
+    engine: &Engine,
+    profile: &mut Profile,
+    docs: &[&str],
+    settings: &ProfileSettings,
+) -> tailwatch::Result<()> {
     if docs.is_empty() {
         return Ok(());
     }

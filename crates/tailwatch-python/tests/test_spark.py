@@ -42,3 +42,12 @@ def test_profile_dataframe_bad_input(spark):
     numbers = spark.createDataFrame([(1,)], "text long")
     with pytest.raises(Exception, match="strings"):
         tw.spark.profile_dataframe(numbers, "text")
+
+
+def test_profile_dataframe_without_the_rdd_api(spark, synthetic_texts, monkeypatch):
+    # Spark Connect has no df.rdd: the profile rows are counted once computed
+    monkeypatch.setattr(tw.spark, "_partitions", lambda df: None)
+    df = spark.createDataFrame([(t,) for t in synthetic_texts], "text string").repartition(5)
+    expected = tw.Profile.from_texts(synthetic_texts).to_bytes()
+    for fan_in in (2, 64):
+        assert tw.spark.profile_dataframe(df, "text", fan_in=fan_in).to_bytes() == expected

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Literal, Mapping, final
+from typing import Any, Iterable, Literal, Mapping, TypedDict, final
+
+from typing_extensions import Unpack
 
 from tailwatch._report import Comparison, DedupResult, Report, Simulation
 
@@ -28,6 +30,11 @@ __all__ = [
     "catalog",
     "compare",
     "dedup",
+    "dedup_candidates",
+    "dedup_clusters",
+    "dedup_keys",
+    "dedup_settings",
+    "jaccard_pairs",
     "merge",
     "num_threads",
     "score",
@@ -174,24 +181,23 @@ def compare(
     items_k: int = 10,
     max_memory: int | None = None,
 ) -> Comparison: ...
-def dedup(
-    texts: Any,
-    *,
-    threshold: float = 0.8,
-    shingle_size: int = 5,
-    num_perm: int = 128,
-    signature: Literal["oph", "fss", "classic", "datasketch", "datasketch-legacy"] = "oph",
-    seed: int = 1,
-    recall: float = 0.99,
-    verify: Literal["exact", "estimate"] = "exact",
-    exact_only: bool = False,
-    exact_pairs: bool = False,
-    keep: Literal["first", "longest"] = "first",
-    nfkc: bool = True,
-    lowercase: bool = True,
-    strip_punctuation: bool = True,
-    skip_nulls: bool = False,
-) -> DedupResult: ...
+class _DedupOptions(TypedDict, total=False):
+    threshold: float  # 0.8
+    shingle_size: int  # 5
+    num_perm: int  # 128
+    signature: Literal["oph", "fss", "classic", "datasketch", "datasketch-legacy"]  # "oph"
+    seed: int  # 1
+    recall: float  # 0.99
+    verify: Literal["exact", "estimate"]  # "exact"
+    exact_only: bool
+    exact_pairs: bool
+    keep: Literal["first", "longest"]  # "first"
+    nfkc: bool  # True
+    lowercase: bool  # True
+    strip_punctuation: bool  # True
+    skip_nulls: bool
+
+def dedup(texts: Any, **options: Unpack[_DedupOptions]) -> DedupResult: ...
 def simulate(
     model: str,
     *,
@@ -220,6 +226,13 @@ def simulate(
     tail_mass: float | None = None,
     lowercase: bool = False,
 ) -> Simulation: ...
+def dedup_settings(**options: Unpack[_DedupOptions]) -> dict[str, Any]: ...
+def dedup_keys(texts: Any, **options: Unpack[_DedupOptions]) -> Any: ...
+def jaccard_pairs(texts_a: Any, texts_b: Any, **options: Unpack[_DedupOptions]) -> Any: ...
+def dedup_candidates(digests: Any, band_keys: Any) -> dict[str, Any]: ...
+def dedup_clusters(
+    representative: Any, a: Any, b: Any, lengths: Any = None, **options: Unpack[_DedupOptions]
+) -> dict[str, Any]: ...
 def _versions() -> dict[str, Any]: ...
 def _blake3_hex(data: bytes) -> str: ...
 def _profile_from_bytes(data: bytes, max_memory: int) -> Profile: ...

@@ -109,8 +109,9 @@ def profile_dataframe(
     skip_nulls: bool = False,
     **config: Any,
 ) -> Any:
-    """The profile of the string column ``column`` of ``df``: one profile per partition,
-    merged on ``fan_in`` executor tasks, then on the driver. Byte-identical to
+    """The profile of the string column ``column`` of ``df``: one profile per partition; past
+    ``fan_in`` partitions they are first merged on executor tasks of at most ``fan_in`` each,
+    so the driver receives at most ``fan_in`` profiles, and merges them. Byte-identical to
     ``tailwatch.Profile.from_texts`` of the same documents, whatever the partitioning.
 
     With ``by`` (column names, for example ``["model", "version"]``): a dict from each
@@ -139,10 +140,26 @@ def profile_dataframe(
         table = merged.toArrow()
         keys = list(zip(*(table.column(k).to_pylist() for k in by)))
         return {key: tw.merge([empty, blob]) for key, blob in zip(keys, table.column(_PROFILE).to_pylist())}
-    # repartition, not coalesce: coalesce would shrink the profiling stage itself to fan_in tasks
-    merged = parts.repartition(fan_in).mapInArrow(_merge_partitions(binary), f"{_PROFILE} {type_name}")
-    blobs = merged.toArrow().column(_PROFILE).to_pylist()
+    # one profile row per partition: at most fan_in of them go to the driver as they are;
+    # more are first merged on executor tasks of at most fan_in rows each (repartition, not
+    # coalesce: coalesce would shrink the profiling stage itself)
+    rows = _partitions(df)
+    if rows is None:  # Spark Connect: no RDD API; count the profile rows once computed
+        parts = parts.localCheckpoint(eager=True)
+        rows = parts.count()
+    if rows > fan_in:
+        tasks = -(-rows // fan_in)
+        parts = parts.repartition(tasks).mapInArrow(_merge_partitions(binary), f"{_PROFILE} {type_name}")
+    blobs = parts.toArrow().column(_PROFILE).to_pylist()
     return tw.merge([empty, *blobs])
+
+
+def _partitions(df: "DataFrame") -> int | None:
+    """Partitions of ``df`` without running it (classic Spark), else None (Spark Connect)."""
+    try:
+        return int(df.rdd.getNumPartitions())
+    except Exception:
+        return None
 
 
 def _quote(name: str) -> str:

@@ -62,9 +62,10 @@ fn catalog(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 
 /// Score documents as `tailwatch score --json` does: a `Report` (`metrics`, sizes, notes; `raw`
 /// is the CLI's JSON). `compat` reproduces an anchor tool's formulas (diversity, nltk,
-/// degen, texygen, simctg, lexicaldiversity) over the documents in order.
+/// degen, texygen, simctg, lexicaldiversity) over the documents in order; `confidence` (0.95,
+/// say) gives each metric a jackknife interval (`Report.intervals`), as `score --ci` does.
 #[pyfunction]
-#[pyo3(signature = (texts, *, reference = None, metrics = None, compat = None, skip_nulls = false, tokenizer = TokenizerArg::Name("words".to_string()), lowercase = false, sample = SampleArg::Docs(1000), seed = 0, items_k = 10, max_memory = None))]
+#[pyo3(signature = (texts, *, reference = None, metrics = None, compat = None, confidence = None, skip_nulls = false, tokenizer = TokenizerArg::Name("words".to_string()), lowercase = false, sample = SampleArg::Docs(1000), seed = 0, items_k = 10, max_memory = None))]
 #[allow(clippy::too_many_arguments)]
 fn score<'py>(
     py: Python<'py>,
@@ -72,6 +73,7 @@ fn score<'py>(
     reference: Option<&Bound<'py, PyAny>>,
     metrics: Option<Vec<String>>,
     compat: Option<&str>,
+    confidence: Option<f64>,
     skip_nulls: bool,
     tokenizer: TokenizerArg,
     lowercase: bool,
@@ -94,6 +96,7 @@ fn score<'py>(
         metrics: profile::selection(metrics)?,
         reference: profile::reference_of(reference)?,
         compat,
+        confidence,
         ..ScoreOptions::default()
     };
     let scorer = Scorer::new(made, options).py_err()?;

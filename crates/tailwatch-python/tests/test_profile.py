@@ -56,6 +56,17 @@ def test_score_matches_the_cli_with_compat(cli, tmp_path, texygen):
     assert tw.score(texygen, compat="texygen").metrics == scored["metrics"]
 
 
+def test_score_intervals_match_the_cli(cli, tmp_path, texygen):
+    corpus = write_lines(tmp_path / "t.txt", texygen[:3000])
+    report = json.loads(run_cli(cli, "score", corpus, "--ci", "0.9", "--json", "-q").stdout)
+    scored = report[0] if isinstance(report, list) else report
+    got = tw.score(texygen[:3000], confidence=0.9)
+    assert got.intervals == scored["intervals"]
+    assert got.metrics == scored["metrics"]
+    with pytest.raises(tw.InputError, match="confidence"):
+        tw.score(["a b"], confidence=1.5)
+
+
 def test_load_reads_cli_files_and_thread_count_changes_nothing(cli, tmp_path, synthetic_texts):
     expected = cli_profile(cli, tmp_path, synthetic_texts)
     assert tw.Profile.load(tmp_path / "cli.twp").to_bytes() == expected

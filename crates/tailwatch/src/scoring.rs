@@ -141,9 +141,29 @@ impl Scorer {
     }
 
     /// Score documents held in memory (`name` names them in the report), with the anchor's
-    /// formulas (`compat`) over them in order when asked.
+    /// formulas (`compat`) over them in order, and the metrics' intervals (`confidence`: a
+    /// jackknife over groups of documents), when asked.
     pub fn score_texts(&self, engine: &Engine, name: &str, texts: &[&str]) -> Result<ScoreReport> {
-        let profile = self.profile_texts(engine, texts.iter().copied())?;
+        if texts.is_empty() {
+            return Err(Error::NoDocuments { inputs: vec![PathBuf::from(name)] });
+        }
+        let (profile, intervals) = match self.options.confidence {
+            Some(confidence) => {
+                let seed = self.settings.config.seed;
+                let sizes = vec![1; texts.len()];
+                let found = engine.metric_intervals_of_records(self, texts, &sizes, confidence, seed)?;
+                let intervals = MetricIntervals {
+                    confidence,
+                    method: "jackknife".to_string(),
+                    groups: found.groups,
+                    dealt: "documents".to_string(),
+                    seed,
+                    values: found.intervals,
+                };
+                (found.profile, Some(intervals))
+            }
+            None => (self.profile_texts(engine, texts.iter().copied())?, None),
+        };
         if profile.n_docs() == 0 {
             return Err(Error::NoDocuments { inputs: vec![PathBuf::from(name)] });
         }
@@ -157,7 +177,9 @@ impl Scorer {
             }
             None => None,
         };
-        self.report(engine, &profile, vec![name.to_string()], anchored, 0)
+        let mut report = self.report(engine, &profile, vec![name.to_string()], anchored, 0)?;
+        report.intervals = intervals;
+        Ok(report)
     }
 
     /// The report of a profile already made (a saved one, or one a caller built), under

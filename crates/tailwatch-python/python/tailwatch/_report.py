@@ -22,8 +22,8 @@ class Report:
     """The metrics of a profile or corpus, as ``tailwatch score --json`` reports them.
 
     ``metrics`` maps metric id to value (None when undefined); ``approximate`` lists ids that
-    are estimates (sketched tables); ``notes`` say what limits the numbers; ``raw`` is the
-    whole report as a dict.
+    are estimates (sketched tables); ``notes`` say what limits the numbers; ``intervals`` (with
+    ``confidence``) each metric's jackknife interval; ``raw`` is the whole report as a dict.
     """
 
     metrics: dict[str, float | None]
@@ -31,6 +31,7 @@ class Report:
     n_tokens: int
     approximate: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    intervals: dict[str, Any] | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -41,6 +42,7 @@ class Report:
             n_tokens=int(report.get("n_tokens", 0)),
             approximate=list(report.get("approximate", [])),
             notes=list(report.get("notes", [])),
+            intervals=report.get("intervals"),
             raw=dict(report),
         )
 

@@ -157,6 +157,7 @@ def score(
     reference: Reference | Profile | None = None,
     metrics: list[str] | None = None,
     compat: Literal["diversity", "nltk", "degen", "texygen", "simctg", "lexicaldiversity"] | None = None,
+    confidence: float | None = None,
     skip_nulls: bool = False,
     tokenizer: _TokenizerArg = ...,
     lowercase: bool = False,

@@ -1,0 +1,250 @@
+//! Collapse within a group (k answers to one prompt): NoveltyBench's equivalence classes,
+//! `distinct_at_k`, `class_entropy` and `utility_at_k`.
+//!
+//! * **Partition** (NoveltyBench `src/partition.py`, `partition_responses`): answers are taken
+//!   in order; an answer not yet in a class opens a new one, and every later unassigned answer
+//!   equivalent to that class's *first* member joins it. Class ids count from 0 in order of
+//!   their first member. O(k²) equivalence checks per group in the worst case.
+//! * **`distinct_at_k`** = the number of classes, in [1, k] (NoveltyBench's `mean_distinct` is
+//!   its mean over groups). Collapse: down (1 = every answer the same).
+//! * **`class_entropy`** = −Σ p_c ln p_c over the classes' shares of the answers, in
+//!   [0, ln k] (discrete semantic entropy: `cluster_assignment_entropy` of
+//!   jlko/semantic_uncertainty). Collapse: down.
+//! * **`utility_at_k`** = Σ_i w_i s_i / Σ_i w_i with w_i = patienceⁱ, where s_i is answer i's
+//!   score when it is the first member of its class and 0 otherwise (NoveltyBench
+//!   `src/score.py`, patience 0.8 by default). Range: that of the scores. Collapse: down.
+//!
+//! The `unigram` rule is NoveltyBench's: ROUGE-1 F-measure above 0.458 with the
+//! `rouge-score` package's default tokenizer (lowercase, every run of characters other than
+//! ASCII letters and digits is a separator, no stemming). Goldens: `oracles/noveltybench_goldens.py`.
+
+/// When two answers of a group are the same answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Equivalence {
+    /// Identical after trimming and lowercasing, with runs of whitespace as one space.
+    Exact,
+    /// ROUGE-1 F-measure above this threshold (NoveltyBench's `unigram`: 0.458).
+    Unigram(f64),
+}
+
+/// NoveltyBench's `unigram` threshold.
+pub const UNIGRAM_THRESHOLD: f64 = 0.458;
+
+/// NoveltyBench's patience: the weight of the i-th answer is patienceⁱ.
+pub const DEFAULT_PATIENCE: f64 = 0.8;
+
+impl Equivalence {
+    /// A rule by name: `exact`, `unigram` (threshold 0.458) or `unigram:<t>`; `None` for any
+    /// other name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.split_once(':') {
+            None if name == "exact" => Some(Equivalence::Exact),
+            None if name == "unigram" => Some(Equivalence::Unigram(UNIGRAM_THRESHOLD)),
+            Some(("unigram", t)) => {
+                t.parse::<f64>().ok().filter(|t| (0.0..=1.0).contains(t)).map(Equivalence::Unigram)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The tokens `rouge-score`'s default tokenizer makes of `text`: lowercased, split at every run
+/// of characters other than ASCII letters and digits (so letters outside ASCII separate words
+/// and are dropped, as there).
+pub fn rouge_tokens(text: &str) -> Vec<String> {
+    let lowered = text.to_lowercase();
+    lowered
+        .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// ROUGE-1 F-measure of two token lists (`rouge-score`'s `rouge1` `fmeasure`: clipped unigram
+/// overlap, precision against `b`, recall against `a`; 0 when either is empty). Symmetric.
+pub fn rouge1_f(a: &[String], b: &[String]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let mut counts: std::collections::HashMap<&str, (u32, u32)> = std::collections::HashMap::new();
+    for t in a {
+        counts.entry(t.as_str()).or_default().0 += 1;
+    }
+    for t in b {
+        counts.entry(t.as_str()).or_default().1 += 1;
+    }
+    let overlap: u32 = counts.values().map(|&(x, y)| x.min(y)).sum();
+    let precision = f64::from(overlap) / b.len() as f64;
+    let recall = f64::from(overlap) / a.len() as f64;
+    if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 }
+}
+
+/// How an answer is compared, computed once per answer.
+enum Prepared {
+    Text(String),
+    Tokens(Vec<String>),
+}
+
+fn prepare(answer: &str, rule: Equivalence) -> Prepared {
+    match rule {
+        Equivalence::Exact => {
+            Prepared::Text(answer.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
+        }
+        Equivalence::Unigram(_) => Prepared::Tokens(rouge_tokens(answer)),
+    }
+}
+
+fn equivalent(a: &Prepared, b: &Prepared, rule: Equivalence) -> bool {
+    match (a, b, rule) {
+        (Prepared::Text(a), Prepared::Text(b), _) => a == b,
+        (Prepared::Tokens(a), Prepared::Tokens(b), Equivalence::Unigram(t)) => rouge1_f(a, b) > t,
+        _ => false,
+    }
+}
+
+/// Each answer's class (0-based, in order of the classes' first members), by NoveltyBench's
+/// greedy partition: an answer joins the first class whose first member it is equivalent to.
+pub fn partition(answers: &[&str], rule: Equivalence) -> Vec<u32> {
+    let prepared: Vec<Prepared> = answers.iter().map(|a| prepare(a, rule)).collect();
+    let mut class: Vec<Option<u32>> = vec![None; answers.len()];
+    let mut classes = 0u32;
+    for i in 0..answers.len() {
+        if class[i].is_some() {
+            continue;
+        }
+        class[i] = Some(classes);
+        for j in i + 1..answers.len() {
+            if class[j].is_none() && equivalent(&prepared[i], &prepared[j], rule) {
+                class[j] = Some(classes);
+            }
+        }
+        classes += 1;
+    }
+    class.into_iter().map(|c| c.expect("every answer has a class")).collect()
+}
+
+/// The number of classes of a partition (0 for an empty group).
+pub fn distinct_at_k(classes: &[u32]) -> usize {
+    classes.iter().max().map_or(0, |&m| m as usize + 1)
+}
+
+/// −Σ p ln p over the classes' shares of the answers (0 for an empty group).
+pub fn class_entropy(classes: &[u32]) -> f64 {
+    let n = classes.len();
+    if n == 0 {
+        return 0.0;
+    }
+    let mut counts = vec![0usize; distinct_at_k(classes)];
+    for &c in classes {
+        counts[c as usize] += 1;
+    }
+    let terms: Vec<f64> = counts
+        .iter()
+        .map(|&c| {
+            let p = c as f64 / n as f64;
+            p * p.ln()
+        })
+        .collect();
+    -numpy_sum(&terms)
+}
+
+/// A sum in numpy's order (`pairwise_sum` for fewer than 129 values: sequential under 8,
+/// else eight running sums added as a tree, then the rest in turn), so that the utility is
+/// NoveltyBench's `np.average` to the last place (its weights come from numpy's `power`,
+/// which on AVX-512 machines may differ from libm's `pow` in the last bit).
+fn numpy_sum(values: &[f64]) -> f64 {
+    let n = values.len();
+    if n < 8 {
+        return values.iter().fold(0.0, |acc, &v| acc + v);
+    }
+    if n > 128 {
+        let half = (n / 2) - (n / 2) % 8;
+        return numpy_sum(&values[..half]) + numpy_sum(&values[half..]);
+    }
+    let mut r = [0.0f64; 8];
+    r.copy_from_slice(&values[..8]);
+    let whole = n - n % 8;
+    for block in values[8..whole].chunks_exact(8) {
+        for (acc, &v) in r.iter_mut().zip(block) {
+            *acc += v;
+        }
+    }
+    let mut sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for &v in &values[whole..] {
+        sum += v;
+    }
+    sum
+}
+
+/// NoveltyBench's utility of a group: the patience-weighted mean of the answers' scores,
+/// counting an answer's score only when it opens a new class (`None` for an empty group, or
+/// when `scores` and `classes` differ in length).
+pub fn utility_at_k(classes: &[u32], scores: &[f64], patience: f64) -> Option<f64> {
+    if classes.is_empty() || classes.len() != scores.len() {
+        return None;
+    }
+    let mut seen = 0u32;
+    // weights patience^i as numpy's power computes them, sums in numpy's order
+    let weights: Vec<f64> = (0..classes.len()).map(|i| patience.powf(i as f64)).collect();
+    let weighted: Vec<f64> = classes
+        .iter()
+        .zip(scores)
+        .zip(&weights)
+        .map(|((&c, &s), &w)| {
+            let earned = if c == seen {
+                seen += 1;
+                s
+            } else {
+                0.0
+            };
+            earned * w
+        })
+        .collect();
+    Some(numpy_sum(&weighted) / numpy_sum(&weights))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_greedy_partition_compares_with_each_class_first_member() {
+        // b is like a, c is like b but not like a: c opens its own class
+        let rule = Equivalence::Unigram(0.5);
+        let answers = ["x y z w", "x y z v", "q y z v", "x y z w"];
+        assert_eq!(partition(&answers, rule), vec![0, 0, 1, 0]);
+        assert_eq!(distinct_at_k(&[0, 0, 1, 0]), 2);
+    }
+
+    #[test]
+    fn rouge_tokens_split_as_rouge_score_does() {
+        assert_eq!(
+            rouge_tokens("Hello, WORLD! It's 2026 — café"),
+            ["hello", "world", "it", "s", "2026", "caf"]
+        );
+        assert!(rouge_tokens("¡¿ —").is_empty());
+        assert_eq!(rouge1_f(&rouge_tokens("a a b"), &rouge_tokens("a b b")), 2.0 / 3.0);
+        assert_eq!(rouge1_f(&[], &rouge_tokens("a")), 0.0);
+    }
+
+    #[test]
+    fn entropy_and_utility_follow_their_formulas() {
+        assert_eq!(class_entropy(&[0, 0, 0]), 0.0);
+        assert!((class_entropy(&[0, 1, 0, 1]) - 2f64.ln()).abs() < 1e-15);
+        // scores earned by answers 0 and 2 (first members of classes 0 and 1)
+        let u = utility_at_k(&[0, 0, 1], &[5.0, 9.0, 3.0], 0.5).unwrap();
+        assert!((u - (5.0 + 0.25 * 3.0) / 1.75).abs() < 1e-15);
+        assert_eq!(utility_at_k(&[], &[], 0.8), None);
+        assert_eq!(utility_at_k(&[0], &[1.0, 2.0], 0.8), None);
+    }
+
+    #[test]
+    fn rules_parse_by_name() {
+        assert_eq!(Equivalence::parse("exact"), Some(Equivalence::Exact));
+        assert_eq!(Equivalence::parse("unigram"), Some(Equivalence::Unigram(0.458)));
+        assert_eq!(Equivalence::parse("unigram:0.6"), Some(Equivalence::Unigram(0.6)));
+        assert_eq!(Equivalence::parse("unigram:2"), None);
+        assert_eq!(Equivalence::parse("bleu"), None);
+        assert_eq!(partition(&["A  b", "a b", "a c"], Equivalence::Exact), vec![0, 0, 1]);
+    }
+}

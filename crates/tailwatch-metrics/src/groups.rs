@@ -17,6 +17,8 @@
 //! The `unigram` rule is NoveltyBench's: ROUGE-1 F-measure above 0.458 with the
 //! `rouge-score` package's default tokenizer (lowercase, every run of characters other than
 //! ASCII letters and digits is a separator, no stemming). Goldens: `oracles/noveltybench_goldens.py`.
+//! `exact` compares trimmed, lowercased text; `jaccard:<t>` the Jaccard similarity of the
+//! dedup shingle sets (what `tailwatch dedup` verifies candidates with) at or above `t`.
 
 /// When two answers of a group are the same answer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,7 +27,16 @@ pub enum Equivalence {
     Exact,
     /// ROUGE-1 F-measure above this threshold (NoveltyBench's `unigram`: 0.458).
     Unigram(f64),
+    /// Jaccard similarity of the dedup shingle sets (normalized text, 5-word shingles, as
+    /// `tailwatch dedup` compares records) at or above this threshold.
+    Jaccard(f64),
 }
+
+use tailwatch_sketch::normalize::{NormalizeOptions, normalize};
+use tailwatch_sketch::shingle::{into_set, jaccard, shingle_hashes};
+
+/// Words per shingle of the `jaccard` rule: `tailwatch dedup`'s default.
+const DEDUP_SHINGLE_WORDS: usize = 5;
 
 /// NoveltyBench's `unigram` threshold.
 pub const UNIGRAM_THRESHOLD: f64 = 0.458;
@@ -34,15 +45,15 @@ pub const UNIGRAM_THRESHOLD: f64 = 0.458;
 pub const DEFAULT_PATIENCE: f64 = 0.8;
 
 impl Equivalence {
-    /// A rule by name: `exact`, `unigram` (threshold 0.458) or `unigram:<t>`; `None` for any
-    /// other name.
+    /// A rule by name: `exact`, `unigram` (threshold 0.458), `unigram:<t>` or `jaccard:<t>`
+    /// (`t` in [0, 1]); `None` for any other name.
     pub fn parse(name: &str) -> Option<Self> {
+        let threshold = |t: &str| t.parse::<f64>().ok().filter(|t| (0.0..=1.0).contains(t));
         match name.split_once(':') {
             None if name == "exact" => Some(Equivalence::Exact),
             None if name == "unigram" => Some(Equivalence::Unigram(UNIGRAM_THRESHOLD)),
-            Some(("unigram", t)) => {
-                t.parse::<f64>().ok().filter(|t| (0.0..=1.0).contains(t)).map(Equivalence::Unigram)
-            }
+            Some(("unigram", t)) => threshold(t).map(Equivalence::Unigram),
+            Some(("jaccard", t)) => threshold(t).map(Equivalence::Jaccard),
             _ => None,
         }
     }
@@ -83,6 +94,7 @@ pub fn rouge1_f(a: &[String], b: &[String]) -> f64 {
 enum Prepared {
     Text(String),
     Tokens(Vec<String>),
+    Shingles(Vec<u64>),
 }
 
 fn prepare(answer: &str, rule: Equivalence) -> Prepared {
@@ -91,6 +103,10 @@ fn prepare(answer: &str, rule: Equivalence) -> Prepared {
             Prepared::Text(answer.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
         }
         Equivalence::Unigram(_) => Prepared::Tokens(rouge_tokens(answer)),
+        Equivalence::Jaccard(_) => {
+            let normalized = normalize(answer, NormalizeOptions::default());
+            Prepared::Shingles(into_set(shingle_hashes(&normalized, DEDUP_SHINGLE_WORDS)))
+        }
     }
 }
 
@@ -98,6 +114,10 @@ fn equivalent(a: &Prepared, b: &Prepared, rule: Equivalence) -> bool {
     match (a, b, rule) {
         (Prepared::Text(a), Prepared::Text(b), _) => a == b,
         (Prepared::Tokens(a), Prepared::Tokens(b), Equivalence::Unigram(t)) => rouge1_f(a, b) > t,
+        // two empty answers are the same answer; an empty one is like no other
+        (Prepared::Shingles(a), Prepared::Shingles(b), Equivalence::Jaccard(t)) => {
+            (a.is_empty() && b.is_empty()) || (!a.is_empty() && !b.is_empty() && jaccard(a, b) >= t)
+        }
         _ => false,
     }
 }
@@ -246,5 +266,19 @@ mod tests {
         assert_eq!(Equivalence::parse("unigram:2"), None);
         assert_eq!(Equivalence::parse("bleu"), None);
         assert_eq!(partition(&["A  b", "a b", "a c"], Equivalence::Exact), vec![0, 0, 1]);
+        assert_eq!(Equivalence::parse("jaccard:0.7"), Some(Equivalence::Jaccard(0.7)));
+        assert_eq!(Equivalence::parse("jaccard"), None);
+    }
+
+    #[test]
+    fn the_jaccard_rule_is_dedup_s_similarity() {
+        let long = "one two three four five six seven eight nine ten eleven twelve";
+        let edited = "one two three four five six seven eight nine ten eleven TWELVE!";
+        let other = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu";
+        let rule = Equivalence::Jaccard(0.8);
+        assert_eq!(partition(&[long, edited, other, "", " "], rule), vec![0, 0, 1, 2, 2]);
+        let one_word_off = "one two three four five six seven EIGHT_X nine ten eleven twelve";
+        assert_eq!(partition(&[long, one_word_off], rule), vec![0, 1]);
+        assert_eq!(partition(&[long, one_word_off], Equivalence::Jaccard(0.2)), vec![0, 0]);
     }
 }

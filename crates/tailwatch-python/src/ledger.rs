@@ -218,15 +218,8 @@ impl PyLedger {
             seed,
         };
         let (members, manifest) = self.with(py, move |ledger| build_mix(ledger, &options))?;
-        let records: Vec<serde_json::Value> = members
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "id": r.id, "key": r.key, "text": r.text, "origin": r.origin, "generator": r.generator,
-                    "generation": r.generation, "source": r.source, "license": r.license,
-                })
-            })
-            .collect();
+        let records: Vec<serde_json::Value> =
+            members.iter().map(tailwatch::ledger_files::mix_record).collect();
         let value = serde_json::json!({ "records": records, "manifest": manifest });
         crate::json_to_py(py, &value)
     }

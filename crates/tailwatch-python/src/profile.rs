@@ -73,6 +73,13 @@ impl PyProfile {
         Self { profile: Profile::new(config).sealed(), tokenizer: Some(tokenizer), max_memory }
     }
 
+    /// A loaded profile with the tokenizer given for it (loaded with the profile's own
+    /// lowercasing), else its built-in one.
+    fn loaded(profile: Profile, tokenizer: Option<TokenizerArg>) -> PyResult<Self> {
+        let tokenizer = tokenizer.map(|t| t.load(profile.config().tokenizer.lowercase)).transpose()?;
+        Ok(Self::of(profile, tokenizer))
+    }
+
     /// A loaded profile (its tokenizer rebuilt when built in, or the one given).
     pub fn of(profile: Profile, tokenizer: Option<Tokenizer>) -> Self {
         let tokenizer = tokenizer.or_else(|| tailwatch::scoring::tokenizer_of(&profile).ok());
@@ -420,11 +427,7 @@ impl PyProfile {
     ) -> PyResult<Self> {
         let limit = max_decoded.unwrap_or_else(|| tailwatch::decoded_limit(data.len()));
         let profile = Profile::from_bytes_limited(data, std::path::Path::new("<bytes>"), limit).py_err()?;
-        let tokenizer = match tokenizer {
-            Some(t) => Some(t.load(profile.config().tokenizer.lowercase)?),
-            None => None,
-        };
-        Ok(Self::of(profile, tokenizer))
+        Self::loaded(profile, tokenizer)
     }
 
     /// Write the profile to a `.twp` file (replaced whole, never torn).
@@ -438,11 +441,7 @@ impl PyProfile {
     #[pyo3(signature = (path, *, tokenizer = None))]
     fn load(path: PathBuf, tokenizer: Option<TokenizerArg>) -> PyResult<Self> {
         let profile = tailwatch::load_profile(&path).py_err()?;
-        let tokenizer = match tokenizer {
-            Some(t) => Some(t.load(profile.config().tokenizer.lowercase)?),
-            None => None,
-        };
-        Ok(Self::of(profile, tokenizer))
+        Self::loaded(profile, tokenizer)
     }
 
     /// Documents profiled.

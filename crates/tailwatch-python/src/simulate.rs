@@ -2,7 +2,8 @@
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
-use tailwatch::simulating::{ModelOptions, default_generations, default_replicates, model_spec};
+use tailwatch::simulating::{Corpus, ModelOptions, default_generations, default_replicates, model_spec};
+use tailwatch_core::NoReporter;
 use tailwatch_sim::{SimSpec, Strategy};
 
 use crate::errors::{IntoPy, input_error, to_py};
@@ -108,20 +109,14 @@ pub fn simulate<'py>(
     let replicates = replicates.unwrap_or_else(|| default_replicates(&model));
     let spec = SimSpec { model, strategies, generations, replicates, seed };
     let engine = engine()?;
+    let read = tailwatch_io::ReadOptions::default();
     let report = py
-        .detach(|| {
-            let docs = match (corpus_docs, &corpus_path) {
-                (Some(docs), _) => Some(docs),
-                (None, Some(path)) if matches!(spec.model, tailwatch_sim::spec::ModelSpec::Ngram(_)) => {
-                    let read = tailwatch_io::ReadOptions::default();
-                    Some(
-                        tailwatch_io::read_all(path, &read)
-                            .map_err(|e| tailwatch::Error::Corpus { path: path.clone(), source: e })?,
-                    )
-                }
-                _ => None,
-            };
-            engine.simulate_documents(&spec, docs.as_deref(), &tailwatch_core::NoReporter)
+        .detach(|| match (&corpus_docs, &corpus_path) {
+            (Some(docs), _) => engine.simulate_documents(&spec, Some(docs), &NoReporter),
+            (None, path) => {
+                let corpus = path.as_deref().map(|path| Corpus { path, read: &read });
+                engine.simulate(&spec, corpus, &NoReporter)
+            }
         })
         .py_err()?;
     crate::result_object(py, "Simulation", &serde_json::to_value(report).expect("serializable"))

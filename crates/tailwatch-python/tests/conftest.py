@@ -214,3 +214,10 @@ def ray_session():
     )
     yield
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def corpora(planted: Path, texygen: list[str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[list[str], Path]]:
+    """The dedup corpora, each as its documents and a text file of them: planted and texygen."""
+    texygen_file = write_lines(tmp_path_factory.mktemp("texygen") / "texygen.txt", texygen)
+    return {"planted": (planted.read_text(encoding="utf-8").splitlines(), planted), "texygen": (texygen, texygen_file)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -25,12 +24,6 @@ def dedup_rows(ds, **options) -> tuple[list[int | None], list[bool | None], list
     assert out.column_names == ["id", "text", "cluster_id", "keep"]
     assert out.column("id").to_pylist() == list(range(out.num_rows)), "input order"
     return out.column("cluster_id").to_pylist(), out.column("keep").to_pylist(), out.column("text").to_pylist()
-
-
-@pytest.fixture(scope="module")
-def corpora(planted: Path, texygen: list[str], tmp_path_factory) -> dict[str, tuple[list[str], Path]]:
-    texygen_file = write_lines(tmp_path_factory.mktemp("texygen") / "texygen.txt", texygen)
-    return {"planted": (planted.read_text(encoding="utf-8").splitlines(), planted), "texygen": (texygen, texygen_file)}
 
 
 @pytest.mark.parametrize("name", ["planted", "texygen"])

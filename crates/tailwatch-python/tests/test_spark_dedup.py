@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -25,12 +24,6 @@ def dedup_rows(df, **options) -> tuple[list[int | None], list[bool | None], list
     out = tw.spark.dedup_dataframe(df, "text", **options).toArrow()
     assert out.column_names == [*df.columns, "cluster_id", "keep"]
     return out.column("cluster_id").to_pylist(), out.column("keep").to_pylist(), out.column("text").to_pylist()
-
-
-@pytest.fixture(scope="module")
-def corpora(planted: Path, texygen: list[str], tmp_path_factory) -> dict[str, tuple[list[str], Path]]:
-    texygen_file = write_lines(tmp_path_factory.mktemp("texygen") / "texygen.txt", texygen)
-    return {"planted": (planted.read_text(encoding="utf-8").splitlines(), planted), "texygen": (texygen, texygen_file)}
 
 
 @pytest.mark.parametrize("name", ["planted", "texygen"])

@@ -104,6 +104,14 @@ pub fn read_verdicts(path: &Path) -> Result<(Vec<ReviewVerdict>, usize)> {
     Ok((verdicts, undecided))
 }
 
+/// One record of a mix, as a mix's JSONL line holds it: its text with its provenance.
+pub fn mix_record(r: &RecordRow) -> serde_json::Value {
+    json!({
+        "id": r.id, "key": r.key, "text": r.text, "origin": r.origin, "generator": r.generator,
+        "generation": r.generation, "source": r.source, "license": r.license,
+    })
+}
+
 /// A mix as JSONL (its records with their provenance) at `output`, and its manifest at
 /// `manifest` (default: `output` with `.manifest.json`).
 pub fn write_mix(
@@ -112,15 +120,7 @@ pub fn write_mix(
     output: &Path,
     manifest_path: Option<&Path>,
 ) -> Result<PathBuf> {
-    write_json_lines(
-        output,
-        members.iter().map(|r| {
-            json!({
-                "id": r.id, "key": r.key, "text": r.text, "origin": r.origin, "generator": r.generator,
-                "generation": r.generation, "source": r.source, "license": r.license,
-            })
-        }),
-    )?;
+    write_json_lines(output, members.iter().map(mix_record))?;
     let manifest_path =
         manifest_path.map_or_else(|| output.with_extension("manifest.json"), Path::to_path_buf);
     write_json(&manifest_path, manifest)?;

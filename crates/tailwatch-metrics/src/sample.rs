@@ -62,6 +62,14 @@ pub struct BottomK {
     docs: BTreeMap<u64, SampledDoc>,
 }
 
+/// The value either side knows, the smaller when both do: commutative and associative.
+fn smaller_known<T: Ord>(mine: Option<T>, theirs: Option<T>) -> Option<T> {
+    match (mine, theirs) {
+        (Some(mine), Some(theirs)) => Some(mine.min(theirs)),
+        (mine, theirs) => mine.or(theirs),
+    }
+}
+
 impl BottomK {
     /// An empty sample.
     pub fn new(size: SampleSize) -> Self {
@@ -121,13 +129,11 @@ impl BottomK {
             match self.docs.get_mut(&key) {
                 Some(mine) => {
                     mine.copies += doc.copies;
-                    // one document: whatever either side knew of it
-                    if mine.text.is_none() {
-                        mine.text = doc.text;
-                    }
-                    if mine.tokens.is_none() {
-                        mine.tokens = doc.tokens;
-                    }
+                    // one document: whatever either side knew of it. Two sides that disagree
+                    // (only crafted files can: the key hashes the document) keep the smaller
+                    // value, so that the merge does not depend on the order (fuzzing, issue 16)
+                    mine.text = smaller_known(mine.text.take(), doc.text);
+                    mine.tokens = smaller_known(mine.tokens.take(), doc.tokens);
                 }
                 None => {
                     self.docs.insert(key, doc);
@@ -230,6 +236,32 @@ mod tests {
         assert_eq!(s.texts().collect::<Vec<_>>(), ["a", "a", "a"]);
         let s = build(SampleSize::Docs(4), &[(5, "e"), (1, "a"), (3, "c"), (2, "b"), (1, "a")]);
         assert_eq!(s.texts().collect::<Vec<_>>(), ["a", "a", "b", "c"]);
+    }
+
+    #[test]
+    fn samples_that_disagree_about_a_document_merge_alike_in_either_order_issue_16() {
+        // crafted: one key, different tokens and texts (a fuzz finding of profile_merge)
+        let one = |text: &str, tokens: &[u64], keep_text| {
+            let mut s = BottomK::new(SampleSize::Docs(4));
+            s.offer(7, text, keep_text, Some(tokens));
+            s
+        };
+        let sides = [one("b", &[2, 1], true), one("a", &[3], false), one("c", &[1, 9], true)];
+        let merged = |order: [usize; 3]| {
+            let mut s = sides[order[0]].clone();
+            s.merge(sides[order[1]].clone());
+            s.merge(sides[order[2]].clone());
+            s
+        };
+        let first = merged([0, 1, 2]);
+        for order in [[0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]] {
+            assert_eq!(merged(order), first, "{order:?}");
+        }
+        let (_, doc) = first.docs().next().expect("one document");
+        assert_eq!(
+            (doc.text.as_deref(), doc.tokens.as_deref(), doc.copies),
+            (Some("b"), Some(&[1, 9][..]), 3)
+        );
     }
 
     proptest! {

@@ -539,6 +539,34 @@ fn sketch_bytes(sketch: &HllSketch) -> Vec<u8> {
     bytes
 }
 
+/// Refuse a list- or set-mode sketch whose coupon array is not the size DataSketches gives its
+/// coupons: a list always has 8 slots; a set has 32, doubled while more than 3/4 full. A crafted
+/// larger array (fuzzing, issue 16) made unions depend on their order (the union keeps the
+/// first sketch's array size, which its bytes record). The HLL mode has no such array.
+fn check_coupon_array(bytes: &[u8]) -> Result<(), String> {
+    const LIST_LG_ARR: u8 = 3;
+    const SET_LG_ARR: u8 = 5;
+    let (Some(&lg_arr), Some(&mode)) = (bytes.get(4), bytes.get(7)) else { return Ok(()) };
+    let expected = match mode & 0x3 {
+        0 => LIST_LG_ARR,
+        1 => {
+            let count = bytes.get(8..12).map_or(0, |c| u32::from_le_bytes(c.try_into().expect("4 bytes")));
+            let mut lg = SET_LG_ARR;
+            while 4 * u64::from(count) > 3 * (1u64 << lg) {
+                lg += 1;
+            }
+            lg
+        }
+        _ => return Ok(()),
+    };
+    if lg_arr != expected {
+        return Err(format!(
+            "a sketch's coupon array of 2^{lg_arr} slots, where its coupons take 2^{expected}"
+        ));
+    }
+    Ok(())
+}
+
 impl NgramTable {
     /// An empty exact table of keys only.
     pub fn keys_only() -> Self {
@@ -723,6 +751,7 @@ impl NgramTable {
                 // then not written; issue 16): a profile read must encode to one that reads
                 HllSketch::deserialize(&sketch_bytes(&sketch))
                     .map_err(|e| format!("a sketch that does not read back once written: {e}"))?;
+                check_coupon_array(&bytes)?;
                 NgramTable::Sketch(Box::new(sketch))
             }
             NgramWire::Keys(keys) => NgramTable::Keys(KeySet::from_sorted(keys)?),

@@ -155,6 +155,8 @@ pub enum MetricFamily {
     Reference,
     /// Recommendation lists.
     Recommendation,
+    /// Within groups of answers to one prompt.
+    Groups,
     /// Size descriptors.
     Size,
     /// What the simulator measures of each generation's model.
@@ -169,6 +171,7 @@ impl MetricFamily {
             MetricFamily::Repetition => "Repetition",
             MetricFamily::Reference => "Against the reference",
             MetricFamily::Recommendation => "Recommendation lists",
+            MetricFamily::Groups => "Within prompts",
             MetricFamily::Size => "Size",
             MetricFamily::Simulation => "Simulated model",
         }
@@ -342,6 +345,36 @@ pub const METRICS: &[MetricInfo] = &[
         "[0,1]",
         "Gini coefficient of top-k exposure over catalog items"
     ),
+    m!(
+        "distinct_at_k",
+        Groups,
+        Lower,
+        "[1,k]",
+        "mean equivalence classes among a group's k answers, greedy partition (NoveltyBench)"
+    ),
+    m!(
+        "class_entropy",
+        Groups,
+        Lower,
+        "[0,ln k]",
+        "mean entropy of a group's class shares, nats (discrete semantic entropy)"
+    ),
+    m!(
+        "collapsed_group_share",
+        Groups,
+        Higher,
+        "[0,1]",
+        "share of groups (2+ answers) whose answers are all one class"
+    ),
+    m!("group_self_bleu", Groups, Higher, "[0,1]", "mean within-group self-BLEU-4 of the answers"),
+    m!("group_distinct_2", Groups, Lower, "[0,1]", "mean within-group unique bigrams / bigrams"),
+    m!(
+        "group_jaccard",
+        Groups,
+        Higher,
+        "[0,1]",
+        "mean pairwise Jaccard of a group's answers' 5-word shingle sets"
+    ),
     m!("mean_doc_tokens", Size, Neither, "[0,inf)", "tokens per document"),
 ];
 
@@ -357,8 +390,13 @@ mod tests {
     /// The catalog lists exactly what the metric sets compute.
     #[test]
     fn the_catalog_is_what_the_metric_sets_compute() {
-        let mut computed: Vec<&str> =
-            [crate::lexical::LEXICAL_IDS, crate::lexical::ITEM_IDS, crate::reference::REFERENCE_IDS].concat();
+        let mut computed: Vec<&str> = [
+            crate::lexical::LEXICAL_IDS,
+            crate::lexical::ITEM_IDS,
+            crate::reference::REFERENCE_IDS,
+            crate::grouped::GROUP_IDS,
+        ]
+        .concat();
         computed.sort_unstable();
         let mut listed: Vec<&str> = METRICS.iter().map(|m| m.id).collect();
         listed.sort_unstable();

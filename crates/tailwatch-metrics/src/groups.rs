@@ -17,6 +17,8 @@
 //! The `unigram` rule is NoveltyBench's: ROUGE-1 F-measure above 0.458 with the
 //! `rouge-score` package's default tokenizer (lowercase, every run of characters other than
 //! ASCII letters and digits is a separator, no stemming). Goldens: `oracles/noveltybench_goldens.py`.
+//! As there, an answer without a word (empty, or punctuation alone) has F = 0 with every answer,
+//! so k empty answers are k classes under `unigram`; `exact` and `jaccard` make them one.
 //! `exact` compares trimmed, lowercased text; `jaccard:<t>` the Jaccard similarity of the
 //! dedup shingle sets (what `tailwatch dedup` verifies candidates with) at or above `t`.
 
@@ -141,6 +143,28 @@ pub fn partition(answers: &[&str], rule: Equivalence) -> Vec<u32> {
         classes += 1;
     }
     class.into_iter().map(|c| c.expect("every answer has a class")).collect()
+}
+
+/// The mean Jaccard similarity of the answers' dedup shingle sets over every pair (`None` for
+/// fewer than two answers; two empty sets count as identical, an empty and a non-empty one as
+/// disjoint). O(k² · shingles).
+pub fn mean_pairwise_jaccard(answers: &[&str]) -> Option<f64> {
+    if answers.len() < 2 {
+        return None;
+    }
+    let sets: Vec<Prepared> = answers.iter().map(|a| prepare(a, Equivalence::Jaccard(0.0))).collect();
+    let mut similarities = Vec::with_capacity(answers.len() * (answers.len() - 1) / 2);
+    for (i, a) in sets.iter().enumerate() {
+        for b in &sets[i + 1..] {
+            let (Prepared::Shingles(a), Prepared::Shingles(b)) = (a, b) else { unreachable!("shingle sets") };
+            similarities.push(match (a.is_empty(), b.is_empty()) {
+                (true, true) => 1.0,
+                (false, false) => jaccard(a, b),
+                _ => 0.0,
+            });
+        }
+    }
+    Some(crate::numeric::fsum(similarities.iter().copied()) / similarities.len() as f64)
 }
 
 /// The number of classes of a partition (0 for an empty group).

@@ -4,6 +4,7 @@
 pub mod accumulator;
 pub mod distinct_estimate;
 mod error;
+pub mod grouped;
 pub mod groups;
 pub mod ngram_table;
 pub mod numeric;

@@ -66,6 +66,10 @@ pub struct ScoreReport {
     /// Confidence intervals of the metrics, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intervals: Option<MetricIntervals>,
+    /// The groups of answers to one prompt, when the answers were grouped: how, how many, and
+    /// the spread of each within-group metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<crate::grouped::GroupSummary>,
 }
 
 /// Confidence intervals of a report's metrics: a delete-a-group jackknife over seeded groups

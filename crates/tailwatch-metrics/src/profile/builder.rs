@@ -138,6 +138,19 @@ impl<'t> ProfileBuilder<'t> {
         Ok(())
     }
 
+    /// Add the answers of one group (a record's, or the records sharing a group key): each is
+    /// a document, and the group sample (when the profile groups answers) holds them under
+    /// `key`. Without a grouping the key is ignored.
+    pub fn observe_group<S: AsRef<str>>(&mut self, key: &str, answers: &[S]) -> Result<()> {
+        for answer in answers {
+            self.observe(answer.as_ref())?;
+        }
+        if let Some(groups) = self.profile.groups_mut() {
+            groups.offer(key, answers.iter().map(AsRef::as_ref));
+        }
+        Ok(())
+    }
+
     /// The sealed profile.
     pub fn finish(self) -> Profile {
         self.profile.sealed()

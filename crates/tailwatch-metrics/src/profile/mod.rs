@@ -11,6 +11,7 @@ use tailwatch_core::{DocHash, TokenizerKind, TokenizerSpec};
 
 use crate::accumulator::{Accumulator, ProfileKind};
 use crate::distinct_estimate::DistinctRegisters;
+use crate::grouped::{GroupSample, Grouping};
 use crate::ngram_table::{MAX_ORDER, NgramTable};
 use crate::sample::{BottomK, SampleSize};
 use crate::token_counts::TokenCounts;
@@ -47,12 +48,23 @@ pub struct ProfileConfig {
     /// merge: the union keeps text only when both did.
     #[serde(default)]
     pub keep_text: bool,
+    /// How answers are grouped by prompt, if they are ([`crate::grouped`]). Not in the body's
+    /// configuration: a `.twp` file holds it with its groups.
+    #[serde(skip)]
+    pub grouping: Option<Grouping>,
 }
 
 impl ProfileConfig {
     /// Defaults: sample 1000, seed 0, top-10 exposure, no text kept.
     pub fn new(tokenizer: TokenizerSpec) -> Self {
-        Self { tokenizer, sample: SampleSize::Docs(1000), seed: 0, items_k: 10, keep_text: false }
+        Self {
+            tokenizer,
+            sample: SampleSize::Docs(1000),
+            seed: 0,
+            items_k: 10,
+            keep_text: false,
+            grouping: None,
+        }
     }
 }
 
@@ -115,6 +127,8 @@ pub struct Profile {
     pub(crate) doc_counts: DocMap,
     pub(crate) doc_lengths: BTreeMap<u64, u64>,
     pub(crate) sample: BottomK,
+    /// The sampled groups of answers, when the answers are grouped.
+    pub(crate) groups: Option<GroupSample>,
 }
 
 impl Profile {
@@ -126,6 +140,7 @@ impl Profile {
     /// An empty profile keeping only `parts`.
     pub fn with_parts(config: ProfileConfig, parts: ProfileParts) -> Self {
         let sample = BottomK::new(config.sample);
+        let groups = config.grouping.clone().map(|g| GroupSample::new(g, config.seed));
         Self {
             config,
             parts,
@@ -139,6 +154,7 @@ impl Profile {
             doc_counts: DocMap::default(),
             doc_lengths: BTreeMap::new(),
             sample,
+            groups,
         }
     }
 
@@ -218,6 +234,14 @@ impl Profile {
     pub fn sample(&self) -> &BottomK {
         &self.sample
     }
+    /// The sampled groups of answers, when the profile groups them.
+    pub fn groups(&self) -> Option<&GroupSample> {
+        self.groups.as_ref()
+    }
+    /// The sampled groups, to add answers to (what [`ProfileBuilder::observe_group`] does).
+    pub(crate) fn groups_mut(&mut self) -> Option<&mut GroupSample> {
+        self.groups.as_mut()
+    }
 
     /// Make the n-gram tables readable: sort and merge what the builder buffered.
     ///
@@ -227,6 +251,9 @@ impl Profile {
     pub fn seal(&mut self) {
         for table in self.ngrams.iter_mut() {
             table.compact();
+        }
+        if let Some(groups) = &mut self.groups {
+            groups.seal();
         }
     }
 
@@ -241,7 +268,11 @@ impl Profile {
         let vocab = self.vocab.memory_bytes();
         let ngrams: usize = self.ngrams.iter().map(NgramTable::memory_bytes).sum();
         let docs = self.doc_counts.capacity() * (std::mem::size_of::<(DocHash, u64)>() + 1);
-        vocab + ngrams + docs + self.sample.memory_bytes()
+        vocab
+            + ngrams
+            + docs
+            + self.sample.memory_bytes()
+            + self.groups.as_ref().map_or(0, GroupSample::memory_bytes)
     }
 
     /// Bytes of the exact n-gram tables' distinct entries (0 once sketched): a function of the
@@ -294,6 +325,23 @@ impl Profile {
                 what: format!("kept parts {:?} vs {:?}", self.parts, other.parts),
             });
         }
+        // an empty profile merges with any: it is the identity
+        let adopt_grouping = match (&a.grouping, &b.grouping) {
+            (x, y) if x == y => false,
+            (Some(_), None) if other.n_docs == 0 => false,
+            (None, Some(_)) if self.n_docs == 0 => true,
+            (Some(x), Some(y)) if x.by == y.by => {
+                return Err(Error::Incompatible {
+                    what: format!("group samples of {} vs {} groups", x.groups, y.groups),
+                });
+            }
+            (x, y) => {
+                let name = |g: &Option<Grouping>| {
+                    g.as_ref().map_or("not grouped".to_string(), |g| format!("grouped by {}", g.by))
+                };
+                return Err(Error::Incompatible { what: format!("answers {} vs {}", name(x), name(y)) });
+            }
+        };
         // every other count is at most one of these, so checking them checks all
         let overflow = || Error::Incompatible { what: "their counts together overflow 64 bits".into() };
         let add = |a: u64, b: u64| a.checked_add(b).ok_or_else(overflow);
@@ -312,7 +360,17 @@ impl Profile {
         (self.totals, self.unique_in_docs) = (totals, unique);
         // the n-gram tables merge on all threads; the rest merges beside them
         let keep_text = other.config.keep_text;
-        let Profile { vocab, ngrams, doc_counts, doc_lengths, sample, .. } = other;
+        let Profile { vocab, ngrams, doc_counts, doc_lengths, sample, groups, config: their_config, .. } =
+            other;
+        // checked above: the same grouping, or one side empty
+        match (&mut self.groups, groups) {
+            (Some(mine), Some(theirs)) => mine.merge(theirs)?,
+            (None, Some(theirs)) if adopt_grouping => {
+                self.groups = Some(theirs);
+                self.config.grouping = their_config.grouping;
+            }
+            _ => {}
+        }
         let (my_ngrams, my_vocab, my_doc_counts) = (&mut self.ngrams, &mut self.vocab, &mut self.doc_counts);
         rayon::join(
             || {
@@ -385,6 +443,12 @@ impl Profile {
                 self.doc_lengths.iter().try_fold(0u64, |acc, (l, c)| acc.checked_add(l.checked_mul(*c)?));
             if tokens != Some(self.n_tokens) {
                 return Err(format!("its length histogram does not add up to its {} tokens", self.n_tokens));
+            }
+        }
+        if let Some(groups) = &self.groups {
+            let answers = sum(groups.groups().map(|g| g.answers_seen));
+            if answers.is_none_or(|a| a > n) {
+                return Err(format!("its groups hold more answers than its {n} documents"));
             }
         }
         if self.sample.held() > n {
@@ -546,10 +610,10 @@ mod tests {
         let mut wrong = bytes;
         wrong[6] = ProfileKind::Items.tag();
         assert!(matches!(Profile::from_bytes(&wrong, path), Err(Error::NotAProfile { .. })));
-        let future = [&PROFILE_MAGIC[..], &4u32.to_le_bytes(), b"junk"].concat();
+        let future = [&PROFILE_MAGIC[..], &5u32.to_le_bytes(), b"junk"].concat();
         assert!(matches!(
             Profile::from_bytes(&future, path),
-            Err(Error::UnsupportedVersion { found: 4, .. })
+            Err(Error::UnsupportedVersion { found: 5, .. })
         ));
     }
 

@@ -7,6 +7,10 @@
 //! Format 3 keeps each sampled document as its text when the profile keeps text, else as its
 //! tokens (indices into the body's sorted token list); formats 1 and 2 kept the text alone.
 //! Text is tokenized again on reading (built-in tokenizers), so equal profiles give equal bytes.
+//! Format 4 appends extensions to the format-3 body (postcard, one after the other): the
+//! sampled groups of answers ([`crate::grouped`]). A profile without any is written as format
+//! 3, which builds before extensions read.
+//!
 //! A format-3 header is followed by the xxh3-64 (little-endian) of the compressed body, checked
 //! before anything is decoded, and a decoded body must be consistent (its counts add up) to be
 //! read: a flipped bit or a crafted count is refused, never scored or stored.
@@ -24,19 +28,30 @@ use crate::{Error, Result};
 
 /// Magic bytes that open every `.twp` file (with the kind tag of a text profile at byte 6).
 pub const PROFILE_MAGIC: &[u8; 8] = b"TWPROF\x00\x01";
-/// The `.twp` format version this build writes. Version 2 stores the 2- and 3-gram tables as
-/// keys only; version 3 the sample as tokens, with text only when kept. This build also reads
-/// versions 1 (dropping the 2- and 3-gram statistics) and 2.
-pub const PROFILE_FORMAT_VERSION: u32 = 3;
+/// The newest `.twp` format version this build writes. Version 2 stores the 2- and 3-gram
+/// tables as keys only; version 3 the sample as tokens, with text only when kept; version 4
+/// adds extensions (groups of answers), and is written only by profiles that have one. This
+/// build also reads versions 1 (dropping the 2- and 3-gram statistics) and 2.
+pub const PROFILE_FORMAT_VERSION: u32 = 4;
+
+/// The format of profiles without extensions.
+const FORMAT_WITHOUT_EXTENSIONS: u32 = 3;
+
+/// What format 4 appends to a format-3 body, in this order, each at most once.
+#[derive(Serialize, Deserialize)]
+enum Extension {
+    /// The sampled groups of answers.
+    Groups(crate::grouped::GroupSampleWire),
+}
 /// The oldest `.twp` format version this build reads.
 pub const PROFILE_FORMAT_OLDEST: u32 = 1;
 
 /// The header of a profile of `kind`.
-fn header(kind: ProfileKind) -> [u8; 12] {
+fn header(kind: ProfileKind, version: u32) -> [u8; 12] {
     let mut header = [0u8; 12];
     header[..8].copy_from_slice(PROFILE_MAGIC);
     header[6] = kind.tag();
-    header[8..].copy_from_slice(&PROFILE_FORMAT_VERSION.to_le_bytes());
+    header[8..].copy_from_slice(&version.to_le_bytes());
     header
 }
 
@@ -70,13 +85,23 @@ impl Profile {
             doc_lengths: self.doc_lengths.iter().map(|(l, c)| (*l, *c)).collect(),
             sample: SampleWire::of(&self.sample, &ids),
         };
-        let body = postcard::to_stdvec(&wire).map_err(Error::Encode)?;
+        let mut body = postcard::to_stdvec(&wire).map_err(Error::Encode)?;
+        let mut extensions = Vec::new();
+        if let Some(groups) = &self.groups {
+            extensions.push(Extension::Groups(groups.to_wire()));
+        }
+        let version = if extensions.is_empty() {
+            FORMAT_WITHOUT_EXTENSIONS
+        } else {
+            body.extend(postcard::to_stdvec(&extensions).map_err(Error::Encode)?);
+            PROFILE_FORMAT_VERSION
+        };
         let mut encoder =
             zstd::Encoder::new(Vec::with_capacity(body.len() / 3 + 16), 3).map_err(Error::Compress)?;
         encoder.write_all(&body).map_err(Error::Compress)?;
         let compressed = encoder.finish().map_err(Error::Compress)?;
         let mut out = Vec::with_capacity(compressed.len() + 20);
-        out.extend_from_slice(&header(self.kind()));
+        out.extend_from_slice(&header(self.kind(), version));
         out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&compressed).to_le_bytes());
         out.extend_from_slice(&compressed);
         Ok(out)
@@ -134,7 +159,16 @@ impl Profile {
             return Err(not_profile(format!("the body decompresses to more than {max_decoded} bytes")));
         }
         let corrupt = |e: postcard::Error| not_profile(format!("corrupt body: {e}"));
-        let wire: ProfileWire = if version >= 3 {
+        let mut extensions = Vec::new();
+        let wire: ProfileWire = if version >= 4 {
+            let (wire, rest) = postcard::take_from_bytes(&body).map_err(corrupt)?;
+            let (found, rest): (Vec<Extension>, &[u8]) = postcard::take_from_bytes(rest).map_err(corrupt)?;
+            if !rest.is_empty() || found.is_empty() {
+                return Err(not_profile("corrupt body: its extensions do not end the body".into()));
+            }
+            extensions = found;
+            wire
+        } else if version >= 3 {
             postcard::from_bytes(&body).map_err(corrupt)?
         } else {
             postcard::from_bytes::<LegacyWire>(&body).map_err(corrupt)?.into()
@@ -181,6 +215,19 @@ impl Profile {
         let hashes: Vec<u64> = profile.vocab.iter().map(|(_, s)| s.hash).collect();
         profile.sample =
             wire.sample.into_sample(&hashes).map_err(|e| not_profile(format!("corrupt sample: {e}")))?;
+        let mut seen_groups = false;
+        for extension in extensions {
+            match extension {
+                Extension::Groups(wire) if !seen_groups => {
+                    seen_groups = true;
+                    let groups = crate::grouped::GroupSample::from_wire(wire, profile.config.seed)
+                        .map_err(|e| not_profile(format!("corrupt groups: {e}")))?;
+                    profile.config.grouping = Some(groups.grouping().clone());
+                    profile.groups = Some(groups);
+                }
+                Extension::Groups(_) => return Err(not_profile("corrupt body: its groups twice".into())),
+            }
+        }
         // a sample kept as text (and files of formats 1 and 2) is tokenized again
         profile.hash_sample_tokens()?;
         profile.seal();
@@ -320,7 +367,7 @@ impl From<LegacyWire> for ProfileWire {
         let LegacyConfig { tokenizer, sample, seed, items_k } = old.config;
         Self {
             tailwatch_version: old.tailwatch_version,
-            config: ProfileConfig { tokenizer, sample, seed, items_k, keep_text: true },
+            config: ProfileConfig { tokenizer, sample, seed, items_k, keep_text: true, grouping: None },
             n_docs: old.n_docs,
             n_tokens: old.n_tokens,
             n_bytes: old.n_bytes,

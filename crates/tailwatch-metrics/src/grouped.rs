@@ -1,0 +1,620 @@
+//! Answers grouped by prompt inside a profile: a mergeable bottom-k sample of whole groups, and
+//! the within-group metrics computed from it ([`group_metrics`]).
+//!
+//! A group is every answer whose record shares a group key (`--group-field`), or the answers of
+//! one record's array field (`--group-by record`). The profile keeps the groups whose keys hash
+//! lowest (a bottom-k sample of whole groups, seeded by the profile's seed: a group is in or
+//! out whole, however its answers were split among files, threads or shards), each with up to
+//! [`MAX_GROUP_ANSWERS`] answers as text. Merging unions the groups (answers of one key
+//! concatenate) and re-truncates, so shards merged in any order give the bytes of one pass.
+//!
+//! Within a group the answers are taken in a canonical order, so that the greedy partition
+//! does not depend on how they were split: their order in the record for `--group-by record`
+//! (NoveltyBench's generation order), else the seeded hash of their text (then the text).
+//!
+//! Metrics ([`group_metrics`]), over the sampled groups holding at least two answers (a group of
+//! one answer can show no collapse; such groups are counted, not scored):
+//! * `distinct_at_k`: mean number of equivalence classes per group ([`crate::groups`]);
+//!   range [1, k]; collapse: down. Depends on k (answers per group): compare at equal k.
+//! * `class_entropy`: mean −Σ p ln p over each group's class shares, [0, ln k]; down.
+//! * `collapsed_group_share`: share of groups whose answers all fall into one class, [0, 1]; up.
+//! * `group_self_bleu`: mean within-group self-BLEU-4 (each answer against the group's
+//!   others, the corpus self-BLEU's formula), [0, 1]; up.
+//! * `group_distinct_2`: mean within-group distinct-2 (unique bigrams / bigrams of the group's
+//!   answers with the profile's tokenizer), [0, 1]; down.
+//! * `group_jaccard`: mean pairwise Jaccard similarity of the answers' dedup shingle sets,
+//!   [0, 1]; up.
+//!
+//! Cost: O(groups × k² × answer length) for the pairwise metrics, on the current rayon pool.
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tailwatch_core::Tokenizer;
+
+use crate::groups::{Equivalence, class_entropy, distinct_at_k, partition};
+use crate::lexical::{MetricSelection, MetricValues};
+use crate::sample::SampleSize;
+use crate::selfbleu::self_bleu_per_doc;
+use crate::{Error, Result};
+
+/// Answers a group keeps (the rest are counted): pairwise metrics cost k² per group.
+pub const MAX_GROUP_ANSWERS: usize = 1024;
+
+/// Groups a profile samples by default.
+pub const DEFAULT_GROUP_SAMPLE: u64 = 10_000;
+
+/// The ids [`group_metrics`] computes.
+pub const GROUP_IDS: &[&str] = &[
+    "distinct_at_k",
+    "class_entropy",
+    "collapsed_group_share",
+    "group_self_bleu",
+    "group_distinct_2",
+    "group_jaccard",
+];
+
+/// What makes a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupBy {
+    /// Records sharing this field's value (a JSON dotted path, a CSV or Parquet column).
+    Field(String),
+    /// Each record: the elements of its array field are one group.
+    Record,
+}
+
+impl std::fmt::Display for GroupBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GroupBy::Field(field) => write!(f, "field `{field}`"),
+            GroupBy::Record => f.write_str("record"),
+        }
+    }
+}
+
+/// How a profile groups its answers; profiles merge only when these agree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grouping {
+    /// What makes a group.
+    pub by: GroupBy,
+    /// Groups sampled (bottom-k by the hash of their key).
+    pub groups: SampleSize,
+}
+
+impl Grouping {
+    /// Group by `by`, sampling [`DEFAULT_GROUP_SAMPLE`] groups.
+    pub fn new(by: GroupBy) -> Self {
+        Self { by, groups: SampleSize::Docs(DEFAULT_GROUP_SAMPLE) }
+    }
+
+    /// Whether answers keep their order in the record (else they are ordered by content).
+    fn given_order(&self) -> bool {
+        self.by == GroupBy::Record
+    }
+}
+
+/// One answer of a group: its place in the canonical order, and its text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Answer {
+    /// Position in the record (`--group-by record`), else the seeded hash of the text.
+    pub order: u64,
+    /// The answer.
+    pub text: String,
+}
+
+/// The answers of one group key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    /// The group's key as read (the field's value, or `file:record`).
+    pub key: String,
+    /// Answers seen, kept or not.
+    pub answers_seen: u64,
+    /// The first [`MAX_GROUP_ANSWERS`] answers in canonical order (sorted once sealed).
+    pub answers: Vec<Answer>,
+}
+
+impl Group {
+    fn settle(&mut self) {
+        self.answers.sort_unstable();
+        self.answers.truncate(MAX_GROUP_ANSWERS);
+    }
+}
+
+/// The sampled groups of a profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSample {
+    grouping: Grouping,
+    seed: u64,
+    groups: BTreeMap<u64, Group>,
+}
+
+fn key_hash(key: &str, seed: u64) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(key.as_bytes(), seed ^ 0x6772_6f75_7073)
+}
+
+impl GroupSample {
+    /// An empty sample of `grouping`'s groups, hashed with `seed`.
+    pub fn new(grouping: Grouping, seed: u64) -> Self {
+        Self { grouping, seed, groups: BTreeMap::new() }
+    }
+
+    /// How the answers are grouped.
+    pub fn grouping(&self) -> &Grouping {
+        &self.grouping
+    }
+
+    /// The sampled groups, in key-hash order.
+    pub fn groups(&self) -> impl Iterator<Item = &Group> {
+        self.groups.values()
+    }
+
+    /// Groups held.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Whether no group is held.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    fn limit(&self) -> usize {
+        match self.grouping.groups {
+            SampleSize::Docs(k) => usize::try_from(k).unwrap_or(usize::MAX),
+            SampleSize::All => usize::MAX,
+        }
+    }
+
+    /// Offer answers of the group `key` (in their record's order).
+    pub fn offer<'a>(&mut self, key: &str, answers: impl IntoIterator<Item = &'a str>) {
+        let limit = self.limit();
+        if limit == 0 {
+            return;
+        }
+        let hash = key_hash(key, self.seed);
+        if !self.groups.contains_key(&hash)
+            && self.groups.len() >= limit
+            && self.groups.last_key_value().is_some_and(|(max, _)| hash > *max)
+        {
+            return;
+        }
+        let given = self.grouping.given_order();
+        let seed = self.seed;
+        let group = self.groups.entry(hash).or_insert_with(|| Group {
+            key: key.to_string(),
+            answers_seen: 0,
+            answers: Vec::new(),
+        });
+        for (i, text) in answers.into_iter().enumerate() {
+            let order =
+                if given { i as u64 } else { xxhash_rust::xxh3::xxh3_64_with_seed(text.as_bytes(), seed) };
+            group.answers_seen = group.answers_seen.saturating_add(1);
+            group.answers.push(Answer { order, text: text.to_string() });
+        }
+        if group.answers.len() >= 2 * MAX_GROUP_ANSWERS {
+            group.settle();
+        }
+        while self.groups.len() > limit {
+            self.groups.pop_last();
+        }
+    }
+
+    /// Sort every group's answers canonically and drop those past the cap.
+    pub fn seal(&mut self) {
+        for group in self.groups.values_mut() {
+            group.settle();
+        }
+    }
+
+    /// Merge another sample of the same grouping: the sample of both.
+    pub fn merge(&mut self, other: GroupSample) -> Result<()> {
+        if self.grouping != other.grouping || self.seed != other.seed {
+            return Err(Error::Incompatible {
+                what: format!(
+                    "grouped by {} ({} groups) vs by {} ({} groups)",
+                    self.grouping.by, self.grouping.groups, other.grouping.by, other.grouping.groups
+                ),
+            });
+        }
+        for (hash, theirs) in other.groups {
+            match self.groups.get_mut(&hash) {
+                Some(mine) => {
+                    // one key, or (crafted) two keys of one hash: the smaller key names it
+                    if theirs.key < mine.key {
+                        mine.key = theirs.key;
+                    }
+                    mine.answers_seen =
+                        mine.answers_seen.checked_add(theirs.answers_seen).ok_or_else(|| {
+                            Error::Incompatible {
+                                what: "their group counts together overflow 64 bits".into(),
+                            }
+                        })?;
+                    mine.answers.extend(theirs.answers);
+                    mine.settle();
+                }
+                None => {
+                    self.groups.insert(hash, theirs);
+                }
+            }
+        }
+        let limit = self.limit();
+        while self.groups.len() > limit {
+            self.groups.pop_last();
+        }
+        Ok(())
+    }
+
+    /// The sample's parts, for the `.twp` body.
+    pub(crate) fn to_wire(&self) -> GroupSampleWire {
+        GroupSampleWire {
+            grouping: self.grouping.clone(),
+            groups: self.groups.iter().map(|(h, g)| (*h, g.clone())).collect(),
+        }
+    }
+
+    /// Rebuild a sample from a `.twp` body, checking what a built sample has: each hash is its
+    /// key's, answers are sorted, capped, no more than seen, and in the canonical order.
+    pub(crate) fn from_wire(wire: GroupSampleWire, seed: u64) -> std::result::Result<Self, String> {
+        let mut sample = Self::new(wire.grouping, seed);
+        let given = sample.grouping.given_order();
+        for (hash, group) in wire.groups {
+            if key_hash(&group.key, seed) != hash {
+                return Err(format!("group `{}` is filed under another key's hash", group.key));
+            }
+            if group.answers.is_empty()
+                || group.answers.len() > MAX_GROUP_ANSWERS
+                || group.answers.len() as u64 > group.answers_seen
+                || !group.answers.is_sorted()
+            {
+                return Err(format!("group `{}` holds answers no profile keeps", group.key));
+            }
+            if !given
+                && group
+                    .answers
+                    .iter()
+                    .any(|a| xxhash_rust::xxh3::xxh3_64_with_seed(a.text.as_bytes(), seed) != a.order)
+            {
+                return Err(format!("group `{}` holds an answer out of its order", group.key));
+            }
+            if sample.groups.insert(hash, group).is_some() {
+                return Err("a group listed twice".into());
+            }
+        }
+        if sample.groups.len() > sample.limit() {
+            return Err(format!(
+                "{} groups, more than the sample's {}",
+                sample.groups.len(),
+                sample.grouping.groups
+            ));
+        }
+        Ok(sample)
+    }
+
+    /// Answers held (for memory estimates).
+    pub fn memory_bytes(&self) -> usize {
+        self.groups
+            .values()
+            .map(|g| g.key.len() + 64 + g.answers.iter().map(|a| a.text.len() + 40).sum::<usize>())
+            .sum()
+    }
+}
+
+/// A [`GroupSample`] in a `.twp` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct GroupSampleWire {
+    grouping: Grouping,
+    groups: Vec<(u64, Group)>,
+}
+
+/// How groups are scored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GroupOptions {
+    /// When two answers are the same answer.
+    pub equivalence: Equivalence,
+}
+
+impl Default for GroupOptions {
+    fn default() -> Self {
+        Self { equivalence: Equivalence::Unigram(crate::groups::UNIGRAM_THRESHOLD) }
+    }
+}
+
+/// The metrics of one group (a row of `--per-group`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupRow {
+    /// The group's key.
+    pub group: String,
+    /// Answers seen.
+    pub answers: u64,
+    /// Answers scored (at most [`MAX_GROUP_ANSWERS`]).
+    pub scored: u64,
+    /// Equivalence classes.
+    pub distinct_at_k: u64,
+    /// Entropy of the class shares (nats).
+    pub class_entropy: f64,
+    /// Whether every answer is in one class (two answers or more).
+    pub collapsed: bool,
+    /// Within-group self-BLEU-4 (`None` below two answers).
+    pub self_bleu: Option<f64>,
+    /// Within-group distinct-2 (`None` without a bigram).
+    pub distinct_2: Option<f64>,
+    /// Mean pairwise Jaccard of the shingle sets (`None` below two answers).
+    pub jaccard: Option<f64>,
+    /// The class of each scored answer, in canonical order.
+    pub classes: Vec<u32>,
+}
+
+impl GroupRow {
+    /// The row's value of a within-group metric id (of [`GROUP_IDS`]; `collapsed_group_share`
+    /// is 1 for a collapsed group, 0 otherwise), `None` for a group of one answer or an
+    /// undefined value: what the metric averages over groups.
+    pub fn value(&self, id: &str) -> Option<f64> {
+        if self.scored < 2 {
+            return None;
+        }
+        match id {
+            "distinct_at_k" => Some(self.distinct_at_k as f64),
+            "class_entropy" => Some(self.class_entropy),
+            "collapsed_group_share" => Some(if self.collapsed { 1.0 } else { 0.0 }),
+            "group_self_bleu" => self.self_bleu,
+            "group_distinct_2" => self.distinct_2,
+            "group_jaccard" => self.jaccard,
+            _ => None,
+        }
+    }
+}
+
+/// Quantiles of a within-group metric over the scored groups.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    /// Mean.
+    pub mean: f64,
+    /// 10th percentile (nearest rank).
+    pub p10: f64,
+    /// Median (nearest rank).
+    pub p50: f64,
+    /// 90th percentile (nearest rank).
+    pub p90: f64,
+}
+
+impl Spread {
+    fn of(values: &mut [f64]) -> Option<Self> {
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_unstable_by(f64::total_cmp);
+        let rank = |q: f64| values[((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1];
+        Some(Spread {
+            mean: crate::numeric::fsum(values.iter().copied()) / values.len() as f64,
+            p10: rank(0.1),
+            p50: rank(0.5),
+            p90: rank(0.9),
+        })
+    }
+}
+
+/// What a report says of a profile's groups.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    /// How answers were grouped (`field `x``, `record`).
+    pub by: String,
+    /// The equivalence rule.
+    pub equivalence: String,
+    /// Groups sampled (configured: a number or `all`).
+    pub sample: String,
+    /// Groups held.
+    pub groups: u64,
+    /// Groups of one answer (counted, not scored).
+    pub single_answer_groups: u64,
+    /// Groups that held more answers than were scored.
+    pub capped_groups: u64,
+    /// Mean answers per scored group (k): `distinct_at_k` depends on it.
+    pub mean_answers: f64,
+    /// Mean and quantiles of each within-group metric over the scored groups.
+    pub spread: BTreeMap<String, Spread>,
+    /// Every group's row, worst first (lowest `distinct_at_k`, then highest self-BLEU); not in
+    /// the JSON report (`--per-group` writes them).
+    #[serde(skip)]
+    pub rows: Vec<GroupRow>,
+}
+
+/// Name of an equivalence rule as `parse` reads it.
+pub fn equivalence_name(rule: Equivalence) -> String {
+    match rule {
+        Equivalence::Exact => "exact".into(),
+        Equivalence::Unigram(t) if t == crate::groups::UNIGRAM_THRESHOLD => "unigram".into(),
+        Equivalence::Unigram(t) => format!("unigram:{t}"),
+        Equivalence::Jaccard(t) => format!("jaccard:{t}"),
+    }
+}
+
+fn score_group(group: &Group, tokenizer: &Tokenizer, options: &GroupOptions) -> Result<GroupRow> {
+    let texts: Vec<&str> = group.answers.iter().map(|a| a.text.as_str()).collect();
+    let classes = partition(&texts, options.equivalence);
+    let k = distinct_at_k(&classes);
+    let scored = texts.len();
+    let mut tokens: Vec<Vec<u64>> = Vec::with_capacity(scored);
+    for text in &texts {
+        let mut hashes = Vec::new();
+        tokenizer.tokenize(text, |t| hashes.push(tailwatch_core::stable_hash(t)))?;
+        tokens.push(hashes);
+    }
+    let self_bleu =
+        self_bleu_per_doc(&tokens, 4).and_then(|per| crate::selfbleu::mean(&per)).filter(|_| scored >= 2);
+    let mut bigrams: Vec<(u64, u64)> =
+        tokens.iter().flat_map(|t| t.windows(2).map(|w| (w[0], w[1]))).collect();
+    let total = bigrams.len();
+    bigrams.sort_unstable();
+    bigrams.dedup();
+    let distinct_2 = (total > 0).then(|| bigrams.len() as f64 / total as f64);
+    Ok(GroupRow {
+        group: group.key.clone(),
+        answers: group.answers_seen,
+        scored: scored as u64,
+        distinct_at_k: k as u64,
+        class_entropy: class_entropy(&classes) + 0.0, // -0 for one class
+        collapsed: scored >= 2 && k == 1,
+        self_bleu,
+        distinct_2,
+        jaccard: crate::groups::mean_pairwise_jaccard(&texts),
+        classes,
+    })
+}
+
+/// The within-group metrics of a profile's groups (none for a profile without groups), and the
+/// summary with every group's row.
+pub fn group_metrics(
+    samples: &GroupSample,
+    tokenizer: &Tokenizer,
+    options: &GroupOptions,
+    selection: &MetricSelection,
+) -> Result<(MetricValues, GroupSummary)> {
+    use rayon::prelude::*;
+    let mut out = MetricValues::default();
+    let groups: Vec<&Group> = samples.groups().collect();
+    let mut rows: Vec<GroupRow> =
+        groups.par_iter().map(|g| score_group(g, tokenizer, options)).collect::<Result<Vec<_>>>()?;
+    let scored: Vec<&GroupRow> = rows.iter().filter(|r| r.scored >= 2).collect();
+    let collect =
+        |f: &dyn Fn(&GroupRow) -> Option<f64>| -> Vec<f64> { scored.iter().filter_map(|r| f(r)).collect() };
+    let mut spread = BTreeMap::new();
+    let series: [(&str, Vec<f64>); 5] = [
+        ("distinct_at_k", collect(&|r| Some(r.distinct_at_k as f64))),
+        ("class_entropy", collect(&|r| Some(r.class_entropy))),
+        ("group_self_bleu", collect(&|r| r.self_bleu)),
+        ("group_distinct_2", collect(&|r| r.distinct_2)),
+        ("group_jaccard", collect(&|r| r.jaccard)),
+    ];
+    for (id, mut values) in series {
+        let s = Spread::of(&mut values);
+        out.set(id, s.as_ref().map(|s| s.mean));
+        if let Some(s) = s {
+            spread.insert(id.to_string(), s);
+        }
+    }
+    let collapsed = scored.iter().filter(|r| r.collapsed).count();
+    out.set("collapsed_group_share", (!scored.is_empty()).then(|| collapsed as f64 / scored.len() as f64));
+    if scored.is_empty() {
+        out.notes.push("no group holds two answers: the within-group metrics are undefined".into());
+    }
+    let mean_answers = if scored.is_empty() {
+        0.0
+    } else {
+        scored.iter().map(|r| r.scored as f64).sum::<f64>() / scored.len() as f64
+    };
+    let summary = GroupSummary {
+        by: samples.grouping().by.to_string(),
+        equivalence: equivalence_name(options.equivalence),
+        sample: samples.grouping().groups.to_string(),
+        groups: rows.len() as u64,
+        single_answer_groups: rows.iter().filter(|r| r.scored < 2).count() as u64,
+        capped_groups: rows.iter().filter(|r| r.answers > r.scored).count() as u64,
+        mean_answers,
+        spread,
+        rows: {
+            // worst first: fewest classes, then most self-similar, then by key; groups of one
+            // answer (which show nothing) last
+            rows.sort_by(|a, b| {
+                (a.scored < 2)
+                    .cmp(&(b.scored < 2))
+                    .then(a.distinct_at_k.cmp(&b.distinct_at_k))
+                    .then(b.self_bleu.unwrap_or(0.0).total_cmp(&a.self_bleu.unwrap_or(0.0)))
+                    .then_with(|| a.group.cmp(&b.group))
+            });
+            rows
+        },
+    };
+    selection.retain(&mut out);
+    Ok((out, summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample(by: GroupBy, k: SampleSize, answers: &[(u8, u8)]) -> GroupSample {
+        let mut s = GroupSample::new(Grouping { by, groups: k }, 7);
+        for (key, answer) in answers {
+            s.offer(&format!("g{key}"), [format!("answer {answer}").as_str()]);
+        }
+        s.seal();
+        s
+    }
+
+    proptest! {
+        /// Any split of the answers, merged in either order, gives the one-pass sample.
+        #[test]
+        fn merges_equal_one_pass(answers in proptest::collection::vec((0u8..12, 0u8..6), 0..80), split in 0usize..80, k in 1u64..8) {
+            let split = split.min(answers.len());
+            for by in [GroupBy::Field("p".into()), GroupBy::Record] {
+                let size = SampleSize::Docs(k);
+                let whole = sample(by.clone(), size, &answers);
+                let (a, b) = (sample(by.clone(), size, &answers[..split]), sample(by.clone(), size, &answers[split..]));
+                let mut ab = a.clone();
+                ab.merge(b.clone()).unwrap();
+                let mut ba = b;
+                ba.merge(a).unwrap();
+                prop_assert_eq!(&ab, &ba);
+                if by != GroupBy::Record {
+                    // record order is positional: one record per offer here, so only the
+                    // content-ordered grouping must equal one pass exactly
+                    prop_assert_eq!(&ab, &whole);
+                }
+                prop_assert!(ab.len() as u64 <= k);
+                let wire = ab.to_wire();
+                prop_assert_eq!(GroupSample::from_wire(wire, 7).unwrap(), ab);
+            }
+        }
+    }
+
+    #[test]
+    fn a_group_keeps_at_most_the_cap_and_counts_the_rest() {
+        let mut s = GroupSample::new(Grouping::new(GroupBy::Field("p".into())), 0);
+        let answers: Vec<String> = (0..3000).map(|i| format!("answer {i}")).collect();
+        s.offer("one", answers.iter().map(String::as_str));
+        s.seal();
+        let g = s.groups().next().unwrap();
+        assert_eq!((g.answers.len(), g.answers_seen), (MAX_GROUP_ANSWERS, 3000));
+        assert!(g.answers.is_sorted());
+    }
+
+    #[test]
+    fn crafted_groups_are_refused() {
+        let s = sample(GroupBy::Field("p".into()), SampleSize::Docs(10), &[(1, 1), (1, 2), (2, 3)]);
+        let refuse = |edit: &dyn Fn(&mut GroupSampleWire)| {
+            let mut wire = s.to_wire();
+            edit(&mut wire);
+            GroupSample::from_wire(wire, 7).unwrap_err()
+        };
+        assert!(refuse(&|w| w.groups[0].1.key = "other".into()).contains("another key's hash"));
+        assert!(refuse(&|w| w.groups[0].1.answers_seen = 0).contains("no profile keeps"));
+        assert!(refuse(&|w| w.groups[0].1.answers.reverse()).contains("no profile keeps"));
+        assert!(refuse(&|w| w.groups[0].1.answers[0].order ^= 1).contains("out of its order"));
+        assert!(refuse(&|w| w.groups[0].1.answers.clear()).contains("no profile keeps"));
+        assert!(refuse(&|w| w.groups.push(w.groups[0].clone())).contains("twice"));
+        let mut other = GroupSample::new(Grouping::new(GroupBy::Record), 7);
+        assert!(other.merge(s.clone()).is_err());
+    }
+
+    #[test]
+    fn rows_rank_the_most_collapsed_groups_first() {
+        let tokenizer =
+            Tokenizer::from_spec(&tailwatch_core::TokenizerSpec::parse_builtin("words", false).unwrap())
+                .unwrap();
+        let mut s = GroupSample::new(Grouping::new(GroupBy::Field("p".into())), 0);
+        s.offer("varied", ["one two three", "four five six", "seven eight nine"]);
+        s.offer("same", ["one two three", "one two three", "one two three"]);
+        s.offer("alone", ["just one"]);
+        s.seal();
+        let (values, summary) =
+            group_metrics(&s, &tokenizer, &GroupOptions::default(), &MetricSelection::All).unwrap();
+        assert_eq!(values.get("distinct_at_k"), Some(2.0));
+        assert_eq!(values.get("collapsed_group_share"), Some(0.5));
+        assert_eq!(values.get("group_jaccard"), Some(0.5));
+        assert_eq!(summary.rows[0].group, "same");
+        assert_eq!(summary.rows[1].group, "varied");
+        assert_eq!(summary.rows.last().unwrap().group, "alone");
+        assert_eq!((summary.groups, summary.single_answer_groups), (3, 1));
+        assert_eq!(summary.spread["distinct_at_k"].p90, 3.0);
+    }
+}

@@ -181,6 +181,22 @@ pub struct ProfileOptions {
     /// items tokenizer: how many leading items of each list count as exposed (coverage_at_k)
     #[arg(long, default_value_t = 10)]
     pub k: u32,
+    /// Group answers by prompt: records sharing this field's value (JSON dotted path, CSV or
+    /// Parquet column), in any input, are answers to one prompt (distinct_at_k and the other
+    /// within-group metrics)
+    #[arg(long, value_name = "FIELD", conflicts_with = "group_by")]
+    pub group_field: Option<String>,
+    /// `record`: the elements of each record's array field (--field) are answers to one prompt
+    #[arg(long, value_name = "UNIT", value_parser = ["record"])]
+    pub group_by: Option<String>,
+    /// Groups kept for the within-group metrics: a bottom-k sample of whole groups by a seeded
+    /// hash of their key (a number, or `all`)
+    #[arg(long, value_name = "N", default_value = "10000")]
+    pub group_sample: String,
+    /// When two answers of a group are the same answer: `unigram` (NoveltyBench: ROUGE-1 F
+    /// above 0.458), `unigram:<t>`, `exact` (normalized text) or `jaccard:<t>` (dedup shingles)
+    #[arg(long, value_name = "RULE", default_value = "unigram")]
+    pub equivalence: String,
 }
 
 /// Reference options.
@@ -272,6 +288,11 @@ pub struct ScoreArgs {
     /// documents in memory)
     #[arg(long, value_name = "FILE")]
     pub per_doc: Option<PathBuf>,
+    /// Also write one JSON line per sampled group of answers (with --group-field or --group-by),
+    /// worst first: its key, answers, distinct_at_k, class_entropy, collapsed, self_bleu,
+    /// distinct_2, jaccard and each answer's class
+    #[arg(long, value_name = "FILE")]
+    pub per_group: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use tailwatch::ProfileSettings;
 use tailwatch_io::{DocSeparator, Format, ReadOptions};
 use tailwatch_metrics::SampleSize;
+use tailwatch_metrics::grouped::{GroupBy, GroupOptions, Grouping};
+use tailwatch_metrics::groups::Equivalence;
 
 use crate::args::{DocSep, InputArgs, ProfileOptions};
 
@@ -67,7 +69,32 @@ pub fn profile_settings(options: &ProfileOptions) -> Result<ProfileSettings> {
     settings.config.seed = options.seed;
     settings.config.items_k = options.k;
     settings.max_memory = parse_bytes(&options.max_memory)?;
+    let by = match (&options.group_field, options.group_by.as_deref()) {
+        (Some(field), _) => Some(GroupBy::Field(field.clone())),
+        (None, Some(_)) => Some(GroupBy::Record),
+        (None, None) => None,
+    };
+    if let Some(by) = by {
+        let groups = match options.group_sample.as_str() {
+            "all" => SampleSize::All,
+            n => SampleSize::Docs(n.parse().ok().filter(|&n| n > 0).with_context(|| {
+                format!("--group-sample must be a positive number or `all`, found `{n}`")
+            })?),
+        };
+        settings.config.grouping = Some(Grouping { by, groups });
+    }
     Ok(settings)
+}
+
+/// How groups of answers are scored, from the command line.
+pub fn group_options(options: &ProfileOptions) -> Result<GroupOptions> {
+    let equivalence = Equivalence::parse(&options.equivalence).with_context(|| {
+        format!(
+            "--equivalence must be `unigram`, `unigram:<t>`, `exact` or `jaccard:<t>` with t in [0, 1], found `{}`",
+            options.equivalence
+        )
+    })?;
+    Ok(GroupOptions { equivalence })
 }
 
 /// Whether `--tokenizer` names the `items` tokenizer (lists of item ids: a JSON array field is

@@ -46,6 +46,22 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// Something computed over documents one by one, asked of answers in groups.
+    #[error("{what} are not computed for answers in groups (yet): score them ungrouped")]
+    NotForGroups {
+        /// What was asked.
+        what: &'static str,
+    },
+    /// A record without the field its answers are grouped by.
+    #[error("{}: {location}: no group field `{field}` (every record needs one to be grouped; null counts as none)", .path.display())]
+    MissingGroupField {
+        /// The input.
+        path: PathBuf,
+        /// The record.
+        location: tailwatch_io::Location,
+        /// The group field.
+        field: String,
+    },
     /// The inputs hold no document.
     #[error("no documents in {} (empty input, or every record was skipped)", list(.inputs))]
     NoDocuments {

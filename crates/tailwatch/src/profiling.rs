@@ -5,6 +5,7 @@ use std::sync::mpsc::sync_channel;
 
 use tailwatch_core::{Reporter, Tokenizer, TokenizerSpec};
 use tailwatch_io::{Batch, DocReader, ReadOptions, ReadStats};
+use tailwatch_metrics::grouped::GroupBy;
 use tailwatch_metrics::{ExactNgramEstimate, Profile, ProfileBuilder, ProfileConfig, ProfileParts};
 
 use crate::{Engine, Error, Result};
@@ -206,27 +207,94 @@ impl NgramBudget {
     }
 }
 
+/// How a run's records become groups of answers: the group field's place among the
+/// records' extra fields, when the answers are grouped by a field.
+#[derive(Debug, Clone, Copy)]
+struct GroupRead<'a> {
+    grouping: Option<&'a GroupBy>,
+    extra: Option<usize>,
+    /// The format the run forces, if any (else each input's, from its name).
+    format: Option<tailwatch_io::Format>,
+}
+
+/// `read` with the group field among the extra fields when the answers are grouped by a field,
+/// and where it is.
+fn grouped_read<'a>(read: &ReadOptions, settings: &'a ProfileSettings) -> (ReadOptions, GroupRead<'a>) {
+    let grouping = settings.config.grouping.as_ref().map(|g| &g.by);
+    let mut read = read.clone();
+    let extra = match grouping {
+        Some(GroupBy::Field(field)) => Some(match read.extra_fields.iter().position(|f| f == field) {
+            Some(i) => i,
+            None => {
+                read.extra_fields.push(field.clone());
+                read.extra_fields.len() - 1
+            }
+        }),
+        _ => None,
+    };
+    let format = read.format;
+    (read, GroupRead { grouping, extra, format })
+}
+
+/// Add a batch of `input` to `builder`: each document, and each record's answers to its group.
+fn observe_batch(
+    builder: &mut ProfileBuilder<'_>,
+    batch: &Batch,
+    input: &Path,
+    groups: GroupRead<'_>,
+) -> Result<()> {
+    let Some(by) = groups.grouping else {
+        return Ok(batch.texts().try_for_each(|doc| builder.observe(doc))?);
+    };
+    for record in &batch.records {
+        let key = match by {
+            GroupBy::Record => format!("{}:{}", input.display(), record.number),
+            GroupBy::Field(field) => match groups.extra.and_then(|i| record.extras.get(i)).cloned().flatten()
+            {
+                Some(key) => key,
+                None => {
+                    use tailwatch_io::{Format, Location};
+                    let location = match groups.format.unwrap_or_else(|| Format::from_path(input)) {
+                        Format::Text | Format::Jsonl => Location::Line(record.number),
+                        _ => Location::Record(record.number),
+                    };
+                    return Err(Error::MissingGroupField {
+                        path: input.to_path_buf(),
+                        location,
+                        field: field.clone(),
+                    });
+                }
+            },
+        };
+        builder.observe_group(&key, &record.texts)?;
+    }
+    Ok(())
+}
+
 /// One worker: profile the batches it receives until the channel closes. After an error it
 /// keeps draining, so that the reader never waits on a failed worker.
 fn work(
-    receive: impl Fn() -> Option<Batch>,
+    receive: impl Fn() -> Option<(usize, Batch)>,
+    inputs: &[PathBuf],
+    groups: GroupRead<'_>,
     settings: &ProfileSettings,
     budget: &NgramBudget,
 ) -> Result<Profile> {
     let mut builder = settings.builder();
     let mut reported = 0;
     let mut failed = None;
-    while let Some(batch) = receive() {
+    while let Some((input, batch)) = receive() {
         if failed.is_some() {
             continue;
         }
-        let observed = batch.texts().try_for_each(|doc| builder.observe(doc));
-        if let Err(e) = observed.and_then(|()| budget.check(&mut builder, &mut reported)) {
+        let observed = observe_batch(&mut builder, &batch, &inputs[input], groups)
+            .and_then(|()| Ok(budget.check(&mut builder, &mut reported)?));
+        if let Err(e) = observed {
             failed = Some(e);
         }
     }
     match failed {
-        Some(e) => Err(e.into()),
+        Some(e) => Err(e),
         // sealed by the merge
         None => Ok(builder.take()),
     }
@@ -240,17 +308,17 @@ fn batches_for(input: &Path, read: &ReadOptions, workers: usize) -> ReadOptions 
     ReadOptions { batch_bytes: read.batch_bytes.min(share.max(64 << 10)), ..read.clone() }
 }
 
-/// Read every input in order and hand each batch to `send` (which returns false once the
-/// workers stopped); the read statistics of all inputs.
+/// Read every input in order and hand each batch, with its input's index, to `send` (which
+/// returns false once the workers stopped); the read statistics of all inputs.
 fn read_inputs(
     inputs: &[PathBuf],
     read: &ReadOptions,
     workers: usize,
     reporter: &dyn Reporter,
-    mut send: impl FnMut(Batch) -> bool,
+    mut send: impl FnMut(usize, Batch) -> bool,
 ) -> Result<ReadStats> {
     let mut stats = ReadStats::default();
-    for input in inputs {
+    for (index, input) in inputs.iter().enumerate() {
         let mut reader = DocReader::open(input, &batches_for(input, read, workers))?;
         reporter.start(&short_name(input), reader.total_bytes());
         let mut last = 0;
@@ -258,7 +326,7 @@ fn read_inputs(
             let now = reader.bytes_read();
             reporter.advance(now - last);
             last = now;
-            if !send(batch) {
+            if !send(index, batch) {
                 break; // a worker failed; its error is reported by the caller
             }
         }
@@ -280,14 +348,17 @@ impl Engine {
         settings: &ProfileSettings,
         reporter: &dyn Reporter,
     ) -> Result<(Profile, ReadStats)> {
+        let (read, groups) = grouped_read(read, settings);
+        let read = &read;
         if self.pool().current_thread_index().is_some() {
             let budget = NgramBudget::new(settings.max_memory, 1);
             let mut builder = settings.builder();
             let mut reported = 0;
             let mut failed = None;
-            let stats = read_inputs(inputs, read, 1, reporter, |batch| {
-                let observed = batch.texts().try_for_each(|doc| builder.observe(doc));
-                match observed.and_then(|()| budget.check(&mut builder, &mut reported)) {
+            let stats = read_inputs(inputs, read, 1, reporter, |input, batch| {
+                let observed = observe_batch(&mut builder, &batch, &inputs[input], groups)
+                    .and_then(|()| Ok(budget.check(&mut builder, &mut reported)?));
+                match observed {
                     Ok(()) => true,
                     Err(e) => {
                         failed = Some(e);
@@ -296,20 +367,23 @@ impl Engine {
                 }
             })?;
             if let Some(e) = failed {
-                return Err(e.into());
+                return Err(e);
             }
             return Ok((budget.finish(vec![builder.take()], settings)?, stats));
         }
         let workers = self.threads();
         let budget = NgramBudget::new(settings.max_memory, workers);
-        let (sender, receiver) = sync_channel::<Batch>(workers * 2);
+        let (sender, receiver) = sync_channel::<(usize, Batch)>(workers * 2);
         let receiver = std::sync::Mutex::new(receiver);
         let receive = || receiver.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv().ok();
         let (profiles, stats) = std::thread::scope(|scope| {
             // one worker on each thread of the pool, which also merges their profiles below:
             // memory freed by the merge is reused by the same threads' allocations
-            let running = scope.spawn(|| self.pool().broadcast(|_| work(receive, settings, &budget)));
-            let stats = read_inputs(inputs, read, workers, reporter, |batch| sender.send(batch).is_ok());
+            let running =
+                scope.spawn(|| self.pool().broadcast(|_| work(receive, inputs, groups, settings, &budget)));
+            let stats = read_inputs(inputs, read, workers, reporter, |input, batch| {
+                sender.send((input, batch)).is_ok()
+            });
             drop(sender);
             let profiles = running.join().unwrap_or_else(|_| vec![Err(Error::WorkerPanicked)]);
             (profiles, stats)

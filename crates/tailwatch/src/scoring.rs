@@ -12,6 +12,8 @@ use tailwatch_metrics::{
     Reference, ReferenceInfo, ReferenceOptions,
 };
 
+use tailwatch_metrics::grouped::{GROUP_IDS, GroupOptions, GroupSummary, group_metrics};
+
 use crate::compat::{Compat, compute as compat_metrics};
 use crate::profiling::{ProfileSettings, is_profile_path, load_profile};
 use crate::{Engine, Error, Result};
@@ -32,6 +34,8 @@ pub struct ScoreOptions {
     /// Confidence of the metrics' intervals ([`crate::intervals`]), when asked for; the
     /// documents are then held in memory.
     pub confidence: Option<f64>,
+    /// How groups of answers are scored (profiles that group them).
+    pub groups: GroupOptions,
 }
 
 impl ScoreOptions {
@@ -93,6 +97,16 @@ impl Scorer {
         reporter: &dyn Reporter,
     ) -> Result<(ScoreReport, ReadStats)> {
         let mut intervals = None;
+        if self.settings.config.grouping.is_some()
+            && (self.options.confidence.is_some() || self.options.compat.is_some())
+        {
+            let what = if self.options.confidence.is_some() {
+                "confidence intervals"
+            } else {
+                "an anchor's formulas"
+            };
+            return Err(Error::NotForGroups { what });
+        }
         let (profile, stats) = if let Some(confidence) = self.options.confidence {
             // the jackknife profiles groups of documents: they are read into memory
             let (docs, stats, record_sizes) = read_records(inputs, read, "confidence intervals")?;
@@ -219,7 +233,7 @@ impl Scorer {
         anchored: Option<MetricValues>,
         skipped_records: u64,
     ) -> Result<ScoreReport> {
-        let (mut values, reference_info) = self.metrics(engine, profile)?;
+        let (mut values, reference_info, groups) = self.metrics_and_groups(engine, profile)?;
         if let Some(anchored) = anchored {
             values.extend(anchored);
         }
@@ -244,6 +258,7 @@ impl Scorer {
             zlib_version: zlib_version(),
             notes: values.notes,
             intervals: None,
+            groups,
         })
     }
 
@@ -253,6 +268,15 @@ impl Scorer {
         engine: &Engine,
         profile: &Profile,
     ) -> Result<(MetricValues, Option<ReferenceInfo>)> {
+        self.metrics_and_groups(engine, profile).map(|(values, info, _)| (values, info))
+    }
+
+    /// [`Scorer::metrics`], with the summary of the profile's groups when it groups answers.
+    pub fn metrics_and_groups(
+        &self,
+        engine: &Engine,
+        profile: &Profile,
+    ) -> Result<(MetricValues, Option<ReferenceInfo>, Option<GroupSummary>)> {
         engine.install(|| {
             let selection = &self.options.metrics;
             let lexical = LexicalMetrics { tokenizer: &self.settings.tokenizer };
@@ -275,7 +299,16 @@ impl Scorer {
                 values.extend(against);
                 info = Some(described);
             }
-            Ok((values, info))
+            let mut summary = None;
+            if let Some(groups) = profile.groups()
+                && selection.wants_any(GROUP_IDS)
+            {
+                let (found, described) =
+                    group_metrics(groups, &self.settings.tokenizer, &self.options.groups, selection)?;
+                values.extend(found);
+                summary = Some(described);
+            }
+            Ok((values, info, summary))
         })
     }
 }

@@ -47,6 +47,13 @@ pub fn run_merge(args: &MergeArgs, cx: &Context) -> Result<Outcome> {
 }
 
 /// What a written profile says of its text.
-fn text_held(profile: &tailwatch_metrics::Profile) -> &'static str {
-    if profile.sample().holds_any_text() { "sample text kept" } else { "no document text" }
+fn text_held(profile: &tailwatch_metrics::Profile) -> String {
+    let sample = if profile.sample().holds_any_text() { "sample text kept" } else { "no document text" };
+    match profile.groups() {
+        // the within-group metrics compare answers' words: their text is kept
+        Some(groups) => {
+            format!("{sample} in the sample; the answers of {} sampled group(s) kept as text", groups.len())
+        }
+        None => sample.to_string(),
+    }
 }

@@ -11,7 +11,7 @@ use tailwatch_metrics::{MetricSelection, ReferenceOptions};
 use super::Context;
 use crate::Outcome;
 use crate::args::{InputArgs, ProfileOptions, ReferenceArgs, ScoreArgs};
-use crate::options::{is_items, profile_settings, read_options};
+use crate::options::{group_options, is_items, profile_settings, read_options};
 use crate::output::{Report, emit};
 
 /// The scorer of a command's profile, reference and metric options.
@@ -34,6 +34,7 @@ pub fn scorer(
         catalog: None,
         compat,
         confidence: None,
+        groups: group_options(profile)?,
     };
     options.validate()?;
     if let Some(path) = &reference.reference {
@@ -55,7 +56,7 @@ pub fn scorer(
 pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
     let inputs = args.inputs.iter().chain(&args.reference.reference).chain(&args.reference.catalog);
     crate::output::claim_outputs(
-        [args.per_doc.as_deref(), args.html.as_deref()],
+        [args.per_doc.as_deref(), args.html.as_deref(), args.per_group.as_deref()],
         inputs.map(PathBuf::as_path),
     )?;
     if let Some(level) = args.ci
@@ -69,6 +70,14 @@ pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
     let mut scorer =
         scorer(cx, &args.profile, &args.reference, &args.input, metrics, args.compat.map(Into::into))?;
     scorer.options.confidence = args.ci;
+    if args.per_group.is_some()
+        && scorer.settings.config.grouping.is_none()
+        && !args.inputs.iter().all(|p| tailwatch::is_profile_path(p))
+    {
+        anyhow::bail!(
+            "--per-group needs groups of answers: --group-field FIELD, or --group-by record with an array --field"
+        );
+    }
     let groups: Vec<Vec<PathBuf>> = if args.combine {
         vec![args.inputs.clone()]
     } else {
@@ -100,6 +109,10 @@ pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
     if let Some(path) = &args.per_doc {
         let rows = write_per_doc(path, &groups, &read, &scorer)?;
         eprintln!("wrote {rows} document rows to {}", path.display());
+    }
+    if let Some(path) = &args.per_group {
+        let rows = write_per_group(path, &reports)?;
+        eprintln!("wrote {rows} group rows to {}", path.display());
     }
     if let Some(path) = &args.html {
         let html = tailwatch_html::score::render(&reports);
@@ -137,6 +150,34 @@ fn write_per_doc(
         let docs: Vec<&str> = docs.iter().map(String::as_str).collect();
         for row in tailwatch::per_document::score_documents(&docs, &names, &scorer.settings.tokenizer)? {
             serde_json::to_writer(&mut out, &row)?;
+            out.write_all(b"\n")?;
+            rows += 1;
+        }
+    }
+    out.into_inner().with_context(|| format!("cannot write `{}`", path.display()))?.finish()?;
+    Ok(rows)
+}
+
+/// Write one JSON line per sampled group of each report to `path`, worst first within a
+/// report (through a temporary file renamed at the end); the number of rows.
+fn write_per_group(path: &std::path::Path, reports: &[ScoreReport]) -> Result<usize> {
+    #[derive(Serialize)]
+    struct Row<'a> {
+        input: String,
+        #[serde(flatten)]
+        row: &'a tailwatch_metrics::grouped::GroupRow,
+    }
+    if reports.iter().all(|r| r.groups.is_none()) {
+        anyhow::bail!(
+            "--per-group: no input holds groups of answers (profile them with --group-field or --group-by)"
+        );
+    }
+    let mut out = std::io::BufWriter::new(tailwatch_io::OutputFile::create(path)?);
+    let mut rows = 0;
+    for report in reports {
+        let input = report.inputs.join(",");
+        for row in report.groups.iter().flat_map(|g| &g.rows) {
+            serde_json::to_writer(&mut out, &Row { input: input.clone(), row })?;
             out.write_all(b"\n")?;
             rows += 1;
         }

@@ -9,6 +9,7 @@ mod dedup;
 mod detect;
 mod fixtures;
 mod formats;
+mod groups;
 mod ledger;
 mod outputs;
 mod profiles;

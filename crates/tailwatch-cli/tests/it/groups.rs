@@ -1,0 +1,310 @@
+//! Answers grouped by prompt: `--group-field`, `--group-by record`, `--per-group`, merges of
+//! shards that split groups, and bad input; on synthetic groups and on fast-detect-gpt.
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::{shared_data, tailwatch, write};
+
+const MODELS: [&str; 5] = ["gpt2-xl", "opt-2.7b", "gpt-neo-2.7B", "gpt-j-6B", "gpt-neox-20b"];
+
+/// fast-detect-gpt's xsum continuations as records `{prompt, model, text}`: the prompt is the
+/// words a continuation shares with its human original (what the model was given), keyed by
+/// the original's first 12 words, kept only for the prompts all five models continued.
+fn xsum_answers() -> Vec<(String, String, String)> {
+    let mut by_prompt: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+    for model in MODELS {
+        let path = shared_data(&format!("fast-detect-gpt/exp_main/xsum_{model}.raw_data.json"));
+        let data: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let originals = data["original"].as_array().unwrap();
+        let sampled = data["sampled"].as_array().unwrap();
+        for (original, sampled) in originals.iter().zip(sampled) {
+            let (original, sampled) = (original.as_str().unwrap(), sampled.as_str().unwrap());
+            let key = original.split_whitespace().take(12).collect::<Vec<_>>().join(" ");
+            // the shared prefix, cut back to a word boundary
+            let shared = original.bytes().zip(sampled.bytes()).take_while(|(a, b)| a == b).count();
+            let cut = sampled[..shared].rfind(char::is_whitespace).unwrap_or(0);
+            by_prompt.entry(key).or_default().push((model.to_string(), sampled[cut..].trim().to_string()));
+        }
+    }
+    by_prompt
+        .into_iter()
+        .filter(|(_, answers)| answers.len() == MODELS.len())
+        .flat_map(|(key, answers)| answers.into_iter().map(move |(m, t)| (key.clone(), m, t)))
+        .collect()
+}
+
+fn jsonl(records: &[(String, String, String)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (prompt, model, text) in records {
+        serde_json::to_writer(&mut out, &json!({"prompt": prompt, "model": model, "text": text})).unwrap();
+        out.push(b'\n');
+    }
+    out
+}
+
+fn per_group(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// Planting one model's answer as all five answers of 30 prompts is found by
+/// `collapsed_group_share` and fills the top of `--per-group`; shards that split every group
+/// merge to the one-pass profile.
+#[test]
+fn planted_identical_answers_in_30_xsum_prompts_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records = xsum_answers();
+    let prompts: Vec<String> = {
+        let mut p: Vec<String> = records.iter().map(|r| r.0.clone()).collect();
+        p.dedup();
+        p
+    };
+    assert!(prompts.len() >= 480, "{} prompts continued by all five models", prompts.len());
+    let natural = write(dir.path(), "natural.jsonl", &jsonl(&records));
+    // every 16th prompt (30 of them) answers five times the same
+    let planted: Vec<&String> = prompts.iter().step_by(16).take(30).collect();
+    assert_eq!(planted.len(), 30);
+    let mut first = std::collections::HashMap::new();
+    for (prompt, _, text) in &mut records {
+        if planted.contains(&&*prompt) {
+            let answer = first.entry(prompt.clone()).or_insert_with(|| text.clone());
+            *text = answer.clone();
+        }
+    }
+    let collapsed = write(dir.path(), "planted.jsonl", &jsonl(&records));
+    let score = |input: &str, extra: &[&str]| {
+        let mut args = vec!["score", input, "--group-field", "prompt", "--json", "-q"];
+        args.extend_from_slice(extra);
+        let run = tailwatch(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run
+    };
+    let before = score(&natural, &[]);
+    let rows_path = dir.path().join("groups.jsonl");
+    let after = score(&collapsed, &["--per-group", rows_path.to_str().unwrap()]);
+    let groups = prompts.len() as f64;
+    let (b, a) = (before.metric("collapsed_group_share"), after.metric("collapsed_group_share"));
+    // the planted groups add 30 collapsed groups, less those already collapsed
+    assert!(b < 0.05, "natural share of collapsed prompts {b}");
+    assert!(a >= b + 29.0 / groups, "collapsed_group_share {b} -> {a}");
+    assert!(after.metric("distinct_at_k") < before.metric("distinct_at_k"));
+    assert_eq!(after.json()["groups"]["groups"], prompts.len());
+    assert_eq!(after.json()["groups"]["mean_answers"], 5.0);
+    // the worst 30 rows are the planted prompts
+    let rows = per_group(&rows_path);
+    assert_eq!(rows.len(), prompts.len());
+    let top: std::collections::BTreeSet<&str> =
+        rows[..30].iter().map(|r| r["group"].as_str().unwrap()).collect();
+    let want: std::collections::BTreeSet<&str> = planted.iter().map(|p| p.as_str()).collect();
+    assert_eq!(top, want);
+    assert!(
+        rows[..30].iter().all(|r| r["distinct_at_k"] == 1 && r["collapsed"] == true && r["self_bleu"] == 1.0)
+    );
+    assert!(rows[30]["self_bleu"].as_f64().unwrap() < 1.0);
+
+    // three shards, records dealt round-robin: every group is split across them
+    let planted_text = std::fs::read_to_string(&collapsed).unwrap();
+    let lines: Vec<&str> = planted_text.lines().collect();
+    let mut shards = Vec::new();
+    for s in 0..3 {
+        let body: String = lines.iter().skip(s).step_by(3).map(|l| format!("{l}\n")).collect();
+        let input = write(dir.path(), &format!("shard{s}.jsonl"), body.as_bytes());
+        let out = dir.path().join(format!("shard{s}.twp"));
+        let run =
+            tailwatch(&["profile", &input, "--group-field", "prompt", "-o", out.to_str().unwrap(), "-q"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        shards.push(out.to_str().unwrap().to_string());
+    }
+    let merged = dir.path().join("merged.twp");
+    let whole = dir.path().join("whole.twp");
+    let run = tailwatch(&["merge", &shards[2], &shards[0], &shards[1], "-o", merged.to_str().unwrap(), "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run =
+        tailwatch(&["profile", &collapsed, "--group-field", "prompt", "-o", whole.to_str().unwrap(), "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        std::fs::read(&merged).unwrap() == std::fs::read(&whole).unwrap(),
+        "merged shards differ from one pass"
+    );
+    let from_shards = tailwatch(&["score", merged.to_str().unwrap(), "--json", "-q"]);
+    assert_eq!(from_shards.code, 0, "{}", from_shards.stderr);
+    for id in tailwatch_metrics::grouped::GROUP_IDS {
+        assert_eq!(from_shards.metric(id), after.metric(id), "{id}");
+    }
+}
+
+/// Records of k answers in an array field (`--group-by record`) and records sharing a field
+/// give the same groups and metrics; `--equivalence` changes the classes.
+#[test]
+fn record_groups_equal_field_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let groups: Vec<(String, Vec<String>)> = (0..40)
+        .map(|p| {
+            let answers = (0..6)
+                .map(|k| {
+                    if p % 4 == 0 {
+                        format!("the same answer to prompt {p}")
+                    } else {
+                        // no word in common with the group's other answers but the prompt's
+                        format!("alpha{k} beta{k} gamma{k} p{p}")
+                    }
+                })
+                .collect();
+            (format!("p{p}"), answers)
+        })
+        .collect();
+    let mut by_record = String::new();
+    let mut by_field = String::new();
+    for (key, answers) in &groups {
+        by_record.push_str(&format!("{}\n", json!({"prompt": key, "generations": answers})));
+        for a in answers {
+            by_field.push_str(&format!("{}\n", json!({"prompt": key, "text": a})));
+        }
+    }
+    let record = write(dir.path(), "record.jsonl", by_record.as_bytes());
+    let field = write(dir.path(), "field.jsonl", by_field.as_bytes());
+    let a = tailwatch(&["score", &record, "--field", "generations", "--group-by", "record", "--json", "-q"]);
+    let b = tailwatch(&["score", &field, "--group-field", "prompt", "--json", "-q"]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    assert_eq!(a.metric("collapsed_group_share"), 0.25);
+    for id in
+        ["distinct_at_k", "collapsed_group_share", "class_entropy", "group_self_bleu", "group_distinct_2"]
+    {
+        assert_eq!(a.metric(id), b.metric(id), "{id}");
+    }
+    assert_eq!(a.json()["groups"]["by"], "record");
+    assert_eq!(b.json()["groups"]["by"], "field `prompt`");
+    // `exact` splits what `unigram` joins: 0.25 of groups stay collapsed, the others have 6 classes
+    let exact =
+        tailwatch(&["score", &field, "--group-field", "prompt", "--equivalence", "exact", "--json", "-q"]);
+    assert_eq!(exact.metric("distinct_at_k"), 0.25 * 1.0 + 0.75 * 6.0);
+    let loose = tailwatch(&[
+        "score",
+        &field,
+        "--group-field",
+        "prompt",
+        "--equivalence",
+        "jaccard:0.0",
+        "--json",
+        "-q",
+    ]);
+    assert_eq!(loose.metric("collapsed_group_share"), 1.0);
+}
+
+/// Bad input: a missing group field names file and line; a group of one answer is counted,
+/// not scored; empty answers and a bad rule are clear errors or values, never a panic.
+#[test]
+fn grouping_refuses_or_counts_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing =
+        write(dir.path(), "missing.jsonl", b"{\"prompt\":\"a\",\"text\":\"x y\"}\n{\"text\":\"y z\"}\n");
+    let run = tailwatch(&["score", &missing, "--group-field", "prompt", "-q"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("missing.jsonl: line 2: no group field `prompt`"), "{}", run.stderr);
+    let null = write(dir.path(), "null.jsonl", b"{\"prompt\":null,\"text\":\"x y\"}\n");
+    let run = tailwatch(&[
+        "profile",
+        &null,
+        "--group-field",
+        "prompt",
+        "-o",
+        dir.path().join("n.twp").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("line 1: no group field `prompt`"), "{}", run.stderr);
+    // one group of one answer, one of two empty answers, one ordinary
+    let odd = write(
+        dir.path(),
+        "odd.jsonl",
+        b"{\"p\":1,\"text\":\"alone here\"}\n{\"p\":2,\"text\":\"\"}\n{\"p\":2,\"text\":\"\"}\n{\"p\":3,\"text\":\"a b c\"}\n{\"p\":3,\"text\":\"d e f\"}\n",
+    );
+    let run = tailwatch(&["score", &odd, "--group-field", "p", "--json", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["groups"]["groups"], 3);
+    assert_eq!(report["groups"]["single_answer_groups"], 1);
+    // `a b c` and `d e f` share no word; under `unigram` (NoveltyBench's ROUGE-1) two empty
+    // answers are two classes, under `exact` one
+    assert_eq!(run.metric("collapsed_group_share"), 0.0);
+    assert_eq!(run.metric("distinct_at_k"), 2.0);
+    let exact = tailwatch(&["score", &odd, "--group-field", "p", "--equivalence", "exact", "--json", "-q"]);
+    assert_eq!(exact.metric("collapsed_group_share"), 0.5);
+    let only_one = write(dir.path(), "one.jsonl", b"{\"p\":1,\"text\":\"alone\"}\n");
+    let run = tailwatch(&["score", &only_one, "--group-field", "p", "--json", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.json()["metrics"]["distinct_at_k"].is_null());
+    let run = tailwatch(&["score", &odd, "--group-field", "p", "--equivalence", "rouge", "-q"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--equivalence must be"), "{}", run.stderr);
+    let run = tailwatch(&["score", &odd, "--group-field", "p", "--group-sample", "0", "-q"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--group-sample must be"), "{}", run.stderr);
+    let run = tailwatch(&["score", &odd, "--group-field", "p", "--ci", "0.9", "-q"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("not computed for answers in groups"), "{}", run.stderr);
+    let run = tailwatch(&["score", &odd, "--per-group", dir.path().join("g.jsonl").to_str().unwrap(), "-q"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--per-group needs groups"), "{}", run.stderr);
+    // a grouped profile does not merge with an ungrouped one of documents
+    let (g, u) = (dir.path().join("g.twp"), dir.path().join("u.twp"));
+    assert_eq!(tailwatch(&["profile", &odd, "--group-field", "p", "-o", g.to_str().unwrap(), "-q"]).code, 0);
+    assert_eq!(tailwatch(&["profile", &odd, "-o", u.to_str().unwrap(), "-q"]).code, 0);
+    let run = tailwatch(&[
+        "merge",
+        g.to_str().unwrap(),
+        u.to_str().unwrap(),
+        "-o",
+        dir.path().join("m.twp").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("grouped by field `p` vs not grouped"), "{}", run.stderr);
+}
+
+/// `compare` with grouped answers: two halves of fast-detect-gpt's prompts do not breach the
+/// built-in rule on `collapsed_group_share` (the null), the planted half does (power), with a
+/// permutation p-value over groups.
+#[test]
+fn compare_breaches_on_collapsed_prompts_only_when_they_are_planted() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = xsum_answers();
+    let mut prompts: Vec<&String> = records.iter().map(|r| &r.0).collect();
+    prompts.dedup();
+    // halves by prompt, alternating
+    let half = |parity: usize| -> Vec<(String, String, String)> {
+        let chosen: std::collections::HashSet<&String> =
+            prompts.iter().enumerate().filter(|(i, _)| i % 2 == parity).map(|(_, p)| *p).collect();
+        records.iter().filter(|r| chosen.contains(&r.0)).cloned().collect()
+    };
+    let (a, b) = (half(0), half(1));
+    let mut planted = b.clone();
+    let mut first: std::collections::HashMap<String, String> = Default::default();
+    let mut count = 0;
+    for (prompt, _, text) in &mut planted {
+        if !first.contains_key(prompt) && count < 30 {
+            first.insert(prompt.clone(), text.clone());
+            count += 1;
+        }
+        if let Some(answer) = first.get(prompt) {
+            *text = answer.clone();
+        }
+    }
+    let a = write(dir.path(), "a.jsonl", &jsonl(&a));
+    let b = write(dir.path(), "b.jsonl", &jsonl(&b));
+    let planted = write(dir.path(), "planted.jsonl", &jsonl(&planted));
+    let check = |baseline: &str, candidate: &str| {
+        let run = tailwatch(&["compare", baseline, candidate, "--group-field", "prompt", "--json", "-q"]);
+        assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+        let json = run.json();
+        let checks = json["checks"].as_array().unwrap().clone();
+        checks.into_iter().find(|c| c["metric"] == "collapsed_group_share").expect("the built-in group rule")
+    };
+    let null = check(&a, &b);
+    assert_eq!(null["status"], "ok", "{null}");
+    let power = check(&a, &planted);
+    assert_eq!(power["status"], "breach", "{power}");
+    assert!(power["p_value"].as_f64().unwrap() <= 0.01, "{power}");
+    // ungrouped sides do not show the rule at all
+    let run = tailwatch(&["compare", &a, &b, "--json", "-q"]);
+    assert!(!run.stdout.contains("collapsed_group_share"), "{}", run.stdout);
+}

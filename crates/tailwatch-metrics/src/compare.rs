@@ -77,6 +77,11 @@ reason = "verbatim repeated outputs; 5 points more of the corpus being duplicate
 metric = "compression_ratio"
 relative = 0.10
 reason = "repetitive text compresses better; a 10 % rise flags templated output"
+
+[[rule]]
+metric = "collapsed_group_share"
+absolute = 0.05
+reason = "prompts whose answers are all one answer (mode collapse per prompt, NoveltyBench); 5 more points of such prompts is a clear loss of alternatives (only for answers grouped by prompt)"
 "#;
 
 /// Parse rules from TOML text; `path` names the file in errors.

@@ -82,6 +82,7 @@ pub fn compare<'py>(
     if !(confidence > 0.0 && confidence < 1.0) {
         return Err(input_error(format!("confidence must be in (0, 1), found {confidence}")));
     }
+    let default = rules.is_none();
     let rules = rules_of(rules)?;
     let base = side_input(baseline, skip_nulls, "baseline")?;
     let cand = side_input(candidate, skip_nulls, "candidate")?;
@@ -124,6 +125,8 @@ pub fn compare<'py>(
             };
             let (base_report, base_docs) = side(base, "baseline")?;
             let (cand_report, cand_docs) = side(cand, "candidate")?;
+            // the built-in rule on groups of answers, only for sides that group them
+            let rules = if default { tailwatch::comparing::drop_unused_group_rules(rules, &base_report, &cand_report) } else { rules };
             let compared = engine.compare_documents(
                 &scorer,
                 &rules,

@@ -459,7 +459,11 @@ pub async fn compare_value(state: &AppState, model: String, q: CompareQuery) -> 
         }
     }
     let engine = state.engine.clone();
-    let rules = default_rules();
+    let mut rules = default_rules();
+    if bp.groups().is_none() && cp.groups().is_none() {
+        // the built-in rule on groups of answers only for versions that group them
+        rules.retain(|r| !tailwatch_metrics::grouped::GROUP_IDS.contains(&r.metric.as_str()));
+    }
     let selection = tailwatch::comparing::rule_metrics(&rules);
     let names = [base.clone(), cand.clone()];
     let (bm, cm, sides, matched) = tokio::task::spawn_blocking(move || -> ApiResult<_> {

@@ -105,9 +105,14 @@ pub fn check_report(report: &ScoreReport, path: &Path, rules: &[Rule]) -> Result
     if report.n_docs == 0 {
         return Err(bad("it holds no documents (`n_docs` 0)".into()));
     }
-    // (reference metrics are absent from a report scored without a reference)
+    // (reference metrics are absent from a report scored without a reference, within-group
+    // ones from a report of answers not grouped)
     let reference = tailwatch_metrics::reference::REFERENCE_IDS;
-    for rule in rules.iter().filter(|r| !reference.contains(&r.metric.as_str())) {
+    let grouped = report.groups.is_some();
+    let optional = |id: &str| {
+        reference.contains(&id) || (!grouped && tailwatch_metrics::grouped::GROUP_IDS.contains(&id))
+    };
+    for rule in rules.iter().filter(|r| !optional(&r.metric)) {
         if !report.metrics.contains_key(&rule.metric) {
             return Err(bad(format!(
                 "it has no `{}`, which a rule checks (score it again with that metric)",
@@ -226,6 +231,62 @@ pub struct DocumentComparison {
     pub explanation: Option<Explanation>,
 }
 
+/// Put the rules on within-group metrics into `matched`: their values are the sides' (over
+/// every sampled group, whatever the documents' subsample), their evidence a permutation test
+/// over groups ([`crate::matching::group_evidence`]). Notes when the sides' groups differ in
+/// answers per group (k), which `distinct_at_k` and `class_entropy` grow with.
+fn with_group_evidence(
+    matched: &mut crate::matching::Matched,
+    rules: &[Rule],
+    baseline: &ScoreReport,
+    candidate: &ScoreReport,
+    resampling: &Resampling,
+) -> Vec<String> {
+    use tailwatch_metrics::grouped::GROUP_IDS;
+    let mut notes = Vec::new();
+    let (Some(bg), Some(cg)) = (&baseline.groups, &candidate.groups) else { return notes };
+    for rule in rules.iter().filter(|r| GROUP_IDS.contains(&r.metric.as_str())) {
+        let id = rule.metric.as_str();
+        matched.baseline.insert(id.to_string(), baseline.metrics.get(id).copied().flatten());
+        matched.candidate.insert(id.to_string(), candidate.metrics.get(id).copied().flatten());
+        matched.blocks.remove(id);
+        let values = |rows: &[tailwatch_metrics::grouped::GroupRow]| -> Vec<f64> {
+            rows.iter().filter_map(|r| r.value(id)).collect()
+        };
+        let evidence = crate::matching::group_evidence(
+            rule,
+            &values(&bg.rows),
+            &values(&cg.rows),
+            matched.docs as u64,
+            resampling,
+        );
+        matched.evidence.insert(id.to_string(), evidence);
+    }
+    if (bg.mean_answers - cg.mean_answers).abs() > 0.05 * bg.mean_answers.max(cg.mean_answers) {
+        notes.push(format!(
+            "the sides' groups hold {:.1} vs {:.1} answers on average: distinct_at_k and class_entropy grow with the answers per prompt, so compare them at equal k",
+            bg.mean_answers, cg.mean_answers
+        ));
+    }
+    notes
+}
+
+/// The built-in rules without those on within-group metrics when neither side groups its
+/// answers (they could only be skipped); `rules` as they are otherwise.
+pub fn drop_unused_group_rules(
+    rules: Vec<Rule>,
+    baseline: &ScoreReport,
+    candidate: &ScoreReport,
+) -> Vec<Rule> {
+    if baseline.groups.is_some() || candidate.groups.is_some() {
+        return rules;
+    }
+    rules
+        .into_iter()
+        .filter(|r| !tailwatch_metrics::grouped::GROUP_IDS.contains(&r.metric.as_str()))
+        .collect()
+}
+
 impl Engine {
     /// Compare two sides under `rules`: their reports (full size) and documents. What
     /// `tailwatch compare` and `tailwatch.compare` both run.
@@ -251,11 +312,14 @@ impl Engine {
         let (b_texts, c_texts) = (base_docs.texts(), cand_docs.texts());
         let compared = match (base_docs.documents(&b_texts), cand_docs.documents(&c_texts)) {
             (Ok(b), Ok(c)) if resampling.permutations > 0 && !b.is_empty() && !c.is_empty() => {
-                let matched = self.matched_evidence_of(scorer, &b, &c, rules, resampling)?;
+                let mut matched = self.matched_evidence_of(scorer, &b, &c, rules, resampling)?;
+                let group_notes =
+                    with_group_evidence(&mut matched, rules, base_report, cand_report, resampling);
                 let mut compared =
                     compare_matched(&Side::of(base_report), &Side::of(cand_report), &matched, rules);
                 blocks = matched.blocks;
                 compared.notes.extend(base_docs.notes().iter().chain(cand_docs.notes()).cloned());
+                compared.notes.extend(group_notes);
                 compared
             }
             (b, c) => {

@@ -347,6 +347,60 @@ fn block_evidence(
     (evidence, values)
 }
 
+/// Evidence of a rule on a within-group metric: the unit is the group (the prompt), so the
+/// p-value is a permutation test of the mean of the groups' values (`baseline`, `candidate`),
+/// reassigning groups between the sides with `resampling`'s seed and count, and the interval a
+/// Welch t interval of the difference of the means.
+pub fn group_evidence(
+    rule: &Rule,
+    baseline: &[f64],
+    candidate: &[f64],
+    docs: u64,
+    resampling: &Resampling,
+) -> Evidence {
+    let (nb, nc) = (baseline.len(), candidate.len());
+    if nb < 2 || nc < 2 {
+        return Evidence { docs, p_value: None, interval: None };
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let variance = |v: &[f64]| {
+        let m = mean(v);
+        v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() - 1) as f64
+    };
+    let observed = mean(candidate) - mean(baseline);
+    let mut all: Vec<f64> = baseline.iter().chain(candidate).copied().collect();
+    let total: f64 = all.iter().sum();
+    let sign = collapse_sign(rule);
+    let mut rng = generator(resampling.seed, 2);
+    let mut as_far = 0usize;
+    for _ in 0..resampling.permutations {
+        // a partial shuffle: the first nc values go to the candidate
+        for i in 0..nc {
+            let j = rand::RngExt::random_range(&mut rng, i..all.len());
+            all.swap(i, j);
+        }
+        let to_candidate: f64 = all[..nc].iter().sum();
+        let statistic = to_candidate / nc as f64 - (total - to_candidate) / nb as f64;
+        if sign * statistic >= sign * observed - 1e-12 {
+            as_far += 1;
+        }
+    }
+    let p_value =
+        (resampling.permutations > 0).then(|| (1 + as_far) as f64 / (1 + resampling.permutations) as f64);
+    let (vb, vc) = (variance(baseline) / nb as f64, variance(candidate) / nc as f64);
+    let se = (vb + vc).sqrt();
+    // Welch-Satterthwaite degrees of freedom (at least 1)
+    let df = if se > 0.0 {
+        ((vb + vc).powi(2) / (vb * vb / (nb - 1) as f64 + vc * vc / (nc - 1) as f64)).max(1.0)
+    } else {
+        (nb + nc - 2) as f64
+    };
+    let t = StudentsT::new(0.0, 1.0, df)
+        .expect("positive degrees of freedom")
+        .inverse_cdf((1.0 + resampling.confidence) / 2.0);
+    Evidence { docs, p_value, interval: Some([observed - t * se, observed + t * se]) }
+}
+
 /// The jackknife variance of a side's `metric` at its m documents, from its values without each
 /// block (`None` with fewer than two blocks or an undefined value).
 fn jackknife_variance(side: &SideBlocks, metric: &str) -> Option<f64> {

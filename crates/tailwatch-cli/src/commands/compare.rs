@@ -5,7 +5,9 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 use tailwatch::ProfileSettings;
-use tailwatch::comparing::{DocumentComparison, SideDocuments, check_report, rule_metrics, saved_report};
+use tailwatch::comparing::{
+    DocumentComparison, SideDocuments, check_report, drop_unused_group_rules, rule_metrics, saved_report,
+};
 use tailwatch::matching::{Resampling, hold_out, shared_documents};
 use tailwatch_metrics::Reference;
 use tailwatch_metrics::compare::{Comparison, DEFAULT_RULES, Verdict, default_rules, parse_rules};
@@ -95,6 +97,9 @@ pub fn run(args: &CompareArgs, cx: &Context) -> Result<Outcome> {
     };
     let baseline = side(baseline_path, args.baseline_field.as_deref())?;
     let candidate = side(candidate_path, args.candidate_field.as_deref())?;
+    // the built-in rule on groups of answers, only for sides that group them
+    let rules =
+        if args.rules.is_none() { drop_unused_group_rules(rules, &baseline, &candidate) } else { rules };
     // the documents of each side, for the checks at matched size (else why there are none)
     let docs = |path: &Path, field: Option<&str>| -> Result<SideDocuments> {
         if saved_report(path)?.is_some() {

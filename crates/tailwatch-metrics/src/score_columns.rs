@@ -10,10 +10,10 @@
 //!   exact counts of values equal to `0` and to `1` (so a pass/fail column's rate is exact);
 //! - an **exact sum**: a fixed-point superaccumulator of 34 64-bit limbs in units of 2⁻¹⁰⁷⁴
 //!   (every finite `f64` is an integer multiple of that), wide enough for 2⁶⁴ values of
-//!   magnitude up to `f64::MAX` (a Kulisch accumulator; Neal's "large superaccumulator").
-//!   Integer addition is associative, so the sum, and the mean rounded from it once, never
-//!   depend on order. `numeric::fsum` is exact too but needs all values at once; its partials
-//!   are not a canonical mergeable state;
+//!   magnitude up to `f64::MAX` (a Kulisch long accumulator; cf. Neal, "Fast exact summation
+//!   using small and large superaccumulators", 2015). Integer addition is associative, so the
+//!   sum, and the mean rounded from it once, never depend on order. `numeric::fsum` is exact
+//!   too, but it needs all values at once: its partials are not a canonical mergeable state;
 //! - exact **min** and **max** (`-0.0` orders below `+0.0`, so even signed zeros are
 //!   order-independent);
 //! - a **DDSketch-style quantile histogram**: a positive store, a negative store (keyed by `|x|`)
@@ -25,21 +25,24 @@
 //! exponent and top 7 mantissa bits of the value's bits (`bits >> 45`), offset so that `1.0`
 //! has key 0. The representative of a bucket `[a, b)` is `2ab/(a+b)`, within a relative
 //! `(b−a)/(b+a) ≤ 1/257 ≈ 0.0039` of every value in it, below [`ALPHA`] `= 0.005`. DDSketch's
-//! logarithmic mapping would need ~55% fewer buckets, but it calls `ln`, whose last bit differs
-//! between libm builds: a value near a boundary could land in different buckets on two machines
-//! and break bit-identical merges of shards profiled on both. The bit mapping is integer-exact.
+//! logarithmic mapping needs 69 buckets an octave at that α, not 128, but it calls `ln`, whose
+//! last bit differs between libm builds: a value near a boundary could land in different
+//! buckets on two machines and break bit-identical merges of shards profiled on both. The bit
+//! mapping is integer-exact.
 //!
 //! **The bucket cap.** Each store keeps at most [`MAX_BUCKETS`] `= 4096` occupied buckets. Past
 //! that, the positive store folds its lowest buckets into the lowest of its 4096 highest ones,
 //! and the negative store folds its most negative buckets (largest `|x|`) into the most negative
 //! of the 4096 nearest zero. So the lowest values of each store lose resolution and the upper
-//! quantiles keep theirs. This stays exact under merging, in any order: with `t` the 4096th
-//! key of a set `K`, the folded state of `K` keeps the keys above `t` exactly and puts all mass at
-//! or below `t` on `t`. The union's `t` is at least each shard's (the shard's top 4096 keys are
-//! in the union), so what a shard folded lies at or below the union's `t` and is folded there
-//! again, while every key above it was kept by every shard that held it. Folding each shard and
-//! then the union therefore equals folding the union of the values. Adding one value is
-//! merging a one-value column, so the streaming state is the folded state of all values.
+//! quantiles keep theirs. This stays exact under merging, in any order. Take a positive
+//! store (the negative one is its mirror image) and let `t` be the 4096th highest key of its key
+//! set `K`: the folded state of `K` keeps the keys above `t` exactly and puts all mass at or
+//! below `t` on `t`. The union's `t` is at least each shard's, because a shard's top 4096 keys
+//! are in the union. So what a shard folded lies at or below the union's `t` and is folded
+//! there again, while every key above it was kept by every shard that held it. Folding each
+//! shard and then the union therefore equals folding the union of the values. Adding one
+//! value is merging a one-value column, so the streaming state is the folded state of all
+//! values.
 //!
 //! **Quantiles.** With the `n` finite values sorted as `x₍₀₎ ≤ … ≤ x₍ₙ₋₁₎`, quantile `q ∈ [0, 1]`
 //! is the lower order statistic `x₍ᵣ₎` with `r = ⌊q·(n−1)⌋` (numpy's `method="lower"`). Ranks
@@ -49,10 +52,10 @@
 //! absolutely in the near-zero bucket. Source: Masson, Rim & Lee, "DDSketch: a fast and
 //! fully-mergeable quantile sketch with relative-error guarantees", VLDB 2019.
 //!
-//! **Why not a crate.** `sketches-ddsketch` keys values with `ln` (above), keeps its sum as an
-//! `f64` added in arrival order, stores bins in a dense `Vec` whose offset and length depend on
-//! how it grew, and maps everything below `1e-9` to one key: its state, and so its serde bytes,
-//! depend on insertion and merge order.
+//! **Why not a crate.** `sketches-ddsketch` (0.4.2) keys values with `ln` (above), keeps its sum
+//! as an `f64` added in arrival order, stores bins in a dense `Vec` whose offset and length
+//! depend on how it grew, and maps everything below `1e-9` to one key: its state, and so its
+//! serde bytes, depend on insertion and merge order.
 //!
 //! # Metrics
 //!
@@ -882,6 +885,26 @@ mod tests {
         assert_eq!(column(&[1.0, h]).sum(), 1.0);
         assert_eq!(column(&[1.0, h, h, h]).sum(), 1.0 + 2.0 * f64::EPSILON);
         assert_eq!(column(&[1.0, h, h / 1024.0]).sum(), 1.0 + f64::EPSILON);
+        // A half past the kept bits with a remainder below them rounds up, not to even.
+        assert_eq!(column(&[3.0, 3.0 * h, tiny]).mean(), Some(1.0 + f64::EPSILON));
+        assert_eq!(column(&[3.0, 3.0 * h, 0.0]).mean(), Some(1.0));
+    }
+
+    #[test]
+    fn signed_zeros_merge_the_same_either_way() {
+        let (plus, minus) = (column(&[0.0]), column(&[-0.0]));
+        let mut a = plus.clone();
+        a.merge(&minus).unwrap();
+        let mut b = minus.clone();
+        b.merge(&plus).unwrap();
+        let one_pass = column(&[0.0, -0.0]);
+        for c in [&a, &b] {
+            assert_eq!(postcard::to_allocvec(c).unwrap(), postcard::to_allocvec(&one_pass).unwrap());
+        }
+        assert_eq!(a.min.map(f64::to_bits), Some((-0.0f64).to_bits()));
+        assert_eq!(a.max.map(f64::to_bits), Some(0.0f64.to_bits()));
+        assert_eq!((a.zeros, a.near_zero, a.mean()), (2, 2, Some(0.0)));
+        assert!(a.is_binary());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod numeric;
 pub mod profile;
 pub mod richness;
 pub mod sample;
+pub mod score_columns;
 pub mod selfbleu;
 mod token_counts;
 

@@ -83,11 +83,11 @@ pub fn twp_of_body(kind: u8, version: u32, body: &[u8]) -> Vec<u8> {
 
 /// Fuzz input to `.twp` bytes. First byte even: the rest is the file as is, with a format-3
 /// checksum recomputed so mutations reach the decompressor. Odd: byte 1 is the kind tag, byte 2
-/// picks the format version (1 to 3), and the rest is the uncompressed body ([`twp_of_body`]).
+/// picks the format version (1 to 4), and the rest is the uncompressed body ([`twp_of_body`]).
 pub fn twp_input(data: &[u8]) -> Vec<u8> {
     match data {
         [mode, kind, version, body @ ..] if mode & 1 == 1 => {
-            twp_of_body(kind % 3, u32::from(version % 3) + 1, body)
+            twp_of_body(kind % 3, u32::from(version % 4) + 1, body)
         }
         [_, file @ ..] => {
             let mut file = file.to_vec();

@@ -8,6 +8,7 @@ use tailwatch::Engine;
 use tailwatch::profiling::ProfileSettings;
 use tailwatch::scoring::{ScoreOptions, Scorer};
 use tailwatch_core::{Tokenizer, TokenizerSpec};
+use tailwatch_metrics::grouped::{GroupBy, Grouping};
 use tailwatch_metrics::{Profile, SampleSize};
 
 /// The documents of the CLI's format tests, and a few more.
@@ -39,6 +40,18 @@ fn profile(
     profile
 }
 
+/// A profile of `docs` as answers grouped `by`: two groups of a field, or one per record.
+fn grouped(docs: &[&str], by: GroupBy, groups: u64) -> Profile {
+    let tokenizer = Tokenizer::from_spec(&TokenizerSpec::words()).expect("words");
+    let mut config = tailwatch_metrics::ProfileConfig::new(TokenizerSpec::words());
+    config.grouping = Some(Grouping { by, groups: SampleSize::Docs(groups) });
+    let mut builder = tailwatch_metrics::ProfileBuilder::new(&tokenizer, config);
+    for (i, pair) in docs.chunks(2).enumerate() {
+        builder.observe_group(&format!("prompt {i}"), pair).expect("the documents profile");
+    }
+    builder.finish()
+}
+
 fn write(dir: &Path, target: &str, name: &str, bytes: &[u8]) {
     let dir = dir.join(target);
     std::fs::create_dir_all(&dir).expect("the seed directory is writable");
@@ -59,22 +72,26 @@ pub fn write_all(dir: &Path) {
         ("items", profile(&engine, ITEMS, &items, false, 1000, false)),
         ("sketched", profile(&engine, DOCS, &words, true, 1000, true)),
         ("whitespace-lower", profile(&engine, &DOCS[3..], &lower, true, 3, false)),
+        ("grouped-field", grouped(DOCS, GroupBy::Field("prompt".into()), 1000)),
+        ("grouped-record", grouped(&DOCS[1..], GroupBy::Record, 2)),
     ];
     let mut encoded = Vec::new();
     for (name, profile) in &profiles {
         let bytes = profile.to_bytes().expect("a profile encodes");
         let body = zstd::decode_all(&bytes[20..]).expect("the body decompresses");
         write(dir, "profile_decode", &format!("{name}.twp"), &[&[0u8][..], &bytes].concat());
-        write(dir, "profile_decode", &format!("{name}.body"), &[&[1u8, bytes[6], 2][..], &body].concat());
+        // byte 2 picks the format: the header's version less one
+        let version = bytes[8] - 1;
+        write(dir, "profile_decode", &format!("{name}.body"), &[&[1u8, bytes[6], version][..], &body].concat());
         write(dir, "server_bodies", &format!("push-{name}"), &[&[0u8, b'\n', 0][..], &bytes].concat());
         encoded.push((name, bytes, body));
     }
     // pairs that merge (same settings) and one that does not
-    for (a, b) in [(0, 2), (1, 0), (1, 4), (3, 3), (0, 3)] {
+    for (a, b) in [(0, 2), (1, 0), (1, 4), (3, 3), (0, 3), (6, 6), (6, 0), (7, 7)] {
         let (name_a, _, body_a) = &encoded[a];
         let (name_b, _, body_b) = &encoded[b];
-        let first = [&[1u8, 0, 2][..], body_a].concat();
-        let second = [&[1u8, 0, 2][..], body_b].concat();
+        let first = [&[1u8, 0, encoded[a].1[8] - 1][..], body_a].concat();
+        let second = [&[1u8, 0, encoded[b].1[8] - 1][..], body_b].concat();
         let kind = |i: usize| encoded[i].1[6];
         let (mut first, mut second) = (first, second);
         first[1] = kind(a);

@@ -197,6 +197,19 @@ pub struct ProfileOptions {
     /// above 0.458), `unigram:<t>`, `exact` (normalized text) or `jaccard:<t>` (dedup shingles)
     #[arg(long, value_name = "RULE", default_value = "unigram")]
     pub equivalence: String,
+    /// Per-record numeric fields to keep statistics of (reward, judge score, verifier pass,
+    /// hallucination flag...): metrics `score_<field>_mean`, `_p10`, `_p50`, `_p90`, `_min`,
+    /// `_max`, `_rate` (0/1 fields). The first also scores grouped answers: utility_at_k and
+    /// distinct_among_passing. Comma-separated or repeated; with an array --field, each holds an
+    /// array of one value per answer
+    #[arg(long, value_name = "FIELD", value_delimiter = ',')]
+    pub score_field: Vec<String>,
+    /// The score an answer needs to pass (distinct_among_passing)
+    #[arg(long, value_name = "SCORE", default_value_t = tailwatch_metrics::grouped::DEFAULT_PASS_THRESHOLD)]
+    pub pass_threshold: f64,
+    /// utility_at_k's patience: the i-th answer of a group weighs patience^i (NoveltyBench: 0.8)
+    #[arg(long, value_name = "P", default_value_t = tailwatch_metrics::groups::DEFAULT_PATIENCE)]
+    pub patience: f64,
 }
 
 /// Reference options.

@@ -83,6 +83,15 @@ pub fn profile_settings(options: &ProfileOptions) -> Result<ProfileSettings> {
         };
         settings.config.grouping = Some(Grouping { by, groups });
     }
+    let mut names = std::collections::BTreeMap::new();
+    for field in &options.score_field {
+        let name = tailwatch_metrics::score_columns::sanitize_field(field)
+            .map_err(|e| anyhow!("--score-field: {e}"))?;
+        if let Some(other) = names.insert(name.clone(), field) {
+            bail!("--score-field `{other}` and `{field}` both name metrics `score_{name}_*`: keep one");
+        }
+    }
+    settings.config.score_fields.clone_from(&options.score_field);
     Ok(settings)
 }
 
@@ -94,7 +103,13 @@ pub fn group_options(options: &ProfileOptions) -> Result<GroupOptions> {
             options.equivalence
         )
     })?;
-    Ok(GroupOptions { equivalence })
+    if !(options.patience > 0.0 && options.patience <= 1.0) {
+        bail!("--patience must be in (0, 1], found {}", options.patience);
+    }
+    if !options.pass_threshold.is_finite() {
+        bail!("--pass-threshold must be a finite number, found {}", options.pass_threshold);
+    }
+    Ok(GroupOptions { equivalence, patience: options.patience, pass_threshold: options.pass_threshold })
 }
 
 /// Whether `--tokenizer` names the `items` tokenizer (lists of item ids: a JSON array field is

@@ -36,9 +36,9 @@ pub fn write_reports(out: &mut impl Write, reports: &[ScoreReport]) -> Result<()
             let cells = reports
                 .iter()
                 .map(|r| {
-                    let v = format_value(r.metrics.get(m.id).copied().flatten());
-                    let v = if r.approximate.iter().any(|a| a == m.id) { format!("~{v}") } else { v };
-                    match r.intervals.as_ref().and_then(|i| i.values.get(m.id)) {
+                    let v = format_value(r.metrics.get(&m.id).copied().flatten());
+                    let v = if r.approximate.contains(&m.id) { format!("~{v}") } else { v };
+                    match r.intervals.as_ref().and_then(|i| i.values.get(&m.id)) {
                         Some([low, high]) => {
                             format!("{v} [{}, {}]", format_value(Some(*low)), format_value(Some(*high)))
                         }
@@ -46,7 +46,7 @@ pub fn write_reports(out: &mut impl Write, reports: &[ScoreReport]) -> Result<()
                     }
                 })
                 .collect();
-            row(out, &format!("  {} {}", m.collapse.arrow(), m.id), cells)?;
+            row(out, &format!("  {} {}", m.info.collapse.arrow(), m.id), cells)?;
         }
     }
     writeln!(out, "\n↓ lower means collapse, ↑ higher means collapse, ~ approximate")?;

@@ -55,16 +55,16 @@ th:first-child,td:first-child{text-align:left}#metrics th{max-width:14rem;word-b
         let _ = write!(html, "<h2>{}</h2><div class=\"grid\">", escape(family.title()));
         for m in present {
             let values: Vec<Option<f64>> =
-                reports.iter().map(|r| r.metrics.get(m.id).copied().flatten()).collect();
-            let approx = reports.iter().any(|r| r.approximate.iter().any(|a| a == m.id));
+                reports.iter().map(|r| r.metrics.get(&m.id).copied().flatten()).collect();
+            let approx = reports.iter().any(|r| r.approximate.contains(&m.id));
             let _ = write!(
                 html,
                 "<div class=\"card\"><h3><span class=\"dir\">{}</span> {}{}</h3><p>{} · range {}</p>{}</div>",
-                m.collapse.arrow(),
-                m.id,
+                m.info.collapse.arrow(),
+                escape(&m.id),
                 if approx { " ~" } else { "" },
-                escape(m.definition),
-                escape(m.range),
+                escape(m.info.definition),
+                escape(m.info.range),
                 bars(&values, &names)
             );
         }
@@ -95,14 +95,14 @@ fn metrics_table(reports: &[ScoreReport], names: &[String]) -> String {
     html.push_str("</tr>");
     for (_, present) in tailwatch_metrics::report::metrics_by_family(reports) {
         for m in present {
-            let value = |r: &ScoreReport| r.metrics.get(m.id).copied().flatten();
+            let value = |r: &ScoreReport| r.metrics.get(&m.id).copied().flatten();
             let first = reports.first().and_then(value);
             let _ = write!(
                 html,
                 "<tr data-metric=\"{}\"><td>{} {}</td>",
-                escape(m.id),
-                m.collapse.arrow(),
-                escape(m.id)
+                escape(&m.id),
+                m.info.collapse.arrow(),
+                escape(&m.id)
             );
             for (i, r) in reports.iter().enumerate() {
                 let _ = write!(html, "<td>{}</td>", escape(&format_value(value(r))));

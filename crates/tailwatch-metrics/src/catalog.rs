@@ -157,6 +157,8 @@ pub enum MetricFamily {
     Recommendation,
     /// Within groups of answers to one prompt.
     Groups,
+    /// A per-record score column of the user's (`--score-field`).
+    Quality,
     /// Size descriptors.
     Size,
     /// What the simulator measures of each generation's model.
@@ -172,6 +174,7 @@ impl MetricFamily {
             MetricFamily::Reference => "Against the reference",
             MetricFamily::Recommendation => "Recommendation lists",
             MetricFamily::Groups => "Within prompts",
+            MetricFamily::Quality => "Score columns",
             MetricFamily::Size => "Size",
             MetricFamily::Simulation => "Simulated model",
         }
@@ -375,12 +378,83 @@ pub const METRICS: &[MetricInfo] = &[
         "[0,1]",
         "mean pairwise Jaccard of a group's answers' 5-word shingle sets"
     ),
+    m!(
+        "utility_at_k",
+        Groups,
+        Lower,
+        "(-inf,inf)",
+        "NoveltyBench utility: patience-weighted mean score of each class's first answer (patience 0.8)"
+    ),
+    m!(
+        "distinct_among_passing",
+        Groups,
+        Lower,
+        "[0,k]",
+        "mean classes among a group's answers whose score passes the threshold (0.5)"
+    ),
     m!("mean_doc_tokens", Size, Neither, "[0,inf)", "tokens per document"),
 ];
 
-/// Look up a metric id.
+/// The ids a score column (`--score-field F`) gives, one per statistic: `<field>` stands for
+/// the field's sanitized name ([`crate::score_columns::sanitize_field`]), so
+/// `--score-field reward` gives `score_reward_mean`. Their direction is the user's: a rule on
+/// one names it.
+pub const SCORE_FIELD_METRICS: &[MetricInfo] = &[
+    m!(
+        "score_<field>_mean",
+        Quality,
+        Neither,
+        "(-inf,inf)",
+        "mean of the field's finite values (an exact sum)"
+    ),
+    m!(
+        "score_<field>_p10",
+        Quality,
+        Neither,
+        "(-inf,inf)",
+        "10th percentile of the field (lower order statistic, 0.4 % relative error)"
+    ),
+    m!(
+        "score_<field>_p50",
+        Quality,
+        Neither,
+        "(-inf,inf)",
+        "median of the field (lower order statistic, 0.4 % relative error)"
+    ),
+    m!(
+        "score_<field>_p90",
+        Quality,
+        Neither,
+        "(-inf,inf)",
+        "90th percentile of the field (lower order statistic, 0.4 % relative error)"
+    ),
+    m!("score_<field>_min", Quality, Neither, "(-inf,inf)", "smallest value of the field"),
+    m!("score_<field>_max", Quality, Neither, "(-inf,inf)", "largest value of the field"),
+    m!(
+        "score_<field>_rate",
+        Quality,
+        Neither,
+        "[0,1]",
+        "share of 1s, when every value is 0 or 1 (a pass or flag column)"
+    ),
+];
+
+/// Look up a metric id: a catalog id, or one a score column gives (`score_<field>_mean`...),
+/// described by its template in [`SCORE_FIELD_METRICS`].
 pub fn metric_info(id: &str) -> Option<&'static MetricInfo> {
-    METRICS.iter().find(|m| m.id == id)
+    METRICS.iter().find(|m| m.id == id).or_else(|| score_field_metric(id))
+}
+
+/// The template of a score column's id, if `id` is one.
+fn score_field_metric(id: &str) -> Option<&'static MetricInfo> {
+    let rest = id.strip_prefix("score_")?;
+    SCORE_FIELD_METRICS.iter().find(|m| {
+        let suffix = m.id.strip_prefix("score_<field>").expect("templates start so");
+        rest.strip_suffix(suffix).is_some_and(|field| {
+            !field.is_empty()
+                && field.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
+    })
 }
 
 #[cfg(test)]

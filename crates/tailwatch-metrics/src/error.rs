@@ -17,6 +17,19 @@ pub enum Error {
         /// The token's stable hash.
         hash: u64,
     },
+    /// A score column's field name or counts.
+    #[error(transparent)]
+    ScoreColumn(#[from] crate::score_columns::ScoreColumnError),
+    /// A record's scores do not match its answers and the profile's score fields.
+    #[error(
+        "scores of {answers} answer(s) for {fields} score field(s) must give each field one value per answer"
+    )]
+    ScoreShape {
+        /// The profile's score fields.
+        fields: usize,
+        /// The record's answers.
+        answers: usize,
+    },
     /// Two profiles cannot be merged or compared.
     #[error("profiles are incompatible: {what}")]
     Incompatible {

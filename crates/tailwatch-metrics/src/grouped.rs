@@ -24,6 +24,12 @@
 //!   answers with the profile's tokenizer), [0, 1]; down.
 //! * `group_jaccard`: mean pairwise Jaccard similarity of the answers' dedup shingle sets,
 //!   [0, 1]; up.
+//! * `utility_at_k` (with a score field, every answer of the group scored): NoveltyBench's
+//!   patience-weighted mean of the scores of each class's first answer
+//!   ([`crate::groups::utility_at_k`], patience 0.8), in the scores' range; down.
+//! * `distinct_among_passing` (with a score field): classes among the answers whose score is
+//!   at least the pass threshold (0.5 by default: a 0/1 verifier passes at 1), partitioned on
+//!   their own, [0, k]; down.
 //!
 //! Cost: O(groups × k² × answer length) for the pairwise metrics, on the current rayon pool.
 use std::collections::BTreeMap;
@@ -51,6 +57,8 @@ pub const GROUP_IDS: &[&str] = &[
     "group_self_bleu",
     "group_distinct_2",
     "group_jaccard",
+    "utility_at_k",
+    "distinct_among_passing",
 ];
 
 /// What makes a group.
@@ -92,13 +100,36 @@ impl Grouping {
     }
 }
 
-/// One answer of a group: its place in the canonical order, and its text.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// One answer of a group: its place in the canonical order, its text, and its score (the
+/// profile's first score field), when it has one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Answer {
     /// Position in the record (`--group-by record`), else the seeded hash of the text.
     pub order: u64,
     /// The answer.
     pub text: String,
+    /// Its score (finite), if the profile has a score field and the record gave one.
+    pub score: Option<f64>,
+}
+
+impl Answer {
+    fn key(&self) -> (u64, &str, Option<u64>) {
+        (self.order, &self.text, self.score.map(f64::to_bits))
+    }
+}
+
+impl Eq for Answer {}
+
+impl PartialOrd for Answer {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Answer {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
 }
 
 /// The answers of one group key.
@@ -164,8 +195,8 @@ impl GroupSample {
         }
     }
 
-    /// Offer answers of the group `key` (in their record's order).
-    pub fn offer<'a>(&mut self, key: &str, answers: impl IntoIterator<Item = &'a str>) {
+    /// Offer answers of the group `key` (in their record's order), each with its score.
+    pub fn offer<'a>(&mut self, key: &str, answers: impl IntoIterator<Item = (&'a str, Option<f64>)>) {
         let limit = self.limit();
         if limit == 0 {
             return;
@@ -184,11 +215,15 @@ impl GroupSample {
             answers_seen: 0,
             answers: Vec::new(),
         });
-        for (i, text) in answers.into_iter().enumerate() {
+        for (i, (text, score)) in answers.into_iter().enumerate() {
             let order =
                 if given { i as u64 } else { xxhash_rust::xxh3::xxh3_64_with_seed(text.as_bytes(), seed) };
             group.answers_seen = group.answers_seen.saturating_add(1);
-            group.answers.push(Answer { order, text: text.to_string() });
+            group.answers.push(Answer {
+                order,
+                text: text.to_string(),
+                score: score.filter(|s| s.is_finite()),
+            });
         }
         if group.answers.len() >= 2 * MAX_GROUP_ANSWERS {
             group.settle();
@@ -267,6 +302,9 @@ impl GroupSample {
             {
                 return Err(format!("group `{}` holds answers no profile keeps", group.key));
             }
+            if group.answers.iter().any(|a| a.score.is_some_and(|s| !s.is_finite())) {
+                return Err(format!("group `{}` holds a score that is not a number", group.key));
+            }
             if !given
                 && group
                     .answers
@@ -310,11 +348,22 @@ pub(crate) struct GroupSampleWire {
 pub struct GroupOptions {
     /// When two answers are the same answer.
     pub equivalence: Equivalence,
+    /// `utility_at_k`'s patience: the weight of the i-th answer is patienceⁱ.
+    pub patience: f64,
+    /// The score an answer needs to count among the passing ones.
+    pub pass_threshold: f64,
 }
+
+/// The default score an answer needs to pass: 0.5 (a 0/1 verifier passes at 1).
+pub const DEFAULT_PASS_THRESHOLD: f64 = 0.5;
 
 impl Default for GroupOptions {
     fn default() -> Self {
-        Self { equivalence: Equivalence::Unigram(crate::groups::UNIGRAM_THRESHOLD) }
+        Self {
+            equivalence: Equivalence::Unigram(crate::groups::UNIGRAM_THRESHOLD),
+            patience: crate::groups::DEFAULT_PATIENCE,
+            pass_threshold: DEFAULT_PASS_THRESHOLD,
+        }
     }
 }
 
@@ -339,6 +388,10 @@ pub struct GroupRow {
     pub distinct_2: Option<f64>,
     /// Mean pairwise Jaccard of the shingle sets (`None` below two answers).
     pub jaccard: Option<f64>,
+    /// NoveltyBench's utility (`None` unless every scored answer has a score).
+    pub utility: Option<f64>,
+    /// Classes among the passing answers (`None` unless every scored answer has a score).
+    pub passing_classes: Option<u64>,
     /// The class of each scored answer, in canonical order.
     pub classes: Vec<u32>,
 }
@@ -358,6 +411,8 @@ impl GroupRow {
             "group_self_bleu" => self.self_bleu,
             "group_distinct_2" => self.distinct_2,
             "group_jaccard" => self.jaccard,
+            "utility_at_k" => self.utility,
+            "distinct_among_passing" => self.passing_classes.map(|c| c as f64),
             _ => None,
         }
     }
@@ -446,6 +501,17 @@ fn score_group(group: &Group, tokenizer: &Tokenizer, options: &GroupOptions) -> 
     bigrams.sort_unstable();
     bigrams.dedup();
     let distinct_2 = (total > 0).then(|| bigrams.len() as f64 / total as f64);
+    let scores: Option<Vec<f64>> = group.answers.iter().map(|a| a.score).collect();
+    let utility = scores.as_ref().and_then(|s| crate::groups::utility_at_k(&classes, s, options.patience));
+    let passing_classes = scores.as_ref().map(|s| {
+        let passing: Vec<&str> = texts
+            .iter()
+            .zip(s)
+            .filter(|(_, score)| **score >= options.pass_threshold)
+            .map(|(t, _)| *t)
+            .collect();
+        distinct_at_k(&partition(&passing, options.equivalence)) as u64
+    });
     Ok(GroupRow {
         group: group.key.clone(),
         answers: group.answers_seen,
@@ -456,6 +522,8 @@ fn score_group(group: &Group, tokenizer: &Tokenizer, options: &GroupOptions) -> 
         self_bleu,
         distinct_2,
         jaccard: crate::groups::mean_pairwise_jaccard(&texts),
+        utility,
+        passing_classes,
         classes,
     })
 }
@@ -477,12 +545,14 @@ pub fn group_metrics(
     let collect =
         |f: &dyn Fn(&GroupRow) -> Option<f64>| -> Vec<f64> { scored.iter().filter_map(|r| f(r)).collect() };
     let mut spread = BTreeMap::new();
-    let series: [(&str, Vec<f64>); 5] = [
+    let series: [(&str, Vec<f64>); 7] = [
         ("distinct_at_k", collect(&|r| Some(r.distinct_at_k as f64))),
         ("class_entropy", collect(&|r| Some(r.class_entropy))),
         ("group_self_bleu", collect(&|r| r.self_bleu)),
         ("group_distinct_2", collect(&|r| r.distinct_2)),
         ("group_jaccard", collect(&|r| r.jaccard)),
+        ("utility_at_k", collect(&|r| r.utility)),
+        ("distinct_among_passing", collect(&|r| r.passing_classes.map(|c| c as f64))),
     ];
     for (id, mut values) in series {
         let s = Spread::of(&mut values);
@@ -535,7 +605,7 @@ mod tests {
     fn sample(by: GroupBy, k: SampleSize, answers: &[(u8, u8)]) -> GroupSample {
         let mut s = GroupSample::new(Grouping { by, groups: k }, 7);
         for (key, answer) in answers {
-            s.offer(&format!("g{key}"), [format!("answer {answer}").as_str()]);
+            s.offer(&format!("g{key}"), [(format!("answer {answer}").as_str(), None)]);
         }
         s.seal();
         s
@@ -571,7 +641,7 @@ mod tests {
     fn a_group_keeps_at_most_the_cap_and_counts_the_rest() {
         let mut s = GroupSample::new(Grouping::new(GroupBy::Field("p".into())), 0);
         let answers: Vec<String> = (0..3000).map(|i| format!("answer {i}")).collect();
-        s.offer("one", answers.iter().map(String::as_str));
+        s.offer("one", answers.iter().map(|a| (a.as_str(), None)));
         s.seal();
         let g = s.groups().next().unwrap();
         assert_eq!((g.answers.len(), g.answers_seen), (MAX_GROUP_ANSWERS, 3000));
@@ -602,9 +672,10 @@ mod tests {
             Tokenizer::from_spec(&tailwatch_core::TokenizerSpec::parse_builtin("words", false).unwrap())
                 .unwrap();
         let mut s = GroupSample::new(Grouping::new(GroupBy::Field("p".into())), 0);
-        s.offer("varied", ["one two three", "four five six", "seven eight nine"]);
-        s.offer("same", ["one two three", "one two three", "one two three"]);
-        s.offer("alone", ["just one"]);
+        let none = |texts: [&'static str; 3]| texts.map(|t| (t, None));
+        s.offer("varied", none(["one two three", "four five six", "seven eight nine"]));
+        s.offer("same", none(["one two three", "one two three", "one two three"]));
+        s.offer("alone", [("just one", None)]);
         s.seal();
         let (values, summary) =
             group_metrics(&s, &tokenizer, &GroupOptions::default(), &MetricSelection::All).unwrap();

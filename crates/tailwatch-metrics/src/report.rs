@@ -104,20 +104,38 @@ pub fn format_value(v: Option<f64>) -> String {
     }
 }
 
-/// The catalog's metrics that any of `reports` holds, grouped by family, both in catalog order
-/// (empty families left out): the sections of the text table and of the HTML report.
-pub fn metrics_by_family(
-    reports: &[ScoreReport],
-) -> Vec<(crate::catalog::MetricFamily, Vec<&'static crate::catalog::MetricInfo>)> {
-    let mut groups: Vec<(crate::catalog::MetricFamily, Vec<&'static crate::catalog::MetricInfo>)> =
-        Vec::new();
+/// A metric a report holds, as the tables list it: its id and its catalog entry (for a score
+/// column's id, the template's).
+#[derive(Debug, Clone)]
+pub struct ListedMetric {
+    /// The id.
+    pub id: String,
+    /// Its catalog entry.
+    pub info: &'static crate::catalog::MetricInfo,
+}
+
+/// The metrics that any of `reports` holds, grouped by family, in catalog order, then the
+/// score columns' ids in name order (empty families left out): the sections of the text table
+/// and of the HTML report.
+pub fn metrics_by_family(reports: &[ScoreReport]) -> Vec<(crate::catalog::MetricFamily, Vec<ListedMetric>)> {
+    let mut groups: Vec<(crate::catalog::MetricFamily, Vec<ListedMetric>)> = Vec::new();
+    let mut push = |info: &'static crate::catalog::MetricInfo, id: String| match groups.last_mut() {
+        Some((family, members)) if *family == info.family => members.push(ListedMetric { id, info }),
+        _ => groups.push((info.family, vec![ListedMetric { id, info }])),
+    };
     for m in crate::catalog::METRICS {
-        if !reports.iter().any(|r| r.metrics.contains_key(m.id)) {
-            continue;
+        if reports.iter().any(|r| r.metrics.contains_key(m.id)) {
+            push(m, m.id.to_string());
         }
-        match groups.last_mut() {
-            Some((family, members)) if *family == m.family => members.push(m),
-            _ => groups.push((m.family, vec![m])),
+    }
+    let columns: std::collections::BTreeSet<&String> = reports
+        .iter()
+        .flat_map(|r| r.metrics.keys())
+        .filter(|id| crate::catalog::METRICS.iter().all(|m| m.id != id.as_str()))
+        .collect();
+    for id in columns {
+        if let Some(info) = crate::catalog::metric_info(id) {
+            push(info, id.clone());
         }
     }
     groups

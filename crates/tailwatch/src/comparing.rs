@@ -231,7 +231,8 @@ pub struct DocumentComparison {
     pub explanation: Option<Explanation>,
 }
 
-/// Put the rules on within-group metrics into `matched`: their values are the sides' (over
+/// Put the rules on score columns and within-group metrics into `matched`: a column's values
+/// are the sides', without evidence; a within-group metric's values are the sides' (over
 /// every sampled group, whatever the documents' subsample), their evidence a permutation test
 /// over groups ([`crate::matching::group_evidence`]). Notes when the sides' groups differ in
 /// answers per group (k), which `distinct_at_k` and `class_entropy` grow with.
@@ -244,6 +245,26 @@ fn with_group_evidence(
 ) -> Vec<String> {
     use tailwatch_metrics::grouped::GROUP_IDS;
     let mut notes = Vec::new();
+    // score columns: the documents compared carry no scores, so the sides' values stand, on
+    // their thresholds alone (the column keeps no per-record values to permute)
+    let is_column =
+        |id: &str| tailwatch_metrics::catalog::metric_info(id).is_some_and(|m| m.id.contains("<field>"));
+    let mut columns = false;
+    for rule in rules.iter().filter(|r| is_column(&r.metric)) {
+        let id = rule.metric.as_str();
+        matched.baseline.insert(id.to_string(), baseline.metrics.get(id).copied().flatten());
+        matched.candidate.insert(id.to_string(), candidate.metrics.get(id).copied().flatten());
+        matched.blocks.remove(id);
+        // no evidence: the check breaches on its threshold alone, as without matched sizes
+        matched.evidence.remove(id);
+        columns = true;
+    }
+    if columns {
+        notes.push(
+            "checks of score columns compare the sides' whole values on their thresholds alone, with no p-value or interval (a column keeps no per-record values to resample)"
+                .to_string(),
+        );
+    }
     let (Some(bg), Some(cg)) = (&baseline.groups, &candidate.groups) else { return notes };
     for rule in rules.iter().filter(|r| GROUP_IDS.contains(&r.metric.as_str())) {
         let id = rule.metric.as_str();

@@ -52,6 +52,18 @@ pub enum Error {
         /// What was asked.
         what: &'static str,
     },
+    /// A record's score field that is not a number for each of its answers.
+    #[error("{}: {location}: score field `{field}`: {why}", .path.display())]
+    BadScore {
+        /// The input.
+        path: PathBuf,
+        /// The record.
+        location: tailwatch_io::Location,
+        /// The score field.
+        field: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A record without the field its answers are grouped by.
     #[error("{}: {location}: no group field `{field}` (every record needs one to be grouped; null counts as none)", .path.display())]
     MissingGroupField {

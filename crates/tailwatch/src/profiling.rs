@@ -213,60 +213,130 @@ impl NgramBudget {
 struct GroupRead<'a> {
     grouping: Option<&'a GroupBy>,
     extra: Option<usize>,
+    /// Each score field's place among the extra fields, with its name.
+    scores: &'a [(String, usize)],
     /// The format the run forces, if any (else each input's, from its name).
     format: Option<tailwatch_io::Format>,
 }
 
-/// `read` with the group field among the extra fields when the answers are grouped by a field,
-/// and where it is.
-fn grouped_read<'a>(read: &ReadOptions, settings: &'a ProfileSettings) -> (ReadOptions, GroupRead<'a>) {
+/// `field`'s place among `read`'s extra fields, added when missing.
+fn extra_field(read: &mut ReadOptions, field: &str) -> usize {
+    match read.extra_fields.iter().position(|f| f == field) {
+        Some(i) => i,
+        None => {
+            read.extra_fields.push(field.to_string());
+            read.extra_fields.len() - 1
+        }
+    }
+}
+
+/// `read` with the group field (when the answers are grouped by a field) and the score fields
+/// among the extra fields, and where they are (`scores`: filled here, borrowed by the result).
+fn grouped_read<'a>(
+    read: &ReadOptions,
+    settings: &'a ProfileSettings,
+    scores: &'a mut Vec<(String, usize)>,
+) -> (ReadOptions, GroupRead<'a>) {
     let grouping = settings.config.grouping.as_ref().map(|g| &g.by);
     let mut read = read.clone();
     let extra = match grouping {
-        Some(GroupBy::Field(field)) => Some(match read.extra_fields.iter().position(|f| f == field) {
-            Some(i) => i,
-            None => {
-                read.extra_fields.push(field.clone());
-                read.extra_fields.len() - 1
-            }
-        }),
+        Some(GroupBy::Field(field)) => Some(extra_field(&mut read, field)),
         _ => None,
     };
+    *scores = settings.config.score_fields.iter().map(|f| (f.clone(), extra_field(&mut read, f))).collect();
     let format = read.format;
-    (read, GroupRead { grouping, extra, format })
+    (read, GroupRead { grouping, extra, scores, format })
 }
 
-/// Add a batch of `input` to `builder`: each document, and each record's answers to its group.
+/// A record's value of a score field (its extra-field text, `None` when missing or null) for
+/// each of its `answers`: a number (or `true`/`false`, 1/0) for one answer, or a JSON array of
+/// one per answer (`null` for a missing one). Why not, else.
+fn score_values(text: Option<&str>, answers: usize) -> std::result::Result<Vec<Option<f64>>, String> {
+    fn scalar(text: &str) -> std::result::Result<Option<f64>, String> {
+        let t = text.trim();
+        let value = match t {
+            "true" => 1.0,
+            "false" => 0.0,
+            _ => t.parse::<f64>().map_err(|_| format!("`{t}` is not a number"))?,
+        };
+        if !value.is_finite() {
+            return Err(format!("`{t}` is not a finite number (drop or fill such scores)"));
+        }
+        Ok(Some(value))
+    }
+    fn element(value: &serde_json::Value) -> std::result::Result<Option<f64>, String> {
+        match value {
+            serde_json::Value::Null => Ok(None),
+            serde_json::Value::Bool(b) => Ok(Some(f64::from(u8::from(*b)))),
+            serde_json::Value::Number(n) => scalar(&n.to_string()),
+            serde_json::Value::String(s) => scalar(s),
+            other => Err(format!("{other} is not a number")),
+        }
+    }
+    let Some(text) = text else { return Ok(vec![None; answers]) };
+    if text.trim_start().starts_with('[') {
+        let values: Vec<serde_json::Value> =
+            serde_json::from_str(text).map_err(|e| format!("an array that is not JSON ({e})"))?;
+        if values.len() != answers {
+            return Err(format!(
+                "{} value(s) for {answers} answers (one per answer, in order)",
+                values.len()
+            ));
+        }
+        return values.iter().map(element).collect();
+    }
+    if answers != 1 {
+        return Err(format!("one value for {answers} answers (give an array of one per answer)"));
+    }
+    Ok(vec![scalar(text)?])
+}
+
+/// Add a batch of `input` to `builder`: each document, its scores, and each record's answers
+/// to its group.
 fn observe_batch(
     builder: &mut ProfileBuilder<'_>,
     batch: &Batch,
     input: &Path,
     groups: GroupRead<'_>,
 ) -> Result<()> {
-    let Some(by) = groups.grouping else {
+    if groups.grouping.is_none() && groups.scores.is_empty() {
         return Ok(batch.texts().try_for_each(|doc| builder.observe(doc))?);
+    }
+    let location = |number: u64| {
+        use tailwatch_io::{Format, Location};
+        match groups.format.unwrap_or_else(|| Format::from_path(input)) {
+            Format::Text | Format::Jsonl => Location::Line(number),
+            _ => Location::Record(number),
+        }
     };
     for record in &batch.records {
-        let key = match by {
-            GroupBy::Record => format!("{}:{}", input.display(), record.number),
-            GroupBy::Field(field) => match groups.extra.and_then(|i| record.extras.get(i)).cloned().flatten()
-            {
-                Some(key) => key,
-                None => {
-                    use tailwatch_io::{Format, Location};
-                    let location = match groups.format.unwrap_or_else(|| Format::from_path(input)) {
-                        Format::Text | Format::Jsonl => Location::Line(record.number),
-                        _ => Location::Record(record.number),
-                    };
-                    return Err(Error::MissingGroupField {
-                        path: input.to_path_buf(),
-                        location,
-                        field: field.clone(),
-                    });
+        let key = match groups.grouping {
+            None => None,
+            Some(GroupBy::Record) => Some(format!("{}:{}", input.display(), record.number)),
+            Some(GroupBy::Field(field)) => {
+                match groups.extra.and_then(|i| record.extras.get(i)).cloned().flatten() {
+                    Some(key) => Some(key),
+                    None => {
+                        return Err(Error::MissingGroupField {
+                            path: input.to_path_buf(),
+                            location: location(record.number),
+                            field: field.clone(),
+                        });
+                    }
                 }
-            },
+            }
         };
-        builder.observe_group(&key, &record.texts)?;
+        let mut scores = Vec::with_capacity(groups.scores.len());
+        for (field, i) in groups.scores {
+            let text = record.extras.get(*i).and_then(Option::as_deref);
+            scores.push(score_values(text, record.texts.len()).map_err(|why| Error::BadScore {
+                path: input.to_path_buf(),
+                location: location(record.number),
+                field: field.clone(),
+                why,
+            })?);
+        }
+        builder.observe_answers(key.as_deref(), &record.texts, &scores)?;
     }
     Ok(())
 }
@@ -348,7 +418,8 @@ impl Engine {
         settings: &ProfileSettings,
         reporter: &dyn Reporter,
     ) -> Result<(Profile, ReadStats)> {
-        let (read, groups) = grouped_read(read, settings);
+        let mut score_places = Vec::new();
+        let (read, groups) = grouped_read(read, settings, &mut score_places);
         let read = &read;
         if self.pool().current_thread_index().is_some() {
             let budget = NgramBudget::new(settings.max_memory, 1);

@@ -299,6 +299,21 @@ impl Scorer {
                 values.extend(against);
                 info = Some(described);
             }
+            for (field, column) in profile.score_columns() {
+                for (id, value) in column.metrics(field).map_err(tailwatch_metrics::Error::from)? {
+                    if selection.wants(&id) {
+                        values.set(&id, Some(value));
+                    }
+                }
+                let (missing, bad) = (column.missing(), column.non_finite());
+                if missing + bad > 0 {
+                    values.notes.push(format!(
+                        "score field `{field}`: {missing} of {} documents have no value and {bad} no finite one; its statistics are of the other {}",
+                        profile.n_docs(),
+                        column.count()
+                    ));
+                }
+            }
             let mut summary = None;
             if let Some(groups) = profile.groups()
                 && selection.wants_any(GROUP_IDS)

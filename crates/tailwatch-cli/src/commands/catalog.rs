@@ -3,25 +3,27 @@ use std::io::Write;
 
 use anyhow::Result;
 use serde::Serialize;
-use tailwatch_metrics::catalog::{METRICS, MetricInfo};
+use tailwatch_metrics::catalog::{METRICS, MetricInfo, SCORE_FIELD_METRICS};
 
 use crate::Outcome;
 use crate::args::MetricsArgs;
 use crate::output::{Report, emit};
 
 pub fn run(args: &MetricsArgs) -> Result<Outcome> {
-    emit(&Catalog(METRICS), args.json)?;
+    // the catalog, then the ids a score column gives (`<field>`: the field's name)
+    let all: Vec<MetricInfo> = METRICS.iter().chain(SCORE_FIELD_METRICS).copied().collect();
+    emit(&Catalog(all), args.json)?;
     Ok(Outcome::Ok)
 }
 
 /// The metric catalog.
 #[derive(Serialize)]
 #[serde(transparent)]
-struct Catalog(&'static [MetricInfo]);
+struct Catalog(Vec<MetricInfo>);
 
 impl Report for Catalog {
     fn render(&self, out: &mut dyn Write) -> Result<()> {
-        write_catalog(out, self.0)
+        write_catalog(out, &self.0)
     }
 }
 

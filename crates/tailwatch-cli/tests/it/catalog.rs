@@ -2,7 +2,7 @@
 //! for what is measured of text, `tailwatch_sim::model_metrics` for what the simulator reports.
 use std::collections::BTreeSet;
 
-use tailwatch_metrics::catalog::{METRICS, MetricFamily, metric_info};
+use tailwatch_metrics::catalog::{METRICS, MetricFamily, SCORE_FIELD_METRICS, metric_info};
 use tailwatch_sim::spec::ModelSpec;
 
 use crate::fixtures;
@@ -31,6 +31,17 @@ fn every_emitted_metric_id_is_in_the_catalog() {
     let dir = tempfile::tempdir().unwrap();
     fixtures::write_all(dir.path());
     let d = dir.path();
+    // answers grouped by prompt with a reward and a 0/1 pass field
+    let scored: String = (0..40)
+        .map(|i| {
+            let text = format!("answer {} to prompt {} of the day", i % 4, i / 4);
+            format!(
+                "{}\n",
+                serde_json::json!({"prompt": i / 4, "text": text, "reward": i as f64 / 10.0, "pass": i % 2})
+            )
+        })
+        .collect();
+    std::fs::write(d.join("scored.jsonl"), scored).unwrap();
     let mut emitted = BTreeSet::new();
     for args in [
         &["score", "healthy.jsonl", "--reference", "human.txt"][..],
@@ -40,6 +51,7 @@ fn every_emitted_metric_id_is_in_the_catalog() {
         &["score", "collapsed.txt", "--compat", "degen"],
         &["score", "collapsed.txt", "--compat", "simctg"],
         &["score", "collapsed.txt", "--compat", "lexical-diversity"],
+        &["score", "scored.jsonl", "--group-field", "prompt", "--score-field", "reward,pass"],
     ] {
         let report = run_json(d, args);
         emitted.extend(keys(&report["metrics"]));
@@ -62,8 +74,22 @@ fn every_emitted_metric_id_is_in_the_catalog() {
         .map(|m| m["id"].as_str().unwrap().to_string())
         .collect();
     let catalog: BTreeSet<String> = METRICS.iter().map(|m| m.id.to_string()).collect();
-    assert_eq!(listed, catalog, "`tailwatch metrics` lists the catalog");
-    assert_eq!(emitted, catalog, "each catalog id is emitted");
+    let templates: BTreeSet<String> = SCORE_FIELD_METRICS.iter().map(|m| m.id.to_string()).collect();
+    assert_eq!(
+        listed,
+        &catalog | &templates,
+        "`tailwatch metrics` lists the catalog and the score-field ids"
+    );
+    // ids of score columns are the templates' with the field's name
+    let (fields, fixed): (BTreeSet<String>, BTreeSet<String>) =
+        emitted.into_iter().partition(|id| metric_info(id).is_some_and(|m| m.id.contains("<field>")));
+    assert_eq!(fixed, catalog, "each catalog id is emitted");
+    let expected: BTreeSet<String> = ["reward", "pass"]
+        .iter()
+        .flat_map(|f| templates.iter().map(move |t| t.replace("<field>", f)))
+        .filter(|id| id != "score_reward_rate")
+        .collect();
+    assert_eq!(fields, expected, "each score-field id is emitted (rate only for 0/1 fields)");
 
     // the simulator: each model's report lists its catalog entries, and its series use no others
     for model in

@@ -129,7 +129,10 @@ fn planted_identical_answers_in_30_xsum_prompts_are_found() {
     let from_shards = tailwatch(&["score", merged.to_str().unwrap(), "--json", "-q"]);
     assert_eq!(from_shards.code, 0, "{}", from_shards.stderr);
     for id in tailwatch_metrics::grouped::GROUP_IDS {
-        assert_eq!(from_shards.metric(id), after.metric(id), "{id}");
+        // (utility_at_k and distinct_among_passing need a score field)
+        if !after.json()["metrics"][id].is_null() {
+            assert_eq!(from_shards.metric(id), after.metric(id), "{id}");
+        }
     }
 }
 
@@ -307,4 +310,144 @@ fn compare_breaches_on_collapsed_prompts_only_when_they_are_planted() {
     // ungrouped sides do not show the rule at all
     let run = tailwatch(&["compare", &a, &b, "--json", "-q"]);
     assert!(!run.stdout.contains("collapsed_group_share"), "{}", run.stdout);
+}
+
+/// Score columns: statistics of a per-record field, exact across shards; with groups,
+/// NoveltyBench's utility and the classes among passing answers; bad values named by line.
+#[test]
+fn score_fields_give_statistics_utility_and_passing_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    // prompt p: answers `same` three times, then two distinct ones; reward = answer index,
+    // pass = 1 for the distinct answers only
+    let mut body = String::new();
+    for p in 0..20 {
+        for (i, text) in [
+            "the same answer",
+            "the same answer",
+            "the same answer",
+            "alpha beta gamma",
+            "delta epsilon zeta",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let line =
+                json!({"prompt": p, "text": format!("{text} {p}"), "reward": i, "pass": u8::from(i >= 3)});
+            body.push_str(&format!("{line}\n"));
+        }
+    }
+    let input = write(dir.path(), "scored.jsonl", body.as_bytes());
+    // the first score field (reward) scores the answers; rewards 3 and 4 pass
+    let args = [
+        "--group-field",
+        "prompt",
+        "--score-field",
+        "reward,pass",
+        "--equivalence",
+        "exact",
+        "--pass-threshold",
+        "3",
+    ];
+    let run = tailwatch(&[&["score", input.as_str(), "--json", "-q"][..], &args].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.metric("score_reward_mean"), 2.0);
+    assert_eq!(run.metric("score_reward_min"), 0.0);
+    assert_eq!(run.metric("score_reward_max"), 4.0);
+    assert_eq!(run.metric("score_pass_rate"), 0.4);
+    assert!(run.json()["metrics"].get("score_reward_rate").is_none(), "reward is not a 0/1 field");
+    // answers in content order: the classes' first answers and their rewards decide the utility
+    let rows_path = dir.path().join("rows.jsonl");
+    let with_rows = tailwatch(
+        &[&["score", input.as_str(), "--json", "-q", "--per-group", rows_path.to_str().unwrap()][..], &args]
+            .concat(),
+    );
+    assert_eq!(with_rows.code, 0, "{}", with_rows.stderr);
+    let rows = per_group(&rows_path);
+    assert_eq!(rows.len(), 20);
+    assert!(rows.iter().all(|r| r["distinct_at_k"] == 3 && r["passing_classes"] == 2));
+    let utility: f64 = rows.iter().map(|r| r["utility"].as_f64().unwrap()).sum::<f64>() / 20.0;
+    assert!((run.metric("utility_at_k") - utility).abs() < 1e-12);
+    assert_eq!(run.metric("distinct_among_passing"), 2.0);
+    // the utility of one group by NoveltyBench's formula: class firsts earn their reward
+    let row = &rows[0];
+    let classes: Vec<u64> = row["classes"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap()).collect();
+    assert_eq!(classes.iter().max(), Some(&2));
+    // two shards, every group split: the merged profile is the one-pass profile
+    let lines: Vec<&str> = body.lines().collect();
+    let mut shards = Vec::new();
+    for s in 0..2 {
+        let part: String = lines.iter().skip(s).step_by(2).map(|l| format!("{l}\n")).collect();
+        let path = write(dir.path(), &format!("part{s}.jsonl"), part.as_bytes());
+        let out = dir.path().join(format!("part{s}.twp")).to_str().unwrap().to_string();
+        let run =
+            tailwatch(&[&["profile", path.as_str(), "-o", out.as_str(), "-q"][..], &args[..4]].concat());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        shards.push(out);
+    }
+    let (merged, whole) = (dir.path().join("m.twp"), dir.path().join("w.twp"));
+    assert_eq!(tailwatch(&["merge", &shards[1], &shards[0], "-o", merged.to_str().unwrap(), "-q"]).code, 0);
+    let run = tailwatch(
+        &[&["profile", input.as_str(), "-o", whole.to_str().unwrap(), "-q"][..], &args[..4]].concat(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(std::fs::read(&merged).unwrap() == std::fs::read(&whole).unwrap());
+    // a rule on a score column names its direction
+    let rules = write(
+        dir.path(),
+        "rules.toml",
+        b"[[rule]]\nmetric = \"score_reward_mean\"\ndirection = \"decrease\"\nrelative = 0.1\n",
+    );
+    let lower: String = body.replace("\"reward\":4", "\"reward\":0").replace("\"reward\":3", "\"reward\":0");
+    let candidate = write(dir.path(), "lower.jsonl", lower.as_bytes());
+    let run = tailwatch(&[
+        "compare",
+        &input,
+        &candidate,
+        "--rules",
+        &rules,
+        "--score-field",
+        "reward",
+        "--json",
+        "-q",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["checks"][0]["status"], "breach");
+
+    // bad values name file, line and field
+    let bad = |name: &str, body: &str, extra: &[&str]| {
+        let path = write(dir.path(), name, body.as_bytes());
+        let run = tailwatch(&[&["score", path.as_str(), "--score-field", "r", "-q"][..], extra].concat());
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        run.stderr
+    };
+    assert!(
+        bad("word.jsonl", "{\"text\":\"a\",\"r\":\"high\"}\n", &[])
+            .contains("word.jsonl: line 1: score field `r`: `high` is not a number")
+    );
+    assert!(
+        bad("nan.jsonl", "{\"text\":\"a\",\"r\":1}\n{\"text\":\"b\",\"r\":\"NaN\"}\n", &[])
+            .contains("line 2: score field `r`: `NaN` is not a finite number")
+    );
+    assert!(
+        bad("inf.csv", "text,r\na,inf\n", &[])
+            .contains("record 1: score field `r`: `inf` is not a finite number")
+    );
+    assert!(
+        bad("short.jsonl", "{\"g\":[\"a\",\"b\"],\"r\":[1]}\n", &["--field", "g", "--group-by", "record"])
+            .contains("1 value(s) for 2 answers")
+    );
+    assert!(bad("obj.jsonl", "{\"text\":\"a\",\"r\":{\"x\":1}}\n", &[]).contains("score field `r`"));
+    let run = tailwatch(&["score", &input, "--score-field", "a.b,a_b", "-q"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("both name metrics `score_a_b_*`"), "{}", run.stderr);
+    // a missing or null value is counted, not an error
+    let some = write(
+        dir.path(),
+        "some.jsonl",
+        b"{\"text\":\"a\"}\n{\"text\":\"b\",\"r\":null}\n{\"text\":\"c\",\"r\":3}\n",
+    );
+    let run = tailwatch(&["score", &some, "--score-field", "r", "--json", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.metric("score_r_mean"), 3.0);
+    assert!(run.stdout.contains("2 of 3 documents have no value"), "{}", run.stdout);
 }

@@ -140,13 +140,42 @@ impl<'t> ProfileBuilder<'t> {
 
     /// Add the answers of one group (a record's, or the records sharing a group key): each is
     /// a document, and the group sample (when the profile groups answers) holds them under
-    /// `key`. Without a grouping the key is ignored.
+    /// `key`. Without a grouping the key is ignored. Their scores count as missing.
     pub fn observe_group<S: AsRef<str>>(&mut self, key: &str, answers: &[S]) -> Result<()> {
+        let missing = vec![vec![None; answers.len()]; self.profile.config.score_fields.len()];
+        self.observe_answers(Some(key), answers, &missing)
+    }
+
+    /// Add one record's answers with their scores: `scores[f][i]` is the profile's score field
+    /// `f` for answer `i` (`None`: missing; a value that is not finite counts as not finite).
+    /// With a `key`, the answers join that group when the profile groups answers, each with
+    /// its first score.
+    pub fn observe_answers<S: AsRef<str>>(
+        &mut self,
+        key: Option<&str>,
+        answers: &[S],
+        scores: &[Vec<Option<f64>>],
+    ) -> Result<()> {
+        let fields = self.profile.config.score_fields.len();
+        if scores.len() != fields || scores.iter().any(|s| s.len() != answers.len()) {
+            return Err(crate::Error::ScoreShape { fields, answers: answers.len() });
+        }
         for answer in answers {
             self.observe(answer.as_ref())?;
         }
-        if let Some(groups) = self.profile.groups_mut() {
-            groups.offer(key, answers.iter().map(AsRef::as_ref));
+        for (column, values) in self.profile.score_columns_mut().iter_mut().zip(scores) {
+            for value in values {
+                match value {
+                    Some(v) if v.is_finite() => column.add(*v),
+                    Some(_) => column.add_non_finite(),
+                    None => column.add_missing(),
+                }
+            }
+        }
+        if let (Some(key), Some(groups)) = (key, self.profile.groups_mut()) {
+            let first = scores.first();
+            groups
+                .offer(key, answers.iter().enumerate().map(|(i, a)| (a.as_ref(), first.and_then(|s| s[i]))));
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ use crate::distinct_estimate::DistinctRegisters;
 use crate::grouped::{GroupSample, Grouping};
 use crate::ngram_table::{MAX_ORDER, NgramTable};
 use crate::sample::{BottomK, SampleSize};
+use crate::score_columns::ScoreColumn;
 use crate::token_counts::TokenCounts;
 use crate::{Error, Result};
 
@@ -52,6 +53,11 @@ pub struct ProfileConfig {
     /// configuration: a `.twp` file holds it with its groups.
     #[serde(skip)]
     pub grouping: Option<Grouping>,
+    /// Per-record numeric fields whose statistics the profile keeps ([`ScoreColumn`]); the
+    /// first one also scores the answers of groups (`utility_at_k`). Not in the body's
+    /// configuration: a `.twp` file holds them with their columns.
+    #[serde(skip)]
+    pub score_fields: Vec<String>,
 }
 
 impl ProfileConfig {
@@ -64,6 +70,7 @@ impl ProfileConfig {
             items_k: 10,
             keep_text: false,
             grouping: None,
+            score_fields: Vec::new(),
         }
     }
 }
@@ -129,6 +136,8 @@ pub struct Profile {
     pub(crate) sample: BottomK,
     /// The sampled groups of answers, when the answers are grouped.
     pub(crate) groups: Option<GroupSample>,
+    /// One column per score field of the configuration, in its order.
+    pub(crate) scores: Vec<ScoreColumn>,
 }
 
 impl Profile {
@@ -141,6 +150,7 @@ impl Profile {
     pub fn with_parts(config: ProfileConfig, parts: ProfileParts) -> Self {
         let sample = BottomK::new(config.sample);
         let groups = config.grouping.clone().map(|g| GroupSample::new(g, config.seed));
+        let scores = vec![ScoreColumn::new(); config.score_fields.len()];
         Self {
             config,
             parts,
@@ -155,6 +165,7 @@ impl Profile {
             doc_lengths: BTreeMap::new(),
             sample,
             groups,
+            scores,
         }
     }
 
@@ -237,6 +248,14 @@ impl Profile {
     /// The sampled groups of answers, when the profile groups them.
     pub fn groups(&self) -> Option<&GroupSample> {
         self.groups.as_ref()
+    }
+    /// The score columns, with their fields' names, in the configuration's order.
+    pub fn score_columns(&self) -> impl Iterator<Item = (&str, &ScoreColumn)> {
+        self.config.score_fields.iter().map(String::as_str).zip(&self.scores)
+    }
+    /// The score columns, to add values to (what [`ProfileBuilder::observe_scored`] does).
+    pub(crate) fn score_columns_mut(&mut self) -> &mut [ScoreColumn] {
+        &mut self.scores
     }
     /// The sampled groups, to add answers to (what [`ProfileBuilder::observe_group`] does).
     pub(crate) fn groups_mut(&mut self) -> Option<&mut GroupSample> {
@@ -325,6 +344,16 @@ impl Profile {
                 what: format!("kept parts {:?} vs {:?}", self.parts, other.parts),
             });
         }
+        if a.score_fields != b.score_fields && self.n_docs > 0 && other.n_docs > 0 {
+            return Err(Error::Incompatible {
+                what: format!(
+                    "score fields [{}] vs [{}]",
+                    a.score_fields.join(", "),
+                    b.score_fields.join(", ")
+                ),
+            });
+        }
+        let adopt_scores = a.score_fields != b.score_fields && self.n_docs == 0;
         // an empty profile merges with any: it is the identity
         let adopt_grouping = match (&a.grouping, &b.grouping) {
             (x, y) if x == y => false,
@@ -342,6 +371,15 @@ impl Profile {
                 return Err(Error::Incompatible { what: format!("answers {} vs {}", name(x), name(y)) });
             }
         };
+        // merged before anything changes: columns refuse counts past 64 bits
+        let mut merged_scores = self.scores.clone();
+        if adopt_scores {
+            merged_scores.clone_from(&other.scores);
+        } else if a.score_fields == b.score_fields {
+            for (mine, theirs) in merged_scores.iter_mut().zip(&other.scores) {
+                mine.merge(theirs).map_err(|e| Error::Incompatible { what: e.to_string() })?;
+            }
+        }
         // every other count is at most one of these, so checking them checks all
         let overflow = || Error::Incompatible { what: "their counts together overflow 64 bits".into() };
         let add = |a: u64, b: u64| a.checked_add(b).ok_or_else(overflow);
@@ -362,6 +400,10 @@ impl Profile {
         let keep_text = other.config.keep_text;
         let Profile { vocab, ngrams, doc_counts, doc_lengths, sample, groups, config: their_config, .. } =
             other;
+        self.scores = merged_scores;
+        if adopt_scores {
+            self.config.score_fields.clone_from(&their_config.score_fields);
+        }
         // checked above: the same grouping, or one side empty
         match (&mut self.groups, groups) {
             (Some(mine), Some(theirs)) => mine.merge(theirs)?,
@@ -449,6 +491,12 @@ impl Profile {
             let answers = sum(groups.groups().map(|g| g.answers_seen));
             if answers.is_none_or(|a| a > n) {
                 return Err(format!("its groups hold more answers than its {n} documents"));
+            }
+        }
+        for (field, column) in self.score_columns() {
+            let values = [column.count(), column.missing(), column.non_finite()].into_iter();
+            if sum(values) != Some(n) {
+                return Err(format!("its score column `{field}` does not hold one value per document"));
             }
         }
         if self.sample.held() > n {

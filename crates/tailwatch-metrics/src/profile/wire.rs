@@ -42,6 +42,8 @@ const FORMAT_WITHOUT_EXTENSIONS: u32 = 3;
 enum Extension {
     /// The sampled groups of answers.
     Groups(crate::grouped::GroupSampleWire),
+    /// The score columns, by field, in the configuration's order.
+    Scores(Vec<(String, crate::score_columns::ScoreColumn)>),
 }
 /// The oldest `.twp` format version this build reads.
 pub const PROFILE_FORMAT_OLDEST: u32 = 1;
@@ -89,6 +91,10 @@ impl Profile {
         let mut extensions = Vec::new();
         if let Some(groups) = &self.groups {
             extensions.push(Extension::Groups(groups.to_wire()));
+        }
+        if !self.scores.is_empty() {
+            let columns = self.score_columns().map(|(f, c)| (f.to_string(), c.clone())).collect();
+            extensions.push(Extension::Scores(columns));
         }
         let version = if extensions.is_empty() {
             FORMAT_WITHOUT_EXTENSIONS
@@ -216,8 +222,35 @@ impl Profile {
         profile.sample =
             wire.sample.into_sample(&hashes).map_err(|e| not_profile(format!("corrupt sample: {e}")))?;
         let mut seen_groups = false;
+        let mut seen_scores = false;
         for extension in extensions {
             match extension {
+                Extension::Scores(columns) if !seen_scores => {
+                    seen_scores = true;
+                    let mut names = std::collections::BTreeSet::new();
+                    for (field, column) in &columns {
+                        let name = crate::score_columns::sanitize_field(field)
+                            .map_err(|e| not_profile(format!("corrupt score columns: {e}")))?;
+                        if !names.insert(name) {
+                            return Err(not_profile(format!("corrupt score columns: `{field}` twice")));
+                        }
+                        column
+                            .check_consistent()
+                            .map_err(|e| not_profile(format!("corrupt score column `{field}`: {e}")))?;
+                    }
+                    if columns.is_empty() {
+                        return Err(not_profile("corrupt body: an empty list of score columns".into()));
+                    }
+                    let (fields, columns): (Vec<String>, Vec<_>) = columns.into_iter().unzip();
+                    profile.config.score_fields = fields;
+                    profile.scores = columns;
+                }
+                Extension::Scores(_) => {
+                    return Err(not_profile("corrupt body: its score columns twice".into()));
+                }
+                Extension::Groups(_) if seen_scores => {
+                    return Err(not_profile("corrupt body: its extensions out of order".into()));
+                }
                 Extension::Groups(wire) if !seen_groups => {
                     seen_groups = true;
                     let groups = crate::grouped::GroupSample::from_wire(wire, profile.config.seed)
@@ -367,7 +400,15 @@ impl From<LegacyWire> for ProfileWire {
         let LegacyConfig { tokenizer, sample, seed, items_k } = old.config;
         Self {
             tailwatch_version: old.tailwatch_version,
-            config: ProfileConfig { tokenizer, sample, seed, items_k, keep_text: true, grouping: None },
+            config: ProfileConfig {
+                tokenizer,
+                sample,
+                seed,
+                items_k,
+                keep_text: true,
+                grouping: None,
+                score_fields: Vec::new(),
+            },
             n_docs: old.n_docs,
             n_tokens: old.n_tokens,
             n_bytes: old.n_bytes,

@@ -7,6 +7,7 @@ mod error;
 pub mod groups;
 pub mod ngram_table;
 pub mod numeric;
+pub mod phrases;
 pub mod profile;
 pub mod richness;
 pub mod sample;

@@ -53,7 +53,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::{Error, Result};
 
@@ -337,6 +337,8 @@ impl PhraseBank {
         }
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            // a DFA (about 2 MB for the standard bank): about 3x the NFA's speed on answers
+            .kind(Some(AhoCorasickKind::DFA))
             .build(phrases.iter().map(|p| p.text.as_str()))
             .map_err(|e| Error::PhraseBank { line: 0, message: format!("cannot build the matcher: {e}") })?;
         let edges = phrases
@@ -382,6 +384,11 @@ impl PhraseBank {
     /// The version named by the bank's `# version:` comment.
     pub fn version(&self) -> Option<&str> {
         self.version.as_deref()
+    }
+
+    /// Heap bytes of the matcher (the Aho-Corasick DFA over every phrase).
+    pub fn matcher_bytes(&self) -> usize {
+        self.automaton.memory_usage()
     }
 
     /// The phrases, in the order of the bank's text.
@@ -484,8 +491,38 @@ pub fn normalize(text: &str) -> String {
 pub fn normalize_into(text: &str, out: &mut String) {
     out.clear();
     out.reserve(text.len());
+    let bytes = text.as_bytes();
     let mut space = false;
-    for c in text.chars() {
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at].is_ascii() {
+            // ASCII (most of most answers): copy spans whose only whitespace is a lone `' '`
+            // between two other ASCII characters whole, and lowercase them in place.
+            let end = bytes[at..].iter().position(|b| !b.is_ascii()).map_or(bytes.len(), |n| at + n);
+            let mut span = at;
+            while at < end {
+                let b = bytes[at];
+                if !is_ascii_white_space(b) {
+                    at += 1;
+                    continue;
+                }
+                let lone = b == b' ' && at > span && at + 1 < end && !is_ascii_white_space(bytes[at + 1]);
+                if lone {
+                    at += 1;
+                    continue;
+                }
+                push_lowercase(out, &text[span..at], &mut space);
+                while at < end && is_ascii_white_space(bytes[at]) {
+                    at += 1;
+                }
+                space = true;
+                span = at;
+            }
+            push_lowercase(out, &text[span..end], &mut space);
+            continue;
+        }
+        let c = text[at..].chars().next().unwrap_or_default();
+        at += c.len_utf8();
         let c = fold(c);
         if c.is_whitespace() {
             space = true;
@@ -495,12 +532,28 @@ pub fn normalize_into(text: &str, out: &mut String) {
             out.push(' ');
         }
         space = false;
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.extend(c.to_lowercase());
-        }
+        out.extend(c.to_lowercase());
     }
+}
+
+/// Appends an ASCII span without whitespace at its ends, lowercased, after one space if
+/// whitespace came before it and `out` holds something.
+fn push_lowercase(out: &mut String, span: &str, space: &mut bool) {
+    if span.is_empty() {
+        return;
+    }
+    if *space && !out.is_empty() {
+        out.push(' ');
+    }
+    *space = false;
+    let from = out.len();
+    out.push_str(span);
+    out[from..].make_ascii_lowercase();
+}
+
+/// The ASCII characters of Unicode's White_Space (what `char::is_whitespace` says of them).
+fn is_ascii_white_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
 }
 
 #[cfg(test)]

@@ -223,6 +223,30 @@ fn reference(bank: &PhraseBank, answer: &str) -> PhraseMatch {
     found
 }
 
+/// Normalization written character by character.
+fn reference_normalize(text: &str) -> String {
+    let mut out = String::new();
+    let mut space = false;
+    for c in text.chars() {
+        let c = match c {
+            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{02BC}' => '\'',
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' => '"',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap(),
+            c => c,
+        };
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
 fn is_unspaced(c: char) -> bool {
     matches!(u32::from(c),
         0x1100..=0x11FF | 0x2E80..=0x2FDF | 0x3040..=0x30FF | 0x3130..=0x318F | 0x31F0..=0x31FF
@@ -267,6 +291,12 @@ proptest! {
         let once = normalize(&s);
         prop_assert_eq!(normalize(&once), once.clone());
         prop_assert_eq!(bank.classify_normalized(&once), bank.classify(&s));
+    }
+
+    #[test]
+    fn normalize_agrees_with_the_slow_rule(s in "[aZ ’\t\n\u{a0}\u{3000}é,Ｉ]{0,40}", t in any::<String>()) {
+        prop_assert_eq!(normalize(&s), reference_normalize(&s));
+        prop_assert_eq!(normalize(&t), reference_normalize(&t));
     }
 
     #[test]

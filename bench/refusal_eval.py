@@ -20,7 +20,8 @@ Positive = `2_full_refusal`; partial refusals are scored both ways (as complianc
 refusal). Rows are split by prompt: odd prompt numbers (v2-1, v2-3, ...) are the tuning half
 the refusal window was chosen on, even ones are held out. Also printed: the same scores of
 XSTest's own string match (evaluation/classify_completions_strmatch.py, reimplemented here),
-the refusal window sweep on the tuning half, and the disclaimer rate by label.
+the refusal window sweep, and the disclaimer rate by label; with `--negatives DATA`, how many
+of the public texts under DATA (../shared/data, no refusals in them) each window flags.
 Standard library only.
 """
 import argparse
@@ -100,6 +101,8 @@ def main():
     ap.add_argument("--bin", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target",
                                                   "release", "examples", "classify_answers"))
     ap.add_argument("--windows", default="1,25,50,100,150,200,250,300,400,500,1000,100000")
+    ap.add_argument("--negatives", metavar="DATA", help="also classify the public texts under DATA "
+                    "(../shared/data: news, stories, Q&A, PubMed, WikiText; no refusals) by window")
     args = ap.parse_args()
     if not os.access(args.bin, os.X_OK):
         sys.exit(f"error: {args.bin} missing (cargo build --release -p tailwatch-metrics --example classify_answers)")
@@ -128,6 +131,19 @@ def main():
         pred = [o["refusal"] for o in classify(args.bin, ROWS, w)]
         f = [prf([pred[i] for i in idx], [ROWS[i] for i in idx], False)[2] for idx in (tune, held, allidx)]
         print(f"| {w} | {f[0]:.3f} | {f[1]:.3f} | {f[2]:.3f} |")
+
+    if args.negatives:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from refusal_regex import passages
+        texts = [{"text": t} for t in passages(args.negatives)]
+        chars = sum(len(t["text"]) for t in texts)
+        print(f"\nPublic texts that are not answers ({len(texts)} texts, {chars / 1e6:.1f} M characters, "
+              f"{args.negatives}): flagged\n")
+        print("| window | refusal | disclaimer |")
+        print("|---|---|---|")
+        for w in [int(x) for x in args.windows.split(",")]:
+            got = classify(args.bin, texts, w)
+            print(f"| {w} | {sum(g['refusal'] for g in got)} | {sum(g['disclaimer'] for g in got)} |")
 
     print("\nDisclaimer rate by label (tailwatch `disclaimer`)\n")
     print("| label | n | disclaimer rate | refusal rate |")

@@ -105,4 +105,12 @@ pub enum Error {
         /// The id given.
         id: String,
     },
+    /// A line of a phrase bank (`phrases::PhraseBank::from_tsv`) is malformed.
+    #[error("phrase bank line {line}: {message}")]
+    PhraseBank {
+        /// 1-based line of the TSV text.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
 }

@@ -8,6 +8,7 @@ pub mod grouped;
 pub mod groups;
 pub mod ngram_table;
 pub mod numeric;
+pub mod phrases;
 pub mod profile;
 pub mod richness;
 pub mod sample;

@@ -280,6 +280,22 @@ pub fn write_explanation(out: &mut impl Write, why: &tailwatch::explaining::Expl
             writeln!(out, "  {:>6} {:>6}  {}", r.candidate_count, r.baseline_count, clip(&r.text, 70))?;
         }
     }
+    if !why.top_openings.is_empty() {
+        writeln!(
+            out,
+            "\nmost common candidate openings (documents opening so in the candidate, share, in the baseline):"
+        )?;
+        for o in &why.top_openings {
+            writeln!(
+                out,
+                "  {:>6} {:>6.1}% {:>6}  {}",
+                o.candidate_count,
+                100.0 * o.candidate_share,
+                o.baseline_count,
+                clip(&o.opening, 60)
+            )?;
+        }
+    }
     if !why.near_duplicates.is_empty() {
         writeln!(out, "\nclosest near-duplicate candidate pairs (Jaccard of word trigrams):")?;
         for n in &why.near_duplicates {

@@ -183,7 +183,7 @@ fn explanation(why: &Value) -> String {
     let number = |v: &Value| v.as_f64().map_or_else(|| "-".into(), |x| format!("{x}"));
     let share = |v: &Value| v.as_f64().map_or_else(|| "-".into(), |x| format!("{:.2} %", 100.0 * x));
     let mut html = String::from("<h2 id=why>Why</h2>");
-    let empty = ["grown_ngrams", "lost_words", "repeated_outputs", "near_duplicates"]
+    let empty = ["grown_ngrams", "lost_words", "repeated_outputs", "near_duplicates", "top_openings"]
         .iter()
         .all(|k| list(k).is_empty());
     if empty {
@@ -195,7 +195,7 @@ fn explanation(why: &Value) -> String {
     type Section<'s> = (&'s str, &'s str, &'s str, &'s [&'s str], &'s dyn Fn(&Value) -> Cells);
     let fixed =
         |v: &Value, decimals: usize| v.as_f64().map_or_else(|| "-".into(), |x| format!("{x:.decimals$}"));
-    let sections: [Section; 4] = [
+    let sections: [Section; 5] = [
         (
             "grown_ngrams",
             "n-grams that grew",
@@ -234,6 +234,20 @@ fn explanation(why: &Value) -> String {
                     (text(&r["text"]), true),
                     (number(&r["candidate_count"]), false),
                     (number(&r["baseline_count"]), false),
+                ]
+            },
+        ),
+        (
+            "top_openings",
+            "Most common candidate openings",
+            "openings",
+            &["opening (5 tokens)", "candidate documents", "share", "baseline documents"],
+            &|o| {
+                vec![
+                    (text(&o["opening"]), true),
+                    (number(&o["candidate_count"]), false),
+                    (share(&o["candidate_share"]), false),
+                    (number(&o["baseline_count"]), false),
                 ]
             },
         ),

@@ -151,6 +151,8 @@ pub enum MetricFamily {
     Diversity,
     /// Repetition and self-similarity.
     Repetition,
+    /// Refusals, disclaimers and templated openings (over-alignment).
+    Refusals,
     /// Distance from a reference corpus.
     Reference,
     /// Recommendation lists.
@@ -171,6 +173,7 @@ impl MetricFamily {
         match self {
             MetricFamily::Diversity => "Diversity",
             MetricFamily::Repetition => "Repetition",
+            MetricFamily::Refusals => "Refusals and templates",
             MetricFamily::Reference => "Against the reference",
             MetricFamily::Recommendation => "Recommendation lists",
             MetricFamily::Groups => "Within prompts",
@@ -297,6 +300,27 @@ pub const METRICS: &[MetricInfo] = &[
     ),
     m!("duplicate_rate", Repetition, Higher, "[0,1]", "share of docs whose exact text occurs more than once"),
     m!("top_output_share", Repetition, Higher, "(0,1]", "share of docs equal to the most frequent doc"),
+    m!(
+        "refusal_rate",
+        Refusals,
+        Higher,
+        "[0,1]",
+        "share of docs opening (first 300 chars) with a refusal of the phrase bank (10 languages; docs/METRICS.md)"
+    ),
+    m!(
+        "disclaimer_rate",
+        Refusals,
+        Higher,
+        "[0,1]",
+        "share of docs holding a disclaimer of the phrase bank (\"as an AI language model\", ...)"
+    ),
+    m!(
+        "opening_template_share",
+        Refusals,
+        Higher,
+        "[0,1]",
+        "share of sampled docs (5+ tokens) opening with the most common leading 5-gram"
+    ),
     m!(
         "kl_to_reference",
         Reference,

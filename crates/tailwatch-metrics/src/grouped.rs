@@ -482,25 +482,47 @@ pub fn equivalence_name(rule: Equivalence) -> String {
     }
 }
 
-fn score_group(group: &Group, tokenizer: &Tokenizer, options: &GroupOptions) -> Result<GroupRow> {
+/// Which of a row's pairwise metrics are asked for (each costs k² per group).
+#[derive(Debug, Clone, Copy)]
+struct Wanted {
+    self_bleu: bool,
+    distinct_2: bool,
+    jaccard: bool,
+}
+
+fn score_group(
+    group: &Group,
+    tokenizer: &Tokenizer,
+    options: &GroupOptions,
+    wanted: Wanted,
+) -> Result<GroupRow> {
     let texts: Vec<&str> = group.answers.iter().map(|a| a.text.as_str()).collect();
     let classes = partition(&texts, options.equivalence);
     let k = distinct_at_k(&classes);
     let scored = texts.len();
     let mut tokens: Vec<Vec<u64>> = Vec::with_capacity(scored);
-    for text in &texts {
-        let mut hashes = Vec::new();
-        tokenizer.tokenize(text, |t| hashes.push(tailwatch_core::stable_hash(t)))?;
-        tokens.push(hashes);
+    if wanted.self_bleu || wanted.distinct_2 {
+        for text in &texts {
+            let mut hashes = Vec::new();
+            tokenizer.tokenize(text, |t| hashes.push(tailwatch_core::stable_hash(t)))?;
+            tokens.push(hashes);
+        }
     }
-    let self_bleu =
-        self_bleu_per_doc(&tokens, 4).and_then(|per| crate::selfbleu::mean(&per)).filter(|_| scored >= 2);
-    let mut bigrams: Vec<(u64, u64)> =
-        tokens.iter().flat_map(|t| t.windows(2).map(|w| (w[0], w[1]))).collect();
-    let total = bigrams.len();
-    bigrams.sort_unstable();
-    bigrams.dedup();
-    let distinct_2 = (total > 0).then(|| bigrams.len() as f64 / total as f64);
+    let self_bleu = if wanted.self_bleu {
+        self_bleu_per_doc(&tokens, 4).and_then(|per| crate::selfbleu::mean(&per)).filter(|_| scored >= 2)
+    } else {
+        None
+    };
+    let distinct_2 = if wanted.distinct_2 {
+        let mut bigrams: Vec<(u64, u64)> =
+            tokens.iter().flat_map(|t| t.windows(2).map(|w| (w[0], w[1]))).collect();
+        let total = bigrams.len();
+        bigrams.sort_unstable();
+        bigrams.dedup();
+        (total > 0).then(|| bigrams.len() as f64 / total as f64)
+    } else {
+        None
+    };
     let scores: Option<Vec<f64>> = group.answers.iter().map(|a| a.score).collect();
     let utility = scores.as_ref().and_then(|s| crate::groups::utility_at_k(&classes, s, options.patience));
     let passing_classes = scores.as_ref().map(|s| {
@@ -521,7 +543,7 @@ fn score_group(group: &Group, tokenizer: &Tokenizer, options: &GroupOptions) -> 
         collapsed: scored >= 2 && k == 1,
         self_bleu,
         distinct_2,
-        jaccard: crate::groups::mean_pairwise_jaccard(&texts),
+        jaccard: if wanted.jaccard { crate::groups::mean_pairwise_jaccard(&texts) } else { None },
         utility,
         passing_classes,
         classes,
@@ -539,8 +561,14 @@ pub fn group_metrics(
     use rayon::prelude::*;
     let mut out = MetricValues::default();
     let groups: Vec<&Group> = samples.groups().collect();
+    // the pairwise metrics only when asked for (a `--per-group` row then lacks the others)
+    let wanted = Wanted {
+        self_bleu: selection.wants("group_self_bleu"),
+        distinct_2: selection.wants("group_distinct_2"),
+        jaccard: selection.wants("group_jaccard"),
+    };
     let mut rows: Vec<GroupRow> =
-        groups.par_iter().map(|g| score_group(g, tokenizer, options)).collect::<Result<Vec<_>>>()?;
+        groups.par_iter().map(|g| score_group(g, tokenizer, options, wanted)).collect::<Result<Vec<_>>>()?;
     let scored: Vec<&GroupRow> = rows.iter().filter(|r| r.scored >= 2).collect();
     let collect =
         |f: &dyn Fn(&GroupRow) -> Option<f64>| -> Vec<f64> { scored.iter().filter_map(|r| f(r)).collect() };

@@ -95,8 +95,47 @@ pub fn rouge1_f(a: &[String], b: &[String]) -> f64 {
 /// How an answer is compared, computed once per answer.
 enum Prepared {
     Text(String),
-    Tokens(Vec<String>),
+    /// rouge-score's tokens as (64-bit hash, count), sorted by hash, and their number: ROUGE-1
+    /// by a merge of two sorted lists, no map per pair.
+    Counts(Vec<(u64, u32)>, usize),
     Shingles(Vec<u64>),
+}
+
+/// An answer's rouge-score tokens counted by hash.
+fn token_counts(answer: &str) -> Prepared {
+    let mut hashes: Vec<u64> = rouge_tokens(answer).iter().map(|t| tailwatch_core::stable_hash(t)).collect();
+    let len = hashes.len();
+    hashes.sort_unstable();
+    let mut counts: Vec<(u64, u32)> = Vec::with_capacity(len);
+    for h in hashes {
+        match counts.last_mut() {
+            Some((last, c)) if *last == h => *c += 1,
+            _ => counts.push((h, 1)),
+        }
+    }
+    Prepared::Counts(counts, len)
+}
+
+/// [`rouge1_f`] of two answers' [`token_counts`], with the same arithmetic.
+fn rouge1_f_counts(a: &[(u64, u32)], a_len: usize, b: &[(u64, u32)], b_len: usize) -> f64 {
+    if a_len == 0 || b_len == 0 {
+        return 0.0;
+    }
+    let (mut i, mut j, mut overlap) = (0, 0, 0u32);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                overlap += a[i].1.min(b[j].1);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let precision = f64::from(overlap) / b_len as f64;
+    let recall = f64::from(overlap) / a_len as f64;
+    if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 }
 }
 
 fn prepare(answer: &str, rule: Equivalence) -> Prepared {
@@ -104,7 +143,7 @@ fn prepare(answer: &str, rule: Equivalence) -> Prepared {
         Equivalence::Exact => {
             Prepared::Text(answer.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
         }
-        Equivalence::Unigram(_) => Prepared::Tokens(rouge_tokens(answer)),
+        Equivalence::Unigram(_) => token_counts(answer),
         Equivalence::Jaccard(_) => {
             let normalized = normalize(answer, NormalizeOptions::default());
             Prepared::Shingles(into_set(shingle_hashes(&normalized, DEDUP_SHINGLE_WORDS)))
@@ -115,7 +154,9 @@ fn prepare(answer: &str, rule: Equivalence) -> Prepared {
 fn equivalent(a: &Prepared, b: &Prepared, rule: Equivalence) -> bool {
     match (a, b, rule) {
         (Prepared::Text(a), Prepared::Text(b), _) => a == b,
-        (Prepared::Tokens(a), Prepared::Tokens(b), Equivalence::Unigram(t)) => rouge1_f(a, b) > t,
+        (Prepared::Counts(a, a_len), Prepared::Counts(b, b_len), Equivalence::Unigram(t)) => {
+            rouge1_f_counts(a, *a_len, b, *b_len) > t
+        }
         // two empty answers are the same answer; an empty one is like no other
         (Prepared::Shingles(a), Prepared::Shingles(b), Equivalence::Jaccard(t)) => {
             (a.is_empty() && b.is_empty()) || (!a.is_empty() && !b.is_empty() && jaccard(a, b) >= t)

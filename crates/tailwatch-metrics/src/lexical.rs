@@ -57,6 +57,7 @@ pub enum MetricSelection {
 /// The metrics computed on the bottom-k document sample: past the sample's size they no longer
 /// depend on how many documents a profile holds.
 pub const SAMPLE_METRICS: &[&str] = &[
+    "opening_template_share",
     "self_bleu_2",
     "self_bleu_3",
     "self_bleu_4",
@@ -150,9 +151,47 @@ pub fn lexical_metrics(
     Ok(out)
 }
 
+/// Tokens of the opening `opening_template_share` compares: a leading 5-gram.
+pub const OPENING_TOKENS: usize = 5;
+
+/// How many of `docs` have at least `n` tokens, and the most common leading `n`-grams among
+/// them with their counts (at most `top`), most common first, ties in key order. O(docs · n).
+pub fn leading_ngram_counts<'a, T: Ord + Clone + 'a>(
+    docs: impl IntoIterator<Item = &'a [T]>,
+    n: usize,
+    top: usize,
+) -> (usize, Vec<(Vec<T>, usize)>) {
+    let mut counts: BTreeMap<&'a [T], usize> = BTreeMap::new();
+    let mut eligible = 0;
+    for doc in docs {
+        if doc.len() >= n {
+            eligible += 1;
+            *counts.entry(&doc[..n]).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<(&[T], usize)> = counts.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    (eligible, ranked.into_iter().take(top).map(|(k, c)| (k.to_vec(), c)).collect())
+}
+
 /// The metrics read from the profile's counts.
 fn corpus_metrics(profile: &Profile, selection: &MetricSelection) -> MetricValues {
     let mut out = MetricValues::default();
+    match profile.phrase_counts() {
+        Some(counts) => {
+            out.set("refusal_rate", counts.refusal_rate());
+            out.set("disclaimer_rate", counts.disclaimer_rate());
+        }
+        None if selection.wants_any(&["refusal_rate", "disclaimer_rate"]) && profile.parts().documents => {
+            out.set("refusal_rate", None);
+            out.set("disclaimer_rate", None);
+            out.notes.push(format!(
+                "refusal_rate and disclaimer_rate: this profile's refusals were not counted with phrase bank {} (written before it, or merged with such a profile)",
+                crate::phrases::PHRASE_BANK_VERSION
+            ));
+        }
+        None => {}
+    }
     let n_tokens = profile.n_tokens() as f64;
     let n_docs = profile.n_docs() as f64;
 
@@ -233,7 +272,8 @@ fn sample_metrics(
 ) -> Result<MetricValues> {
     let mut out = MetricValues::default();
     let bleu_order = SELF_BLEU.iter().filter(|(id, _)| selection.wants(id)).map(|(_, n)| *n).max();
-    let wants_tokens = bleu_order.is_some() || selection.wants_any(&["mtld", "self_repetition"]);
+    let wants_tokens =
+        bleu_order.is_some() || selection.wants_any(&["mtld", "self_repetition", "opening_template_share"]);
     let sample = if wants_tokens { sample_token_hashes(profile, tokenizer)? } else { Vec::new() };
     if let Some(max_order) = bleu_order {
         let hyps: Vec<usize> = (0..sample.len()).collect();
@@ -244,6 +284,15 @@ fn sample_metrics(
         }
         if counts.is_none() {
             out.notes.push("self-BLEU needs at least 2 documents in the sample".into());
+        }
+    }
+    if selection.wants("opening_template_share") {
+        let (eligible, top) = leading_ngram_counts(sample.iter().map(Vec::as_slice), OPENING_TOKENS, 1);
+        out.set("opening_template_share", top.first().map(|(_, count)| *count as f64 / eligible as f64));
+        if eligible == 0 {
+            out.notes.push(format!(
+                "opening_template_share needs sampled documents of {OPENING_TOKENS} tokens or more"
+            ));
         }
     }
     if selection.wants("mtld") {
@@ -344,6 +393,9 @@ pub const LEXICAL_IDS: &[&str] = &[
     "rep_4",
     "duplicate_rate",
     "top_output_share",
+    "refusal_rate",
+    "disclaimer_rate",
+    "opening_template_share",
     "mean_doc_tokens",
 ];
 
@@ -411,8 +463,14 @@ impl ProfileParts {
             "coverage_at_k",
             "exposure_gini",
         ];
-        const DOCUMENTS: &[&str] =
-            &["duplicate_rate", "top_output_share", "psi_doc_length", "wasserstein_doc_length"];
+        const DOCUMENTS: &[&str] = &[
+            "duplicate_rate",
+            "top_output_share",
+            "psi_doc_length",
+            "wasserstein_doc_length",
+            "refusal_rate",
+            "disclaimer_rate",
+        ];
         ProfileParts {
             tokens: selection.wants_any(TOKENS),
             documents: selection.wants_any(DOCUMENTS),

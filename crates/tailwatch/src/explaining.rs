@@ -45,6 +45,22 @@ pub struct Explanation {
     pub repeated_outputs: Vec<RepeatedOutput>,
     /// The candidate's most similar pairs of distinct documents.
     pub near_duplicates: Vec<NearDuplicate>,
+    /// The candidate's most common openings (leading 5-grams) shared by two documents or more,
+    /// most common first, with their counts on both sides: templated answers.
+    pub top_openings: Vec<Opening>,
+}
+
+/// A leading 5-gram of the candidate's documents.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Opening {
+    /// Its tokens, joined by spaces.
+    pub opening: String,
+    /// Candidate documents that open with it.
+    pub candidate_count: u64,
+    /// Its share of the candidate's documents of 5 tokens or more.
+    pub candidate_share: f64,
+    /// Baseline documents that open with it.
+    pub baseline_count: u64,
 }
 
 /// An n-gram whose share grew.
@@ -270,7 +286,47 @@ pub fn explain<'a>(
         })
         .collect();
 
-    Ok(Explanation { grown_ngrams: grown, lost_words: lost, repeated_outputs: repeated, near_duplicates })
+    let top_openings = openings(baseline, candidate, tokenizer)?;
+    Ok(Explanation {
+        grown_ngrams: grown,
+        lost_words: lost,
+        repeated_outputs: repeated,
+        near_duplicates,
+        top_openings,
+    })
+}
+
+/// The candidate's most common openings shared by two documents or more ([`LIMIT`] at most),
+/// with the baseline's counts of each.
+fn openings(baseline: &[&str], candidate: &[&str], tokenizer: &Tokenizer) -> Result<Vec<Opening>> {
+    use tailwatch_metrics::lexical::{OPENING_TOKENS, leading_ngram_counts};
+    let leading = |docs: &[&str]| -> Result<Vec<Vec<String>>> {
+        docs.iter()
+            .map(|doc| {
+                let mut tokens = Vec::with_capacity(OPENING_TOKENS);
+                tokenizer.tokenize(doc, |t| {
+                    if tokens.len() < OPENING_TOKENS {
+                        tokens.push(t.to_string());
+                    }
+                })?;
+                Ok(tokens)
+            })
+            .collect()
+    };
+    let (b, c) = (leading(baseline)?, leading(candidate)?);
+    let (eligible, top) = leading_ngram_counts(c.iter().map(Vec::as_slice), OPENING_TOKENS, LIMIT);
+    let (_, in_baseline) = leading_ngram_counts(b.iter().map(Vec::as_slice), OPENING_TOKENS, usize::MAX);
+    let in_baseline: std::collections::BTreeMap<Vec<String>, usize> = in_baseline.into_iter().collect();
+    Ok(top
+        .into_iter()
+        .filter(|(_, count)| *count >= 2)
+        .map(|(opening, count)| Opening {
+            baseline_count: in_baseline.get(&opening).copied().unwrap_or(0) as u64,
+            opening: opening.join(" "),
+            candidate_count: count as u64,
+            candidate_share: count as f64 / eligible as f64,
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -42,6 +42,8 @@ pub struct ProfileBuilder<'t> {
     keys: Vec<Vec<u64>>,
     /// Whether each token of the current document is the first of its type in it.
     first_seen: Vec<bool>,
+    /// The current document, normalized for the phrase bank.
+    normalized: String,
 }
 
 impl<'t> ProfileBuilder<'t> {
@@ -60,6 +62,7 @@ impl<'t> ProfileBuilder<'t> {
             ends: Vec::new(),
             keys: vec![Vec::new(); MAX_ORDER],
             first_seen: Vec::new(),
+            normalized: String::new(),
         }
     }
 
@@ -195,6 +198,11 @@ impl<'t> ProfileBuilder<'t> {
         if p.parts.documents {
             *p.doc_lengths.entry(len as u64).or_default() += 1;
             *p.doc_counts.entry(doc.content).or_default() += 1;
+            // refusals and disclaimers, of documents whose text is at hand
+            if let (Some(text), Some(counts)) = (doc.text, p.phrases.as_mut()) {
+                crate::phrases::normalize_into(text, &mut self.normalized);
+                counts.observe(crate::phrases::PhraseBank::standard().classify_normalized(&self.normalized));
+            }
         }
         if p.parts.sample {
             // text or tokens: a sample that keeps text is tokenized again when read

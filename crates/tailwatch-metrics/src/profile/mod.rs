@@ -13,6 +13,7 @@ use crate::accumulator::{Accumulator, ProfileKind};
 use crate::distinct_estimate::DistinctRegisters;
 use crate::grouped::{GroupSample, Grouping};
 use crate::ngram_table::{MAX_ORDER, NgramTable};
+use crate::phrases::PhraseCounts;
 use crate::sample::{BottomK, SampleSize};
 use crate::score_columns::ScoreColumn;
 use crate::token_counts::TokenCounts;
@@ -138,6 +139,10 @@ pub struct Profile {
     pub(crate) groups: Option<GroupSample>,
     /// One column per score field of the configuration, in its order.
     pub(crate) scores: Vec<ScoreColumn>,
+    /// Refusals and disclaimers among the documents (the document part), by the standard
+    /// phrase bank; `None` when unknown (a profile written before they were counted, or merged
+    /// with one, or counted with another version of the bank).
+    pub(crate) phrases: Option<PhraseCounts>,
 }
 
 impl Profile {
@@ -166,6 +171,7 @@ impl Profile {
             sample,
             groups,
             scores,
+            phrases: parts.documents.then(PhraseCounts::default),
         }
     }
 
@@ -248,6 +254,10 @@ impl Profile {
     /// The sampled groups of answers, when the profile groups them.
     pub fn groups(&self) -> Option<&GroupSample> {
         self.groups.as_ref()
+    }
+    /// Refusals and disclaimers among the documents, when counted with this build's phrase bank.
+    pub fn phrase_counts(&self) -> Option<&PhraseCounts> {
+        self.phrases.as_ref()
     }
     /// The score columns, with their fields' names, in the configuration's order.
     pub fn score_columns(&self) -> impl Iterator<Item = (&str, &ScoreColumn)> {
@@ -398,8 +408,25 @@ impl Profile {
         (self.totals, self.unique_in_docs) = (totals, unique);
         // the n-gram tables merge on all threads; the rest merges beside them
         let keep_text = other.config.keep_text;
-        let Profile { vocab, ngrams, doc_counts, doc_lengths, sample, groups, config: their_config, .. } =
-            other;
+        let Profile {
+            vocab,
+            ngrams,
+            doc_counts,
+            doc_lengths,
+            sample,
+            groups,
+            phrases,
+            config: their_config,
+            ..
+        } = other;
+        // (counts at most the documents, whose sum was checked)
+        self.phrases = match (self.phrases.take(), phrases) {
+            (Some(mut mine), Some(theirs)) => {
+                mine.merge(&theirs);
+                Some(mine)
+            }
+            _ => None,
+        };
         self.scores = merged_scores;
         if adopt_scores {
             self.config.score_fields.clone_from(&their_config.score_fields);
@@ -498,6 +525,11 @@ impl Profile {
             if sum(values) != Some(n) {
                 return Err(format!("its score column `{field}` does not hold one value per document"));
             }
+        }
+        if let Some(p) = &self.phrases
+            && (p.answers > n || p.refusals > p.answers || p.disclaimers > p.answers)
+        {
+            return Err(format!("its refusal counts ({} of {} answers) cannot be", p.refusals, p.answers));
         }
         if self.sample.held() > n {
             return Err(format!("its sample holds {} documents, more than its {n}", self.sample.held()));

@@ -44,9 +44,19 @@ enum Extension {
     Groups(crate::grouped::GroupSampleWire),
     /// The score columns, by field, in the configuration's order.
     Scores(Vec<(String, crate::score_columns::ScoreColumn)>),
+    /// Refusals and disclaimers: the phrase bank's version, answers, refusals, disclaimers.
+    Phrases(String, u64, u64, u64),
 }
 /// The oldest `.twp` format version this build reads.
 pub const PROFILE_FORMAT_OLDEST: u32 = 1;
+
+/// The phrase bank's version as profiles record it.
+fn bank_version() -> String {
+    crate::phrases::PhraseBank::standard()
+        .version()
+        .unwrap_or(crate::phrases::PHRASE_BANK_VERSION)
+        .to_string()
+}
 
 /// The header of a profile of `kind`.
 fn header(kind: ProfileKind, version: u32) -> [u8; 12] {
@@ -95,6 +105,9 @@ impl Profile {
         if !self.scores.is_empty() {
             let columns = self.score_columns().map(|(f, c)| (f.to_string(), c.clone())).collect();
             extensions.push(Extension::Scores(columns));
+        }
+        if let Some(p) = &self.phrases {
+            extensions.push(Extension::Phrases(bank_version(), p.answers, p.refusals, p.disclaimers));
         }
         let version = if extensions.is_empty() {
             FORMAT_WITHOUT_EXTENSIONS
@@ -223,8 +236,26 @@ impl Profile {
             wire.sample.into_sample(&hashes).map_err(|e| not_profile(format!("corrupt sample: {e}")))?;
         let mut seen_groups = false;
         let mut seen_scores = false;
+        // a profile of format 3 or older did not count refusals
+        profile.phrases = None;
+        let mut seen_phrases = false;
         for extension in extensions {
             match extension {
+                Extension::Phrases(version, answers, refusals, disclaimers) if !seen_phrases => {
+                    seen_phrases = true;
+                    // counts of another bank are not this build's: unknown
+                    profile.phrases = (version == bank_version()).then_some(crate::phrases::PhraseCounts {
+                        answers,
+                        refusals,
+                        disclaimers,
+                    });
+                }
+                Extension::Phrases(..) => {
+                    return Err(not_profile("corrupt body: its phrase counts twice".into()));
+                }
+                Extension::Groups(_) | Extension::Scores(_) if seen_phrases => {
+                    return Err(not_profile("corrupt body: its extensions out of order".into()));
+                }
                 Extension::Scores(columns) if !seen_scores => {
                     seen_scores = true;
                     let mut names = std::collections::BTreeSet::new();

@@ -258,9 +258,13 @@ def check(data_dir: Path, nb_path: Path, per_group: Path, report: Path) -> bool:
     if tw_mean != nb["mean_distinct"]:
         problems.append(f"mean distinct_at_k: tailwatch {tw_mean!r}, noveltybench {nb['mean_distinct']!r}")
     hist = Counter(nb["distinct"])
+    # the greedy pass compares each class's first member with every later answer still open:
+    # those of its own class or of a later one
+    checks = sum(sum(1 for j in range(i + 1, len(l)) if l[j] >= l[i])
+                 for l in nb["labels"] for i in range(len(l)) if l[i] not in l[:i])
     print(f"check: {len(recs)} prompts, classes per prompt "
           + " ".join(f"{c}:{hist[c]}" for c in sorted(hist))
-          + f"; mean distinct {nb['mean_distinct']!r} (tailwatch {tw_mean!r}); labels compared: "
+          + f"; {checks:,} ROUGE-1 checks; mean distinct {nb['mean_distinct']!r} (tailwatch {tw_mean!r}); labels compared: "
           + ("yes" if all("classes" in r for r in rows.values()) else "no (no classes field)"))
     for p in problems:
         print("MISMATCH:", p)

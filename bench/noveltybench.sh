@@ -37,18 +37,20 @@ OUT="$(mktemp -d "${TMPDIR:-/tmp}/nbbench.XXXXXX")" || die "mktemp failed"
 [ "${NB_KEEP:-0}" = 1 ] && echo "data and logs kept in $OUT" || trap 'rm -rf "$OUT"' EXIT
 
 # timed NAME CMD... : CMD under GNU time -v, stdout to $OUT/NAME.out; appends
-# NAME<TAB>wall_s<TAB>peak_rss_kib<TAB>rc to $OUT/timings.tsv (wall from date +%s.%N).
+# NAME<TAB>wall_s<TAB>peak_rss_kib<TAB>rc<TAB>cpu_s to $OUT/timings.tsv (wall from date +%s.%N;
+# cpu = user + system seconds, steadier than wall when other work takes one of the cores).
 timed() {
     local name=$1; shift
-    local t0 t1 rc wall rss
+    local t0 t1 rc wall rss cpu
     t0=$(date +%s.%N)
     "$GNU_TIME" -v -o "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
     rc=$?
     t1=$(date +%s.%N)
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
     rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$OUT/$name.time")
-    printf '%s\t%s\t%s\t%s\n' "$name" "$wall" "${rss:-NA}" "$rc" >>"$OUT/timings.tsv"
-    printf '  %-28s wall %8.3f s   peak RSS %8s KiB   rc %s\n' "$name" "$wall" "${rss:-NA}" "$rc" >&2
+    cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$OUT/$name.time")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$wall" "${rss:-NA}" "$rc" "$cpu" >>"$OUT/timings.tsv"
+    printf '  %-28s wall %8.3f s   cpu %6.2f s   peak RSS %8s KiB   rc %s\n' "$name" "$wall" "$cpu" "${rss:-NA}" "$rc" >&2
     [ "$rc" = 0 ] || { cat "$OUT/$name.err" >&2; die "$name exited $rc"; }
 }
 
@@ -71,8 +73,14 @@ GM=distinct_at_k,class_entropy,collapsed_group_share
 G=(--field generations --group-by record --group-sample all --json -q)
 variants() { # where tailwatch's time goes
     timed "v_read_tokenize.r$1" "$TAILWATCH" score "$REC" --field generations --metrics mean_doc_tokens --json -q
+    timed "v_one_group.r$1" "$TAILWATCH" score "$REC" --field generations --group-by record --group-sample 1 --json -q \
+        --equivalence unigram --metrics distinct_at_k
     timed "v_distinct_only.r$1" "$TAILWATCH" score "$REC" "${G[@]}" --equivalence unigram --metrics distinct_at_k
     timed "v_exact_rule.r$1" "$TAILWATCH" score "$REC" "${G[@]}" --equivalence exact --metrics $GM
+    # unigram:1 joins nothing (all 45 pairs of a prompt checked: 49,500 ROUGE-1 checks),
+    # unigram:0 joins any two answers sharing a word (about 9 checks a prompt: 9,900)
+    timed "v_rouge_49500.r$1" "$TAILWATCH" score "$REC" "${G[@]}" --equivalence unigram:1 --metrics distinct_at_k
+    timed "v_rouge_9900.r$1" "$TAILWATCH" score "$REC" "${G[@]}" --equivalence unigram:0 --metrics distinct_at_k
     timed "v_no_per_group.r$1" "$TAILWATCH" score "$REC" "${G[@]}" --equivalence unigram --metrics $GM
     timed "v_threads1.r$1" "$TAILWATCH" score "$REC" "${TW_ARGS[@]}" --threads 1 --per-group "$OUT/pg1.r$1.jsonl"
     timed "v_all_group.r$1" "$TAILWATCH" score "$REC" "${G[@]}" --equivalence unigram \
@@ -101,21 +109,24 @@ echo
 import json, statistics, sys
 from collections import defaultdict
 out, rounds = sys.argv[1], int(sys.argv[2])
-wall, rss = defaultdict(list), defaultdict(list)
+wall, rss, cpu = defaultdict(list), defaultdict(list), defaultdict(list)
 for line in open(f"{out}/timings.tsv"):
-    name, w, r, rc = line.split("\t")
+    name, w, r, rc, c = line.rstrip("\n").split("\t")
     base = name.rsplit(".r", 1)[0]
     wall[base].append(float(w))
+    cpu[base].append(float(c))
     rss[base].append(int(r) if r != "NA" else 0)
 part = [json.load(open(f"{out}/nb.r{r}.json"))["partition_s"] for r in range(1, rounds + 1)]
 med = {k: statistics.median(v) for k, v in wall.items()}
-print(f"medians of {rounds} rounds (wall s; peak RSS = largest of the rounds):")
+print(f"medians of {rounds} rounds (wall s; cpu = user + sys s; peak RSS = largest of the rounds):")
 for k, v in wall.items():
-    print(f"  {k:<20} median {med[k]:8.3f} s  (rounds: {', '.join(f'{x:.3f}' for x in v)})  peak RSS {max(rss[k]) / 1024:7.1f} MiB")
+    print(f"  {k:<20} median {med[k]:8.3f} s  cpu {statistics.median(cpu[k]):6.2f} s  "
+          f"(rounds: {', '.join(f'{x:.3f}' for x in v)})  peak RSS {max(rss[k]) / 1024:7.1f} MiB")
 pm = statistics.median(part)
 print(f"  python partition loop alone (in process): median {pm:.3f} s (rounds: {', '.join(f'{x:.3f}' for x in part)})")
 ratio, ratio_loop = med["python"] / med["tailwatch"], pm / med["tailwatch"]
-print(f"ratio python process / tailwatch process: {ratio:.1f}x; python partition loop / tailwatch process: {ratio_loop:.1f}x")
+print(f"ratio python process / tailwatch process: {ratio:.1f}x; python partition loop / tailwatch process: {ratio_loop:.1f}x; "
+      f"cpu: {statistics.median(cpu['python']) / statistics.median(cpu['tailwatch']):.1f}x")
 print(f"target tailwatch < 1 s: {'met' if med['tailwatch'] < 1 else 'NOT met'} ({med['tailwatch']:.3f} s); "
       f"target >= 100x: {'met' if ratio >= 100 else 'NOT met'} ({ratio:.1f}x process, {ratio_loop:.1f}x loop)")
 EOF

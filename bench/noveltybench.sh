@@ -87,7 +87,7 @@ variants() { # where tailwatch's time goes
         --metrics $GM,group_self_bleu,group_distinct_2,group_jaccard
     timed "v_every_metric.r$1" "$TAILWATCH" score "$REC" "${G[@]}" --equivalence unigram
     timed "v_group_field.r$1" "$TAILWATCH" score "$OUT/flat.jsonl" --field text --group-field prompt \
-        --group-sample all --equivalence unigram --metrics $GM --json -q
+        --group-sample all --equivalence unigram --metrics $GM --per-group "$OUT/pgf.r$1.jsonl" --json -q
 }
 
 for r in $(seq 1 "$ROUNDS"); do
@@ -127,6 +127,14 @@ print(f"  python partition loop alone (in process): median {pm:.3f} s (rounds: {
 ratio, ratio_loop = med["python"] / med["tailwatch"], pm / med["tailwatch"]
 print(f"ratio python process / tailwatch process: {ratio:.1f}x; python partition loop / tailwatch process: {ratio_loop:.1f}x; "
       f"cpu: {statistics.median(cpu['python']) / statistics.median(cpu['tailwatch']):.1f}x")
+# --group-field orders a prompt's answers by a seeded hash of their text, not by generation:
+# the greedy partition depends on order, so some prompts get other counts (not checked above)
+nb1 = json.load(open(f"{out}/nb.r1.json"))
+rows = [json.loads(l) for l in open(f"{out}/pgf.r1.jsonl")]
+moved = [r["distinct_at_k"] - nb1["distinct"][int(r["group"])] for r in rows]
+gf_mean = json.load(open(f"{out}/v_group_field.r1.out"))["metrics"]["distinct_at_k"]
+print(f"--group-field prompt (hash order): {sum(1 for m in moved if m)} of {len(rows)} prompts differ "
+      f"(by {min(moved)}..{max(moved)}), mean distinct_at_k {gf_mean!r} vs {nb1['mean_distinct']!r} in generation order")
 print(f"target tailwatch < 1 s: {'met' if med['tailwatch'] < 1 else 'NOT met'} ({med['tailwatch']:.3f} s); "
       f"target >= 100x: {'met' if ratio >= 100 else 'NOT met'} ({ratio:.1f}x process, {ratio_loop:.1f}x loop)")
 EOF

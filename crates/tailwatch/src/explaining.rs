@@ -46,7 +46,10 @@ pub struct Explanation {
     /// The candidate's most similar pairs of distinct documents.
     pub near_duplicates: Vec<NearDuplicate>,
     /// The candidate's most common openings (leading 5-grams) shared by two documents or more,
-    /// most common first, with their counts on both sides: templated answers.
+    /// most common first, with their counts on both sides: templated answers. Only those more
+    /// common than chance explains with probability below [`FAMILY_ERROR`] over all the
+    /// candidate's shared openings (a binomial tail of how its documents split between the
+    /// sides, as for n-grams).
     pub top_openings: Vec<Opening>,
 }
 
@@ -314,12 +317,24 @@ fn openings(baseline: &[&str], candidate: &[&str], tokenizer: &Tokenizer) -> Res
             .collect()
     };
     let (b, c) = (leading(baseline)?, leading(candidate)?);
-    let (eligible, top) = leading_ngram_counts(c.iter().map(Vec::as_slice), OPENING_TOKENS, LIMIT);
-    let (_, in_baseline) = leading_ngram_counts(b.iter().map(Vec::as_slice), OPENING_TOKENS, usize::MAX);
+    let (eligible, ranked) = leading_ngram_counts(c.iter().map(Vec::as_slice), OPENING_TOKENS, usize::MAX);
+    let (b_eligible, in_baseline) =
+        leading_ngram_counts(b.iter().map(Vec::as_slice), OPENING_TOKENS, usize::MAX);
     let in_baseline: std::collections::BTreeMap<Vec<String>, usize> = in_baseline.into_iter().collect();
-    Ok(top
+    // an opening's documents fall on the candidate's side with probability p = its share of
+    // the documents of 5 tokens or more when nothing changed
+    let p = eligible as f64 / (eligible + b_eligible).max(1) as f64;
+    let shared = ranked.iter().filter(|(_, count)| *count >= 2).count().max(1) as f64;
+    let surprising = |candidate: usize, baseline: usize| {
+        Binomial::new(p, (candidate + baseline) as u64)
+            .is_ok_and(|tail| tail.sf(candidate as u64 - 1) < FAMILY_ERROR / shared)
+    };
+    Ok(ranked
         .into_iter()
-        .filter(|(_, count)| *count >= 2)
+        .filter(|(opening, count)| {
+            *count >= 2 && surprising(*count, in_baseline.get(opening).copied().unwrap_or(0))
+        })
+        .take(LIMIT)
         .map(|(opening, count)| Opening {
             baseline_count: in_baseline.get(&opening).copied().unwrap_or(0) as u64,
             opening: opening.join(" "),
@@ -332,6 +347,36 @@ fn openings(baseline: &[&str], candidate: &[&str], tokenizer: &Tokenizer) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_templated_opening_is_listed_and_a_shared_one_is_not() {
+        let tokenizer = Tokenizer::from_spec(&tailwatch_core::TokenizerSpec::words()).unwrap();
+        let baseline: Vec<String> = (0..200)
+            .map(|i| {
+                if i % 10 == 0 {
+                    format!("in other news today item {i} moved")
+                } else {
+                    format!("doc {i} tells of river {i} and hill {}", i * 7)
+                }
+            })
+            .collect();
+        let mut candidate: Vec<String> = (0..170)
+            .map(|i| {
+                if i % 10 == 0 {
+                    format!("in other news today item {i} moved")
+                } else {
+                    format!("doc {i} tells of river {i} and hill {}", i * 3)
+                }
+            })
+            .collect();
+        candidate.extend((0..30).map(|i| format!("I'm sorry, but I cannot help with request {i}")));
+        let (b, c): (Vec<&str>, Vec<&str>) =
+            (baseline.iter().map(String::as_str).collect(), candidate.iter().map(String::as_str).collect());
+        let why = explain(&b, &c, &tokenizer).unwrap();
+        let listed: Vec<&str> = why.top_openings.iter().map(|o| o.opening.as_str()).collect();
+        assert_eq!(listed, ["I'm sorry but I cannot"], "{:?}", why.top_openings);
+        assert_eq!((why.top_openings[0].candidate_count, why.top_openings[0].baseline_count), (30, 0));
+    }
 
     #[test]
     fn a_planted_template_repeats_and_lost_words_show() {

@@ -471,9 +471,11 @@ mod tests {
     /// file looks like).
     fn rewrite(bytes: &[u8], change: impl FnOnce(&mut ProfileWire)) -> Vec<u8> {
         let body = zstd::decode_all(&bytes[20..]).unwrap();
-        let mut wire: ProfileWire = postcard::from_bytes(&body).unwrap();
+        // the format-3 part, then the extensions (kept as they are)
+        let (mut wire, extensions): (ProfileWire, &[u8]) = postcard::take_from_bytes(&body).unwrap();
         change(&mut wire);
-        let compressed = zstd::encode_all(&postcard::to_stdvec(&wire).unwrap()[..], 3).unwrap();
+        let body = [&postcard::to_stdvec(&wire).unwrap()[..], extensions].concat();
+        let compressed = zstd::encode_all(&body[..], 3).unwrap();
         [&bytes[..12], &xxhash_rust::xxh3::xxh3_64(&compressed).to_le_bytes(), &compressed[..]].concat()
     }
 

@@ -258,9 +258,12 @@ pub fn reference_of(reference: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Ref
 
 #[pymethods]
 impl PyProfile {
-    /// An empty profile of these settings (the identity of `merge`).
+    /// An empty profile of these settings (the identity of `merge`). `group_field` names the
+    /// field answers are grouped by (as `tailwatch profile --group-field`): the profile then
+    /// keeps a sample of `group_sample` groups for the within-group metrics (`update_groups`).
     #[new]
-    #[pyo3(signature = (tokenizer = TokenizerArg::Name("words".to_string()), *, lowercase = false, sample = SampleArg::Docs(1000), seed = 0, items_k = 10, keep_text = false, max_memory = None))]
+    #[pyo3(signature = (tokenizer = TokenizerArg::Name("words".to_string()), *, lowercase = false, sample = SampleArg::Docs(1000), seed = 0, items_k = 10, keep_text = false, max_memory = None, group_field = None, group_sample = SampleArg::Docs(tailwatch_metrics::grouped::DEFAULT_GROUP_SAMPLE)))]
+    #[allow(clippy::too_many_arguments, reason = "the keyword arguments of a Python constructor")]
     fn new(
         tokenizer: TokenizerArg,
         lowercase: bool,
@@ -269,10 +272,87 @@ impl PyProfile {
         items_k: u32,
         keep_text: bool,
         max_memory: Option<u64>,
+        group_field: Option<String>,
+        group_sample: SampleArg,
     ) -> PyResult<Self> {
-        let settings =
+        let mut settings =
             Self::new_settings(tokenizer, lowercase, sample, seed, items_k, keep_text, max_memory)?;
+        if let Some(field) = group_field {
+            let groups = group_sample.size()?;
+            if groups == tailwatch_metrics::SampleSize::Docs(0) {
+                return Err(input_error("group_sample must be positive or \"all\"".to_string()));
+            }
+            let by = tailwatch_metrics::grouped::GroupBy::Field(field);
+            settings.config.grouping = Some(tailwatch_metrics::grouped::Grouping { by, groups });
+        }
         Ok(Self::empty(settings.tokenizer, settings.config, settings.max_memory))
+    }
+
+    /// Add groups of answers to one prompt: a mapping of group key to its answers (a list of
+    /// `str`), or an iterable of `(key, answers)` pairs. Each answer is a document; the groups
+    /// feed `distinct_at_k` and the other within-group metrics. Answers of one key in several
+    /// calls (or profiles, merged) form one group.
+    fn update_groups(slf: &Bound<'_, Self>, groups: &Bound<'_, PyAny>) -> PyResult<()> {
+        let pairs =
+            if groups.is_instance_of::<PyDict>() { groups.call_method0("items")? } else { groups.clone() };
+        let mut parsed: Vec<(String, Vec<String>)> = Vec::new();
+        for item in pairs.try_iter()? {
+            let item = item?;
+            let (key, answers): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract().map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err(
+                    "update_groups takes a mapping of key to answers, or (key, answers) pairs",
+                )
+            })?;
+            let key: String = key.str()?.extract()?;
+            if answers.is_instance_of::<pyo3::types::PyString>() {
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                    "the answers of group `{key}` are one str: give a list of answers"
+                )));
+            }
+            let answers: Vec<String> = answers.extract().map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err(format!(
+                    "the answers of group `{key}` must be a list of str"
+                ))
+            })?;
+            parsed.push((key, answers));
+        }
+        let mut this = borrow_mut(slf)?;
+        if this.profile.groups().is_none() {
+            return Err(input_error(
+                "this Profile does not group answers: make it with Profile(group_field=...) or Profile.from_groups".to_string(),
+            ));
+        }
+        let settings = this.settings()?;
+        let config = this.profile.config().clone();
+        let profile = std::mem::replace(&mut this.profile, Profile::new(config));
+        let mut builder = tailwatch_metrics::ProfileBuilder::resume(&settings.tokenizer, profile);
+        let observed: tailwatch_metrics::Result<()> = slf
+            .py()
+            .detach(|| parsed.iter().try_for_each(|(key, answers)| builder.observe_group(key, answers)));
+        // (a failed answer leaves the earlier ones added, as `update` does)
+        this.profile = builder.finish();
+        observed.map_err(tailwatch::Error::from).py_err()
+    }
+
+    /// The profile of groups of answers (see `update_groups`), grouped under `group_field`
+    /// (default `"prompt"`), with the constructor's other keyword arguments.
+    #[classmethod]
+    #[pyo3(signature = (groups, **config))]
+    fn from_groups<'py>(
+        cls: &Bound<'py, PyType>,
+        groups: &Bound<'py, PyAny>,
+        config: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let config = match config {
+            Some(c) => c.copy()?,
+            None => PyDict::new(cls.py()),
+        };
+        if !config.contains("group_field")? {
+            config.set_item("group_field", "prompt")?;
+        }
+        let profile = construct(cls, Some(&config))?;
+        Self::update_groups(profile.cast::<PyProfile>()?, groups)?;
+        Ok(profile)
     }
 
     /// Add documents: an iterable of `str`, a pyarrow `Array` or `ChunkedArray` of strings,

@@ -103,7 +103,13 @@ enum Prepared {
 
 /// An answer's rouge-score tokens counted by hash.
 fn token_counts(answer: &str) -> Prepared {
-    let mut hashes: Vec<u64> = rouge_tokens(answer).iter().map(|t| tailwatch_core::stable_hash(t)).collect();
+    // rouge_tokens' split, hashed in place (no string per token)
+    let lowered = answer.to_lowercase();
+    let mut hashes: Vec<u64> = lowered
+        .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
+        .filter(|t| !t.is_empty())
+        .map(tailwatch_core::stable_hash)
+        .collect();
     let len = hashes.len();
     hashes.sort_unstable();
     let mut counts: Vec<(u64, u32)> = Vec::with_capacity(len);

@@ -306,6 +306,11 @@ pub struct ScoreArgs {
     /// distinct_2, jaccard and each answer's class
     #[arg(long, value_name = "FILE")]
     pub per_group: Option<PathBuf>,
+    /// With two inputs or more answering the same prompts (several models, grouped answers):
+    /// the share of the prompts they all answer where one class of their pooled answers holds an
+    /// answer of each (--json then prints `{"reports": [...], "homogeneity": {...}}`)
+    #[arg(long, conflicts_with = "combine")]
+    pub homogeneity: bool,
 }
 
 #[derive(Debug, Args)]

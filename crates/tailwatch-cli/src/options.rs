@@ -109,7 +109,12 @@ pub fn group_options(options: &ProfileOptions) -> Result<GroupOptions> {
     if !options.pass_threshold.is_finite() {
         bail!("--pass-threshold must be a finite number, found {}", options.pass_threshold);
     }
-    Ok(GroupOptions { equivalence, patience: options.patience, pass_threshold: options.pass_threshold })
+    Ok(GroupOptions {
+        equivalence,
+        patience: options.patience,
+        pass_threshold: options.pass_threshold,
+        keep_sample: false,
+    })
 }
 
 /// Whether `--tokenizer` names the `items` tokenizer (lists of item ids: a JSON array field is

@@ -352,6 +352,8 @@ pub struct GroupOptions {
     pub patience: f64,
     /// The score an answer needs to count among the passing ones.
     pub pass_threshold: f64,
+    /// Keep a copy of the sampled groups in the summary (for [`homogeneity`]).
+    pub keep_sample: bool,
 }
 
 /// The default score an answer needs to pass: 0.5 (a 0/1 verifier passes at 1).
@@ -363,6 +365,7 @@ impl Default for GroupOptions {
             equivalence: Equivalence::Unigram(crate::groups::UNIGRAM_THRESHOLD),
             patience: crate::groups::DEFAULT_PATIENCE,
             pass_threshold: DEFAULT_PASS_THRESHOLD,
+            keep_sample: false,
         }
     }
 }
@@ -470,6 +473,65 @@ pub struct GroupSummary {
     /// the JSON report (`--per-group` writes them).
     #[serde(skip)]
     pub rows: Vec<GroupRow>,
+    /// The sampled groups themselves, when the scorer was asked to keep them (for
+    /// [`homogeneity`] across inputs); not in the JSON report.
+    #[serde(skip)]
+    pub groups_kept: Option<GroupSample>,
+}
+
+/// How alike several inputs' answers to the same prompts are (the "Artificial Hivemind" of
+/// Jiang et al. 2025: different models giving the same answer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Homogeneity {
+    /// Inputs compared.
+    pub inputs: usize,
+    /// Prompts every input's sample holds.
+    pub shared_prompts: u64,
+    /// Of those, prompts where one class of the pooled answers holds an answer of every input.
+    pub homogeneous_prompts: u64,
+    /// `homogeneous_prompts / shared_prompts` (`None` without a shared prompt): 1 when every
+    /// input can give the same answer to every prompt; up is collapse across models.
+    pub homogeneity: Option<f64>,
+    /// The equivalence rule.
+    pub equivalence: String,
+}
+
+/// [`Homogeneity`] of the inputs' group samples under `rule`: for each prompt in every sample,
+/// the answers of all inputs (input by input, each in its canonical order) are partitioned
+/// together, and the prompt is homogeneous when some class holds an answer of each input.
+/// O(prompts · (Σ k)²).
+pub fn homogeneity(samples: &[&GroupSample], rule: Equivalence) -> Homogeneity {
+    let (mut shared, mut homogeneous) = (0u64, 0u64);
+    if let Some((first, rest)) = samples.split_first() {
+        for (hash, group) in &first.groups {
+            let others: Option<Vec<&Group>> = rest.iter().map(|s| s.groups.get(hash)).collect();
+            let Some(others) = others else { continue };
+            shared += 1;
+            let mut texts: Vec<&str> = Vec::new();
+            let mut owner: Vec<usize> = Vec::new();
+            for (input, g) in std::iter::once(group).chain(others).enumerate() {
+                for answer in &g.answers {
+                    texts.push(&answer.text);
+                    owner.push(input);
+                }
+            }
+            let classes = partition(&texts, rule);
+            let mut seen: BTreeMap<u32, std::collections::BTreeSet<usize>> = BTreeMap::new();
+            for (class, input) in classes.iter().zip(&owner) {
+                seen.entry(*class).or_default().insert(*input);
+            }
+            if seen.values().any(|inputs| inputs.len() == samples.len()) {
+                homogeneous += 1;
+            }
+        }
+    }
+    Homogeneity {
+        inputs: samples.len(),
+        shared_prompts: shared,
+        homogeneous_prompts: homogeneous,
+        homogeneity: (shared > 0).then(|| homogeneous as f64 / shared as f64),
+        equivalence: equivalence_name(rule),
+    }
 }
 
 /// Name of an equivalence rule as `parse` reads it.
@@ -620,6 +682,7 @@ pub fn group_metrics(
             });
             rows
         },
+        groups_kept: options.keep_sample.then(|| samples.clone()),
     };
     selection.retain(&mut out);
     Ok((out, summary))
@@ -692,6 +755,25 @@ mod tests {
         assert!(refuse(&|w| w.groups.push(w.groups[0].clone())).contains("twice"));
         let mut other = GroupSample::new(Grouping::new(GroupBy::Record), 7);
         assert!(other.merge(s.clone()).is_err());
+    }
+
+    #[test]
+    fn homogeneity_counts_prompts_every_input_can_answer_alike() {
+        let sample = |answers: &[(&str, [&'static str; 2])]| {
+            let mut s = GroupSample::new(Grouping::new(GroupBy::Field("p".into())), 0);
+            for (key, texts) in answers {
+                s.offer(key, texts.map(|t| (t, None)));
+            }
+            s.seal();
+            s
+        };
+        let a = sample(&[("q1", ["paris", "lyon"]), ("q2", ["red", "blue"]), ("q3", ["x", "y"])]);
+        let b = sample(&[("q1", ["paris", "nice"]), ("q2", ["green", "pink"])]);
+        let h = homogeneity(&[&a, &b], Equivalence::Exact);
+        assert_eq!((h.shared_prompts, h.homogeneous_prompts, h.homogeneity), (2, 1, Some(0.5)));
+        let one = homogeneity(&[&a], Equivalence::Exact);
+        assert_eq!(one.homogeneity, Some(1.0));
+        assert_eq!(homogeneity(&[], Equivalence::Exact).homogeneity, None);
     }
 
     #[test]

@@ -70,6 +70,14 @@ pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
     let mut scorer =
         scorer(cx, &args.profile, &args.reference, &args.input, metrics, args.compat.map(Into::into))?;
     scorer.options.confidence = args.ci;
+    if args.homogeneity {
+        if args.inputs.len() < 2 {
+            anyhow::bail!(
+                "--homogeneity compares two inputs or more (one per model) answering the same prompts"
+            );
+        }
+        scorer.options.groups.keep_sample = true;
+    }
     if args.per_group.is_some()
         && scorer.settings.config.grouping.is_none()
         && !args.inputs.iter().all(|p| tailwatch::is_profile_path(p))
@@ -119,7 +127,19 @@ pub fn run(args: &ScoreArgs, cx: &Context) -> Result<Outcome> {
         crate::output::write_report_file(path, html.as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
-    emit(&Scores(reports), args.json)?;
+    let homogeneity = if args.homogeneity {
+        let samples: Option<Vec<&tailwatch_metrics::grouped::GroupSample>> =
+            reports.iter().map(|r| r.groups.as_ref().and_then(|g| g.groups_kept.as_ref())).collect();
+        let Some(samples) = samples else {
+            anyhow::bail!(
+                "--homogeneity needs every input's answers grouped: --group-field FIELD or --group-by record"
+            );
+        };
+        Some(tailwatch_metrics::grouped::homogeneity(&samples, scorer.options.groups.equivalence))
+    } else {
+        None
+    };
+    emit(&Scores(reports, homogeneity), args.json)?;
     Ok(Outcome::Ok)
 }
 
@@ -186,20 +206,36 @@ fn write_per_group(path: &std::path::Path, reports: &[ScoreReport]) -> Result<us
     Ok(rows)
 }
 
-/// The reports of one run: one report's JSON is that report, several are a list.
-struct Scores(Vec<ScoreReport>);
+/// The reports of one run: one report's JSON is that report, several are a list; with the
+/// inputs' homogeneity, `{"reports": [...], "homogeneity": {...}}`.
+struct Scores(Vec<ScoreReport>, Option<tailwatch_metrics::grouped::Homogeneity>);
 
 impl Serialize for Scores {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        match self.0.as_slice() {
-            [one] => one.serialize(serializer),
-            many => many.serialize(serializer),
+        #[derive(Serialize)]
+        struct WithHomogeneity<'a> {
+            reports: &'a [ScoreReport],
+            homogeneity: &'a tailwatch_metrics::grouped::Homogeneity,
+        }
+        match (self.0.as_slice(), &self.1) {
+            (reports, Some(homogeneity)) => WithHomogeneity { reports, homogeneity }.serialize(serializer),
+            ([one], None) => one.serialize(serializer),
+            (many, None) => many.serialize(serializer),
         }
     }
 }
 
 impl Report for Scores {
     fn render(&self, mut out: &mut dyn Write) -> Result<()> {
-        crate::table::write_reports(&mut out, &self.0)
+        crate::table::write_reports(&mut out, &self.0)?;
+        if let Some(h) = &self.1 {
+            let share = h.homogeneity.map_or_else(|| "-".to_string(), |x| format!("{x:.4}"));
+            writeln!(
+                out,
+                "homogeneity across the {} inputs ({}): {share}, {} of the {} prompts they all answer have an answer every input gives",
+                h.inputs, h.equivalence, h.homogeneous_prompts, h.shared_prompts
+            )?;
+        }
+        Ok(())
     }
 }

@@ -451,3 +451,34 @@ fn score_fields_give_statistics_utility_and_passing_classes() {
     assert_eq!(run.metric("score_r_mean"), 3.0);
     assert!(run.stdout.contains("2 of 3 documents have no value"), "{}", run.stdout);
 }
+
+/// `--homogeneity`: of fast-detect-gpt's prompts, two models share no answer (continuations of
+/// news differ); making one model copy the other on 60 prompts makes exactly those homogeneous.
+#[test]
+fn homogeneity_counts_the_prompts_models_answer_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = xsum_answers();
+    let model = |name: &str| -> Vec<(String, String, String)> {
+        records.iter().filter(|r| r.1 == name).cloned().collect()
+    };
+    let (a, mut b) = (model("gpt2-xl"), model("opt-2.7b"));
+    for (i, r) in b.iter_mut().enumerate().take(60) {
+        r.2 = a[i].2.clone();
+    }
+    let (a, b) = (write(dir.path(), "a.jsonl", &jsonl(&a)), write(dir.path(), "b.jsonl", &jsonl(&b)));
+    let run = tailwatch(&["score", &a, &b, "--group-field", "prompt", "--homogeneity", "--json", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let h = &run.json()["homogeneity"];
+    assert_eq!(
+        (h["shared_prompts"].as_u64(), h["homogeneous_prompts"].as_u64()),
+        (Some(486), Some(60)),
+        "{h}"
+    );
+    assert_eq!(run.json()["reports"].as_array().unwrap().len(), 2);
+    let one = tailwatch(&["score", &a, "--group-field", "prompt", "--homogeneity", "-q"]);
+    assert_eq!(one.code, 2);
+    assert!(one.stderr.contains("two inputs or more"), "{}", one.stderr);
+    let ungrouped = tailwatch(&["score", &a, &b, "--homogeneity", "-q"]);
+    assert_eq!(ungrouped.code, 2);
+    assert!(ungrouped.stderr.contains("every input's answers grouped"), "{}", ungrouped.stderr);
+}

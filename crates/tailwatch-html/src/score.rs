@@ -71,6 +71,7 @@ th:first-child,td:first-child{text-align:left}#metrics th{max-width:14rem;word-b
         html.push_str("</div>");
     }
     html.push_str(&metrics_table(reports, &names));
+    html.push_str(&worst_groups(reports, &names));
     let notes: Vec<&String> = reports.iter().flat_map(|r| &r.notes).collect();
     if !notes.is_empty() {
         html.push_str("<h2>Notes</h2><ul>");
@@ -84,6 +85,38 @@ th:first-child,td:first-child{text-align:left}#metrics th{max-width:14rem;word-b
 }
 
 /// Every metric of every report, with each later report's change against the first.
+/// Prompts listed per input in the worst-groups table.
+const WORST_GROUPS: usize = 10;
+
+/// Each input's most collapsed prompts (answers grouped by prompt): fewest classes first.
+fn worst_groups(reports: &[ScoreReport], names: &[String]) -> String {
+    let mut html = String::new();
+    for (report, name) in reports.iter().zip(names) {
+        let Some(groups) = &report.groups else { continue };
+        let _ = write!(
+            html,
+            "<h2>Most collapsed prompts: {}</h2><p class=\"muted\">{} groups by {}, rule {}, {:.1} answers per prompt on average</p><table class=worst><tr><th>prompt</th><th>answers</th><th>classes</th><th>self-BLEU-4</th></tr>",
+            escape(name),
+            groups.groups,
+            escape(&groups.by),
+            escape(&groups.equivalence),
+            groups.mean_answers
+        );
+        for row in groups.rows.iter().filter(|r| r.scored >= 2).take(WORST_GROUPS) {
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&row.group),
+                row.answers,
+                row.distinct_at_k,
+                escape(&format_value(row.self_bleu))
+            );
+        }
+        html.push_str("</table>");
+    }
+    html
+}
+
 fn metrics_table(reports: &[ScoreReport], names: &[String]) -> String {
     let mut html = String::from("<h2>All metrics</h2><table id=metrics><tr><th>metric</th>");
     for (i, name) in names.iter().enumerate() {

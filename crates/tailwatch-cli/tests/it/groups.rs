@@ -177,6 +177,17 @@ fn record_groups_equal_field_groups() {
         assert_eq!(a.metric(id), b.metric(id), "{id}");
     }
     assert_eq!(a.json()["groups"]["by"], "record");
+    // the HTML report lists the most collapsed prompts, escaped
+    let html_path = dir.path().join("report.html");
+    let run =
+        tailwatch(&["score", &field, "--group-field", "prompt", "--html", html_path.to_str().unwrap(), "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(
+        html.contains("Most collapsed prompts") && html.contains("<td>p0</td><td>6</td><td>1</td>"),
+        "{html}"
+    );
+    assert!(html.contains("Within prompts") && html.contains("collapsed_group_share"));
     assert_eq!(b.json()["groups"]["by"], "field `prompt`");
     // `exact` splits what `unigram` joins: 0.25 of groups stay collapsed, the others have 6 classes
     let exact =

@@ -44,7 +44,7 @@ fn profile(
 fn grouped(docs: &[&str], by: GroupBy, groups: u64) -> Profile {
     let tokenizer = Tokenizer::from_spec(&TokenizerSpec::words()).expect("words");
     let mut config = tailwatch_metrics::ProfileConfig::new(TokenizerSpec::words());
-    config.grouping = Some(Grouping { by, groups: SampleSize::Docs(groups) });
+    config.grouping = Some(Grouping { by, groups: SampleSize::Docs(groups), order_field: None });
     let mut builder = tailwatch_metrics::ProfileBuilder::new(&tokenizer, config);
     for (i, pair) in docs.chunks(2).enumerate() {
         builder.observe_group(&format!("prompt {i}"), pair).expect("the documents profile");

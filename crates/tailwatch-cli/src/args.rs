@@ -189,6 +189,11 @@ pub struct ProfileOptions {
     /// `record`: the elements of each record's array field (--field) are answers to one prompt
     #[arg(long, value_name = "UNIT", value_parser = ["record"])]
     pub group_by: Option<String>,
+    /// With --group-field: a whole-number field (a generation index) that orders each group's
+    /// answers, so that the greedy partition sees them in generation order as NoveltyBench
+    /// does (default: ordered by a hash of their text, the same however they are split)
+    #[arg(long, value_name = "FIELD", requires = "group_field")]
+    pub order_field: Option<String>,
     /// Groups kept for the within-group metrics: a bottom-k sample of whole groups by a seeded
     /// hash of their key (a number, or `all`)
     #[arg(long, value_name = "N", default_value = "10000")]

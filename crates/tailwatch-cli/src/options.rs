@@ -81,7 +81,7 @@ pub fn profile_settings(options: &ProfileOptions) -> Result<ProfileSettings> {
                 format!("--group-sample must be a positive number or `all`, found `{n}`")
             })?),
         };
-        settings.config.grouping = Some(Grouping { by, groups });
+        settings.config.grouping = Some(Grouping { by, groups, order_field: options.order_field.clone() });
     }
     let mut names = std::collections::BTreeMap::new();
     for field in &options.score_field {

@@ -86,17 +86,21 @@ pub struct Grouping {
     pub by: GroupBy,
     /// Groups sampled (bottom-k by the hash of their key).
     pub groups: SampleSize,
+    /// A numeric field that orders a group's answers (a generation index), when grouped by a
+    /// field; else they are ordered by content.
+    pub order_field: Option<String>,
 }
 
 impl Grouping {
     /// Group by `by`, sampling [`DEFAULT_GROUP_SAMPLE`] groups.
     pub fn new(by: GroupBy) -> Self {
-        Self { by, groups: SampleSize::Docs(DEFAULT_GROUP_SAMPLE) }
+        Self { by, groups: SampleSize::Docs(DEFAULT_GROUP_SAMPLE), order_field: None }
     }
 
-    /// Whether answers keep their order in the record (else they are ordered by content).
+    /// Whether answers keep a given order (the record's, or the order field's), else they are
+    /// ordered by content.
     fn given_order(&self) -> bool {
-        self.by == GroupBy::Record
+        self.by == GroupBy::Record || self.order_field.is_some()
     }
 }
 
@@ -197,6 +201,16 @@ impl GroupSample {
 
     /// Offer answers of the group `key` (in their record's order), each with its score.
     pub fn offer<'a>(&mut self, key: &str, answers: impl IntoIterator<Item = (&'a str, Option<f64>)>) {
+        self.offer_ordered(key, answers.into_iter().map(|(text, score)| (text, score, None)));
+    }
+
+    /// [`GroupSample::offer`], each answer with its place in the group's order when the
+    /// grouping has an order field (`None`: its place in the record).
+    pub fn offer_ordered<'a>(
+        &mut self,
+        key: &str,
+        answers: impl IntoIterator<Item = (&'a str, Option<f64>, Option<u64>)>,
+    ) {
         let limit = self.limit();
         if limit == 0 {
             return;
@@ -215,9 +229,12 @@ impl GroupSample {
             answers_seen: 0,
             answers: Vec::new(),
         });
-        for (i, (text, score)) in answers.into_iter().enumerate() {
-            let order =
-                if given { i as u64 } else { xxhash_rust::xxh3::xxh3_64_with_seed(text.as_bytes(), seed) };
+        for (i, (text, score, place)) in answers.into_iter().enumerate() {
+            let order = match (given, place) {
+                (true, Some(place)) => place,
+                (true, None) => i as u64,
+                (false, _) => xxhash_rust::xxh3::xxh3_64_with_seed(text.as_bytes(), seed),
+            };
             group.answers_seen = group.answers_seen.saturating_add(1);
             group.answers.push(Answer {
                 order,
@@ -694,7 +711,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn sample(by: GroupBy, k: SampleSize, answers: &[(u8, u8)]) -> GroupSample {
-        let mut s = GroupSample::new(Grouping { by, groups: k }, 7);
+        let mut s = GroupSample::new(Grouping { by, groups: k, order_field: None }, 7);
         for (key, answer) in answers {
             s.offer(&format!("g{key}"), [(format!("answer {answer}").as_str(), None)]);
         }

@@ -14,7 +14,7 @@ use crate::texts::documents;
 
 /// One side: a profile, or documents.
 enum SideInput {
-    Profile(Box<tailwatch_metrics::Profile>, ProfileSettings),
+    Profile(Box<tailwatch_metrics::Profile>, Box<ProfileSettings>),
     Texts(Vec<String>),
 }
 
@@ -25,7 +25,10 @@ fn side_input(side: &Bound<'_, PyAny>, skip_nulls: bool, which: &str) -> PyResul
                 "the {which} Profile is being updated by another thread"
             ))
         })?;
-        return Ok(SideInput::Profile(Box::new(profile.profile.clone()), profile.settings_for_scoring()?));
+        return Ok(SideInput::Profile(
+            Box::new(profile.profile.clone()),
+            Box::new(profile.settings_for_scoring()?),
+        ));
     }
     let docs = documents(side, skip_nulls)?;
     let texts: Vec<String> = docs.strs(skip_nulls)?.into_iter().map(str::to_string).collect();
@@ -87,7 +90,7 @@ pub fn compare<'py>(
     let base = side_input(baseline, skip_nulls, "baseline")?;
     let cand = side_input(candidate, skip_nulls, "candidate")?;
     let settings = match (tokenizer, &base, &cand) {
-        (None, SideInput::Profile(_, s), _) | (None, _, SideInput::Profile(_, s)) => s.clone(),
+        (None, SideInput::Profile(_, s), _) | (None, _, SideInput::Profile(_, s)) => (**s).clone(),
         (tokenizer, ..) => {
             let tokenizer = tokenizer.unwrap_or(TokenizerArg::Name("words".to_string()));
             PyProfile::new_settings(tokenizer, lowercase, sample, seed, items_k, false, max_memory)?

@@ -283,7 +283,8 @@ impl PyProfile {
                 return Err(input_error("group_sample must be positive or \"all\"".to_string()));
             }
             let by = tailwatch_metrics::grouped::GroupBy::Field(field);
-            settings.config.grouping = Some(tailwatch_metrics::grouped::Grouping { by, groups });
+            settings.config.grouping =
+                Some(tailwatch_metrics::grouped::Grouping { by, groups, order_field: None });
         }
         Ok(Self::empty(settings.tokenizer, settings.config, settings.max_memory))
     }

@@ -52,9 +52,11 @@ pub enum Error {
         /// What was asked.
         what: &'static str,
     },
-    /// A record's score field that is not a number for each of its answers.
-    #[error("{}: {location}: score field `{field}`: {why}", .path.display())]
+    /// A record's score or order field that is not a number for each of its answers.
+    #[error("{}: {location}: {kind} field `{field}`: {why}", .path.display())]
     BadScore {
+        /// `score` or `order`.
+        kind: &'static str,
         /// The input.
         path: PathBuf,
         /// The record.

@@ -215,6 +215,8 @@ struct GroupRead<'a> {
     extra: Option<usize>,
     /// Each score field's place among the extra fields, with its name.
     scores: &'a [(String, usize)],
+    /// The order field's name and place among the extra fields, when answers are ordered by one.
+    order: Option<(&'a str, usize)>,
     /// The format the run forces, if any (else each input's, from its name).
     format: Option<tailwatch_io::Format>,
 }
@@ -244,8 +246,14 @@ fn grouped_read<'a>(
         _ => None,
     };
     *scores = settings.config.score_fields.iter().map(|f| (f.clone(), extra_field(&mut read, f))).collect();
+    let order = settings
+        .config
+        .grouping
+        .as_ref()
+        .and_then(|g| g.order_field.as_deref())
+        .map(|f| (f, extra_field(&mut read, f)));
     let format = read.format;
-    (read, GroupRead { grouping, extra, scores, format })
+    (read, GroupRead { grouping, extra, scores, order, format })
 }
 
 /// A record's value of a score field (its extra-field text, `None` when missing or null) for
@@ -330,13 +338,38 @@ fn observe_batch(
         for (field, i) in groups.scores {
             let text = record.extras.get(*i).and_then(Option::as_deref);
             scores.push(score_values(text, record.texts.len()).map_err(|why| Error::BadScore {
+                kind: "score",
                 path: input.to_path_buf(),
                 location: location(record.number),
                 field: field.clone(),
                 why,
             })?);
         }
-        builder.observe_answers(key.as_deref(), &record.texts, &scores)?;
+        let orders = match groups.order {
+            None => None,
+            Some((field, i)) => {
+                let text = record.extras.get(i).and_then(Option::as_deref);
+                let place = match (text.map(str::trim), record.texts.len()) {
+                    (Some(t), 1) => {
+                        t.parse::<u64>().map_err(|_| format!("`{t}` is not a whole number 0 or more"))
+                    }
+                    (None, _) => {
+                        Err("missing (every record needs one when answers are ordered by it)".to_string())
+                    }
+                    (Some(_), n) => {
+                        Err(format!("one value for {n} answers (an order field orders one answer a record)"))
+                    }
+                };
+                Some(vec![place.map_err(|why| Error::BadScore {
+                    kind: "order",
+                    path: input.to_path_buf(),
+                    location: location(record.number),
+                    field: field.to_string(),
+                    why,
+                })?])
+            }
+        };
+        builder.observe_answers(key.as_deref(), &record.texts, &scores, orders.as_deref())?;
     }
     Ok(())
 }

@@ -493,3 +493,75 @@ fn homogeneity_counts_the_prompts_models_answer_alike() {
     assert_eq!(ungrouped.code, 2);
     assert!(ungrouped.stderr.contains("every input's answers grouped"), "{}", ungrouped.stderr);
 }
+
+/// `--order-field`: flat records (one answer each, a generation index), in any line order and
+/// split across shards, partition as the record layout does; the greedy partition depends on
+/// order, and these answers make it show (b is like a and c, a is not like c).
+#[test]
+fn an_order_field_partitions_in_generation_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let answers = ["x y z w", "x y z v", "q y z v", "x y z w"];
+    let mut by_record = String::new();
+    let mut flat: Vec<String> = Vec::new();
+    for p in 0..30 {
+        // prompts with the answers rotated, so generation order matters differently per prompt
+        let rotated: Vec<&str> = (0..4).map(|i| answers[(i + p) % 4]).collect();
+        by_record.push_str(&format!("{}\n", json!({"prompt": p, "generations": rotated})));
+        for (g, text) in rotated.iter().enumerate() {
+            flat.push(format!("{}\n", json!({"prompt": p, "generation": g, "text": text})));
+        }
+    }
+    flat.reverse(); // the file's order is not the generation order
+    let record = write(dir.path(), "record.jsonl", by_record.as_bytes());
+    let (first, second) = flat.split_at(flat.len() / 3);
+    let a = write(dir.path(), "a.jsonl", first.concat().as_bytes());
+    let b = write(dir.path(), "b.jsonl", second.concat().as_bytes());
+    let rows = |args: &[&str], name: &str| -> Vec<(String, u64)> {
+        let out = dir.path().join(name);
+        let mut full = vec![
+            "score",
+            "--equivalence",
+            "unigram:0.5",
+            "--combine",
+            "--json",
+            "-q",
+            "--per-group",
+            out.to_str().unwrap(),
+        ];
+        full.extend_from_slice(args);
+        let run = tailwatch(&full);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let mut rows: Vec<(String, u64)> = per_group(&out)
+            .iter()
+            .map(|r| {
+                let group = r["group"].as_str().unwrap();
+                // record groups are named `file:line`; line n holds prompt n - 1
+                let key = match group.rsplit_once(':') {
+                    Some((_, line)) => (line.parse::<u64>().unwrap() - 1).to_string(),
+                    None => group.to_string(),
+                };
+                (key, r["distinct_at_k"].as_u64().unwrap())
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let want = rows(&[&record, "--field", "generations", "--group-by", "record"], "r.jsonl");
+    let got = rows(&[&a, &b, "--group-field", "prompt", "--order-field", "generation"], "f.jsonl");
+    assert_eq!(got, want);
+    assert!(want.iter().any(|(_, k)| *k == 1) && want.iter().any(|(_, k)| *k == 2), "{want:?}");
+    // without the order field the content order decides, and differs somewhere
+    let hashed = rows(&[&a, &b, "--group-field", "prompt"], "h.jsonl");
+    assert_ne!(hashed, want);
+    // a bad or missing order value names file, line and field
+    let bad = write(dir.path(), "bad.jsonl", b"{\"prompt\":1,\"generation\":\"first\",\"text\":\"a\"}\n");
+    let run = tailwatch(&["score", &bad, "--group-field", "prompt", "--order-field", "generation", "-q"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("bad.jsonl: line 1: order field `generation`: `first` is not a whole number"),
+        "{}",
+        run.stderr
+    );
+    let run = tailwatch(&["score", &bad, "--order-field", "generation", "-q"]);
+    assert_eq!(run.code, 2, "--order-field needs --group-field");
+}

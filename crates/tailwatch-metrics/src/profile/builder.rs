@@ -146,18 +146,20 @@ impl<'t> ProfileBuilder<'t> {
     /// `key`. Without a grouping the key is ignored. Their scores count as missing.
     pub fn observe_group<S: AsRef<str>>(&mut self, key: &str, answers: &[S]) -> Result<()> {
         let missing = vec![vec![None; answers.len()]; self.profile.config.score_fields.len()];
-        self.observe_answers(Some(key), answers, &missing)
+        self.observe_answers(Some(key), answers, &missing, None)
     }
 
     /// Add one record's answers with their scores: `scores[f][i]` is the profile's score field
     /// `f` for answer `i` (`None`: missing; a value that is not finite counts as not finite).
     /// With a `key`, the answers join that group when the profile groups answers, each with
-    /// its first score.
+    /// its first score, and its place in the group's order (`orders`, one per answer) when
+    /// the grouping has an order field.
     pub fn observe_answers<S: AsRef<str>>(
         &mut self,
         key: Option<&str>,
         answers: &[S],
         scores: &[Vec<Option<f64>>],
+        orders: Option<&[u64]>,
     ) -> Result<()> {
         let fields = self.profile.config.score_fields.len();
         if scores.len() != fields || scores.iter().any(|s| s.len() != answers.len()) {
@@ -177,8 +179,12 @@ impl<'t> ProfileBuilder<'t> {
         }
         if let (Some(key), Some(groups)) = (key, self.profile.groups_mut()) {
             let first = scores.first();
-            groups
-                .offer(key, answers.iter().enumerate().map(|(i, a)| (a.as_ref(), first.and_then(|s| s[i]))));
+            groups.offer_ordered(
+                key,
+                answers.iter().enumerate().map(|(i, a)| {
+                    (a.as_ref(), first.and_then(|s| s[i]), orders.and_then(|o| o.get(i).copied()))
+                }),
+            );
         }
         Ok(())
     }

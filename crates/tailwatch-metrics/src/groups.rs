@@ -103,13 +103,31 @@ enum Prepared {
 
 /// An answer's rouge-score tokens counted by hash.
 fn token_counts(answer: &str) -> Prepared {
-    // rouge_tokens' split, hashed in place (no string per token)
-    let lowered = answer.to_lowercase();
-    let mut hashes: Vec<u64> = lowered
-        .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
-        .filter(|t| !t.is_empty())
-        .map(tailwatch_core::stable_hash)
-        .collect();
+    let mut hashes: Vec<u64> = Vec::with_capacity(answer.len() / 5 + 1);
+    if answer.is_ascii() {
+        // rouge_tokens' split, each token hashed as its lowercased bytes stream by (ASCII text
+        // lowercases byte by byte; no string is made)
+        let mut current: Option<u64> = None;
+        for &b in answer.as_bytes() {
+            let b = b.to_ascii_lowercase();
+            if b.is_ascii_lowercase() || b.is_ascii_digit() {
+                current = Some(fnv1a_step(current.unwrap_or(FNV_OFFSET), b));
+            } else if let Some(h) = current.take() {
+                hashes.push(h);
+            }
+        }
+        hashes.extend(current);
+    } else {
+        // Unicode lowercasing can make ASCII letters of other characters (U+212A KELVIN SIGN
+        // is `k`): lowercase the whole text first, as rouge-score does
+        let lowered = answer.to_lowercase();
+        hashes.extend(
+            lowered
+                .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
+                .filter(|t| !t.is_empty())
+                .map(|t| t.bytes().fold(FNV_OFFSET, fnv1a_step)),
+        );
+    }
     let len = hashes.len();
     hashes.sort_unstable();
     let mut counts: Vec<(u64, u32)> = Vec::with_capacity(len);
@@ -120,6 +138,14 @@ fn token_counts(answer: &str) -> Prepared {
         }
     }
     Prepared::Counts(counts, len)
+}
+
+/// FNV-1a, 64 bits: a token's hash byte by byte (tokens are short ASCII; two distinct tokens
+/// of one group sharing a hash, about 2^-64 a pair, would count as one word).
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv1a_step(hash: u64, byte: u8) -> u64 {
+    (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
 /// [`rouge1_f`] of two answers' [`token_counts`], with the same arithmetic.
@@ -327,6 +353,31 @@ mod tests {
         assert!((u - (5.0 + 0.25 * 3.0) / 1.75).abs() < 1e-15);
         assert_eq!(utility_at_k(&[], &[], 0.8), None);
         assert_eq!(utility_at_k(&[0], &[1.0, 2.0], 0.8), None);
+    }
+
+    #[test]
+    fn token_counts_count_rouge_tokens_on_both_paths() {
+        let counts = |text: &str| match token_counts(text) {
+            Prepared::Counts(c, n) => (c, n),
+            _ => unreachable!(),
+        };
+        for text in ["Hello, WORLD! hello 2026", "Hello, WORLD! hello 2026 — café", "\u{212A}elvin k", ""]
+        {
+            let tokens = rouge_tokens(text);
+            let mut want: Vec<(u64, u32)> = Vec::new();
+            let mut hashes: Vec<u64> =
+                tokens.iter().map(|t| t.bytes().fold(FNV_OFFSET, fnv1a_step)).collect();
+            hashes.sort_unstable();
+            for h in hashes {
+                match want.last_mut() {
+                    Some((last, c)) if *last == h => *c += 1,
+                    _ => want.push((h, 1)),
+                }
+            }
+            assert_eq!(counts(text), (want, tokens.len()), "{text}");
+        }
+        // the ASCII path and the Unicode one hash a word alike
+        assert_eq!(counts("hello").0, counts("hello é").0[..1].to_vec());
     }
 
     #[test]

@@ -649,27 +649,17 @@ pub fn group_metrics(
     let mut rows: Vec<GroupRow> =
         groups.par_iter().map(|g| score_group(g, tokenizer, options, wanted)).collect::<Result<Vec<_>>>()?;
     let scored: Vec<&GroupRow> = rows.iter().filter(|r| r.scored >= 2).collect();
-    let collect =
-        |f: &dyn Fn(&GroupRow) -> Option<f64>| -> Vec<f64> { scored.iter().filter_map(|r| f(r)).collect() };
     let mut spread = BTreeMap::new();
-    let series: [(&str, Vec<f64>); 7] = [
-        ("distinct_at_k", collect(&|r| Some(r.distinct_at_k as f64))),
-        ("class_entropy", collect(&|r| Some(r.class_entropy))),
-        ("group_self_bleu", collect(&|r| r.self_bleu)),
-        ("group_distinct_2", collect(&|r| r.distinct_2)),
-        ("group_jaccard", collect(&|r| r.jaccard)),
-        ("utility_at_k", collect(&|r| r.utility)),
-        ("distinct_among_passing", collect(&|r| r.passing_classes.map(|c| c as f64))),
-    ];
-    for (id, mut values) in series {
+    for id in GROUP_IDS {
+        // each metric is the mean of its rows' values (`GroupRow::value`: groups of two answers
+        // or more); the share of collapsed groups has no spread
+        let mut values: Vec<f64> = rows.iter().filter_map(|r| r.value(id)).collect();
         let s = Spread::of(&mut values);
         out.set(id, s.as_ref().map(|s| s.mean));
-        if let Some(s) = s {
+        if let Some(s) = s.filter(|_| *id != "collapsed_group_share") {
             spread.insert(id.to_string(), s);
         }
     }
-    let collapsed = scored.iter().filter(|r| r.collapsed).count();
-    out.set("collapsed_group_share", (!scored.is_empty()).then(|| collapsed as f64 / scored.len() as f64));
     if scored.is_empty() {
         out.notes.push("no group holds two answers: the within-group metrics are undefined".into());
     }

@@ -245,18 +245,21 @@ fn with_group_evidence(
 ) -> Vec<String> {
     use tailwatch_metrics::grouped::GROUP_IDS;
     let mut notes = Vec::new();
+    // a rule's values: the sides' whole ones, not the blocks'
+    let mut whole_values = |id: &str| {
+        matched.baseline.insert(id.to_string(), baseline.metrics.get(id).copied().flatten());
+        matched.candidate.insert(id.to_string(), candidate.metrics.get(id).copied().flatten());
+        matched.blocks.remove(id);
+    };
     // score columns: the documents compared carry no scores, so the sides' values stand, on
     // their thresholds alone (the column keeps no per-record values to permute)
     let is_column =
         |id: &str| tailwatch_metrics::catalog::metric_info(id).is_some_and(|m| m.id.contains("<field>"));
     let mut columns = false;
     for rule in rules.iter().filter(|r| is_column(&r.metric)) {
-        let id = rule.metric.as_str();
-        matched.baseline.insert(id.to_string(), baseline.metrics.get(id).copied().flatten());
-        matched.candidate.insert(id.to_string(), candidate.metrics.get(id).copied().flatten());
-        matched.blocks.remove(id);
+        whole_values(&rule.metric);
         // no evidence: the check breaches on its threshold alone, as without matched sizes
-        matched.evidence.remove(id);
+        matched.evidence.remove(&rule.metric);
         columns = true;
     }
     if columns {
@@ -268,9 +271,7 @@ fn with_group_evidence(
     let (Some(bg), Some(cg)) = (&baseline.groups, &candidate.groups) else { return notes };
     for rule in rules.iter().filter(|r| GROUP_IDS.contains(&r.metric.as_str())) {
         let id = rule.metric.as_str();
-        matched.baseline.insert(id.to_string(), baseline.metrics.get(id).copied().flatten());
-        matched.candidate.insert(id.to_string(), candidate.metrics.get(id).copied().flatten());
-        matched.blocks.remove(id);
+        whole_values(id);
         let values = |rows: &[tailwatch_metrics::grouped::GroupRow]| -> Vec<f64> {
             rows.iter().filter_map(|r| r.value(id)).collect()
         };

@@ -12,6 +12,7 @@ use tailwatch_sketch::normalize::{NormalizeOptions, normalize};
 use tailwatch_sketch::shingle::shingle_set;
 
 use crate::Result;
+use tailwatch_metrics::lexical::{OPENING_TOKENS, leading_ngram_counts};
 
 /// How many of each kind an explanation lists.
 pub const LIMIT: usize = 10;
@@ -146,15 +147,26 @@ struct Counts {
     ngrams: HashMap<[u32; GROWN_ORDER], u64>,
     tokens: u64,
     ngram_total: u64,
+    /// The first tokens of each document of at least that many (its opening).
+    openings: Vec<[u32; OPENING_TOKENS]>,
 }
 
 fn counts(docs: &[&str], tokenizer: &Tokenizer, interner: &mut Interner) -> Result<Counts> {
-    let mut c = Counts { words: HashMap::default(), ngrams: HashMap::default(), tokens: 0, ngram_total: 0 };
+    let mut c = Counts {
+        words: HashMap::default(),
+        ngrams: HashMap::default(),
+        tokens: 0,
+        ngram_total: 0,
+        openings: Vec::new(),
+    };
     let mut ids = Vec::new();
     for doc in docs {
         ids.clear();
         tokenizer.tokenize(doc, |t| ids.push(interner.id(t)))?;
         c.tokens += ids.len() as u64;
+        if let Some(opening) = ids.first_chunk::<OPENING_TOKENS>() {
+            c.openings.push(*opening);
+        }
         for &id in &ids {
             *c.words.entry(id).or_default() += 1;
         }
@@ -289,7 +301,7 @@ pub fn explain<'a>(
         })
         .collect();
 
-    let top_openings = openings(baseline, candidate, tokenizer)?;
+    let top_openings = openings(&b.openings, &c.openings, &interner);
     Ok(Explanation {
         grown_ngrams: grown,
         lost_words: lost,
@@ -301,26 +313,23 @@ pub fn explain<'a>(
 
 /// The candidate's most common openings shared by two documents or more ([`LIMIT`] at most),
 /// with the baseline's counts of each.
-fn openings(baseline: &[&str], candidate: &[&str], tokenizer: &Tokenizer) -> Result<Vec<Opening>> {
-    use tailwatch_metrics::lexical::{OPENING_TOKENS, leading_ngram_counts};
-    let leading = |docs: &[&str]| -> Result<Vec<Vec<String>>> {
-        docs.iter()
-            .map(|doc| {
-                let mut tokens = Vec::with_capacity(OPENING_TOKENS);
-                tokenizer.tokenize(doc, |t| {
-                    if tokens.len() < OPENING_TOKENS {
-                        tokens.push(t.to_string());
-                    }
-                })?;
-                Ok(tokens)
-            })
+fn openings(
+    baseline: &[[u32; OPENING_TOKENS]],
+    candidate: &[[u32; OPENING_TOKENS]],
+    interner: &Interner,
+) -> Vec<Opening> {
+    // as words, so that ties rank in alphabetical order
+    let words = |openings: &[[u32; OPENING_TOKENS]]| -> Vec<Vec<&str>> {
+        openings
+            .iter()
+            .map(|ids| ids.iter().map(|&i| interner.tokens[i as usize].as_str()).collect())
             .collect()
     };
-    let (b, c) = (leading(baseline)?, leading(candidate)?);
+    let (b, c) = (words(baseline), words(candidate));
     let (eligible, ranked) = leading_ngram_counts(c.iter().map(Vec::as_slice), OPENING_TOKENS, usize::MAX);
     let (b_eligible, in_baseline) =
         leading_ngram_counts(b.iter().map(Vec::as_slice), OPENING_TOKENS, usize::MAX);
-    let in_baseline: std::collections::BTreeMap<Vec<String>, usize> = in_baseline.into_iter().collect();
+    let in_baseline: std::collections::BTreeMap<Vec<&str>, usize> = in_baseline.into_iter().collect();
     // an opening's documents fall on the candidate's side with probability p = its share of
     // the documents of 5 tokens or more when nothing changed
     let p = eligible as f64 / (eligible + b_eligible).max(1) as f64;
@@ -329,7 +338,7 @@ fn openings(baseline: &[&str], candidate: &[&str], tokenizer: &Tokenizer) -> Res
         Binomial::new(p, (candidate + baseline) as u64)
             .is_ok_and(|tail| tail.sf(candidate as u64 - 1) < FAMILY_ERROR / shared)
     };
-    Ok(ranked
+    ranked
         .into_iter()
         .filter(|(opening, count)| {
             *count >= 2 && surprising(*count, in_baseline.get(opening).copied().unwrap_or(0))
@@ -341,7 +350,7 @@ fn openings(baseline: &[&str], candidate: &[&str], tokenizer: &Tokenizer) -> Res
             candidate_count: count as u64,
             candidate_share: count as f64 / eligible as f64,
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]

@@ -192,6 +192,19 @@ impl GroupSample {
         self.groups.is_empty()
     }
 
+    /// The group `key`, when the sample holds it.
+    pub fn get(&self, key: &str) -> Option<&Group> {
+        self.groups.get(&key_hash(key, self.seed)).filter(|g| g.key == key)
+    }
+
+    /// Whether the sample would hold the group `key` had an answer had that key: it holds
+    /// fewer groups than its size, or the key's hash is among those it keeps. A key it would
+    /// hold but does not was not answered; one it would not hold may have been dropped.
+    pub fn would_hold(&self, key: &str) -> bool {
+        self.groups.len() < self.limit()
+            || self.groups.last_key_value().is_some_and(|(max, _)| key_hash(key, self.seed) <= *max)
+    }
+
     fn limit(&self) -> usize {
         match self.grouping.groups {
             SampleSize::Docs(k) => usize::try_from(k).unwrap_or(usize::MAX),
@@ -629,6 +642,12 @@ fn score_group(
     })
 }
 
+/// Every within-group metric of one group, pairwise ones included (a `--per-group` row when
+/// all metrics are asked for). O(k²) in its answers.
+pub fn group_row(group: &Group, tokenizer: &Tokenizer, options: &GroupOptions) -> Result<GroupRow> {
+    score_group(group, tokenizer, options, Wanted { self_bleu: true, distinct_2: true, jaccard: true })
+}
+
 /// The within-group metrics of a profile's groups (none for a profile without groups), and the
 /// summary with every group's row.
 pub fn group_metrics(
@@ -804,5 +823,37 @@ mod tests {
         assert_eq!(summary.rows.last().unwrap().group, "alone");
         assert_eq!((summary.groups, summary.single_answer_groups), (3, 1));
         assert_eq!(summary.spread["distinct_at_k"].p90, 3.0);
+    }
+
+    /// A sample finds its groups by key and tells a dropped key from an unanswered one; a
+    /// group's row equals its row among all of them.
+    #[test]
+    fn groups_are_found_by_key() {
+        let mut s = GroupSample::new(
+            Grouping { by: GroupBy::Field("p".into()), groups: SampleSize::Docs(3), order_field: None },
+            0,
+        );
+        for key in 0..10 {
+            s.offer(&format!("q{key}"), [("same answer", None), ("same answer", None)]);
+        }
+        s.seal();
+        let held: Vec<String> = s.groups().map(|g| g.key.clone()).collect();
+        assert_eq!(held.len(), 3);
+        for key in (0..10).map(|k| format!("q{k}")) {
+            assert_eq!(s.get(&key).is_some(), held.contains(&key), "{key}");
+            assert_eq!(s.would_hold(&key), held.contains(&key), "{key}");
+        }
+        assert!(s.get("never asked").is_none());
+        let mut roomy = GroupSample::new(Grouping::new(GroupBy::Field("p".into())), 0);
+        roomy.offer("q0", [("a", None)]);
+        assert!(roomy.would_hold("never asked") && roomy.get("never asked").is_none());
+        let tokenizer =
+            Tokenizer::from_spec(&tailwatch_core::TokenizerSpec::parse_builtin("words", false).unwrap())
+                .unwrap();
+        let options = GroupOptions::default();
+        let (_, summary) = group_metrics(&s, &tokenizer, &options, &MetricSelection::All).unwrap();
+        let row = group_row(s.get(&held[0]).unwrap(), &tokenizer, &options).unwrap();
+        assert!(row.collapsed);
+        assert_eq!(summary.rows.iter().find(|r| r.group == held[0]), Some(&row));
     }
 }

@@ -63,11 +63,11 @@ pub fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
 }
 
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+pub(crate) fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
     q.map(|Query(v)| v).map_err(|e| ApiError::bad_request(format!("invalid query: {}", e.body_text())))
 }
 
-fn path<T>(p: Result<Path<T>, PathRejection>) -> ApiResult<T> {
+pub(crate) fn path<T>(p: Result<Path<T>, PathRejection>) -> ApiResult<T> {
     p.map(|Path(v)| v).map_err(|e| ApiError::bad_request(format!("invalid path: {}", e.body_text())))
 }
 

@@ -17,6 +17,7 @@ use tailwatch_metrics::catalog::metric_info;
 use crate::api::{self, CompareQuery, SeriesQuery, blocking, presented_token};
 use crate::db::AlertFilter;
 use crate::error::ApiError;
+use crate::groups::{self, GroupSeriesQuery, GroupsQuery};
 use crate::types::{ALL_COHORTS, Alert, AlertState};
 use crate::{AppState, percent_encode};
 
@@ -290,6 +291,11 @@ pub async fn model_page(
         body.push_str("</tr>");
     }
     body.push_str("</table>");
+    if let Some(latest) =
+        versions.iter().rev().find(|v| v.metrics.get("distinct_at_k").copied().flatten().is_some())
+    {
+        body.push_str(&worst_prompts(&state, &model, &latest.version).await);
+    }
     if versions.len() >= 2 {
         let options = |selected: usize| -> String {
             versions
@@ -314,6 +320,62 @@ pub async fn model_page(
         );
     }
     page(&model, &body, signed).into_response()
+}
+
+/// Prompts of the worst groups the model page lists, and versions it shows them in.
+const WORST_PROMPTS: usize = 10;
+const PROMPT_VERSIONS: usize = 8;
+
+/// The model page's table of the latest grouped version's most collapsed prompts, with each
+/// one's classes among its answers (`distinct_at_k`) in the last versions.
+async fn worst_prompts(state: &Arc<AppState>, model: &str, latest: &str) -> String {
+    let worst =
+        groups::version_groups_value(state, model.into(), latest.into(), GroupsQuery::worst(WORST_PROMPTS));
+    let worst = match worst.await {
+        Ok(w) => w,
+        Err(e) => return format!("<p>prompts: {}</p>", escape(&e.message)),
+    };
+    let rows = worst["rows"].as_array().cloned().unwrap_or_default();
+    let mut series = Vec::new();
+    for row in &rows {
+        let key = row["group"].as_str().unwrap_or_default();
+        let q = GroupSeriesQuery::for_group(key, "distinct_at_k");
+        match groups::group_series_value(state, model.into(), q).await {
+            Ok(s) => series.push(s["points"].as_array().cloned().unwrap_or_default()),
+            Err(e) => return format!("<p>prompts: {}</p>", escape(&e.message)),
+        }
+    }
+    let shown = series.first().map_or(0, |p| p.len().min(PROMPT_VERSIONS));
+    let skip = series.first().map_or(0, |p| p.len() - shown);
+    let mut out = format!(
+        "<h2>Most collapsed prompts</h2><p class=muted>version {}: {} prompts sampled; classes among each prompt's answers ({}), by version</p><table id=prompts><tr><th>prompt</th><th>answers</th>",
+        escape(latest),
+        worst["summary"]["groups"],
+        escape(worst["summary"]["equivalence"].as_str().unwrap_or_default()),
+    );
+    for p in series.first().into_iter().flatten().skip(skip) {
+        let _ = write!(out, "<th>{}</th>", escape(p["version"].as_str().unwrap_or_default()));
+    }
+    out.push_str("</tr>");
+    for (row, points) in rows.iter().zip(&series) {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td>",
+            escape(row["group"].as_str().unwrap_or_default()),
+            row["answers"]
+        );
+        for p in points.iter().skip(skip) {
+            let state = p["state"].as_str().unwrap_or_default();
+            let classes = match p["value"].as_f64() {
+                Some(k) if k.fract() == 0.0 => format!("{k}"),
+                other => fmt(other),
+            };
+            let _ = write!(out, "<td title=\"{state}\">{classes}</td>");
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table>");
+    out
 }
 
 pub async fn compare_page(

@@ -9,6 +9,7 @@ pub mod client;
 pub mod dashboard;
 pub mod db;
 pub mod error;
+pub mod groups;
 pub mod openapi;
 pub mod profiles;
 pub mod rules;
@@ -107,7 +108,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/models/{model}/versions/{version}/profiles", post(api::push_profile))
         .route("/models/{model}/versions/{version}/outputs", post(api::push_outputs))
         .route("/models/{model}/versions/{version}/profile", get(api::version_profile))
+        .route("/models/{model}/versions/{version}/groups", get(groups::version_groups))
         .route("/models/{model}/series", get(api::series))
+        .route("/models/{model}/groups/series", get(groups::group_series))
         .route("/models/{model}/compare", get(api::compare_versions))
         .route("/models/{model}/baseline", get(api::get_baseline).put(api::put_baseline))
         .route("/models/{model}/baseline/freeze", post(api::freeze_baseline))

@@ -31,6 +31,16 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ),
     (
         "get",
+        "/api/v1/models/{model}/versions/{version}/groups",
+        "A version's prompts, worst first: within-group metrics of each sampled group of answers",
+    ),
+    (
+        "get",
+        "/api/v1/models/{model}/groups/series",
+        "One prompt's within-group metrics over versions (?group=KEY&metric=distinct_at_k)",
+    ),
+    (
+        "get",
         "/api/v1/models/{model}/compare",
         "Compare two versions under the default collapse rules (as `tailwatch compare`)",
     ),
@@ -73,7 +83,17 @@ fn parameters(path: &str, method: &str) -> Vec<Value> {
         out.push(query("field", "JSON field holding the text (default `text`)"));
         out.push(query("tokenizer", "words | whitespace | python-split | items"));
     }
-    if path.ends_with("/series") {
+    if path.ends_with("/groups") || path.ends_with("/groups/series") {
+        out.push(query("cohort", "cohort (default: all cohorts)"));
+        out.push(query("equivalence", "exact | unigram (default) | unigram:<t> | jaccard:<t>"));
+    }
+    if path.ends_with("/versions/{version}/groups") {
+        out.push(query("limit", "rows returned, worst first (default 100)"));
+    }
+    if path.ends_with("/groups/series") {
+        out.push(query("group", "the group key: the prompt (required)"));
+        out.push(query("metric", "a within-group metric id (default distinct_at_k)"));
+    } else if path.ends_with("/series") {
         out.push(query("metric", "metric id (required)"));
         out.push(query("cohort", "cohort (default: all cohorts)"));
         out.push(query("by", "version (default) or window"));

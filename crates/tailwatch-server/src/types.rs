@@ -396,6 +396,44 @@ pub struct SeriesPoint {
     pub alerts: Vec<i64>,
 }
 
+/// What one version's merged profile holds of one prompt's group of answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupState {
+    /// The group, as its sample holds it.
+    Held(tailwatch_metrics::grouped::Group),
+    /// The sample would hold it, but no answer had this key.
+    Unanswered,
+    /// The sample is full and keeps other groups (bottom-k by the key's hash): not known.
+    NotSampled,
+    /// The version's profiles do not group answers.
+    Ungrouped,
+}
+
+impl GroupState {
+    /// The state's name in the API.
+    pub fn name(&self) -> &'static str {
+        match self {
+            GroupState::Held(_) => "held",
+            GroupState::Unanswered => "unanswered",
+            GroupState::NotSampled => "not_sampled",
+            GroupState::Ungrouped => "ungrouped",
+        }
+    }
+}
+
+/// One prompt's group in one version (a point of a per-prompt series, before scoring).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionGroup {
+    /// Version.
+    pub version: String,
+    /// Documents of the version.
+    pub n_docs: u64,
+    /// The version's tokenizer (the group's answers are scored with it).
+    pub tokenizer: tailwatch_core::TokenizerSpec,
+    /// What the version holds of the group.
+    pub state: GroupState,
+}
+
 /// Current time as RFC 3339 (UTC, milliseconds).
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

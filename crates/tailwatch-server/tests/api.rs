@@ -891,11 +891,19 @@ fn background_compaction_brings_aggregates_up_to_date() {
 /// A `.twp` profile of answers grouped by prompt: `groups` prompts of five answers each, the
 /// first `collapsed` of them answering five times the same.
 fn grouped_profile_bytes(groups: usize, collapsed: usize, seed: u64) -> Vec<u8> {
+    sampled_grouped_profile_bytes(groups, collapsed, seed, tailwatch_metrics::grouped::DEFAULT_GROUP_SAMPLE)
+}
+
+/// [`grouped_profile_bytes`], keeping a sample of `sample` groups.
+fn sampled_grouped_profile_bytes(groups: usize, collapsed: usize, seed: u64, sample: u64) -> Vec<u8> {
     use tailwatch_metrics::grouped::{GroupBy, Grouping};
     let spec = tailwatch_core::TokenizerSpec::words();
     let tokenizer = tailwatch_core::Tokenizer::from_spec(&spec).unwrap();
     let mut config = tailwatch_metrics::ProfileConfig::new(spec);
-    config.grouping = Some(Grouping::new(GroupBy::Field("prompt".into())));
+    config.grouping = Some(Grouping {
+        groups: tailwatch_metrics::SampleSize::Docs(sample),
+        ..Grouping::new(GroupBy::Field("prompt".into()))
+    });
     let mut builder = tailwatch_metrics::ProfileBuilder::new(&tokenizer, config);
     let docs = common::diverse_docs(groups * 5, seed);
     for (g, answers) in docs.chunks(5).enumerate() {
@@ -932,4 +940,125 @@ fn a_rule_on_collapsed_prompts_alerts_on_grouped_pushes() {
     let values: Vec<f64> =
         series["points"].as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect();
     assert_eq!(values, vec![0.0, 0.3], "{series}");
+}
+
+fn push_bytes(server: &common::TestServer, model: &str, version: &str, bytes: &[u8]) {
+    let url = format!("{}/api/v1/models/{model}/versions/{version}/profiles", server.base);
+    let reply =
+        common::call("POST", &url, Some(bytes), true, &[("content-type", "application/octet-stream")]);
+    assert!(reply.status < 300, "{}", reply.body);
+}
+
+/// A version's prompts list worst first, and one prompt has a series over versions that says
+/// where it collapsed, where it was not asked, and where the version does not group answers.
+#[test]
+fn prompts_list_worst_first_and_have_series_over_versions() {
+    let server = start();
+    push_bytes(&server, "m", "v1", &grouped_profile_bytes(100, 0, 1));
+    push_bytes(&server, "m", "v2", &grouped_profile_bytes(100, 30, 2));
+    server.push("m", "v3", "", &common::diverse_docs(50, 3), None);
+    let worst = server.get("/api/v1/models/m/versions/v2/groups?limit=31").json();
+    let rows = worst["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 31, "{worst}");
+    let collapsed: Vec<&str> =
+        rows.iter().filter(|r| r["collapsed"] == true).map(|r| r["group"].as_str().unwrap()).collect();
+    let mut expected: Vec<String> = (0..30).map(|g| format!("prompt {g}")).collect();
+    expected.sort();
+    let mut found: Vec<String> = collapsed.iter().map(|s| s.to_string()).collect();
+    found.sort();
+    assert_eq!(found, expected, "the 30 collapsed prompts come first");
+    assert_eq!(rows[30]["collapsed"], false);
+    assert_eq!(worst["summary"]["groups"], 100);
+    assert_eq!(worst["metrics"]["collapsed_group_share"], 0.3);
+    assert_eq!(worst["summary"]["equivalence"], "unigram");
+    let exact = server.get("/api/v1/models/m/versions/v2/groups?equivalence=exact&limit=0").json();
+    assert_eq!(
+        (exact["summary"]["equivalence"].as_str(), exact["rows"].as_array().unwrap().len()),
+        (Some("exact"), 0)
+    );
+
+    let series = server.get("/api/v1/models/m/groups/series?group=prompt%203").json();
+    let points = series["points"].as_array().unwrap();
+    let states: Vec<&str> = points.iter().map(|p| p["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["held", "held", "ungrouped"], "{series}");
+    assert_eq!(points[0]["value"], 5.0, "five different answers in v1: {series}");
+    assert_eq!(
+        (points[1]["value"].as_f64(), points[1]["row"]["collapsed"].as_bool()),
+        (Some(1.0), Some(true))
+    );
+    assert!(points[2]["value"].is_null() && points[2]["row"].is_null());
+    assert_eq!(points[1]["answers"], 5);
+    let entropy = server.get("/api/v1/models/m/groups/series?group=prompt%203&metric=class_entropy").json();
+    assert_eq!(entropy["points"][1]["value"], 0.0);
+    let never = server.get("/api/v1/models/m/groups/series?group=never%20asked").json();
+    assert_eq!(never["points"][0]["state"], "unanswered", "{never}");
+
+    // a full sample keeps 10 of 100 prompts: the others are not sampled, not unanswered
+    push_bytes(&server, "small", "v1", &sampled_grouped_profile_bytes(100, 0, 1, 10));
+    let held = server.get("/api/v1/models/small/versions/v1/groups").json();
+    let kept: Vec<&str> =
+        held["rows"].as_array().unwrap().iter().map(|r| r["group"].as_str().unwrap()).collect();
+    assert_eq!(kept.len(), 10);
+    let dropped = (0..100).map(|g| format!("prompt {g}")).find(|k| !kept.contains(&k.as_str())).unwrap();
+    let url = format!("/api/v1/models/small/groups/series?group={}", dropped.replace(' ', "%20"));
+    assert_eq!(server.get(&url).json()["points"][0]["state"], "not_sampled");
+    let url = format!("/api/v1/models/small/groups/series?group={}", kept[0].replace(' ', "%20"));
+    assert_eq!(server.get(&url).json()["points"][0]["state"], "held");
+
+    // the model page lists the latest grouped version's worst prompts, by version
+    let page = server.get("/models/m");
+    assert_eq!(page.status, 200);
+    let table = &page.body[page.body.find("<table id=prompts>").expect("a prompts table")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches("<tr><td>prompt ").count(), 10, "{table}");
+    assert_eq!(table.matches("<td title=\"held\">1</td>").count(), 10, "collapsed in v2: {table}");
+    assert_eq!(table.matches("<td title=\"ungrouped\">").count(), 10, "v3 groups nothing: {table}");
+    // group keys are escaped
+    let spec = tailwatch_core::TokenizerSpec::words();
+    let tokenizer = tailwatch_core::Tokenizer::from_spec(&spec).unwrap();
+    let mut config = tailwatch_metrics::ProfileConfig::new(spec);
+    config.grouping = Some(tailwatch_metrics::grouped::Grouping::new(
+        tailwatch_metrics::grouped::GroupBy::Field("p".into()),
+    ));
+    let mut builder = tailwatch_metrics::ProfileBuilder::new(&tokenizer, config);
+    builder.observe_group("<img src=x onerror=alert(1)>", &["same", "same"]).unwrap();
+    push_bytes(&server, "hostile", "v1", &builder.finish().to_bytes().unwrap());
+    let page = server.get("/models/hostile").body;
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;") && !page.contains("<img"), "{page}");
+
+    for (url, status, says) in [
+        ("/api/v1/models/m/versions/v3/groups", 404, "holds no groups"),
+        ("/api/v1/models/m/versions/v2/groups?equivalence=cosine", 400, "unknown rule `cosine`"),
+        ("/api/v1/models/m/versions/v2/groups?limit=-1", 400, "invalid query"),
+        ("/api/v1/models/m/versions/v9/groups", 404, "v9"),
+        ("/api/v1/models/m/groups/series", 400, "`group`"),
+        ("/api/v1/models/m/groups/series?group=x&metric=distinct_2", 400, "not a within-group metric"),
+        ("/api/v1/models/m/groups/series?group=x&equivalence=jaccard:2", 400, "jaccard:2"),
+        ("/api/v1/models/nobody/groups/series?group=x", 404, "nobody"),
+    ] {
+        let reply = server.get(url);
+        assert_eq!(reply.status, status, "{url}: {}", reply.body);
+        assert!(reply.body.contains(says), "{url}: {}", reply.body);
+    }
+}
+
+/// A rule on `refusal_rate` (counted in every pushed profile) opens an alert on a version
+/// that refuses a third of its requests.
+#[test]
+fn a_rule_on_refusals_alerts() {
+    let server = start();
+    let rule = r#"{"model": "m", "metric": "refusal_rate", "kind": "fixed", "threshold": 0.2, "direction": "above"}"#;
+    assert!(server.send("POST", "/api/v1/rules", rule).status < 300);
+    let helpful = common::diverse_docs(90, 1);
+    let first = server.push("m", "v1", "", &helpful, None).json();
+    assert!(first["alerts_opened"].as_array().unwrap().is_empty(), "{first}");
+    let mut refusing = common::diverse_docs(60, 2);
+    refusing.extend((0..30).map(|i| format!("I'm sorry, but I can't help with that request number {i}.")));
+    let second = server.push("m", "v2", "", &refusing, None).json();
+    assert_eq!(second["alerts_opened"].as_array().unwrap().len(), 1, "{second}");
+    let series = server.get("/api/v1/models/m/series?metric=refusal_rate").json();
+    let values: Vec<f64> =
+        series["points"].as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect();
+    assert_eq!(values.len(), 2);
+    assert!(values[0] < 0.05 && (values[1] - 1.0 / 3.0).abs() < 0.02, "{values:?}");
 }

@@ -428,6 +428,20 @@ pub fn tokenizer_of(profile: &Profile) -> Result<Tokenizer> {
     Ok(Tokenizer::from_spec(&profile.config().tokenizer)?)
 }
 
+/// A profile's groups of answers scored under `options` (every within-group metric, pairwise
+/// ones included): their mean metrics, and the summary with every group's row, worst first.
+/// `None` for a profile that does not group answers.
+pub fn profile_groups(
+    engine: &Engine,
+    profile: &Profile,
+    options: &GroupOptions,
+) -> Result<Option<(MetricValues, GroupSummary)>> {
+    let Some(groups) = profile.groups() else { return Ok(None) };
+    let tokenizer = tokenizer_of(profile)?;
+    let scored = engine.install(|| group_metrics(groups, &tokenizer, options, &MetricSelection::All))?;
+    Ok(Some(scored))
+}
+
 /// The lexical metrics of a profile (and the recommendation metrics for item lists) that
 /// `selection` asks for, plus, with a baseline profile, the metrics against it as the
 /// reference: what the watch server shows for a version. Empty for an empty profile.

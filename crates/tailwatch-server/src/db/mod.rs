@@ -17,7 +17,7 @@ use crate::error::StoreResult;
 use crate::rules::BaselineValues;
 use crate::types::{
     Alert, AlertState, Baseline, Delivery, ModelSummary, PushKey, PushOutcome, Rule, RuleSpec, SeriesPoint,
-    SizeLevel, VersionSummary, Webhook,
+    SizeLevel, VersionGroup, VersionSummary, Webhook,
 };
 
 /// Filters of the alert list.
@@ -130,6 +130,9 @@ pub trait Profiles: Send + Sync {
         cohort: &str,
         by_window: bool,
     ) -> StoreResult<Vec<SeriesPoint>>;
+    /// One prompt's group (by its key) in every version of a model, in arrival order (cohort
+    /// `*` for all): what each version's merged sample holds of it.
+    fn group_across_versions(&self, model: &str, cohort: &str, key: &str) -> StoreResult<Vec<VersionGroup>>;
     /// Totals.
     fn totals(&self) -> StoreResult<Totals>;
     /// Background upkeep: merge at most `max_pushes` pending pushes into lagging aggregates and

@@ -10,8 +10,9 @@ use crate::error::{Conflict, Missing, StoreError, StoreResult};
 use crate::profiles;
 use crate::rules::{self, BaselineValues};
 use crate::types::{
-    ALL_COHORTS, Alert, AlertState, Baseline, Delivery, Metrics, ModelSummary, PushKey, PushOutcome, Rule,
-    RuleSpec, SeriesPoint, SizeLevel, StoredLevels, VersionSummary, Webhook, now,
+    ALL_COHORTS, Alert, AlertState, Baseline, Delivery, GroupState, Metrics, ModelSummary, PushKey,
+    PushOutcome, Rule, RuleSpec, SeriesPoint, SizeLevel, StoredLevels, VersionGroup, VersionSummary, Webhook,
+    now,
 };
 
 use super::aggregates::AggregateCache;
@@ -740,6 +741,34 @@ impl Profiles for SqliteStore {
                 value: metrics.get(metric).copied().flatten(),
                 alerts,
             });
+        }
+        Ok(out)
+    }
+
+    fn group_across_versions(&self, model: &str, cohort: &str, key: &str) -> StoreResult<Vec<VersionGroup>> {
+        let conn = self.lock();
+        model_exists(&conn, model)?;
+        let rows: Vec<(String, i64, i64)> = {
+            let mut stmt = conn.prepare(
+                "SELECT version, n_docs, rowid FROM versions WHERE model = ?1 AND cohort = ?2 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([model, cohort], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for (version, n_docs, rowid) in rows {
+            let (tokenizer, state) = self.with_aggregate(&conn, "versions", rowid, |p| {
+                let state = match p.groups() {
+                    None => GroupState::Ungrouped,
+                    Some(sample) => match sample.get(key) {
+                        Some(group) => GroupState::Held(group.clone()),
+                        None if sample.would_hold(key) => GroupState::Unanswered,
+                        None => GroupState::NotSampled,
+                    },
+                };
+                Ok((p.config().tokenizer.clone(), state))
+            })?;
+            out.push(VersionGroup { version, n_docs: n_docs as u64, tokenizer, state });
         }
         Ok(out)
     }

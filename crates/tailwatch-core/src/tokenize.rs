@@ -141,8 +141,7 @@ impl Tokenizer {
             doc
         };
         match self.spec.kind {
-            TokenizerKind::Words if text.is_ascii() => ascii_words(text, f),
-            TokenizerKind::Words => text.unicode_words().for_each(f),
+            TokenizerKind::Words => words(text, f),
             TokenizerKind::Whitespace | TokenizerKind::Items if text.is_ascii() => {
                 ascii_split(text, |b| matches!(b, b'\t'..=b'\r' | b' '), f);
             }
@@ -175,13 +174,6 @@ impl Tokenizer {
     }
 }
 
-/// `text.unicode_words()` for ASCII `text`, without producing the segments it drops.
-///
-/// In ASCII, UAX #29 keeps runs of letters, digits and `_` together (WB5, WB8-WB10, WB13a/b),
-/// joined across one `.`, `'` or `:` between two letters (WB6/WB7) or one `.`, `,`, `;` or `'`
-/// between two digits (WB11/WB12); every other segment is spaces, CR LF or a single byte, and
-/// `unicode_words` keeps only segments holding a letter or digit. A property test checks this
-/// against the crate.
 /// The non-empty runs of ASCII `text` between bytes that `is_space`: what `split_whitespace`
 /// (or Python's `str.split()`) gives for ASCII text, without decoding characters.
 fn ascii_split<'a>(text: &'a str, is_space: impl Fn(u8) -> bool, mut f: impl FnMut(&'a str)) {
@@ -201,6 +193,41 @@ fn ascii_split<'a>(text: &'a str, is_space: impl Fn(u8) -> bool, mut f: impl FnM
     }
 }
 
+/// `text.unicode_words()`, with the ASCII stretches of a text that is not all ASCII split by
+/// [`ascii_words`]: the text is cut at every space followed by an ASCII byte other than a space
+/// (UAX #29 breaks on both sides of such a space, and no rule looks across it; a run of spaces
+/// is one segment, which a combining mark after it joins), and only the pieces holding other
+/// bytes go to the crate. A property test checks this against the crate on mixed text.
+fn words<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
+    if text.is_ascii() {
+        return ascii_words(text, f);
+    }
+    let bytes = text.as_bytes();
+    let (mut start, mut ascii) = (0, true);
+    for i in 0..=bytes.len() {
+        let cut = i == bytes.len()
+            || (bytes[i] == b' ' && bytes.get(i + 1).is_none_or(|&b| b.is_ascii() && b != b' '));
+        if cut {
+            let piece = &text[start..i];
+            if ascii {
+                ascii_words(piece, &mut f);
+            } else {
+                piece.unicode_words().for_each(&mut f);
+            }
+            (start, ascii) = (i + 1, true);
+        } else {
+            ascii &= bytes[i].is_ascii();
+        }
+    }
+}
+
+/// `text.unicode_words()` for ASCII `text`, without producing the segments it drops.
+///
+/// In ASCII, UAX #29 keeps runs of letters, digits and `_` together (WB5, WB8-WB10, WB13a/b),
+/// joined across one `.`, `'` or `:` between two letters (WB6/WB7) or one `.`, `,`, `;` or `'`
+/// between two digits (WB11/WB12); every other segment is spaces, CR LF or a single byte, and
+/// `unicode_words` keeps only segments holding a letter or digit. A property test checks this
+/// against the crate.
 fn ascii_words<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
     let is_core = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let joins = |b: u8, prev: u8, next: u8| match b {
@@ -268,6 +295,26 @@ mod tests {
         ) {
             let mut fast = Vec::new();
             ascii_words(&text, |w| fast.push(w));
+            let slow: Vec<&str> = text.unicode_words().collect();
+            prop_assert_eq!(fast, slow);
+        }
+
+        /// Mixed text split piece by piece splits exactly like `unicode_words` of the whole:
+        /// spaces next to combining marks, joiners, regional indicators, Hebrew letters,
+        /// other spaces, letters that are not ASCII.
+        #[test]
+        fn mixed_words_match_unicode_words(
+            text in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "Z", "0", "_", ".", ",", ":", "'", "\"", " ", " ", " ", "\r\n", "-", "é", "\u{301}",
+                    "\u{93F}", "\u{200D}", "\u{200B}", "😀", "🇺", "🇸", "\u{5D0}", "\u{5F3}", "\u{3000}", "中",
+                    "\u{A0}", "–", "’", "\u{FE0F}", "\u{2060}", "\u{30A2}", "\u{FF10}",
+                ]),
+                0..30,
+            ).prop_map(|parts| parts.concat())
+        ) {
+            let mut fast = Vec::new();
+            words(&text, |w| fast.push(w));
             let slow: Vec<&str> = text.unicode_words().collect();
             prop_assert_eq!(fast, slow);
         }

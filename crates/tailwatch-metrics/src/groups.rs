@@ -105,28 +105,38 @@ enum Prepared {
 fn token_counts(answer: &str) -> Prepared {
     let mut hashes: Vec<u64> = Vec::with_capacity(answer.len() / 5 + 1);
     if answer.is_ascii() {
-        // rouge_tokens' split, each token hashed as its lowercased bytes stream by (ASCII text
-        // lowercases byte by byte; no string is made)
-        let mut current: Option<u64> = None;
-        for &b in answer.as_bytes() {
-            let b = b.to_ascii_lowercase();
-            if b.is_ascii_lowercase() || b.is_ascii_digit() {
-                current = Some(fnv1a_step(current.unwrap_or(FNV_OFFSET), b));
-            } else if let Some(h) = current.take() {
-                hashes.push(h);
+        // rouge_tokens' split on the bytes; a token's letters lowercase by setting bit 0x20
+        // (digits have it already), inside the hash: no string is made
+        let bytes = answer.as_bytes();
+        let mut start = None;
+        for (i, &b) in bytes.iter().enumerate() {
+            match (b.is_ascii_alphanumeric(), start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    hashes.push(token_hash(bytes, s, i));
+                    start = None;
+                }
+                _ => {}
             }
         }
-        hashes.extend(current);
+        if let Some(s) = start {
+            hashes.push(token_hash(bytes, s, bytes.len()));
+        }
     } else {
         // Unicode lowercasing can make ASCII letters of other characters (U+212A KELVIN SIGN
         // is `k`): lowercase the whole text first, as rouge-score does
         let lowered = answer.to_lowercase();
-        hashes.extend(
-            lowered
-                .split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
-                .filter(|t| !t.is_empty())
-                .map(|t| t.bytes().fold(FNV_OFFSET, fnv1a_step)),
-        );
+        let bytes = lowered.as_bytes();
+        let mut start = 0;
+        for token in lowered.split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit())) {
+            if !token.is_empty() {
+                hashes.push(token_hash(bytes, start, start + token.len()));
+            }
+            start += token.len() + 1; // the separator, ASCII or not, is skipped below
+            while start < bytes.len() && !lowered.is_char_boundary(start) {
+                start += 1;
+            }
+        }
     }
     let len = hashes.len();
     hashes.sort_unstable();
@@ -140,12 +150,43 @@ fn token_counts(answer: &str) -> Prepared {
     Prepared::Counts(counts, len)
 }
 
-/// FNV-1a, 64 bits: a token's hash byte by byte (tokens are short ASCII; two distinct tokens
-/// of one group sharing a hash, about 2^-64 a pair, would count as one word).
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+/// The hash of the token `text[start..end]` of ASCII letters and digits, as its lowercase:
+/// eight bytes at a time, each with bit 0x20 set (which lowercases a letter and leaves a
+/// digit), mixed by multiplying, with the length; the last word zero-padded. Words are read
+/// from the text in place (a copy to a buffer stalled each load on the bytes just stored).
+/// Two distinct tokens of one group sharing a hash, about 2^-64 a pair, would count as one word.
+fn token_hash(text: &[u8], start: usize, end: usize) -> u64 {
+    const LOWER: u64 = 0x2020_2020_2020_2020;
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mix = |h: u64, word: u64| (h ^ word).wrapping_mul(K).rotate_left(31);
+    let mut h = ((end - start) as u64).wrapping_mul(K);
+    let mut p = start;
+    while p + 8 <= end {
+        h = mix(h, load_word(text, p) | LOWER);
+        p += 8;
+    }
+    if p < end {
+        let mask = (1u64 << (8 * (end - p))) - 1;
+        h = mix(h, (load_word(text, p) | LOWER) & mask);
+    }
+    // final avalanche (murmur3's fmix64)
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
 
-fn fnv1a_step(hash: u64, byte: u8) -> u64 {
-    (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+/// The eight bytes of `text` from `p` as a little-endian word, zero past the end.
+fn load_word(text: &[u8], p: usize) -> u64 {
+    if let Some(word) = text.get(p..p + 8) {
+        u64::from_le_bytes(word.try_into().expect("8 bytes"))
+    } else if text.len() >= 8 {
+        let last = u64::from_le_bytes(text[text.len() - 8..].try_into().expect("8 bytes"));
+        last >> (8 * (p + 8 - text.len()))
+    } else {
+        text[p..].iter().enumerate().fold(0, |w, (k, &b)| w | u64::from(b) << (8 * k))
+    }
 }
 
 /// [`rouge1_f`] of two answers' [`token_counts`], with the same arithmetic.
@@ -153,17 +194,13 @@ fn rouge1_f_counts(a: &[(u64, u32)], a_len: usize, b: &[(u64, u32)], b_len: usiz
     if a_len == 0 || b_len == 0 {
         return 0.0;
     }
+    // a merge of the sorted lists without branches on the comparison (its outcome is random)
     let (mut i, mut j, mut overlap) = (0, 0, 0u32);
     while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                overlap += a[i].1.min(b[j].1);
-                i += 1;
-                j += 1;
-            }
-        }
+        let ((x, cx), (y, cy)) = (a[i], b[j]);
+        overlap += if x == y { cx.min(cy) } else { 0 };
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
     }
     let precision = f64::from(overlap) / b_len as f64;
     let recall = f64::from(overlap) / a_len as f64;
@@ -361,12 +398,16 @@ mod tests {
             Prepared::Counts(c, n) => (c, n),
             _ => unreachable!(),
         };
-        for text in ["Hello, WORLD! hello 2026", "Hello, WORLD! hello 2026 — café", "\u{212A}elvin k", ""]
-        {
+        for text in [
+            "Hello, WORLD! hello 2026",
+            "Hello, WORLD! hello 2026 — café",
+            "\u{212A}elvin k",
+            "",
+            "SuperCaliFragilistic supercalifragilistic 12345678 123456789 ABCDEFGH abcdefgh",
+        ] {
             let tokens = rouge_tokens(text);
             let mut want: Vec<(u64, u32)> = Vec::new();
-            let mut hashes: Vec<u64> =
-                tokens.iter().map(|t| t.bytes().fold(FNV_OFFSET, fnv1a_step)).collect();
+            let mut hashes: Vec<u64> = tokens.iter().map(|t| token_hash(t.as_bytes(), 0, t.len())).collect();
             hashes.sort_unstable();
             for h in hashes {
                 match want.last_mut() {
@@ -378,6 +419,23 @@ mod tests {
         }
         // the ASCII path and the Unicode one hash a word alike
         assert_eq!(counts("hello").0, counts("hello é").0[..1].to_vec());
+        assert_eq!(counts("ABCDEFGHIJ").0, counts("abcdefghij é").0);
+    }
+
+    proptest::proptest! {
+        /// Tokens hash as their lowercase, and distinct lowercase tokens apart (a prefix, a
+        /// token padded to eight bytes, another case).
+        #[test]
+        fn token_hashes_are_those_of_the_lowercase(a in "[a-zA-Z0-9]{1,20}", b in "[a-zA-Z0-9]{1,20}") {
+            let hash = |t: &str| token_hash(t.as_bytes(), 0, t.len());
+            proptest::prop_assert_eq!(hash(&a), hash(&a.to_lowercase()));
+            let same = a.to_lowercase() == b.to_lowercase();
+            proptest::prop_assert_eq!(hash(&a) == hash(&b), same);
+            // in place, between other bytes, as alone
+            let text = format!("{b} {a}-{b}");
+            let start = b.len() + 1;
+            proptest::prop_assert_eq!(token_hash(text.as_bytes(), start, start + a.len()), hash(&a));
+        }
     }
 
     #[test]

@@ -175,7 +175,8 @@ pub struct ProfileOptions {
     pub seed: u64,
     /// Memory budget for the exact n-gram tables of the whole input (e.g. 512MiB, 4GiB), whatever
     /// the thread count; beyond it distinct_2..4 switch to HyperLogLog sketches and are listed
-    /// under `approximate`
+    /// under `approximate`. The sample of groups of answers (--group-field) is held to the same
+    /// budget, apart: past it the run fails (keep fewer groups with --group-sample)
     #[arg(long, default_value = "4GiB")]
     pub max_memory: String,
     /// items tokenizer: how many leading items of each list count as exposed (coverage_at_k)

@@ -39,6 +39,9 @@ fn engine_hint(error: &Error) -> Option<String> {
             format!("{flag} reads every document: score the inputs, not a profile")
         }
         Error::OutputNotAFolder { .. } => "with several inputs, -o names a folder".into(),
+        Error::GroupsOverBudget { .. } => {
+            "keep fewer groups with --group-sample N (default 10000), or raise --max-memory".into()
+        }
         Error::NoLabelledTexts => "give --human and --machine inputs, or --labelled inputs".into(),
         Error::NoOrigin => "pass --origin (human, synthetic or unknown), or --field-map origin=FIELD".into(),
         Error::NoCorpus => "pass --corpus FILE (or run `tailwatch demo`, which generates one)".into(),

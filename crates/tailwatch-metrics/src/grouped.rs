@@ -160,6 +160,13 @@ pub struct GroupSample {
     grouping: Grouping,
     seed: u64,
     groups: BTreeMap<u64, Group>,
+    /// [`group_bytes`] of every group, kept up to date (a memory budget reads it per batch).
+    bytes: usize,
+}
+
+/// What a group holds in memory, about: its key, its answers' text, and their fixed parts.
+fn group_bytes(group: &Group) -> usize {
+    group.key.len() + 64 + group.answers.iter().map(|a| a.text.len() + 40).sum::<usize>()
 }
 
 fn key_hash(key: &str, seed: u64) -> u64 {
@@ -169,7 +176,7 @@ fn key_hash(key: &str, seed: u64) -> u64 {
 impl GroupSample {
     /// An empty sample of `grouping`'s groups, hashed with `seed`.
     pub fn new(grouping: Grouping, seed: u64) -> Self {
-        Self { grouping, seed, groups: BTreeMap::new() }
+        Self { grouping, seed, groups: BTreeMap::new(), bytes: 0 }
     }
 
     /// How the answers are grouped.
@@ -237,10 +244,10 @@ impl GroupSample {
         }
         let given = self.grouping.given_order();
         let seed = self.seed;
-        let group = self.groups.entry(hash).or_insert_with(|| Group {
-            key: key.to_string(),
-            answers_seen: 0,
-            answers: Vec::new(),
+        let bytes = &mut self.bytes;
+        let group = self.groups.entry(hash).or_insert_with(|| {
+            *bytes += key.len() + 64;
+            Group { key: key.to_string(), answers_seen: 0, answers: Vec::new() }
         });
         for (i, (text, score, place)) in answers.into_iter().enumerate() {
             let order = match (given, place) {
@@ -249,6 +256,7 @@ impl GroupSample {
                 (false, _) => xxhash_rust::xxh3::xxh3_64_with_seed(text.as_bytes(), seed),
             };
             group.answers_seen = group.answers_seen.saturating_add(1);
+            *bytes += text.len() + 40;
             group.answers.push(Answer {
                 order,
                 text: text.to_string(),
@@ -256,11 +264,19 @@ impl GroupSample {
             });
         }
         if group.answers.len() >= 2 * MAX_GROUP_ANSWERS {
+            let before = group_bytes(group);
             group.settle();
+            *bytes -= before - group_bytes(group);
         }
         while self.groups.len() > limit {
-            self.groups.pop_last();
+            if let Some((_, dropped)) = self.groups.pop_last() {
+                self.bytes -= group_bytes(&dropped);
+            }
         }
+    }
+
+    fn recount(&mut self) {
+        self.bytes = self.groups.values().map(group_bytes).sum();
     }
 
     /// Sort every group's answers canonically and drop those past the cap.
@@ -268,6 +284,7 @@ impl GroupSample {
         for group in self.groups.values_mut() {
             group.settle();
         }
+        self.recount();
     }
 
     /// Merge another sample of the same grouping: the sample of both.
@@ -283,6 +300,7 @@ impl GroupSample {
         for (hash, theirs) in other.groups {
             match self.groups.get_mut(&hash) {
                 Some(mine) => {
+                    let before = group_bytes(mine);
                     // one key, or (crafted) two keys of one hash: the smaller key names it
                     if theirs.key < mine.key {
                         mine.key = theirs.key;
@@ -295,15 +313,19 @@ impl GroupSample {
                         })?;
                     mine.answers.extend(theirs.answers);
                     mine.settle();
+                    self.bytes = self.bytes - before + group_bytes(mine);
                 }
                 None => {
+                    self.bytes += group_bytes(&theirs);
                     self.groups.insert(hash, theirs);
                 }
             }
         }
         let limit = self.limit();
         while self.groups.len() > limit {
-            self.groups.pop_last();
+            if let Some((_, dropped)) = self.groups.pop_last() {
+                self.bytes -= group_bytes(&dropped);
+            }
         }
         Ok(())
     }
@@ -354,15 +376,13 @@ impl GroupSample {
                 sample.grouping.groups
             ));
         }
+        sample.recount();
         Ok(sample)
     }
 
     /// Answers held (for memory estimates).
     pub fn memory_bytes(&self) -> usize {
-        self.groups
-            .values()
-            .map(|g| g.key.len() + 64 + g.answers.iter().map(|a| a.text.len() + 40).sum::<usize>())
-            .sum()
+        self.bytes
     }
 }
 
@@ -759,6 +779,16 @@ mod tests {
         let mut s = GroupSample::new(Grouping::new(GroupBy::Field("p".into())), 0);
         let answers: Vec<String> = (0..3000).map(|i| format!("answer {i}")).collect();
         s.offer("one", answers.iter().map(|a| (a.as_str(), None)));
+        let counted = |s: &GroupSample| s.groups().map(group_bytes).sum::<usize>();
+        assert_eq!(s.memory_bytes(), counted(&s), "kept up to date when a group settles");
+        let mut small = GroupSample::new(
+            Grouping { by: GroupBy::Field("p".into()), groups: SampleSize::Docs(2), order_field: None },
+            0,
+        );
+        for key in 0..20 {
+            small.offer(&format!("key {key}"), [("an answer", None), ("another answer", None)]);
+            assert_eq!(small.memory_bytes(), counted(&small), "and when a group is dropped");
+        }
         s.seal();
         let g = s.groups().next().unwrap();
         assert_eq!((g.answers.len(), g.answers_seen), (MAX_GROUP_ANSWERS, 3000));

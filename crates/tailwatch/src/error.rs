@@ -46,6 +46,18 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// A run's sample of groups of answers (their text) grew past the memory budget.
+    #[error(
+        "the sample of groups of answers holds {bytes} bytes in {groups} groups, past the memory budget of {limit} bytes: keep fewer groups, or allow more memory"
+    )]
+    GroupsOverBudget {
+        /// Bytes the sample held (the worker's, or the whole run's).
+        bytes: u64,
+        /// Groups it held.
+        groups: u64,
+        /// The budget (the run's, or a worker's share of it).
+        limit: u64,
+    },
     /// Something computed over documents one by one, asked of answers in groups.
     #[error("{what} are not computed for answers in groups (yet): score them ungrouped")]
     NotForGroups {

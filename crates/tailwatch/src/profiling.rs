@@ -5,7 +5,7 @@ use std::sync::mpsc::sync_channel;
 
 use tailwatch_core::{Reporter, Tokenizer, TokenizerSpec};
 use tailwatch_io::{Batch, DocReader, ReadOptions, ReadStats};
-use tailwatch_metrics::grouped::GroupBy;
+use tailwatch_metrics::grouped::{GroupBy, GroupSample};
 use tailwatch_metrics::{ExactNgramEstimate, Profile, ProfileBuilder, ProfileConfig, ProfileParts};
 
 use crate::{Engine, Error, Result};
@@ -98,6 +98,22 @@ struct NgramBudget {
     estimate: std::sync::Mutex<ExactNgramEstimate>,
     pooled: std::sync::Mutex<Option<Profile>>,
     sketched: std::sync::atomic::AtomicBool,
+    /// The bytes of every worker's sample of groups of answers, plus the pooled sample's.
+    groups_held: std::sync::atomic::AtomicUsize,
+    /// Workers' samples of groups moved out of their profiles once all of them together held
+    /// more than the limit (their text cannot be sketched; pooling drops the groups past the
+    /// sample size and joins the parts of split groups).
+    pooled_groups: std::sync::Mutex<Option<GroupSample>>,
+}
+
+/// Replace `old` bytes by `new` in a count of bytes held; the count now.
+fn replace_bytes(count: &std::sync::atomic::AtomicUsize, old: usize, new: usize) -> usize {
+    use std::sync::atomic::Ordering;
+    if new >= old {
+        count.fetch_add(new - old, Ordering::AcqRel) + (new - old)
+    } else {
+        count.fetch_sub(old - new, Ordering::AcqRel) - (old - new)
+    }
 }
 
 /// Lock a mutex whose holder may have panicked (the data stays consistent: every update under
@@ -116,17 +132,14 @@ impl NgramBudget {
             estimate: std::sync::Mutex::new(ExactNgramEstimate::default()),
             pooled: std::sync::Mutex::new(None),
             sketched: std::sync::atomic::AtomicBool::new(false),
+            groups_held: std::sync::atomic::AtomicUsize::new(0),
+            pooled_groups: std::sync::Mutex::new(None),
         }
     }
 
     /// Replace `old` bytes by `new` in the bytes held; the bytes held now.
     fn update_held(&self, old: usize, new: usize) -> usize {
-        use std::sync::atomic::Ordering;
-        if new >= old {
-            self.held.fetch_add(new - old, Ordering::AcqRel) + (new - old)
-        } else {
-            self.held.fetch_sub(old - new, Ordering::AcqRel) - (old - new)
-        }
+        replace_bytes(&self.held, old, new)
     }
 
     fn switch_to_sketches(&self) {
@@ -183,6 +196,41 @@ impl NgramBudget {
         Ok(())
     }
 
+    /// Check a worker's sample of groups after a batch (`reported`: what this worker last added
+    /// to the bytes held). Once all samples together hold more than the limit, the worker's
+    /// moves into the pooled one; a pooled sample past the limit fails the run: the answers'
+    /// text has no sketch to fall back on, and sampling fewer groups than asked would make a
+    /// profile that merges with no other of its settings.
+    fn check_groups(&self, builder: &mut ProfileBuilder<'_>, reported: &mut usize) -> Result<()> {
+        let Some(bytes) = builder.profile().groups().map(GroupSample::memory_bytes) else { return Ok(()) };
+        let held = replace_bytes(&self.groups_held, std::mem::replace(reported, bytes), bytes);
+        if held <= self.limit {
+            return Ok(());
+        }
+        let Some(mine) = builder.profile_mut().take_groups() else { return Ok(()) };
+        replace_bytes(&self.groups_held, std::mem::take(reported), 0);
+        let mut pooled = lock(&self.pooled_groups);
+        let before = pooled.as_ref().map_or(0, GroupSample::memory_bytes);
+        match pooled.as_mut() {
+            Some(p) => p.merge(mine)?,
+            None => *pooled = Some(mine),
+        }
+        let sample = pooled.as_ref().expect("pooled above");
+        replace_bytes(&self.groups_held, before, sample.memory_bytes());
+        Self::refuse_past(sample, self.limit)
+    }
+
+    fn refuse_past(groups: &GroupSample, limit: usize) -> Result<()> {
+        if groups.memory_bytes() <= limit {
+            return Ok(());
+        }
+        Err(Error::GroupsOverBudget {
+            bytes: groups.memory_bytes() as u64,
+            groups: groups.len() as u64,
+            limit: limit as u64,
+        })
+    }
+
     /// The run's profile: the pooled one and every worker's, merged, sketched if the exact
     /// tables of the whole input exceed the limit.
     fn finish(self, workers: Vec<Profile>, settings: &ProfileSettings) -> Result<Profile> {
@@ -197,6 +245,14 @@ impl NgramBudget {
         };
         for profile in workers {
             merged.merge(profile)?;
+        }
+        let pooled_groups =
+            self.pooled_groups.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(groups) = pooled_groups {
+            merged.merge_groups(groups)?;
+        }
+        if let Some(groups) = merged.groups() {
+            Self::refuse_past(groups, self.limit)?;
         }
         merged.seal();
         if !merged.is_sketched() && merged.exact_ngram_bytes() > self.limit {
@@ -384,13 +440,14 @@ fn work(
     budget: &NgramBudget,
 ) -> Result<Profile> {
     let mut builder = settings.builder();
-    let mut reported = 0;
+    let (mut reported, mut reported_groups) = (0, 0);
     let mut failed = None;
     while let Some((input, batch)) = receive() {
         if failed.is_some() {
             continue;
         }
         let observed = observe_batch(&mut builder, &batch, &inputs[input], groups)
+            .and_then(|()| budget.check_groups(&mut builder, &mut reported_groups))
             .and_then(|()| Ok(budget.check(&mut builder, &mut reported)?));
         if let Err(e) = observed {
             failed = Some(e);
@@ -457,10 +514,11 @@ impl Engine {
         if self.pool().current_thread_index().is_some() {
             let budget = NgramBudget::new(settings.max_memory, 1);
             let mut builder = settings.builder();
-            let mut reported = 0;
+            let (mut reported, mut reported_groups) = (0, 0);
             let mut failed = None;
             let stats = read_inputs(inputs, read, 1, reporter, |input, batch| {
                 let observed = observe_batch(&mut builder, &batch, &inputs[input], groups)
+                    .and_then(|()| budget.check_groups(&mut builder, &mut reported_groups))
                     .and_then(|()| Ok(budget.check(&mut builder, &mut reported)?));
                 match observed {
                     Ok(()) => true,

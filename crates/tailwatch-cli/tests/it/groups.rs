@@ -211,6 +211,58 @@ fn record_groups_equal_field_groups() {
 #[test]
 fn grouping_refuses_or_counts_bad_input() {
     let dir = tempfile::tempdir().unwrap();
+    // 300 prompts of 4 answers of 2 KB: 2.4 MB of text the group sample would hold
+    let mut big = String::new();
+    for p in 0..300 {
+        for a in 0..4 {
+            let text = format!("answer {a} to prompt {p} ").repeat(90);
+            big.push_str(&format!("{{\"prompt\":{p},\"text\":\"{text}\"}}\n"));
+        }
+    }
+    let big = write(dir.path(), "big.jsonl", big.as_bytes());
+    for threads in ["1", "2"] {
+        let run = tailwatch(&[
+            "score",
+            &big,
+            "--group-field",
+            "prompt",
+            "--max-memory",
+            "1MiB",
+            "--threads",
+            threads,
+            "-q",
+        ]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("past the memory budget"), "{}", run.stderr);
+        assert!(run.stderr.contains("hint: keep fewer groups with --group-sample"), "{}", run.stderr);
+    }
+    // 100 groups fit: two threads' samples together pass the budget, and pooling them gives
+    // the rows of one thread with all the memory it wants
+    let rows = |memory: &str, threads: &str| {
+        let out = dir.path().join(format!("rows-{memory}-{threads}.jsonl"));
+        let run = tailwatch(&[
+            "score",
+            &big,
+            "--group-field",
+            "prompt",
+            "--group-sample",
+            "100",
+            "--max-memory",
+            memory,
+            "--threads",
+            threads,
+            "--per-group",
+            out.to_str().unwrap(),
+            "--json",
+            "-q",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.json()["groups"]["groups"], 100);
+        std::fs::read_to_string(out).unwrap()
+    };
+    let whole = rows("4GiB", "1");
+    assert_eq!(rows("1MiB", "2"), whole);
+    assert_eq!(rows("1MiB", "1"), whole);
     let missing =
         write(dir.path(), "missing.jsonl", b"{\"prompt\":\"a\",\"text\":\"x y\"}\n{\"text\":\"y z\"}\n");
     let run = tailwatch(&["score", &missing, "--group-field", "prompt", "-q"]);

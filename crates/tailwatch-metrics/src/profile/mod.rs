@@ -267,6 +267,25 @@ impl Profile {
     pub(crate) fn score_columns_mut(&mut self) -> &mut [ScoreColumn] {
         &mut self.scores
     }
+    /// Move the sampled groups out, leaving an empty sample of the same grouping: a worker's
+    /// groups pooled with other workers' (and given back by [`Profile::merge_groups`]) to keep
+    /// a run's memory bounded. `None` when the profile does not group answers.
+    pub fn take_groups(&mut self) -> Option<GroupSample> {
+        let empty = self.groups.as_ref().map(|g| GroupSample::new(g.grouping().clone(), self.config.seed));
+        std::mem::replace(&mut self.groups, empty)
+    }
+
+    /// Merge a sample of groups of this profile's grouping (taken from a profile of the same
+    /// run by [`Profile::take_groups`]) into its own.
+    pub fn merge_groups(&mut self, groups: GroupSample) -> Result<()> {
+        match &mut self.groups {
+            Some(mine) => mine.merge(groups),
+            None => Err(crate::Error::Incompatible {
+                what: "groups of answers merged into a profile that groups none".into(),
+            }),
+        }
+    }
+
     /// The sampled groups, to add answers to (what [`ProfileBuilder::observe_group`] does).
     pub(crate) fn groups_mut(&mut self) -> Option<&mut GroupSample> {
         self.groups.as_mut()

@@ -229,7 +229,6 @@ fn words<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
 /// `unicode_words` keeps only segments holding a letter or digit. A property test checks this
 /// against the crate.
 fn ascii_words<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
-    let is_core = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let joins = |b: u8, prev: u8, next: u8| match b {
         b'.' | b'\'' => {
             (prev.is_ascii_digit() && next.is_ascii_digit())
@@ -240,29 +239,59 @@ fn ascii_words<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
         _ => false,
     };
     let bytes = text.as_bytes();
+    let n = bytes.len();
     let mut i = 0;
-    while i < bytes.len() {
-        if !is_core(bytes[i]) {
+    while i < n {
+        // a table lookup a byte: the loops below are most of a profile's reading time
+        while i < n && WORD_CLASS[usize::from(bytes[i])] == 0 {
             i += 1;
-            continue;
+        }
+        if i == n {
+            break;
         }
         let start = i;
-        let mut alphanumeric = bytes[i] != b'_';
-        i += 1;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if is_core(b) {
-                alphanumeric |= b != b'_';
-            } else if i + 1 == bytes.len() || !joins(b, bytes[i - 1], bytes[i + 1]) {
-                break;
+        let mut alphanumeric = false;
+        loop {
+            while i < n {
+                let class = WORD_CLASS[usize::from(bytes[i])];
+                if class == 0 {
+                    break;
+                }
+                alphanumeric |= class == ALPHANUMERIC;
+                i += 1;
             }
-            i += 1;
+            // one joining byte between two of the right kind continues the word
+            if i + 1 < n && i > start && joins(bytes[i], bytes[i - 1], bytes[i + 1]) {
+                i += 1;
+                continue;
+            }
+            break;
         }
         if alphanumeric {
             f(&text[start..i]);
         }
     }
 }
+
+/// [`WORD_CLASS`] of a letter or digit.
+const ALPHANUMERIC: u8 = 1;
+
+/// Each byte's part in [`ascii_words`]: [`ALPHANUMERIC`], 2 for `_` (which joins words but
+/// makes none alone), 0 for the others.
+const WORD_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() {
+            table[b] = ALPHANUMERIC;
+        } else if c == b'_' {
+            table[b] = 2;
+        }
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

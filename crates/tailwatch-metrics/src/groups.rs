@@ -108,19 +108,19 @@ fn token_counts(answer: &str) -> Prepared {
         // rouge_tokens' split on the bytes; a token's letters lowercase by setting bit 0x20
         // (digits have it already), inside the hash: no string is made
         let bytes = answer.as_bytes();
-        let mut start = None;
-        for (i, &b) in bytes.iter().enumerate() {
-            match (b.is_ascii_alphanumeric(), start) {
-                (true, None) => start = Some(i),
-                (false, Some(s)) => {
-                    hashes.push(token_hash(bytes, s, i));
-                    start = None;
-                }
-                _ => {}
+        let n = bytes.len();
+        let mut i = 0;
+        while i < n {
+            while i < n && !ROUGE_TOKEN_BYTE[usize::from(bytes[i])] {
+                i += 1;
             }
-        }
-        if let Some(s) = start {
-            hashes.push(token_hash(bytes, s, bytes.len()));
+            let start = i;
+            while i < n && ROUGE_TOKEN_BYTE[usize::from(bytes[i])] {
+                i += 1;
+            }
+            if i > start {
+                hashes.push(token_hash(bytes, start, i));
+            }
         }
     } else {
         // Unicode lowercasing can make ASCII letters of other characters (U+212A KELVIN SIGN
@@ -149,6 +149,18 @@ fn token_counts(answer: &str) -> Prepared {
     }
     Prepared::Counts(counts, len)
 }
+
+/// Whether a byte belongs in a rouge-score token: an ASCII letter or digit (a table lookup
+/// a byte, for the loops of [`token_counts`]).
+const ROUGE_TOKEN_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    table
+};
 
 /// The hash of the token `text[start..end]` of ASCII letters and digits, as its lowercase:
 /// eight bytes at a time, each with bit 0x20 set (which lowercases a letter and leaves a

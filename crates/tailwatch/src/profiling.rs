@@ -42,6 +42,20 @@ impl ProfileSettings {
     }
 }
 
+/// Check that each score field can name its metrics (`score_<name>_*`, the name holding its
+/// ASCII letters and digits) and that no two name the same ones.
+pub fn check_score_fields(fields: &[String]) -> Result<()> {
+    let mut names = std::collections::BTreeMap::new();
+    for field in fields {
+        let name = tailwatch_metrics::score_columns::sanitize_field(field)
+            .map_err(|e| Error::Metrics(tailwatch_metrics::Error::ScoreColumn(e)))?;
+        if let Some(first) = names.insert(name.clone(), field) {
+            return Err(Error::ScoreFieldClash { first: first.clone(), second: field.clone(), name });
+        }
+    }
+    Ok(())
+}
+
 /// A tokenizer by name: `words`, `whitespace`, `python-split`, `items`, or a path to a
 /// HuggingFace `tokenizer.json`.
 pub fn tokenizer_by_name(name: &str, lowercase: bool) -> Result<Tokenizer> {
@@ -824,5 +838,13 @@ mod tests {
             let located = error.at(path, tailwatch_io::Location::Row(2)).to_string();
             assert!(located.starts_with(&format!("in.jsonl: row 2: {message}")), "{located}");
         }
+    }
+
+    #[test]
+    fn score_fields_must_name_their_own_metrics() {
+        assert!(check_score_fields(&["reward".into(), "pass".into()]).is_ok());
+        let clash = check_score_fields(&["a.b".into(), "a_b".into()]).unwrap_err().to_string();
+        assert_eq!(clash, "score fields `a.b` and `a_b` both name metrics `score_a_b_*`: keep one");
+        assert!(check_score_fields(&["...".into()]).unwrap_err().to_string().contains("no ASCII letter"));
     }
 }

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use tailwatch::profiling::{RecordAnswers, RecordFields};
 use tailwatch::{Engine, ProfileSettings, ScoreOptions, Scorer};
 use tailwatch_core::Tokenizer;
-use tailwatch_metrics::grouped::{GroupBy, Grouping};
+use tailwatch_metrics::grouped::{GroupBy, GroupOptions, GroupRow, Grouping};
 use tailwatch_metrics::{MetricSelection, Profile, ProfileBuilder, ProfileConfig, Reference, SampleSize};
 
 use crate::errors::{IntoPy, input_error};
@@ -559,15 +559,22 @@ impl PyProfile {
     /// Metric id to value (None when undefined), as `tailwatch score --json` reports them:
     /// `metrics` picks ids (default: all), `reference` (a `Reference` or a `Profile`) adds the
     /// reference metrics. `compat` formulas read every document in input order, which a profile
-    /// does not keep: use `tailwatch.score(texts, compat=...)`.
-    #[pyo3(signature = (reference = None, *, metrics = None, compat = None))]
+    /// does not keep: use `tailwatch.score(texts, compat=...)`. Groups of answers are scored
+    /// with `equivalence` (`unigram`, `unigram:<t>`, `exact` or `jaccard:<t>`, as `--equivalence`),
+    /// `patience` (`utility_at_k`) and `pass_threshold` (`distinct_among_passing`).
+    #[pyo3(signature = (reference = None, *, metrics = None, compat = None, equivalence = "unigram", patience = tailwatch_metrics::groups::DEFAULT_PATIENCE, pass_threshold = tailwatch_metrics::grouped::DEFAULT_PASS_THRESHOLD))]
+    #[allow(clippy::too_many_arguments, reason = "keyword arguments of a Python method")]
     fn metrics<'py>(
         slf: &Bound<'py, Self>,
         reference: Option<&Bound<'py, PyAny>>,
         metrics: Option<Vec<String>>,
         compat: Option<&str>,
+        equivalence: &str,
+        patience: f64,
+        pass_threshold: f64,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let report = Self::report_json(slf, reference, metrics, compat)?;
+        let groups = group_options(equivalence, patience, pass_threshold)?;
+        let (report, _) = Self::report_json(slf, reference, metrics, compat, groups)?;
         let dict = PyDict::new(slf.py());
         if let serde_json::Value::Object(map) = &report["metrics"] {
             for (id, value) in map {
@@ -578,17 +585,26 @@ impl PyProfile {
     }
 
     /// The report `tailwatch score --json` writes for this profile, as a `tailwatch.Report`
-    /// (`metrics`, `approximate`, `notes`, `raw`; `to_pandas()`).
-    #[pyo3(signature = (reference = None, *, metrics = None))]
+    /// (`metrics`, `approximate`, `notes`, `raw`; `to_pandas()`); for a profile that groups
+    /// answers, also `groups` (how many, their spread) and `per_group`, the rows `tailwatch
+    /// score --per-group` writes, worst first. `equivalence`, `patience` and `pass_threshold`
+    /// as for `metrics`.
+    #[pyo3(signature = (reference = None, *, metrics = None, equivalence = "unigram", patience = tailwatch_metrics::groups::DEFAULT_PATIENCE, pass_threshold = tailwatch_metrics::grouped::DEFAULT_PASS_THRESHOLD))]
     fn report<'py>(
         slf: &Bound<'py, Self>,
         reference: Option<&Bound<'py, PyAny>>,
         metrics: Option<Vec<String>>,
+        equivalence: &str,
+        patience: f64,
+        pass_threshold: f64,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let report = Self::report_json(slf, reference, metrics, None)?;
+        let groups = group_options(equivalence, patience, pass_threshold)?;
+        let (report, rows) = Self::report_json(slf, reference, metrics, None, groups)?;
+        let rows = serde_json::to_value(rows).expect("serializable");
         let report_class = py.import("tailwatch._report")?.getattr("Report")?;
-        report_class.call_method1("from_dict", (crate::json_to_py(py, &report)?,))
+        report_class
+            .call_method1("from_dict", (crate::json_to_py(py, &report)?, crate::json_to_py(py, &rows)?))
     }
 
     /// The profile's canonical `.twp` bytes (what `tailwatch profile` writes).
@@ -716,12 +732,14 @@ impl PyProfile {
 }
 
 impl PyProfile {
+    /// The report's JSON, and the rows of its groups (worst first; none without groups).
     fn report_json(
         slf: &Bound<'_, Self>,
         reference: Option<&Bound<'_, PyAny>>,
         metrics: Option<Vec<String>>,
         compat: Option<&str>,
-    ) -> PyResult<serde_json::Value> {
+        groups: GroupOptions,
+    ) -> PyResult<(serde_json::Value, Vec<GroupRow>)> {
         if compat.is_some() {
             return Err(PyValueError::new_err(
                 "compat formulas read every document in input order, which a profile does not keep: use tailwatch.score(texts, compat=...)",
@@ -729,14 +747,21 @@ impl PyProfile {
         }
         let reference = reference_of(reference)?;
         let me = borrow(slf)?;
-        let options = ScoreOptions { metrics: selection(metrics)?, reference, ..ScoreOptions::default() };
+        let options =
+            ScoreOptions { metrics: selection(metrics)?, reference, groups, ..ScoreOptions::default() };
         let scorer = Scorer { settings: me.settings()?, options };
         let engine = engine()?;
         let profile = &me.profile;
-        let report =
+        let mut report =
             slf.py().detach(|| scorer.report_of(&engine, profile, vec!["<profile>".to_string()])).py_err()?;
-        Ok(serde_json::to_value(report).expect("serializable"))
+        let rows = report.groups.as_mut().map(|g| std::mem::take(&mut g.rows)).unwrap_or_default();
+        Ok((serde_json::to_value(report).expect("serializable"), rows))
     }
+}
+
+/// How groups of answers are scored (the engine checks the values).
+pub fn group_options(equivalence: &str, patience: f64, pass_threshold: f64) -> PyResult<GroupOptions> {
+    tailwatch::scoring::group_options(equivalence, patience, pass_threshold).py_err()
 }
 
 /// Rebuild a pickled profile.

@@ -62,6 +62,8 @@ def test_groups_of_records_keep_the_order_of_their_answers(cli: Path, tmp_path: 
     p = tw.Profile.load(first)
     p.update_groups({"-:2": records[1]["answers"]})
     assert p.to_bytes() == both.read_bytes()
+    rows = p.report().per_group
+    assert [r["classes"] for r in rows if r["group"] == "-:2"] == [[0, 0, 1, 2]]
 
 
 def test_bad_groups_are_refused() -> None:
@@ -131,6 +133,69 @@ def test_a_table_of_scored_answers_equals_the_cli_profile(scored) -> None:
     second.update_arrow(_table(rows[1::2]), "answer")
     assert first.merge(second).to_bytes() == want
     assert tw.merge([second, first]).to_bytes() == want
+
+
+def test_report_options_and_per_group_rows_match_the_cli(cli: Path, scored, tmp_path: Path) -> None:
+    rows, cli_profile = scored
+    p = tw.Profile.from_arrow(_table(rows), "answer", **SCORED)
+    options = [
+        ({}, []),
+        (
+            {"equivalence": "jaccard:0.6", "patience": 0.5, "pass_threshold": 1.0},
+            ["--equivalence", "jaccard:0.6", "--patience", "0.5", "--pass-threshold", "1"],
+        ),
+        ({"equivalence": "exact"}, ["--equivalence", "exact"]),
+        ({"equivalence": "unigram:0.5"}, ["--equivalence", "unigram:0.5"]),
+    ]
+    for kwargs, flags in options:
+        per_group = tmp_path / "per-group.jsonl"
+        done = run_cli(cli, "score", cli_profile, "--json", "-q", "--per-group", per_group, *flags)
+        want = json.loads(done.stdout)
+        report = p.report(**kwargs)
+        assert report.metrics == want["metrics"], kwargs
+        assert p.metrics(**kwargs) == want["metrics"], kwargs
+        assert report.groups == want["groups"], kwargs
+        assert report.notes == want["notes"], kwargs
+        cli_rows = [json.loads(line) for line in per_group.read_text().splitlines()]
+        assert [r.pop("input") for r in cli_rows] == [str(cli_profile)] * 30
+        assert report.per_group == cli_rows, kwargs
+    # worst first: the collapsed prompts lead
+    assert {r["group"] for r in report.per_group[:5]} == {f"q{p}" for p in range(0, 30, 6)}
+    assert all(r["collapsed"] for r in report.per_group[:5])
+    # every score-field id of the catalog's templates, for each field (rate: 0/1 fields only)
+    templates = [m["id"] for m in json.loads(run_cli(cli, "metrics", "--json").stdout) if "<field>" in m["id"]]
+    ids = {t.replace("<field>", f) for t in templates for f in ("reward", "pass")} - {"score_reward_rate"}
+    assert ids <= set(report.metrics)
+    assert {k for k in report.metrics if k.startswith("score_")} == ids
+    assert report.metrics["score_pass_rate"] == pytest.approx(sum(r["pass"] for r in rows) / len(rows))
+    assert report.metrics["utility_at_k"] is not None and report.metrics["distinct_among_passing"] is not None
+    # a plain report has no groups
+    plain = tw.Profile.from_texts(["a b", "c d"]).report()
+    assert plain.groups is None and plain.per_group == []
+
+
+def test_compare_scores_groups_with_the_options(cli: Path, scored, tmp_path: Path) -> None:
+    rows, cli_profile = scored
+    collapsed = [{**r, "answer": "the same answer", "reward": 0.0} for r in rows]
+    other = tmp_path / "collapsed.twp"
+    run_cli(cli, "profile", write_jsonl(tmp_path / "collapsed.jsonl", collapsed), *SCORED_FLAGS, "-o", other, "-q")
+    a = tw.Profile.from_arrow(_table(rows), "answer", **SCORED)
+    b = tw.Profile.from_arrow(_table(collapsed), "answer", **SCORED)
+    for kwargs, flags in [({}, []), ({"equivalence": "exact", "patience": 0.5}, ["--equivalence", "exact", "--patience", "0.5"])]:
+        done = subprocess.run(
+            [str(cli), "compare", str(cli_profile), str(other), "--json", "-q", "--permutations", "50", *flags],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode in (0, 1), done.stderr
+        want = json.loads(done.stdout)
+        got = tw.compare(a, b, permutations=50, **kwargs)
+        assert got.verdict == want["verdict"] == "collapse"
+        assert [(c["metric"], c["baseline"], c["candidate"]) for c in got.checks] == [
+            (c["metric"], c["baseline"], c["candidate"]) for c in want["checks"]
+        ]
+        assert "collapsed_group_share" in {c["metric"] for c in got.checks}
 
 
 def test_scores_without_groups_and_documents_without_scores(cli: Path, tmp_path: Path) -> None:
@@ -222,3 +287,16 @@ def test_bad_settings_answers_and_options() -> None:
     # values as a JSON record gives them: numbers, bools, numeric strings, None (missing)
     p.update_groups({"g": [("x", {"i": 0, "reward": "0.5", "pass": True}), ("y", {"i": 1, "reward": None, "pass": 0})]})
     assert p.n_docs == 2 and p.metrics()["score_reward_mean"] == 0.5
+    for kwargs, message in [
+        ({"equivalence": "levenshtein"}, "equivalence must be `unigram`, `unigram:<t>`, `exact` or `jaccard:<t>`"),
+        ({"equivalence": "jaccard:1.5"}, "found `jaccard:1.5`"),
+        ({"patience": 0.0}, r"patience must be in \(0, 1\], found 0"),
+        ({"patience": 1.5}, "patience must be"),
+        ({"pass_threshold": float("nan")}, "pass_threshold must be a finite number"),
+    ]:
+        with pytest.raises(tw.InputError, match=message):
+            p.metrics(**kwargs)
+        with pytest.raises(tw.InputError, match=message):
+            p.report(**kwargs)
+        with pytest.raises(tw.InputError, match=message):
+            tw.compare(p, p, **kwargs)

@@ -4,7 +4,6 @@ use tailwatch::ProfileSettings;
 use tailwatch_io::{DocSeparator, Format, ReadOptions};
 use tailwatch_metrics::SampleSize;
 use tailwatch_metrics::grouped::{GroupBy, GroupOptions, Grouping};
-use tailwatch_metrics::groups::Equivalence;
 
 use crate::args::{DocSep, InputArgs, ProfileOptions};
 
@@ -83,38 +82,26 @@ pub fn profile_settings(options: &ProfileOptions) -> Result<ProfileSettings> {
         };
         settings.config.grouping = Some(Grouping { by, groups, order_field: options.order_field.clone() });
     }
-    let mut names = std::collections::BTreeMap::new();
-    for field in &options.score_field {
-        let name = tailwatch_metrics::score_columns::sanitize_field(field)
-            .map_err(|e| anyhow!("--score-field: {e}"))?;
-        if let Some(other) = names.insert(name.clone(), field) {
-            bail!("--score-field `{other}` and `{field}` both name metrics `score_{name}_*`: keep one");
-        }
-    }
+    tailwatch::profiling::check_score_fields(&options.score_field)
+        .map_err(|e| anyhow!("--score-field: {e}"))?;
     settings.config.score_fields.clone_from(&options.score_field);
     Ok(settings)
 }
 
 /// How groups of answers are scored, from the command line.
 pub fn group_options(options: &ProfileOptions) -> Result<GroupOptions> {
-    let equivalence = Equivalence::parse(&options.equivalence).with_context(|| {
-        format!(
-            "--equivalence must be `unigram`, `unigram:<t>`, `exact` or `jaccard:<t>` with t in [0, 1], found `{}`",
-            options.equivalence
-        )
-    })?;
-    if !(options.patience > 0.0 && options.patience <= 1.0) {
-        bail!("--patience must be in (0, 1], found {}", options.patience);
+    tailwatch::scoring::group_options(&options.equivalence, options.patience, options.pass_threshold)
+        .map_err(flag_error)
+}
+
+/// An engine error about one of its options, worded with the option's flag.
+fn flag_error(error: tailwatch::Error) -> anyhow::Error {
+    match error {
+        tailwatch::Error::InvalidParameter { name, expected, found } => {
+            anyhow!("--{} must be {expected}, found {found}", name.replace('_', "-"))
+        }
+        other => other.into(),
     }
-    if !options.pass_threshold.is_finite() {
-        bail!("--pass-threshold must be a finite number, found {}", options.pass_threshold);
-    }
-    Ok(GroupOptions {
-        equivalence,
-        patience: options.patience,
-        pass_threshold: options.pass_threshold,
-        keep_sample: false,
-    })
 }
 
 /// Whether `--tokenizer` names the `items` tokenizer (lists of item ids: a JSON array field is

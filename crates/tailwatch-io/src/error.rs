@@ -12,6 +12,8 @@ pub enum Location {
     Line(u64),
     /// A 1-based record number (elements of a JSON array, Parquet rows).
     Record(u64),
+    /// A 0-based row of a table held in memory (a Python caller's Arrow table).
+    Row(u64),
 }
 
 impl fmt::Display for Location {
@@ -19,6 +21,7 @@ impl fmt::Display for Location {
         match self {
             Location::Line(n) => write!(f, "line {n}"),
             Location::Record(n) => write!(f, "record {n}"),
+            Location::Row(n) => write!(f, "row {n}"),
         }
     }
 }

@@ -18,6 +18,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod arrow_values;
 mod decode;
 mod error;
 mod filter;

@@ -62,9 +62,10 @@ fn rules_of(rules: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Rule>> {
 /// matched sizes with permutation p-values (`permutations`, 0 for thresholds alone) and
 /// intervals at `confidence`; `reference` (a `Reference` or a `Profile`) is what the
 /// reference metrics are measured against. Documents are profiled with the constructor's
-/// settings of `Profile` (by default those of a `Profile` side).
+/// settings of `Profile` (by default those of a `Profile` side). Sides that group answers are
+/// scored with `equivalence`, `patience` and `pass_threshold` (as `Profile.metrics`).
 #[pyfunction]
-#[pyo3(signature = (baseline, candidate, *, rules = None, reference = None, permutations = 1000, confidence = 0.95, skip_nulls = false, tokenizer = None, lowercase = false, sample = SampleArg::Docs(1000), seed = 0, items_k = 10, max_memory = None))]
+#[pyo3(signature = (baseline, candidate, *, rules = None, reference = None, permutations = 1000, confidence = 0.95, skip_nulls = false, tokenizer = None, lowercase = false, sample = SampleArg::Docs(1000), seed = 0, items_k = 10, max_memory = None, equivalence = "unigram", patience = tailwatch_metrics::groups::DEFAULT_PATIENCE, pass_threshold = tailwatch_metrics::grouped::DEFAULT_PASS_THRESHOLD))]
 #[allow(clippy::too_many_arguments)]
 pub fn compare<'py>(
     py: Python<'py>,
@@ -81,7 +82,11 @@ pub fn compare<'py>(
     seed: u64,
     items_k: u32,
     max_memory: Option<u64>,
+    equivalence: &str,
+    patience: f64,
+    pass_threshold: f64,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let groups = crate::profile::group_options(equivalence, patience, pass_threshold)?;
     if !(confidence > 0.0 && confidence < 1.0) {
         return Err(input_error(format!("confidence must be in (0, 1), found {confidence}")));
     }
@@ -99,6 +104,7 @@ pub fn compare<'py>(
     let options = ScoreOptions {
         metrics: rule_metrics(&rules),
         reference: reference_of(reference)?,
+        groups,
         ..ScoreOptions::default()
     };
     let resampling = Resampling { seed: settings.config.seed, permutations, confidence };

@@ -15,6 +15,7 @@ mod errors;
 mod ledger;
 mod pool;
 mod profile;
+mod records;
 mod reference;
 mod simulate;
 mod texts;

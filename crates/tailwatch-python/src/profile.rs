@@ -3,10 +3,12 @@ use std::path::PathBuf;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple, PyType};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
 use rayon::prelude::*;
+use tailwatch::profiling::{RecordAnswers, RecordFields};
 use tailwatch::{Engine, ProfileSettings, ScoreOptions, Scorer};
 use tailwatch_core::Tokenizer;
+use tailwatch_metrics::grouped::{GroupBy, GroupOptions, GroupRow, Grouping};
 use tailwatch_metrics::{MetricSelection, Profile, ProfileBuilder, ProfileConfig, Reference, SampleSize};
 
 use crate::errors::{IntoPy, input_error};
@@ -128,11 +130,22 @@ impl PyProfile {
 
     /// Add `docs`, profiled on the pool in one part per thread, to this profile.
     fn absorb(&mut self, py: Python<'_>, docs: &Documents, skip_nulls: bool) -> PyResult<()> {
+        if let Some(grouping) = self.profile.config().grouping.as_ref() {
+            return Err(input_error(format!(
+                "this Profile groups answers by {}: a document needs its group, so add answers with update_groups, or update_arrow(table, column) with the fields as columns",
+                grouping.by
+            )));
+        }
         let strs = docs.strs(skip_nulls)?;
         let settings = self.settings()?;
         let engine = engine()?;
         let profile = &mut self.profile;
         py.detach(|| absorb(&engine, profile, &strs, &settings)).py_err()
+    }
+
+    /// The fields this profile reads of a record besides its text (none for plain documents).
+    fn fields(&self) -> RecordFields {
+        RecordFields::of(self.profile.config())
     }
 
     /// Whether two profiles hold the same content (their canonical bytes are equal).
@@ -161,25 +174,24 @@ pub fn absorb(
         return Ok(());
     }
     let threads = engine.threads().max(1);
-    if threads == 1 || docs.len() < PARALLEL_UPDATE_DOCS {
+    // a document of a scored profile has no score: its fields count as missing, one by one
+    let fields = profile.config().score_fields.len();
+    if threads == 1 || docs.len() < PARALLEL_UPDATE_DOCS || fields > 0 {
         return engine.install(|| {
-            let empty = Profile::with_parts(profile.config().clone(), profile.parts());
-            let mut builder = ProfileBuilder::resume(&settings.tokenizer, std::mem::replace(profile, empty));
-            let mut observed = Ok(());
-            for (i, doc) in docs.iter().enumerate() {
-                observed = builder.observe(doc);
-                if observed.is_err() {
-                    break;
+            observe_resumed(profile, settings, |builder| {
+                let missing = vec![vec![None]; fields];
+                for (i, doc) in docs.iter().enumerate() {
+                    if fields == 0 {
+                        builder.observe(doc)?;
+                    } else {
+                        builder.observe_answers(None, &[doc], &missing, None)?;
+                    }
+                    if i % 65_536 == 65_535 {
+                        apply_budget(builder.profile_mut(), settings.max_memory);
+                    }
                 }
-                if i % 65_536 == 65_535 {
-                    apply_budget(builder.profile_mut(), settings.max_memory);
-                }
-            }
-            // the documents before a failing one stay added
-            *profile = builder.take();
-            apply_budget(profile, settings.max_memory);
-            profile.seal();
-            Ok(observed?)
+                Ok(())
+            })
         });
     }
     let size = docs.len().div_ceil(threads);
@@ -195,6 +207,42 @@ pub fn absorb(
         apply_budget(profile, settings.max_memory);
         profile.seal();
         Ok(())
+    })
+}
+
+/// Run `observe` on a builder that goes on adding to `profile` (what it added before failing
+/// stays added), then apply the memory budget and seal the profile.
+fn observe_resumed(
+    profile: &mut Profile,
+    settings: &ProfileSettings,
+    observe: impl FnOnce(&mut ProfileBuilder<'_>) -> tailwatch::Result<()>,
+) -> tailwatch::Result<()> {
+    let empty = Profile::with_parts(profile.config().clone(), profile.parts());
+    let mut builder = ProfileBuilder::resume(&settings.tokenizer, std::mem::replace(profile, empty));
+    let observed = observe(&mut builder);
+    *profile = builder.take();
+    apply_budget(profile, settings.max_memory);
+    profile.seal();
+    observed
+}
+
+/// Add answers with their fields, in order (on the calling thread: the pool runs merges).
+fn observe_answers<'a>(
+    engine: &Engine,
+    profile: &mut Profile,
+    settings: &ProfileSettings,
+    answers: impl IntoIterator<Item = (&'a str, &'a RecordAnswers)> + Send,
+) -> tailwatch::Result<()> {
+    engine.install(|| {
+        observe_resumed(profile, settings, |builder| {
+            for (i, (text, fields)) in answers.into_iter().enumerate() {
+                fields.observe(builder, &[text])?;
+                if i % 65_536 == 65_535 {
+                    apply_budget(builder.profile_mut(), settings.max_memory);
+                }
+            }
+            Ok(())
+        })
     })
 }
 
@@ -260,9 +308,13 @@ pub fn reference_of(reference: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Ref
 impl PyProfile {
     /// An empty profile of these settings (the identity of `merge`). `group_field` names the
     /// field answers are grouped by (as `tailwatch profile --group-field`): the profile then
-    /// keeps a sample of `group_sample` groups for the within-group metrics (`update_groups`).
+    /// keeps a sample of `group_sample` groups for the within-group metrics (`update_groups`,
+    /// or `update_arrow` of a table with that column). `order_field` (with `group_field`) is a
+    /// whole-number field ordering each group's answers (`--order-field`); `score_fields` are
+    /// numeric fields to keep statistics of (`--score-field`: metrics `score_<field>_*`; the
+    /// first also scores grouped answers).
     #[new]
-    #[pyo3(signature = (tokenizer = TokenizerArg::Name("words".to_string()), *, lowercase = false, sample = SampleArg::Docs(1000), seed = 0, items_k = 10, keep_text = false, max_memory = None, group_field = None, group_sample = SampleArg::Docs(tailwatch_metrics::grouped::DEFAULT_GROUP_SAMPLE)))]
+    #[pyo3(signature = (tokenizer = TokenizerArg::Name("words".to_string()), *, lowercase = false, sample = SampleArg::Docs(1000), seed = 0, items_k = 10, keep_text = false, max_memory = None, group_field = None, group_sample = SampleArg::Docs(tailwatch_metrics::grouped::DEFAULT_GROUP_SAMPLE), order_field = None, score_fields = None))]
     #[allow(clippy::too_many_arguments, reason = "the keyword arguments of a Python constructor")]
     fn new(
         tokenizer: TokenizerArg,
@@ -274,29 +326,61 @@ impl PyProfile {
         max_memory: Option<u64>,
         group_field: Option<String>,
         group_sample: SampleArg,
+        order_field: Option<String>,
+        score_fields: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut settings =
             Self::new_settings(tokenizer, lowercase, sample, seed, items_k, keep_text, max_memory)?;
-        if let Some(field) = group_field {
-            let groups = group_sample.size()?;
-            if groups == tailwatch_metrics::SampleSize::Docs(0) {
-                return Err(input_error("group_sample must be positive or \"all\"".to_string()));
+        match (group_field, order_field) {
+            (Some(field), order_field) => {
+                let groups = group_sample.size()?;
+                if groups == tailwatch_metrics::SampleSize::Docs(0) {
+                    return Err(input_error("group_sample must be positive or \"all\"".to_string()));
+                }
+                settings.config.grouping = Some(Grouping { by: GroupBy::Field(field), groups, order_field });
             }
-            let by = tailwatch_metrics::grouped::GroupBy::Field(field);
-            settings.config.grouping =
-                Some(tailwatch_metrics::grouped::Grouping { by, groups, order_field: None });
+            (None, Some(order)) => {
+                return Err(input_error(format!(
+                    "order_field `{order}` orders the answers of each group: it needs group_field"
+                )));
+            }
+            (None, None) => {}
+        }
+        if let Some(fields) = score_fields {
+            if fields.is_instance_of::<PyString>() {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "score_fields is a list of field names, not one str: score_fields=[\"reward\"]",
+                ));
+            }
+            let fields: Vec<String> = fields.extract().map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err("score_fields must be a list of str (field names)")
+            })?;
+            tailwatch::profiling::check_score_fields(&fields).py_err()?;
+            settings.config.score_fields = fields;
         }
         Ok(Self::empty(settings.tokenizer, settings.config, settings.max_memory))
     }
 
-    /// Add groups of answers to one prompt: a mapping of group key to its answers (a list of
-    /// `str`), or an iterable of `(key, answers)` pairs. Each answer is a document; the groups
-    /// feed `distinct_at_k` and the other within-group metrics. Answers of one key in several
-    /// calls (or profiles, merged) form one group.
+    /// Add groups of answers to one prompt: a mapping of group key to its answers, or an
+    /// iterable of `(key, answers)` pairs. An answer is a `str`, or a `(str, {field: value})`
+    /// pair giving its order field and score fields (numbers, bools, None for a missing score),
+    /// as a record of one answer gives them to `tailwatch profile`. Each answer is a document;
+    /// the groups feed `distinct_at_k` and the other within-group metrics. Answers of one key
+    /// in several calls (or profiles, merged) form one group. Every answer is checked before
+    /// any is added.
     fn update_groups(slf: &Bound<'_, Self>, groups: &Bound<'_, PyAny>) -> PyResult<()> {
+        let (fields, by_record) = {
+            let this = borrow(slf)?;
+            let Some(grouping) = this.profile.config().grouping.as_ref() else {
+                return Err(input_error(
+                    "this Profile does not group answers: make it with Profile(group_field=...) or Profile.from_groups".to_string(),
+                ));
+            };
+            (this.fields(), grouping.by == GroupBy::Record)
+        };
         let pairs =
             if groups.is_instance_of::<PyDict>() { groups.call_method0("items")? } else { groups.clone() };
-        let mut parsed: Vec<(String, Vec<String>)> = Vec::new();
+        let mut parsed: Vec<(String, RecordAnswers)> = Vec::new();
         for item in pairs.try_iter()? {
             let item = item?;
             let (key, answers): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract().map_err(|_| {
@@ -305,34 +389,34 @@ impl PyProfile {
                 )
             })?;
             let key: String = key.str()?.extract()?;
-            if answers.is_instance_of::<pyo3::types::PyString>() {
+            if answers.is_instance_of::<PyString>() {
                 return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                     "the answers of group `{key}` are one str: give a list of answers"
                 )));
             }
-            let answers: Vec<String> = answers.extract().map_err(|_| {
+            let iter = answers.try_iter().map_err(|_| {
                 pyo3::exceptions::PyTypeError::new_err(format!(
-                    "the answers of group `{key}` must be a list of str"
+                    "the answers of group `{key}` must be a list of answers"
                 ))
             })?;
-            parsed.push((key, answers));
+            for (index, answer) in iter.enumerate() {
+                let (text, mut answers) = crate::records::group_answer(&key, index, &answer?, &fields)?;
+                if by_record {
+                    // the answers of a record keep its order (`--group-by record`)
+                    answers.orders = Some(vec![index as u64]);
+                }
+                parsed.push((text, answers));
+            }
         }
         let mut this = borrow_mut(slf)?;
-        if this.profile.groups().is_none() {
-            return Err(input_error(
-                "this Profile does not group answers: make it with Profile(group_field=...) or Profile.from_groups".to_string(),
-            ));
-        }
         let settings = this.settings()?;
-        let config = this.profile.config().clone();
-        let profile = std::mem::replace(&mut this.profile, Profile::new(config));
-        let mut builder = tailwatch_metrics::ProfileBuilder::resume(&settings.tokenizer, profile);
-        let observed: tailwatch_metrics::Result<()> = slf
-            .py()
-            .detach(|| parsed.iter().try_for_each(|(key, answers)| builder.observe_group(key, answers)));
-        // (a failed answer leaves the earlier ones added, as `update` does)
-        this.profile = builder.finish();
-        observed.map_err(tailwatch::Error::from).py_err()
+        let engine = engine()?;
+        let profile = &mut this.profile;
+        slf.py()
+            .detach(|| {
+                observe_answers(&engine, profile, &settings, parsed.iter().map(|(t, a)| (t.as_str(), a)))
+            })
+            .py_err()
     }
 
     /// The profile of groups of answers (see `update_groups`), grouped under `group_field`
@@ -366,7 +450,9 @@ impl PyProfile {
     }
 
     /// Add the column `column` of a tabular Arrow object (`__arrow_c_stream__`: a pyarrow Table
-    /// or RecordBatchReader, a polars DataFrame, ...), batch by batch.
+    /// or RecordBatchReader, a polars DataFrame, ...), batch by batch. A profile that groups or
+    /// scores answers reads its group, order and score fields from the table's columns of those
+    /// names, each row one answer (every row checked before any is added).
     #[pyo3(signature = (table, column, *, skip_nulls = false))]
     fn update_arrow(
         slf: &Bound<'_, Self>,
@@ -379,8 +465,22 @@ impl PyProfile {
                 "update_arrow takes a table with __arrow_c_stream__ (pyarrow Table, RecordBatchReader, polars DataFrame)",
             ));
         }
-        let docs = stream_column(table, column)?;
-        borrow_mut(slf)?.absorb(slf.py(), &docs, skip_nulls)
+        let fields = borrow(slf)?.fields();
+        if fields.is_empty() {
+            let docs = stream_column(table, column)?;
+            return borrow_mut(slf)?.absorb(slf.py(), &docs, skip_nulls);
+        }
+        if borrow(slf)?.profile.config().grouping.as_ref().is_some_and(|g| g.by == GroupBy::Record) {
+            return Err(input_error(
+                "this Profile groups the answers of each record's array field: a table row holds one answer, so add groups with update_groups".to_string(),
+            ));
+        }
+        let table = crate::records::table_answers(table, column, &fields, skip_nulls)?;
+        let mut this = borrow_mut(slf)?;
+        let settings = this.settings()?;
+        let engine = engine()?;
+        let profile = &mut this.profile;
+        slf.py().detach(|| observe_answers(&engine, profile, &settings, table.answers())).py_err()
     }
 
     /// The profile of `texts` (see `update`), with the constructor's keyword arguments.
@@ -459,15 +559,22 @@ impl PyProfile {
     /// Metric id to value (None when undefined), as `tailwatch score --json` reports them:
     /// `metrics` picks ids (default: all), `reference` (a `Reference` or a `Profile`) adds the
     /// reference metrics. `compat` formulas read every document in input order, which a profile
-    /// does not keep: use `tailwatch.score(texts, compat=...)`.
-    #[pyo3(signature = (reference = None, *, metrics = None, compat = None))]
+    /// does not keep: use `tailwatch.score(texts, compat=...)`. Groups of answers are scored
+    /// with `equivalence` (`unigram`, `unigram:<t>`, `exact` or `jaccard:<t>`, as `--equivalence`),
+    /// `patience` (`utility_at_k`) and `pass_threshold` (`distinct_among_passing`).
+    #[pyo3(signature = (reference = None, *, metrics = None, compat = None, equivalence = "unigram", patience = tailwatch_metrics::groups::DEFAULT_PATIENCE, pass_threshold = tailwatch_metrics::grouped::DEFAULT_PASS_THRESHOLD))]
+    #[allow(clippy::too_many_arguments, reason = "keyword arguments of a Python method")]
     fn metrics<'py>(
         slf: &Bound<'py, Self>,
         reference: Option<&Bound<'py, PyAny>>,
         metrics: Option<Vec<String>>,
         compat: Option<&str>,
+        equivalence: &str,
+        patience: f64,
+        pass_threshold: f64,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let report = Self::report_json(slf, reference, metrics, compat)?;
+        let groups = group_options(equivalence, patience, pass_threshold)?;
+        let (report, _) = Self::report_json(slf, reference, metrics, compat, groups)?;
         let dict = PyDict::new(slf.py());
         if let serde_json::Value::Object(map) = &report["metrics"] {
             for (id, value) in map {
@@ -478,17 +585,26 @@ impl PyProfile {
     }
 
     /// The report `tailwatch score --json` writes for this profile, as a `tailwatch.Report`
-    /// (`metrics`, `approximate`, `notes`, `raw`; `to_pandas()`).
-    #[pyo3(signature = (reference = None, *, metrics = None))]
+    /// (`metrics`, `approximate`, `notes`, `raw`; `to_pandas()`); for a profile that groups
+    /// answers, also `groups` (how many, their spread) and `per_group`, the rows `tailwatch
+    /// score --per-group` writes, worst first. `equivalence`, `patience` and `pass_threshold`
+    /// as for `metrics`.
+    #[pyo3(signature = (reference = None, *, metrics = None, equivalence = "unigram", patience = tailwatch_metrics::groups::DEFAULT_PATIENCE, pass_threshold = tailwatch_metrics::grouped::DEFAULT_PASS_THRESHOLD))]
     fn report<'py>(
         slf: &Bound<'py, Self>,
         reference: Option<&Bound<'py, PyAny>>,
         metrics: Option<Vec<String>>,
+        equivalence: &str,
+        patience: f64,
+        pass_threshold: f64,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let report = Self::report_json(slf, reference, metrics, None)?;
+        let groups = group_options(equivalence, patience, pass_threshold)?;
+        let (report, rows) = Self::report_json(slf, reference, metrics, None, groups)?;
+        let rows = serde_json::to_value(rows).expect("serializable");
         let report_class = py.import("tailwatch._report")?.getattr("Report")?;
-        report_class.call_method1("from_dict", (crate::json_to_py(py, &report)?,))
+        report_class
+            .call_method1("from_dict", (crate::json_to_py(py, &report)?, crate::json_to_py(py, &rows)?))
     }
 
     /// The profile's canonical `.twp` bytes (what `tailwatch profile` writes).
@@ -568,6 +684,16 @@ impl PyProfile {
             "items_k": c.items_k,
             "keep_text": c.keep_text,
             "max_memory": self.max_memory,
+            "group_field": match c.grouping.as_ref().map(|g| &g.by) {
+                Some(GroupBy::Field(field)) => serde_json::json!(field),
+                _ => serde_json::Value::Null,
+            },
+            "group_sample": c.grouping.as_ref().map(|g| match g.groups {
+                SampleSize::Docs(n) => serde_json::json!(n),
+                SampleSize::All => serde_json::json!("all"),
+            }),
+            "order_field": c.grouping.as_ref().and_then(|g| g.order_field.clone()),
+            "score_fields": c.score_fields,
         });
         crate::json_to_py(py, &value)
     }
@@ -606,12 +732,14 @@ impl PyProfile {
 }
 
 impl PyProfile {
+    /// The report's JSON, and the rows of its groups (worst first; none without groups).
     fn report_json(
         slf: &Bound<'_, Self>,
         reference: Option<&Bound<'_, PyAny>>,
         metrics: Option<Vec<String>>,
         compat: Option<&str>,
-    ) -> PyResult<serde_json::Value> {
+        groups: GroupOptions,
+    ) -> PyResult<(serde_json::Value, Vec<GroupRow>)> {
         if compat.is_some() {
             return Err(PyValueError::new_err(
                 "compat formulas read every document in input order, which a profile does not keep: use tailwatch.score(texts, compat=...)",
@@ -619,14 +747,21 @@ impl PyProfile {
         }
         let reference = reference_of(reference)?;
         let me = borrow(slf)?;
-        let options = ScoreOptions { metrics: selection(metrics)?, reference, ..ScoreOptions::default() };
+        let options =
+            ScoreOptions { metrics: selection(metrics)?, reference, groups, ..ScoreOptions::default() };
         let scorer = Scorer { settings: me.settings()?, options };
         let engine = engine()?;
         let profile = &me.profile;
-        let report =
+        let mut report =
             slf.py().detach(|| scorer.report_of(&engine, profile, vec!["<profile>".to_string()])).py_err()?;
-        Ok(serde_json::to_value(report).expect("serializable"))
+        let rows = report.groups.as_mut().map(|g| std::mem::take(&mut g.rows)).unwrap_or_default();
+        Ok((serde_json::to_value(report).expect("serializable"), rows))
     }
+}
+
+/// How groups of answers are scored (the engine checks the values).
+pub fn group_options(equivalence: &str, patience: f64, pass_threshold: f64) -> PyResult<GroupOptions> {
+    tailwatch::scoring::group_options(equivalence, patience, pass_threshold).py_err()
 }
 
 /// Rebuild a pickled profile.

@@ -73,7 +73,7 @@ fn type_error(found: &DataType) -> PyErr {
 }
 
 /// A string array of `data`: strings as they are, dictionaries of strings cast to strings.
-fn string_array(data: ArrayData) -> PyResult<ArrayRef> {
+pub(crate) fn string_array(data: ArrayData) -> PyResult<ArrayRef> {
     let array = make_array(data);
     match array.data_type() {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Ok(array),

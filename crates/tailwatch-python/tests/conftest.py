@@ -75,6 +75,35 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+# a profile of answers grouped by prompt, ordered by a generation index, with two score fields,
+# and the flags of `tailwatch profile` that make the same profile of a JSONL file of them
+SCORED = {"group_field": "prompt", "order_field": "i", "score_fields": ["reward", "pass"]}
+SCORED_FLAGS = ["--field", "answer", "--group-field", "prompt", "--order-field", "i", "--score-field", "reward,pass"]
+
+
+def scored_rows() -> list[dict]:
+    """Answers to 30 prompts, 5 each with a generation index, a reward (some missing) and a
+    0/1 verifier pass: some prompts collapse, some answer alike in a chain (a ~ b ~ c, a !~ c,
+    where the order decides the partition)."""
+    rows = []
+    for p in range(30):
+        for i in range(5):
+            if p % 6 == 0:
+                text = "the answer is paris"
+            elif p % 6 == 1:
+                text = ["red green blue", "green blue yellow", "blue yellow black", "red green blue", "pink"][i]
+            else:
+                text = f"alpha{i} beta{p % 4} gamma{i * p % 7} delta"
+            reward = None if (p + i) % 11 == 0 else round(((p * 7 + i * 3) % 10) / 9, 3)
+            rows.append({"prompt": f"q{p}", "i": i, "answer": text, "reward": reward, "pass": (p + i) % 3 == 0})
+    return rows
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
 def write_lines(path: Path, texts: list[str]) -> Path:
     path.write_text("".join(t + "\n" for t in texts), encoding="utf-8")
     return path

@@ -51,3 +51,39 @@ def test_profile_dataframe_without_the_rdd_api(spark, synthetic_texts, monkeypat
     expected = tw.Profile.from_texts(synthetic_texts).to_bytes()
     for fan_in in (2, 64):
         assert tw.spark.profile_dataframe(df, "text", fan_in=fan_in).to_bytes() == expected
+
+
+def test_grouped_scored_profile_is_one_pass_whatever_the_partitioning(spark, cli, tmp_path):
+    from conftest import SCORED, SCORED_FLAGS, run_cli, scored_rows, write_jsonl
+
+    rows = scored_rows()
+    out = tmp_path / "cli.twp"
+    run_cli(cli, "profile", write_jsonl(tmp_path / "answers.jsonl", rows), *SCORED_FLAGS, "-o", out, "-q")
+    want = out.read_bytes()
+    schema = "id long, prompt string, i long, answer string, reward double, pass boolean"
+    df = spark.createDataFrame([(n, r["prompt"], r["i"], r["answer"], r["reward"], r["pass"]) for n, r in enumerate(rows)], schema)
+    # groups split across partitions (by the generation index: every group in every partition)
+    for parts in (df.repartition(1), df.repartition(7), df.repartition(4, "i"), df.repartition(3, "prompt")):
+        for fan_in in (1, 64):
+            got = tw.spark.profile_dataframe(parts, "answer", fan_in=fan_in, **SCORED)
+            assert got.to_bytes() == want, (parts.rdd.getNumPartitions(), fan_in)
+    assert got.metrics()["score_reward_mean"] is not None
+    # segments of grouped answers, each the profile of its rows
+    segments = tw.spark.profile_dataframe(df.withColumn("half", df.id % 2).repartition(5), "answer", by=["half"], **SCORED)
+    for (half,), profile in segments.items():
+        mine = [r for n, r in enumerate(rows) if n % 2 == half]
+        assert profile.to_bytes() == _grouped(mine).to_bytes()
+    with pytest.raises(tw.InputError, match=r"no column `i` \(the order field\) in the DataFrame"):
+        tw.spark.profile_dataframe(df.drop("i"), "answer", **SCORED)
+    nulls = spark.createDataFrame([("q1", 0, "a", 1.0, True), (None, 1, "b", 0.0, False)], "prompt string, i long, answer string, reward double, pass boolean")
+    with pytest.raises(Exception, match="no group field `prompt`"):
+        tw.spark.profile_dataframe(nulls, "answer", **SCORED)
+
+
+def _grouped(rows):
+    from conftest import SCORED
+
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault(r["prompt"], []).append((r["answer"], {"i": r["i"], "reward": r["reward"], "pass": r["pass"]}))
+    return tw.Profile.from_groups(groups, **SCORED)

@@ -78,6 +78,16 @@ pub enum Error {
         /// What is wrong with it.
         why: String,
     },
+    /// Two score fields whose metrics would have the same ids.
+    #[error("score fields `{first}` and `{second}` both name metrics `score_{name}_*`: keep one")]
+    ScoreFieldClash {
+        /// The first field.
+        first: String,
+        /// The second.
+        second: String,
+        /// The name both give their metrics.
+        name: String,
+    },
     /// A record without the field its answers are grouped by.
     #[error("{}: {location}: no group field `{field}` (every record needs one to be grouped; null counts as none)", .path.display())]
     MissingGroupField {

@@ -42,6 +42,20 @@ impl ProfileSettings {
     }
 }
 
+/// Check that each score field can name its metrics (`score_<name>_*`, the name holding its
+/// ASCII letters and digits) and that no two name the same ones.
+pub fn check_score_fields(fields: &[String]) -> Result<()> {
+    let mut names = std::collections::BTreeMap::new();
+    for field in fields {
+        let name = tailwatch_metrics::score_columns::sanitize_field(field)
+            .map_err(|e| Error::Metrics(tailwatch_metrics::Error::ScoreColumn(e)))?;
+        if let Some(first) = names.insert(name.clone(), field) {
+            return Err(Error::ScoreFieldClash { first: first.clone(), second: field.clone(), name });
+        }
+    }
+    Ok(())
+}
+
 /// A tokenizer by name: `words`, `whitespace`, `python-split`, `items`, or a path to a
 /// HuggingFace `tokenizer.json`.
 pub fn tokenizer_by_name(name: &str, lowercase: bool) -> Result<Tokenizer> {
@@ -263,53 +277,231 @@ impl NgramBudget {
     }
 }
 
-/// How a run's records become groups of answers: the group field's place among the
-/// records' extra fields, when the answers are grouped by a field.
-#[derive(Debug, Clone, Copy)]
-struct GroupRead<'a> {
-    grouping: Option<&'a GroupBy>,
-    extra: Option<usize>,
-    /// Each score field's place among the extra fields, with its name.
-    scores: &'a [(String, usize)],
-    /// The order field's name and place among the extra fields, when answers are ordered by one.
-    order: Option<(&'a str, usize)>,
-    /// The format the run forces, if any (else each input's, from its name).
-    format: Option<tailwatch_io::Format>,
+/// The part a record's field plays in a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldRole {
+    /// Answers sharing its value are answers to one prompt.
+    Group,
+    /// It orders a group's answers (a generation index).
+    Order,
+    /// A score of each answer (`score_<field>_*`).
+    Score,
 }
 
-/// `field`'s place among `read`'s extra fields, added when missing.
-fn extra_field(read: &mut ReadOptions, field: &str) -> usize {
-    match read.extra_fields.iter().position(|f| f == field) {
-        Some(i) => i,
-        None => {
-            read.extra_fields.push(field.to_string());
-            read.extra_fields.len() - 1
+impl FieldRole {
+    /// `group`, `order` or `score`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldRole::Group => "group",
+            FieldRole::Order => "order",
+            FieldRole::Score => "score",
         }
     }
 }
 
-/// `read` with the group field (when the answers are grouped by a field) and the score fields
-/// among the extra fields, and where they are (`scores`: filled here, borrowed by the result).
-fn grouped_read<'a>(
-    read: &ReadOptions,
-    settings: &'a ProfileSettings,
-    scores: &'a mut Vec<(String, usize)>,
-) -> (ReadOptions, GroupRead<'a>) {
-    let grouping = settings.config.grouping.as_ref().map(|g| &g.by);
+/// What a profile reads of a record besides its documents: the field its answers are grouped
+/// by, the field that orders them and its score fields, each at its place among the record's
+/// extra fields ([`ReadOptions::extra_fields`]; a front end holding records in memory gives
+/// them in the order of [`RecordFields::names`]).
+#[derive(Debug, Clone)]
+pub struct RecordFields {
+    grouping: Option<GroupBy>,
+    /// The extra fields, in order.
+    names: Vec<String>,
+    /// The group field's place, when answers are grouped by a field.
+    group: Option<usize>,
+    /// Each score field's name and place.
+    scores: Vec<(String, usize)>,
+    /// The order field's name and place, when answers are ordered by one.
+    order: Option<(String, usize)>,
+}
+
+/// One record's answers as a profile reads them: the group they join (with `key`, when the
+/// profile groups answers), each score field's value for each answer (`scores[f][i]`; `None`:
+/// missing), and their places in the group's order (with an order field).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordAnswers {
+    /// The group key.
+    pub key: Option<String>,
+    /// Each score field's value for each answer.
+    pub scores: Vec<Vec<Option<f64>>>,
+    /// Each answer's place in its group, when the grouping has an order field.
+    pub orders: Option<Vec<u64>>,
+}
+
+impl RecordAnswers {
+    /// Add the record's answers (`texts`, one per answer) to `builder`.
+    pub fn observe<S: AsRef<str>>(
+        &self,
+        builder: &mut ProfileBuilder<'_>,
+        texts: &[S],
+    ) -> tailwatch_metrics::Result<()> {
+        builder.observe_answers(self.key.as_deref(), texts, &self.scores, self.orders.as_deref())
+    }
+}
+
+/// A record's field that a profile cannot read: which, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Its part.
+    pub role: FieldRole,
+    /// The field.
+    pub field: String,
+    /// What is wrong with it.
+    pub why: String,
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.role {
+            FieldRole::Group => write!(
+                f,
+                "no group field `{}` (every record needs one to be grouped; null counts as none)",
+                self.field
+            ),
+            role => write!(f, "{} field `{}`: {}", role.name(), self.field, self.why),
+        }
+    }
+}
+
+impl FieldError {
+    /// The engine's error of this field of the record at `location` of `path`.
+    pub fn at(self, path: &Path, location: tailwatch_io::Location) -> Error {
+        let path = path.to_path_buf();
+        match self.role {
+            FieldRole::Group => Error::MissingGroupField { path, location, field: self.field },
+            role => Error::BadScore { kind: role.name(), path, location, field: self.field, why: self.why },
+        }
+    }
+}
+
+impl RecordFields {
+    /// The fields a profile of `config` reads, placed among `extra_fields` (appended when
+    /// missing).
+    pub fn new(config: &ProfileConfig, extra_fields: &mut Vec<String>) -> Self {
+        let mut place = |field: &str| match extra_fields.iter().position(|f| f == field) {
+            Some(i) => i,
+            None => {
+                extra_fields.push(field.to_string());
+                extra_fields.len() - 1
+            }
+        };
+        let grouping = config.grouping.as_ref().map(|g| g.by.clone());
+        let group = match &grouping {
+            Some(GroupBy::Field(field)) => Some(place(field)),
+            _ => None,
+        };
+        let scores = config.score_fields.iter().map(|f| (f.clone(), place(f))).collect();
+        let order = config
+            .grouping
+            .as_ref()
+            .and_then(|g| g.order_field.as_deref())
+            .map(|f| (f.to_string(), place(f)));
+        Self { grouping, names: extra_fields.clone(), group, scores, order }
+    }
+
+    /// The fields a profile of `config` reads, in the order [`RecordFields::read`] takes them.
+    pub fn of(config: &ProfileConfig) -> Self {
+        Self::new(config, &mut Vec::new())
+    }
+
+    /// The extra fields, in order: what [`RecordFields::read`] takes.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The part the field `name` plays (the first, for a field given two parts).
+    pub fn role(&self, name: &str) -> Option<FieldRole> {
+        let place = self.names.iter().position(|n| n == name)?;
+        if self.group == Some(place) {
+            Some(FieldRole::Group)
+        } else if self.scores.iter().any(|(_, i)| *i == place) {
+            Some(FieldRole::Score)
+        } else if self.order.as_ref().is_some_and(|(_, i)| *i == place) {
+            Some(FieldRole::Order)
+        } else {
+            None
+        }
+    }
+
+    /// Whether records are plain documents to this profile (no grouping, no score fields).
+    pub fn is_empty(&self) -> bool {
+        self.grouping.is_none() && self.scores.is_empty()
+    }
+
+    /// Read the fields of the record numbered `number` of `source` (`extras`: its extra fields'
+    /// texts, as [`tailwatch_io::Record::extras`]), which holds `answers` documents: its group
+    /// key, its scores (a number, `true`/`false`, or a JSON array of one per answer) and the
+    /// places of its answers (a whole number, for a record of one answer).
+    pub fn read(
+        &self,
+        source: &Path,
+        number: u64,
+        extras: &[Option<String>],
+        answers: usize,
+    ) -> std::result::Result<RecordAnswers, FieldError> {
+        let value = |i: usize| extras.get(i).and_then(Option::as_deref);
+        let key = match &self.grouping {
+            None => None,
+            Some(GroupBy::Record) => Some(format!("{}:{number}", source.display())),
+            Some(GroupBy::Field(field)) => match self.group.and_then(value) {
+                Some(key) => Some(key.to_string()),
+                None => {
+                    return Err(FieldError {
+                        role: FieldRole::Group,
+                        field: field.clone(),
+                        why: String::new(),
+                    });
+                }
+            },
+        };
+        let mut scores = Vec::with_capacity(self.scores.len());
+        for (field, i) in &self.scores {
+            scores.push(score_values(value(*i), answers).map_err(|why| FieldError {
+                role: FieldRole::Score,
+                field: field.clone(),
+                why,
+            })?);
+        }
+        let orders = match &self.order {
+            None => None,
+            Some((field, i)) => {
+                let place = match (value(*i).map(str::trim), answers) {
+                    (Some(t), 1) => {
+                        t.parse::<u64>().map_err(|_| format!("`{t}` is not a whole number 0 or more"))
+                    }
+                    (None, _) => {
+                        Err("missing (every record needs one when answers are ordered by it)".to_string())
+                    }
+                    (Some(_), n) => {
+                        Err(format!("one value for {n} answers (an order field orders one answer a record)"))
+                    }
+                };
+                Some(vec![place.map_err(|why| FieldError {
+                    role: FieldRole::Order,
+                    field: field.clone(),
+                    why,
+                })?])
+            }
+        };
+        Ok(RecordAnswers { key, scores, orders })
+    }
+}
+
+/// How a run's records become groups of answers and scores.
+#[derive(Debug, Clone, Copy)]
+struct GroupRead<'a> {
+    fields: &'a RecordFields,
+    /// The format the run forces, if any (else each input's, from its name).
+    format: Option<tailwatch_io::Format>,
+}
+
+/// `read` with the fields the profile reads (the group field, the score fields, the order
+/// field) among its extra fields, and where they are.
+fn grouped_read(read: &ReadOptions, settings: &ProfileSettings) -> (ReadOptions, RecordFields) {
     let mut read = read.clone();
-    let extra = match grouping {
-        Some(GroupBy::Field(field)) => Some(extra_field(&mut read, field)),
-        _ => None,
-    };
-    *scores = settings.config.score_fields.iter().map(|f| (f.clone(), extra_field(&mut read, f))).collect();
-    let order = settings
-        .config
-        .grouping
-        .as_ref()
-        .and_then(|g| g.order_field.as_deref())
-        .map(|f| (f, extra_field(&mut read, f)));
-    let format = read.format;
-    (read, GroupRead { grouping, extra, scores, order, format })
+    let fields = RecordFields::new(&settings.config, &mut read.extra_fields);
+    (read, fields)
 }
 
 /// A record's value of a score field (its extra-field text, `None` when missing or null) for
@@ -363,7 +555,7 @@ fn observe_batch(
     input: &Path,
     groups: GroupRead<'_>,
 ) -> Result<()> {
-    if groups.grouping.is_none() && groups.scores.is_empty() {
+    if groups.fields.is_empty() {
         return Ok(batch.texts().try_for_each(|doc| builder.observe(doc))?);
     }
     let location = |number: u64| {
@@ -374,58 +566,11 @@ fn observe_batch(
         }
     };
     for record in &batch.records {
-        let key = match groups.grouping {
-            None => None,
-            Some(GroupBy::Record) => Some(format!("{}:{}", input.display(), record.number)),
-            Some(GroupBy::Field(field)) => {
-                match groups.extra.and_then(|i| record.extras.get(i)).cloned().flatten() {
-                    Some(key) => Some(key),
-                    None => {
-                        return Err(Error::MissingGroupField {
-                            path: input.to_path_buf(),
-                            location: location(record.number),
-                            field: field.clone(),
-                        });
-                    }
-                }
-            }
-        };
-        let mut scores = Vec::with_capacity(groups.scores.len());
-        for (field, i) in groups.scores {
-            let text = record.extras.get(*i).and_then(Option::as_deref);
-            scores.push(score_values(text, record.texts.len()).map_err(|why| Error::BadScore {
-                kind: "score",
-                path: input.to_path_buf(),
-                location: location(record.number),
-                field: field.clone(),
-                why,
-            })?);
-        }
-        let orders = match groups.order {
-            None => None,
-            Some((field, i)) => {
-                let text = record.extras.get(i).and_then(Option::as_deref);
-                let place = match (text.map(str::trim), record.texts.len()) {
-                    (Some(t), 1) => {
-                        t.parse::<u64>().map_err(|_| format!("`{t}` is not a whole number 0 or more"))
-                    }
-                    (None, _) => {
-                        Err("missing (every record needs one when answers are ordered by it)".to_string())
-                    }
-                    (Some(_), n) => {
-                        Err(format!("one value for {n} answers (an order field orders one answer a record)"))
-                    }
-                };
-                Some(vec![place.map_err(|why| Error::BadScore {
-                    kind: "order",
-                    path: input.to_path_buf(),
-                    location: location(record.number),
-                    field: field.to_string(),
-                    why,
-                })?])
-            }
-        };
-        builder.observe_answers(key.as_deref(), &record.texts, &scores, orders.as_deref())?;
+        let answers = groups
+            .fields
+            .read(input, record.number, &record.extras, record.texts.len())
+            .map_err(|e| e.at(input, location(record.number)))?;
+        answers.observe(builder, &record.texts)?;
     }
     Ok(())
 }
@@ -508,8 +653,8 @@ impl Engine {
         settings: &ProfileSettings,
         reporter: &dyn Reporter,
     ) -> Result<(Profile, ReadStats)> {
-        let mut score_places = Vec::new();
-        let (read, groups) = grouped_read(read, settings, &mut score_places);
+        let (read, fields) = grouped_read(read, settings);
+        let groups = GroupRead { fields: &fields, format: read.format };
         let read = &read;
         if self.pool().current_thread_index().is_some() {
             let budget = NgramBudget::new(settings.max_memory, 1);
@@ -670,4 +815,94 @@ pub const MAX_PROFILE_EXPANSION: usize = 64;
 pub fn save_profile(profile: &Profile, path: &Path) -> Result<()> {
     let bytes = profile.to_bytes()?;
     Ok(tailwatch_io::output::write_file(path, &bytes)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use tailwatch_metrics::SampleSize;
+    use tailwatch_metrics::grouped::Grouping;
+
+    use super::*;
+
+    fn scored_config() -> ProfileConfig {
+        let mut config = ProfileConfig::new(TokenizerSpec::parse_builtin("words", false).unwrap());
+        config.grouping = Some(Grouping {
+            by: GroupBy::Field("prompt".into()),
+            groups: SampleSize::All,
+            order_field: Some("i".into()),
+        });
+        config.score_fields = vec!["reward".into(), "pass".into()];
+        config
+    }
+
+    fn some(values: &[Option<&str>]) -> Vec<Option<String>> {
+        values.iter().map(|v| v.map(str::to_string)).collect()
+    }
+
+    #[test]
+    fn record_fields_read_a_record_as_the_readers_give_it() {
+        let fields = RecordFields::of(&scored_config());
+        assert_eq!(fields.names(), ["prompt", "reward", "pass", "i"]);
+        assert_eq!(fields.role("prompt"), Some(FieldRole::Group));
+        assert_eq!(fields.role("pass"), Some(FieldRole::Score));
+        assert_eq!(fields.role("i"), Some(FieldRole::Order));
+        assert_eq!(fields.role("text"), None);
+        assert!(!fields.is_empty());
+        assert!(RecordFields::of(&ProfileConfig::new(scored_config().tokenizer)).is_empty());
+        // placed among fields a reader already reads
+        let mut extras = vec!["i".to_string(), "other".to_string()];
+        let placed = RecordFields::new(&scored_config(), &mut extras);
+        assert_eq!(extras, ["i", "other", "prompt", "reward", "pass"]);
+        assert_eq!(placed.names(), extras.as_slice());
+        let path = Path::new("in.jsonl");
+        let read =
+            fields.read(path, 3, &some(&[Some("q1"), Some(" 0.5 "), Some("true"), Some("2")]), 1).unwrap();
+        let want = RecordAnswers {
+            key: Some("q1".into()),
+            scores: vec![vec![Some(0.5)], vec![Some(1.0)]],
+            orders: Some(vec![2]),
+        };
+        assert_eq!(read, want);
+        let missing = fields.read(path, 3, &some(&[Some("q1"), None, Some("0"), Some("0")]), 1).unwrap();
+        assert_eq!(missing.scores, [vec![None], vec![Some(0.0)]]);
+        // what a record cannot give, and how the errors read
+        let cases: &[(&[Option<&str>], usize, &str)] = &[
+            (&[None, Some("1"), Some("1"), Some("0")], 1, "no group field `prompt` (every record needs one"),
+            (
+                &[Some("q"), Some("NaN"), Some("1"), Some("0")],
+                1,
+                "score field `reward`: `NaN` is not a finite number",
+            ),
+            (
+                &[Some("q"), Some("high"), Some("1"), Some("0")],
+                1,
+                "score field `reward`: `high` is not a number",
+            ),
+            (
+                &[Some("q"), Some("1"), Some("[1]"), Some("0")],
+                2,
+                "score field `reward`: one value for 2 answers",
+            ),
+            (
+                &[Some("q"), Some("1"), Some("1"), Some("-1")],
+                1,
+                "order field `i`: `-1` is not a whole number 0 or more",
+            ),
+            (&[Some("q"), Some("1"), Some("1"), None], 1, "order field `i`: missing"),
+        ];
+        for (extras, answers, message) in cases {
+            let error = fields.read(path, 3, &some(extras), *answers).unwrap_err();
+            assert!(error.to_string().starts_with(message), "{error} vs {message}");
+            let located = error.at(path, tailwatch_io::Location::Row(2)).to_string();
+            assert!(located.starts_with(&format!("in.jsonl: row 2: {message}")), "{located}");
+        }
+    }
+
+    #[test]
+    fn score_fields_must_name_their_own_metrics() {
+        assert!(check_score_fields(&["reward".into(), "pass".into()]).is_ok());
+        let clash = check_score_fields(&["a.b".into(), "a_b".into()]).unwrap_err().to_string();
+        assert_eq!(clash, "score fields `a.b` and `a_b` both name metrics `score_a_b_*`: keep one");
+        assert!(check_score_fields(&["...".into()]).unwrap_err().to_string().contains("no ASCII letter"));
+    }
 }

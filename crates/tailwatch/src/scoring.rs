@@ -13,6 +13,7 @@ use tailwatch_metrics::{
 };
 
 use tailwatch_metrics::grouped::{GROUP_IDS, GroupOptions, GroupSummary, group_metrics};
+use tailwatch_metrics::groups::Equivalence;
 
 use crate::compat::{Compat, compute as compat_metrics};
 use crate::profiling::{ProfileSettings, is_profile_path, load_profile};
@@ -53,8 +54,31 @@ impl ScoreOptions {
         {
             return Err(Error::invalid("confidence", "in (0, 1)", c));
         }
+        let g = &self.groups;
+        if !(g.patience > 0.0 && g.patience <= 1.0) {
+            return Err(Error::invalid("patience", "in (0, 1]", g.patience));
+        }
+        if !g.pass_threshold.is_finite() {
+            return Err(Error::invalid("pass_threshold", "a finite number", g.pass_threshold));
+        }
         Ok(())
     }
+}
+
+/// How groups of answers are scored: the equivalence rule by name (`unigram`, NoveltyBench's;
+/// `unigram:<t>`, `exact`, `jaccard:<t>` with t in [0, 1]), `utility_at_k`'s patience (in
+/// (0, 1]) and the score an answer needs to pass (finite); checked.
+pub fn group_options(equivalence: &str, patience: f64, pass_threshold: f64) -> Result<GroupOptions> {
+    let rule = Equivalence::parse(equivalence).ok_or_else(|| {
+        Error::invalid(
+            "equivalence",
+            "`unigram`, `unigram:<t>`, `exact` or `jaccard:<t>` with t in [0, 1]",
+            format!("`{equivalence}`"),
+        )
+    })?;
+    let options = GroupOptions { equivalence: rule, patience, pass_threshold, keep_sample: false };
+    ScoreOptions { groups: options, ..ScoreOptions::default() }.validate()?;
+    Ok(options)
 }
 
 /// How a profile is scored: how documents are profiled and what is computed of the profile.
@@ -464,4 +488,33 @@ pub fn profile_metrics(
         options: ScoreOptions { metrics: selection.clone(), reference, ..ScoreOptions::default() },
     };
     Ok(scorer.metrics(engine, profile)?.0.values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_options_are_checked_and_named_as_the_engine_names_them() {
+        let options = group_options("jaccard:0.6", 0.5, 1.0).unwrap();
+        assert_eq!(
+            (options.equivalence, options.patience, options.pass_threshold),
+            (Equivalence::Jaccard(0.6), 0.5, 1.0)
+        );
+        assert_eq!(group_options("unigram", 0.8, 0.5).unwrap(), GroupOptions::default());
+        for (rule, patience, pass, message) in [
+            (
+                "levenshtein",
+                0.8,
+                0.5,
+                "equivalence must be `unigram`, `unigram:<t>`, `exact` or `jaccard:<t>` with t in [0, 1], found `levenshtein`",
+            ),
+            ("unigram:1.5", 0.8, 0.5, "found `unigram:1.5`"),
+            ("exact", 0.0, 0.5, "patience must be in (0, 1], found 0"),
+            ("exact", 0.8, f64::NAN, "pass_threshold must be a finite number, found NaN"),
+        ] {
+            let error = group_options(rule, patience, pass).unwrap_err().to_string();
+            assert!(error.ends_with(message) || error == message, "{error}");
+        }
+    }
 }

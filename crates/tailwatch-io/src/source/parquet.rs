@@ -2,11 +2,11 @@
 use std::fs::File;
 use std::path::Path;
 
-use arrow_array::{Array, LargeStringArray, StringArray, StringViewArray};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
 use super::{Context, RecordSource};
+use crate::arrow_values::{field_texts, string_values};
 use crate::{Error, Location, Record, Result, Texts};
 
 /// Rows of a Parquet file.
@@ -75,14 +75,14 @@ impl RecordSource for ParquetSource {
             let index = schema
                 .index_of(name)
                 .map_err(|e| Error::Parquet { path: cx.path.to_path_buf(), message: e.to_string() })?;
-            columns.push(parquet_strings(batch.column(index)).map_err(|found| Error::FieldType {
+            columns.push(field_texts(batch.column(index)).map_err(|found| Error::FieldType {
                 path: cx.path.to_path_buf(),
                 location: Location::Record(base + 1),
                 field: name.to_string(),
-                found,
+                found: format!("Parquet type {found}"),
             })?);
         }
-        let texts = string_values(column).ok_or_else(|| Error::FieldType {
+        let texts = string_values(column.as_ref()).ok_or_else(|| Error::FieldType {
             path: cx.path.to_path_buf(),
             location: Location::Record(base + 1),
             field: field.clone(),
@@ -122,31 +122,6 @@ impl RecordSource for ParquetSource {
         cx.stats.records += batch.num_rows() as u64;
         Ok(Some(bytes.max(1)))
     }
-}
-
-/// The values of a Parquet string column (`None` for nulls), or `None` for another type.
-fn string_values(column: &dyn Array) -> Option<Vec<Option<&str>>> {
-    let any = column.as_any();
-    if let Some(a) = any.downcast_ref::<StringArray>() {
-        return Some((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect());
-    }
-    if let Some(a) = any.downcast_ref::<LargeStringArray>() {
-        return Some((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect());
-    }
-    if let Some(a) = any.downcast_ref::<StringViewArray>() {
-        return Some((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect());
-    }
-    None
-}
-
-/// Any scalar Parquet column as text (`None` for nulls), via Arrow's display formatting.
-fn parquet_strings(column: &dyn Array) -> std::result::Result<Vec<Option<String>>, String> {
-    if let Some(strings) = string_values(column) {
-        return Ok(strings.into_iter().map(|s| s.map(str::to_string)).collect());
-    }
-    let formatter = arrow_cast::display::ArrayFormatter::try_new(column, &Default::default())
-        .map_err(|_| format!("Parquet type {}", column.data_type()))?;
-    Ok((0..column.len()).map(|i| column.is_valid(i).then(|| formatter.value(i).to_string())).collect())
 }
 
 #[cfg(test)]

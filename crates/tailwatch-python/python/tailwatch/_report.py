@@ -24,6 +24,11 @@ class Report:
     ``metrics`` maps metric id to value (None when undefined); ``approximate`` lists ids that
     are estimates (sketched tables); ``notes`` say what limits the numbers; ``intervals`` (with
     ``confidence``) each metric's jackknife interval; ``raw`` is the whole report as a dict.
+    For a profile that groups answers, ``groups`` summarizes the groups (how they were grouped,
+    the equivalence rule, how many, each within-group metric's mean and p10/p50/p90 under
+    ``spread``) and ``per_group`` holds one row per sampled group, worst first: the rows of
+    ``tailwatch score --per-group`` (``group``, ``answers``, ``distinct_at_k``, ...,
+    ``classes``), without their ``input``. Both are empty otherwise.
     """
 
     metrics: dict[str, float | None]
@@ -33,9 +38,11 @@ class Report:
     notes: list[str] = field(default_factory=list)
     intervals: dict[str, Any] | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, Any] | None = None
+    per_group: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def from_dict(cls, report: Mapping[str, Any]) -> "Report":
+    def from_dict(cls, report: Mapping[str, Any], per_group: list[dict[str, Any]] | None = None) -> "Report":
         return cls(
             metrics=dict(report.get("metrics", {})),
             n_docs=int(report.get("n_docs", 0)),
@@ -44,6 +51,8 @@ class Report:
             notes=list(report.get("notes", [])),
             intervals=report.get("intervals"),
             raw=dict(report),
+            groups=report.get("groups"),
+            per_group=list(per_group or []),
         )
 
     def to_pandas(self) -> "pandas.DataFrame":

@@ -64,6 +64,8 @@ class Profile:
         max_memory: int | None = None,
         group_field: str | None = None,
         group_sample: _Sample = ...,
+        order_field: str | None = None,
+        score_fields: list[str] | None = None,
     ) -> Profile: ...
     def update(self, texts: Any, *, skip_nulls: bool = False) -> None: ...
     def update_groups(self, groups: Any) -> None: ...
@@ -80,9 +82,24 @@ class Profile:
     ) -> Profile: ...
     def merge(self, other: Profile) -> Profile: ...
     def metrics(
-        self, reference: Reference | Profile | None = None, *, metrics: list[str] | None = None, compat: str | None = None
+        self,
+        reference: Reference | Profile | None = None,
+        *,
+        metrics: list[str] | None = None,
+        compat: str | None = None,
+        equivalence: str = "unigram",
+        patience: float = ...,
+        pass_threshold: float = ...,
     ) -> dict[str, float | None]: ...
-    def report(self, reference: Reference | Profile | None = None, *, metrics: list[str] | None = None) -> Report: ...
+    def report(
+        self,
+        reference: Reference | Profile | None = None,
+        *,
+        metrics: list[str] | None = None,
+        equivalence: str = "unigram",
+        patience: float = ...,
+        pass_threshold: float = ...,
+    ) -> Report: ...
     def to_bytes(self) -> bytes: ...
     @staticmethod
     def from_bytes(data: bytes, *, tokenizer: _TokenizerArg | None = None, max_decoded: int | None = None) -> Profile: ...
@@ -186,6 +203,9 @@ def compare(
     seed: int = 0,
     items_k: int = 10,
     max_memory: int | None = None,
+    equivalence: str = "unigram",
+    patience: float = ...,
+    pass_threshold: float = ...,
 ) -> Comparison: ...
 class _DedupOptions(TypedDict, total=False):
     threshold: float  # 0.8

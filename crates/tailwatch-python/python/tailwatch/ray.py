@@ -8,6 +8,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 import tailwatch as tw
+from tailwatch._fields import record_fields
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -47,12 +48,20 @@ def profile_dataset(
     """The profile of the string column ``column`` of ``ds``: one profile per block
     (``map_batches`` over whole blocks, ``num_cpus`` each), streamed to the driver and merged.
     Byte-identical to ``tailwatch.Profile.from_texts`` of the same documents, whatever the
-    blocks. ``config`` takes the ``Profile`` constructor's arguments."""
+    blocks. ``config`` takes the ``Profile`` constructor's arguments.
+
+    With ``group_field`` (and ``order_field``, ``score_fields``) in ``config``, each row is one
+    answer, and those columns give its group, order and scores (``Profile.update_arrow``): the
+    groups split across blocks merge exactly, into the profile of one pass."""
     names = ds.schema().names
     if column not in names:
         raise tw.InputError(f"no column `{column}` in the Dataset: the columns are {', '.join(names)}")
     empty = tw.Profile(**config)  # check the settings on the driver, before any task runs
-    parts = ds.select_columns([column]).map_batches(
+    fields = record_fields(empty)
+    for name, role in fields.items():
+        if name not in names:
+            raise tw.InputError(f"no column `{name}` ({role}) in the Dataset: the columns are {', '.join(names)}")
+    parts = ds.select_columns(list(dict.fromkeys([column, *fields]))).map_batches(
         _profile_blocks(column, config, skip_nulls),
         batch_format="pyarrow",
         batch_size=None,

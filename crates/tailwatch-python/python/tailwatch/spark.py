@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import tailwatch as tw
+from tailwatch._fields import record_fields
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -48,7 +49,8 @@ def _profile_partitions(column: str, by: Sequence[str], config: dict[str, Any], 
         if not by:
             profile = tw.Profile(**config)
             for batch in batches:
-                profile.update(batch.column(column), skip_nulls=skip_nulls)
+                # the text and the fields the profile reads (group, order, scores), row by row
+                profile.update_arrow(pa.Table.from_batches([batch]), column, skip_nulls=skip_nulls)
             # one row even for an empty partition: the empty profile is the merge identity
             yield pa.record_batch([pa.array([profile.to_bytes()], binary)], names=[_PROFILE])
             return
@@ -57,14 +59,13 @@ def _profile_partitions(column: str, by: Sequence[str], config: dict[str, Any], 
         for batch in batches:
             table = pa.Table.from_batches([batch])
             keys = [table.column(k).to_pylist() for k in by]
-            texts = table.column(column)
             groups: dict[tuple[Any, ...], list[int]] = {}
             for i, key in enumerate(zip(*keys)):
                 groups.setdefault(key, []).append(i)
             for key, rows in groups.items():
                 if key not in segments:
                     segments[key] = (tw.Profile(**config), table.select(by).slice(rows[0], 1))
-                segments[key][0].update(texts.take(pa.array(rows)), skip_nulls=skip_nulls)
+                segments[key][0].update_arrow(table.take(pa.array(rows)), column, skip_nulls=skip_nulls)
         if not segments:
             return
         keys_table = pa.concat_tables([key for _, key in segments.values()])
@@ -119,6 +120,10 @@ def profile_dataframe(
     ``Profile`` constructor's arguments (a HuggingFace tokenizer as its ``tokenizer.json``
     bytes: a driver path does not exist on executors). A null document fails the job with
     ``InputError`` unless ``skip_nulls``.
+
+    With ``group_field`` (and ``order_field``, ``score_fields``) in ``config``, each row is one
+    answer, and those columns give its group, order and scores (``Profile.update_arrow``): the
+    groups split across partitions merge exactly, into the profile of one pass.
     """
     if column not in df.columns:
         raise tw.InputError(f"no column `{column}` in the DataFrame: the columns are {', '.join(df.columns)}")
@@ -129,9 +134,14 @@ def profile_dataframe(
     if fan_in < 1:
         raise ValueError(f"fan_in must be at least 1, found {fan_in}")
     empty = tw.Profile(**config)  # check the settings on the driver, before any task runs
+    fields = record_fields(empty)
+    for name, role in fields.items():
+        if name not in df.columns:
+            raise tw.InputError(f"no column `{name}` ({role}) in the DataFrame: the columns are {', '.join(df.columns)}")
     binary = _binary_type(df.sparkSession.conf)
     type_name = "binary"
-    parts = df.select(*by, column).mapInArrow(
+    selected = list(dict.fromkeys([*by, column, *fields]))
+    parts = df.select(*[_quote(c) for c in selected]).mapInArrow(
         _profile_partitions(column, by, config, binary, skip_nulls),
         ", ".join([*(f"{_quote(k)} {df.schema[k].dataType.simpleString()}" for k in by), f"{_PROFILE} {type_name}"]),
     )

@@ -13,6 +13,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod ascii;
 mod error;
 mod hash;
 mod reporter;

@@ -103,6 +103,7 @@ enum Prepared {
 
 /// An answer's rouge-score tokens counted by hash.
 fn token_counts(answer: &str) -> Prepared {
+    use tailwatch_core::ascii::{alphanumeric, other_than_alphanumeric, run_end};
     let mut hashes: Vec<u64> = Vec::with_capacity(answer.len() / 5 + 1);
     if answer.is_ascii() {
         // rouge_tokens' split on the bytes; a token's letters lowercase by setting bit 0x20
@@ -111,13 +112,10 @@ fn token_counts(answer: &str) -> Prepared {
         let n = bytes.len();
         let mut i = 0;
         while i < n {
-            while i < n && !ROUGE_TOKEN_BYTE[usize::from(bytes[i])] {
-                i += 1;
-            }
+            // eight bytes at a time
+            i = run_end(bytes, i, other_than_alphanumeric);
             let start = i;
-            while i < n && ROUGE_TOKEN_BYTE[usize::from(bytes[i])] {
-                i += 1;
-            }
+            i = run_end(bytes, i, alphanumeric);
             if i > start {
                 hashes.push(token_hash(bytes, start, i));
             }
@@ -149,18 +147,6 @@ fn token_counts(answer: &str) -> Prepared {
     }
     Prepared::Counts(counts, len)
 }
-
-/// Whether a byte belongs in a rouge-score token: an ASCII letter or digit (a table lookup
-/// a byte, for the loops of [`token_counts`]).
-const ROUGE_TOKEN_BYTE: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = (b as u8).is_ascii_alphanumeric();
-        b += 1;
-    }
-    table
-};
 
 /// The hash of the token `text[start..end]` of ASCII letters and digits, as its lowercase:
 /// eight bytes at a time, each with bit 0x20 set (which lowercases a letter and leaves a

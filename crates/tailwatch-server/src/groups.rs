@@ -8,7 +8,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tailwatch_core::Tokenizer;
 use tailwatch_metrics::grouped::{GROUP_IDS, GroupOptions, GroupRow, equivalence_name, group_row};
-use tailwatch_metrics::groups::Equivalence;
 
 use crate::AppState;
 use crate::api::{blocking, path, query};
@@ -51,17 +50,13 @@ impl GroupSeriesQuery {
     }
 }
 
-/// The scoring options of a query's `equivalence` (NoveltyBench's `unigram` by default).
+/// The scoring options of a query's `equivalence` (NoveltyBench's `unigram` by default), read
+/// as every front end reads them.
 fn group_options(equivalence: Option<&str>) -> ApiResult<GroupOptions> {
-    let mut options = GroupOptions::default();
-    if let Some(name) = equivalence {
-        options.equivalence = Equivalence::parse(name).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "parameter `equivalence`: unknown rule `{name}` (exact, unigram, unigram:<t> or jaccard:<t>, t in [0, 1])"
-            ))
-        })?;
-    }
-    Ok(options)
+    let defaults = GroupOptions::default();
+    let rule = equivalence.map_or_else(|| equivalence_name(defaults.equivalence), str::to_string);
+    tailwatch::scoring::group_options(&rule, defaults.patience, defaults.pass_threshold)
+        .map_err(|e| ApiError::bad_request(format!("parameter {e}")))
 }
 
 /// Run engine work off the async threads.

@@ -1028,7 +1028,7 @@ fn prompts_list_worst_first_and_have_series_over_versions() {
 
     for (url, status, says) in [
         ("/api/v1/models/m/versions/v3/groups", 404, "holds no groups"),
-        ("/api/v1/models/m/versions/v2/groups?equivalence=cosine", 400, "unknown rule `cosine`"),
+        ("/api/v1/models/m/versions/v2/groups?equivalence=cosine", 400, "equivalence must be `unigram`"),
         ("/api/v1/models/m/versions/v2/groups?limit=-1", 400, "invalid query"),
         ("/api/v1/models/m/versions/v9/groups", 404, "v9"),
         ("/api/v1/models/m/groups/series", 400, "`group`"),

@@ -70,6 +70,10 @@ pub struct ScoreReport {
     /// the spread of each within-group metric.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<crate::grouped::GroupSummary>,
+    /// Each score column's moments, under its `score_<field>_mean` and `_rate` ids (what
+    /// `compare` tests their rules with); not in the JSON report.
+    #[serde(skip)]
+    pub score_moments: BTreeMap<String, crate::score_columns::ColumnMoments>,
 }
 
 /// Confidence intervals of a report's metrics: a delete-a-group jackknife over seeded groups

@@ -255,18 +255,29 @@ fn with_group_evidence(
     // their thresholds alone (the column keeps no per-record values to permute)
     let is_column =
         |id: &str| tailwatch_metrics::catalog::metric_info(id).is_some_and(|m| m.id.contains("<field>"));
-    let mut columns = false;
+    let mut untested = Vec::new();
     for rule in rules.iter().filter(|r| is_column(&r.metric)) {
         whole_values(&rule.metric);
-        // no evidence: the check breaches on its threshold alone, as without matched sizes
-        matched.evidence.remove(&rule.metric);
-        columns = true;
+        // a mean or a rate: Welch's test from the columns' moments; the other statistics have
+        // no evidence and breach on their thresholds alone, as without matched sizes
+        let moments = (baseline.score_moments.get(&rule.metric), candidate.score_moments.get(&rule.metric));
+        match moments {
+            (Some(b), Some(c)) => {
+                let docs = b.count.min(c.count);
+                let evidence = crate::matching::moments_evidence(rule, *b, *c, docs, resampling.confidence);
+                matched.evidence.insert(rule.metric.clone(), evidence);
+            }
+            _ => {
+                matched.evidence.remove(&rule.metric);
+                untested.push(rule.metric.clone());
+            }
+        }
     }
-    if columns {
-        notes.push(
-            "checks of score columns compare the sides' whole values on their thresholds alone, with no p-value or interval (a column keeps no per-record values to resample)"
-                .to_string(),
-        );
+    if !untested.is_empty() {
+        notes.push(format!(
+            "{} compared on the sides' whole values, on their thresholds alone, with no p-value or interval (a column keeps no per-record values to resample; means and rates are tested from its moments)",
+            untested.join(", ")
+        ));
     }
     let (Some(bg), Some(cg)) = (&baseline.groups, &candidate.groups) else { return notes };
     for rule in rules.iter().filter(|r| GROUP_IDS.contains(&r.metric.as_str())) {

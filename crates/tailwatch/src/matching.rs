@@ -401,6 +401,31 @@ pub fn group_evidence(
     Evidence { docs, p_value, interval: Some([observed - t * se, observed + t * se]) }
 }
 
+/// Evidence of a rule on a score column's mean (or rate) from the sides' moments: Welch's t
+/// test of the difference of the means, one-sided in the collapse direction (the rule's
+/// direction), and its interval at `confidence`. No p-value when both sides are constant.
+pub fn moments_evidence(
+    rule: &Rule,
+    baseline: tailwatch_metrics::score_columns::ColumnMoments,
+    candidate: tailwatch_metrics::score_columns::ColumnMoments,
+    docs: u64,
+    confidence: f64,
+) -> Evidence {
+    let (nb, nc) = (baseline.count as f64, candidate.count as f64);
+    let (vb, vc) = (baseline.variance / nb, candidate.variance / nc);
+    let observed = candidate.mean - baseline.mean;
+    let se = (vb + vc).sqrt();
+    if se == 0.0 || !se.is_finite() {
+        return Evidence { docs, p_value: None, interval: None };
+    }
+    // Welch-Satterthwaite degrees of freedom (at least 1)
+    let df = ((vb + vc).powi(2) / (vb * vb / (nb - 1.0) + vc * vc / (nc - 1.0))).max(1.0);
+    let t = StudentsT::new(0.0, 1.0, df).expect("positive degrees of freedom");
+    let p_value = 1.0 - t.cdf(collapse_sign(rule) * observed / se);
+    let half = t.inverse_cdf((1.0 + confidence) / 2.0) * se;
+    Evidence { docs, p_value: Some(p_value), interval: Some([observed - half, observed + half]) }
+}
+
 /// The jackknife variance of a side's `metric` at its m documents, from its values without each
 /// block (`None` with fewer than two blocks or an undefined value).
 fn jackknife_variance(side: &SideBlocks, metric: &str) -> Option<f64> {

@@ -283,6 +283,7 @@ impl Scorer {
             notes: values.notes,
             intervals: None,
             groups,
+            score_moments: score_moments(profile)?,
         })
     }
 
@@ -350,6 +351,22 @@ impl Scorer {
             Ok((values, info, summary))
         })
     }
+}
+
+/// Each score column's moments under its `score_<field>_mean` and `score_<field>_rate` ids.
+fn score_moments(
+    profile: &Profile,
+) -> Result<std::collections::BTreeMap<String, tailwatch_metrics::score_columns::ColumnMoments>> {
+    let mut out = std::collections::BTreeMap::new();
+    for (field, column) in profile.score_columns() {
+        let Some(moments) = column.moments() else { continue };
+        let ids =
+            tailwatch_metrics::score_columns::metric_ids(field).map_err(tailwatch_metrics::Error::from)?;
+        for id in ids.into_iter().filter(|id| id.ends_with("_mean") || id.ends_with("_rate")) {
+            out.insert(id, moments);
+        }
+    }
+    Ok(out)
 }
 
 /// Refuse a profile made with another tokenizer than `settings`'.

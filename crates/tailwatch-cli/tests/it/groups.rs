@@ -617,3 +617,66 @@ fn an_order_field_partitions_in_generation_order() {
     let run = tailwatch(&["score", &bad, "--order-field", "generation", "-q"]);
     assert_eq!(run.code, 2, "--order-field needs --group-field");
 }
+
+/// A rule on a score column's mean is tested (Welch's t from the columns' moments): a reward
+/// lower by about one standard error passes the rule's threshold but is not significant, a
+/// reward lower by ten is a breach; quantiles stay on their thresholds alone, with a note.
+#[test]
+fn score_column_means_are_tested_not_only_thresholded() {
+    let dir = tempfile::tempdir().unwrap();
+    // 500 answers, rewards spread evenly over [0.5, 0.9) in a scrambled order (sd 0.115)
+    let side = |shift: f64| -> String {
+        (0..500u64)
+            .map(|i| {
+                let u = ((i * 7919) % 500) as f64 / 500.0;
+                let line = json!({"text": format!("answer number {i} says {}", i * 31 % 97), "reward": 0.5 + 0.4 * u + shift});
+                format!("{line}\n")
+            })
+            .collect()
+    };
+    let base = write(dir.path(), "base.jsonl", side(0.0).as_bytes());
+    let rules = write(
+        dir.path(),
+        "rules.toml",
+        b"[[rule]]\nmetric = \"score_reward_mean\"\ndirection = \"decrease\"\nrelative = 0.005\n\n[[rule]]\nmetric = \"score_reward_p50\"\ndirection = \"decrease\"\nrelative = 0.005\n",
+    );
+    let compare = |shift: f64, name: &str| {
+        let candidate = write(dir.path(), name, side(shift).as_bytes());
+        let run = tailwatch(&[
+            "compare",
+            &base,
+            &candidate,
+            "--rules",
+            &rules,
+            "--score-field",
+            "reward",
+            "--json",
+            "-q",
+        ]);
+        assert!(run.code <= 1, "{}", run.stderr);
+        run.json()
+    };
+    let check = |report: &serde_json::Value, id: &str| {
+        report["checks"].as_array().unwrap().iter().find(|c| c["metric"] == id).unwrap().clone()
+    };
+    // about one standard error (0.0073) lower: past 0.5 %, not significant
+    let near = compare(-0.0075, "near.jsonl");
+    let mean = check(&near, "score_reward_mean");
+    assert_eq!(mean["status"], "not significant", "{near}");
+    let p = mean["p_value"].as_f64().unwrap();
+    assert!(p > 0.1 && p < 0.2, "one-sided p of t = 1.03: {p}");
+    let interval = mean["interval"].as_array().unwrap();
+    assert!(interval[0].as_f64().unwrap() < -0.0075 && interval[1].as_f64().unwrap() > 0.0, "{mean}");
+    // the median has no test: past its threshold, a breach, and a note says so
+    assert_eq!(check(&near, "score_reward_p50")["status"], "breach");
+    let notes = near["notes"].to_string();
+    assert!(notes.contains("score_reward_p50 compared on the sides' whole values"), "{notes}");
+    assert!(!notes.contains("score_reward_mean compared"), "{notes}");
+    // ten standard errors lower: a breach, p far below alpha
+    let far = compare(-0.075, "far.jsonl");
+    let mean = check(&far, "score_reward_mean");
+    assert_eq!(mean["status"], "breach", "{far}");
+    assert!(mean["p_value"].as_f64().unwrap() < 1e-6, "{mean}");
+    // the same rewards: ok
+    assert_eq!(check(&compare(0.0, "same.jsonl"), "score_reward_mean")["status"], "ok");
+}

@@ -211,7 +211,8 @@ pub fn absorb(
 }
 
 /// Run `observe` on a builder that goes on adding to `profile` (what it added before failing
-/// stays added), then apply the memory budget and seal the profile.
+/// stays added), then apply the memory budget and seal the profile. A sample of groups past
+/// the budget is an error (the answers stay added: the profile says what it was given).
 fn observe_resumed(
     profile: &mut Profile,
     settings: &ProfileSettings,
@@ -223,7 +224,7 @@ fn observe_resumed(
     *profile = builder.take();
     apply_budget(profile, settings.max_memory);
     profile.seal();
-    observed
+    observed.and_then(|()| tailwatch::profiling::check_group_memory(profile, settings.max_memory))
 }
 
 /// Add answers with their fields, in order (on the calling thread: the pool runs merges).

@@ -300,3 +300,12 @@ def test_bad_settings_answers_and_options() -> None:
             p.report(**kwargs)
         with pytest.raises(tw.InputError, match=message):
             tw.compare(p, p, **kwargs)
+
+
+def test_a_sample_of_groups_past_max_memory_is_refused() -> None:
+    # 200 prompts of 4 answers of about 2 KB: 1.6 MB of answers against a 1 MiB budget
+    groups = {f"p{p}": [f"answer {a} to prompt {p} " * 90 for a in range(4)] for p in range(200)}
+    with pytest.raises(tw.InputError, match="past the memory budget of 1048576 bytes"):
+        tw.Profile.from_groups(groups, max_memory=1 << 20)
+    fits = tw.Profile.from_groups(groups, max_memory=1 << 20, group_sample=50)
+    assert fits.report().groups["groups"] == 50

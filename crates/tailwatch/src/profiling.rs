@@ -120,6 +120,28 @@ struct NgramBudget {
     pooled_groups: std::sync::Mutex<Option<GroupSample>>,
 }
 
+/// Refuse a sample of groups of answers holding more than `limit` bytes (their text has no
+/// sketch to fall back on): [`Error::GroupsOverBudget`].
+fn refuse_groups_past(groups: &GroupSample, limit: usize) -> Result<()> {
+    if groups.memory_bytes() <= limit {
+        return Ok(());
+    }
+    Err(Error::GroupsOverBudget {
+        bytes: groups.memory_bytes() as u64,
+        groups: groups.len() as u64,
+        limit: limit as u64,
+    })
+}
+
+/// Refuse a profile whose sample of groups holds more than `max_memory` bytes (what a run's
+/// memory budget allows it; for front ends that build profiles themselves).
+pub fn check_group_memory(profile: &Profile, max_memory: u64) -> Result<()> {
+    match profile.groups() {
+        Some(groups) => refuse_groups_past(groups, usize::try_from(max_memory).unwrap_or(usize::MAX)),
+        None => Ok(()),
+    }
+}
+
 /// Replace `old` bytes by `new` in a count of bytes held; the count now.
 fn replace_bytes(count: &std::sync::atomic::AtomicUsize, old: usize, new: usize) -> usize {
     use std::sync::atomic::Ordering;
@@ -231,18 +253,7 @@ impl NgramBudget {
         }
         let sample = pooled.as_ref().expect("pooled above");
         replace_bytes(&self.groups_held, before, sample.memory_bytes());
-        Self::refuse_past(sample, self.limit)
-    }
-
-    fn refuse_past(groups: &GroupSample, limit: usize) -> Result<()> {
-        if groups.memory_bytes() <= limit {
-            return Ok(());
-        }
-        Err(Error::GroupsOverBudget {
-            bytes: groups.memory_bytes() as u64,
-            groups: groups.len() as u64,
-            limit: limit as u64,
-        })
+        refuse_groups_past(sample, self.limit)
     }
 
     /// The run's profile: the pooled one and every worker's, merged, sketched if the exact
@@ -266,7 +277,7 @@ impl NgramBudget {
             merged.merge_groups(groups)?;
         }
         if let Some(groups) = merged.groups() {
-            Self::refuse_past(groups, self.limit)?;
+            refuse_groups_past(groups, self.limit)?;
         }
         merged.seal();
         if !merged.is_sketched() && merged.exact_ngram_bytes() > self.limit {

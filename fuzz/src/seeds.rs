@@ -52,6 +52,27 @@ fn grouped(docs: &[&str], by: GroupBy, groups: u64) -> Profile {
     builder.finish()
 }
 
+/// A profile of `docs` as answers grouped by a field and ordered by another, with two score
+/// fields (a reward, and a 0/1 pass): all three extensions of the format.
+fn grouped_scored(docs: &[&str]) -> Profile {
+    let tokenizer = Tokenizer::from_spec(&TokenizerSpec::words()).expect("words");
+    let mut config = tailwatch_metrics::ProfileConfig::new(TokenizerSpec::words());
+    config.grouping = Some(Grouping {
+        by: GroupBy::Field("prompt".into()),
+        groups: SampleSize::Docs(1000),
+        order_field: Some("i".into()),
+    });
+    config.score_fields = vec!["reward".into(), "pass".into()];
+    let mut builder = tailwatch_metrics::ProfileBuilder::new(&tokenizer, config);
+    for (i, doc) in docs.iter().enumerate() {
+        let reward = if i == 3 { None } else { Some(i as f64 * 0.25 - 0.5) };
+        let scores = [vec![reward], vec![Some(f64::from(u8::from(i % 2 == 0)))]];
+        let key = format!("prompt {}", i % 2);
+        builder.observe_answers(Some(&key), &[doc], &scores, Some(&[(docs.len() - i) as u64])).expect("profiles");
+    }
+    builder.finish()
+}
+
 fn write(dir: &Path, target: &str, name: &str, bytes: &[u8]) {
     let dir = dir.join(target);
     std::fs::create_dir_all(&dir).expect("the seed directory is writable");
@@ -74,6 +95,7 @@ pub fn write_all(dir: &Path) {
         ("whitespace-lower", profile(&engine, &DOCS[3..], &lower, true, 3, false)),
         ("grouped-field", grouped(DOCS, GroupBy::Field("prompt".into()), 1000)),
         ("grouped-record", grouped(&DOCS[1..], GroupBy::Record, 2)),
+        ("grouped-scored", grouped_scored(DOCS)),
     ];
     let mut encoded = Vec::new();
     for (name, profile) in &profiles {
@@ -87,7 +109,7 @@ pub fn write_all(dir: &Path) {
         encoded.push((name, bytes, body));
     }
     // pairs that merge (same settings) and one that does not
-    for (a, b) in [(0, 2), (1, 0), (1, 4), (3, 3), (0, 3), (6, 6), (6, 0), (7, 7)] {
+    for (a, b) in [(0, 2), (1, 0), (1, 4), (3, 3), (0, 3), (6, 6), (6, 0), (7, 7), (8, 8), (8, 6)] {
         let (name_a, _, body_a) = &encoded[a];
         let (name_b, _, body_b) = &encoded[b];
         let first = [&[1u8, 0, encoded[a].1[8] - 1][..], body_a].concat();

@@ -201,15 +201,16 @@ impl Profile {
                 profile.config.tokenizer.name()
             )));
         }
-        let n_tokens_listed = wire.tokens.len();
         profile.n_docs = wire.n_docs;
         profile.n_tokens = wire.n_tokens;
         profile.n_bytes = wire.n_bytes;
         for (token, count, docs, exposure) in wire.tokens {
+            // refused before it is added: a second listing's counts would add to the first's
+            // (and overflow, from a crafted file)
+            if profile.vocab.get(&token).is_some() {
+                return Err(not_profile("a token listed twice".into()));
+            }
             profile.vocab.add(&token, TokenStat { hash: 0, count, docs, exposure });
-        }
-        if profile.vocab.len() != n_tokens_listed {
-            return Err(not_profile("a token listed twice".into()));
         }
         if wire.ngrams.len() != MAX_ORDER - 1 {
             return Err(not_profile(format!(
@@ -490,6 +491,18 @@ mod tests {
         let corrupt = rewrite(&profile_bytes(), |w| w.sample.docs[0].tokens = Some(vec![u32::MAX]));
         let err = Profile::from_bytes(&corrupt, Path::new("p.twp")).unwrap_err();
         assert!(err.to_string().contains("token index"), "{err}");
+    }
+
+    /// A token listed twice is refused before its counts add up (a crafted second listing
+    /// of `u64::MAX` occurrences overflowed: a fuzz finding of issue 18's seeds).
+    #[test]
+    fn a_token_listed_twice_is_refused_before_its_counts_add() {
+        let corrupt = rewrite(&profile_bytes(), |w| {
+            let first = w.tokens[0].clone();
+            w.tokens.push((first.0, u64::MAX, first.2, first.3));
+        });
+        let err = Profile::from_bytes(&corrupt, Path::new("p.twp")).unwrap_err();
+        assert!(err.to_string().contains("a token listed twice"), "{err}");
     }
 
     /// Every single-bit flip of a profile file is refused: the header's by its checks, the

@@ -466,7 +466,8 @@ pub async fn compare_value(state: &AppState, model: String, q: CompareQuery) -> 
     }
     let selection = tailwatch::comparing::rule_metrics(&rules);
     let names = [base.clone(), cand.clone()];
-    let (bm, cm, sides, matched) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+    let tested = rules.clone();
+    let (bm, cm, sides, matched, evidence) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
         let side = |p: &tailwatch_metrics::Profile| tailwatch::comparing::Side {
             n_docs: p.n_docs(),
             n_tokens: p.n_tokens(),
@@ -474,6 +475,7 @@ pub async fn compare_value(state: &AppState, model: String, q: CompareQuery) -> 
         };
         let metrics = |p| profiles::metrics_of(&engine, p, reference.as_ref(), &selection);
         let mut values = [metrics(&bp)?, metrics(&cp)?];
+        let whole_values = values.clone();
         let mut matched = None;
         if let Some((large, groups)) = larger {
             let (profile, small) = if large == 0 { (&bp, &cp) } else { (&cp, &bp) };
@@ -495,12 +497,23 @@ pub async fn compare_value(state: &AppState, model: String, q: CompareQuery) -> 
             }
             matched = Some((large, profile.n_docs(), small.n_docs(), n_groups, unread));
         }
+        // within-group metrics (over prompts) and score means and rates are tested from the
+        // profiles themselves, on the sides' whole values (they are not read at a size)
+        let resampling = tailwatch::matching::Resampling::default();
+        let evidence = tailwatch::comparing::profile_evidence(&engine, &tested, &bp, &cp, &resampling)
+            .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+        for id in evidence.keys() {
+            for (side, whole) in values.iter_mut().zip(&whole_values) {
+                side.insert(id.clone(), whole.get(id).copied().flatten());
+            }
+        }
         let [bm, cm] = values;
-        Ok((bm, cm, [side(&bp), side(&cp)], matched))
+        Ok((bm, cm, [side(&bp), side(&cp)], matched, evidence))
     })
     .await
     .map_err(|_| ApiError::internal("comparison failed"))??;
-    let compared = tailwatch::comparing::compare_sides((&sides[0], &bm), (&sides[1], &cm), &rules);
+    let compared =
+        tailwatch::comparing::compare_sides_with((&sides[0], &bm), (&sides[1], &cm), &rules, &evidence);
     let comparison = compared.comparison;
     match matched {
         Some((large, large_docs, small_docs, groups, unread)) => {

@@ -1062,3 +1062,31 @@ fn a_rule_on_refusals_alerts() {
     assert_eq!(values.len(), 2);
     assert!(values[0] < 0.05 && (values[1] - 1.0 / 3.0).abs() < 0.02, "{values:?}");
 }
+
+/// The compare route tests the rule on collapsed prompts over the versions' sampled groups:
+/// 30 planted collapsed prompts of 100 breach with a small p-value, another sample of the same
+/// kind is `ok`, and both checks carry a p-value and an interval.
+#[test]
+fn compare_tests_collapsed_prompts_over_the_groups() {
+    let server = start();
+    push_bytes(&server, "m", "v1", &grouped_profile_bytes(100, 0, 1));
+    push_bytes(&server, "m", "v2", &grouped_profile_bytes(100, 30, 2));
+    push_bytes(&server, "m", "v3", &grouped_profile_bytes(100, 0, 3));
+    let check = |candidate: &str| {
+        let compared =
+            server.get(&format!("/api/v1/models/m/compare?baseline=v1&candidate={candidate}")).json();
+        let checks = compared["checks"].as_array().unwrap_or_else(|| panic!("{compared}"));
+        checks
+            .iter()
+            .find(|c| c["metric"] == "collapsed_group_share")
+            .cloned()
+            .unwrap_or_else(|| panic!("{compared}"))
+    };
+    let collapsed = check("v2");
+    assert_eq!(collapsed["status"], "breach", "{collapsed}");
+    assert!(collapsed["p_value"].as_f64().unwrap() <= 0.01, "{collapsed}");
+    assert!(collapsed["interval"].is_array(), "{collapsed}");
+    let same = check("v3");
+    assert_eq!(same["status"], "ok", "{same}");
+    assert!(same["p_value"].is_number(), "{same}");
+}

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::explaining::Explanation;
 use crate::matching::{Documents, Resampling};
 use crate::{Engine, Error, Result, Scorer};
-use tailwatch_metrics::compare::{Comparison, Rule, compare};
+use tailwatch_metrics::compare::{Comparison, Rule};
 use tailwatch_metrics::report::ScoreReport;
 
 /// One side of a comparison, as the comparison describes it.
@@ -44,7 +44,19 @@ pub fn compare_sides(
     candidate: (&Side, &std::collections::BTreeMap<String, Option<f64>>),
     rules: &[Rule],
 ) -> Compared {
-    let comparison = compare(baseline.1, candidate.1, rules);
+    compare_sides_with(baseline, candidate, rules, &BTreeMap::new())
+}
+
+/// [`compare_sides`], with `evidence` for the rules that have some (from
+/// [`profile_evidence`]): those breach only when significant.
+pub fn compare_sides_with(
+    baseline: (&Side, &std::collections::BTreeMap<String, Option<f64>>),
+    candidate: (&Side, &std::collections::BTreeMap<String, Option<f64>>),
+    rules: &[Rule],
+    evidence: &BTreeMap<String, tailwatch_metrics::compare::Evidence>,
+) -> Compared {
+    let comparison =
+        tailwatch_metrics::compare::compare_with_evidence(baseline.1, candidate.1, evidence, rules);
     let (b, c) = (baseline.0, candidate.0);
     let mut notes = Vec::new();
     let (x, y) = (b.n_tokens.max(1) as f64, c.n_tokens.max(1) as f64);
@@ -302,6 +314,54 @@ fn with_group_evidence(
         ));
     }
     notes
+}
+
+/// The evidence two profiles give without their documents (what the watch server compares):
+/// a rule on a within-group metric is tested over the sides' sampled groups (the permutation
+/// test of `compare` on documents, reassigning prompts), a rule on a score column's mean or
+/// rate by the columns' moments (Welch's t). Other rules get none: they are checked on their
+/// thresholds alone.
+pub fn profile_evidence(
+    engine: &Engine,
+    rules: &[Rule],
+    baseline: &tailwatch_metrics::Profile,
+    candidate: &tailwatch_metrics::Profile,
+    resampling: &Resampling,
+) -> Result<BTreeMap<String, tailwatch_metrics::compare::Evidence>> {
+    use tailwatch_metrics::grouped::{GROUP_IDS, GroupOptions, group_metrics};
+    let mut evidence = BTreeMap::new();
+    let docs = baseline.n_docs().min(candidate.n_docs());
+    let (group_rules, column_rules): (Vec<&Rule>, Vec<&Rule>) = rules
+        .iter()
+        .filter(|r| GROUP_IDS.contains(&r.metric.as_str()) || r.metric.starts_with("score_"))
+        .partition(|r| GROUP_IDS.contains(&r.metric.as_str()));
+    if let (Some(bg), Some(cg), false) = (baseline.groups(), candidate.groups(), group_rules.is_empty()) {
+        let selection = rule_metrics(rules);
+        let rows = |profile: &tailwatch_metrics::Profile, groups| -> Result<Vec<_>> {
+            let tokenizer = crate::scoring::tokenizer_of(profile)?;
+            let scored =
+                engine.install(|| group_metrics(groups, &tokenizer, &GroupOptions::default(), &selection))?;
+            Ok(scored.1.rows)
+        };
+        let (b_rows, c_rows) = (rows(baseline, bg)?, rows(candidate, cg)?);
+        for rule in group_rules {
+            let values = |rows: &[tailwatch_metrics::grouped::GroupRow]| -> Vec<f64> {
+                rows.iter().filter_map(|r| r.value(&rule.metric)).collect()
+            };
+            let found =
+                crate::matching::group_evidence(rule, &values(&b_rows), &values(&c_rows), docs, resampling);
+            evidence.insert(rule.metric.clone(), found);
+        }
+    }
+    let (b_moments, c_moments) =
+        (crate::scoring::score_moments(baseline)?, crate::scoring::score_moments(candidate)?);
+    for rule in column_rules {
+        if let (Some(b), Some(c)) = (b_moments.get(&rule.metric), c_moments.get(&rule.metric)) {
+            let found = crate::matching::moments_evidence(rule, *b, *c, docs, resampling.confidence);
+            evidence.insert(rule.metric.clone(), found);
+        }
+    }
+    Ok(evidence)
 }
 
 /// The built-in rules without those on within-group metrics when neither side groups its

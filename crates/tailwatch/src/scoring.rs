@@ -354,7 +354,7 @@ impl Scorer {
 }
 
 /// Each score column's moments under its `score_<field>_mean` and `score_<field>_rate` ids.
-fn score_moments(
+pub(crate) fn score_moments(
     profile: &Profile,
 ) -> Result<std::collections::BTreeMap<String, tailwatch_metrics::score_columns::ColumnMoments>> {
     let mut out = std::collections::BTreeMap::new();

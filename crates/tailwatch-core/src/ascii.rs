@@ -21,6 +21,33 @@ pub const fn alphanumeric(word: u64) -> u64 {
     in_range(word | (ONES * 0x20), b'a', b'z') | in_range(word, b'0', b'9')
 }
 
+/// Bit 7 set in each byte of `word` (eight ASCII bytes) that is an ASCII letter.
+pub const fn letters(word: u64) -> u64 {
+    in_range(word | (ONES * 0x20), b'a', b'z')
+}
+
+/// Bit 7 set in each byte of `word` (eight ASCII bytes) that is an ASCII digit.
+pub const fn digits(word: u64) -> u64 {
+    in_range(word, b'0', b'9')
+}
+
+/// Bit 7 set in each byte of `word` (eight ASCII bytes) equal to `byte`.
+pub const fn equal_to(word: u64, byte: u8) -> u64 {
+    in_range(word, byte, byte)
+}
+
+/// The eight bytes of `bytes` from `at` (which may be negative or run past the end) as a
+/// little-endian word, with zero for each byte outside `bytes`.
+pub fn word_at(bytes: &[u8], at: isize) -> u64 {
+    if let Some(chunk) = usize::try_from(at).ok().and_then(|a| bytes.get(a..a + 8)) {
+        return u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+    }
+    (0..8).fold(0, |word, k| {
+        let byte = usize::try_from(at + k).ok().and_then(|i| bytes.get(i)).copied().unwrap_or(0);
+        word | u64::from(byte) << (8 * k)
+    })
+}
+
 /// Bit 7 set in each byte of `word` (eight ASCII bytes) that is a letter, a digit or `_`.
 pub const fn word_bytes(word: u64) -> u64 {
     alphanumeric(word) | in_range(word, b'_', b'_')
@@ -72,9 +99,22 @@ mod tests {
                     assert_eq!(bit(word_bytes(word)), b.is_ascii_alphanumeric() || b == b'_', "{b}");
                     assert_eq!(bit(other_than_word_bytes(word)), !(b.is_ascii_alphanumeric() || b == b'_'));
                     assert_eq!(bit(other_than_alphanumeric(word)), !b.is_ascii_alphanumeric());
+                    assert_eq!(bit(letters(word)), b.is_ascii_alphabetic());
+                    assert_eq!(bit(digits(word)), b.is_ascii_digit());
+                    assert_eq!(bit(equal_to(word, b'.')), b == b'.');
                 }
             }
         }
+    }
+
+    #[test]
+    fn words_at_any_offset_are_zero_outside() {
+        let text = b"abcdefghij";
+        assert_eq!(word_at(text, 0), u64::from_le_bytes(*b"abcdefgh"));
+        assert_eq!(word_at(text, -1), u64::from_le_bytes(*b"\0abcdefg"));
+        assert_eq!(word_at(text, 5), u64::from_le_bytes(*b"fghij\0\0\0"));
+        assert_eq!(word_at(text, 10), 0);
+        assert_eq!(word_at(b"", -3), 0);
     }
 
     #[test]

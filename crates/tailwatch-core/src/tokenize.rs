@@ -166,6 +166,18 @@ impl Tokenizer {
         Ok(())
     }
 
+    /// The number of tokens of `doc`: what [`Tokenizer::tokenize`] would call `f` with, counted
+    /// without making them (for ASCII text and the `words` tokenizer, eight bytes at a time).
+    pub fn count(&self, doc: &str) -> Result<usize> {
+        // lowercasing ASCII changes no byte's class, so it changes no count either
+        if self.spec.kind == TokenizerKind::Words && doc.is_ascii() && !doc.as_bytes().contains(&b'_') {
+            return Ok(ascii_word_count(doc.as_bytes()));
+        }
+        let mut count = 0;
+        self.tokenize(doc, |_| count += 1)?;
+        Ok(count)
+    }
+
     /// Convenience: the tokens of `doc` as owned strings.
     pub fn tokens(&self, doc: &str) -> Result<Vec<String>> {
         let mut out = Vec::new();
@@ -265,6 +277,38 @@ fn ascii_words<'a>(text: &'a str, mut f: impl FnMut(&'a str)) {
     }
 }
 
+/// The number of words [`ascii_words`] finds in ASCII `bytes` without `_`, eight bytes at a
+/// time: a word starts at each letter or digit after a byte that is neither, less one for each
+/// joining byte (WB6/WB7, WB11/WB12) that makes one word of the runs on its two sides. (A run
+/// of `_` alone is no word, which this count does not see: text with `_` is split instead.)
+fn ascii_word_count(bytes: &[u8]) -> usize {
+    use crate::ascii::{digits, equal_to, letters, word_at, word_bytes};
+    let mut starts = 0u64;
+    let mut joins = 0u64;
+    let mut at = 0usize;
+    while at < bytes.len() {
+        // the byte before, the bytes themselves and the byte after each of eight bytes
+        let (before, here, after) = match bytes.get(at.wrapping_sub(1)..at + 9) {
+            Some(window) if at > 0 => {
+                let word = |k: usize| u64::from_le_bytes(window[k..k + 8].try_into().expect("eight bytes"));
+                (word(0), word(1), word(2))
+            }
+            _ => {
+                let at = at as isize;
+                (word_at(bytes, at - 1), word_at(bytes, at), word_at(bytes, at + 1))
+            }
+        };
+        starts += u64::from((word_bytes(here) & !word_bytes(before)).count_ones());
+        let (dot, apostrophe) = (equal_to(here, b'.'), equal_to(here, b'\''));
+        let between_letters = (dot | apostrophe | equal_to(here, b':')) & letters(before) & letters(after);
+        let between_digits =
+            (dot | apostrophe | equal_to(here, b',') | equal_to(here, b';')) & digits(before) & digits(after);
+        joins += u64::from((between_letters | between_digits).count_ones());
+        at += 8;
+    }
+    (starts - joins) as usize
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,6 +342,24 @@ mod tests {
             ascii_words(&text, |w| fast.push(w));
             let slow: Vec<&str> = text.unicode_words().collect();
             prop_assert_eq!(fast, slow);
+        }
+
+        /// Counting words gives the number of words, for every tokenizer and text.
+        #[test]
+        fn counts_are_the_numbers_of_tokens(
+            text in proptest::collection::vec(
+                prop_oneof![
+                    // most texts ASCII without `_`, the counted fast path
+                    150 => proptest::sample::select(vec!["a", "Z", "0", "9", ".", ",", ";", ":", "'", " ", "\n", "-", "ab", "12"]),
+                    1 => proptest::sample::select(vec!["_", "é", "\u{301}", "\u{3000}", "’"]),
+                ],
+                0..60,
+            ).prop_map(|parts| parts.concat()),
+            kind in proptest::sample::select(vec![TokenizerKind::Words, TokenizerKind::Whitespace, TokenizerKind::PythonSplit, TokenizerKind::SingleSpace]),
+            lowercase in any::<bool>(),
+        ) {
+            let tokenizer = Tokenizer::from_spec(&TokenizerSpec::builtin(kind, lowercase)).unwrap();
+            prop_assert_eq!(tokenizer.count(&text).unwrap(), tokenizer.tokens(&text).unwrap().len());
         }
 
         /// Mixed text split piece by piece splits exactly like `unicode_words` of the whole:

@@ -571,8 +571,7 @@ impl Ledger {
                         }
                         continue;
                     }
-                    let mut tokens = 0u64;
-                    tokenizer.tokenize(&r.text, |_| tokens += 1)?;
+                    let tokens = tokenizer.count(&r.text)? as u64;
                     insert.execute(params![
                         ids[i],
                         r.text,

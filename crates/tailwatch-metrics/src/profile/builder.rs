@@ -95,8 +95,7 @@ impl<'t> ProfileBuilder<'t> {
     pub fn observe(&mut self, doc: &str) -> Result<()> {
         if !self.profile.parts.tokens {
             // nothing reads the tokens themselves: count them, hash none
-            let mut len = 0usize;
-            self.tokenizer.tokenize(doc, |_| len += 1)?;
+            let len = self.tokenizer.count(doc)?;
             self.observe_document(DocIdentity::of(doc, self.profile.config.seed), len, None);
             return Ok(());
         }

@@ -6,7 +6,8 @@
 //! byte classes without `unsafe` SIMD.
 
 const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
+/// Bit 7 of each of eight bytes.
+pub const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// Bit 7 set in each byte of `word` (eight ASCII bytes) within `lo..=hi`.
 const fn in_range(word: u64, lo: u8, hi: u8) -> u64 {
@@ -48,6 +49,13 @@ pub fn word_at(bytes: &[u8], at: isize) -> u64 {
     })
 }
 
+/// The sum of the eight bytes of `word`, each read as a number from 0 to 255.
+pub const fn byte_sum(word: u64) -> usize {
+    const LOW_BYTES: u64 = 0x00ff_00ff_00ff_00ff;
+    let pairs = (word & LOW_BYTES) + (word >> 8 & LOW_BYTES); // four sums of up to 510
+    (pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48) as usize
+}
+
 /// Bit 7 set in each byte of `word` (eight ASCII bytes) that is a letter, a digit or `_`.
 pub const fn word_bytes(word: u64) -> u64 {
     alphanumeric(word) | in_range(word, b'_', b'_')
@@ -61,6 +69,15 @@ pub const fn other_than_word_bytes(word: u64) -> u64 {
 /// Bit 7 set in each byte of `word` (eight ASCII bytes) that [`alphanumeric`] does not mark.
 pub const fn other_than_alphanumeric(word: u64) -> u64 {
     !alphanumeric(word) & HIGH
+}
+
+/// Bit 7 set in each byte of `word` (any eight bytes, not only ASCII) that is ASCII and not a
+/// space.
+pub const fn ascii_other_than_space(word: u64) -> u64 {
+    let spaces_cleared = word ^ (ONES * b' ' as u64);
+    // bit 7 set in each byte of `spaces_cleared` that is not zero (no carries between bytes)
+    let nonzero = ((spaces_cleared & !HIGH) + !HIGH) | spaces_cleared;
+    nonzero & !word & HIGH
 }
 
 /// The first index from `from` on whose byte `class` (one of the masks above) does not mark,
@@ -105,6 +122,30 @@ mod tests {
                 }
             }
         }
+        // bytes that are not ASCII too
+        for b in 0u8..=255 {
+            for place in 0..8 {
+                for filler in [b' ', b'a', 0x80, 0xff, 0] {
+                    let mut bytes = [filler; 8];
+                    bytes[place] = b;
+                    let bit = |mask: u64| mask >> (8 * place + 7) & 1 == 1;
+                    let word = u64::from_le_bytes(bytes);
+                    assert_eq!(
+                        bit(ascii_other_than_space(word)),
+                        b.is_ascii() && b != b' ',
+                        "{b} at {place}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn byte_sums_add_every_byte() {
+        assert_eq!(byte_sum(0), 0);
+        assert_eq!(byte_sum(u64::MAX), 8 * 255);
+        assert_eq!(byte_sum(u64::from_le_bytes([1, 2, 3, 4, 5, 6, 7, 8])), 36);
+        assert_eq!(byte_sum(u64::from_le_bytes([255, 0, 0, 0, 0, 0, 0, 254])), 509);
     }
 
     #[test]

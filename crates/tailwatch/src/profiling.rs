@@ -616,11 +616,12 @@ fn work(
     }
 }
 
-/// `read` with batches small enough that every worker gets a few of a small input (at least
-/// 64 KiB: the batch size changes nothing but how the work is shared).
+/// `read` with batches small enough that every worker gets several of a small input (sixteen
+/// each: the workers wait for the first batch, and the last is shared out more evenly; at
+/// least 64 KiB: the batch size changes nothing but how the work is shared).
 fn batches_for(input: &Path, read: &ReadOptions, workers: usize) -> ReadOptions {
     let size = std::fs::metadata(input).map(|m| m.len()).unwrap_or(u64::MAX);
-    let share = usize::try_from(size / (4 * workers.max(1) as u64)).unwrap_or(usize::MAX);
+    let share = usize::try_from(size / (16 * workers.max(1) as u64)).unwrap_or(usize::MAX);
     ReadOptions { batch_bytes: read.batch_bytes.min(share.max(64 << 10)), ..read.clone() }
 }
 

@@ -92,19 +92,15 @@ pub fn rouge1_f(a: &[String], b: &[String]) -> f64 {
     if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 }
 }
 
-/// How an answer is compared, computed once per answer.
+/// How an answer is compared under the `exact` and `jaccard` rules, computed once per answer.
 enum Prepared {
     Text(String),
-    /// rouge-score's tokens as (64-bit hash, count), sorted by hash, and their number: ROUGE-1
-    /// by a merge of two sorted lists, no map per pair.
-    Counts(Vec<(u64, u32)>, usize),
     Shingles(Vec<u64>),
 }
 
-/// An answer's rouge-score tokens counted by hash.
-fn token_counts(answer: &str) -> Prepared {
+/// Calls `f` with the hash ([`token_hash`]) of each of `answer`'s rouge-score tokens, in order.
+fn rouge_token_hashes(answer: &str, mut f: impl FnMut(u64)) {
     use tailwatch_core::ascii::{alphanumeric, other_than_alphanumeric, run_end};
-    let mut hashes: Vec<u64> = Vec::with_capacity(answer.len() / 5 + 1);
     if answer.is_ascii() {
         // rouge_tokens' split on the bytes; a token's letters lowercase by setting bit 0x20
         // (digits have it already), inside the hash: no string is made
@@ -117,7 +113,7 @@ fn token_counts(answer: &str) -> Prepared {
             let start = i;
             i = run_end(bytes, i, alphanumeric);
             if i > start {
-                hashes.push(token_hash(bytes, start, i));
+                f(token_hash(bytes, start, i));
             }
         }
     } else {
@@ -128,7 +124,7 @@ fn token_counts(answer: &str) -> Prepared {
         let mut start = 0;
         for token in lowered.split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit())) {
             if !token.is_empty() {
-                hashes.push(token_hash(bytes, start, start + token.len()));
+                f(token_hash(bytes, start, start + token.len()));
             }
             start += token.len() + 1; // the separator, ASCII or not, is skipped below
             while start < bytes.len() && !lowered.is_char_boundary(start) {
@@ -136,16 +132,76 @@ fn token_counts(answer: &str) -> Prepared {
             }
         }
     }
-    let len = hashes.len();
-    hashes.sort_unstable();
-    let mut counts: Vec<(u64, u32)> = Vec::with_capacity(len);
-    for h in hashes {
-        match counts.last_mut() {
-            Some((last, c)) if *last == h => *c += 1,
-            _ => counts.push((h, 1)),
+}
+
+/// A group's answers as rouge-score token counts, for ROUGE-1 of any two of them: each
+/// distinct token of the group (by hash) has an id from 0, and each answer lists the ids of
+/// its tokens with their counts. Comparing an answer with a class's first member then costs
+/// one lookup a distinct token, in the first member's counts spread over the ids
+/// ([`TokenCounts::overlap`]): no map per pair, no sorting.
+struct TokenCounts {
+    /// (token id, count) of each distinct token of every answer, answer after answer.
+    entries: Vec<(u32, u32)>,
+    /// Per answer: its range of `entries`, and its number of tokens.
+    answers: Vec<(std::ops::Range<usize>, usize)>,
+    /// The number of distinct tokens in the group.
+    vocabulary: usize,
+}
+
+impl TokenCounts {
+    fn of(answers: &[&str]) -> Self {
+        // about six bytes a token, a third of them distinct within a group
+        let bytes: usize = answers.iter().map(|a| a.len()).sum();
+        let mut ids: crate::ngram_table::KeyMap<u32> =
+            crate::ngram_table::KeyMap::with_capacity_and_hasher(bytes / 16, Default::default());
+        let mut counts: Vec<u32> = Vec::with_capacity(bytes / 16); // by id, zero between answers
+        let mut entries: Vec<(u32, u32)> = Vec::with_capacity(bytes / 8);
+        let mut spans = Vec::with_capacity(answers.len());
+        for answer in answers {
+            let (start, mut len) = (entries.len(), 0usize);
+            rouge_token_hashes(answer, |hash| {
+                let next = ids.len() as u32;
+                let id = *ids.entry(hash).or_insert(next);
+                if id == next {
+                    counts.push(0);
+                }
+                let count = &mut counts[id as usize];
+                if *count == 0 {
+                    entries.push((id, 0));
+                }
+                *count += 1;
+                len += 1;
+            });
+            for (id, count) in &mut entries[start..] {
+                *count = std::mem::take(&mut counts[*id as usize]);
+            }
+            spans.push((start..entries.len(), len));
         }
+        Self { entries, answers: spans, vocabulary: ids.len() }
     }
-    Prepared::Counts(counts, len)
+
+    /// The distinct tokens of answer `i` with their counts, and its number of tokens.
+    fn answer(&self, i: usize) -> (&[(u32, u32)], usize) {
+        let (range, len) = &self.answers[i];
+        (&self.entries[range.clone()], *len)
+    }
+
+    /// The clipped unigram overlap of answer `b` with the answer whose counts `spread` holds
+    /// by token id: Σ min(count in one, count in the other).
+    fn overlap(&self, b: usize, spread: &[u32]) -> u32 {
+        self.answer(b).0.iter().map(|&(id, count)| count.min(spread[id as usize])).sum()
+    }
+}
+
+/// rouge-score's ROUGE-1 F-measure from the clipped overlap of `a` (`a_len` tokens) and `b`
+/// (`b_len` tokens), in [`rouge1_f`]'s arithmetic.
+fn rouge1_f_of_overlap(overlap: u32, a_len: usize, b_len: usize) -> f64 {
+    if a_len == 0 || b_len == 0 {
+        return 0.0;
+    }
+    let precision = f64::from(overlap) / b_len as f64;
+    let recall = f64::from(overlap) / a_len as f64;
+    if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 }
 }
 
 /// The hash of the token `text[start..end]` of ASCII letters and digits, as its lowercase:
@@ -187,33 +243,16 @@ fn load_word(text: &[u8], p: usize) -> u64 {
     }
 }
 
-/// [`rouge1_f`] of two answers' [`token_counts`], with the same arithmetic.
-fn rouge1_f_counts(a: &[(u64, u32)], a_len: usize, b: &[(u64, u32)], b_len: usize) -> f64 {
-    if a_len == 0 || b_len == 0 {
-        return 0.0;
-    }
-    // a merge of the sorted lists without branches on the comparison (its outcome is random)
-    let (mut i, mut j, mut overlap) = (0, 0, 0u32);
-    while i < a.len() && j < b.len() {
-        let ((x, cx), (y, cy)) = (a[i], b[j]);
-        overlap += if x == y { cx.min(cy) } else { 0 };
-        i += usize::from(x <= y);
-        j += usize::from(y <= x);
-    }
-    let precision = f64::from(overlap) / b_len as f64;
-    let recall = f64::from(overlap) / a_len as f64;
-    if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 }
-}
-
+/// An answer as the `exact` rule (normalized text) or the `jaccard` rule (shingle set) compares it.
 fn prepare(answer: &str, rule: Equivalence) -> Prepared {
     match rule {
-        Equivalence::Exact => {
-            Prepared::Text(answer.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
-        }
-        Equivalence::Unigram(_) => token_counts(answer),
         Equivalence::Jaccard(_) => {
             let normalized = normalize(answer, NormalizeOptions::default());
             Prepared::Shingles(into_set(shingle_hashes(&normalized, DEDUP_SHINGLE_WORDS)))
+        }
+        // (the unigram rule counts tokens instead: [`TokenCounts`])
+        Equivalence::Exact | Equivalence::Unigram(_) => {
+            Prepared::Text(answer.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
         }
     }
 }
@@ -221,9 +260,6 @@ fn prepare(answer: &str, rule: Equivalence) -> Prepared {
 fn equivalent(a: &Prepared, b: &Prepared, rule: Equivalence) -> bool {
     match (a, b, rule) {
         (Prepared::Text(a), Prepared::Text(b), _) => a == b,
-        (Prepared::Counts(a, a_len), Prepared::Counts(b, b_len), Equivalence::Unigram(t)) => {
-            rouge1_f_counts(a, *a_len, b, *b_len) > t
-        }
         // two empty answers are the same answer; an empty one is like no other
         (Prepared::Shingles(a), Prepared::Shingles(b), Equivalence::Jaccard(t)) => {
             (a.is_empty() && b.is_empty()) || (!a.is_empty() && !b.is_empty() && jaccard(a, b) >= t)
@@ -235,16 +271,53 @@ fn equivalent(a: &Prepared, b: &Prepared, rule: Equivalence) -> bool {
 /// Each answer's class (0-based, in order of the classes' first members), by NoveltyBench's
 /// greedy partition: an answer joins the first class whose first member it is equivalent to.
 pub fn partition(answers: &[&str], rule: Equivalence) -> Vec<u32> {
-    let prepared: Vec<Prepared> = answers.iter().map(|a| prepare(a, rule)).collect();
-    let mut class: Vec<Option<u32>> = vec![None; answers.len()];
+    match rule {
+        Equivalence::Unigram(threshold) => {
+            let counts = TokenCounts::of(answers);
+            // the counts of the class's first member, by token id
+            let mut spread = vec![0u32; counts.vocabulary];
+            greedy_partition(answers.len(), |first, members| {
+                let (first_tokens, first_len) = counts.answer(first);
+                for &(id, count) in first_tokens {
+                    spread[id as usize] = count;
+                }
+                for (j, joins) in members {
+                    let f = rouge1_f_of_overlap(counts.overlap(*j, &spread), first_len, counts.answer(*j).1);
+                    *joins = f > threshold;
+                }
+                for &(id, _) in first_tokens {
+                    spread[id as usize] = 0;
+                }
+            })
+        }
+        Equivalence::Exact | Equivalence::Jaccard(_) => {
+            let prepared: Vec<Prepared> = answers.iter().map(|a| prepare(a, rule)).collect();
+            greedy_partition(answers.len(), |first, members| {
+                for (j, joins) in members {
+                    *joins = equivalent(&prepared[first], &prepared[*j], rule);
+                }
+            })
+        }
+    }
+}
+
+/// NoveltyBench's greedy partition of `n` answers: `compare(first, members)` sets, for each
+/// `(j, joins)` of the answers after `first` not yet in a class, whether `j` is equivalent to
+/// `first`, the first member of a new class.
+fn greedy_partition(n: usize, mut compare: impl FnMut(usize, &mut [(usize, bool)])) -> Vec<u32> {
+    let mut class: Vec<Option<u32>> = vec![None; n];
     let mut classes = 0u32;
-    for i in 0..answers.len() {
-        if class[i].is_some() {
+    let mut members = Vec::with_capacity(n);
+    for first in 0..n {
+        if class[first].is_some() {
             continue;
         }
-        class[i] = Some(classes);
-        for j in i + 1..answers.len() {
-            if class[j].is_none() && equivalent(&prepared[i], &prepared[j], rule) {
+        class[first] = Some(classes);
+        members.clear();
+        members.extend((first + 1..n).filter(|&j| class[j].is_none()).map(|j| (j, false)));
+        compare(first, &mut members);
+        for &(j, joins) in &members {
+            if joins {
                 class[j] = Some(classes);
             }
         }
@@ -391,10 +464,11 @@ mod tests {
     }
 
     #[test]
-    fn token_counts_count_rouge_tokens_on_both_paths() {
-        let counts = |text: &str| match token_counts(text) {
-            Prepared::Counts(c, n) => (c, n),
-            _ => unreachable!(),
+    fn token_hashes_are_those_of_rouge_tokens_on_both_paths() {
+        let hashes = |text: &str| {
+            let mut out = Vec::new();
+            rouge_token_hashes(text, |h| out.push(h));
+            out
         };
         for text in [
             "Hello, WORLD! hello 2026",
@@ -403,24 +477,60 @@ mod tests {
             "",
             "SuperCaliFragilistic supercalifragilistic 12345678 123456789 ABCDEFGH abcdefgh",
         ] {
-            let tokens = rouge_tokens(text);
-            let mut want: Vec<(u64, u32)> = Vec::new();
-            let mut hashes: Vec<u64> = tokens.iter().map(|t| token_hash(t.as_bytes(), 0, t.len())).collect();
-            hashes.sort_unstable();
-            for h in hashes {
-                match want.last_mut() {
-                    Some((last, c)) if *last == h => *c += 1,
-                    _ => want.push((h, 1)),
-                }
-            }
-            assert_eq!(counts(text), (want, tokens.len()), "{text}");
+            let want: Vec<u64> =
+                rouge_tokens(text).iter().map(|t| token_hash(t.as_bytes(), 0, t.len())).collect();
+            assert_eq!(hashes(text), want, "{text}");
         }
         // the ASCII path and the Unicode one hash a word alike
-        assert_eq!(counts("hello").0, counts("hello é").0[..1].to_vec());
-        assert_eq!(counts("ABCDEFGHIJ").0, counts("abcdefghij é").0);
+        assert_eq!(hashes("hello"), hashes("hello é")[..1].to_vec());
+        assert_eq!(hashes("ABCDEFGHIJ"), hashes("abcdefghij é"));
     }
 
+    #[test]
+    fn token_counts_list_each_distinct_token_once() {
+        let counts = TokenCounts::of(&["a b a C", "", "c d"]);
+        assert_eq!(counts.vocabulary, 4);
+        assert_eq!(counts.answer(0), (&[(0, 2), (1, 1), (2, 1)][..], 4));
+        assert_eq!(counts.answer(1), (&[][..], 0));
+        assert_eq!(counts.answer(2), (&[(2, 1), (3, 1)][..], 2));
+        let spread = [2, 1, 1, 0];
+        assert_eq!(counts.overlap(2, &spread), 1);
+    }
+
+    use proptest::prelude::*;
+
     proptest::proptest! {
+        /// The unigram partition is the greedy partition under [`rouge1_f`] of the token lists,
+        /// as NoveltyBench computes it with rouge-score.
+        #[test]
+        fn unigram_partitions_are_those_of_rouge1_on_tokens(
+            answers in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(vec!["a", "B", "c", "dd", "é", "a a", ",", "2"]), 0..8)
+                    .prop_map(|words: Vec<&str>| words.join(" ")),
+                0..9,
+            ),
+            threshold in proptest::sample::select(vec![0.0, 0.3, 0.458, 0.6, 1.0]),
+        ) {
+            let answers: Vec<&str> = answers.iter().map(String::as_str).collect();
+            let tokens: Vec<Vec<String>> = answers.iter().map(|a| rouge_tokens(a)).collect();
+            let mut want: Vec<Option<u32>> = vec![None; answers.len()];
+            let mut classes = 0;
+            for i in 0..answers.len() {
+                if want[i].is_some() {
+                    continue;
+                }
+                want[i] = Some(classes);
+                for j in i + 1..answers.len() {
+                    if want[j].is_none() && rouge1_f(&tokens[i], &tokens[j]) > threshold {
+                        want[j] = Some(classes);
+                    }
+                }
+                classes += 1;
+            }
+            let want: Vec<u32> = want.into_iter().map(Option::unwrap).collect();
+            proptest::prop_assert_eq!(partition(&answers, Equivalence::Unigram(threshold)), want);
+        }
+
         /// Tokens hash as their lowercase, and distinct lowercase tokens apart (a prefix, a
         /// token padded to eight bytes, another case).
         #[test]

@@ -15,7 +15,8 @@
 #           --equivalence unigram --metrics distinct_at_k,class_entropy,collapsed_group_share
 #           --per-group pg.jsonl --json -q
 # alternately (python first in odd rounds, tailwatch first in even ones: this machine drifts
-# 10-20 %), then tailwatch variants that show where its time goes. Every round's partition is
+# 10-20 %), each after NB_WARMUP untimed runs of itself (default 1; see warmup below), then
+# tailwatch variants that show where its time goes. Every round's partition is
 # checked (noveltybench.py check: each prompt's class count and labels, and the exact mean);
 # a mismatch exits 1. Targets: tailwatch under 1 s end to end, at least 100x faster.
 set -uo pipefail
@@ -67,8 +68,19 @@ read -r -a TW_ARGS <<<"$("$NB_PY" "$NB" tw-args)"
 REC="$OUT/rec.jsonl"
 echo
 
-py() { timed "python.r$1" "$NB_PY" "$NB" partition "$OUT" "$OUT/nb.r$1.json"; }
-tw() { timed "tailwatch.r$1" "$TAILWATCH" score "$REC" "${TW_ARGS[@]}" --per-group "$OUT/pg.r$1.jsonl"; }
+# NB_WARMUP untimed runs (default 1) of the same command before each of these two: on this
+# VM a 30 ms process that starts right after the 3.5 s Python one, or after a second idle,
+# runs 20-90 % slower than one that follows a run of itself (vCPUs going idle), which a
+# 3.5 s process does not feel; the warm-up gives both commands the same start.
+warmup() { local i; for ((i = 0; i < ${NB_WARMUP:-1}; i++)); do "$@" >/dev/null 2>&1; done; }
+py() {
+    warmup "$NB_PY" "$NB" partition "$OUT" "$OUT/nb.warmup.json"
+    timed "python.r$1" "$NB_PY" "$NB" partition "$OUT" "$OUT/nb.r$1.json"
+}
+tw() {
+    warmup "$TAILWATCH" score "$REC" "${TW_ARGS[@]}" --per-group "$OUT/pg.warmup.jsonl"
+    timed "tailwatch.r$1" "$TAILWATCH" score "$REC" "${TW_ARGS[@]}" --per-group "$OUT/pg.r$1.jsonl"
+}
 GM=distinct_at_k,class_entropy,collapsed_group_share
 G=(--field generations --group-by record --group-sample all --json -q)
 variants() { # where tailwatch's time goes

@@ -146,6 +146,36 @@ pub enum Error {
         /// The limit, in bytes.
         limit: u64,
     },
+    /// A file of vectors (`.npy`) is malformed or holds something other than a matrix of floats.
+    #[error("`{}`: {message}", .path.display())]
+    Vectors {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file of vectors holds no vector, or vectors of no dimension.
+    #[error("`{}` holds no vectors (shape {rows} × {dim})", .path.display())]
+    NoVectors {
+        /// The file.
+        path: PathBuf,
+        /// Its number of rows.
+        rows: u64,
+        /// Its number of columns.
+        dim: u64,
+    },
+    /// A vector's value is NaN or infinite.
+    #[error("{}: row {row}, column {column}: {value} is not a finite value", .path.display())]
+    NonFiniteValue {
+        /// The file.
+        path: PathBuf,
+        /// The vector, from 0.
+        row: usize,
+        /// The value's place in it, from 0.
+        column: usize,
+        /// The value.
+        value: f64,
+    },
     /// Writing an output failed.
     #[error("cannot write `{path}`: {message}")]
     Write {

@@ -28,6 +28,7 @@ pub mod output;
 mod reader;
 mod reread;
 mod source;
+pub mod vectors;
 
 pub use error::{Error, Location, Result};
 pub use filter::write_records;

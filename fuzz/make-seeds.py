@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 
@@ -116,6 +117,20 @@ def main():
     seed("reference_tsv", "header", b"\x01word\tfrequency\nThe\t0.5\nthe\t0.25\nCat\t0.25\n")
     seed("reference_tsv", "third-column", b"\x00word\tpos\tcount\nrun\tv\t4\nran\tv\t2\n")
     seed("reference_tsv", "bad", b"\x00word\tcount\n\t3\nx\t-1\ny\tinf\nz\n")
+
+    # .npy matrices of vectors (tailwatch-io vectors.rs): format 1.0, header padded to 64 bytes
+    def npy(descr, fortran, shape, data, version=b"\x01\x00"):
+        header = f"{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}".encode()
+        header += b" " * ((-(10 + len(header) + 1)) % 64) + b"\n"
+        length = struct.pack("<H", len(header)) if version[0] == 1 else struct.pack("<I", len(header))
+        return b"\x93NUMPY" + version + length + header + data
+
+    seed("vectors_npy", "f8", npy("<f8", False, "(2, 3)", struct.pack("<6d", 1.5, -2, 0.25, 3, 4, -0.5)))
+    seed("vectors_npy", "f4-big-fortran", npy(">f4", True, "(2, 2)", struct.pack(">4f", 1, 2, 3, 4)))
+    seed("vectors_npy", "f2-v2", npy("<f2", False, "(1, 4)", struct.pack("<4e", 1, 2, 3, 4), b"\x02\x00"))
+    seed("vectors_npy", "nan", npy("<f8", False, "(1, 2)", struct.pack("<2d", 1, float("nan"))))
+    seed("vectors_npy", "truncated", npy("<f8", False, "(4, 4)", struct.pack("<2d", 1, 2)))
+    seed("vectors_npy", "pickled", npy("|O", False, "(1,)", b"\x80\x04N."))
 
     with open(os.path.join(ROOT, "crates", "tailwatch-metrics", "src", "compare.rs")) as f:
         rules = re.search(r'pub const DEFAULT_RULES: &str = r#"(.*?)"#;', f.read(), re.S).group(1)

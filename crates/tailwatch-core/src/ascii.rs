@@ -37,18 +37,6 @@ pub const fn equal_to(word: u64, byte: u8) -> u64 {
     in_range(word, byte, byte)
 }
 
-/// The eight bytes of `bytes` from `at` (which may be negative or run past the end) as a
-/// little-endian word, with zero for each byte outside `bytes`.
-pub fn word_at(bytes: &[u8], at: isize) -> u64 {
-    if let Some(chunk) = usize::try_from(at).ok().and_then(|a| bytes.get(a..a + 8)) {
-        return u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-    }
-    (0..8).fold(0, |word, k| {
-        let byte = usize::try_from(at + k).ok().and_then(|i| bytes.get(i)).copied().unwrap_or(0);
-        word | u64::from(byte) << (8 * k)
-    })
-}
-
 /// The sum of the eight bytes of `word`, each read as a number from 0 to 255.
 pub const fn byte_sum(word: u64) -> usize {
     const LOW_BYTES: u64 = 0x00ff_00ff_00ff_00ff;
@@ -81,7 +69,8 @@ pub const fn ascii_other_than_space(word: u64) -> u64 {
 }
 
 /// The first index from `from` on whose byte `class` (one of the masks above) does not mark,
-/// or `bytes.len()`: the end of the run of marked bytes starting at `from`. `bytes` is ASCII.
+/// or `bytes.len()`: the end of the run of marked bytes starting at `from`. `bytes` is ASCII,
+/// unless `class` classes any bytes ([`ascii_other_than_space`]).
 pub fn run_end(bytes: &[u8], from: usize, class: fn(u64) -> u64) -> usize {
     let mut at = from;
     while let Some(chunk) = bytes.get(at..at + 8) {
@@ -146,16 +135,6 @@ mod tests {
         assert_eq!(byte_sum(u64::MAX), 8 * 255);
         assert_eq!(byte_sum(u64::from_le_bytes([1, 2, 3, 4, 5, 6, 7, 8])), 36);
         assert_eq!(byte_sum(u64::from_le_bytes([255, 0, 0, 0, 0, 0, 0, 254])), 509);
-    }
-
-    #[test]
-    fn words_at_any_offset_are_zero_outside() {
-        let text = b"abcdefghij";
-        assert_eq!(word_at(text, 0), u64::from_le_bytes(*b"abcdefgh"));
-        assert_eq!(word_at(text, -1), u64::from_le_bytes(*b"\0abcdefg"));
-        assert_eq!(word_at(text, 5), u64::from_le_bytes(*b"fghij\0\0\0"));
-        assert_eq!(word_at(text, 10), 0);
-        assert_eq!(word_at(b"", -3), 0);
     }
 
     #[test]

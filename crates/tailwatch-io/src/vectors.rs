@@ -125,10 +125,11 @@ pub fn parse_npy(path: &Path, bytes: &[u8]) -> Result<Vectors> {
             (Float::F64, true) => f64::from_be_bytes(chunk.try_into().expect("8 bytes")),
         }
     };
-    let stored: Vec<f64> = data.chunks_exact(size as usize).map(value).collect();
+    let size = size as usize;
     // Fortran order stores column after column
     let at = |row: usize, column: usize| {
-        if header.fortran_order { stored[column * rows + row] } else { stored[row * dim + column] }
+        let k = if header.fortran_order { column * rows + row } else { row * dim + column };
+        value(&data[k * size..(k + 1) * size])
     };
     let mut values = Vec::with_capacity(rows * dim);
     for row in 0..rows {
